@@ -1,0 +1,70 @@
+//! The learner emails a decision sends, as text. Delivery lives in the server.
+
+use super::decision::{DecisionPlan, EmailKind};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LearnerEmail {
+    pub to_name: String,
+    pub to_address: String,
+    pub subject: String,
+    pub body: String,
+}
+
+pub struct EmailContext<'a> {
+    pub learner_name: &'a str,
+    pub learner_email: &'a str,
+    pub exam_name: &'a str,
+    pub course_id: &'a str,
+    pub contact: &'a str,
+}
+
+pub fn learner_email(plan: &DecisionPlan, ctx: &EmailContext<'_>) -> Option<LearnerEmail> {
+    let kind = plan.email?;
+    let (subject, body) = match kind {
+        EmailKind::Rejected => {
+            let grade = match plan.grade_after {
+                Some(g) => format!("Your grade for this exam has been set to {g}.\n\n"),
+                None => String::new(),
+            };
+            (
+                "Proctoring attempt rejected",
+                format!(
+                    "Dear {name},\n\n\
+                     Your proctored exam \"{exam}\" in {course} was reviewed, and the course team \
+                     identified one or more violations of the proctored exam rules. You did not pass \
+                     the proctoring review.\n\n{grade}\
+                     If you believe this is a mistake, contact the course team at {contact}.\n",
+                    name = ctx.learner_name,
+                    exam = ctx.exam_name,
+                    course = ctx.course_id,
+                    contact = ctx.contact,
+                ),
+            )
+        }
+        EmailKind::Verified => {
+            let restored = match (plan.reverts_fail, plan.grade_after) {
+                (true, Some(g)) => format!("Your original grade of {g} has been restored.\n\n"),
+                _ => String::new(),
+            };
+            (
+                "Proctoring attempt verified",
+                format!(
+                    "Dear {name},\n\n\
+                     Your proctored exam \"{exam}\" in {course} was reviewed and met all proctoring \
+                     requirements. Your proctoring session passed review.\n\n{restored}\
+                     Questions? Contact the course team at {contact}.\n",
+                    name = ctx.learner_name,
+                    exam = ctx.exam_name,
+                    course = ctx.course_id,
+                    contact = ctx.contact,
+                ),
+            )
+        }
+    };
+    Some(LearnerEmail {
+        to_name: ctx.learner_name.to_owned(),
+        to_address: ctx.learner_email.to_owned(),
+        subject: subject.to_owned(),
+        body,
+    })
+}

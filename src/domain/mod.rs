@@ -1,0 +1,12 @@
+//! The review vocabulary and rules. Nothing in here performs I/O, so every rule is testable
+//! without a database or a terminal.
+
+pub mod decision;
+pub mod email;
+pub mod model;
+pub mod status;
+pub mod text;
+
+pub use decision::{DecisionError, DecisionPlan, Verdict, plan_decision};
+pub use model::*;
+pub use status::{AttemptStatus, LearnerView, ReviewStatus};

@@ -1,0 +1,270 @@
+//! Records exchanged between store, server and console. Field names follow edx-proctoring
+//! where it has one, so data can flow to and from a real Open edX unchanged.
+
+use super::status::{AttemptStatus, LearnerView, ReviewStatus};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+pub type SessionId = i64;
+pub type ExamId = i64;
+
+/// Points earned out of points possible.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Grade {
+    pub earned: f64,
+    pub possible: f64,
+}
+
+impl Grade {
+    /// The grade in force: the proctoring override when there is one, else the original.
+    pub fn in_force(original: Option<Grade>, override_earned: Option<f64>) -> Option<Grade> {
+        original.map(|g| match override_earned {
+            Some(earned) => Grade { earned, ..g },
+            None => g,
+        })
+    }
+}
+
+impl std::fmt::Display for Grade {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", trim_float(self.earned), trim_float(self.possible))
+    }
+}
+
+/// 17.0 prints as "17", 17.5 as "17.5".
+pub fn trim_float(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        let s = format!("{v:.2}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Learner {
+    pub username: String,
+    pub email: String,
+    pub full_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reviewer {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub full_name: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExamCounts {
+    pub sessions: u64,
+    pub require_attention: u64,
+    /// Submitted and waiting for the provider's automated review.
+    pub pending: u64,
+    pub passed: u64,
+    pub failed: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Exam {
+    pub id: ExamId,
+    pub course_id: String,
+    pub content_id: String,
+    pub external_id: Option<String>,
+    pub exam_name: String,
+    pub time_limit_mins: i64,
+    pub is_proctored: bool,
+    pub is_practice_exam: bool,
+    pub backend: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExamSummary {
+    #[serde(flatten)]
+    pub exam: Exam,
+    pub counts: ExamCounts,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CourseSummary {
+    pub id: String,
+    pub name: String,
+    pub exams: Vec<ExamSummary>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ViolationKind {
+    SecondPerson,
+    NoFace,
+    LookingAway,
+    Phone,
+    TabSwitch,
+    CopyPaste,
+    SecondMonitor,
+    LeftRoom,
+    Voices,
+    UnauthorizedApp,
+}
+
+impl ViolationKind {
+    pub const ALL: [ViolationKind; 10] = [
+        Self::SecondPerson,
+        Self::NoFace,
+        Self::LookingAway,
+        Self::Phone,
+        Self::TabSwitch,
+        Self::CopyPaste,
+        Self::SecondMonitor,
+        Self::LeftRoom,
+        Self::Voices,
+        Self::UnauthorizedApp,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SecondPerson => "second_person",
+            Self::NoFace => "no_face",
+            Self::LookingAway => "looking_away",
+            Self::Phone => "phone",
+            Self::TabSwitch => "tab_switch",
+            Self::CopyPaste => "copy_paste",
+            Self::SecondMonitor => "second_monitor",
+            Self::LeftRoom => "left_room",
+            Self::Voices => "voices",
+            Self::UnauthorizedApp => "unauthorized_app",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::SecondPerson => "Second person in room",
+            Self::NoFace => "No face detected",
+            Self::LookingAway => "Looking away",
+            Self::Phone => "Phone detected",
+            Self::TabSwitch => "Switched browser tab",
+            Self::CopyPaste => "Copy/paste",
+            Self::SecondMonitor => "Second monitor",
+            Self::LeftRoom => "Left the room",
+            Self::Voices => "Voices detected",
+            Self::UnauthorizedApp => "Unauthorized application",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One reviewer comment on the recording (`ProctoredExamSoftwareSecureComment`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Violation {
+    pub id: i64,
+    /// Seconds into the recording.
+    pub start_time: i64,
+    pub stop_time: i64,
+    pub duration: i64,
+    pub kind: ViolationKind,
+    /// "Suspicious" or "Rules Violation" (free text upstream; the report counts only these two).
+    pub status: String,
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictRecord {
+    Pass,
+    Fail,
+}
+
+/// One decision in a session's history: who, when, why and what changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub id: i64,
+    pub reviewer: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub decided_at: OffsetDateTime,
+    pub verdict: VerdictRecord,
+    pub reason: String,
+    pub status_before: AttemptStatus,
+    pub status_after: AttemptStatus,
+    pub review_status_before: Option<ReviewStatus>,
+    pub review_status_after: Option<ReviewStatus>,
+    pub grade_before: Option<Grade>,
+    pub grade_after: Option<Grade>,
+    pub learner_emailed: bool,
+}
+
+/// A row of an exam's session list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionRow {
+    pub id: SessionId,
+    pub exam_id: ExamId,
+    pub learner: Learner,
+    pub status: AttemptStatus,
+    pub review_status: Option<ReviewStatus>,
+    pub violation_count: u32,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub started_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub completed_at: Option<OffsetDateTime>,
+}
+
+impl SessionRow {
+    pub fn duration_secs(&self) -> Option<i64> {
+        match (self.started_at, self.completed_at) {
+            (Some(s), Some(c)) => Some((c - s).whole_seconds().max(0)),
+            _ => None,
+        }
+    }
+}
+
+/// One session (exam attempt) in full.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionDetail {
+    #[serde(flatten)]
+    pub row: SessionRow,
+    pub course_id: String,
+    pub exam_name: String,
+    pub exam_time_limit_mins: i64,
+    pub provider: Option<String>,
+    pub attempt_code: String,
+    pub external_id: Option<String>,
+    pub allowed_time_limit_mins: Option<i64>,
+    pub is_sample_attempt: bool,
+    pub track: String,
+    pub reviewed_by: Option<String>,
+    pub original_grade: Option<Grade>,
+    pub grade_in_force: Option<Grade>,
+    pub learner_view: LearnerView,
+    pub violations: Vec<Violation>,
+    pub history: Vec<HistoryEntry>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn override_replaces_only_the_points_earned() {
+        let g = Grade {
+            earned: 17.0,
+            possible: 20.0,
+        };
+        assert_eq!(Grade::in_force(Some(g), None), Some(g));
+        assert_eq!(
+            Grade::in_force(Some(g), Some(0.0)).map(|g| g.to_string()),
+            Some("0/20".into())
+        );
+        assert_eq!(Grade::in_force(None, Some(0.0)), None);
+        assert_eq!(
+            Grade {
+                earned: 17.5,
+                possible: 20.0
+            }
+            .to_string(),
+            "17.5/20"
+        );
+    }
+}
