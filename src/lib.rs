@@ -1,5 +1,11 @@
 //! proctor-review: a terminal console for reviewing proctored-exam sessions, and the review
 //! server it talks to.
 
+pub mod api;
+pub mod client;
 pub mod demo;
 pub mod domain;
+pub mod embedded;
+pub mod fsutil;
+pub mod server;
+pub mod store;

@@ -66,6 +66,19 @@ pub enum DecisionError {
     NotDecidable(AttemptStatus),
     #[error("the session is already {}", .0.label())]
     AlreadyDecided(AttemptStatus),
+    #[error("the session changed since it was loaded: it is now {}; reload and decide again", .actual.label())]
+    Stale {
+        expected: AttemptStatus,
+        actual: AttemptStatus,
+    },
+}
+
+/// Refuses a decision made on a screen that no longer shows the session as it is.
+pub fn ensure_unchanged(expected: Option<AttemptStatus>, actual: AttemptStatus) -> Result<(), DecisionError> {
+    match expected {
+        Some(expected) if expected != actual => Err(DecisionError::Stale { expected, actual }),
+        _ => Ok(()),
+    }
 }
 
 /// Statuses with a finished, reviewable recording. edx-proctoring allows any move between

@@ -7,6 +7,6 @@ pub mod model;
 pub mod status;
 pub mod text;
 
-pub use decision::{DecisionError, DecisionPlan, Verdict, plan_decision};
+pub use decision::{DecisionError, DecisionFacts, DecisionPlan, Verdict, plan_decision};
 pub use model::*;
 pub use status::{AttemptStatus, LearnerView, ReviewStatus};

@@ -1,0 +1,132 @@
+//! The review server's HTTP contract, shared by the server and the client so the two cannot
+//! drift apart.
+
+use crate::domain::{AttemptStatus, Reviewer, Verdict};
+use serde::{Deserialize, Serialize};
+
+pub const PREFIX: &str = "/api/v1";
+pub const MAX_PAGE: u32 = 500;
+pub const DEFAULT_PAGE: u32 = 100;
+pub const MAX_REASON_CHARS: usize = 2000;
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortKey {
+    #[default]
+    Started,
+    Learner,
+    Username,
+    Violations,
+    Duration,
+    Status,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 6] = [
+        Self::Started,
+        Self::Learner,
+        Self::Username,
+        Self::Violations,
+        Self::Duration,
+        Self::Status,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Started => "started",
+            Self::Learner => "learner",
+            Self::Username => "username",
+            Self::Violations => "violations",
+            Self::Duration => "duration",
+            Self::Status => "status",
+        }
+    }
+
+    pub fn next(self) -> Self {
+        let i = Self::ALL.iter().position(|k| *k == self).unwrap_or(0);
+        Self::ALL[(i + 1) % Self::ALL.len()]
+    }
+}
+
+/// `GET /exams/{id}/sessions`. Require Attention sessions always come first; `sort` orders
+/// within each group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionQuery {
+    pub offset: u64,
+    pub limit: u32,
+    /// Comma-separated attempt statuses; empty means all.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub status: String,
+    /// Matches username, email or full name, case-insensitively for Latin letters.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub q: String,
+    pub sort: SortKey,
+    pub desc: bool,
+}
+
+impl Default for SessionQuery {
+    fn default() -> Self {
+        Self {
+            offset: 0,
+            limit: DEFAULT_PAGE,
+            status: String::new(),
+            q: String::new(),
+            sort: SortKey::Started,
+            desc: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum QueryError {
+    #[error("limit must be between 1 and {MAX_PAGE}")]
+    Limit,
+    #[error("search text is longer than {MAX_SEARCH_CHARS} characters")]
+    SearchTooLong,
+    #[error("{0}")]
+    Status(#[from] crate::domain::status::UnknownStatus),
+}
+
+impl SessionQuery {
+    pub fn statuses(&self) -> Result<Vec<AttemptStatus>, QueryError> {
+        if self.limit == 0 || self.limit > MAX_PAGE {
+            return Err(QueryError::Limit);
+        }
+        if self.q.chars().count() > MAX_SEARCH_CHARS {
+            return Err(QueryError::SearchTooLong);
+        }
+        self.status
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse::<AttemptStatus>().map_err(QueryError::from))
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub total: u64,
+    pub offset: u64,
+    pub items: Vec<T>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionRequest {
+    pub verdict: Verdict,
+    #[serde(default)]
+    pub reason: String,
+    /// The status the reviewer saw; the server refuses the decision (409) if it has changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_status: Option<AttemptStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+    pub message: String,
+}
+
+pub type Me = Reviewer;

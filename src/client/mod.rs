@@ -1,0 +1,139 @@
+//! The console's async client of the review server.
+
+use crate::api::{DecisionRequest, ErrorBody, Me, PREFIX, Page, SessionQuery};
+use crate::domain::{CourseSummary, ExamId, SessionDetail, SessionId, SessionRow};
+use reqwest::{RequestBuilder, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use std::time::Duration;
+
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot reach the review server at {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("the server did not answer within {} s", TIMEOUT.as_secs())]
+    Timeout,
+    #[error("not authorised: {0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Rejected(String),
+    #[error("server error ({status}): {message}")]
+    Server { status: u16, message: String },
+    #[error("unexpected answer from the server: {0}")]
+    Decode(String),
+    #[error("invalid server address '{0}'")]
+    BadUrl(String),
+}
+
+#[derive(Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    base: Url,
+    token: String,
+}
+
+impl ApiClient {
+    pub fn new(server: &str, token: &str) -> Result<Self, ClientError> {
+        // reqwest is built without a default crypto provider; install ring once (idempotent).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut base = Url::parse(server).map_err(|_| ClientError::BadUrl(server.to_owned()))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(ClientError::BadUrl(server.to_owned()));
+        }
+        let path = format!("{}{PREFIX}/", base.path().trim_end_matches('/'));
+        base.set_path(&path);
+        let http = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(concat!("proctor-review/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::Unreachable {
+                url: server.to_owned(),
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            http,
+            base,
+            token: token.to_owned(),
+        })
+    }
+
+    /// The server's address as the user gave it, for the status bar.
+    pub fn server_label(&self) -> String {
+        let mut u = self.base.clone();
+        u.set_path("");
+        u.to_string().trim_end_matches('/').to_owned()
+    }
+
+    fn url(&self, path: &str) -> Url {
+        // `path` is built from integers and fixed words only, so joining cannot fail.
+        self.base.join(path).unwrap_or_else(|_| self.base.clone())
+    }
+
+    async fn send<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<T, ClientError> {
+        let resp = req.bearer_auth(&self.token).send().await.map_err(|e| {
+            if e.is_timeout() {
+                ClientError::Timeout
+            } else {
+                ClientError::Unreachable {
+                    url: self.server_label(),
+                    reason: root_cause(&e),
+                }
+            }
+        })?;
+        let status = resp.status();
+        if status.is_success() {
+            return resp.json::<T>().await.map_err(|e| ClientError::Decode(root_cause(&e)));
+        }
+        let message = match resp.json::<ErrorBody>().await {
+            Ok(body) => body.message,
+            Err(_) => status.canonical_reason().unwrap_or("error").to_owned(),
+        };
+        Err(match status {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ClientError::Unauthorized(message),
+            StatusCode::NOT_FOUND => ClientError::NotFound(message),
+            StatusCode::CONFLICT => ClientError::Conflict(message),
+            s if s.is_client_error() => ClientError::Rejected(message),
+            s => ClientError::Server {
+                status: s.as_u16(),
+                message,
+            },
+        })
+    }
+
+    pub async fn me(&self) -> Result<Me, ClientError> {
+        self.send(self.http.get(self.url("me"))).await
+    }
+
+    pub async fn courses(&self) -> Result<Vec<CourseSummary>, ClientError> {
+        self.send(self.http.get(self.url("courses"))).await
+    }
+
+    pub async fn sessions(&self, exam: ExamId, query: &SessionQuery) -> Result<Page<SessionRow>, ClientError> {
+        self.send(self.http.get(self.url(&format!("exams/{exam}/sessions"))).query(query))
+            .await
+    }
+
+    pub async fn session(&self, id: SessionId) -> Result<SessionDetail, ClientError> {
+        self.send(self.http.get(self.url(&format!("sessions/{id}")))).await
+    }
+
+    pub async fn decide(&self, id: SessionId, req: &DecisionRequest) -> Result<SessionDetail, ClientError> {
+        self.send(self.http.post(self.url(&format!("sessions/{id}/decision"))).json(req))
+            .await
+    }
+}
+
+/// reqwest's top-level message is "error sending request"; the cause says why.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}

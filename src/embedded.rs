@@ -1,0 +1,105 @@
+//! Starts a review server inside this process on an ephemeral 127.0.0.1 port. The console
+//! uses it for the demo, and tests use it for a real server with a real database.
+
+use crate::demo::DemoData;
+use crate::server::{self, MailSettings, MailTransport, ServerOptions, hash_token, new_token};
+use crate::store::Store;
+use crate::store::sqlite::SqliteStore;
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const DEMO_REVIEWER: &str = "demo-reviewer";
+
+pub struct EmbeddedOptions {
+    pub db: PathBuf,
+    pub outbox: PathBuf,
+    /// Start from a fresh demo database, dropping earlier decisions.
+    pub reset: bool,
+    /// What to load into an empty database.
+    pub data: DemoData,
+}
+
+pub struct RunningServer {
+    pub url: String,
+    /// A token minted for this run, for the demo reviewer.
+    pub token: String,
+    pub store: SqliteStore,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub fn remove_database(db: &Path) -> std::io::Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = db.as_os_str().to_owned();
+        p.push(suffix);
+        match std::fs::remove_file(PathBuf::from(p)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+pub async fn start(opts: EmbeddedOptions) -> anyhow::Result<RunningServer> {
+    if opts.reset {
+        remove_database(&opts.db).with_context(|| format!("cannot remove {}", opts.db.display()))?;
+    }
+    let db = opts.db.clone();
+    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&db))
+        .await?
+        .with_context(|| format!("cannot open the demo database {}", opts.db.display()))?;
+    if store.is_empty().await? {
+        store.seed(opts.data).await.context("cannot load the demo data")?;
+    }
+    let reviewer = store
+        .ensure_reviewer(
+            DEMO_REVIEWER.into(),
+            "demo-reviewer@example.edu".into(),
+            "Demo Reviewer".into(),
+        )
+        .await?;
+    let token = new_token().map_err(|_| anyhow::anyhow!("no secure random numbers available"))?;
+    store.add_token(reviewer.id, hash_token(&token)).await?;
+
+    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let options = ServerOptions {
+        contact: "course-staff@example.edu".into(),
+        mail: MailSettings {
+            from: "Course Team <proctoring@example.edu>"
+                .parse()
+                .context("bad built-in sender address")?,
+            transport: MailTransport::Folder(opts.outbox),
+        },
+    };
+    let task = tokio::spawn(server::run(listener, store.clone(), options, async {
+        let _ = rx.await;
+    }));
+    Ok(RunningServer {
+        url: format!("http://{addr}"),
+        token,
+        store,
+        shutdown: Some(tx),
+        task,
+    })
+}

@@ -1,0 +1,73 @@
+//! Bearer tokens: 256 random bits shown once; only their SHA-256 is stored. High-entropy
+//! tokens need no slow password hash.
+
+use super::AppState;
+use super::error::ApiError;
+use crate::domain::Reviewer;
+use crate::store::Store;
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use ring::rand::{SecureRandom, SystemRandom};
+
+const TOKEN_PREFIX: &str = "prt_";
+
+pub fn new_token() -> Result<String, ring::error::Unspecified> {
+    let mut bytes = [0u8; 32];
+    SystemRandom::new().fill(&mut bytes)?;
+    Ok(format!("{TOKEN_PREFIX}{}", hex(&bytes)))
+}
+
+pub fn hash_token(token: &str) -> String {
+    hex(ring::digest::digest(&ring::digest::SHA256, token.as_bytes()).as_ref())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The reviewer the request's token belongs to; every decision is attributed to them.
+pub struct Authed(pub Reviewer);
+
+impl<S: Store> FromRequestParts<AppState<S>> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState<S>) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or_else(|| ApiError::Unauthorized("missing bearer token: send 'Authorization: Bearer <token>'".into()))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| ApiError::Unauthorized("malformed Authorization header: expected 'Bearer <token>'".into()))?;
+        state
+            .store
+            .reviewer_by_token_hash(hash_token(token))
+            .await?
+            .map(Authed)
+            .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_unique_and_hash_deterministically() {
+        let a = new_token().unwrap();
+        let b = new_token().unwrap();
+        assert_ne!(a, b);
+        assert!(a.starts_with(TOKEN_PREFIX) && a.len() == TOKEN_PREFIX.len() + 64);
+        assert_eq!(hash_token(&a), hash_token(&a));
+        assert_ne!(hash_token(&a), hash_token(&b));
+        assert_eq!(
+            hash_token("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

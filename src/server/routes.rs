@@ -1,0 +1,107 @@
+//! Route handlers. They check input, call the store and shape answers; the decision rules
+//! themselves live in `domain`.
+
+use super::AppState;
+use super::auth::Authed;
+use super::error::ApiError;
+use crate::api::{DecisionRequest, MAX_REASON_CHARS, Page, SessionQuery};
+use crate::domain::decision::ensure_unchanged;
+use crate::domain::email::{EmailContext, learner_email};
+use crate::domain::{CourseSummary, Reviewer, SessionDetail, SessionRow, plan_decision};
+use crate::store::{DecisionCommand, DecisionContext, PlannedDecision, Store};
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use time::OffsetDateTime;
+
+fn bad_path(r: PathRejection) -> ApiError {
+    ApiError::BadRequest(format!("bad path: {}", r.body_text()))
+}
+
+fn bad_json(r: JsonRejection) -> ApiError {
+    match r.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge("request body is too large".into()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ApiError::UnsupportedMediaType("send the body as JSON with 'Content-Type: application/json'".into())
+        }
+        _ => ApiError::BadRequest(format!("malformed request body: {}", r.body_text())),
+    }
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("no such endpoint; the API lives under /api/v1".into())
+}
+
+pub async fn me<S: Store>(Authed(me): Authed) -> Json<Reviewer> {
+    Json(me)
+}
+
+pub async fn courses<S: Store>(State(st): State<AppState<S>>, _: Authed) -> Result<Json<Vec<CourseSummary>>, ApiError> {
+    Ok(Json(st.store.courses().await?))
+}
+
+pub async fn sessions<S: Store>(
+    State(st): State<AppState<S>>,
+    _: Authed,
+    exam: Result<Path<i64>, PathRejection>,
+    query: Result<Query<SessionQuery>, QueryRejection>,
+) -> Result<Json<Page<SessionRow>>, ApiError> {
+    let Path(exam) = exam.map_err(bad_path)?;
+    let Query(query) = query.map_err(|r| ApiError::BadRequest(format!("bad query: {}", r.body_text())))?;
+    Ok(Json(st.store.sessions(exam, query).await?))
+}
+
+pub async fn session<S: Store>(
+    State(st): State<AppState<S>>,
+    _: Authed,
+    id: Result<Path<i64>, PathRejection>,
+) -> Result<Json<SessionDetail>, ApiError> {
+    let Path(id) = id.map_err(bad_path)?;
+    Ok(Json(st.store.session(id).await?))
+}
+
+pub async fn decide<S: Store>(
+    State(st): State<AppState<S>>,
+    Authed(reviewer): Authed,
+    id: Result<Path<i64>, PathRejection>,
+    body: Result<Json<DecisionRequest>, JsonRejection>,
+) -> Result<Json<SessionDetail>, ApiError> {
+    let Path(session_id) = id.map_err(bad_path)?;
+    let Json(req) = body.map_err(bad_json)?;
+    let reason = req.reason.trim().to_owned();
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "reason is longer than {MAX_REASON_CHARS} characters"
+        )));
+    }
+    let contact = st.contact.clone();
+    let planner = move |ctx: &DecisionContext| {
+        ensure_unchanged(req.expected_status, ctx.facts.status)?;
+        let plan = plan_decision(&ctx.facts, req.verdict)?;
+        let email = learner_email(
+            &plan,
+            &EmailContext {
+                learner_name: &ctx.learner.full_name,
+                learner_email: &ctx.learner.email,
+                exam_name: &ctx.exam_name,
+                course_id: &ctx.course_id,
+                contact: &contact,
+            },
+        );
+        Ok(PlannedDecision { plan, email })
+    };
+    let detail = st
+        .store
+        .decide(DecisionCommand {
+            session_id,
+            reviewer: reviewer.clone(),
+            reason,
+            at: OffsetDateTime::now_utc(),
+            planner,
+        })
+        .await?;
+    tracing::info!(session_id, reviewer = %reviewer.username, verdict = ?req.verdict, "decision recorded");
+    st.mail_kick.notify_one();
+    Ok(Json(detail))
+}

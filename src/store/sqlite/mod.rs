@@ -1,0 +1,186 @@
+//! SQLite backend: one writer connection and a few readers over a WAL database, each used
+//! on tokio's blocking pool so the async server never waits on the disk.
+
+mod migrate;
+mod read;
+mod seed;
+mod timefmt;
+mod write;
+
+use super::{DecisionCommand, DecisionContext, PlannedDecision, QueuedMail, Store, StoreError};
+use crate::api::{Page, SessionQuery};
+use crate::demo::DemoData;
+use crate::domain::{CourseSummary, DecisionError, ExamId, Reviewer, SessionDetail, SessionId, SessionRow};
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use time::OffsetDateTime;
+
+const READERS: usize = 4;
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            crate::fsutil::private_dir(dir).map_err(|e| StoreError::Backend(format!("{}: {e}", dir.display())))?;
+        }
+        let existed = path.exists();
+        let writer = Connection::open(path)?;
+        if !existed {
+            // Learner data: the database is the owner's alone. SQLite gives -wal/-shm the same mode.
+            crate::fsutil::restrict_file(path).map_err(|e| StoreError::Backend(e.to_string()))?;
+        }
+        writer.pragma_update(None, "journal_mode", "WAL")?;
+        configure(&writer)?;
+        migrate::run(&writer)?;
+        let readers = (0..READERS)
+            .map(|_| {
+                let c = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+                )?;
+                configure(&c)?;
+                Ok(Mutex::new(c))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                writer: Mutex::new(writer),
+                readers,
+                next_reader: AtomicUsize::new(0),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        blocking(move || {
+            let i = inner.next_reader.fetch_add(1, Ordering::Relaxed) % inner.readers.len();
+            let conn = inner.readers[i].lock().map_err(|_| poisoned())?;
+            f(&conn)
+        })
+        .await
+    }
+
+    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        blocking(move || {
+            let mut conn = inner.writer.lock().map_err(|_| poisoned())?;
+            f(&mut conn)
+        })
+        .await
+    }
+}
+
+fn poisoned() -> StoreError {
+    StoreError::Backend("a database connection was poisoned by an earlier panic".into())
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Backend(format!("database task failed: {e}")))?
+}
+
+impl Store for SqliteStore {
+    async fn reviewer_by_token_hash(&self, hash: String) -> Result<Option<Reviewer>, StoreError> {
+        self.read(move |c| read::reviewer_by_token_hash(c, &hash)).await
+    }
+
+    async fn create_reviewer(&self, username: String, email: String, full_name: String) -> Result<Reviewer, StoreError> {
+        self.write(move |c| write::create_reviewer(c, &username, &email, &full_name)).await
+    }
+
+    async fn ensure_reviewer(&self, username: String, email: String, full_name: String) -> Result<Reviewer, StoreError> {
+        self.write(move |c| match read::reviewer_by_username(c, &username)? {
+            Some(r) => Ok(r),
+            None => write::create_reviewer(c, &username, &email, &full_name),
+        })
+        .await
+    }
+
+    async fn add_token(&self, reviewer_id: i64, hash: String) -> Result<(), StoreError> {
+        self.write(move |c| write::add_token(c, reviewer_id, &hash)).await
+    }
+
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        self.read(|c| Ok(c.query_row("SELECT NOT EXISTS (SELECT 1 FROM exams)", [], |r| r.get(0))?))
+            .await
+    }
+
+    async fn seed(&self, data: DemoData) -> Result<(), StoreError> {
+        self.write(move |c| seed::seed(c, &data)).await
+    }
+
+    async fn courses(&self) -> Result<Vec<CourseSummary>, StoreError> {
+        self.read(read::courses).await
+    }
+
+    async fn sessions(&self, exam: ExamId, query: SessionQuery) -> Result<Page<SessionRow>, StoreError> {
+        self.read(move |c| read::sessions(c, exam, &query)).await
+    }
+
+    async fn session(&self, id: SessionId) -> Result<SessionDetail, StoreError> {
+        self.read(move |c| read::session(c, id)).await
+    }
+
+    async fn decide<P>(&self, cmd: DecisionCommand<P>) -> Result<SessionDetail, StoreError>
+    where
+        P: FnOnce(&DecisionContext) -> Result<PlannedDecision, DecisionError> + Send + 'static,
+    {
+        self.write(move |c| write::decide(c, cmd)).await
+    }
+
+    async fn pending_mail(&self, limit: u32) -> Result<Vec<QueuedMail>, StoreError> {
+        self.read(move |c| read::pending_mail(c, limit)).await
+    }
+
+    async fn mail_delivered(&self, id: i64, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.write(move |c| write::mail_delivered(c, id, at)).await
+    }
+
+    async fn mail_failed(&self, id: i64, error: String) -> Result<(), StoreError> {
+        self.write(move |c| write::mail_failed(c, id, &error)).await
+    }
+}

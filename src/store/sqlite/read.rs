@@ -1,0 +1,319 @@
+//! Queries that only read.
+
+use super::timefmt::{from_sql, opt_from_sql};
+use crate::api::{Page, SessionQuery, SortKey};
+use crate::domain::email::LearnerEmail;
+use crate::domain::{
+    AttemptStatus, CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, Grade, HistoryEntry, Learner, LearnerView,
+    ReviewStatus, Reviewer, SessionDetail, SessionId, SessionRow, VerdictRecord, Violation, ViolationKind,
+};
+use crate::store::{QueuedMail, StoreError};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+
+fn count(r: &Row<'_>, i: usize) -> rusqlite::Result<u64> {
+    Ok(r.get::<_, i64>(i)?.max(0) as u64)
+}
+
+fn reviewer_from(r: &Row<'_>) -> rusqlite::Result<Reviewer> {
+    Ok(Reviewer {
+        id: r.get(0)?,
+        username: r.get(1)?,
+        email: r.get(2)?,
+        full_name: r.get(3)?,
+    })
+}
+
+pub fn reviewer_by_token_hash(c: &Connection, hash: &str) -> Result<Option<Reviewer>, StoreError> {
+    Ok(c.query_row(
+        "SELECT r.id, r.username, r.email, r.full_name FROM api_tokens t
+         JOIN reviewers r ON r.id = t.reviewer_id WHERE t.token_hash = ?1 AND t.revoked = 0",
+        [hash],
+        reviewer_from,
+    )
+    .optional()?)
+}
+
+pub fn reviewer_by_username(c: &Connection, username: &str) -> Result<Option<Reviewer>, StoreError> {
+    Ok(c.query_row(
+        "SELECT id, username, email, full_name FROM reviewers WHERE username = ?1",
+        [username],
+        reviewer_from,
+    )
+    .optional()?)
+}
+
+fn parse<T: std::str::FromStr>(s: &str) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse().map_err(|e: T::Err| StoreError::Backend(format!("bad value in database: {e}")))
+}
+
+fn opt_parse<T: std::str::FromStr>(s: Option<String>) -> Result<Option<T>, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    s.as_deref().map(parse).transpose()
+}
+
+pub fn courses(c: &Connection) -> Result<Vec<CourseSummary>, StoreError> {
+    let mut stmt = c.prepare(
+        "SELECT c.id, c.name, e.id, e.content_id, e.external_id, e.exam_name, e.time_limit_mins,
+                e.is_proctored, e.is_practice_exam, e.backend,
+                COUNT(s.id),
+                COALESCE(SUM(s.status = 'second_review_required'), 0),
+                COALESCE(SUM(s.status = 'submitted'), 0),
+                COALESCE(SUM(s.status = 'verified'), 0),
+                COALESCE(SUM(s.status = 'rejected'), 0)
+         FROM courses c
+         JOIN exams e ON e.course_id = c.id AND e.is_active
+         LEFT JOIN sessions s ON s.exam_id = e.id
+         GROUP BY e.id
+         ORDER BY c.rowid, e.id",
+    )?;
+    let mut out: Vec<CourseSummary> = Vec::new();
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let course_id: String = r.get(0)?;
+        let exam = ExamSummary {
+            exam: Exam {
+                id: r.get(2)?,
+                course_id: course_id.clone(),
+                content_id: r.get(3)?,
+                external_id: r.get(4)?,
+                exam_name: r.get(5)?,
+                time_limit_mins: r.get(6)?,
+                is_proctored: r.get(7)?,
+                is_practice_exam: r.get(8)?,
+                backend: r.get(9)?,
+            },
+            counts: ExamCounts {
+                sessions: count(r, 10)?,
+                require_attention: count(r, 11)?,
+                pending: count(r, 12)?,
+                passed: count(r, 13)?,
+                failed: count(r, 14)?,
+            },
+        };
+        match out.last_mut() {
+            Some(last) if last.id == course_id => last.exams.push(exam),
+            _ => out.push(CourseSummary {
+                id: course_id,
+                name: r.get(1)?,
+                exams: vec![exam],
+            }),
+        }
+    }
+    Ok(out)
+}
+
+const ROW_COLUMNS: &str = "s.id, s.exam_id, l.username, l.email, l.full_name, s.status, s.review_status,
+     s.violation_count, s.started_at, s.completed_at";
+
+fn session_row(r: &Row<'_>) -> Result<SessionRow, StoreError> {
+    Ok(SessionRow {
+        id: r.get(0)?,
+        exam_id: r.get(1)?,
+        learner: Learner {
+            username: r.get(2)?,
+            email: r.get(3)?,
+            full_name: r.get(4)?,
+        },
+        status: parse::<AttemptStatus>(&r.get::<_, String>(5)?)?,
+        review_status: opt_parse::<ReviewStatus>(r.get(6)?)?,
+        violation_count: r.get(7)?,
+        started_at: opt_from_sql(r.get(8)?)?,
+        completed_at: opt_from_sql(r.get(9)?)?,
+    })
+}
+
+fn like_pattern(q: &str) -> String {
+    let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+pub fn sessions(c: &Connection, exam: ExamId, q: &SessionQuery) -> Result<Page<SessionRow>, StoreError> {
+    let statuses = q.statuses().map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let exists: bool = c.query_row("SELECT EXISTS (SELECT 1 FROM exams WHERE id = ?1)", [exam], |r| r.get(0))?;
+    if !exists {
+        return Err(StoreError::NotFound(format!("no exam with id {exam}")));
+    }
+
+    let mut filter = String::from("s.exam_id = ?");
+    let mut args: Vec<Value> = vec![Value::Integer(exam)];
+    if !statuses.is_empty() {
+        filter.push_str(&format!(" AND s.status IN ({})", vec!["?"; statuses.len()].join(",")));
+        args.extend(statuses.iter().map(|s| Value::Text(s.as_str().to_owned())));
+    }
+    let search = q.q.trim();
+    if !search.is_empty() {
+        filter.push_str(
+            " AND (l.username LIKE ? ESCAPE '\\' OR l.email LIKE ? ESCAPE '\\' OR l.full_name LIKE ? ESCAPE '\\')",
+        );
+        let p = like_pattern(search);
+        args.extend([Value::Text(p.clone()), Value::Text(p.clone()), Value::Text(p)]);
+    }
+
+    let total: i64 = c.query_row(
+        &format!("SELECT COUNT(*) FROM sessions s JOIN learners l ON l.id = s.learner_id WHERE {filter}"),
+        params_from_iter(args.iter()),
+        |r| r.get(0),
+    )?;
+
+    let key = match q.sort {
+        SortKey::Started => "s.started_at",
+        SortKey::Learner => "l.full_name COLLATE NOCASE",
+        SortKey::Username => "l.username",
+        SortKey::Violations => "s.violation_count",
+        SortKey::Duration => "julianday(s.completed_at) - julianday(s.started_at)",
+        SortKey::Status => "s.status",
+    };
+    let dir = if q.desc { "DESC" } else { "ASC" };
+    // Rows without the sort value (a session never started has no start time) go last either way.
+    let sql = format!(
+        "SELECT {ROW_COLUMNS} FROM sessions s JOIN learners l ON l.id = s.learner_id
+         WHERE {filter}
+         ORDER BY (s.status = 'second_review_required') DESC, ({key}) IS NULL, {key} {dir}, s.id
+         LIMIT ? OFFSET ?"
+    );
+    args.push(Value::Integer(i64::from(q.limit)));
+    args.push(Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
+    let mut stmt = c.prepare(&sql)?;
+    let mut rows = stmt.query(params_from_iter(args.iter()))?;
+    let mut items = Vec::new();
+    while let Some(r) = rows.next()? {
+        items.push(session_row(r)?);
+    }
+    Ok(Page {
+        total: total.max(0) as u64,
+        offset: q.offset,
+        items,
+    })
+}
+
+pub fn session(c: &Connection, id: SessionId) -> Result<SessionDetail, StoreError> {
+    let sql = format!(
+        "SELECT {ROW_COLUMNS}, e.course_id, e.exam_name, e.time_limit_mins, e.backend, s.attempt_code,
+                s.external_id, s.allowed_time_limit_mins, s.is_sample_attempt, s.track, s.reviewed_by,
+                s.grade_earned, s.grade_possible, s.grade_override
+         FROM sessions s JOIN learners l ON l.id = s.learner_id JOIN exams e ON e.id = s.exam_id
+         WHERE s.id = ?1"
+    );
+    let mut stmt = c.prepare(&sql)?;
+    let mut rows = stmt.query([id])?;
+    let Some(r) = rows.next()? else {
+        return Err(StoreError::NotFound(format!("no session with id {id}")));
+    };
+    let row = session_row(r)?;
+    let original_grade = match (r.get::<_, Option<f64>>(20)?, r.get::<_, Option<f64>>(21)?) {
+        (Some(earned), Some(possible)) => Some(Grade { earned, possible }),
+        _ => None,
+    };
+    let grade_override: Option<f64> = r.get(22)?;
+    Ok(SessionDetail {
+        learner_view: LearnerView::of(row.status),
+        course_id: r.get(10)?,
+        exam_name: r.get(11)?,
+        exam_time_limit_mins: r.get(12)?,
+        provider: r.get(13)?,
+        attempt_code: r.get(14)?,
+        external_id: r.get(15)?,
+        allowed_time_limit_mins: r.get(16)?,
+        is_sample_attempt: r.get(17)?,
+        track: r.get(18)?,
+        reviewed_by: r.get(19)?,
+        original_grade,
+        grade_in_force: Grade::in_force(original_grade, grade_override),
+        violations: violations(c, id)?,
+        history: history(c, id)?,
+        row,
+    })
+}
+
+fn violations(c: &Connection, session: SessionId) -> Result<Vec<Violation>, StoreError> {
+    let mut stmt = c.prepare(
+        "SELECT id, start_time, stop_time, duration, kind, status, comment FROM violations
+         WHERE session_id = ?1 ORDER BY start_time, id",
+    )?;
+    let mut rows = stmt.query([session])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let kind: String = r.get(4)?;
+        out.push(Violation {
+            id: r.get(0)?,
+            start_time: r.get(1)?,
+            stop_time: r.get(2)?,
+            duration: r.get(3)?,
+            kind: ViolationKind::parse(&kind)
+                .ok_or_else(|| StoreError::Backend(format!("unknown violation kind '{kind}'")))?,
+            status: r.get(5)?,
+            comment: r.get(6)?,
+        });
+    }
+    Ok(out)
+}
+
+fn grade(possible: Option<f64>, earned: Option<f64>) -> Option<Grade> {
+    Some(Grade {
+        earned: earned?,
+        possible: possible?,
+    })
+}
+
+fn history(c: &Connection, session: SessionId) -> Result<Vec<HistoryEntry>, StoreError> {
+    let mut stmt = c.prepare(
+        "SELECT d.id, r.username, d.decided_at, d.verdict, d.reason, d.status_before, d.status_after,
+                d.review_status_before, d.review_status_after, d.grade_possible, d.grade_before,
+                d.grade_after, d.learner_emailed
+         FROM decisions d JOIN reviewers r ON r.id = d.reviewer_id
+         WHERE d.session_id = ?1 ORDER BY d.decided_at, d.id",
+    )?;
+    let mut rows = stmt.query(params![session])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let verdict: String = r.get(3)?;
+        let possible: Option<f64> = r.get(9)?;
+        out.push(HistoryEntry {
+            id: r.get(0)?,
+            reviewer: r.get(1)?,
+            decided_at: from_sql(&r.get::<_, String>(2)?)?,
+            verdict: if verdict == "fail" {
+                VerdictRecord::Fail
+            } else {
+                VerdictRecord::Pass
+            },
+            reason: r.get(4)?,
+            status_before: parse(&r.get::<_, String>(5)?)?,
+            status_after: parse(&r.get::<_, String>(6)?)?,
+            review_status_before: opt_parse(r.get(7)?)?,
+            review_status_after: opt_parse(r.get(8)?)?,
+            grade_before: grade(possible, r.get(10)?),
+            grade_after: grade(possible, r.get(11)?),
+            learner_emailed: r.get(12)?,
+        });
+    }
+    Ok(out)
+}
+
+pub fn pending_mail(c: &Connection, limit: u32) -> Result<Vec<QueuedMail>, StoreError> {
+    let mut stmt = c.prepare(
+        "SELECT id, created, to_name, to_address, subject, body FROM outbox
+         WHERE delivered_at IS NULL AND attempts < 10 ORDER BY id LIMIT ?1",
+    )?;
+    let mut rows = stmt.query([i64::from(limit)])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(QueuedMail {
+            id: r.get(0)?,
+            created: from_sql(&r.get::<_, String>(1)?)?,
+            email: LearnerEmail {
+                to_name: r.get(2)?,
+                to_address: r.get(3)?,
+                subject: r.get(4)?,
+                body: r.get(5)?,
+            },
+        });
+    }
+    Ok(out)
+}

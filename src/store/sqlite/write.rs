@@ -1,0 +1,156 @@
+//! Statements that change data. A decision is one IMMEDIATE transaction: status, grade,
+//! history and the queued email commit together or not at all.
+
+use super::read;
+use super::timefmt::to_sql;
+use crate::domain::{DecisionError, DecisionFacts, Grade, Learner, Reviewer, SessionDetail};
+use crate::store::{DecisionCommand, DecisionContext, PlannedDecision, StoreError};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
+use time::OffsetDateTime;
+
+pub fn create_reviewer(c: &Connection, username: &str, email: &str, full_name: &str) -> Result<Reviewer, StoreError> {
+    let res = c.execute(
+        "INSERT INTO reviewers (username, email, full_name, created) VALUES (?1, ?2, ?3, ?4)",
+        params![username, email, full_name, to_sql(OffsetDateTime::now_utc())],
+    );
+    match res {
+        Ok(_) => Ok(Reviewer {
+            id: c.last_insert_rowid(),
+            username: username.to_owned(),
+            email: email.to_owned(),
+            full_name: full_name.to_owned(),
+        }),
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::ConstraintViolation => Err(
+            StoreError::Conflict(format!("a reviewer named '{username}' already exists")),
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn add_token(c: &Connection, reviewer_id: i64, hash: &str) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO api_tokens (token_hash, reviewer_id, created) VALUES (?1, ?2, ?3)",
+        params![hash, reviewer_id, to_sql(OffsetDateTime::now_utc())],
+    )?;
+    Ok(())
+}
+
+fn context(c: &Connection, session: i64) -> Result<Option<DecisionContext>, StoreError> {
+    let row = c
+        .query_row(
+            "SELECT s.status, s.review_status, s.grade_earned, s.grade_possible, s.grade_override,
+                    s.is_sample_attempt, l.username, l.email, l.full_name, e.exam_name, e.course_id
+             FROM sessions s JOIN learners l ON l.id = s.learner_id JOIN exams e ON e.id = s.exam_id
+             WHERE s.id = ?1",
+            [session],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<f64>>(2)?,
+                    r.get::<_, Option<f64>>(3)?,
+                    r.get::<_, Option<f64>>(4)?,
+                    r.get::<_, bool>(5)?,
+                    Learner {
+                        username: r.get(6)?,
+                        email: r.get(7)?,
+                        full_name: r.get(8)?,
+                    },
+                    r.get::<_, String>(9)?,
+                    r.get::<_, String>(10)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((status, review, earned, possible, override_earned, sample, learner, exam_name, course_id)) = row else {
+        return Ok(None);
+    };
+    let bad = |e: crate::domain::status::UnknownStatus| StoreError::Backend(e.to_string());
+    Ok(Some(DecisionContext {
+        facts: DecisionFacts {
+            status: status.parse().map_err(bad)?,
+            review_status: review.as_deref().map(str::parse).transpose().map_err(bad)?,
+            original_grade: earned.zip(possible).map(|(earned, possible)| Grade { earned, possible }),
+            grade_override: override_earned,
+            is_sample_attempt: sample,
+        },
+        learner,
+        exam_name,
+        course_id,
+    }))
+}
+
+pub fn decide<P>(c: &mut Connection, cmd: DecisionCommand<P>) -> Result<SessionDetail, StoreError>
+where
+    P: FnOnce(&DecisionContext) -> Result<PlannedDecision, DecisionError>,
+{
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let ctx = context(&tx, cmd.session_id)?
+        .ok_or_else(|| StoreError::NotFound(format!("no session with id {}", cmd.session_id)))?;
+    let PlannedDecision { plan, email } = (cmd.planner)(&ctx)?;
+    let at = to_sql(cmd.at);
+
+    tx.execute(
+        "UPDATE sessions SET status = ?1, review_status = ?2, reviewed_by = ?3, grade_override = ?4, modified = ?5
+         WHERE id = ?6",
+        params![
+            plan.status_after.as_str(),
+            plan.review_status_after.as_str(),
+            cmd.reviewer.email,
+            plan.override_after,
+            at,
+            cmd.session_id
+        ],
+    )?;
+    tx.execute(
+        "INSERT INTO decisions (session_id, reviewer_id, decided_at, verdict, reason, status_before, status_after,
+                                review_status_before, review_status_after, grade_possible, grade_before,
+                                grade_after, learner_emailed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        params![
+            cmd.session_id,
+            cmd.reviewer.id,
+            at,
+            match plan.verdict {
+                crate::domain::Verdict::Pass => "pass",
+                crate::domain::Verdict::Fail => "fail",
+            },
+            cmd.reason,
+            plan.status_before.as_str(),
+            plan.status_after.as_str(),
+            plan.review_status_before.map(|r| r.as_str()),
+            plan.review_status_after.as_str(),
+            ctx.facts.original_grade.map(|g| g.possible),
+            plan.grade_before.map(|g| g.earned),
+            plan.grade_after.map(|g| g.earned),
+            email.is_some(),
+        ],
+    )?;
+    let decision_id = tx.last_insert_rowid();
+    if let Some(mail) = email {
+        tx.execute(
+            "INSERT INTO outbox (decision_id, to_name, to_address, subject, body, created)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![decision_id, mail.to_name, mail.to_address, mail.subject, mail.body, at],
+        )?;
+    }
+    let detail = read::session(&tx, cmd.session_id)?;
+    tx.commit()?;
+    Ok(detail)
+}
+
+pub fn mail_delivered(c: &Connection, id: i64, at: OffsetDateTime) -> Result<(), StoreError> {
+    c.execute(
+        "UPDATE outbox SET delivered_at = ?1, attempts = attempts + 1, last_error = NULL WHERE id = ?2",
+        params![to_sql(at), id],
+    )?;
+    Ok(())
+}
+
+pub fn mail_failed(c: &Connection, id: i64, error: &str) -> Result<(), StoreError> {
+    c.execute(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?1 WHERE id = ?2",
+        params![error, id],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,50 @@
+#![allow(dead_code)]
+
+use proctor_review::demo;
+use proctor_review::embedded::{self, EmbeddedOptions, RunningServer};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub struct Demo {
+    pub server: RunningServer,
+    pub dir: tempfile::TempDir,
+}
+
+impl Demo {
+    pub fn outbox(&self) -> PathBuf {
+        self.dir.path().join("outbox")
+    }
+}
+
+pub async fn start_demo() -> Demo {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = embedded::start(EmbeddedOptions {
+        db: dir.path().join("review.sqlite3"),
+        outbox: dir.path().join("outbox"),
+        reset: false,
+        data: demo::embedded().expect("demo data"),
+    })
+    .await
+    .expect("server starts");
+    Demo { server, dir }
+}
+
+/// The `.eml` files in `dir`, waiting up to 10 s for at least `n` to appear (the mailer
+/// delivers after the decision commits).
+pub fn wait_for_emails(dir: &Path, n: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.retain(|p| p.extension().is_some_and(|x| x == "eml"));
+        files.sort();
+        if files.len() >= n || Instant::now() > deadline {
+            return files
+                .iter()
+                .map(|p| std::fs::read_to_string(p).expect("readable eml"))
+                .collect();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
