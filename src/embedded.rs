@@ -61,14 +61,18 @@ pub fn remove_database(db: &Path) -> std::io::Result<()> {
 
 pub async fn start(opts: EmbeddedOptions) -> anyhow::Result<RunningServer> {
     if opts.reset {
-        remove_database(&opts.db).with_context(|| format!("cannot remove {}", opts.db.display()))?;
+        remove_database(&opts.db)
+            .with_context(|| format!("cannot remove {}", opts.db.display()))?;
     }
     let db = opts.db.clone();
     let store = tokio::task::spawn_blocking(move || SqliteStore::open(&db))
         .await?
         .with_context(|| format!("cannot open the demo database {}", opts.db.display()))?;
     if store.is_empty().await? {
-        store.seed(opts.data).await.context("cannot load the demo data")?;
+        store
+            .seed(opts.data)
+            .await
+            .context("cannot load the demo data")?;
     }
     let reviewer = store
         .ensure_reviewer(

@@ -16,7 +16,11 @@ pub fn restrict_file(path: &Path) -> io::Result<()> {
 
 /// Opens `path` for appending, creating it with mode 0600.
 pub fn append_private(path: &Path) -> io::Result<File> {
-    OpenOptions::new().create(true).append(true).mode(0o600).open(path)
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
 }
 
 /// Writes `bytes` to a new file at `path` with mode 0600, via a temporary name so a reader

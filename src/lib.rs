@@ -3,6 +3,8 @@
 
 pub mod api;
 pub mod client;
+pub mod config;
+pub mod console;
 pub mod demo;
 pub mod domain;
 pub mod embedded;

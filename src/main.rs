@@ -1,1 +1,262 @@
-fn main(){}
+//! The `proctor-review` command: the console (default), the review server (`serve`), and
+//! reviewer administration.
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use proctor_review::client::ApiClient;
+use proctor_review::config::{self, Paths};
+use proctor_review::embedded::{self, EmbeddedOptions};
+use proctor_review::server::{
+    self, MailSettings, MailTransport, ServerOptions, hash_token, new_token,
+};
+use proctor_review::store::Store;
+use proctor_review::store::sqlite::SqliteStore;
+use proctor_review::{console, demo, fsutil};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "proctor-review",
+    version,
+    about = "Review proctored-exam sessions from the terminal"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    console: ConsoleArgs,
+}
+
+#[derive(Args)]
+struct ConsoleArgs {
+    /// Review server to connect to; without it the console runs the embedded demo.
+    #[arg(long, env = "PROCTOR_REVIEW_SERVER")]
+    server: Option<String>,
+    /// Reviewer token for --server (also read from the config file).
+    #[arg(long, env = "PROCTOR_REVIEW_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Start the demo from fresh data, dropping decisions made in earlier runs.
+    #[arg(long)]
+    reset_demo: bool,
+    /// Where the demo database, outbox and log live.
+    #[arg(long, env = "PROCTOR_REVIEW_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    /// Config file with `server` and `token`.
+    #[arg(long, env = "PROCTOR_REVIEW_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the review server.
+    Serve(ServeArgs),
+    /// Manage reviewers.
+    #[command(subcommand)]
+    Reviewer(ReviewerCommand),
+    /// Show where the demo database, outbox, log and config file are.
+    Paths,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// SQLite database file (created if missing).
+    #[arg(long)]
+    db: PathBuf,
+    /// Address to listen on; port 0 picks a free one.
+    #[arg(long, default_value = "127.0.0.1:8750")]
+    listen: SocketAddr,
+    /// Folder for learner emails as .eml files (default: `outbox` beside the database).
+    #[arg(long)]
+    outbox: Option<PathBuf>,
+    /// Send learner emails over SMTP instead, e.g. smtps://user:pass@smtp.example.edu
+    #[arg(long, env = "PROCTOR_REVIEW_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// Sender of learner emails.
+    #[arg(long, default_value = "Course Team <proctoring@example.edu>")]
+    mail_from: String,
+    /// Contact address learners are given for appeals.
+    #[arg(long, default_value = "course-staff@example.edu")]
+    contact: String,
+    /// Load the demo data (with N sessions) into an empty database.
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "80")]
+    seed_demo: Option<usize>,
+}
+
+#[derive(Subcommand)]
+enum ReviewerCommand {
+    /// Create a reviewer and print a new token for them (shown once).
+    Add {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async_main(cli))
+}
+
+async fn async_main(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Some(Command::Serve(args)) => {
+            log_to_stderr();
+            serve(args).await
+        }
+        Some(Command::Reviewer(ReviewerCommand::Add {
+            db,
+            username,
+            email,
+            name,
+        })) => {
+            let store =
+                SqliteStore::open(&db).with_context(|| format!("cannot open {}", db.display()))?;
+            let name = if name.is_empty() {
+                username.clone()
+            } else {
+                name
+            };
+            let reviewer = store.create_reviewer(username, email, name).await?;
+            let token =
+                new_token().map_err(|_| anyhow::anyhow!("no secure random numbers available"))?;
+            store.add_token(reviewer.id, hash_token(&token)).await?;
+            eprintln!(
+                "Reviewer '{}' created. Their token (shown only now):",
+                reviewer.username
+            );
+            println!("{token}");
+            Ok(())
+        }
+        Some(Command::Paths) => {
+            let paths = Paths::resolve(cli.console.data_dir)?;
+            println!("data dir:      {}", paths.data_dir.display());
+            println!("demo database: {}", paths.demo_db().display());
+            println!("demo outbox:   {}", paths.outbox().display());
+            println!("log file:      {}", paths.log_file().display());
+            println!("config file:   {}", paths.config_file.display());
+            Ok(())
+        }
+        None => run_console(cli.console).await,
+    }
+}
+
+async fn run_console(args: ConsoleArgs) -> anyhow::Result<()> {
+    let paths = Paths::resolve(args.data_dir)?;
+    fsutil::private_dir(&paths.data_dir)
+        .with_context(|| format!("cannot create {}", paths.data_dir.display()))?;
+    log_to_file(&paths)?;
+    let cfg = config::load(args.config.as_deref().unwrap_or(&paths.config_file))?;
+
+    let server = args.server.or(cfg.server);
+    let (client, embedded) = match server {
+        Some(url) => {
+            let Some(token) = args.token.or(cfg.token) else {
+                bail!(
+                    "--server needs a reviewer token: pass --token, set PROCTOR_REVIEW_TOKEN, or put `token` in the config file"
+                );
+            };
+            (ApiClient::new(&url, &token)?, None)
+        }
+        None => {
+            let running = embedded::start(EmbeddedOptions {
+                db: paths.demo_db(),
+                outbox: paths.outbox(),
+                reset: args.reset_demo,
+                data: demo::embedded()?,
+            })
+            .await?;
+            tracing::info!(url = %running.url, "embedded demo server started");
+            (ApiClient::new(&running.url, &running.token)?, Some(running))
+        }
+    };
+    let result = console::run(client).await;
+    if let Some(s) = embedded {
+        s.stop().await;
+    }
+    result
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let store = SqliteStore::open(&args.db)
+        .with_context(|| format!("cannot open {}", args.db.display()))?;
+    if let Some(n) = args.seed_demo
+        && store.is_empty().await?
+    {
+        store.seed(demo::generate(n, demo::DEMO_SEED)?).await?;
+        tracing::info!(sessions = n, "demo data loaded");
+    }
+    let from = args
+        .mail_from
+        .parse()
+        .with_context(|| format!("--mail-from '{}' is not an email address", args.mail_from))?;
+    let mail = match &args.smtp_url {
+        Some(url) => MailSettings::smtp(url, from).context("invalid --smtp-url")?,
+        None => {
+            let dir = args.outbox.clone().unwrap_or_else(|| {
+                args.db
+                    .parent()
+                    .map(|p| p.join("outbox"))
+                    .unwrap_or_else(|| PathBuf::from("outbox"))
+            });
+            MailSettings {
+                from,
+                transport: MailTransport::Folder(dir),
+            }
+        }
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    // Scripts and tests read this line to find the port.
+    println!("listening on http://{addr}");
+    tracing::info!(%addr, db = %args.db.display(), "review server started");
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    server::run(
+        listener,
+        store,
+        ServerOptions {
+            contact: args.contact,
+            mail,
+        },
+        shutdown,
+    )
+    .await?;
+    Ok(())
+}
+
+fn filter() -> EnvFilter {
+    EnvFilter::try_from_env("PROCTOR_REVIEW_LOG").unwrap_or_else(|_| EnvFilter::new("info"))
+}
+
+fn log_to_stderr() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter())
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// The console owns the screen, so its log goes to a private file.
+fn log_to_file(paths: &Paths) -> anyhow::Result<()> {
+    let file = fsutil::append_private(&paths.log_file())
+        .with_context(|| format!("cannot open the log file {}", paths.log_file().display()))?;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter())
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
+    Ok(())
+}

@@ -28,9 +28,16 @@ async fn quiz_list_counts_match_the_demo_data() {
                 .filter(|s| s.exam_id == e.exam.id && s.status == st)
                 .count() as u64
         };
-        let total = data.sessions.iter().filter(|s| s.exam_id == e.exam.id).count() as u64;
+        let total = data
+            .sessions
+            .iter()
+            .filter(|s| s.exam_id == e.exam.id)
+            .count() as u64;
         assert_eq!(e.counts.sessions, total, "{}", e.exam.exam_name);
-        assert_eq!(e.counts.require_attention, of(AttemptStatus::SecondReviewRequired));
+        assert_eq!(
+            e.counts.require_attention,
+            of(AttemptStatus::SecondReviewRequired)
+        );
         assert_eq!(e.counts.pending, of(AttemptStatus::Submitted));
         assert_eq!(e.counts.passed, of(AttemptStatus::Verified));
         assert_eq!(e.counts.failed, of(AttemptStatus::Rejected));
@@ -42,7 +49,13 @@ async fn sessions_page_with_require_attention_first_and_search_by_any_name() {
     let d = start_demo().await;
     let c = client(&d);
     let all = c
-        .sessions(2, &SessionQuery { limit: 500, ..Default::default() })
+        .sessions(
+            2,
+            &SessionQuery {
+                limit: 500,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(all.items.len() as u64, all.total);
@@ -51,7 +64,10 @@ async fn sessions_page_with_require_attention_first_and_search_by_any_name() {
         .iter()
         .position(|s| s.status != AttemptStatus::SecondReviewRequired)
         .unwrap();
-    assert!(first_other > 0, "some Require Attention sessions come first");
+    assert!(
+        first_other > 0,
+        "some Require Attention sessions come first"
+    );
     assert!(
         all.items[first_other..]
             .iter()
@@ -64,7 +80,14 @@ async fn sessions_page_with_require_attention_first_and_search_by_any_name() {
     let mut offset = 0;
     loop {
         let page = c
-            .sessions(2, &SessionQuery { offset, limit: 7, ..Default::default() })
+            .sessions(
+                2,
+                &SessionQuery {
+                    offset,
+                    limit: 7,
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
         if page.items.is_empty() {
@@ -82,18 +105,33 @@ async fn sessions_page_with_require_attention_first_and_search_by_any_name() {
         some.full_name.chars().take(2).collect::<String>(),
     ] {
         let found = c
-            .sessions(2, &SessionQuery { q: needle.clone(), ..Default::default() })
+            .sessions(
+                2,
+                &SessionQuery {
+                    q: needle.clone(),
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
         assert!(
-            found.items.iter().any(|s| s.learner.username == some.username),
+            found
+                .items
+                .iter()
+                .any(|s| s.learner.username == some.username),
             "searching '{needle}' should find {}",
             some.username
         );
         assert!(found.total < all.total);
     }
     let none = c
-        .sessions(2, &SessionQuery { q: "%_no-such-learner".into(), ..Default::default() })
+        .sessions(
+            2,
+            &SessionQuery {
+                q: "%_no-such-learner".into(),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(none.total, 0, "LIKE wildcards in the search are literal");
@@ -111,8 +149,16 @@ async fn sessions_page_with_require_attention_first_and_search_by_any_name() {
         .await
         .unwrap();
     assert!(ra.total > 0);
-    assert!(ra.items.iter().all(|s| s.status == AttemptStatus::SecondReviewRequired));
-    assert!(ra.items.windows(2).all(|w| w[0].violation_count >= w[1].violation_count));
+    assert!(
+        ra.items
+            .iter()
+            .all(|s| s.status == AttemptStatus::SecondReviewRequired)
+    );
+    assert!(
+        ra.items
+            .windows(2)
+            .all(|w| w[0].violation_count >= w[1].violation_count)
+    );
 }
 
 #[tokio::test]
@@ -120,7 +166,13 @@ async fn fail_rejects_zeroes_the_grade_records_history_and_emails_then_pass_reve
     let d = start_demo().await;
     let c = client(&d);
     let ra = c
-        .sessions(2, &SessionQuery { status: "second_review_required".into(), ..Default::default() })
+        .sessions(
+            2,
+            &SessionQuery {
+                status: "second_review_required".into(),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     let id = ra.items[0].id;
@@ -144,7 +196,10 @@ async fn fail_rejects_zeroes_the_grade_records_history_and_emails_then_pass_reve
     assert_eq!(failed.grade_in_force.unwrap().earned, 0.0);
     assert_eq!(failed.original_grade, Some(original));
     assert_eq!(failed.learner_view, LearnerView::Unsatisfactory);
-    assert_eq!(failed.reviewed_by.as_deref(), Some("demo-reviewer@example.edu"));
+    assert_eq!(
+        failed.reviewed_by.as_deref(),
+        Some("demo-reviewer@example.edu")
+    );
     let h = &failed.history[0];
     assert_eq!(h.reviewer, "demo-reviewer");
     assert_eq!(h.verdict, VerdictRecord::Fail);
@@ -160,17 +215,30 @@ async fn fail_rejects_zeroes_the_grade_records_history_and_emails_then_pass_reve
     let mails = wait_for_emails(&d.outbox(), 1);
     assert_eq!(mails.len(), 1, "one email after a Fail");
     let mail = &mails[0];
-    assert!(mail.contains("Subject: Proctoring attempt rejected"), "{mail}");
+    assert!(
+        mail.contains("Subject: Proctoring attempt rejected"),
+        "{mail}"
+    );
     assert!(mail.contains(&before.row.learner.email), "{mail}");
     assert!(mail.contains("did not pass"), "{mail}");
-    assert!(mail.contains(&format!("set to 0/{}", proctor_review::domain::trim_float(original.possible))));
+    assert!(mail.contains(&format!(
+        "set to 0/{}",
+        proctor_review::domain::trim_float(original.possible)
+    )));
     for entry in std::fs::read_dir(d.outbox()).unwrap() {
         let mode = entry.unwrap().metadata().unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "learner emails are private files");
     }
 
     let passed = c
-        .decide(id, &DecisionRequest { verdict: Verdict::Pass, reason: String::new(), expected_status: None })
+        .decide(
+            id,
+            &DecisionRequest {
+                verdict: Verdict::Pass,
+                reason: String::new(),
+                expected_status: None,
+            },
+        )
         .await
         .unwrap();
     assert_eq!(passed.row.status, AttemptStatus::Verified);
@@ -185,7 +253,11 @@ async fn fail_rejects_zeroes_the_grade_records_history_and_emails_then_pass_reve
     assert!(mails[1].contains("original grade"), "{}", mails[1]);
 
     let courses = c.courses().await.unwrap();
-    let exam = courses.iter().flat_map(|c| &c.exams).find(|e| e.exam.id == 2).unwrap();
+    let exam = courses
+        .iter()
+        .flat_map(|c| &c.exams)
+        .find(|e| e.exam.id == 2)
+        .unwrap();
     assert_eq!(exam.counts.require_attention, ra.total - 1);
 }
 
@@ -194,11 +266,21 @@ async fn conflicting_or_impossible_decisions_are_refused_without_side_effects() 
     let d = start_demo().await;
     let c = client(&d);
     let ra = c
-        .sessions(3, &SessionQuery { status: "second_review_required".into(), ..Default::default() })
+        .sessions(
+            3,
+            &SessionQuery {
+                status: "second_review_required".into(),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     let id = ra.items[0].id;
-    let fail = DecisionRequest { verdict: Verdict::Fail, reason: String::new(), expected_status: None };
+    let fail = DecisionRequest {
+        verdict: Verdict::Fail,
+        reason: String::new(),
+        expected_status: None,
+    };
     c.decide(id, &fail).await.unwrap();
     match c.decide(id, &fail).await {
         Err(ClientError::Conflict(m)) => assert!(m.contains("already Failed"), "{m}"),
@@ -215,17 +297,27 @@ async fn conflicting_or_impossible_decisions_are_refused_without_side_effects() 
     }
     let mut undecidable = Vec::new();
     for exam in 1..=4 {
-        let q = SessionQuery { status: "started,created,declined,error".into(), ..Default::default() };
+        let q = SessionQuery {
+            status: "started,created,declined,error".into(),
+            ..Default::default()
+        };
         undecidable.extend(c.sessions(exam, &q).await.unwrap().items);
     }
-    let sid = undecidable.first().expect("the demo has sessions without a finished recording").id;
+    let sid = undecidable
+        .first()
+        .expect("the demo has sessions without a finished recording")
+        .id;
     match c.decide(sid, &fail).await {
         Err(ClientError::Rejected(m)) => assert!(m.contains("cannot be passed or failed"), "{m}"),
         other => panic!("expected 422, got {other:?}"),
     }
     assert_eq!(c.session(id).await.unwrap().history.len(), 1);
     assert!(c.session(sid).await.unwrap().history.is_empty());
-    assert_eq!(wait_for_emails(&d.outbox(), 2).len(), 1, "only the one real Fail emailed");
+    assert_eq!(
+        wait_for_emails(&d.outbox(), 1).len(),
+        1,
+        "only the one real Fail emailed"
+    );
 }
 
 #[tokio::test]
@@ -238,9 +330,19 @@ async fn auth_and_input_errors_are_clear_json() {
     assert_eq!(r.status(), 401);
     assert_eq!(r.headers()["www-authenticate"], "Bearer");
     let body: serde_json::Value = r.json().await.unwrap();
-    assert!(body["message"].as_str().unwrap().contains("missing bearer token"));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("missing bearer token")
+    );
 
-    let r = http.get(url("courses")).bearer_auth("prt_not-a-token").send().await.unwrap();
+    let r = http
+        .get(url("courses"))
+        .bearer_auth("prt_not-a-token")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     match ApiClient::new(&d.server.url, "wrong").unwrap().me().await {
         Err(ClientError::Unauthorized(m)) => assert!(m.contains("unknown or revoked")),
@@ -273,7 +375,10 @@ async fn auth_and_input_errors_are_clear_json() {
         assert_eq!(r.status(), 400, "{body}");
         let e: serde_json::Value = r.json().await.unwrap();
         assert_eq!(e["error"], "bad_request");
-        assert!(e["message"].as_str().unwrap().contains(needle), "{body}: {e}");
+        assert!(
+            e["message"].as_str().unwrap().contains(needle),
+            "{body}: {e}"
+        );
     }
     let long = serde_json::json!({"verdict": "fail", "reason": "x".repeat(2001)});
     let r = http
@@ -285,7 +390,12 @@ async fn auth_and_input_errors_are_clear_json() {
         .unwrap();
     assert_eq!(r.status(), 400);
 
-    let r = http.get(url("sessions/abc")).bearer_auth(&d.server.token).send().await.unwrap();
+    let r = http
+        .get(url("sessions/abc"))
+        .bearer_auth(&d.server.token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     let r = http
         .get(url("exams/2/sessions?status=bogus"))
@@ -303,7 +413,11 @@ async fn auth_and_input_errors_are_clear_json() {
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
-    assert_eq!(c.session(1).await.unwrap().history.len(), 0, "nothing was decided");
+    assert_eq!(
+        c.session(1).await.unwrap().history.len(),
+        0,
+        "nothing was decided"
+    );
 }
 
 #[tokio::test]
@@ -316,5 +430,8 @@ async fn an_unreachable_server_is_a_clear_error() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(matches!(ApiClient::new("ftp://x", "t"), Err(ClientError::BadUrl(_))));
+    assert!(matches!(
+        ApiClient::new("ftp://x", "t"),
+        Err(ClientError::BadUrl(_))
+    ));
 }

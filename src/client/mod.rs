@@ -88,7 +88,10 @@ impl ApiClient {
         })?;
         let status = resp.status();
         if status.is_success() {
-            return resp.json::<T>().await.map_err(|e| ClientError::Decode(root_cause(&e)));
+            return resp
+                .json::<T>()
+                .await
+                .map_err(|e| ClientError::Decode(root_cause(&e)));
         }
         let message = match resp.json::<ErrorBody>().await {
             Ok(body) => body.message,
@@ -114,18 +117,35 @@ impl ApiClient {
         self.send(self.http.get(self.url("courses"))).await
     }
 
-    pub async fn sessions(&self, exam: ExamId, query: &SessionQuery) -> Result<Page<SessionRow>, ClientError> {
-        self.send(self.http.get(self.url(&format!("exams/{exam}/sessions"))).query(query))
-            .await
+    pub async fn sessions(
+        &self,
+        exam: ExamId,
+        query: &SessionQuery,
+    ) -> Result<Page<SessionRow>, ClientError> {
+        self.send(
+            self.http
+                .get(self.url(&format!("exams/{exam}/sessions")))
+                .query(query),
+        )
+        .await
     }
 
     pub async fn session(&self, id: SessionId) -> Result<SessionDetail, ClientError> {
-        self.send(self.http.get(self.url(&format!("sessions/{id}")))).await
+        self.send(self.http.get(self.url(&format!("sessions/{id}"))))
+            .await
     }
 
-    pub async fn decide(&self, id: SessionId, req: &DecisionRequest) -> Result<SessionDetail, ClientError> {
-        self.send(self.http.post(self.url(&format!("sessions/{id}/decision"))).json(req))
-            .await
+    pub async fn decide(
+        &self,
+        id: SessionId,
+        req: &DecisionRequest,
+    ) -> Result<SessionDetail, ClientError> {
+        self.send(
+            self.http
+                .post(self.url(&format!("sessions/{id}/decision")))
+                .json(req),
+        )
+        .await
     }
 }
 

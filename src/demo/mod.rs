@@ -192,7 +192,14 @@ pub fn generate(sessions: usize, seed: u64) -> Result<DemoData, RosterError> {
         if exam.is_practice_exam && status == AttemptStatus::SecondReviewRequired {
             status = AttemptStatus::Rejected;
         }
-        out.push(session(&mut rng, k, exam, points[exam_idx], learner, status));
+        out.push(session(
+            &mut rng,
+            k,
+            exam,
+            points[exam_idx],
+            learner,
+            status,
+        ));
     }
 
     Ok(DemoData {
@@ -229,7 +236,12 @@ fn session(
             | S::OnboardingReset
     );
     let extra_time = rng.below(8) == 0;
-    let allowed = exam.time_limit_mins + if extra_time { exam.time_limit_mins / 4 } else { 0 };
+    let allowed = exam.time_limit_mins
+        + if extra_time {
+            exam.time_limit_mins / 4
+        } else {
+            0
+        };
     let started_at = started.then(|| created + Duration::minutes(2 + rng.below(10) as i64));
     let finished = started && !matches!(status, S::Started | S::ReadyToSubmit);
     let took_secs = if status == S::TimedOut {
@@ -335,8 +347,14 @@ mod tests {
         let a = generate(500, 7).unwrap();
         let b = generate(500, 7).unwrap();
         assert_eq!(
-            a.sessions.iter().map(|s| &s.attempt_code).collect::<Vec<_>>(),
-            b.sessions.iter().map(|s| &s.attempt_code).collect::<Vec<_>>()
+            a.sessions
+                .iter()
+                .map(|s| &s.attempt_code)
+                .collect::<Vec<_>>(),
+            b.sessions
+                .iter()
+                .map(|s| &s.attempt_code)
+                .collect::<Vec<_>>()
         );
         let pairs: HashSet<_> = a.sessions.iter().map(|s| (s.exam_id, s.learner)).collect();
         assert_eq!(pairs.len(), 500, "a learner sat the same exam twice");

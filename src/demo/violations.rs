@@ -66,7 +66,9 @@ pub fn generate(rng: &mut Rng, id: i64, recording_secs: i64) -> Violation {
     let kind = ViolationKind::ALL[rng.below(ViolationKind::ALL.len() as u32) as usize];
     let span = recording_secs.max(1) as u32;
     let start = i64::from(rng.below(span));
-    let duration = (5 + i64::from(rng.below(115))).min(recording_secs - start).max(0);
+    let duration = (5 + i64::from(rng.below(115)))
+        .min(recording_secs - start)
+        .max(0);
     Violation {
         id,
         start_time: start,

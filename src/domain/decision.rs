@@ -62,7 +62,9 @@ pub struct DecisionPlan {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecisionError {
-    #[error("a session that is '{0}' cannot be passed or failed: it has no finished recording to review")]
+    #[error(
+        "a session that is '{0}' cannot be passed or failed: it has no finished recording to review"
+    )]
     NotDecidable(AttemptStatus),
     #[error("the session is already {}", .0.label())]
     AlreadyDecided(AttemptStatus),
@@ -74,7 +76,10 @@ pub enum DecisionError {
 }
 
 /// Refuses a decision made on a screen that no longer shows the session as it is.
-pub fn ensure_unchanged(expected: Option<AttemptStatus>, actual: AttemptStatus) -> Result<(), DecisionError> {
+pub fn ensure_unchanged(
+    expected: Option<AttemptStatus>,
+    actual: AttemptStatus,
+) -> Result<(), DecisionError> {
     match expected {
         Some(expected) if expected != actual => Err(DecisionError::Stale { expected, actual }),
         _ => Ok(()),
@@ -93,7 +98,10 @@ fn decidable(status: AttemptStatus) -> bool {
     )
 }
 
-pub fn plan_decision(facts: &DecisionFacts, verdict: Verdict) -> Result<DecisionPlan, DecisionError> {
+pub fn plan_decision(
+    facts: &DecisionFacts,
+    verdict: Verdict,
+) -> Result<DecisionPlan, DecisionError> {
     if !decidable(facts.status) {
         return Err(DecisionError::NotDecidable(facts.status));
     }
@@ -143,7 +151,9 @@ impl DecisionPlan {
             _ => lines.push("no grade to change (ungraded attempt)".into()),
         }
         lines.push(match self.email {
-            Some(EmailKind::Rejected) => "learner emailed: did not pass the proctoring review".into(),
+            Some(EmailKind::Rejected) => {
+                "learner emailed: did not pass the proctoring review".into()
+            }
             Some(EmailKind::Verified) => "learner emailed: passed the proctoring review".into(),
             None => "no email (practice attempt)".into(),
         });
@@ -170,7 +180,11 @@ mod tests {
 
     #[test]
     fn fail_rejects_zeroes_the_grade_and_emails() {
-        let plan = plan_decision(&facts(AttemptStatus::SecondReviewRequired, None), Verdict::Fail).unwrap();
+        let plan = plan_decision(
+            &facts(AttemptStatus::SecondReviewRequired, None),
+            Verdict::Fail,
+        )
+        .unwrap();
         assert_eq!(plan.status_after, AttemptStatus::Rejected);
         assert_eq!(plan.review_status_after, ReviewStatus::Suspicious);
         assert_eq!(plan.override_after, Some(0.0));
@@ -190,7 +204,11 @@ mod tests {
 
     #[test]
     fn pass_verifies_and_keeps_the_original_grade() {
-        let plan = plan_decision(&facts(AttemptStatus::SecondReviewRequired, None), Verdict::Pass).unwrap();
+        let plan = plan_decision(
+            &facts(AttemptStatus::SecondReviewRequired, None),
+            Verdict::Pass,
+        )
+        .unwrap();
         assert_eq!(plan.status_after, AttemptStatus::Verified);
         assert_eq!(plan.review_status_after, ReviewStatus::Clean);
         assert_eq!(plan.override_after, None);
@@ -201,7 +219,8 @@ mod tests {
 
     #[test]
     fn pass_after_fail_reverts_and_restores_the_grade() {
-        let plan = plan_decision(&facts(AttemptStatus::Rejected, Some(0.0)), Verdict::Pass).unwrap();
+        let plan =
+            plan_decision(&facts(AttemptStatus::Rejected, Some(0.0)), Verdict::Pass).unwrap();
         assert!(plan.reverts_fail);
         assert_eq!(plan.grade_before.unwrap().to_string(), "0/20");
         assert_eq!(plan.grade_after.unwrap().to_string(), "17/20");

@@ -27,7 +27,12 @@ impl Grade {
 
 impl std::fmt::Display for Grade {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", trim_float(self.earned), trim_float(self.possible))
+        write!(
+            f,
+            "{}/{}",
+            trim_float(self.earned),
+            trim_float(self.possible)
+        )
     }
 }
 
@@ -240,6 +245,22 @@ pub struct SessionDetail {
     pub learner_view: LearnerView,
     pub violations: Vec<Violation>,
     pub history: Vec<HistoryEntry>,
+}
+
+impl SessionDetail {
+    /// The facts a decision on this session depends on, as the reviewer sees them.
+    pub fn decision_facts(&self) -> super::DecisionFacts {
+        super::DecisionFacts {
+            status: self.row.status,
+            review_status: self.row.review_status,
+            original_grade: self.original_grade,
+            grade_override: self
+                .grade_in_force
+                .filter(|g| Some(*g) != self.original_grade)
+                .map(|g| g.earned),
+            is_sample_attempt: self.is_sample_attempt,
+        }
+    }
 }
 
 #[cfg(test)]

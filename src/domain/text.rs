@@ -33,7 +33,10 @@ mod tests {
 
     #[test]
     fn escape_sequences_are_neutralised_and_scripts_kept() {
-        assert_eq!(printable("Eve \u{1b}]0;pwned\u{7}"), "Eve \u{FFFD}]0;pwned\u{FFFD}");
+        assert_eq!(
+            printable("Eve \u{1b}]0;pwned\u{7}"),
+            "Eve \u{FFFD}]0;pwned\u{FFFD}"
+        );
         assert_eq!(printable("\u{9b}31m"), "\u{FFFD}31m");
         assert_eq!(printable("abc\u{202E}fed"), "abcfed");
         assert!(matches!(printable("محمد 陈静 Zoë"), Cow::Borrowed(_)));

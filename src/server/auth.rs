@@ -32,18 +32,26 @@ pub struct Authed(pub Reviewer);
 impl<S: Store> FromRequestParts<AppState<S>> for Authed {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState<S>) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| ApiError::Unauthorized("missing bearer token: send 'Authorization: Bearer <token>'".into()))?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState<S>,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
+            ApiError::Unauthorized(
+                "missing bearer token: send 'Authorization: Bearer <token>'".into(),
+            )
+        })?;
         let token = header
             .to_str()
             .ok()
             .and_then(|h| h.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::Unauthorized("malformed Authorization header: expected 'Bearer <token>'".into()))?;
+            .ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "malformed Authorization header: expected 'Bearer <token>'".into(),
+                )
+            })?;
         state
             .store
             .reviewer_by_token_hash(hash_token(token))

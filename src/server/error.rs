@@ -34,7 +34,9 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(m) => Self::NotFound(m),
             StoreError::Conflict(m) => Self::Conflict(m),
             StoreError::Invalid(m) => Self::BadRequest(m),
-            StoreError::Decision(d @ DecisionError::NotDecidable(_)) => Self::Unprocessable(d.to_string()),
+            StoreError::Decision(d @ DecisionError::NotDecidable(_)) => {
+                Self::Unprocessable(d.to_string())
+            }
             StoreError::Decision(d) => Self::Conflict(d.to_string()),
             StoreError::Backend(m) => {
                 tracing::error!(error = %m, "store failure");
@@ -53,7 +55,9 @@ impl ApiError {
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "not_decidable"),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-            Self::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            Self::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
             Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

@@ -42,13 +42,18 @@ impl MailSettings {
     pub fn smtp(url: &str, from: Mailbox) -> Result<Self, MailError> {
         Ok(Self {
             from,
-            transport: MailTransport::Smtp(AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.build()),
+            transport: MailTransport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.build(),
+            ),
         })
     }
 }
 
 fn message(from: &Mailbox, mail: &QueuedMail) -> Result<Message, MailError> {
-    let to = Mailbox::new(Some(mail.email.to_name.clone()), mail.email.to_address.parse()?);
+    let to = Mailbox::new(
+        Some(mail.email.to_name.clone()),
+        mail.email.to_address.parse()?,
+    );
     Ok(Message::builder()
         .from(from.clone())
         .to(to)
@@ -61,7 +66,8 @@ fn message(from: &Mailbox, mail: &QueuedMail) -> Result<Message, MailError> {
 /// 8-bit bodies keep `.eml` files readable as plain text; lettre refuses 8-bit only for
 /// over-long lines, and then picks an encoding itself.
 fn readable_body(text: &str) -> Body {
-    Body::new_with_encoding(text.to_owned(), ContentTransferEncoding::EightBit).unwrap_or_else(|t| Body::new(t))
+    Body::new_with_encoding(text.to_owned(), ContentTransferEncoding::EightBit)
+        .unwrap_or_else(Body::new)
 }
 
 async fn deliver(settings: &MailSettings, mail: &QueuedMail) -> Result<(), MailError> {
@@ -96,7 +102,11 @@ async fn deliver_pending<S: Store>(store: &S, settings: &MailSettings) {
     };
     for mail in pending {
         let outcome = match deliver(settings, &mail).await {
-            Ok(()) => store.mail_delivered(mail.id, OffsetDateTime::now_utc()).await,
+            Ok(()) => {
+                store
+                    .mail_delivered(mail.id, OffsetDateTime::now_utc())
+                    .await
+            }
             Err(e) => {
                 tracing::warn!(mail_id = mail.id, error = %e, "email delivery failed; will retry");
                 store.mail_failed(mail.id, e.to_string()).await

@@ -32,7 +32,7 @@ pub struct AppState<S> {
 
 pub fn router<S: Store>(state: AppState<S>) -> Router {
     let api = Router::new()
-        .route("/me", get(routes::me::<S>))
+        .route("/me", get(routes::me))
         .route("/courses", get(routes::courses::<S>))
         .route("/exams/{exam_id}/sessions", get(routes::sessions::<S>))
         .route("/sessions/{session_id}", get(routes::session::<S>))
@@ -65,7 +65,9 @@ pub async fn run<S: Store>(
         mail_kick: kick,
         contact: options.contact.into(),
     };
-    let result = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
+    let result = axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
     mailer.abort();
     result
 }

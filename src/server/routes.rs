@@ -22,9 +22,9 @@ fn bad_path(r: PathRejection) -> ApiError {
 fn bad_json(r: JsonRejection) -> ApiError {
     match r.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge("request body is too large".into()),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            ApiError::UnsupportedMediaType("send the body as JSON with 'Content-Type: application/json'".into())
-        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(
+            "send the body as JSON with 'Content-Type: application/json'".into(),
+        ),
         _ => ApiError::BadRequest(format!("malformed request body: {}", r.body_text())),
     }
 }
@@ -33,11 +33,14 @@ pub async fn not_found() -> ApiError {
     ApiError::NotFound("no such endpoint; the API lives under /api/v1".into())
 }
 
-pub async fn me<S: Store>(Authed(me): Authed) -> Json<Reviewer> {
+pub async fn me(Authed(me): Authed) -> Json<Reviewer> {
     Json(me)
 }
 
-pub async fn courses<S: Store>(State(st): State<AppState<S>>, _: Authed) -> Result<Json<Vec<CourseSummary>>, ApiError> {
+pub async fn courses<S: Store>(
+    State(st): State<AppState<S>>,
+    _: Authed,
+) -> Result<Json<Vec<CourseSummary>>, ApiError> {
     Ok(Json(st.store.courses().await?))
 }
 
@@ -48,7 +51,8 @@ pub async fn sessions<S: Store>(
     query: Result<Query<SessionQuery>, QueryRejection>,
 ) -> Result<Json<Page<SessionRow>>, ApiError> {
     let Path(exam) = exam.map_err(bad_path)?;
-    let Query(query) = query.map_err(|r| ApiError::BadRequest(format!("bad query: {}", r.body_text())))?;
+    let Query(query) =
+        query.map_err(|r| ApiError::BadRequest(format!("bad query: {}", r.body_text())))?;
     Ok(Json(st.store.sessions(exam, query).await?))
 }
 

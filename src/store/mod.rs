@@ -7,8 +7,8 @@ use crate::api::{Page, SessionQuery};
 use crate::demo::DemoData;
 use crate::domain::email::LearnerEmail;
 use crate::domain::{
-    CourseSummary, DecisionError, DecisionFacts, DecisionPlan, ExamId, Learner, Reviewer, SessionDetail, SessionId,
-    SessionRow,
+    CourseSummary, DecisionError, DecisionFacts, DecisionPlan, ExamId, Learner, Reviewer,
+    SessionDetail, SessionId, SessionRow,
 };
 use std::future::Future;
 use time::OffsetDateTime;
@@ -61,7 +61,10 @@ pub struct QueuedMail {
 }
 
 pub trait Store: Clone + Send + Sync + 'static {
-    fn reviewer_by_token_hash(&self, hash: String) -> impl Future<Output = Result<Option<Reviewer>, StoreError>> + Send;
+    fn reviewer_by_token_hash(
+        &self,
+        hash: String,
+    ) -> impl Future<Output = Result<Option<Reviewer>, StoreError>> + Send;
     fn create_reviewer(
         &self,
         username: String,
@@ -75,7 +78,11 @@ pub trait Store: Clone + Send + Sync + 'static {
         email: String,
         full_name: String,
     ) -> impl Future<Output = Result<Reviewer, StoreError>> + Send;
-    fn add_token(&self, reviewer_id: i64, hash: String) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn add_token(
+        &self,
+        reviewer_id: i64,
+        hash: String,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     fn is_empty(&self) -> impl Future<Output = Result<bool, StoreError>> + Send;
     fn seed(&self, data: DemoData) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -86,12 +93,29 @@ pub trait Store: Clone + Send + Sync + 'static {
         exam: ExamId,
         query: SessionQuery,
     ) -> impl Future<Output = Result<Page<SessionRow>, StoreError>> + Send;
-    fn session(&self, id: SessionId) -> impl Future<Output = Result<SessionDetail, StoreError>> + Send;
-    fn decide<P>(&self, cmd: DecisionCommand<P>) -> impl Future<Output = Result<SessionDetail, StoreError>> + Send
+    fn session(
+        &self,
+        id: SessionId,
+    ) -> impl Future<Output = Result<SessionDetail, StoreError>> + Send;
+    fn decide<P>(
+        &self,
+        cmd: DecisionCommand<P>,
+    ) -> impl Future<Output = Result<SessionDetail, StoreError>> + Send
     where
         P: FnOnce(&DecisionContext) -> Result<PlannedDecision, DecisionError> + Send + 'static;
 
-    fn pending_mail(&self, limit: u32) -> impl Future<Output = Result<Vec<QueuedMail>, StoreError>> + Send;
-    fn mail_delivered(&self, id: i64, at: OffsetDateTime) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn mail_failed(&self, id: i64, error: String) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn pending_mail(
+        &self,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<QueuedMail>, StoreError>> + Send;
+    fn mail_delivered(
+        &self,
+        id: i64,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn mail_failed(
+        &self,
+        id: i64,
+        error: String,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

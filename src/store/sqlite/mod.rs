@@ -10,7 +10,9 @@ mod write;
 use super::{DecisionCommand, DecisionContext, PlannedDecision, QueuedMail, Store, StoreError};
 use crate::api::{Page, SessionQuery};
 use crate::demo::DemoData;
-use crate::domain::{CourseSummary, DecisionError, ExamId, Reviewer, SessionDetail, SessionId, SessionRow};
+use crate::domain::{
+    CourseSummary, DecisionError, ExamId, Reviewer, SessionDetail, SessionId, SessionRow,
+};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -48,7 +50,8 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            crate::fsutil::private_dir(dir).map_err(|e| StoreError::Backend(format!("{}: {e}", dir.display())))?;
+            crate::fsutil::private_dir(dir)
+                .map_err(|e| StoreError::Backend(format!("{}: {e}", dir.display())))?;
         }
         let existed = path.exists();
         let writer = Connection::open(path)?;
@@ -63,7 +66,9 @@ impl SqliteStore {
             .map(|_| {
                 let c = Connection::open_with_flags(
                     path,
-                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                        | OpenFlags::SQLITE_OPEN_URI,
                 )?;
                 configure(&c)?;
                 Ok(Mutex::new(c))
@@ -125,14 +130,26 @@ async fn blocking<T: Send + 'static>(
 
 impl Store for SqliteStore {
     async fn reviewer_by_token_hash(&self, hash: String) -> Result<Option<Reviewer>, StoreError> {
-        self.read(move |c| read::reviewer_by_token_hash(c, &hash)).await
+        self.read(move |c| read::reviewer_by_token_hash(c, &hash))
+            .await
     }
 
-    async fn create_reviewer(&self, username: String, email: String, full_name: String) -> Result<Reviewer, StoreError> {
-        self.write(move |c| write::create_reviewer(c, &username, &email, &full_name)).await
+    async fn create_reviewer(
+        &self,
+        username: String,
+        email: String,
+        full_name: String,
+    ) -> Result<Reviewer, StoreError> {
+        self.write(move |c| write::create_reviewer(c, &username, &email, &full_name))
+            .await
     }
 
-    async fn ensure_reviewer(&self, username: String, email: String, full_name: String) -> Result<Reviewer, StoreError> {
+    async fn ensure_reviewer(
+        &self,
+        username: String,
+        email: String,
+        full_name: String,
+    ) -> Result<Reviewer, StoreError> {
         self.write(move |c| match read::reviewer_by_username(c, &username)? {
             Some(r) => Ok(r),
             None => write::create_reviewer(c, &username, &email, &full_name),
@@ -141,7 +158,8 @@ impl Store for SqliteStore {
     }
 
     async fn add_token(&self, reviewer_id: i64, hash: String) -> Result<(), StoreError> {
-        self.write(move |c| write::add_token(c, reviewer_id, &hash)).await
+        self.write(move |c| write::add_token(c, reviewer_id, &hash))
+            .await
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {
@@ -157,7 +175,11 @@ impl Store for SqliteStore {
         self.read(read::courses).await
     }
 
-    async fn sessions(&self, exam: ExamId, query: SessionQuery) -> Result<Page<SessionRow>, StoreError> {
+    async fn sessions(
+        &self,
+        exam: ExamId,
+        query: SessionQuery,
+    ) -> Result<Page<SessionRow>, StoreError> {
         self.read(move |c| read::sessions(c, exam, &query)).await
     }
 

@@ -4,8 +4,9 @@ use super::timefmt::{from_sql, opt_from_sql};
 use crate::api::{Page, SessionQuery, SortKey};
 use crate::domain::email::LearnerEmail;
 use crate::domain::{
-    AttemptStatus, CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, Grade, HistoryEntry, Learner, LearnerView,
-    ReviewStatus, Reviewer, SessionDetail, SessionId, SessionRow, VerdictRecord, Violation, ViolationKind,
+    AttemptStatus, CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, Grade, HistoryEntry,
+    Learner, LearnerView, ReviewStatus, Reviewer, SessionDetail, SessionId, SessionRow,
+    VerdictRecord, Violation, ViolationKind,
 };
 use crate::store::{QueuedMail, StoreError};
 use rusqlite::types::Value;
@@ -34,7 +35,10 @@ pub fn reviewer_by_token_hash(c: &Connection, hash: &str) -> Result<Option<Revie
     .optional()?)
 }
 
-pub fn reviewer_by_username(c: &Connection, username: &str) -> Result<Option<Reviewer>, StoreError> {
+pub fn reviewer_by_username(
+    c: &Connection,
+    username: &str,
+) -> Result<Option<Reviewer>, StoreError> {
     Ok(c.query_row(
         "SELECT id, username, email, full_name FROM reviewers WHERE username = ?1",
         [username],
@@ -47,7 +51,8 @@ fn parse<T: std::str::FromStr>(s: &str) -> Result<T, StoreError>
 where
     T::Err: std::fmt::Display,
 {
-    s.parse().map_err(|e: T::Err| StoreError::Backend(format!("bad value in database: {e}")))
+    s.parse()
+        .map_err(|e: T::Err| StoreError::Backend(format!("bad value in database: {e}")))
 }
 
 fn opt_parse<T: std::str::FromStr>(s: Option<String>) -> Result<Option<T>, StoreError>
@@ -108,7 +113,8 @@ pub fn courses(c: &Connection) -> Result<Vec<CourseSummary>, StoreError> {
     Ok(out)
 }
 
-const ROW_COLUMNS: &str = "s.id, s.exam_id, l.username, l.email, l.full_name, s.status, s.review_status,
+const ROW_COLUMNS: &str =
+    "s.id, s.exam_id, l.username, l.email, l.full_name, s.status, s.review_status,
      s.violation_count, s.started_at, s.completed_at";
 
 fn session_row(r: &Row<'_>) -> Result<SessionRow, StoreError> {
@@ -129,13 +135,26 @@ fn session_row(r: &Row<'_>) -> Result<SessionRow, StoreError> {
 }
 
 fn like_pattern(q: &str) -> String {
-    let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = q
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{escaped}%")
 }
 
-pub fn sessions(c: &Connection, exam: ExamId, q: &SessionQuery) -> Result<Page<SessionRow>, StoreError> {
-    let statuses = q.statuses().map_err(|e| StoreError::Invalid(e.to_string()))?;
-    let exists: bool = c.query_row("SELECT EXISTS (SELECT 1 FROM exams WHERE id = ?1)", [exam], |r| r.get(0))?;
+pub fn sessions(
+    c: &Connection,
+    exam: ExamId,
+    q: &SessionQuery,
+) -> Result<Page<SessionRow>, StoreError> {
+    let statuses = q
+        .statuses()
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let exists: bool = c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM exams WHERE id = ?1)",
+        [exam],
+        |r| r.get(0),
+    )?;
     if !exists {
         return Err(StoreError::NotFound(format!("no exam with id {exam}")));
     }
@@ -143,7 +162,10 @@ pub fn sessions(c: &Connection, exam: ExamId, q: &SessionQuery) -> Result<Page<S
     let mut filter = String::from("s.exam_id = ?");
     let mut args: Vec<Value> = vec![Value::Integer(exam)];
     if !statuses.is_empty() {
-        filter.push_str(&format!(" AND s.status IN ({})", vec!["?"; statuses.len()].join(",")));
+        filter.push_str(&format!(
+            " AND s.status IN ({})",
+            vec!["?"; statuses.len()].join(",")
+        ));
         args.extend(statuses.iter().map(|s| Value::Text(s.as_str().to_owned())));
     }
     let search = q.q.trim();
@@ -152,11 +174,17 @@ pub fn sessions(c: &Connection, exam: ExamId, q: &SessionQuery) -> Result<Page<S
             " AND (l.username LIKE ? ESCAPE '\\' OR l.email LIKE ? ESCAPE '\\' OR l.full_name LIKE ? ESCAPE '\\')",
         );
         let p = like_pattern(search);
-        args.extend([Value::Text(p.clone()), Value::Text(p.clone()), Value::Text(p)]);
+        args.extend([
+            Value::Text(p.clone()),
+            Value::Text(p.clone()),
+            Value::Text(p),
+        ]);
     }
 
     let total: i64 = c.query_row(
-        &format!("SELECT COUNT(*) FROM sessions s JOIN learners l ON l.id = s.learner_id WHERE {filter}"),
+        &format!(
+            "SELECT COUNT(*) FROM sessions s JOIN learners l ON l.id = s.learner_id WHERE {filter}"
+        ),
         params_from_iter(args.iter()),
         |r| r.get(0),
     )?;

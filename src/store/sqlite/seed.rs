@@ -30,7 +30,9 @@ pub fn seed(c: &mut Connection, data: &DemoData) -> Result<(), StoreError> {
                 e.backend
             ])?;
         }
-        let mut learner = tx.prepare("INSERT INTO learners (id, username, email, full_name) VALUES (?1, ?2, ?3, ?4)")?;
+        let mut learner = tx.prepare(
+            "INSERT INTO learners (id, username, email, full_name) VALUES (?1, ?2, ?3, ?4)",
+        )?;
         for (i, l) in data.learners.iter().enumerate() {
             learner.execute(params![i as i64 + 1, l.username, l.email, l.full_name])?;
         }

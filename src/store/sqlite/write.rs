@@ -8,10 +8,20 @@ use crate::store::{DecisionCommand, DecisionContext, PlannedDecision, StoreError
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 use time::OffsetDateTime;
 
-pub fn create_reviewer(c: &Connection, username: &str, email: &str, full_name: &str) -> Result<Reviewer, StoreError> {
+pub fn create_reviewer(
+    c: &Connection,
+    username: &str,
+    email: &str,
+    full_name: &str,
+) -> Result<Reviewer, StoreError> {
     let res = c.execute(
         "INSERT INTO reviewers (username, email, full_name, created) VALUES (?1, ?2, ?3, ?4)",
-        params![username, email, full_name, to_sql(OffsetDateTime::now_utc())],
+        params![
+            username,
+            email,
+            full_name,
+            to_sql(OffsetDateTime::now_utc())
+        ],
     );
     match res {
         Ok(_) => Ok(Reviewer {
@@ -20,9 +30,11 @@ pub fn create_reviewer(c: &Connection, username: &str, email: &str, full_name: &
             email: email.to_owned(),
             full_name: full_name.to_owned(),
         }),
-        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::ConstraintViolation => Err(
-            StoreError::Conflict(format!("a reviewer named '{username}' already exists")),
-        ),
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::ConstraintViolation => {
+            Err(StoreError::Conflict(format!(
+                "a reviewer named '{username}' already exists"
+            )))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -62,7 +74,18 @@ fn context(c: &Connection, session: i64) -> Result<Option<DecisionContext>, Stor
             },
         )
         .optional()?;
-    let Some((status, review, earned, possible, override_earned, sample, learner, exam_name, course_id)) = row else {
+    let Some((
+        status,
+        review,
+        earned,
+        possible,
+        override_earned,
+        sample,
+        learner,
+        exam_name,
+        course_id,
+    )) = row
+    else {
         return Ok(None);
     };
     let bad = |e: crate::domain::status::UnknownStatus| StoreError::Backend(e.to_string());
@@ -70,7 +93,9 @@ fn context(c: &Connection, session: i64) -> Result<Option<DecisionContext>, Stor
         facts: DecisionFacts {
             status: status.parse().map_err(bad)?,
             review_status: review.as_deref().map(str::parse).transpose().map_err(bad)?,
-            original_grade: earned.zip(possible).map(|(earned, possible)| Grade { earned, possible }),
+            original_grade: earned
+                .zip(possible)
+                .map(|(earned, possible)| Grade { earned, possible }),
             grade_override: override_earned,
             is_sample_attempt: sample,
         },
@@ -131,7 +156,14 @@ where
         tx.execute(
             "INSERT INTO outbox (decision_id, to_name, to_address, subject, body, created)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![decision_id, mail.to_name, mail.to_address, mail.subject, mail.body, at],
+            params![
+                decision_id,
+                mail.to_name,
+                mail.to_address,
+                mail.subject,
+                mail.body,
+                at
+            ],
         )?;
     }
     let detail = read::session(&tx, cmd.session_id)?;

@@ -1,0 +1,67 @@
+//! What flows into `update` (user intents and answers) and out of it (effects to run).
+
+use super::state::RequestId;
+use crate::api::{DecisionRequest, Page, SessionQuery};
+use crate::client::ClientError;
+use crate::domain::{CourseSummary, ExamId, Reviewer, SessionDetail, SessionId, SessionRow};
+use crossterm::event::{Event, KeyEvent, KeyEventKind};
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    Start,
+    Key(KeyEvent),
+    Paste(String),
+    Resize(u16, u16),
+    MeLoaded(Result<Reviewer, ClientError>),
+    CoursesLoaded {
+        request: RequestId,
+        result: Result<Vec<CourseSummary>, ClientError>,
+    },
+    SessionsLoaded {
+        request: RequestId,
+        result: Result<Page<SessionRow>, ClientError>,
+    },
+    DetailLoaded {
+        request: RequestId,
+        result: Result<SessionDetail, ClientError>,
+    },
+    Decided {
+        request: RequestId,
+        session: SessionId,
+        result: Result<SessionDetail, ClientError>,
+    },
+}
+
+impl Action {
+    /// Terminal events the console reacts to; key releases and repeats-as-release are dropped.
+    pub fn from_event(ev: Event) -> Option<Self> {
+        match ev {
+            Event::Key(k) if k.kind != KeyEventKind::Release => Some(Self::Key(k)),
+            Event::Paste(s) => Some(Self::Paste(s)),
+            Event::Resize(w, h) => Some(Self::Resize(w, h)),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    LoadMe,
+    LoadCourses {
+        request: RequestId,
+    },
+    LoadSessions {
+        request: RequestId,
+        exam: ExamId,
+        query: SessionQuery,
+    },
+    LoadDetail {
+        request: RequestId,
+        session: SessionId,
+    },
+    Decide {
+        request: RequestId,
+        session: SessionId,
+        body: DecisionRequest,
+    },
+}

@@ -1,0 +1,73 @@
+//! The terminal console. Keys, pastes and resizes become actions; `update` turns actions
+//! into state changes and effects; the runner performs effects and answers with actions;
+//! `view` draws the state. Nothing on this road waits on the network.
+
+pub mod action;
+pub mod keymap;
+pub mod runner;
+pub mod state;
+pub mod terminal;
+pub mod theme;
+pub mod update;
+pub mod view;
+
+use action::Action;
+use crossterm::event::EventStream;
+use futures_util::StreamExt;
+use runner::Runner;
+use state::State;
+use std::io::IsTerminal;
+use terminal::TerminalGuard;
+use theme::Theme;
+use tokio::sync::mpsc;
+
+/// Runs the console against `client` until the reviewer quits.
+pub async fn run(client: crate::client::ApiClient) -> anyhow::Result<()> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "the console needs a terminal; run `proctor-review serve` for a headless server"
+        );
+    }
+    let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
+    let runner = Runner::new(client.clone(), tx);
+    let mut guard = TerminalGuard::enter()?;
+    let size = guard.terminal.size()?;
+    let mut state = State::new(
+        client.server_label(),
+        Theme::from_env(),
+        size.width,
+        size.height,
+    );
+    let mut events = EventStream::new();
+
+    runner.run(update::update(&mut state, Action::Start));
+    loop {
+        guard.terminal.draw(|f| view::view(&state, f))?;
+        let first = tokio::select! {
+            biased;
+            Some(a) = rx.recv() => a,
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => match Action::from_event(ev) {
+                    Some(a) => a,
+                    None => continue,
+                },
+                Some(Err(e)) => return Err(e.into()),
+                None => break,
+            },
+        };
+        // Apply everything already queued, then draw once.
+        let mut pending = vec![first];
+        while let Ok(a) = rx.try_recv() {
+            pending.push(a);
+        }
+        for action in pending {
+            let effects = update::update(&mut state, action);
+            runner.run(effects);
+        }
+        if state.quit {
+            break;
+        }
+    }
+    drop(guard);
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! Pass and Fail: a confirmation that states the consequences, then the decision for the
+//! session id that was on screen, then on to the next session that needs attention.
+
+use super::loaded::patch_row;
+use super::navigate::follow_cursor;
+use crate::api::DecisionRequest;
+use crate::client::ClientError;
+use crate::console::action::Effect;
+use crate::console::state::{ConfirmDialog, RequestId, State, Tone};
+use crate::domain::{AttemptStatus, SessionDetail, SessionId, Verdict, plan_decision};
+use tui_input::Input;
+
+pub fn open_confirm(state: &mut State, verdict: Verdict) -> Vec<Effect> {
+    let Some(row) = state.sessions.selected() else {
+        state.say(Tone::Info, "Open an exam and select a session first.");
+        return vec![];
+    };
+    let Some(detail) = state.detail.current().filter(|d| d.row.id == row.id) else {
+        state.say(
+            Tone::Info,
+            "This session is still loading; press again once its details show.",
+        );
+        return vec![];
+    };
+    match plan_decision(&detail.decision_facts(), verdict) {
+        Ok(plan) => {
+            state.dialog = Some(ConfirmDialog {
+                session: detail.row.id,
+                verdict,
+                learner: detail.row.learner.full_name.clone(),
+                exam: detail.exam_name.clone(),
+                expected_status: detail.row.status,
+                consequences: plan.describe(),
+                reason: Input::default(),
+                request: None,
+                error: None,
+            });
+        }
+        Err(e) => state.say(
+            Tone::Error,
+            format!("Cannot {}: {e}", verdict.word().to_lowercase()),
+        ),
+    }
+    vec![]
+}
+
+pub fn confirm(state: &mut State) -> Vec<Effect> {
+    let request = state.request_id();
+    let Some(d) = state.dialog.as_mut() else {
+        return vec![];
+    };
+    if d.request.is_some() {
+        return vec![];
+    }
+    d.request = Some(request);
+    d.error = None;
+    vec![Effect::Decide {
+        request,
+        session: d.session,
+        body: DecisionRequest {
+            verdict: d.verdict,
+            reason: d.reason.value().trim().to_owned(),
+            expected_status: Some(d.expected_status),
+        },
+    }]
+}
+
+pub fn cancel(state: &mut State) -> Vec<Effect> {
+    match &state.dialog {
+        // The request is on its way; its answer must still be shown.
+        Some(d) if d.request.is_some() => state.say(
+            Tone::Info,
+            "The decision is being sent; wait for the answer.",
+        ),
+        Some(_) => {
+            state.dialog = None;
+            state.say(Tone::Info, "Cancelled; nothing changed.");
+        }
+        None => {}
+    }
+    vec![]
+}
+
+pub fn decided(
+    state: &mut State,
+    request: RequestId,
+    session: SessionId,
+    result: Result<SessionDetail, ClientError>,
+) -> Vec<Effect> {
+    let Some(dialog) = state.dialog.as_mut().filter(|d| d.request == Some(request)) else {
+        return vec![];
+    };
+    let verdict = dialog.verdict;
+    match result {
+        Ok(d) => {
+            state.dialog = None;
+            let summary = outcome_line(verdict, &d);
+            state.say(Tone::Success, summary);
+            patch_row(state, &d);
+            if state.detail.session == Some(d.row.id) {
+                state.detail.data = Some(d);
+            }
+            let mut effects = next_attention(state, session);
+            let courses = state.request_id();
+            state.quizzes.request = Some(courses);
+            effects.push(Effect::LoadCourses { request: courses });
+            effects
+        }
+        Err(ClientError::Conflict(msg)) => {
+            // Someone else decided first, or the session changed: show it as it now is.
+            state.dialog = None;
+            state.say(Tone::Error, format!("{} refused: {msg}", verdict.word()));
+            let request = state.request_id();
+            state.detail.request = Some(request);
+            vec![Effect::LoadDetail { request, session }]
+        }
+        Err(e) => {
+            dialog.request = None;
+            dialog.error = Some(e.to_string());
+            state.say(Tone::Error, format!("{} not sent: {e}", verdict.word()));
+            vec![]
+        }
+    }
+}
+
+fn outcome_line(verdict: Verdict, d: &SessionDetail) -> String {
+    let (glyph, word) = match verdict {
+        Verdict::Pass => ("✔", "Passed"),
+        Verdict::Fail => ("✘", "Failed"),
+    };
+    let grade = d
+        .grade_in_force
+        .map(|g| format!(", grade {g}"))
+        .unwrap_or_default();
+    let emailed = match d.history.last() {
+        Some(h) if h.learner_emailed => ", learner emailed",
+        _ => "",
+    };
+    format!("{glyph} {word} {}{grade}{emailed}", d.row.learner.full_name)
+}
+
+/// After a decision the cursor moves to the next session that still requires attention
+/// (wrapping to the top), so a reviewer can work down the queue.
+fn next_attention(state: &mut State, decided: SessionId) -> Vec<Effect> {
+    let rows = &state.sessions.rows;
+    let from = rows
+        .iter()
+        .position(|r| r.id == decided)
+        .unwrap_or(state.sessions.cursor);
+    let n = rows.len();
+    let next = (1..n)
+        .map(|k| (from + k) % n)
+        .find(|&i| rows[i].status == AttemptStatus::SecondReviewRequired);
+    match next {
+        Some(i) => {
+            state.sessions.cursor = i;
+            follow_cursor(state)
+        }
+        None => {
+            if let Some(s) = state.status.as_mut() {
+                s.text
+                    .push_str(" — no more sessions require attention here");
+            }
+            vec![]
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Answers from the server. Each carries the id of the request it answers; an answer to a
+//! request that has since been superseded is dropped, so it can never land on the wrong row.
+
+use super::navigate::follow_cursor;
+use crate::api::Page;
+use crate::client::ClientError;
+use crate::console::action::Effect;
+use crate::console::state::{RequestId, State, Tone};
+use crate::domain::{CourseSummary, SessionDetail, SessionRow};
+
+pub fn courses(
+    state: &mut State,
+    request: RequestId,
+    result: Result<Vec<CourseSummary>, ClientError>,
+) -> Vec<Effect> {
+    if state.quizzes.request != Some(request) {
+        return vec![];
+    }
+    state.quizzes.request = None;
+    match result {
+        Ok(courses) => {
+            state.quizzes.courses = courses;
+            state.quizzes.error = None;
+            state.quizzes.cursor = state
+                .quizzes
+                .cursor
+                .min(state.quizzes.exam_count().saturating_sub(1));
+            // Keep the open exam's counts in step with the list.
+            if let Some(open) = state.sessions.exam.as_mut()
+                && let Some(fresh) = state.quizzes.exams().find(|e| e.exam.id == open.exam.id)
+            {
+                *open = fresh.clone();
+            }
+            if state.quizzes.exam_count() == 0 {
+                state.say(Tone::Info, "The server has no proctored exams yet.");
+            }
+        }
+        Err(e) => {
+            state.quizzes.error = Some(e.to_string());
+            state.say(Tone::Error, format!("Could not load the quiz list: {e}"));
+        }
+    }
+    vec![]
+}
+
+pub fn sessions(
+    state: &mut State,
+    request: RequestId,
+    result: Result<Page<SessionRow>, ClientError>,
+) -> Vec<Effect> {
+    if state.sessions.request != Some(request) {
+        return vec![];
+    }
+    state.sessions.request = None;
+    let page = match result {
+        Ok(page) => page,
+        Err(e) => {
+            state.sessions.error = Some(e.to_string());
+            state.say(Tone::Error, format!("Could not load sessions: {e}"));
+            return vec![];
+        }
+    };
+    let p = &mut state.sessions;
+    p.error = None;
+    p.total = page.total;
+    if page.offset == 0 {
+        // A fresh list: stay on the same session if it is still there.
+        let keep = p.selected().map(|r| r.id);
+        p.rows = page.items;
+        p.cursor = keep
+            .and_then(|id| p.rows.iter().position(|r| r.id == id))
+            .unwrap_or(0);
+    } else if page.offset == p.rows.len() as u64 {
+        p.rows.extend(page.items);
+    }
+    follow_cursor(state)
+}
+
+pub fn detail(
+    state: &mut State,
+    request: RequestId,
+    result: Result<SessionDetail, ClientError>,
+) -> Vec<Effect> {
+    if state.detail.request != Some(request) {
+        return vec![];
+    }
+    state.detail.request = None;
+    match result {
+        Ok(d) => {
+            patch_row(state, &d);
+            state.detail.error = None;
+            state.detail.data = Some(d);
+        }
+        Err(e) => {
+            state.detail.error = Some(e.to_string());
+            state.say(Tone::Error, format!("Could not load the session: {e}"));
+        }
+    }
+    vec![]
+}
+
+/// Brings the list row of a session in line with its freshly loaded detail.
+pub fn patch_row(state: &mut State, d: &SessionDetail) {
+    if let Some(row) = state.sessions.rows.iter_mut().find(|r| r.id == d.row.id) {
+        *row = d.row.clone();
+    }
+}

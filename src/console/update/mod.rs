@@ -1,0 +1,178 @@
+//! `update(&mut State, Action) -> Vec<Effect>`: synchronous and pure. It never waits; what
+//! needs the network is returned as an effect, and its answer comes back as an action that
+//! carries the id of the request it answers.
+
+mod decide;
+mod loaded;
+mod navigate;
+
+use super::action::{Action, Effect};
+use super::keymap::{self, Command, Scope};
+use super::state::{Pane, State, Tone};
+use crossterm::event::{Event, KeyEvent};
+use tui_input::backend::crossterm::EventHandler;
+
+pub use navigate::sessions_query;
+
+pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Start => {
+            let request = state.request_id();
+            state.quizzes.request = Some(request);
+            vec![Effect::LoadMe, Effect::LoadCourses { request }]
+        }
+        Action::Resize(w, h) => {
+            state.width = w;
+            state.height = h;
+            vec![]
+        }
+        Action::Key(key) => on_key(state, key),
+        Action::Paste(text) => on_paste(state, &text),
+        Action::MeLoaded(Ok(me)) => {
+            state.reviewer = Some(me.username);
+            vec![]
+        }
+        Action::MeLoaded(Err(e)) => {
+            state.say(Tone::Error, e.to_string());
+            vec![]
+        }
+        Action::CoursesLoaded { request, result } => loaded::courses(state, request, result),
+        Action::SessionsLoaded { request, result } => loaded::sessions(state, request, result),
+        Action::DetailLoaded { request, result } => loaded::detail(state, request, result),
+        Action::Decided {
+            request,
+            session,
+            result,
+        } => decide::decided(state, request, session, result),
+    }
+}
+
+/// The key scopes in force, most specific first.
+pub fn scopes(state: &State) -> Vec<Scope> {
+    if state.help.is_some() {
+        vec![Scope::Help]
+    } else if state.dialog.is_some() {
+        vec![Scope::Confirm]
+    } else if state.sessions.searching {
+        vec![Scope::Search]
+    } else {
+        match state.focus {
+            Pane::Quizzes => vec![Scope::Quizzes, Scope::Global],
+            Pane::Sessions => vec![Scope::Sessions, Scope::Session, Scope::Global],
+            Pane::Detail => vec![Scope::Detail, Scope::Session, Scope::Global],
+        }
+    }
+}
+
+fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    if let Some(cmd) = keymap::lookup(&scopes(state), &key) {
+        return command(state, cmd);
+    }
+    // Unbound keys are text when a text field is open.
+    if let Some(dialog) = state.dialog.as_mut() {
+        if dialog.request.is_none() {
+            dialog.reason.handle_event(&Event::Key(key));
+        }
+        return vec![];
+    }
+    if state.sessions.searching {
+        let before = state.sessions.search.value().to_owned();
+        state.sessions.search.handle_event(&Event::Key(key));
+        if state.sessions.search.value() != before {
+            return navigate::reload_sessions(state);
+        }
+    }
+    vec![]
+}
+
+fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
+    // A pasted newline must not confirm anything, and control characters never reach the screen.
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let target = match (&mut state.dialog, state.sessions.searching) {
+        (Some(d), _) if d.request.is_none() => &mut d.reason,
+        (None, true) => &mut state.sessions.search,
+        _ => return vec![],
+    };
+    for c in clean.chars() {
+        target.handle(tui_input::InputRequest::InsertChar(c));
+    }
+    if state.dialog.is_none() {
+        return navigate::reload_sessions(state);
+    }
+    vec![]
+}
+
+fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
+    use Command as C;
+    match cmd {
+        C::Quit | C::ForceQuit => {
+            state.quit = true;
+            vec![]
+        }
+        C::Help => {
+            state.help = Some(0);
+            vec![]
+        }
+        C::Cancel if state.help.is_some() => {
+            state.help = None;
+            vec![]
+        }
+        C::Up if state.help.is_some() => {
+            state.help = state.help.map(|s| s.saturating_sub(1));
+            vec![]
+        }
+        C::Down if state.help.is_some() => {
+            state.help = state.help.map(|s| s.saturating_add(1));
+            vec![]
+        }
+        C::Up => navigate::move_by(state, -1),
+        C::Down => navigate::move_by(state, 1),
+        C::PageUp => navigate::move_by(state, -navigate::page(state)),
+        C::PageDown => navigate::move_by(state, navigate::page(state)),
+        C::Top => navigate::move_by(state, isize::MIN / 2),
+        C::Bottom => navigate::move_by(state, isize::MAX / 2),
+        C::Open => navigate::open(state),
+        C::Back => navigate::back(state),
+        C::NextPane => navigate::cycle_pane(state, true),
+        C::PrevPane => navigate::cycle_pane(state, false),
+        C::Search => {
+            state.sessions.searching = true;
+            vec![]
+        }
+        C::ApplySearch => {
+            state.sessions.searching = false;
+            vec![]
+        }
+        C::ClearSearch => {
+            state.sessions.searching = false;
+            if state.sessions.search.value().is_empty() {
+                return vec![];
+            }
+            state.sessions.search.reset();
+            navigate::reload_sessions(state)
+        }
+        C::ToggleAttention => {
+            state.sessions.attention_only = !state.sessions.attention_only;
+            navigate::reload_sessions(state)
+        }
+        C::CycleSort => {
+            state.sessions.sort = state.sessions.sort.next();
+            navigate::reload_sessions(state)
+        }
+        C::ReverseSort => {
+            state.sessions.desc = !state.sessions.desc;
+            navigate::reload_sessions(state)
+        }
+        C::Refresh => navigate::refresh(state),
+        C::Pass => decide::open_confirm(state, crate::domain::Verdict::Pass),
+        C::Fail => decide::open_confirm(state, crate::domain::Verdict::Fail),
+        C::Confirm => decide::confirm(state),
+        C::Cancel => decide::cancel(state),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,175 @@
+//! Moving between panes and rows, and what loading that implies.
+
+use crate::api::SessionQuery;
+use crate::console::action::Effect;
+use crate::console::state::{Pane, State};
+use crate::domain::AttemptStatus;
+
+/// Rows fetched per page of the Sessions list.
+pub const PAGE: u32 = 200;
+/// Fetch the next page when the cursor comes this close to the last loaded row.
+const LOAD_AHEAD: usize = 50;
+
+pub fn sessions_query(state: &State, offset: u64) -> SessionQuery {
+    let p = &state.sessions;
+    SessionQuery {
+        offset,
+        limit: PAGE,
+        status: if p.attention_only {
+            AttemptStatus::SecondReviewRequired.as_str().into()
+        } else {
+            String::new()
+        },
+        q: p.search.value().trim().to_owned(),
+        sort: p.sort,
+        desc: p.desc,
+    }
+}
+
+/// Rows one page-key moves: about one screen of the list.
+pub fn page(state: &State) -> isize {
+    (state.height.saturating_sub(8).max(1)) as isize
+}
+
+fn clamp_move(cursor: usize, delta: isize, len: usize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    (cursor as isize)
+        .saturating_add(delta)
+        .clamp(0, len as isize - 1) as usize
+}
+
+pub fn move_by(state: &mut State, delta: isize) -> Vec<Effect> {
+    match state.focus {
+        Pane::Quizzes => {
+            state.quizzes.cursor =
+                clamp_move(state.quizzes.cursor, delta, state.quizzes.exam_count());
+            vec![]
+        }
+        Pane::Sessions => {
+            state.sessions.cursor =
+                clamp_move(state.sessions.cursor, delta, state.sessions.rows.len());
+            follow_cursor(state)
+        }
+        Pane::Detail => {
+            let scrolled = (state.detail.scroll as isize)
+                .saturating_add(delta)
+                .clamp(0, u16::MAX as isize);
+            state.detail.scroll = scrolled as u16;
+            vec![]
+        }
+    }
+}
+
+/// Keeps the detail pane on the session under the cursor, and fetches more rows near the end.
+pub fn follow_cursor(state: &mut State) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    let selected = state.sessions.selected().map(|r| r.id);
+    if selected != state.detail.session {
+        state.detail.session = selected;
+        state.detail.scroll = 0;
+        state.detail.error = None;
+        state.detail.request = None;
+        if let Some(session) = selected {
+            let request = state.request_id();
+            state.detail.request = Some(request);
+            effects.push(Effect::LoadDetail { request, session });
+        }
+    }
+    let p = &state.sessions;
+    let more = (p.rows.len() as u64) < p.total;
+    if more && p.request.is_none() && p.cursor + LOAD_AHEAD >= p.rows.len() {
+        effects.extend(load_sessions(state, state.sessions.rows.len() as u64));
+    }
+    effects
+}
+
+fn load_sessions(state: &mut State, offset: u64) -> Vec<Effect> {
+    let Some(exam) = state.sessions.exam.as_ref().map(|e| e.exam.id) else {
+        return vec![];
+    };
+    let request = state.request_id();
+    state.sessions.request = Some(request);
+    vec![Effect::LoadSessions {
+        request,
+        exam,
+        query: sessions_query(state, offset),
+    }]
+}
+
+/// Reloads the list from the top after the query changed. Answers to earlier queries are
+/// then stale and will be dropped.
+pub fn reload_sessions(state: &mut State) -> Vec<Effect> {
+    state.sessions.error = None;
+    load_sessions(state, 0)
+}
+
+pub fn open(state: &mut State) -> Vec<Effect> {
+    match state.focus {
+        Pane::Quizzes => {
+            let Some(exam) = state.quizzes.selected().cloned() else {
+                return vec![];
+            };
+            let same = state
+                .sessions
+                .exam
+                .as_ref()
+                .is_some_and(|e| e.exam.id == exam.exam.id);
+            state.focus = Pane::Sessions;
+            if same && state.sessions.error.is_none() {
+                return vec![];
+            }
+            state.sessions.exam = Some(exam);
+            state.sessions.rows.clear();
+            state.sessions.total = 0;
+            state.sessions.cursor = 0;
+            state.detail = Default::default();
+            reload_sessions(state)
+        }
+        Pane::Sessions if state.sessions.selected().is_some() => {
+            state.focus = Pane::Detail;
+            vec![]
+        }
+        _ => vec![],
+    }
+}
+
+pub fn back(state: &mut State) -> Vec<Effect> {
+    state.focus = match state.focus {
+        Pane::Detail => Pane::Sessions,
+        _ => Pane::Quizzes,
+    };
+    vec![]
+}
+
+pub fn cycle_pane(state: &mut State, forward: bool) -> Vec<Effect> {
+    let mut panes = vec![Pane::Quizzes];
+    if state.sessions.exam.is_some() {
+        panes.push(Pane::Sessions);
+        if state.sessions.selected().is_some() {
+            panes.push(Pane::Detail);
+        }
+    }
+    let i = panes.iter().position(|p| *p == state.focus).unwrap_or(0);
+    let n = panes.len();
+    state.focus = panes[if forward {
+        (i + 1) % n
+    } else {
+        (i + n - 1) % n
+    }];
+    vec![]
+}
+
+pub fn refresh(state: &mut State) -> Vec<Effect> {
+    let request = state.request_id();
+    state.quizzes.request = Some(request);
+    let mut effects = vec![Effect::LoadCourses { request }];
+    effects.extend(reload_sessions(state));
+    if let Some(session) = state.detail.session {
+        let request = state.request_id();
+        state.detail.request = Some(request);
+        effects.push(Effect::LoadDetail { request, session });
+    }
+    effects
+}

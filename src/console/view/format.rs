@@ -1,0 +1,81 @@
+//! How values read on screen.
+
+use crate::domain::text::printable;
+use std::borrow::Cow;
+use time::OffsetDateTime;
+use time::macros::format_description;
+use unicode_width::UnicodeWidthStr;
+
+/// Every string that came from outside goes through here before it is drawn.
+pub fn safe(s: &str) -> Cow<'_, str> {
+    printable(s)
+}
+
+pub fn when(t: Option<OffsetDateTime>) -> String {
+    t.and_then(|t| {
+        t.format(format_description!(
+            "[year]-[month]-[day] [hour]:[minute] UTC"
+        ))
+        .ok()
+    })
+    .unwrap_or_else(|| "—".into())
+}
+
+pub fn when_short(t: Option<OffsetDateTime>) -> String {
+    t.and_then(|t| {
+        t.format(format_description!("[month]-[day] [hour]:[minute]"))
+            .ok()
+    })
+    .unwrap_or_else(|| "—".into())
+}
+
+pub fn duration(secs: Option<i64>) -> String {
+    match secs {
+        None => "—".into(),
+        Some(s) if s >= 3600 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+        Some(s) => format!("{}m{:02}s", s / 60, s % 60),
+    }
+}
+
+/// Seconds into the recording, as the player shows them.
+pub fn offset(secs: i64) -> String {
+    format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs % 3600) / 60,
+        secs % 60
+    )
+}
+
+/// Cuts `s` to at most `width` terminal columns, marking the cut with an ellipsis.
+pub fn fit(s: &str, width: usize) -> String {
+    if s.width() <= width {
+        return s.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_counts_columns_not_bytes() {
+        assert_eq!(fit("陈静陈静", 5), "陈静…");
+        assert_eq!(fit("Zoë", 3), "Zoë");
+        assert_eq!(duration(Some(4080)), "1h08m");
+        assert_eq!(duration(Some(125)), "2m05s");
+        assert_eq!(offset(3725), "01:02:05");
+    }
+}

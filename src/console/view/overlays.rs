@@ -1,0 +1,140 @@
+//! The confirmation dialog and the help overlay, drawn over the panes.
+
+use super::centered;
+use super::format::{fit, safe};
+use crate::console::keymap::{BINDINGS, Scope};
+use crate::console::state::{ConfirmDialog, State};
+use crate::domain::Verdict;
+use ratatui::Frame;
+use ratatui::layout::{Position, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+
+pub fn confirm(state: &State, d: &ConfirmDialog, frame: &mut Frame, area: Rect) {
+    let t = &state.theme;
+    let (glyph, word, style) = match d.verdict {
+        Verdict::Pass => ("✔", "Pass", t.passed()),
+        Verdict::Fail => ("✘", "Fail", t.failed()),
+    };
+    let rect = centered(area, 64, 13);
+    let inner_w = rect.width.saturating_sub(4) as usize;
+    let title = Line::from(vec![
+        Span::raw(" "),
+        Span::styled(
+            format!("{glyph} {word} "),
+            style.add_modifier(ratatui::style::Modifier::BOLD),
+        ),
+        Span::raw(fit(
+            &format!("{}? ", safe(&d.learner)),
+            inner_w.saturating_sub(8),
+        )),
+    ]);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Double)
+        .title(title);
+    let inner = block.inner(rect).inner(ratatui::layout::Margin::new(1, 0));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(block, rect);
+
+    let mut lines = vec![Line::styled(
+        fit(
+            &format!("{} · session {}", safe(&d.exam), d.session),
+            inner_w,
+        ),
+        t.dim(),
+    )];
+    lines.push(Line::raw("This will:"));
+    for c in &d.consequences {
+        lines.push(Line::raw(format!("  • {c}")));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "Reason (optional, kept in the history):",
+        t.heading(),
+    ));
+    let reason_y = inner.y + lines.len() as u16;
+    lines.push(Line::raw(""));
+    lines.push(Line::raw(""));
+    match (&d.error, d.request) {
+        (_, Some(_)) => lines.push(Line::styled("Sending…", t.dim())),
+        (Some(e), None) => lines.push(Line::styled(
+            format!("⚠ {}  (Enter retries)", safe(e)),
+            t.error(),
+        )),
+        (None, None) => lines.push(Line::from(vec![
+            Span::styled("Enter", t.key()),
+            Span::raw(format!(" {} · ", word.to_lowercase())),
+            Span::styled("Esc", t.key()),
+            Span::raw(" cancel, nothing changes"),
+        ])),
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+
+    // The reason field, scrolled so the caret stays visible.
+    let field_w = inner.width.saturating_sub(2) as usize;
+    let scroll = d.reason.visual_scroll(field_w);
+    let shown: String = safe(d.reason.value()).chars().skip(scroll).collect();
+    let field = Rect {
+        y: reason_y.min(inner.y + inner.height.saturating_sub(1)),
+        height: 1,
+        ..inner
+    };
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::raw("› "),
+            Span::raw(fit(&shown, field_w)),
+        ])),
+        field,
+    );
+    if d.request.is_none() {
+        let x = field.x + 2 + (d.reason.visual_cursor().saturating_sub(scroll)) as u16;
+        frame.set_cursor_position(Position::new(
+            x.min(field.right().saturating_sub(1)),
+            field.y,
+        ));
+    }
+}
+
+const HELP_ORDER: [Scope; 8] = [
+    Scope::Global,
+    Scope::Quizzes,
+    Scope::Sessions,
+    Scope::Session,
+    Scope::Detail,
+    Scope::Search,
+    Scope::Confirm,
+    Scope::Help,
+];
+
+pub fn help(state: &State, scroll: u16, frame: &mut Frame, area: Rect) {
+    let t = &state.theme;
+    let mut lines = Vec::new();
+    for scope in HELP_ORDER {
+        let mut in_scope = BINDINGS.iter().filter(|b| b.scope == scope).peekable();
+        if in_scope.peek().is_none() {
+            continue;
+        }
+        lines.push(Line::styled(scope.title(), t.heading()));
+        for b in in_scope {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<18}", b.keys_label()), t.key()),
+                Span::raw(b.help),
+            ]));
+        }
+        lines.push(Line::raw(""));
+    }
+    let rect = centered(area, 76, area.height);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Double)
+        .title(" Keys — Esc closes ");
+    let max_scroll = (lines.len() as u16).saturating_sub(rect.height.saturating_sub(2));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((scroll.min(max_scroll), 0)),
+        rect,
+    );
+}

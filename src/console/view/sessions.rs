@@ -1,0 +1,204 @@
+//! Sessions: the learners who took the open exam, Require Attention first. Only the rows on
+//! screen are built, so a list of 100 000 draws as fast as one of 20.
+
+use super::format::{duration, fit, safe, when_short};
+use super::{pane_block, window_start};
+use crate::console::state::{Pane, State};
+use crate::domain::SessionRow;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+
+struct Columns {
+    username: bool,
+    started: bool,
+    duration: bool,
+}
+
+fn columns(width: u16) -> Columns {
+    Columns {
+        username: width >= 72,
+        started: width >= 56,
+        duration: width >= 64,
+    }
+}
+
+fn header_line(state: &State) -> Line<'static> {
+    let p = &state.sessions;
+    let Some(exam) = &p.exam else {
+        return Line::raw("");
+    };
+    let c = &exam.counts;
+    let mut spans = vec![
+        Span::styled(
+            format!("⚑ {} require attention", c.require_attention),
+            state.theme.attention(),
+        ),
+        Span::raw(format!(" · {} shown of {}", p.total, c.sessions)),
+        Span::styled(
+            format!(
+                " · sort {} {}",
+                p.sort.label(),
+                if p.desc { "↓" } else { "↑" }
+            ),
+            state.theme.dim(),
+        ),
+    ];
+    if p.attention_only {
+        spans.push(Span::styled(
+            " · filter: attention only",
+            state.theme.attention(),
+        ));
+    }
+    Line::from(spans)
+}
+
+fn search_line(state: &State, width: u16) -> Option<Line<'static>> {
+    let p = &state.sessions;
+    if !p.searching && p.search.value().is_empty() {
+        return None;
+    }
+    let shown = safe(p.search.value()).into_owned();
+    let caret = if p.searching { "▏" } else { "" };
+    Some(Line::from(vec![
+        Span::styled("Search: ", state.theme.heading()),
+        Span::raw(fit(
+            &format!("{shown}{caret}"),
+            width.saturating_sub(9) as usize,
+        )),
+    ]))
+}
+
+fn row<'a>(
+    state: &State,
+    r: &'a SessionRow,
+    cols: &Columns,
+    selected: bool,
+    focused: bool,
+) -> Row<'a> {
+    let status = format!("{} {}", r.status.glyph(), r.status.label());
+    let mut cells = vec![
+        Cell::from(if selected { "▶" } else { " " }),
+        Cell::from(Span::styled(status, state.theme.status(r.status))),
+        Cell::from(safe(&r.learner.full_name).into_owned()),
+    ];
+    if cols.username {
+        cells.push(Cell::from(safe(&r.learner.username).into_owned()));
+    }
+    cells.push(Cell::from(
+        Line::from(r.violation_count.to_string()).right_aligned(),
+    ));
+    if cols.started {
+        cells.push(Cell::from(when_short(r.started_at)));
+    }
+    if cols.duration {
+        cells.push(Cell::from(
+            Line::from(duration(r.duration_secs())).right_aligned(),
+        ));
+    }
+    let style = if selected {
+        state.theme.selected(focused)
+    } else {
+        Style::new()
+    };
+    Row::new(cells).style(style)
+}
+
+pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
+    let p = &state.sessions;
+    let title = match &p.exam {
+        Some(e) => Line::from(format!("Sessions — {}", safe(&e.exam.exam_name))),
+        None => Line::from("Sessions"),
+    };
+    let block = pane_block(state, Pane::Sessions, title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if p.exam.is_none() {
+        frame.render_widget(
+            Paragraph::new("Select an exam in the Quiz List and press Enter.")
+                .style(state.theme.dim()),
+            inner,
+        );
+        return;
+    }
+
+    let mut top = vec![header_line(state)];
+    if let Some(l) = search_line(state, inner.width) {
+        top.push(l);
+    }
+    let top_h = top.len() as u16;
+    frame.render_widget(
+        Paragraph::new(top),
+        Rect {
+            height: top_h.min(inner.height),
+            ..inner
+        },
+    );
+    let table_area = Rect {
+        y: inner.y + top_h,
+        height: inner.height.saturating_sub(top_h),
+        ..inner
+    };
+
+    if p.rows.is_empty() {
+        let msg = match (&p.error, p.request) {
+            (Some(e), _) => format!("Could not load: {}", safe(e)),
+            (None, Some(_)) => "Loading…".into(),
+            (None, None) if !p.search.value().is_empty() => "No session matches the search.".into(),
+            (None, None) => "No sessions.".into(),
+        };
+        frame.render_widget(Paragraph::new(msg), table_area);
+        return;
+    }
+
+    let cols = columns(inner.width);
+    let mut header = vec!["", "Status", "Learner"];
+    let mut widths = vec![
+        Constraint::Length(1),
+        Constraint::Length(19),
+        Constraint::Min(10),
+    ];
+    if cols.username {
+        header.push("Username");
+        widths.push(Constraint::Length(14));
+    }
+    header.push("Viol");
+    widths.push(Constraint::Length(4));
+    if cols.started {
+        header.push("Started");
+        widths.push(Constraint::Length(11));
+    }
+    if cols.duration {
+        header.push("Took");
+        widths.push(Constraint::Length(6));
+    }
+
+    let body_h = table_area.height.saturating_sub(1) as usize;
+    let start = window_start(p.cursor, p.rows.len(), body_h);
+    let focused = state.focus == Pane::Sessions && state.dialog.is_none();
+    let rows = p.rows[start..(start + body_h).min(p.rows.len())]
+        .iter()
+        .enumerate()
+        .map(|(i, r)| row(state, r, &cols, start + i == p.cursor, focused));
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(state.theme.heading()))
+        .column_spacing(1);
+    frame.render_widget(table, table_area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::columns;
+
+    #[test]
+    fn narrow_panes_drop_the_least_needed_columns_first() {
+        let c = columns(50);
+        assert!(!c.username && !c.started && !c.duration);
+        let c = columns(60);
+        assert!(c.started && !c.duration && !c.username);
+        let c = columns(78);
+        assert!(c.started && c.duration && c.username);
+    }
+}
