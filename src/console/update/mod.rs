@@ -175,4 +175,4 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -1,1 +1,366 @@
+//! Key → action → state and effects, with no terminal and no network.
 
+use super::update;
+use crate::api::Page;
+use crate::client::ClientError;
+use crate::console::action::{Action, Effect};
+use crate::console::state::{Pane, State, Tone};
+use crate::console::theme::Theme;
+use crate::domain::*;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+pub fn exam(id: i64, name: &str) -> ExamSummary {
+    ExamSummary {
+        exam: Exam {
+            id,
+            course_id: "course-v1:TestX+T1+2026".into(),
+            content_id: format!("block-v1:TestX+T1+2026+type@sequential+block@e{id}"),
+            external_id: Some(format!("ext-{id}")),
+            exam_name: name.into(),
+            time_limit_mins: 60,
+            is_proctored: true,
+            is_practice_exam: false,
+            backend: Some("proctortrack".into()),
+        },
+        counts: ExamCounts {
+            sessions: 4,
+            require_attention: 2,
+            pending: 1,
+            passed: 1,
+            failed: 0,
+        },
+    }
+}
+
+pub fn courses() -> Vec<CourseSummary> {
+    vec![CourseSummary {
+        id: "course-v1:TestX+T1+2026".into(),
+        name: "Testing 101".into(),
+        exams: vec![exam(1, "Midterm"), exam(2, "Final")],
+    }]
+}
+
+pub fn row(id: i64, name: &str, status: AttemptStatus) -> SessionRow {
+    let start = time::macros::datetime!(2026-11-10 09:00 UTC);
+    SessionRow {
+        id,
+        exam_id: 1,
+        learner: Learner {
+            username: name.to_lowercase(),
+            email: format!("{}@example.edu", name.to_lowercase()),
+            full_name: name.into(),
+        },
+        status,
+        review_status: Some(ReviewStatus::Suspicious),
+        violation_count: 2,
+        started_at: Some(start),
+        completed_at: Some(start + time::Duration::minutes(47)),
+    }
+}
+
+pub fn rows() -> Vec<SessionRow> {
+    vec![
+        row(11, "Ana", AttemptStatus::SecondReviewRequired),
+        row(12, "Bo", AttemptStatus::Verified),
+        row(13, "Chen", AttemptStatus::SecondReviewRequired),
+        row(14, "Dee", AttemptStatus::Submitted),
+    ]
+}
+
+pub fn detail(r: &SessionRow) -> SessionDetail {
+    let g = Grade {
+        earned: 17.0,
+        possible: 20.0,
+    };
+    SessionDetail {
+        row: r.clone(),
+        course_id: "course-v1:TestX+T1+2026".into(),
+        exam_name: "Midterm".into(),
+        exam_time_limit_mins: 60,
+        provider: Some("proctortrack".into()),
+        attempt_code: "0A1B2C3D-0000-4000-8000-000000000001".into(),
+        external_id: Some(format!("pt-att-{}", r.id)),
+        allowed_time_limit_mins: Some(60),
+        is_sample_attempt: false,
+        track: "verified".into(),
+        reviewed_by: None,
+        original_grade: Some(g),
+        grade_in_force: Some(g),
+        learner_view: LearnerView::of(r.status),
+        violations: vec![],
+        history: vec![],
+    }
+}
+
+fn key(c: char) -> Action {
+    Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn code(k: KeyCode) -> Action {
+    Action::Key(KeyEvent::new(k, KeyModifiers::NONE))
+}
+
+fn only_request(effects: &[Effect]) -> u64 {
+    match effects {
+        [Effect::LoadSessions { request, .. }] | [Effect::LoadDetail { request, .. }] | [Effect::LoadCourses { request }] => {
+            *request
+        }
+        other => panic!("expected one load, got {other:?}"),
+    }
+}
+
+fn detail_request(effects: &[Effect], session: i64) -> u64 {
+    effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::LoadDetail { request, session: s } if *s == session => Some(*request),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no detail load for {session} in {effects:?}"))
+}
+
+/// A console with the quiz list loaded and exam 1's sessions open, cursor on the first row
+/// and its detail loaded.
+pub fn opened() -> State {
+    let mut s = State::new("http://test".into(), Theme::plain(), 120, 40);
+    let fx = update(&mut s, Action::Start);
+    let request = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::LoadCourses { request } => Some(*request),
+            _ => None,
+        })
+        .unwrap();
+    update(&mut s, Action::CoursesLoaded { request, result: Ok(courses()) });
+    let fx = update(&mut s, code(KeyCode::Enter));
+    let request = only_request(&fx);
+    let fx = update(
+        &mut s,
+        Action::SessionsLoaded {
+            request,
+            result: Ok(Page {
+                total: 4,
+                offset: 0,
+                items: rows(),
+            }),
+        },
+    );
+    let request = detail_request(&fx, 11);
+    update(&mut s, Action::DetailLoaded { request, result: Ok(detail(&rows()[0])) });
+    s
+}
+
+#[test]
+fn opening_an_exam_loads_its_sessions_and_the_first_learner() {
+    let mut s = State::new("http://test".into(), Theme::plain(), 80, 24);
+    let fx = update(&mut s, Action::Start);
+    assert!(fx.contains(&Effect::LoadMe));
+    update(&mut s, Action::CoursesLoaded { request: 1, result: Ok(courses()) });
+    update(&mut s, key('j'));
+    let fx = update(&mut s, code(KeyCode::Enter));
+    match &fx[..] {
+        [Effect::LoadSessions { exam, query, .. }] => {
+            assert_eq!(*exam, 2, "the exam under the cursor");
+            assert_eq!(query.offset, 0);
+            assert!(query.status.is_empty() && query.q.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.focus, Pane::Sessions);
+    let s = opened();
+    assert_eq!(s.detail.current().map(|d| d.row.id), Some(11));
+    assert_eq!(s.sessions.rows.len(), 4);
+}
+
+#[test]
+fn stale_answers_are_dropped_not_drawn_on_the_wrong_row() {
+    let mut s = opened();
+    // The reviewer narrows the list twice; only the answer to the last query may land.
+    let first = only_request(&update(&mut s, key('a')));
+    let second = only_request(&update(&mut s, key('a')));
+    assert_ne!(first, second);
+    let only_ra = Page {
+        total: 1,
+        offset: 0,
+        items: vec![rows()[2].clone()],
+    };
+    update(&mut s, Action::SessionsLoaded { request: first, result: Ok(only_ra) });
+    assert_eq!(s.sessions.rows.len(), 4, "a superseded answer changed the list");
+
+    // Moving on while a detail is loading: the late answer for the old row is ignored.
+    let r1 = detail_request(&update(&mut s, key('j')), 12);
+    let r2 = detail_request(&update(&mut s, key('j')), 13);
+    update(&mut s, Action::DetailLoaded { request: r1, result: Ok(detail(&rows()[1])) });
+    assert!(s.detail.current().is_none());
+    update(&mut s, Action::DetailLoaded { request: r2, result: Ok(detail(&rows()[2])) });
+    assert_eq!(s.detail.current().map(|d| d.row.id), Some(13));
+}
+
+#[test]
+fn fail_confirms_with_the_consequences_and_names_the_session_on_screen() {
+    let mut s = opened();
+    assert!(update(&mut s, key('f')).is_empty());
+    let d = s.dialog.as_ref().expect("confirmation open");
+    assert_eq!(d.session, 11);
+    assert_eq!(
+        d.consequences,
+        vec![
+            "status Require Attention → Failed",
+            "grade 17/20 → 0/20",
+            "learner emailed: did not pass the proctoring review"
+        ]
+    );
+    // Letters type into the reason; `q` does not quit here.
+    for c in "quiet phone".chars() {
+        update(&mut s, key(c));
+    }
+    assert!(!s.quit);
+    // A refresh reorders the list underneath the dialog; the decision still names session 11.
+    let mut reordered = rows();
+    reordered.reverse();
+    let request = s.request_id();
+    s.sessions.request = Some(request);
+    update(
+        &mut s,
+        Action::SessionsLoaded {
+            request,
+            result: Ok(Page {
+                total: 4,
+                offset: 0,
+                items: reordered,
+            }),
+        },
+    );
+    let fx = update(&mut s, code(KeyCode::Enter));
+    match &fx[..] {
+        [Effect::Decide { session, body, .. }] => {
+            assert_eq!(*session, 11);
+            assert_eq!(body.verdict, Verdict::Fail);
+            assert_eq!(body.reason, "quiet phone");
+            assert_eq!(body.expected_status, Some(AttemptStatus::SecondReviewRequired));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(update(&mut s, code(KeyCode::Enter)).is_empty(), "no double submit");
+}
+
+#[test]
+fn after_a_decision_the_cursor_moves_to_the_next_require_attention_session() {
+    let mut s = opened();
+    update(&mut s, key('f'));
+    let fx = update(&mut s, code(KeyCode::Enter));
+    let Effect::Decide { request, .. } = fx[0].clone() else { panic!() };
+    let mut failed = detail(&rows()[0]);
+    failed.row.status = AttemptStatus::Rejected;
+    failed.grade_in_force = Some(Grade {
+        earned: 0.0,
+        possible: 20.0,
+    });
+    let fx = update(
+        &mut s,
+        Action::Decided {
+            request,
+            session: 11,
+            result: Ok(failed),
+        },
+    );
+    assert!(s.dialog.is_none());
+    assert_eq!(s.sessions.rows[0].status, AttemptStatus::Rejected);
+    assert_eq!(s.sessions.selected().map(|r| r.id), Some(13), "skips the Passed row");
+    detail_request(&fx, 13);
+    assert!(fx.iter().any(|e| matches!(e, Effect::LoadCourses { .. })), "counts refresh");
+    let status = s.status.clone().unwrap();
+    assert_eq!(status.tone, Tone::Success);
+    assert!(status.text.starts_with("✘ Failed Ana, grade 0/20"), "{}", status.text);
+}
+
+#[test]
+fn a_failed_send_keeps_the_dialog_and_the_reason_for_a_retry() {
+    let mut s = opened();
+    update(&mut s, key('p'));
+    update(&mut s, Action::Paste("looks\nfine\u{1b}[2J".into()));
+    let fx = update(&mut s, code(KeyCode::Enter));
+    let Effect::Decide { request, .. } = fx[0].clone() else { panic!() };
+    update(
+        &mut s,
+        Action::Decided {
+            request,
+            session: 11,
+            result: Err(ClientError::Timeout),
+        },
+    );
+    let d = s.dialog.as_ref().expect("dialog still open");
+    assert_eq!(d.reason.value(), "looks fine [2J", "pasted control characters are dropped");
+    assert!(d.error.as_deref().unwrap().contains("did not answer"));
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert!(matches!(&fx[..], [Effect::Decide { session: 11, .. }]), "Enter retries");
+}
+
+#[test]
+fn a_conflict_closes_the_dialog_and_reloads_the_session() {
+    let mut s = opened();
+    update(&mut s, key('f'));
+    let Effect::Decide { request, .. } = update(&mut s, code(KeyCode::Enter))[0].clone() else { panic!() };
+    let fx = update(
+        &mut s,
+        Action::Decided {
+            request,
+            session: 11,
+            result: Err(ClientError::Conflict("the session is already Failed".into())),
+        },
+    );
+    assert!(s.dialog.is_none());
+    detail_request(&fx, 11);
+    assert!(s.status.unwrap().text.contains("already Failed"));
+}
+
+#[test]
+fn decisions_that_cannot_apply_say_why_without_a_dialog() {
+    let mut s = opened();
+    update(&mut s, key('j'));
+    assert!(update(&mut s, key('p')).is_empty());
+    assert!(s.dialog.is_none(), "detail not loaded yet");
+    assert!(s.status.as_ref().unwrap().text.contains("still loading"));
+    let request = s.detail.request.unwrap();
+    update(&mut s, Action::DetailLoaded { request, result: Ok(detail(&rows()[1])) });
+    update(&mut s, key('p'));
+    assert!(s.dialog.is_none());
+    assert!(s.status.unwrap().text.contains("already Passed"));
+}
+
+#[test]
+fn search_reloads_as_you_type_and_escape_clears_it() {
+    let mut s = opened();
+    update(&mut s, key('/'));
+    assert!(s.sessions.searching);
+    let fx = update(&mut s, key('c'));
+    match &fx[..] {
+        [Effect::LoadSessions { query, .. }] => assert_eq!(query.q, "c"),
+        other => panic!("{other:?}"),
+    }
+    update(&mut s, key('h'));
+    assert_eq!(s.sessions.search.value(), "ch", "h types, it does not go back");
+    let fx = update(&mut s, code(KeyCode::Esc));
+    assert!(matches!(&fx[..], [Effect::LoadSessions { query, .. }] if query.q.is_empty()));
+    assert!(!s.sessions.searching);
+}
+
+#[test]
+fn panes_and_quitting() {
+    let mut s = opened();
+    update(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.focus, Pane::Detail);
+    update(&mut s, code(KeyCode::Esc));
+    assert_eq!(s.focus, Pane::Sessions);
+    update(&mut s, code(KeyCode::Tab));
+    assert_eq!(s.focus, Pane::Detail);
+    update(&mut s, code(KeyCode::Tab));
+    assert_eq!(s.focus, Pane::Quizzes);
+    update(&mut s, key('?'));
+    assert!(s.help.is_some());
+    update(&mut s, key('q'));
+    assert!(s.help.is_none() && !s.quit, "q closes help first");
+    update(&mut s, key('f'));
+    update(&mut s, Action::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)));
+    assert!(s.quit);
+}

@@ -26,9 +26,9 @@ pub fn view(state: &State, frame: &mut Frame) {
     bars::title(state, frame, title);
     if state.wide() {
         let [q, s, d] = Layout::horizontal([
-            Constraint::Percentage(24),
-            Constraint::Percentage(40),
-            Constraint::Percentage(36),
+            Constraint::Length(main.width / 4),
+            Constraint::Fill(11),
+            Constraint::Fill(9),
         ])
         .areas(main);
         quizzes::draw(state, frame, q);
@@ -91,3 +91,6 @@ fn window_start(cursor: usize, len: usize, height: usize) -> usize {
     }
     cursor.saturating_sub(height / 2).min(len - height)
 }
+
+#[cfg(test)]
+mod tests;

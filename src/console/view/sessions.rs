@@ -12,6 +12,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 struct Columns {
+    full_status: bool,
     username: bool,
     started: bool,
     duration: bool,
@@ -19,7 +20,8 @@ struct Columns {
 
 fn columns(width: u16) -> Columns {
     Columns {
-        username: width >= 72,
+        full_status: width >= 66,
+        username: width >= 76,
         started: width >= 56,
         duration: width >= 64,
     }
@@ -33,10 +35,10 @@ fn header_line(state: &State) -> Line<'static> {
     let c = &exam.counts;
     let mut spans = vec![
         Span::styled(
-            format!("⚑ {} require attention", c.require_attention),
+            format!("⚑ {} to review", c.require_attention),
             state.theme.attention(),
         ),
-        Span::raw(format!(" · {} shown of {}", p.total, c.sessions)),
+        Span::raw(format!(" · {}/{} shown", p.total, c.sessions)),
         Span::styled(
             format!(
                 " · sort {} {}",
@@ -48,7 +50,7 @@ fn header_line(state: &State) -> Line<'static> {
     ];
     if p.attention_only {
         spans.push(Span::styled(
-            " · filter: attention only",
+            " · only ⚑",
             state.theme.attention(),
         ));
     }
@@ -78,7 +80,8 @@ fn row<'a>(
     selected: bool,
     focused: bool,
 ) -> Row<'a> {
-    let status = format!("{} {}", r.status.glyph(), r.status.label());
+    let label = if cols.full_status { r.status.label() } else { r.status.short_label() };
+    let status = format!("{} {label}", r.status.glyph());
     let mut cells = vec![
         Cell::from(if selected { "▶" } else { " " }),
         Cell::from(Span::styled(status, state.theme.status(r.status))),
@@ -157,7 +160,7 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
     let mut header = vec!["", "Status", "Learner"];
     let mut widths = vec![
         Constraint::Length(1),
-        Constraint::Length(19),
+        Constraint::Length(if cols.full_status { 19 } else { 12 }),
         Constraint::Min(10),
     ];
     if cols.username {
@@ -195,10 +198,10 @@ mod tests {
     #[test]
     fn narrow_panes_drop_the_least_needed_columns_first() {
         let c = columns(50);
-        assert!(!c.username && !c.started && !c.duration);
+        assert!(!c.username && !c.started && !c.duration && !c.full_status);
         let c = columns(60);
         assert!(c.started && !c.duration && !c.username);
         let c = columns(78);
-        assert!(c.started && c.duration && c.username);
+        assert!(c.started && c.duration && c.username && c.full_status);
     }
 }

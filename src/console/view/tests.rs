@@ -1,0 +1,116 @@
+//! What the reviewer sees, at 80x24 and 120x40: text snapshots plus the styles snapshots
+//! cannot show.
+
+use super::view;
+use crate::console::action::Action;
+use crate::console::state::{Pane, State};
+use crate::console::theme::Theme;
+use crate::console::update::tests::{detail, opened, rows};
+use crate::console::update::update;
+use crate::domain::AttemptStatus;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
+
+fn draw(state: &mut State, w: u16, h: u16) -> Buffer {
+    update(state, Action::Resize(w, h));
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| view(state, f)).unwrap();
+    t.backend().buffer().clone()
+}
+
+fn text(b: &Buffer) -> String {
+    let w = b.area.width as usize;
+    b.content
+        .chunks(w)
+        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>().trim_end().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn key(state: &mut State, k: KeyCode) {
+    update(state, Action::Key(KeyEvent::new(k, KeyModifiers::NONE)));
+}
+
+fn scenes() -> Vec<(&'static str, State)> {
+    let mut quiz = opened();
+    key(&mut quiz, KeyCode::Esc);
+    let sessions = opened();
+    let mut detail_pane = opened();
+    key(&mut detail_pane, KeyCode::Enter);
+    let mut confirm = opened();
+    key(&mut confirm, KeyCode::Char('f'));
+    for c in "phone in hand".chars() {
+        key(&mut confirm, KeyCode::Char(c));
+    }
+    let mut help = opened();
+    key(&mut help, KeyCode::Char('?'));
+    vec![
+        ("quiz_list", quiz),
+        ("sessions", sessions),
+        ("learner_detail", detail_pane),
+        ("confirm_fail", confirm),
+        ("help", help),
+    ]
+}
+
+#[test]
+fn every_pane_at_80x24_and_120x40() {
+    for (name, mut state) in scenes() {
+        for (w, h) in [(80, 24), (120, 40)] {
+            let b = draw(&mut state, w, h);
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), text(&b));
+        }
+    }
+}
+
+#[test]
+fn the_focused_row_is_reversed_and_marked_so_it_shows_without_colour() {
+    let mut s = opened();
+    let b = draw(&mut s, 80, 24);
+    let row = (0..24)
+        .find(|&y| text(&b).lines().nth(y as usize).unwrap_or("").contains("▶ ⚑"))
+        .expect("marked row");
+    let cell = &b[(5, row)];
+    assert!(cell.modifier.contains(Modifier::REVERSED));
+    assert!(b.content.iter().all(|c| c.fg == Color::Reset), "plain theme draws no colour");
+}
+
+#[test]
+fn colour_only_repeats_a_glyph_or_word() {
+    let mut s = opened();
+    s.theme = Theme { color: true };
+    let b = draw(&mut s, 120, 40);
+    let t = text(&b);
+    for (glyph, word) in [("⚑", "Require Attention"), ("✔", "Passed")] {
+        assert!(t.contains(&format!("{glyph} {word}")), "{glyph} {word}");
+    }
+    assert!(b.content.iter().any(|c| c.fg == Color::Yellow), "attention is also coloured");
+}
+
+#[test]
+fn escape_sequences_in_learner_data_never_reach_the_terminal() {
+    let mut s = opened();
+    let hostile = "Eve\u{1b}]0;pwned\u{7}\u{1b}[2J Mallory";
+    let mut d = detail(&rows()[0]);
+    d.row.learner.full_name = hostile.into();
+    s.sessions.rows[0].learner.full_name = hostile.into();
+    s.detail.data = Some(d);
+    key(&mut s, KeyCode::Enter);
+    let b = draw(&mut s, 120, 40);
+    assert!(b.content.iter().all(|c| !c.symbol().chars().any(char::is_control)));
+    assert!(text(&b).contains("Eve�]0;pwned��[2J Mallory"));
+}
+
+#[test]
+fn at_80_columns_one_pane_fills_the_screen_and_the_title_says_where_you_are() {
+    let mut s = opened();
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(s.focus, Pane::Detail);
+    let t = text(&draw(&mut s, 80, 24));
+    assert!(t.lines().next().unwrap().contains("Quiz List › Midterm › Ana"));
+    assert!(!t.contains("Quiz List ─"), "only the focused pane is drawn");
+    s.sessions.rows[0].status = AttemptStatus::Rejected;
+}
