@@ -1,0 +1,68 @@
+//! `proctor-review serve` and `reviewer add` as an operator runs them.
+
+use proctor_review::client::ApiClient;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_proctor-review");
+
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn serve_with_a_created_reviewer_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("review.sqlite3");
+    let db_arg = db.to_str().unwrap();
+
+    let mut child = Command::new(BIN)
+        .args(["serve", "--db", db_arg, "--listen", "127.0.0.1:0", "--seed-demo", "40"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let _server = Server(child);
+    let url = line.trim().strip_prefix("listening on ").expect(&line).to_owned();
+
+    let out = Command::new(BIN)
+        .args(["reviewer", "add", "--db", db_arg, "--username", "ada", "--email", "ada@example.edu"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(token.starts_with("prt_"));
+
+    let api = ApiClient::new(&url, &token).unwrap();
+    assert_eq!(api.me().await.unwrap().username, "ada");
+    let total: u64 = api
+        .courses()
+        .await
+        .unwrap()
+        .iter()
+        .flat_map(|c| &c.exams)
+        .map(|e| e.counts.sessions)
+        .sum();
+    assert_eq!(total, 40);
+
+    let again = Command::new(BIN)
+        .args(["reviewer", "add", "--db", db_arg, "--username", "ada", "--email", "x@example.edu"])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    let stored = std::fs::read(&db).unwrap();
+    let needle = token.as_bytes();
+    assert!(
+        !stored.windows(needle.len()).any(|w| w == needle),
+        "the token itself must never be stored"
+    );
+}

@@ -1,0 +1,167 @@
+//! The real binary in a real pseudo-terminal against a real server: a reviewer opens an
+//! exam, opens a Require Attention learner, fails them, and the server holds the result.
+
+mod common;
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use proctor_review::api::SessionQuery;
+use proctor_review::client::ApiClient;
+use proctor_review::domain::AttemptStatus;
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+struct Console {
+    screen: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+}
+
+impl Console {
+    fn start(args: &[&str], data_dir: &std::path::Path) -> Self {
+        let pty = native_pty_system()
+            .openpty(PtySize { rows: 24, cols: 80, pixel_width: 0, pixel_height: 0 })
+            .expect("pty");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_proctor-review"));
+        cmd.args(args);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("NO_COLOR", "1");
+        cmd.env("PROCTOR_REVIEW_DATA_DIR", data_dir);
+        cmd.env("PROCTOR_REVIEW_CONFIG", data_dir.join("none.toml"));
+        let child = pty.slave.spawn_command(cmd).expect("spawn console");
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().expect("reader");
+        let writer = pty.master.take_writer().expect("writer");
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
+        let sink = screen.clone();
+        std::thread::spawn(move || {
+            let _master = pty.master;
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        Self { screen, writer, child }
+    }
+
+    fn text(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    /// Waits for `needle` on screen; the limit only keeps a broken build from hanging CI.
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let text = self.text();
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(Instant::now() < deadline, "'{needle}' never appeared; screen:\n{text}");
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    fn keys(&mut self, s: &str) {
+        self.writer.write_all(s.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewer_fails_a_require_attention_session_from_the_keyboard() {
+    let demo = common::start_demo().await;
+    let api = ApiClient::new(&demo.server.url, &demo.server.token).unwrap();
+    let first = api.sessions(2, &SessionQuery::default()).await.unwrap().items[0].clone();
+    assert_eq!(first.status, AttemptStatus::SecondReviewRequired);
+    let original = api.session(first.id).await.unwrap().original_grade.unwrap();
+
+    let url = demo.server.url.clone();
+    let token = demo.server.token.clone();
+    let dir = demo.dir.path().to_owned();
+    let name = first.learner.full_name.clone();
+    let console = tokio::task::spawn_blocking(move || {
+        let mut c = Console::start(&["--server", &url, "--token", &token], &dir);
+        c.wait_for("Midterm Exam");
+        c.keys("j\r");
+        c.wait_for("to review");
+        c.keys("\r");
+        c.wait_for("Learner sees");
+        let screen = c.wait_for(&name);
+        assert!(screen.contains("Require Attention"), "{screen}");
+        c.keys("f");
+        let dialog = c.wait_for("This will:");
+        assert!(dialog.contains("→ 0/20"), "the dialog states the grade change:\n{dialog}");
+        c.keys("seen with phone\r");
+        c.wait_for(&format!("Failed {name}"));
+        c.keys("q");
+        let status = c.child.wait().unwrap();
+        assert!(status.success(), "console exit: {status:?}");
+        let screen = c.screen.lock().unwrap();
+        assert!(!screen.screen().alternate_screen(), "alternate screen left on quit");
+        assert!(!screen.screen().bracketed_paste(), "paste mode restored on quit");
+    });
+    console.await.unwrap();
+
+    let after = api.session(first.id).await.unwrap();
+    assert_eq!(after.row.status, AttemptStatus::Rejected);
+    assert_eq!(after.grade_in_force.unwrap().earned, 0.0);
+    assert_eq!(after.original_grade, Some(original));
+    assert_eq!(after.history.len(), 1);
+    assert_eq!(after.history[0].reason, "seen with phone");
+    assert_eq!(after.history[0].reviewer, "demo-reviewer");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_token_is_shown_as_a_clear_error_not_a_crash() {
+    let demo = common::start_demo().await;
+    let url = demo.server.url.clone();
+    let dir = demo.dir.path().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut c = Console::start(&["--server", &url, "--token", "prt_wrong"], &dir);
+        let screen = c.wait_for("unknown or revoked token");
+        assert!(screen.contains("not authorised"), "{screen}");
+        c.keys("q");
+        assert!(c.child.wait().unwrap().success());
+    })
+    .await
+    .unwrap();
+}
+
+#[test]
+fn the_embedded_demo_keeps_decisions_across_runs_until_reset() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Console::start(&[], dir.path());
+    c.wait_for("Midterm Exam");
+    c.keys("j\r");
+    c.wait_for("to review");
+    c.keys("\r");
+    c.wait_for("Learner sees");
+    c.keys("f");
+    c.wait_for("This will:");
+    c.keys("\r");
+    c.wait_for("✘ Failed");
+    c.keys("q");
+    assert!(c.child.wait().unwrap().success());
+    assert!(dir.path().join("demo.sqlite3").exists());
+    let emails = common::wait_for_emails(&dir.path().join("outbox"), 1);
+    assert_eq!(emails.len(), 1, "the demo wrote the learner's email to its outbox");
+
+    let mut c = Console::start(&[], dir.path());
+    c.wait_for("Midterm Exam");
+    c.keys("j\r");
+    let screen = c.wait_for("✘ Failed");
+    assert!(screen.contains("7 to review"), "one fewer to review after a restart:\n{screen}");
+    c.keys("q");
+    assert!(c.child.wait().unwrap().success());
+
+    let mut c = Console::start(&["--reset-demo"], dir.path());
+    c.wait_for("Midterm Exam");
+    c.keys("j\r");
+    let screen = c.wait_for("to review");
+    assert!(screen.contains("8 to review"), "reset restores the demo:\n{screen}");
+    c.keys("q");
+    assert!(c.child.wait().unwrap().success());
+}
