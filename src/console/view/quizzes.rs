@@ -118,11 +118,11 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
         let t = &state.theme;
         let l = Line::from(vec![
             Span::styled("⚑", t.attention()),
-            Span::raw(" attention ◷ pending "),
+            Span::raw(" attn ◷ pend "),
             Span::styled("✔", t.passed()),
-            Span::raw(" passed "),
+            Span::raw(" pass "),
             Span::styled("✘", t.failed()),
-            Span::raw(" failed"),
+            Span::raw(" fail"),
         ]);
         let y = inner.y + inner.height.saturating_sub(1);
         frame.render_widget(

@@ -1,0 +1,204 @@
+//! `cargo bench`: the numbers behind the speed targets. Prints a table; asserts nothing.
+//!
+//! - draw: one frame of the Sessions pane with 100 000 rows loaded (target < 2 ms);
+//! - store: first page, search and a decision against 100 000 sessions in SQLite;
+//! - launch: release binary start to the first frame with the demo's quiz list drawn.
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use proctor_review::api::{Page, SessionQuery, SortKey};
+use proctor_review::console::action::Action;
+use proctor_review::console::state::{Pane, State};
+use proctor_review::console::theme::Theme;
+use proctor_review::console::update::update;
+use proctor_review::console::view::view;
+use proctor_review::demo;
+use proctor_review::domain::{ExamCounts, ExamSummary, Verdict};
+use proctor_review::store::sqlite::SqliteStore;
+use proctor_review::store::{DecisionCommand, PlannedDecision, Store};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+const N: usize = 100_000;
+
+fn stats(name: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    let p = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
+    println!(
+        "{name:<44} n={:<5} median {:>9.3} ms   p99 {:>9.3} ms",
+        samples.len(),
+        p(0.5).as_secs_f64() * 1e3,
+        p(0.99).as_secs_f64() * 1e3
+    );
+}
+
+fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let t = Instant::now();
+    let v = f();
+    (v, t.elapsed())
+}
+
+fn draw_bench(data: &demo::DemoData) {
+    let rows: Vec<_> = store_rows(data);
+    let mut state = State::new("http://bench".into(), Theme::from_env(), 200, 50);
+    state.focus = Pane::Sessions;
+    state.sessions.exam = Some(ExamSummary {
+        exam: data.exams[1].clone(),
+        counts: ExamCounts {
+            sessions: N as u64,
+            ..Default::default()
+        },
+    });
+    let request = state.request_id();
+    state.sessions.request = Some(request);
+    update(
+        &mut state,
+        Action::SessionsLoaded {
+            request,
+            result: Ok(Page {
+                total: rows.len() as u64,
+                offset: 0,
+                items: rows,
+            }),
+        },
+    );
+    for (w, h) in [(200u16, 50u16), (80, 24)] {
+        update(&mut state, Action::Resize(w, h));
+        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+        let mut samples = Vec::new();
+        for i in 0..300 {
+            state.sessions.cursor = (i * 331) % N;
+            samples.push(time(|| term.draw(|f| view(&state, f)).unwrap()).1);
+        }
+        stats(&format!("draw Sessions, {N} rows, {w}x{h}"), samples);
+    }
+}
+
+fn store_rows(data: &demo::DemoData) -> Vec<proctor_review::domain::SessionRow> {
+    data.sessions
+        .iter()
+        .map(|s| proctor_review::domain::SessionRow {
+            id: s.id,
+            exam_id: s.exam_id,
+            learner: data.learners[s.learner].clone(),
+            status: s.status,
+            review_status: s.review_status,
+            violation_count: s.violations.len() as u32,
+            started_at: s.started_at,
+            completed_at: s.completed_at,
+        })
+        .collect()
+}
+
+async fn store_bench(data: demo::DemoData) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("bench.sqlite3")).unwrap();
+    let (_, seeded) = time(|| ());
+    let t = Instant::now();
+    store.seed(data).await.unwrap();
+    println!("{:<44} {:>9.0} ms", format!("seed {N} sessions"), (t.elapsed() + seeded).as_secs_f64() * 1e3);
+    let exam = 2;
+    for (name, q) in [
+        ("first page, attention first, by start", SessionQuery::default()),
+        (
+            "first page, by violations",
+            SessionQuery {
+                sort: SortKey::Violations,
+                ..Default::default()
+            },
+        ),
+        (
+            "search 'garc'",
+            SessionQuery {
+                q: "garc".into(),
+                ..Default::default()
+            },
+        ),
+        (
+            "page at offset 20000",
+            SessionQuery {
+                offset: 20_000,
+                ..Default::default()
+            },
+        ),
+    ] {
+        let mut samples = Vec::new();
+        for _ in 0..20 {
+            let t = Instant::now();
+            store.sessions(exam, q.clone()).await.unwrap();
+            samples.push(t.elapsed());
+        }
+        stats(&format!("store: {name}"), samples);
+    }
+    let mut samples = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        store.courses().await.unwrap();
+        samples.push(t.elapsed());
+    }
+    stats("store: quiz list counts", samples);
+    let reviewer = store
+        .create_reviewer("bench".into(), "bench@example.edu".into(), "Bench".into())
+        .await
+        .unwrap();
+    let mut samples = Vec::new();
+    for id in 1..=50i64 {
+        let t = Instant::now();
+        let _ = store
+            .decide(DecisionCommand {
+                session_id: id * 7,
+                reviewer: reviewer.clone(),
+                reason: String::new(),
+                at: time::OffsetDateTime::now_utc(),
+                planner: |ctx: &proctor_review::store::DecisionContext| {
+                    let plan = proctor_review::domain::plan_decision(&ctx.facts, Verdict::Fail)?;
+                    Ok(PlannedDecision { plan, email: None })
+                },
+            })
+            .await;
+        samples.push(t.elapsed());
+    }
+    stats("store: one decision (transaction)", samples);
+}
+
+fn launch_bench() {
+    let bin = env!("CARGO_BIN_EXE_proctor-review");
+    let mut samples = Vec::new();
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..5 {
+        let pty = native_pty_system()
+            .openpty(PtySize { rows: 24, cols: 80, pixel_width: 0, pixel_height: 0 })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(bin);
+        cmd.env("PROCTOR_REVIEW_DATA_DIR", dir.path());
+        cmd.env("TERM", "xterm-256color");
+        let t = Instant::now();
+        let mut child = pty.slave.spawn_command(cmd).unwrap();
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let mut parser = vt100::Parser::new(24, 80, 0);
+        let mut buf = [0u8; 8192];
+        while !parser.screen().contents().contains("Midterm Exam") {
+            let n = reader.read(&mut buf).unwrap();
+            parser.process(&buf[..n]);
+        }
+        samples.push(t.elapsed());
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    stats("launch → quiz list drawn (demo, warm db)", samples);
+    let size = std::fs::metadata(bin).map(|m| m.len()).unwrap_or(0);
+    println!("{:<44} {:>9.1} MB ({bin})", "binary size", size as f64 / 1e6);
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let data = demo::generate(N, demo::DEMO_SEED).unwrap();
+    draw_bench(&data);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(store_bench(data));
+    launch_bench();
+}
