@@ -22,21 +22,48 @@ async fn serve_with_a_created_reviewer_token() {
     let db_arg = db.to_str().unwrap();
 
     let mut child = Command::new(BIN)
-        .args(["serve", "--db", db_arg, "--listen", "127.0.0.1:0", "--seed-demo", "40"])
+        .args([
+            "serve",
+            "--db",
+            db_arg,
+            "--listen",
+            "127.0.0.1:0",
+            "--seed-demo",
+            "40",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let _server = Server(child);
-    let url = line.trim().strip_prefix("listening on ").expect(&line).to_owned();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect(&line)
+        .to_owned();
 
     let out = Command::new(BIN)
-        .args(["reviewer", "add", "--db", db_arg, "--username", "ada", "--email", "ada@example.edu"])
+        .args([
+            "reviewer",
+            "add",
+            "--db",
+            db_arg,
+            "--username",
+            "ada",
+            "--email",
+            "ada@example.edu",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     assert!(token.starts_with("prt_"));
 
@@ -53,7 +80,16 @@ async fn serve_with_a_created_reviewer_token() {
     assert_eq!(total, 40);
 
     let again = Command::new(BIN)
-        .args(["reviewer", "add", "--db", db_arg, "--username", "ada", "--email", "x@example.edu"])
+        .args([
+            "reviewer",
+            "add",
+            "--db",
+            db_arg,
+            "--username",
+            "ada",
+            "--email",
+            "x@example.edu",
+        ])
         .output()
         .unwrap();
     assert!(!again.status.success());

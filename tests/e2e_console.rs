@@ -20,7 +20,12 @@ struct Console {
 impl Console {
     fn start(args: &[&str], data_dir: &std::path::Path) -> Self {
         let pty = native_pty_system()
-            .openpty(PtySize { rows: 24, cols: 80, pixel_width: 0, pixel_height: 0 })
+            .openpty(PtySize {
+                rows: 24,
+                cols: 80,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
             .expect("pty");
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_proctor-review"));
         cmd.args(args);
@@ -44,7 +49,11 @@ impl Console {
                 sink.lock().unwrap().process(&buf[..n]);
             }
         });
-        Self { screen, writer, child }
+        Self {
+            screen,
+            writer,
+            child,
+        }
     }
 
     fn text(&self) -> String {
@@ -59,7 +68,10 @@ impl Console {
             if text.contains(needle) {
                 return text;
             }
-            assert!(Instant::now() < deadline, "'{needle}' never appeared; screen:\n{text}");
+            assert!(
+                Instant::now() < deadline,
+                "'{needle}' never appeared; screen:\n{text}"
+            );
             std::thread::sleep(Duration::from_millis(30));
         }
     }
@@ -74,7 +86,12 @@ impl Console {
 async fn a_reviewer_fails_a_require_attention_session_from_the_keyboard() {
     let demo = common::start_demo().await;
     let api = ApiClient::new(&demo.server.url, &demo.server.token).unwrap();
-    let first = api.sessions(2, &SessionQuery::default()).await.unwrap().items[0].clone();
+    let first = api
+        .sessions(2, &SessionQuery::default())
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
     assert_eq!(first.status, AttemptStatus::SecondReviewRequired);
     let original = api.session(first.id).await.unwrap().original_grade.unwrap();
 
@@ -93,15 +110,24 @@ async fn a_reviewer_fails_a_require_attention_session_from_the_keyboard() {
         assert!(screen.contains("Require Attention"), "{screen}");
         c.keys("f");
         let dialog = c.wait_for("This will:");
-        assert!(dialog.contains("→ 0/20"), "the dialog states the grade change:\n{dialog}");
+        assert!(
+            dialog.contains("→ 0/20"),
+            "the dialog states the grade change:\n{dialog}"
+        );
         c.keys("seen with phone\r");
         c.wait_for(&format!("Failed {name}"));
         c.keys("q");
         let status = c.child.wait().unwrap();
         assert!(status.success(), "console exit: {status:?}");
         let screen = c.screen.lock().unwrap();
-        assert!(!screen.screen().alternate_screen(), "alternate screen left on quit");
-        assert!(!screen.screen().bracketed_paste(), "paste mode restored on quit");
+        assert!(
+            !screen.screen().alternate_screen(),
+            "alternate screen left on quit"
+        );
+        assert!(
+            !screen.screen().bracketed_paste(),
+            "paste mode restored on quit"
+        );
     });
     console.await.unwrap();
 
@@ -147,13 +173,20 @@ fn the_embedded_demo_keeps_decisions_across_runs_until_reset() {
     assert!(c.child.wait().unwrap().success());
     assert!(dir.path().join("demo.sqlite3").exists());
     let emails = common::wait_for_emails(&dir.path().join("outbox"), 1);
-    assert_eq!(emails.len(), 1, "the demo wrote the learner's email to its outbox");
+    assert_eq!(
+        emails.len(),
+        1,
+        "the demo wrote the learner's email to its outbox"
+    );
 
     let mut c = Console::start(&[], dir.path());
     c.wait_for("Midterm Exam");
     c.keys("j\r");
     let screen = c.wait_for("✘ Failed");
-    assert!(screen.contains("7 to review"), "one fewer to review after a restart:\n{screen}");
+    assert!(
+        screen.contains("7 to review"),
+        "one fewer to review after a restart:\n{screen}"
+    );
     c.keys("q");
     assert!(c.child.wait().unwrap().success());
 
@@ -161,7 +194,10 @@ fn the_embedded_demo_keeps_decisions_across_runs_until_reset() {
     c.wait_for("Midterm Exam");
     c.keys("j\r");
     let screen = c.wait_for("to review");
-    assert!(screen.contains("8 to review"), "reset restores the demo:\n{screen}");
+    assert!(
+        screen.contains("8 to review"),
+        "reset restores the demo:\n{screen}"
+    );
     c.keys("q");
     assert!(c.child.wait().unwrap().success());
 }

@@ -102,9 +102,9 @@ fn code(k: KeyCode) -> Action {
 
 fn only_request(effects: &[Effect]) -> u64 {
     match effects {
-        [Effect::LoadSessions { request, .. }] | [Effect::LoadDetail { request, .. }] | [Effect::LoadCourses { request }] => {
-            *request
-        }
+        [Effect::LoadSessions { request, .. }]
+        | [Effect::LoadDetail { request, .. }]
+        | [Effect::LoadCourses { request }] => *request,
         other => panic!("expected one load, got {other:?}"),
     }
 }
@@ -113,7 +113,10 @@ fn detail_request(effects: &[Effect], session: i64) -> u64 {
     effects
         .iter()
         .find_map(|e| match e {
-            Effect::LoadDetail { request, session: s } if *s == session => Some(*request),
+            Effect::LoadDetail {
+                request,
+                session: s,
+            } if *s == session => Some(*request),
             _ => None,
         })
         .unwrap_or_else(|| panic!("no detail load for {session} in {effects:?}"))
@@ -131,7 +134,13 @@ pub fn opened() -> State {
             _ => None,
         })
         .unwrap();
-    update(&mut s, Action::CoursesLoaded { request, result: Ok(courses()) });
+    update(
+        &mut s,
+        Action::CoursesLoaded {
+            request,
+            result: Ok(courses()),
+        },
+    );
     let fx = update(&mut s, code(KeyCode::Enter));
     let request = only_request(&fx);
     let fx = update(
@@ -146,7 +155,13 @@ pub fn opened() -> State {
         },
     );
     let request = detail_request(&fx, 11);
-    update(&mut s, Action::DetailLoaded { request, result: Ok(detail(&rows()[0])) });
+    update(
+        &mut s,
+        Action::DetailLoaded {
+            request,
+            result: Ok(detail(&rows()[0])),
+        },
+    );
     s
 }
 
@@ -155,7 +170,13 @@ fn opening_an_exam_loads_its_sessions_and_the_first_learner() {
     let mut s = State::new("http://test".into(), Theme::plain(), 80, 24);
     let fx = update(&mut s, Action::Start);
     assert!(fx.contains(&Effect::LoadMe));
-    update(&mut s, Action::CoursesLoaded { request: 1, result: Ok(courses()) });
+    update(
+        &mut s,
+        Action::CoursesLoaded {
+            request: 1,
+            result: Ok(courses()),
+        },
+    );
     update(&mut s, key('j'));
     let fx = update(&mut s, code(KeyCode::Enter));
     match &fx[..] {
@@ -184,15 +205,37 @@ fn stale_answers_are_dropped_not_drawn_on_the_wrong_row() {
         offset: 0,
         items: vec![rows()[2].clone()],
     };
-    update(&mut s, Action::SessionsLoaded { request: first, result: Ok(only_ra) });
-    assert_eq!(s.sessions.rows.len(), 4, "a superseded answer changed the list");
+    update(
+        &mut s,
+        Action::SessionsLoaded {
+            request: first,
+            result: Ok(only_ra),
+        },
+    );
+    assert_eq!(
+        s.sessions.rows.len(),
+        4,
+        "a superseded answer changed the list"
+    );
 
     // Moving on while a detail is loading: the late answer for the old row is ignored.
     let r1 = detail_request(&update(&mut s, key('j')), 12);
     let r2 = detail_request(&update(&mut s, key('j')), 13);
-    update(&mut s, Action::DetailLoaded { request: r1, result: Ok(detail(&rows()[1])) });
+    update(
+        &mut s,
+        Action::DetailLoaded {
+            request: r1,
+            result: Ok(detail(&rows()[1])),
+        },
+    );
     assert!(s.detail.current().is_none());
-    update(&mut s, Action::DetailLoaded { request: r2, result: Ok(detail(&rows()[2])) });
+    update(
+        &mut s,
+        Action::DetailLoaded {
+            request: r2,
+            result: Ok(detail(&rows()[2])),
+        },
+    );
     assert_eq!(s.detail.current().map(|d| d.row.id), Some(13));
 }
 
@@ -237,11 +280,17 @@ fn fail_confirms_with_the_consequences_and_names_the_session_on_screen() {
             assert_eq!(*session, 11);
             assert_eq!(body.verdict, Verdict::Fail);
             assert_eq!(body.reason, "quiet phone");
-            assert_eq!(body.expected_status, Some(AttemptStatus::SecondReviewRequired));
+            assert_eq!(
+                body.expected_status,
+                Some(AttemptStatus::SecondReviewRequired)
+            );
         }
         other => panic!("{other:?}"),
     }
-    assert!(update(&mut s, code(KeyCode::Enter)).is_empty(), "no double submit");
+    assert!(
+        update(&mut s, code(KeyCode::Enter)).is_empty(),
+        "no double submit"
+    );
 }
 
 #[test]
@@ -249,7 +298,9 @@ fn after_a_decision_the_cursor_moves_to_the_next_require_attention_session() {
     let mut s = opened();
     update(&mut s, key('f'));
     let fx = update(&mut s, code(KeyCode::Enter));
-    let Effect::Decide { request, .. } = fx[0].clone() else { panic!() };
+    let Effect::Decide { request, .. } = fx[0].clone() else {
+        panic!()
+    };
     let mut failed = detail(&rows()[0]);
     failed.row.status = AttemptStatus::Rejected;
     failed.grade_in_force = Some(Grade {
@@ -266,12 +317,23 @@ fn after_a_decision_the_cursor_moves_to_the_next_require_attention_session() {
     );
     assert!(s.dialog.is_none());
     assert_eq!(s.sessions.rows[0].status, AttemptStatus::Rejected);
-    assert_eq!(s.sessions.selected().map(|r| r.id), Some(13), "skips the Passed row");
+    assert_eq!(
+        s.sessions.selected().map(|r| r.id),
+        Some(13),
+        "skips the Passed row"
+    );
     detail_request(&fx, 13);
-    assert!(fx.iter().any(|e| matches!(e, Effect::LoadCourses { .. })), "counts refresh");
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::LoadCourses { .. })),
+        "counts refresh"
+    );
     let status = s.status.clone().unwrap();
     assert_eq!(status.tone, Tone::Success);
-    assert!(status.text.starts_with("✘ Failed Ana, grade 0/20"), "{}", status.text);
+    assert!(
+        status.text.starts_with("✘ Failed Ana, grade 0/20"),
+        "{}",
+        status.text
+    );
 }
 
 #[test]
@@ -280,7 +342,9 @@ fn a_failed_send_keeps_the_dialog_and_the_reason_for_a_retry() {
     update(&mut s, key('p'));
     update(&mut s, Action::Paste("looks\nfine\u{1b}[2J".into()));
     let fx = update(&mut s, code(KeyCode::Enter));
-    let Effect::Decide { request, .. } = fx[0].clone() else { panic!() };
+    let Effect::Decide { request, .. } = fx[0].clone() else {
+        panic!()
+    };
     update(
         &mut s,
         Action::Decided {
@@ -290,23 +354,34 @@ fn a_failed_send_keeps_the_dialog_and_the_reason_for_a_retry() {
         },
     );
     let d = s.dialog.as_ref().expect("dialog still open");
-    assert_eq!(d.reason.value(), "looks fine [2J", "pasted control characters are dropped");
+    assert_eq!(
+        d.reason.value(),
+        "looks fine [2J",
+        "pasted control characters are dropped"
+    );
     assert!(d.error.as_deref().unwrap().contains("did not answer"));
     let fx = update(&mut s, code(KeyCode::Enter));
-    assert!(matches!(&fx[..], [Effect::Decide { session: 11, .. }]), "Enter retries");
+    assert!(
+        matches!(&fx[..], [Effect::Decide { session: 11, .. }]),
+        "Enter retries"
+    );
 }
 
 #[test]
 fn a_conflict_closes_the_dialog_and_reloads_the_session() {
     let mut s = opened();
     update(&mut s, key('f'));
-    let Effect::Decide { request, .. } = update(&mut s, code(KeyCode::Enter))[0].clone() else { panic!() };
+    let Effect::Decide { request, .. } = update(&mut s, code(KeyCode::Enter))[0].clone() else {
+        panic!()
+    };
     let fx = update(
         &mut s,
         Action::Decided {
             request,
             session: 11,
-            result: Err(ClientError::Conflict("the session is already Failed".into())),
+            result: Err(ClientError::Conflict(
+                "the session is already Failed".into(),
+            )),
         },
     );
     assert!(s.dialog.is_none());
@@ -322,7 +397,13 @@ fn decisions_that_cannot_apply_say_why_without_a_dialog() {
     assert!(s.dialog.is_none(), "detail not loaded yet");
     assert!(s.status.as_ref().unwrap().text.contains("still loading"));
     let request = s.detail.request.unwrap();
-    update(&mut s, Action::DetailLoaded { request, result: Ok(detail(&rows()[1])) });
+    update(
+        &mut s,
+        Action::DetailLoaded {
+            request,
+            result: Ok(detail(&rows()[1])),
+        },
+    );
     update(&mut s, key('p'));
     assert!(s.dialog.is_none());
     assert!(s.status.unwrap().text.contains("already Passed"));
@@ -339,7 +420,11 @@ fn search_reloads_as_you_type_and_escape_clears_it() {
         other => panic!("{other:?}"),
     }
     update(&mut s, key('h'));
-    assert_eq!(s.sessions.search.value(), "ch", "h types, it does not go back");
+    assert_eq!(
+        s.sessions.search.value(),
+        "ch",
+        "h types, it does not go back"
+    );
     let fx = update(&mut s, code(KeyCode::Esc));
     assert!(matches!(&fx[..], [Effect::LoadSessions { query, .. }] if query.q.is_empty()));
     assert!(!s.sessions.searching);
@@ -361,6 +446,9 @@ fn panes_and_quitting() {
     update(&mut s, key('q'));
     assert!(s.help.is_none() && !s.quit, "q closes help first");
     update(&mut s, key('f'));
-    update(&mut s, Action::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)));
+    update(
+        &mut s,
+        Action::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+    );
     assert!(s.quit);
 }

@@ -49,10 +49,7 @@ fn header_line(state: &State) -> Line<'static> {
         ),
     ];
     if p.attention_only {
-        spans.push(Span::styled(
-            " · only ⚑",
-            state.theme.attention(),
-        ));
+        spans.push(Span::styled(" · only ⚑", state.theme.attention()));
     }
     Line::from(spans)
 }
@@ -80,7 +77,11 @@ fn row<'a>(
     selected: bool,
     focused: bool,
 ) -> Row<'a> {
-    let label = if cols.full_status { r.status.label() } else { r.status.short_label() };
+    let label = if cols.full_status {
+        r.status.label()
+    } else {
+        r.status.short_label()
+    };
     let status = format!("{} {label}", r.status.glyph());
     let mut cells = vec![
         Cell::from(if selected { "▶" } else { " " }),

@@ -25,7 +25,13 @@ fn text(b: &Buffer) -> String {
     let w = b.area.width as usize;
     b.content
         .chunks(w)
-        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>().trim_end().to_owned())
+        .map(|row| {
+            row.iter()
+                .map(|c| c.symbol())
+                .collect::<String>()
+                .trim_end()
+                .to_owned()
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -71,11 +77,20 @@ fn the_focused_row_is_reversed_and_marked_so_it_shows_without_colour() {
     let mut s = opened();
     let b = draw(&mut s, 80, 24);
     let row = (0..24)
-        .find(|&y| text(&b).lines().nth(y as usize).unwrap_or("").contains("▶ ⚑"))
+        .find(|&y| {
+            text(&b)
+                .lines()
+                .nth(y as usize)
+                .unwrap_or("")
+                .contains("▶ ⚑")
+        })
         .expect("marked row");
     let cell = &b[(5, row)];
     assert!(cell.modifier.contains(Modifier::REVERSED));
-    assert!(b.content.iter().all(|c| c.fg == Color::Reset), "plain theme draws no colour");
+    assert!(
+        b.content.iter().all(|c| c.fg == Color::Reset),
+        "plain theme draws no colour"
+    );
 }
 
 #[test]
@@ -87,7 +102,10 @@ fn colour_only_repeats_a_glyph_or_word() {
     for (glyph, word) in [("⚑", "Require Attention"), ("✔", "Passed")] {
         assert!(t.contains(&format!("{glyph} {word}")), "{glyph} {word}");
     }
-    assert!(b.content.iter().any(|c| c.fg == Color::Yellow), "attention is also coloured");
+    assert!(
+        b.content.iter().any(|c| c.fg == Color::Yellow),
+        "attention is also coloured"
+    );
 }
 
 #[test]
@@ -100,7 +118,11 @@ fn escape_sequences_in_learner_data_never_reach_the_terminal() {
     s.detail.data = Some(d);
     key(&mut s, KeyCode::Enter);
     let b = draw(&mut s, 120, 40);
-    assert!(b.content.iter().all(|c| !c.symbol().chars().any(char::is_control)));
+    assert!(
+        b.content
+            .iter()
+            .all(|c| !c.symbol().chars().any(char::is_control))
+    );
     assert!(text(&b).contains("Eve�]0;pwned��[2J Mallory"));
 }
 
@@ -110,7 +132,12 @@ fn at_80_columns_one_pane_fills_the_screen_and_the_title_says_where_you_are() {
     key(&mut s, KeyCode::Enter);
     assert_eq!(s.focus, Pane::Detail);
     let t = text(&draw(&mut s, 80, 24));
-    assert!(t.lines().next().unwrap().contains("Quiz List › Midterm › Ana"));
+    assert!(
+        t.lines()
+            .next()
+            .unwrap()
+            .contains("Quiz List › Midterm › Ana")
+    );
     assert!(!t.contains("Quiz List ─"), "only the focused pane is drawn");
     s.sessions.rows[0].status = AttemptStatus::Rejected;
 }
