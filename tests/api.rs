@@ -9,6 +9,17 @@ use proctor_review::demo;
 use proctor_review::domain::{AttemptStatus, LearnerView, ReviewStatus, Verdict, VerdictRecord};
 use std::os::unix::fs::PermissionsExt;
 
+async fn attention(
+    c: &ApiClient,
+    exam: i64,
+) -> proctor_review::api::Page<proctor_review::domain::SessionRow> {
+    let q = SessionQuery {
+        status: "second_review_required".into(),
+        ..Default::default()
+    };
+    c.sessions(exam, &q).await.unwrap()
+}
+
 fn client(d: &common::Demo) -> ApiClient {
     ApiClient::new(&d.server.url, &d.server.token).unwrap()
 }
@@ -165,16 +176,7 @@ async fn sessions_page_with_require_attention_first_and_search_by_any_name() {
 async fn fail_rejects_zeroes_the_grade_records_history_and_emails_then_pass_reverts() {
     let d = start_demo().await;
     let c = client(&d);
-    let ra = c
-        .sessions(
-            2,
-            &SessionQuery {
-                status: "second_review_required".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let ra = attention(&c, 2).await;
     let id = ra.items[0].id;
     let before = c.session(id).await.unwrap();
     let original = before.original_grade.expect("graded exam");
@@ -212,7 +214,7 @@ async fn fail_rejects_zeroes_the_grade_records_history_and_emails_then_pass_reve
     // The server, not just this answer, holds the decision.
     assert_eq!(c.session(id).await.unwrap(), failed);
 
-    let mails = wait_for_emails(&d.outbox(), 1);
+    let mails = wait_for_emails(&d.outbox(), 1).await;
     assert_eq!(mails.len(), 1, "one email after a Fail");
     let mail = &mails[0];
     assert!(
@@ -247,7 +249,7 @@ async fn fail_rejects_zeroes_the_grade_records_history_and_emails_then_pass_reve
     assert_eq!(passed.history.len(), 2);
     assert_eq!(passed.history[1].status_before, AttemptStatus::Rejected);
     assert_eq!(passed.history[1].grade_after, Some(original));
-    let mails = wait_for_emails(&d.outbox(), 2);
+    let mails = wait_for_emails(&d.outbox(), 2).await;
     assert_eq!(mails.len(), 2);
     assert!(mails[1].contains("Subject: Proctoring attempt verified"));
     assert!(mails[1].contains("original grade"), "{}", mails[1]);
@@ -265,16 +267,7 @@ async fn fail_rejects_zeroes_the_grade_records_history_and_emails_then_pass_reve
 async fn conflicting_or_impossible_decisions_are_refused_without_side_effects() {
     let d = start_demo().await;
     let c = client(&d);
-    let ra = c
-        .sessions(
-            3,
-            &SessionQuery {
-                status: "second_review_required".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let ra = attention(&c, 3).await;
     let id = ra.items[0].id;
     let fail = DecisionRequest {
         verdict: Verdict::Fail,
@@ -314,7 +307,7 @@ async fn conflicting_or_impossible_decisions_are_refused_without_side_effects() 
     assert_eq!(c.session(id).await.unwrap().history.len(), 1);
     assert!(c.session(sid).await.unwrap().history.is_empty());
     assert_eq!(
-        wait_for_emails(&d.outbox(), 1).len(),
+        wait_for_emails(&d.outbox(), 1).await.len(),
         1,
         "only the one real Fail emailed"
     );

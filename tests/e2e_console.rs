@@ -76,6 +76,19 @@ impl Console {
         }
     }
 
+    /// Opens the demo's Midterm Exam and returns the screen once its sessions show.
+    fn open_midterm(&mut self, expect: &str) -> String {
+        self.wait_for("Midterm Exam");
+        self.keys("j\r");
+        self.wait_for(expect)
+    }
+
+    fn quit(&mut self) {
+        self.keys("q");
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "console exit: {status:?}");
+    }
+
     fn keys(&mut self, s: &str) {
         self.writer.write_all(s.as_bytes()).unwrap();
         self.writer.flush().unwrap();
@@ -101,9 +114,7 @@ async fn a_reviewer_fails_a_require_attention_session_from_the_keyboard() {
     let name = first.learner.full_name.clone();
     let console = tokio::task::spawn_blocking(move || {
         let mut c = Console::start(&["--server", &url, "--token", &token], &dir);
-        c.wait_for("Midterm Exam");
-        c.keys("j\r");
-        c.wait_for("to review");
+        c.open_midterm("to review");
         c.keys("\r");
         c.wait_for("Learner sees");
         let screen = c.wait_for(&name);
@@ -116,9 +127,7 @@ async fn a_reviewer_fails_a_require_attention_session_from_the_keyboard() {
         );
         c.keys("seen with phone\r");
         c.wait_for(&format!("Failed {name}"));
-        c.keys("q");
-        let status = c.child.wait().unwrap();
-        assert!(status.success(), "console exit: {status:?}");
+        c.quit();
         let screen = c.screen.lock().unwrap();
         assert!(
             !screen.screen().alternate_screen(),
@@ -149,8 +158,7 @@ async fn a_bad_token_is_shown_as_a_clear_error_not_a_crash() {
         let mut c = Console::start(&["--server", &url, "--token", "prt_wrong"], &dir);
         let screen = c.wait_for("unknown or revoked token");
         assert!(screen.contains("not authorised"), "{screen}");
-        c.keys("q");
-        assert!(c.child.wait().unwrap().success());
+        c.quit();
     })
     .await
     .unwrap();
@@ -160,19 +168,20 @@ async fn a_bad_token_is_shown_as_a_clear_error_not_a_crash() {
 fn the_embedded_demo_keeps_decisions_across_runs_until_reset() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Console::start(&[], dir.path());
-    c.wait_for("Midterm Exam");
-    c.keys("j\r");
-    c.wait_for("to review");
+    c.open_midterm("to review");
     c.keys("\r");
     c.wait_for("Learner sees");
     c.keys("f");
     c.wait_for("This will:");
     c.keys("\r");
     c.wait_for("✘ Failed");
-    c.keys("q");
-    assert!(c.child.wait().unwrap().success());
+    c.quit();
     assert!(dir.path().join("demo.sqlite3").exists());
-    let emails = common::wait_for_emails(&dir.path().join("outbox"), 1);
+    let emails = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+        .block_on(common::wait_for_emails(&dir.path().join("outbox"), 1));
     assert_eq!(
         emails.len(),
         1,
@@ -180,24 +189,18 @@ fn the_embedded_demo_keeps_decisions_across_runs_until_reset() {
     );
 
     let mut c = Console::start(&[], dir.path());
-    c.wait_for("Midterm Exam");
-    c.keys("j\r");
-    let screen = c.wait_for("✘ Failed");
+    let screen = c.open_midterm("✘ Failed");
     assert!(
         screen.contains("7 to review"),
         "one fewer to review after a restart:\n{screen}"
     );
-    c.keys("q");
-    assert!(c.child.wait().unwrap().success());
+    c.quit();
 
     let mut c = Console::start(&["--reset-demo"], dir.path());
-    c.wait_for("Midterm Exam");
-    c.keys("j\r");
-    let screen = c.wait_for("to review");
+    let screen = c.open_midterm("to review");
     assert!(
         screen.contains("8 to review"),
         "reset restores the demo:\n{screen}"
     );
-    c.keys("q");
-    assert!(c.child.wait().unwrap().success());
+    c.quit();
 }

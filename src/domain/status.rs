@@ -169,13 +169,18 @@ impl fmt::Display for AttemptStatus {
 #[error("unknown status '{0}'")]
 pub struct UnknownStatus(pub String);
 
+/// Finds the member of a vocabulary whose stored string is `s`.
+fn by_name<T: Copy>(all: &[T], name: fn(T) -> &'static str, s: &str) -> Result<T, UnknownStatus> {
+    all.iter()
+        .copied()
+        .find(|st| name(*st) == s)
+        .ok_or_else(|| UnknownStatus(s.to_owned()))
+}
+
 impl FromStr for AttemptStatus {
     type Err = UnknownStatus;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s)
-            .ok_or_else(|| UnknownStatus(s.to_owned()))
+        by_name(&Self::ALL, Self::as_str, s)
     }
 }
 
@@ -217,10 +222,7 @@ impl fmt::Display for ReviewStatus {
 impl FromStr for ReviewStatus {
     type Err = UnknownStatus;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s)
-            .ok_or_else(|| UnknownStatus(s.to_owned()))
+        by_name(&Self::ALL, Self::as_str, s)
     }
 }
 

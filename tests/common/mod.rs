@@ -30,8 +30,8 @@ pub async fn start_demo() -> Demo {
 }
 
 /// The `.eml` files in `dir`, waiting up to 10 s for at least `n` to appear (the mailer
-/// delivers after the decision commits).
-pub fn wait_for_emails(dir: &Path, n: usize) -> Vec<String> {
+/// delivers after the decision commits). Async, so an in-process server keeps running.
+pub async fn wait_for_emails(dir: &Path, n: usize) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -45,6 +45,6 @@ pub fn wait_for_emails(dir: &Path, n: usize) -> Vec<String> {
                 .map(|p| std::fs::read_to_string(p).expect("readable eml"))
                 .collect();
         }
-        std::thread::sleep(Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
