@@ -47,6 +47,12 @@ impl SortKey {
         let i = Self::ALL.iter().position(|k| *k == self).unwrap_or(0);
         Self::ALL[(i + 1) % Self::ALL.len()]
     }
+
+    /// The direction a reviewer expects first: newest, most violations and longest first;
+    /// names and statuses A to Z.
+    pub fn natural_desc(self) -> bool {
+        matches!(self, Self::Started | Self::Violations | Self::Duration)
+    }
 }
 
 /// `GET /exams/{id}/sessions`. Require Attention sessions always come first; `sort` orders

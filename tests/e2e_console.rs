@@ -187,6 +187,15 @@ fn the_embedded_demo_keeps_decisions_across_runs_until_reset() {
         1,
         "the demo wrote the learner's email to its outbox"
     );
+    // Learner data stays the owner's: the database, the log and every email.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir.path().join("demo.sqlite3")), 0o600);
+    assert_eq!(mode(&dir.path().join("proctor-review.log")), 0o600);
+    assert_eq!(mode(&dir.path().join("outbox")), 0o700);
+    for e in std::fs::read_dir(dir.path().join("outbox")).unwrap() {
+        assert_eq!(mode(&e.unwrap().path()), 0o600);
+    }
 
     let mut c = Console::start(&[], dir.path());
     let screen = c.open_midterm("✘ Failed");

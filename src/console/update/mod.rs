@@ -160,6 +160,7 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
         }
         C::CycleSort => {
             state.sessions.sort = state.sessions.sort.next();
+            state.sessions.desc = state.sessions.sort.natural_desc();
             navigate::reload_sessions(state)
         }
         C::ReverseSort => {

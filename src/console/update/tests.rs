@@ -431,6 +431,33 @@ fn search_reloads_as_you_type_and_escape_clears_it() {
 }
 
 #[test]
+fn sorting_starts_in_the_direction_a_reviewer_expects() {
+    let mut s = opened();
+    let mut seen = Vec::new();
+    for _ in 0..6 {
+        match &update(&mut s, key('s'))[..] {
+            [Effect::LoadSessions { query, .. }] => seen.push((query.sort.label(), query.desc)),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            ("learner", false),
+            ("username", false),
+            ("violations", true),
+            ("duration", true),
+            ("status", false),
+            ("started", true)
+        ]
+    );
+    match &update(&mut s, key('S'))[..] {
+        [Effect::LoadSessions { query, .. }] => assert!(!query.desc, "S reverses"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn panes_and_quitting() {
     let mut s = opened();
     update(&mut s, code(KeyCode::Enter));

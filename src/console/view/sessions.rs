@@ -22,8 +22,8 @@ fn columns(width: u16) -> Columns {
     Columns {
         full_status: width >= 66,
         username: width >= 76,
-        started: width >= 56,
-        duration: width >= 64,
+        started: width >= 48,
+        duration: width >= 58,
     }
 }
 
@@ -198,10 +198,10 @@ mod tests {
 
     #[test]
     fn narrow_panes_drop_the_least_needed_columns_first() {
-        let c = columns(50);
+        let c = columns(44);
         assert!(!c.username && !c.started && !c.duration && !c.full_status);
-        let c = columns(60);
-        assert!(c.started && !c.duration && !c.username);
+        let c = columns(52);
+        assert!(c.started && !c.duration && !c.username && !c.full_status);
         let c = columns(78);
         assert!(c.started && c.duration && c.username && c.full_status);
     }
