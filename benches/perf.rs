@@ -168,11 +168,16 @@ async fn store_bench(data: demo::DemoData) {
     stats("store: one decision (transaction)", samples);
 }
 
-fn launch_bench() {
-    let bin = env!("CARGO_BIN_EXE_proctor-review");
-    let mut samples = Vec::new();
-    let dir = tempfile::tempdir().unwrap();
-    for _ in 0..5 {
+/// The console in a pseudo-terminal, fed by a reader thread so the bench can time frames.
+struct Pty {
+    parser: vt100::Parser,
+    rx: std::sync::mpsc::Receiver<Vec<u8>>,
+    writer: Box<dyn std::io::Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+}
+
+impl Pty {
+    fn spawn(args: &[&str], data_dir: &std::path::Path) -> Self {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: 24,
@@ -181,30 +186,131 @@ fn launch_bench() {
                 pixel_height: 0,
             })
             .unwrap();
-        let mut cmd = CommandBuilder::new(bin);
-        cmd.env("PROCTOR_REVIEW_DATA_DIR", dir.path());
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_proctor-review"));
+        cmd.args(args);
+        cmd.env("PROCTOR_REVIEW_DATA_DIR", data_dir);
         cmd.env("TERM", "xterm-256color");
-        let t = Instant::now();
-        let mut child = pty.slave.spawn_command(cmd).unwrap();
+        let child = pty.slave.spawn_command(cmd).unwrap();
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().unwrap();
-        let mut parser = vt100::Parser::new(24, 80, 0);
-        let mut buf = [0u8; 8192];
-        while !parser.screen().contents().contains("Midterm Exam") {
-            let n = reader.read(&mut buf).unwrap();
-            parser.process(&buf[..n]);
+        let writer = pty.master.take_writer().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _master = pty.master;
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            parser: vt100::Parser::new(24, 80, 0),
+            rx,
+            writer,
+            child,
         }
+    }
+
+    fn until(&mut self, done: impl Fn(&str) -> bool) {
+        while !done(&self.parser.screen().contents()) {
+            let bytes = self
+                .rx
+                .recv_timeout(Duration::from_secs(30))
+                .expect("console stalled");
+            self.parser.process(&bytes);
+        }
+    }
+
+    /// Time from writing `keys` to the first frame for which `done` holds.
+    fn key_to_frame(&mut self, keys: &str, done: impl Fn(&str) -> bool) -> Duration {
+        let t = Instant::now();
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+        self.until(done);
+        t.elapsed()
+    }
+}
+
+impl Drop for Pty {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn launch_bench() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut samples = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let mut c = Pty::spawn(&[], dir.path());
+        c.until(|s| s.contains("Midterm Exam"));
         samples.push(t.elapsed());
-        let _ = child.kill();
-        let _ = child.wait();
     }
     stats("launch → quiz list drawn (demo, warm db)", samples);
+    let bin = env!("CARGO_BIN_EXE_proctor-review");
     let size = std::fs::metadata(bin).map(|m| m.len()).unwrap_or(0);
     println!(
         "{:<44} {:>9.1} MB ({bin})",
         "binary size",
         size as f64 / 1e6
     );
+}
+
+/// Key-to-frame through a real terminal against `serve` holding 100 000 sessions.
+fn latency_bench() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("big.sqlite3");
+    let bin = env!("CARGO_BIN_EXE_proctor-review");
+    let mut server = std::process::Command::new(bin)
+        .args([
+            "serve",
+            "--db",
+            db.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--seed-demo", &N.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().trim_start_matches("listening on ").to_owned();
+    let out = std::process::Command::new(bin)
+        .args(["reviewer", "add", "--db", db.to_str().unwrap()])
+        .args(["--username", "bench", "--email", "bench@example.edu"])
+        .output()
+        .unwrap();
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+
+    let mut c = Pty::spawn(&["--server", &url, "--token", &token], dir.path());
+    c.until(|s| s.contains("Midterm Exam"));
+    c.key_to_frame("j", |s| s.contains("▶  Midterm Exam"));
+    let open = c.key_to_frame("\r", |s| s.contains("to review") && s.contains("Viol"));
+    println!(
+        "{:<44} {:>9.3} ms",
+        format!("open exam of {} sessions → first page", N / 4),
+        open.as_secs_f64() * 1e3
+    );
+    let mut samples = Vec::new();
+    for i in 1..=60 {
+        // Wait for the frame in which the ▶ marker has moved to the next row.
+        let marked = |s: &str| s.lines().find(|l| l.starts_with("┃▶")).map(str::to_owned);
+        let before = marked(&c.parser.screen().contents());
+        samples.push(c.key_to_frame("j", |s| marked(s).is_some() && marked(s) != before));
+        if i % 20 == 0 {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    stats("key → frame: move in a 25 000-row list", samples);
+    let _ = server.kill();
+    let _ = server.wait();
 }
 
 fn main() {
@@ -216,4 +322,5 @@ fn main() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(store_bench(data));
     launch_bench();
+    latency_bench();
 }
