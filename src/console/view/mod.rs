@@ -26,7 +26,7 @@ pub fn view(state: &State, frame: &mut Frame) {
     bars::title(state, frame, title);
     if state.wide() {
         let [q, s, d] = Layout::horizontal([
-            Constraint::Length(main.width / 5),
+            Constraint::Length(main.width * 9 / 40),
             Constraint::Fill(11),
             Constraint::Fill(9),
         ])

@@ -7,7 +7,7 @@ use crate::domain::ExamCounts;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 fn counts_line<'a>(state: &State, c: &ExamCounts, width: usize) -> Line<'a> {
     let t = &state.theme;
@@ -103,8 +103,13 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
         };
         lines.push(Line::raw(msg));
     }
-    let legend = width < 64 && !q.courses.is_empty();
-    let height = inner.height.saturating_sub(u16::from(legend)) as usize;
+    // The compact counts need a key to their glyphs; it wraps onto two lines when narrow.
+    let legend_h: u16 = match (width < 64 && !q.courses.is_empty(), width >= 27) {
+        (false, _) => 0,
+        (true, true) => 1,
+        (true, false) => 2,
+    };
+    let height = inner.height.saturating_sub(legend_h) as usize;
     let start = window_start(cursor_line, lines.len(), height);
     let visible: Vec<Line> = lines.into_iter().skip(start).take(height).collect();
     frame.render_widget(
@@ -114,7 +119,7 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
             ..inner
         },
     );
-    if legend {
+    if legend_h > 0 {
         let t = &state.theme;
         let l = Line::from(vec![
             Span::styled("⚑", t.attention()),
@@ -124,12 +129,12 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
             Span::styled("✘", t.failed()),
             Span::raw(" fail"),
         ]);
-        let y = inner.y + inner.height.saturating_sub(1);
+        let y = inner.y + inner.height.saturating_sub(legend_h);
         frame.render_widget(
-            Paragraph::new(l).style(t.dim()),
+            Paragraph::new(l).style(t.dim()).wrap(Wrap { trim: true }),
             Rect {
                 y,
-                height: 1,
+                height: legend_h.min(inner.height),
                 ..inner
             },
         );
