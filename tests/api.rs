@@ -406,6 +406,26 @@ async fn auth_and_input_errors_are_clear_json() {
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
+    let huge = serde_json::json!({"verdict": "fail", "reason": "x".repeat(100_000)});
+    let r = http
+        .post(url("sessions/1/decision"))
+        .bearer_auth(&d.server.token)
+        .json(&huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(e["error"], "too_large");
+    let r = http
+        .get(format!("{}/nowhere", d.server.url))
+        .bearer_auth(&d.server.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert!(e["message"].as_str().unwrap().contains("/api/v1"));
     assert_eq!(
         c.session(1).await.unwrap().history.len(),
         0,
