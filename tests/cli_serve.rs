@@ -102,3 +102,40 @@ async fn serve_with_a_created_reviewer_token() {
         "the token itself must never be stored"
     );
 }
+
+#[test]
+fn console_setup_mistakes_are_explained_before_the_screen_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], config: &std::path::Path| {
+        Command::new(BIN)
+            .args(args)
+            .env("PROCTOR_REVIEW_DATA_DIR", dir.path())
+            .env("PROCTOR_REVIEW_CONFIG", config)
+            .env_remove("PROCTOR_REVIEW_TOKEN")
+            .env_remove("PROCTOR_REVIEW_SERVER")
+            .output()
+            .unwrap()
+    };
+    let bad = dir.path().join("config.toml");
+    std::fs::write(&bad, "server = \"http://x\"\ntokn = \"typo\"\n").unwrap();
+    let out = run(&[], &bad);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("invalid config file") && err.contains("config.toml"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 2") && err.contains("tokn"),
+        "names the line and key: {err}"
+    );
+
+    let none = dir.path().join("absent.toml");
+    let out = run(&["--server", "http://127.0.0.1:8750"], &none);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("needs a reviewer token"), "{err}");
+
+    let out = run(&["--server", "not a url", "--token", "t"], &none);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid server address"));
+}

@@ -165,6 +165,18 @@ async fn a_bad_token_is_shown_as_a_clear_error_not_a_crash() {
 }
 
 #[test]
+fn an_unreachable_server_is_reported_in_the_status_bar() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Console::start(
+        &["--server", "http://127.0.0.1:9", "--token", "t"],
+        dir.path(),
+    );
+    let screen = c.wait_for("cannot reach the review server");
+    assert!(screen.contains("Could not load"), "{screen}");
+    c.quit();
+}
+
+#[test]
 fn the_embedded_demo_keeps_decisions_across_runs_until_reset() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Console::start(&[], dir.path());
