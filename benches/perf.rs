@@ -4,7 +4,7 @@
 //! - store: first page, search and a decision against 100 000 sessions in SQLite;
 //! - launch: release binary start to the first frame with the demo's quiz list drawn.
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use portable_pty::CommandBuilder;
 use proctor_review::api::{Page, SessionQuery, SortKey};
 use proctor_review::console::action::Action;
 use proctor_review::console::state::{Pane, State};
@@ -17,7 +17,6 @@ use proctor_review::store::sqlite::SqliteStore;
 use proctor_review::store::{DecisionCommand, PlannedDecision, Store};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use std::io::Read;
 use std::time::{Duration, Instant};
 
 const N: usize = 100_000;
@@ -168,75 +167,23 @@ async fn store_bench(data: demo::DemoData) {
     stats("store: one decision (transaction)", samples);
 }
 
-/// The console in a pseudo-terminal, fed by a reader thread so the bench can time frames.
-struct Pty {
-    parser: vt100::Parser,
-    rx: std::sync::mpsc::Receiver<Vec<u8>>,
-    writer: Box<dyn std::io::Write + Send>,
-    child: Box<dyn portable_pty::Child + Send + Sync>,
+#[path = "../tests/common/pty.rs"]
+#[allow(dead_code)]
+mod pty;
+
+fn console(args: &[&str], data_dir: &std::path::Path) -> pty::Pty {
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_proctor-review"));
+    cmd.args(args);
+    cmd.env("PROCTOR_REVIEW_DATA_DIR", data_dir);
+    pty::Pty::spawn(cmd)
 }
 
-impl Pty {
-    fn spawn(args: &[&str], data_dir: &std::path::Path) -> Self {
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: 24,
-                cols: 80,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_proctor-review"));
-        cmd.args(args);
-        cmd.env("PROCTOR_REVIEW_DATA_DIR", data_dir);
-        cmd.env("TERM", "xterm-256color");
-        let child = pty.slave.spawn_command(cmd).unwrap();
-        drop(pty.slave);
-        let mut reader = pty.master.try_clone_reader().unwrap();
-        let writer = pty.master.take_writer().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let _master = pty.master;
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                    break;
-                }
-            }
-        });
-        Self {
-            parser: vt100::Parser::new(24, 80, 0),
-            rx,
-            writer,
-            child,
-        }
-    }
-
-    fn until(&mut self, done: impl Fn(&str) -> bool) {
-        while !done(&self.parser.screen().contents()) {
-            let bytes = self
-                .rx
-                .recv_timeout(Duration::from_secs(30))
-                .expect("console stalled");
-            self.parser.process(&bytes);
-        }
-    }
-
-    /// Time from writing `keys` to the first frame for which `done` holds.
-    fn key_to_frame(&mut self, keys: &str, done: impl Fn(&str) -> bool) -> Duration {
-        let t = Instant::now();
-        self.writer.write_all(keys.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
-        self.until(done);
-        t.elapsed()
-    }
-}
-
-impl Drop for Pty {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Time from writing `keys` to the first frame for which `done` holds.
+fn key_to_frame(c: &mut pty::Pty, keys: &str, done: impl Fn(&str) -> bool) -> Duration {
+    let t = Instant::now();
+    c.keys(keys);
+    c.until(keys, done);
+    t.elapsed()
 }
 
 fn launch_bench() {
@@ -244,8 +191,8 @@ fn launch_bench() {
     let mut samples = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
-        let mut c = Pty::spawn(&[], dir.path());
-        c.until(|s| s.contains("Midterm Exam"));
+        let mut c = console(&[], dir.path());
+        c.wait_for("Midterm Exam");
         samples.push(t.elapsed());
     }
     stats("launch → quiz list drawn (demo, warm db)", samples);
@@ -289,10 +236,12 @@ fn latency_bench() {
         .unwrap();
     let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
 
-    let mut c = Pty::spawn(&["--server", &url, "--token", &token], dir.path());
-    c.until(|s| s.contains("Midterm Exam"));
-    c.key_to_frame("j", |s| s.contains("▶  Midterm Exam"));
-    let open = c.key_to_frame("\r", |s| s.contains("to review") && s.contains("Viol"));
+    let mut c = console(&["--server", &url, "--token", &token], dir.path());
+    c.wait_for("Midterm Exam");
+    key_to_frame(&mut c, "j", |s| s.contains("▶  Midterm Exam"));
+    let open = key_to_frame(&mut c, "\r", |s| {
+        s.contains("to review") && s.contains("Viol")
+    });
     println!(
         "{:<44} {:>9.3} ms",
         format!("open exam of {} sessions → first page", N / 4),
@@ -303,7 +252,9 @@ fn latency_bench() {
         // Wait for the frame in which the ▶ marker has moved to the next row.
         let marked = |s: &str| s.lines().find(|l| l.starts_with("┃▶")).map(str::to_owned);
         let before = marked(&c.parser.screen().contents());
-        samples.push(c.key_to_frame("j", |s| marked(s).is_some() && marked(s) != before));
+        samples.push(key_to_frame(&mut c, "j", |s| {
+            marked(s).is_some() && marked(s) != before
+        }));
         if i % 20 == 0 {
             std::thread::sleep(Duration::from_millis(100));
         }

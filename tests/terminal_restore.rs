@@ -2,9 +2,11 @@
 //! screen back, bracketed paste off, and the panic message readable. This test runs its own
 //! `console_that_panics` child in a pseudo-terminal and inspects the terminal afterwards.
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+mod common;
+
+use common::pty::Pty;
+use portable_pty::CommandBuilder;
 use proctor_review::console::terminal::TerminalGuard;
-use std::io::Read;
 
 const CHILD: &str = "PROCTOR_REVIEW_RESTORE_CHILD";
 
@@ -31,36 +33,15 @@ struct Outcome {
 }
 
 fn run_child(mode: &str) -> Outcome {
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: 24,
-            cols: 80,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
     let mut cmd = CommandBuilder::new(std::env::current_exe().unwrap());
     cmd.args(["--exact", "console_that_fails", "--ignored", "--nocapture"]);
     cmd.env(CHILD, mode);
-    cmd.env("TERM", "xterm-256color");
-    // A backtrace would scroll the message off the 24 rows this test reads.
+    // A backtrace would only add noise to what this test reads.
     cmd.env("RUST_BACKTRACE", "0");
-    let mut child = pty.slave.spawn_command(cmd).unwrap();
-    drop(pty.slave);
-    let mut reader = pty.master.try_clone_reader().unwrap();
-    let mut out = Vec::new();
-    let mut buf = [0u8; 4096];
-    // EIO at EOF is how Linux reports that the child side closed.
-    while let Ok(n) = reader.read(&mut buf) {
-        if n == 0 {
-            break;
-        }
-        out.extend_from_slice(&buf[..n]);
-    }
-    child.wait().unwrap();
-    let mut screen = vt100::Parser::new(24, 80, 0);
-    screen.process(&out);
+    let mut pty = Pty::spawn(cmd);
+    pty.finish();
     const LEAVE_ALT: &[u8] = b"\x1b[?1049l";
+    let out = &pty.output;
     let after = out
         .windows(LEAVE_ALT.len())
         .position(|w| w == LEAVE_ALT)
@@ -70,6 +51,8 @@ fn run_child(mode: &str) -> Outcome {
     let mut t: libc::termios = unsafe { std::mem::zeroed() };
     // SAFETY: `fd` is the open master of this pty and `t` a valid termios to fill.
     assert_eq!(unsafe { libc::tcgetattr(fd, &mut t) }, 0);
+    let mut screen = vt100::Parser::new(24, 80, 0);
+    screen.process(out);
     Outcome {
         screen,
         after_restore: after,

@@ -1,5 +1,7 @@
 #![allow(dead_code)]
 
+pub mod pty;
+
 use proctor_review::demo;
 use proctor_review::embedded::{self, EmbeddedOptions, RunningServer};
 use std::path::{Path, PathBuf};
