@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, oneshot};
 
 const RETRY_EVERY: Duration = Duration::from_secs(30);
 const BATCH: u32 = 50;
@@ -118,12 +118,22 @@ async fn deliver_pending<S: Store>(store: &S, settings: &MailSettings) {
     }
 }
 
-pub async fn run<S: Store>(store: S, settings: MailSettings, kick: Arc<Notify>) {
+/// Delivers until `stop` fires, then makes one last pass so that what the final decisions
+/// queued goes out before the server exits (what still fails stays queued for next time).
+pub async fn run<S: Store>(
+    store: S,
+    settings: MailSettings,
+    kick: Arc<Notify>,
+    stop: oneshot::Receiver<()>,
+) {
+    tokio::pin!(stop);
     loop {
         deliver_pending(&store, &settings).await;
         tokio::select! {
             _ = kick.notified() => {}
             _ = tokio::time::sleep(RETRY_EVERY) => {}
+            _ = &mut stop => break,
         }
     }
+    deliver_pending(&store, &settings).await;
 }

@@ -59,7 +59,13 @@ pub async fn run<S: Store>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let kick = Arc::new(Notify::new());
-    let mailer = tokio::spawn(mail::run(store.clone(), options.mail, kick.clone()));
+    let (stop_mail, mail_stopped) = tokio::sync::oneshot::channel();
+    let mailer = tokio::spawn(mail::run(
+        store.clone(),
+        options.mail,
+        kick.clone(),
+        mail_stopped,
+    ));
     let state = AppState {
         store,
         mail_kick: kick,
@@ -68,6 +74,7 @@ pub async fn run<S: Store>(
     let result = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await;
-    mailer.abort();
+    let _ = stop_mail.send(());
+    let _ = mailer.await;
     result
 }
