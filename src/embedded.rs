@@ -16,7 +16,8 @@ pub const DEMO_REVIEWER: &str = "demo-reviewer";
 
 pub struct EmbeddedOptions {
     pub db: PathBuf,
-    pub outbox: PathBuf,
+    /// Where learner emails go: the demo writes `.eml` files to a folder.
+    pub mail: MailTransport,
     /// Start from a fresh demo database, dropping earlier decisions.
     pub reset: bool,
     /// What to load into an empty database.
@@ -93,7 +94,7 @@ pub async fn start(opts: EmbeddedOptions) -> anyhow::Result<RunningServer> {
             from: "Course Team <proctoring@example.edu>"
                 .parse()
                 .context("bad built-in sender address")?,
-            transport: MailTransport::Folder(opts.outbox),
+            transport: opts.mail,
         },
     };
     let task = tokio::spawn(server::run(listener, store.clone(), options, async {

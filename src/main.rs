@@ -171,7 +171,7 @@ async fn run_console(args: ConsoleArgs) -> anyhow::Result<()> {
         None => {
             let running = embedded::start(EmbeddedOptions {
                 db: paths.demo_db(),
-                outbox: paths.outbox(),
+                mail: MailTransport::Folder(paths.outbox()),
                 reset: args.reset_demo,
                 data: demo::embedded()?,
             })

@@ -65,6 +65,57 @@ pub fn learner_email(plan: &DecisionPlan, ctx: &EmailContext<'_>) -> Option<Lear
         to_name: ctx.learner_name.to_owned(),
         to_address: ctx.learner_email.to_owned(),
         subject: subject.to_owned(),
-        body,
+        body: wrap(&body, 72),
     })
+}
+
+/// Breaks lines at spaces so none is longer than `width` characters: the way plain-text
+/// email is written, and what lets the body travel unencoded (readable in any `.eml`).
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / width);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let mut len = 0;
+        for (j, word) in line.split(' ').enumerate() {
+            let w = word.chars().count();
+            if j > 0 {
+                if len + 1 + w > width {
+                    out.push('\n');
+                    len = 0;
+                } else {
+                    out.push(' ');
+                    len += 1;
+                }
+            }
+            out.push_str(word);
+            len += w;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrap_breaks_long_lines_at_spaces_only() {
+        let text = "Your proctored exam was reviewed and met all proctoring requirements and more words.\n\nBye";
+        let wrapped = wrap(text, 30);
+        assert!(
+            wrapped.lines().all(|l| l.chars().count() <= 30),
+            "{wrapped}"
+        );
+        assert_eq!(
+            wrapped
+                .replace('\n', " ")
+                .split_whitespace()
+                .collect::<Vec<_>>(),
+            text.split_whitespace().collect::<Vec<_>>()
+        );
+        assert!(wrapped.ends_with("\n\nBye"));
+        assert_eq!(wrap("陈静 short", 72), "陈静 short");
+    }
 }

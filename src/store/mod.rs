@@ -58,6 +58,9 @@ pub struct QueuedMail {
     pub id: i64,
     pub created: OffsetDateTime,
     pub email: LearnerEmail,
+    /// Delivery attempts so far, and why the last one failed.
+    pub attempts: u32,
+    pub last_error: Option<String>,
 }
 
 pub trait Store: Clone + Send + Sync + 'static {

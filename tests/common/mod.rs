@@ -4,6 +4,7 @@ pub mod pty;
 
 use proctor_review::demo;
 use proctor_review::embedded::{self, EmbeddedOptions, RunningServer};
+use proctor_review::server::MailTransport;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -22,7 +23,7 @@ pub async fn start_demo() -> Demo {
     let dir = tempfile::tempdir().expect("temp dir");
     let server = embedded::start(EmbeddedOptions {
         db: dir.path().join("review.sqlite3"),
-        outbox: dir.path().join("outbox"),
+        mail: MailTransport::Folder(dir.path().join("outbox")),
         reset: false,
         data: demo::embedded().expect("demo data"),
     })

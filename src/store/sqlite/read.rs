@@ -330,7 +330,7 @@ fn history(c: &Connection, session: SessionId) -> Result<Vec<HistoryEntry>, Stor
 
 pub fn pending_mail(c: &Connection, limit: u32) -> Result<Vec<QueuedMail>, StoreError> {
     let mut stmt = c.prepare(
-        "SELECT id, created, to_name, to_address, subject, body FROM outbox
+        "SELECT id, created, to_name, to_address, subject, body, attempts, last_error FROM outbox
          WHERE delivered_at IS NULL AND attempts < 10 ORDER BY id LIMIT ?1",
     )?;
     let mut rows = stmt.query([i64::from(limit)])?;
@@ -345,6 +345,8 @@ pub fn pending_mail(c: &Connection, limit: u32) -> Result<Vec<QueuedMail>, Store
                 subject: r.get(4)?,
                 body: r.get(5)?,
             },
+            attempts: r.get(6)?,
+            last_error: r.get(7)?,
         });
     }
     Ok(out)
