@@ -53,10 +53,16 @@ pub fn move_by(state: &mut State, delta: isize) -> Vec<Effect> {
             follow_cursor(state)
         }
         Pane::Detail => {
+            // Scrolling stops with the last line at the top, however far the key asks.
+            let last = state
+                .detail
+                .current()
+                .map(|d| crate::console::view::detail_line_count(state, d).saturating_sub(1))
+                .unwrap_or(0);
             let scrolled = (state.detail.scroll as isize)
                 .saturating_add(delta)
-                .clamp(0, u16::MAX as isize);
-            state.detail.scroll = scrolled as u16;
+                .clamp(0, last as isize);
+            state.detail.scroll = scrolled.min(u16::MAX as isize) as u16;
             vec![]
         }
     }

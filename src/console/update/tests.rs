@@ -458,6 +458,73 @@ fn sorting_starts_in_the_direction_a_reviewer_expects() {
 }
 
 #[test]
+fn the_list_fetches_the_next_page_as_the_cursor_nears_the_end() {
+    let mut s = opened();
+    let request = s.request_id();
+    s.sessions.request = Some(request);
+    let first: Vec<_> = (0..200)
+        .map(|i| row(100 + i, "P", AttemptStatus::Verified))
+        .collect();
+    let fx = update(
+        &mut s,
+        Action::SessionsLoaded {
+            request,
+            result: Ok(Page {
+                total: 450,
+                offset: 0,
+                items: first,
+            }),
+        },
+    );
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::LoadSessions { .. })),
+        "cursor is at the top"
+    );
+    let fx = update(&mut s, code(KeyCode::End));
+    let (request, offset) = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::LoadSessions { request, query, .. } => Some((*request, query.offset)),
+            _ => None,
+        })
+        .expect("next page requested");
+    assert_eq!(offset, 200);
+    let more: Vec<_> = (0..200)
+        .map(|i| row(300 + i, "Q", AttemptStatus::Verified))
+        .collect();
+    update(
+        &mut s,
+        Action::SessionsLoaded {
+            request,
+            result: Ok(Page {
+                total: 450,
+                offset: 200,
+                items: more,
+            }),
+        },
+    );
+    assert_eq!(s.sessions.rows.len(), 400);
+    assert_eq!(
+        s.sessions.selected().map(|r| r.id),
+        Some(299),
+        "the cursor stays on its row"
+    );
+}
+
+#[test]
+fn detail_scrolling_stops_at_the_last_line() {
+    let mut s = opened();
+    update(&mut s, code(KeyCode::Enter));
+    for _ in 0..500 {
+        update(&mut s, key('j'));
+    }
+    let max = s.detail.scroll;
+    assert!(max > 10 && max < 100, "{max}");
+    update(&mut s, key('k'));
+    assert_eq!(s.detail.scroll, max - 1, "one key back up is one line");
+}
+
+#[test]
 fn panes_and_quitting() {
     let mut s = opened();
     update(&mut s, code(KeyCode::Enter));

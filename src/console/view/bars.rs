@@ -6,9 +6,28 @@ use crate::console::state::{Pane, State, Tone};
 use crate::console::update::scopes;
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
+
+/// A bar: `left` cut to what fits, `right` flush against the right edge.
+fn spread<'a>(
+    left: String,
+    left_style: Style,
+    right: String,
+    right_style: Style,
+    width: u16,
+) -> Line<'a> {
+    let width = width as usize;
+    let left = fit(&left, width.saturating_sub(right.width() + 1));
+    let pad = width.saturating_sub(left.width() + right.width());
+    Line::from(vec![
+        Span::styled(left, left_style),
+        Span::raw(" ".repeat(pad)),
+        Span::styled(right, right_style),
+    ])
+}
 
 pub fn title(state: &State, frame: &mut Frame, area: Rect) {
     let mut crumbs = vec![Pane::Quizzes.title().to_owned()];
@@ -22,22 +41,19 @@ pub fn title(state: &State, frame: &mut Frame, area: Rect) {
     {
         crumbs.push(safe(&r.learner.full_name).into_owned());
     }
-    let right = match &state.reviewer {
-        Some(r) => format!("{} · {} ", safe(r), state.server),
-        None => format!("{} ", state.server),
+    let who = match &state.reviewer {
+        Some(r) => format!("{} ", safe(r)),
+        None => String::new(),
     };
-    let left = format!(" proctor-review │ {}", crumbs.join(" › "));
-    let room = (area.width as usize).saturating_sub(right.width() + 1);
-    let left = fit(&left, room);
-    let pad = (area.width as usize).saturating_sub(left.width() + right.width());
-    let line = Line::from(vec![
-        Span::styled(left, state.theme.heading()),
-        Span::raw(" ".repeat(pad)),
-        Span::styled(right, state.theme.dim()),
-    ]);
+    let line = spread(
+        format!(" proctor-review │ {}", crumbs.join(" › ")),
+        state.theme.heading(),
+        who,
+        Style::new(),
+        area.width,
+    );
     frame.render_widget(
-        Paragraph::new(line)
-            .style(ratatui::style::Style::new().add_modifier(ratatui::style::Modifier::REVERSED)),
+        Paragraph::new(line).style(Style::new().add_modifier(Modifier::REVERSED)),
         area,
     );
 }
@@ -57,29 +73,27 @@ pub fn hints(state: &State, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+/// The last action's result or error on the left; loading state and server on the right.
 pub fn status(state: &State, frame: &mut Frame, area: Rect) {
-    let busy = if state.loading() {
-        "⟳ loading… "
-    } else {
-        ""
-    };
-    let right_w = busy.width();
     let (glyph, style, text) = match &state.status {
         Some(s) => match s.tone {
             Tone::Success => ("", state.theme.passed(), s.text.as_str()),
             Tone::Error => ("⚠ ", state.theme.error(), s.text.as_str()),
-            Tone::Info => ("ℹ ", ratatui::style::Style::new(), s.text.as_str()),
+            Tone::Info => ("ℹ ", Style::new(), s.text.as_str()),
         },
-        None => ("", ratatui::style::Style::new(), ""),
+        None => ("", Style::new(), ""),
     };
-    let room = (area.width as usize).saturating_sub(right_w + 2);
-    let msg = fit(&format!("{glyph}{}", safe(text)), room);
-    let pad = (area.width as usize).saturating_sub(msg.width() + 1 + right_w);
-    let line = Line::from(vec![
-        Span::raw(" "),
-        Span::styled(msg, style),
-        Span::raw(" ".repeat(pad)),
-        Span::styled(busy, state.theme.dim()),
-    ]);
+    let busy = if state.loading() {
+        "⟳ loading… · "
+    } else {
+        ""
+    };
+    let line = spread(
+        format!(" {glyph}{}", safe(text)),
+        style,
+        format!("{busy}{} ", state.server),
+        state.theme.dim(),
+        area.width,
+    );
     frame.render_widget(Paragraph::new(line), area);
 }

@@ -180,6 +180,11 @@ fn history_lines<'a>(state: &State, h: &'a HistoryEntry) -> Vec<Line<'a>> {
     lines
 }
 
+/// Lines of the detail before wrapping: the scroll limit.
+pub fn line_count(state: &State, d: &SessionDetail) -> usize {
+    lines(state, d).len()
+}
+
 pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
     let p = &state.detail;
     let block = pane_block(state, Pane::Detail, Line::from("Learner Detail"));
