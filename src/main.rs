@@ -57,6 +57,8 @@ enum Command {
     Reviewer(ReviewerCommand),
     /// Show where the demo database, outbox, log and config file are.
     Paths,
+    /// Print every key binding as a Markdown table.
+    Keys,
 }
 
 #[derive(Args)]
@@ -145,6 +147,10 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             println!("demo outbox:   {}", paths.outbox().display());
             println!("log file:      {}", paths.log_file().display());
             println!("config file:   {}", paths.config_file.display());
+            Ok(())
+        }
+        Some(Command::Keys) => {
+            print!("{}", console::keymap::markdown());
             Ok(())
         }
         None => run_console(cli.console).await,

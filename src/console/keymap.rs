@@ -366,6 +366,52 @@ pub fn lookup(scopes: &[Scope], ev: &KeyEvent) -> Option<Command> {
     })
 }
 
+/// The order scopes are listed in help and documentation: general to specific.
+const DOC_ORDER: [Scope; 8] = [
+    S::Global,
+    S::Quizzes,
+    S::Sessions,
+    S::Session,
+    S::Detail,
+    S::Search,
+    S::Confirm,
+    S::Help,
+];
+
+/// Every binding, grouped by scope, for the `?` help and the README.
+pub fn by_scope() -> Vec<(Scope, Vec<&'static Binding>)> {
+    DOC_ORDER
+        .iter()
+        .map(|scope| {
+            (
+                *scope,
+                BINDINGS
+                    .iter()
+                    .filter(|b| b.scope == *scope)
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .filter(|(_, bs)| !bs.is_empty())
+        .collect()
+}
+
+/// The key table in the README, generated from the registry so the two cannot disagree.
+pub fn markdown() -> String {
+    let mut out = String::from("| where | keys | does |\n| --- | --- | --- |\n");
+    for (scope, bindings) in by_scope() {
+        for b in bindings {
+            let keys = b
+                .chords
+                .iter()
+                .map(|c| format!("`{}`", c.label()))
+                .collect::<Vec<_>>()
+                .join(" ");
+            out.push_str(&format!("| {} | {keys} | {} |\n", scope.title(), b.help));
+        }
+    }
+    out
+}
+
 /// (keys, word) pairs for the hint bar, most specific scope first.
 pub fn hints(scopes: &[Scope]) -> Vec<(String, &'static str)> {
     let mut out: Vec<(String, &'static str)> = Vec::new();
@@ -443,6 +489,21 @@ mod tests {
             lookup(&[S::Confirm], &press(K::Char('q'), KeyModifiers::NONE)),
             None,
             "q types into the reason"
+        );
+    }
+
+    #[test]
+    fn the_readme_key_table_is_the_registry() {
+        let readme = include_str!("../../README.md");
+        let table = readme
+            .split("<!-- keys:start -->\n")
+            .nth(1)
+            .and_then(|rest| rest.split("<!-- keys:end -->").next())
+            .expect("README has a generated key table");
+        assert_eq!(
+            table,
+            markdown(),
+            "README key table is stale; paste the output of keymap::markdown() between the markers"
         );
     }
 

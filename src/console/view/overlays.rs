@@ -2,7 +2,7 @@
 
 use super::centered;
 use super::format::{fit, safe};
-use crate::console::keymap::{BINDINGS, Scope};
+use crate::console::keymap;
 use crate::console::state::{ConfirmDialog, State};
 use crate::domain::Verdict;
 use ratatui::Frame;
@@ -96,27 +96,12 @@ pub fn confirm(state: &State, d: &ConfirmDialog, frame: &mut Frame, area: Rect) 
     }
 }
 
-const HELP_ORDER: [Scope; 8] = [
-    Scope::Global,
-    Scope::Quizzes,
-    Scope::Sessions,
-    Scope::Session,
-    Scope::Detail,
-    Scope::Search,
-    Scope::Confirm,
-    Scope::Help,
-];
-
 pub fn help(state: &State, scroll: u16, frame: &mut Frame, area: Rect) {
     let t = &state.theme;
     let mut lines = Vec::new();
-    for scope in HELP_ORDER {
-        let mut in_scope = BINDINGS.iter().filter(|b| b.scope == scope).peekable();
-        if in_scope.peek().is_none() {
-            continue;
-        }
+    for (scope, bindings) in keymap::by_scope() {
         lines.push(Line::styled(scope.title(), t.heading()));
-        for b in in_scope {
+        for b in bindings {
             lines.push(Line::from(vec![
                 Span::styled(format!("  {:<18}", b.keys_label()), t.key()),
                 Span::raw(b.help),
