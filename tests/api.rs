@@ -6,7 +6,7 @@ use common::{start_demo, wait_for_emails};
 use proctor_review::api::{DecisionRequest, SessionQuery, SortKey};
 use proctor_review::client::{ApiClient, ClientError};
 use proctor_review::demo;
-use proctor_review::domain::{AttemptStatus, LearnerView, ReviewStatus, Verdict, VerdictRecord};
+use proctor_review::domain::{AttemptStatus, LearnerView, ReviewStatus, Verdict};
 use std::os::unix::fs::PermissionsExt;
 
 async fn attention(
@@ -204,7 +204,7 @@ async fn fail_rejects_zeroes_the_grade_records_history_and_emails_then_pass_reve
     );
     let h = &failed.history[0];
     assert_eq!(h.reviewer, "demo-reviewer");
-    assert_eq!(h.verdict, VerdictRecord::Fail);
+    assert_eq!(h.verdict, Verdict::Fail);
     assert_eq!(h.reason, "Phone visible at 12:04");
     assert_eq!(h.status_before, AttemptStatus::SecondReviewRequired);
     assert_eq!(h.grade_before, Some(original));

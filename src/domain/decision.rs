@@ -1,7 +1,7 @@
 //! What a Pass or a Fail does to a session. The server applies the plan; the console shows
 //! the very same plan in its confirmation, so what the reviewer reads is what happens.
 
-use super::model::{Grade, VerdictRecord};
+use super::model::Grade;
 use super::status::{AttemptStatus, ReviewStatus};
 use serde::{Deserialize, Serialize};
 
@@ -13,11 +13,18 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub fn record(self) -> VerdictRecord {
+    /// As stored and sent: "pass" or "fail".
+    pub fn as_str(self) -> &'static str {
         match self {
-            Self::Pass => VerdictRecord::Pass,
-            Self::Fail => VerdictRecord::Fail,
+            Self::Pass => "pass",
+            Self::Fail => "fail",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Pass, Self::Fail]
+            .into_iter()
+            .find(|v| v.as_str() == s)
     }
 
     pub fn word(self) -> &'static str {

@@ -176,13 +176,6 @@ pub struct Violation {
     pub comment: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VerdictRecord {
-    Pass,
-    Fail,
-}
-
 /// One decision in a session's history: who, when, why and what changed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryEntry {
@@ -190,7 +183,7 @@ pub struct HistoryEntry {
     pub reviewer: String,
     #[serde(with = "time::serde::rfc3339")]
     pub decided_at: OffsetDateTime,
-    pub verdict: VerdictRecord,
+    pub verdict: super::Verdict,
     pub reason: String,
     pub status_before: AttemptStatus,
     pub status_after: AttemptStatus,

@@ -134,29 +134,6 @@ impl AttemptStatus {
             _ => "·",
         }
     }
-
-    /// edx-proctoring's "completed" class: moves between these are legal, back to an
-    /// incomplete status is not.
-    pub fn is_completed(self) -> bool {
-        matches!(
-            self,
-            Self::Declined
-                | Self::TimedOut
-                | Self::Submitted
-                | Self::SecondReviewRequired
-                | Self::Verified
-                | Self::Rejected
-                | Self::Error
-                | Self::OnboardingMissing
-                | Self::OnboardingPending
-                | Self::OnboardingFailed
-                | Self::OnboardingExpired
-        )
-    }
-
-    pub fn requires_attention(self) -> bool {
-        self == Self::SecondReviewRequired
-    }
 }
 
 impl fmt::Display for AttemptStatus {

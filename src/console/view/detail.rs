@@ -3,7 +3,7 @@
 use super::format::{duration, offset, safe, when};
 use super::pane_block;
 use crate::console::state::{Pane, State};
-use crate::domain::{HistoryEntry, SessionDetail, VerdictRecord};
+use crate::domain::{HistoryEntry, SessionDetail, Verdict};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -150,8 +150,8 @@ fn lines<'a>(state: &State, d: &'a SessionDetail) -> Vec<Line<'a>> {
 fn history_lines<'a>(state: &State, h: &'a HistoryEntry) -> Vec<Line<'a>> {
     let t = &state.theme;
     let (glyph, style) = match h.verdict {
-        VerdictRecord::Pass => ("✔ Pass", t.passed()),
-        VerdictRecord::Fail => ("✘ Fail", t.failed()),
+        Verdict::Pass => ("✔ Pass", t.passed()),
+        Verdict::Fail => ("✘ Fail", t.failed()),
     };
     let grade = match (h.grade_before, h.grade_after) {
         (Some(b), Some(a)) if b != a => format!(", grade {b} → {a}"),

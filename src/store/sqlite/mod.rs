@@ -14,7 +14,7 @@ use crate::domain::{
     CourseSummary, DecisionError, ExamId, Reviewer, SessionDetail, SessionId, SessionRow,
 };
 use rusqlite::{Connection, OpenFlags};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
@@ -27,7 +27,6 @@ pub struct SqliteStore {
 }
 
 struct Inner {
-    path: PathBuf,
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
@@ -76,16 +75,11 @@ impl SqliteStore {
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(Self {
             inner: Arc::new(Inner {
-                path: path.to_owned(),
                 writer: Mutex::new(writer),
                 readers,
                 next_reader: AtomicUsize::new(0),
             }),
         })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.inner.path
     }
 
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>

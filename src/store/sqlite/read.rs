@@ -5,8 +5,8 @@ use crate::api::{Page, SessionQuery, SortKey};
 use crate::domain::email::LearnerEmail;
 use crate::domain::{
     AttemptStatus, CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, Grade, HistoryEntry,
-    Learner, LearnerView, ReviewStatus, Reviewer, SessionDetail, SessionId, SessionRow,
-    VerdictRecord, Violation, ViolationKind,
+    Learner, LearnerView, ReviewStatus, Reviewer, SessionDetail, SessionId, SessionRow, Verdict,
+    Violation, ViolationKind,
 };
 use crate::store::{QueuedMail, StoreError};
 use rusqlite::types::Value;
@@ -310,11 +310,9 @@ fn history(c: &Connection, session: SessionId) -> Result<Vec<HistoryEntry>, Stor
             id: r.get(0)?,
             reviewer: r.get(1)?,
             decided_at: from_sql(&r.get::<_, String>(2)?)?,
-            verdict: if verdict == "fail" {
-                VerdictRecord::Fail
-            } else {
-                VerdictRecord::Pass
-            },
+            verdict: Verdict::parse(&verdict).ok_or_else(|| {
+                StoreError::Backend(format!("unknown verdict '{verdict}' in database"))
+            })?,
             reason: r.get(4)?,
             status_before: parse(&r.get::<_, String>(5)?)?,
             status_after: parse(&r.get::<_, String>(6)?)?,

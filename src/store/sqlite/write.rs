@@ -136,10 +136,7 @@ where
             cmd.session_id,
             cmd.reviewer.id,
             at,
-            match plan.verdict {
-                crate::domain::Verdict::Pass => "pass",
-                crate::domain::Verdict::Fail => "fail",
-            },
+            plan.verdict.as_str(),
             cmd.reason,
             plan.status_before.as_str(),
             plan.status_after.as_str(),
