@@ -546,3 +546,56 @@ fn panes_and_quitting() {
     );
     assert!(s.quit);
 }
+
+#[test]
+fn any_key_sequence_keeps_the_state_consistent() {
+    let keys = [
+        code(KeyCode::Up),
+        code(KeyCode::Down),
+        code(KeyCode::Enter),
+        code(KeyCode::Esc),
+        code(KeyCode::Tab),
+        code(KeyCode::BackTab),
+        code(KeyCode::PageDown),
+        code(KeyCode::PageUp),
+        code(KeyCode::Home),
+        code(KeyCode::End),
+        code(KeyCode::Backspace),
+        key('j'),
+        key('k'),
+        key('f'),
+        key('p'),
+        key('/'),
+        key('a'),
+        key('s'),
+        key('?'),
+        key('x'),
+        Action::Paste("é\u{1b}".into()),
+        Action::Resize(80, 24),
+        Action::Resize(200, 60),
+    ];
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    for _ in 0..200 {
+        let mut s = opened();
+        for _ in 0..60 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let action = keys[(seed % keys.len() as u64) as usize].clone();
+            for effect in update(&mut s, action) {
+                if let Effect::Decide { session, .. } = effect {
+                    assert!(
+                        s.sessions.rows.iter().any(|r| r.id == session),
+                        "decision for a session not listed"
+                    );
+                }
+            }
+            assert!(!s.quit, "only q and Ctrl-c quit");
+            assert!(s.sessions.rows.is_empty() || s.sessions.cursor < s.sessions.rows.len());
+            assert!(s.quizzes.cursor < s.quizzes.exam_count().max(1));
+            if let Some(d) = &s.dialog {
+                assert_eq!(Some(d.session), s.sessions.selected().map(|r| r.id));
+            }
+        }
+    }
+}

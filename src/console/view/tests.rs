@@ -141,3 +141,21 @@ fn at_80_columns_one_pane_fills_the_screen_and_the_title_says_where_you_are() {
     assert!(!t.contains("Quiz List ─"), "only the focused pane is drawn");
     s.sessions.rows[0].status = AttemptStatus::Rejected;
 }
+
+#[test]
+fn tiny_and_odd_terminal_sizes_never_panic() {
+    for (name, mut state) in scenes() {
+        for (w, h) in [
+            (1, 1),
+            (2, 3),
+            (10, 5),
+            (20, 8),
+            (33, 11),
+            (79, 23),
+            (300, 90),
+        ] {
+            let b = draw(&mut state, w, h);
+            assert_eq!(b.area.width, w, "{name} at {w}x{h}");
+        }
+    }
+}
