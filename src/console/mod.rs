@@ -4,6 +4,7 @@
 
 pub mod action;
 pub mod keymap;
+pub mod layout;
 pub mod runner;
 pub mod state;
 pub mod terminal;

@@ -9,46 +9,31 @@ mod overlays;
 mod quizzes;
 mod sessions;
 
+use super::layout;
 use super::state::{Pane, State};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders};
 
 pub fn view(state: &State, frame: &mut Frame) {
-    let [title, main, hints, status] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(3),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(frame.area());
-    bars::title(state, frame, title);
-    if state.wide() {
-        let [q, s, d] = Layout::horizontal([
-            Constraint::Length(main.width * 9 / 40),
-            Constraint::Fill(11),
-            Constraint::Fill(9),
-        ])
-        .areas(main);
-        quizzes::draw(state, frame, q);
-        sessions::draw(state, frame, s);
-        detail::draw(state, frame, d);
-    } else {
-        match state.focus {
-            Pane::Quizzes => quizzes::draw(state, frame, main),
-            Pane::Sessions => sessions::draw(state, frame, main),
-            Pane::Detail => detail::draw(state, frame, main),
+    let bars = layout::bars(frame.area());
+    bars::title(state, frame, bars.title);
+    for (pane, area) in layout::panes(state, bars.main) {
+        match pane {
+            Pane::Quizzes => quizzes::draw(state, frame, area),
+            Pane::Sessions => sessions::draw(state, frame, area),
+            Pane::Detail => detail::draw(state, frame, area),
         }
     }
-    bars::hints(state, frame, hints);
-    bars::status(state, frame, status);
+    bars::hints(state, frame, bars.hints);
+    bars::status(state, frame, bars.status);
     if let Some(d) = &state.dialog {
-        overlays::confirm(state, d, frame, main);
+        overlays::confirm(state, d, frame, bars.main);
     }
     if let Some(scroll) = state.help {
-        overlays::help(state, scroll, frame, main);
+        overlays::help(state, scroll, frame, bars.main);
     }
 }
 
@@ -83,14 +68,6 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
         width: w,
         height: h,
     }
-}
-
-/// The first row to draw so that `cursor` stays on screen, roughly centred.
-fn window_start(cursor: usize, len: usize, height: usize) -> usize {
-    if len <= height {
-        return 0;
-    }
-    cursor.saturating_sub(height / 2).min(len - height)
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! Quiz List: the course's proctored exams with their counts.
 
 use super::format::{fit, safe};
-use super::{pane_block, window_start};
+use super::pane_block;
+use crate::console::layout::{self, QuizLine};
 use crate::console::state::{Pane, State};
 use crate::domain::ExamCounts;
 use ratatui::Frame;
@@ -56,46 +57,42 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
     let width = inner.width as usize;
     let focused = state.focus == Pane::Quizzes;
 
+    let plan = layout::quiz_lines(state);
+    let (area, start) = layout::quiz_window(state, area, &plan);
     let mut lines: Vec<Line> = Vec::new();
-    let mut cursor_line = 0;
-    let mut i = 0;
-    for course in &q.courses {
-        lines.push(Line::styled(
-            fit(&safe(&course.name), width),
-            state.theme.heading(),
-        ));
-        lines.push(Line::styled(
-            fit(&format!("  {}", safe(&course.id)), width),
-            state.theme.dim(),
-        ));
-        for e in &course.exams {
-            let selected = i == q.cursor;
-            if selected {
-                cursor_line = lines.len();
+    for line in plan.iter().skip(start).take(area.height as usize) {
+        lines.push(match *line {
+            QuizLine::CourseName(c) => {
+                Line::styled(fit(&safe(&q.courses[c].name), width), state.theme.heading())
             }
-            let kind = if e.exam.is_practice_exam {
-                " (practice)"
-            } else {
-                ""
-            };
-            let name = format!(
-                "{}{} {}{kind}",
-                if selected { "▶" } else { " " },
-                " ",
-                safe(&e.exam.exam_name)
-            );
-            let style = if selected {
-                state.theme.selected(focused)
-            } else {
-                ratatui::style::Style::new()
-            };
-            lines.push(Line::styled(fit(&name, width), style));
-            lines.push(counts_line(state, &e.counts, width));
-            i += 1;
-        }
-        lines.push(Line::raw(""));
+            QuizLine::CourseId(c) => Line::styled(
+                fit(&format!("  {}", safe(&q.courses[c].id)), width),
+                state.theme.dim(),
+            ),
+            QuizLine::Exam(i, c, e) => {
+                let exam = &q.courses[c].exams[e].exam;
+                let selected = i == q.cursor;
+                let kind = if exam.is_practice_exam {
+                    " (practice)"
+                } else {
+                    ""
+                };
+                let marker = if selected { "▶" } else { " " };
+                let style = if selected {
+                    state.theme.selected(focused)
+                } else {
+                    ratatui::style::Style::new()
+                };
+                Line::styled(
+                    fit(&format!("{marker}  {}{kind}", safe(&exam.exam_name)), width),
+                    style,
+                )
+            }
+            QuizLine::Counts(c, e) => counts_line(state, &q.courses[c].exams[e].counts, width),
+            QuizLine::Blank => Line::raw(""),
+        });
     }
-    if lines.is_empty() {
+    if plan.is_empty() {
         let msg = match (&q.error, q.request) {
             (Some(e), _) => format!("Could not load: {}", safe(e)),
             (None, Some(_)) => "Loading…".into(),
@@ -103,22 +100,8 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
         };
         lines.push(Line::raw(msg));
     }
-    // The compact counts need a key to their glyphs; it wraps onto two lines when narrow.
-    let legend_h: u16 = match (width < 64 && !q.courses.is_empty(), width >= 27) {
-        (false, _) => 0,
-        (true, true) => 1,
-        (true, false) => 2,
-    };
-    let height = inner.height.saturating_sub(legend_h) as usize;
-    let start = window_start(cursor_line, lines.len(), height);
-    let visible: Vec<Line> = lines.into_iter().skip(start).take(height).collect();
-    frame.render_widget(
-        Paragraph::new(visible),
-        Rect {
-            height: height as u16,
-            ..inner
-        },
-    );
+    frame.render_widget(Paragraph::new(lines), area);
+    let legend_h = layout::quiz_legend_height(state, inner.width);
     if legend_h > 0 {
         let t = &state.theme;
         let l = Line::from(vec![

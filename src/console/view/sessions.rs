@@ -2,7 +2,8 @@
 //! screen are built, so a list of 100 000 draws as fast as one of 20.
 
 use super::format::{duration, fit, safe, when_short};
-use super::{pane_block, window_start};
+use super::pane_block;
+use crate::console::layout;
 use crate::console::state::{Pane, State};
 use crate::domain::SessionRow;
 use ratatui::Frame;
@@ -132,19 +133,14 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
     if let Some(l) = search_line(state, inner.width) {
         top.push(l);
     }
-    let top_h = top.len() as u16;
+    let (table_area, body, start) = layout::sessions_table(state, area);
     frame.render_widget(
         Paragraph::new(top),
         Rect {
-            height: top_h.min(inner.height),
+            height: table_area.y.saturating_sub(inner.y),
             ..inner
         },
     );
-    let table_area = Rect {
-        y: inner.y + top_h,
-        height: inner.height.saturating_sub(top_h),
-        ..inner
-    };
 
     if p.rows.is_empty() {
         let msg = match (&p.error, p.request) {
@@ -179,8 +175,7 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
         widths.push(Constraint::Length(6));
     }
 
-    let body_h = table_area.height.saturating_sub(1) as usize;
-    let start = window_start(p.cursor, p.rows.len(), body_h);
+    let body_h = body.height as usize;
     let focused = state.focus == Pane::Sessions && state.dialog.is_none();
     let rows = p.rows[start..(start + body_h).min(p.rows.len())]
         .iter()
