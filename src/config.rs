@@ -1,4 +1,4 @@
-//! Where things live, and the optional config file (`server`, `token`).
+//! Where things live, and the optional config file (`server`, `token`, `mouse`).
 
 use anyhow::Context;
 use serde::Deserialize;
@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 pub struct ConfigFile {
     pub server: Option<String>,
     pub token: Option<String>,
+    pub mouse: Option<bool>,
 }
 
 pub struct Paths {

@@ -43,7 +43,10 @@ struct ConsoleArgs {
     /// Where the demo database, outbox and log live.
     #[arg(long, env = "PROCTOR_REVIEW_DATA_DIR", global = true)]
     data_dir: Option<PathBuf>,
-    /// Config file with `server` and `token`.
+    /// Click to select and open, wheel to scroll (turns off the terminal's text selection).
+    #[arg(long, env = "PROCTOR_REVIEW_MOUSE")]
+    mouse: bool,
+    /// Config file with `server`, `token` and `mouse`.
     #[arg(long, env = "PROCTOR_REVIEW_CONFIG")]
     config: Option<PathBuf>,
 }
@@ -186,7 +189,8 @@ async fn run_console(args: ConsoleArgs) -> anyhow::Result<()> {
             (ApiClient::new(&running.url, &running.token)?, Some(running))
         }
     };
-    let result = console::run(client).await;
+    let mouse = args.mouse || cfg.mouse.unwrap_or(false);
+    let result = console::run(client, console::Options { mouse }).await;
     if let Some(s) = embedded {
         s.stop().await;
     }

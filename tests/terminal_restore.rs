@@ -14,7 +14,7 @@ const CHILD: &str = "PROCTOR_REVIEW_RESTORE_CHILD";
 #[test]
 #[ignore = "run by the tests below inside a pseudo-terminal"]
 fn console_that_fails() {
-    let guard = TerminalGuard::enter().expect("terminal");
+    let guard = TerminalGuard::enter(true).expect("terminal");
     match std::env::var(CHILD).as_deref() {
         Ok("panic") => panic!("boom from the console"),
         _ => {
@@ -67,6 +67,11 @@ fn a_panic_restores_the_terminal_and_shows_the_message() {
     assert!(!o.raw_mode_left_on, "raw mode left on after a panic");
     assert!(!s.alternate_screen(), "still on the alternate screen");
     assert!(!s.bracketed_paste(), "bracketed paste left on");
+    assert_eq!(
+        s.mouse_protocol_mode(),
+        vt100::MouseProtocolMode::None,
+        "mouse capture left on"
+    );
     assert!(
         o.after_restore.contains("boom from the console"),
         "the panic message must follow the restore: {:?}",

@@ -4,12 +4,13 @@ use super::state::RequestId;
 use crate::api::{DecisionRequest, Page, SessionQuery};
 use crate::client::ClientError;
 use crate::domain::{CourseSummary, ExamId, Reviewer, SessionDetail, SessionId, SessionRow};
-use crossterm::event::{Event, KeyEvent, KeyEventKind};
+use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseEvent, MouseEventKind};
 
 #[derive(Debug, Clone)]
 pub enum Action {
     Start,
     Key(KeyEvent),
+    Mouse(MouseEvent),
     Paste(String),
     Resize(u16, u16),
     MeLoaded(Result<Reviewer, ClientError>),
@@ -38,6 +39,14 @@ impl Action {
         match ev {
             Event::Key(k) if k.kind != KeyEventKind::Release => Some(Self::Key(k)),
             Event::Paste(s) => Some(Self::Paste(s)),
+            Event::Mouse(m)
+                if matches!(
+                    m.kind,
+                    MouseEventKind::Down(_) | MouseEventKind::ScrollUp | MouseEventKind::ScrollDown
+                ) =>
+            {
+                Some(Self::Mouse(m))
+            }
             Event::Resize(w, h) => Some(Self::Resize(w, h)),
             _ => None,
         }

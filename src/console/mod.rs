@@ -22,8 +22,13 @@ use terminal::TerminalGuard;
 use theme::Theme;
 use tokio::sync::mpsc;
 
+pub struct Options {
+    /// Capture the mouse (click and wheel); off by default so terminal text selection works.
+    pub mouse: bool,
+}
+
 /// Runs the console against `client` until the reviewer quits.
-pub async fn run(client: crate::client::ApiClient) -> anyhow::Result<()> {
+pub async fn run(client: crate::client::ApiClient, options: Options) -> anyhow::Result<()> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         anyhow::bail!(
             "the console needs a terminal; run `proctor-review serve` for a headless server"
@@ -31,7 +36,7 @@ pub async fn run(client: crate::client::ApiClient) -> anyhow::Result<()> {
     }
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
     let runner = Runner::new(client.clone(), tx);
-    let mut guard = TerminalGuard::enter()?;
+    let mut guard = TerminalGuard::enter(options.mouse)?;
     let size = guard.terminal.size()?;
     let mut state = State::new(
         client.server_label(),

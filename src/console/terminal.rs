@@ -1,7 +1,9 @@
 //! Puts the terminal into raw, alternate-screen, bracketed-paste mode and guarantees it
 //! comes back out: on quit, on error (the guard's Drop) and on panic (the hook).
 
-use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
@@ -19,6 +21,7 @@ pub struct TerminalGuard {
 pub fn restore() {
     let _ = execute!(
         stdout(),
+        DisableMouseCapture,
         DisableBracketedPaste,
         LeaveAlternateScreen,
         cursor::Show
@@ -27,7 +30,8 @@ pub fn restore() {
 }
 
 impl TerminalGuard {
-    pub fn enter() -> io::Result<Self> {
+    /// `mouse` captures the mouse, which also turns off the terminal's own text selection.
+    pub fn enter(mouse: bool) -> io::Result<Self> {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             restore();
@@ -38,6 +42,9 @@ impl TerminalGuard {
             terminal: Terminal::new(CrosstermBackend::new(stdout()))?,
         };
         execute!(stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
+        if mouse {
+            execute!(stdout(), EnableMouseCapture)?;
+        }
         Ok(guard)
     }
 }

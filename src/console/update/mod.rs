@@ -4,6 +4,7 @@
 
 mod decide;
 mod loaded;
+mod mouse;
 mod navigate;
 
 use super::action::{Action, Effect};
@@ -27,6 +28,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             vec![]
         }
         Action::Key(key) => on_key(state, key),
+        Action::Mouse(m) => mouse::on_mouse(state, m),
         Action::Paste(text) => on_paste(state, &text),
         Action::MeLoaded(Ok(me)) => {
             state.reviewer = Some(me.username);

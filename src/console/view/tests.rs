@@ -159,3 +159,79 @@ fn tiny_and_odd_terminal_sizes_never_panic() {
         }
     }
 }
+
+/// Where `needle` is drawn in `b`.
+fn find(b: &Buffer, needle: &str) -> (u16, u16) {
+    let w = b.area.width as usize;
+    for (y, row) in b.content.chunks(w).enumerate() {
+        let line: String = row.iter().map(|c| c.symbol()).collect();
+        if let Some(byte) = line.find(needle) {
+            let x = line[..byte].chars().count();
+            return (x as u16, y as u16);
+        }
+    }
+    panic!("'{needle}' is not on screen:\n{}", text(b));
+}
+
+fn mouse(kind: crossterm::event::MouseEventKind, (column, row): (u16, u16)) -> Action {
+    Action::Mouse(crossterm::event::MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    })
+}
+
+#[test]
+fn clicks_land_on_what_is_drawn_there() {
+    use crate::console::action::Effect;
+    use crossterm::event::{MouseButton, MouseEventKind as M};
+    let click = M::Down(MouseButton::Left);
+    let mut s = opened();
+    let b = draw(&mut s, 120, 40);
+    let fx = update(&mut s, mouse(click, find(&b, "Chen")));
+    assert_eq!(s.sessions.selected().map(|r| r.id), Some(13));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::LoadDetail { session: 13, .. }))
+    );
+    let b = draw(&mut s, 120, 40);
+    update(&mut s, mouse(click, find(&b, "Chen")));
+    assert_eq!(s.focus, Pane::Detail, "a second click opens the row");
+
+    let b = draw(&mut s, 120, 40);
+    let fx = update(&mut s, mouse(click, find(&b, "Final")));
+    assert_eq!(s.focus, Pane::Sessions);
+    assert!(
+        matches!(&fx[..], [Effect::LoadSessions { exam: 2, .. }]),
+        "{fx:?}"
+    );
+
+    let mut s = opened();
+    let b = draw(&mut s, 120, 40);
+    update(&mut s, mouse(M::ScrollDown, find(&b, "Bo")));
+    assert_eq!(
+        s.sessions.cursor, 3,
+        "the wheel moves three rows, clamped to the list"
+    );
+
+    let mut s = opened();
+    key(&mut s, KeyCode::Char('f'));
+    assert!(s.dialog.is_some());
+    let before = s.sessions.cursor;
+    let b = draw(&mut s, 120, 40);
+    update(&mut s, mouse(click, find(&b, "Passed")));
+    assert!(
+        s.dialog.is_some() && s.sessions.cursor == before,
+        "the mouse cannot touch a decision"
+    );
+}
+
+#[test]
+fn at_80_columns_clicks_go_to_the_one_pane_shown() {
+    use crossterm::event::{MouseButton, MouseEventKind as M};
+    let mut s = opened();
+    let b = draw(&mut s, 80, 24);
+    update(&mut s, mouse(M::Down(MouseButton::Left), find(&b, "Dee")));
+    assert_eq!(s.sessions.selected().map(|r| r.id), Some(14));
+}
