@@ -15,6 +15,22 @@ impl Drop for Server {
     }
 }
 
+fn add_ada(db: &str, email: &str) -> std::process::Output {
+    Command::new(BIN)
+        .args([
+            "reviewer",
+            "add",
+            "--db",
+            db,
+            "--username",
+            "ada",
+            "--email",
+            email,
+        ])
+        .output()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn serve_with_a_created_reviewer_token() {
     let dir = tempfile::tempdir().unwrap();
@@ -46,19 +62,7 @@ async fn serve_with_a_created_reviewer_token() {
         .expect(&line)
         .to_owned();
 
-    let out = Command::new(BIN)
-        .args([
-            "reviewer",
-            "add",
-            "--db",
-            db_arg,
-            "--username",
-            "ada",
-            "--email",
-            "ada@example.edu",
-        ])
-        .output()
-        .unwrap();
+    let out = add_ada(db_arg, "ada@example.edu");
     assert!(
         out.status.success(),
         "{}",
@@ -79,19 +83,7 @@ async fn serve_with_a_created_reviewer_token() {
         .sum();
     assert_eq!(total, 40);
 
-    let again = Command::new(BIN)
-        .args([
-            "reviewer",
-            "add",
-            "--db",
-            db_arg,
-            "--username",
-            "ada",
-            "--email",
-            "x@example.edu",
-        ])
-        .output()
-        .unwrap();
+    let again = add_ada(db_arg, "x@example.edu");
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 
