@@ -54,6 +54,7 @@ pub enum Command {
     Help,
     Quit,
     ForceQuit,
+    Suspend,
     Confirm,
     Cancel,
     ApplySearch,
@@ -282,6 +283,13 @@ pub static BINDINGS: &[Binding] = &[
         command: C::ForceQuit,
         hint: None,
         help: "Quit at once, from anywhere",
+    },
+    Binding {
+        scope: S::Global,
+        chords: &[ctrl('z')],
+        command: C::Suspend,
+        hint: None,
+        help: "Suspend to the shell (fg resumes)",
     },
     Binding {
         scope: S::Search,

@@ -73,6 +73,9 @@ pub async fn run(client: crate::client::ApiClient, options: Options) -> anyhow::
         if state.quit {
             break;
         }
+        if std::mem::take(&mut state.suspend) {
+            guard.suspend(options.mouse)?;
+        }
     }
     drop(guard);
     Ok(())

@@ -150,6 +150,8 @@ pub struct State {
     pub status: Option<StatusLine>,
     pub next_request: RequestId,
     pub quit: bool,
+    /// Hand the terminal back to the shell (Ctrl-z); the loop resets it once resumed.
+    pub suspend: bool,
 }
 
 impl State {
@@ -169,6 +171,7 @@ impl State {
             status: None,
             next_request: 1,
             quit: false,
+            suspend: false,
         }
     }
 

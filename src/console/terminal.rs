@@ -18,6 +18,16 @@ pub struct TerminalGuard {
     pub terminal: Tui,
 }
 
+/// Raw mode, alternate screen, bracketed paste and, if asked, the mouse: the console's terminal.
+fn take(mouse: bool) -> io::Result<()> {
+    enable_raw_mode()?;
+    execute!(stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
+    if mouse {
+        execute!(stdout(), EnableMouseCapture)?;
+    }
+    Ok(())
+}
+
 pub fn restore() {
     let _ = execute!(
         stdout(),
@@ -37,15 +47,25 @@ impl TerminalGuard {
             restore();
             previous(info);
         }));
-        enable_raw_mode()?;
         let guard = Self {
             terminal: Terminal::new(CrosstermBackend::new(stdout()))?,
         };
-        execute!(stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
-        if mouse {
-            execute!(stdout(), EnableMouseCapture)?;
-        }
+        take(mouse)?;
         Ok(guard)
+    }
+}
+
+impl TerminalGuard {
+    /// Gives the terminal back to the shell and stops the process as Ctrl-z would outside
+    /// raw mode; when the shell resumes it (`fg`), takes the terminal again and redraws.
+    pub fn suspend(&mut self, mouse: bool) -> io::Result<()> {
+        restore();
+        // SAFETY: raising a signal at our own process has no memory-safety preconditions.
+        unsafe {
+            libc::raise(libc::SIGTSTP);
+        }
+        take(mouse)?;
+        self.terminal.clear()
     }
 }
 

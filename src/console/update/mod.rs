@@ -114,6 +114,10 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
             state.quit = true;
             vec![]
         }
+        C::Suspend => {
+            state.suspend = true;
+            vec![]
+        }
         C::Help => {
             state.help = Some(0);
             vec![]
