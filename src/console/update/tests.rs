@@ -539,6 +539,11 @@ fn panes_and_quitting() {
     assert!(s.help.is_some());
     update(&mut s, key('q'));
     assert!(s.help.is_none() && !s.quit, "q closes help first");
+    update(
+        &mut s,
+        Action::Key(KeyEvent::new(KeyCode::Char('z'), KeyModifiers::CONTROL)),
+    );
+    assert!(s.suspend && !s.quit, "Ctrl-z asks the loop to suspend");
     update(&mut s, key('f'));
     update(
         &mut s,
