@@ -20,6 +20,11 @@ async fn attention(
     c.sessions(exam, &q).await.unwrap()
 }
 
+/// Sends `req` with the demo reviewer's token.
+async fn authed(req: reqwest::RequestBuilder, d: &common::Demo) -> reqwest::Response {
+    req.bearer_auth(&d.server.token).send().await.unwrap()
+}
+
 fn client(d: &common::Demo) -> ApiClient {
     ApiClient::new(&d.server.url, &d.server.token).unwrap()
 }
@@ -374,46 +379,19 @@ async fn auth_and_input_errors_are_clear_json() {
         );
     }
     let long = serde_json::json!({"verdict": "fail", "reason": "x".repeat(2001)});
-    let r = http
-        .post(url("sessions/1/decision"))
-        .bearer_auth(&d.server.token)
-        .json(&long)
-        .send()
-        .await
-        .unwrap();
+    let r = authed(http.post(url("sessions/1/decision")).json(&long), &d).await;
     assert_eq!(r.status(), 400);
 
-    let r = http
-        .get(url("sessions/abc"))
-        .bearer_auth(&d.server.token)
-        .send()
-        .await
-        .unwrap();
+    let r = authed(http.get(url("sessions/abc")), &d).await;
     assert_eq!(r.status(), 400);
-    let r = http
-        .get(url("exams/2/sessions?status=bogus"))
-        .bearer_auth(&d.server.token)
-        .send()
-        .await
-        .unwrap();
+    let r = authed(http.get(url("exams/2/sessions?status=bogus")), &d).await;
     assert_eq!(r.status(), 400);
     let e: serde_json::Value = r.json().await.unwrap();
     assert_eq!(e["message"], "unknown status 'bogus'");
-    let r = http
-        .get(url("exams/2/sessions?limit=0"))
-        .bearer_auth(&d.server.token)
-        .send()
-        .await
-        .unwrap();
+    let r = authed(http.get(url("exams/2/sessions?limit=0")), &d).await;
     assert_eq!(r.status(), 400);
     let huge = serde_json::json!({"verdict": "fail", "reason": "x".repeat(100_000)});
-    let r = http
-        .post(url("sessions/1/decision"))
-        .bearer_auth(&d.server.token)
-        .json(&huge)
-        .send()
-        .await
-        .unwrap();
+    let r = authed(http.post(url("sessions/1/decision")).json(&huge), &d).await;
     assert_eq!(r.status(), 413);
     let e: serde_json::Value = r.json().await.unwrap();
     assert_eq!(e["error"], "too_large");

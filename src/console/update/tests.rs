@@ -100,6 +100,18 @@ fn code(k: KeyCode) -> Action {
     Action::Key(KeyEvent::new(k, KeyModifiers::NONE))
 }
 
+/// The server's answer to `request`: the first page of a list of `items.len()` sessions.
+fn first_page(request: u64, items: Vec<SessionRow>) -> Action {
+    Action::SessionsLoaded {
+        request,
+        result: Ok(Page {
+            total: items.len() as u64,
+            offset: 0,
+            items,
+        }),
+    }
+}
+
 fn only_request(effects: &[Effect]) -> u64 {
     match effects {
         [Effect::LoadSessions { request, .. }]
@@ -143,17 +155,7 @@ pub fn opened() -> State {
     );
     let fx = update(&mut s, code(KeyCode::Enter));
     let request = only_request(&fx);
-    let fx = update(
-        &mut s,
-        Action::SessionsLoaded {
-            request,
-            result: Ok(Page {
-                total: 4,
-                offset: 0,
-                items: rows(),
-            }),
-        },
-    );
+    let fx = update(&mut s, first_page(request, rows()));
     let request = detail_request(&fx, 11);
     update(
         &mut s,
@@ -263,17 +265,7 @@ fn fail_confirms_with_the_consequences_and_names_the_session_on_screen() {
     reordered.reverse();
     let request = s.request_id();
     s.sessions.request = Some(request);
-    update(
-        &mut s,
-        Action::SessionsLoaded {
-            request,
-            result: Ok(Page {
-                total: 4,
-                offset: 0,
-                items: reordered,
-            }),
-        },
-    );
+    update(&mut s, first_page(request, reordered));
     let fx = update(&mut s, code(KeyCode::Enter));
     match &fx[..] {
         [Effect::Decide { session, body, .. }] => {
