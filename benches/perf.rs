@@ -86,6 +86,14 @@ fn store_rows(data: &demo::DemoData) -> Vec<proctor_review::domain::SessionRow> 
             violation_count: s.violations.len() as u32,
             started_at: s.started_at,
             completed_at: s.completed_at,
+            marks: s
+                .violations
+                .iter()
+                .map(|v| proctor_review::domain::ViolationMark {
+                    at: v.start_time,
+                    rules: v.is_rules_violation(),
+                })
+                .collect(),
         })
         .collect()
 }
@@ -144,7 +152,7 @@ async fn store_bench(data: demo::DemoData) {
     }
     stats("store: quiz list counts", samples);
     let reviewer = store
-        .create_reviewer("bench".into(), "bench@example.edu".into(), "Bench".into())
+        .create_reviewer("bench".into(), "bench@example.edu".into(), "Bench".into(), Default::default())
         .await
         .unwrap();
     let mut samples = Vec::new();

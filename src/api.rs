@@ -136,3 +136,42 @@ pub struct ErrorBody {
 }
 
 pub type Me = Reviewer;
+
+/// `POST /media/{id}/link`: a URL that fetches the file without a bearer token until
+/// `expires_at`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MediaLink {
+    pub url: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: time::OffsetDateTime,
+}
+
+pub fn media_link_path(id: crate::domain::MediaId) -> String {
+    format!("media/{id}/link")
+}
+
+/// Where a signed link points (below [`PREFIX`]); the signature rides in the query.
+pub fn media_file_path(id: crate::domain::MediaId) -> String {
+    format!("media/{id}/file")
+}
+
+/// What describes an evidence file besides its bytes: the query of
+/// `POST /sessions/{id}/media` (the body is the file, its `Content-Type` the type), and an
+/// item of an import manifest.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaMeta {
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset_start: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset_end: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captured_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub violation_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_result: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub face_match_score: Option<f64>,
+}

@@ -43,6 +43,10 @@ impl Paths {
         self.data_dir.join("outbox")
     }
 
+    pub fn media_dir(&self) -> PathBuf {
+        self.data_dir.join("media")
+    }
+
     pub fn log_file(&self) -> PathBuf {
         self.data_dir.join("proctor-review.log")
     }

@@ -2,7 +2,9 @@
 //! uses it for the demo, and tests use it for a real server with a real database.
 
 use crate::demo::DemoData;
-use crate::server::{self, MailSettings, MailTransport, ServerOptions, hash_token, new_token};
+use crate::server::{
+    self, MailSettings, MailTransport, MediaSettings, ServerOptions, hash_token, new_token,
+};
 use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
 use anyhow::Context;
@@ -22,6 +24,8 @@ pub struct EmbeddedOptions {
     pub reset: bool,
     /// What to load into an empty database.
     pub data: DemoData,
+    /// Evidence files (the demo's are put here).
+    pub media_dir: PathBuf,
 }
 
 pub struct RunningServer {
@@ -48,6 +52,13 @@ impl Drop for RunningServer {
     }
 }
 
+/// The server's link-signing key lives beside its database.
+pub fn link_key_path(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".link-key");
+    PathBuf::from(p)
+}
+
 pub fn remove_database(db: &Path) -> std::io::Result<()> {
     for suffix in ["", "-wal", "-shm"] {
         let mut p = db.as_os_str().to_owned();
@@ -60,15 +71,32 @@ pub fn remove_database(db: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+async fn open(db: &Path) -> anyhow::Result<SqliteStore> {
+    let path = db.to_owned();
+    tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+        .await?
+        .with_context(|| format!("cannot open the demo database {}", db.display()))
+}
+
 pub async fn start(opts: EmbeddedOptions) -> anyhow::Result<RunningServer> {
     if opts.reset {
         remove_database(&opts.db)
             .with_context(|| format!("cannot remove {}", opts.db.display()))?;
     }
-    let db = opts.db.clone();
-    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&db))
-        .await?
-        .with_context(|| format!("cannot open the demo database {}", opts.db.display()))?;
+    let mut store = open(&opts.db).await?;
+    if !store.is_empty().await? && store.media_count().await? == 0 {
+        // A demo database from before evidence existed; its violations cannot be matched
+        // to the demo's media, so it starts afresh.
+        tracing::warn!(db = %opts.db.display(), "demo database predates evidence; starting it afresh");
+        drop(store);
+        remove_database(&opts.db)
+            .with_context(|| format!("cannot remove {}", opts.db.display()))?;
+        store = open(&opts.db).await?;
+    }
+    let media = MediaSettings::open(&opts.media_dir, &link_key_path(&opts.db))?;
+    media
+        .put_demo_assets()
+        .context("cannot write the demo's media files")?;
     if store.is_empty().await? {
         store
             .seed(opts.data)
@@ -96,6 +124,7 @@ pub async fn start(opts: EmbeddedOptions) -> anyhow::Result<RunningServer> {
                 .context("bad built-in sender address")?,
             transport: opts.mail,
         },
+        media,
     };
     let task = tokio::spawn(server::run(listener, store.clone(), options, async {
         let _ = rx.await;

@@ -9,5 +9,6 @@ pub mod demo;
 pub mod domain;
 pub mod embedded;
 pub mod fsutil;
+pub mod media;
 pub mod server;
 pub mod store;

@@ -6,8 +6,9 @@ use clap::{Args, Parser, Subcommand};
 use proctor_review::client::ApiClient;
 use proctor_review::config::{self, Paths};
 use proctor_review::embedded::{self, EmbeddedOptions};
+use proctor_review::domain::Role;
 use proctor_review::server::{
-    self, MailSettings, MailTransport, ServerOptions, hash_token, new_token,
+    self, MailSettings, MailTransport, MediaSettings, ServerOptions, hash_token, new_token,
 };
 use proctor_review::store::Store;
 use proctor_review::store::sqlite::SqliteStore;
@@ -58,6 +59,9 @@ enum Command {
     /// Manage reviewers.
     #[command(subcommand)]
     Reviewer(ReviewerCommand),
+    /// Add evidence (video, screenshots, scans, onboarding) to a server's database.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
     /// Show where the demo database, outbox, log and config file are.
     Paths,
     /// Print every key binding as a Markdown table.
@@ -87,6 +91,33 @@ struct ServeArgs {
     /// Load the demo data (with N sessions) into an empty database.
     #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "80")]
     seed_demo: Option<usize>,
+    #[command(flatten)]
+    media: MediaArgs,
+    /// How long a signed link to evidence works, in seconds.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    link_ttl_secs: u64,
+    /// The largest evidence upload accepted, in MiB.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    max_media_mib: u64,
+}
+
+#[derive(Args)]
+struct MediaArgs {
+    /// Folder of evidence files (default: `media` beside the database).
+    #[arg(long)]
+    media_dir: Option<PathBuf>,
+}
+
+impl MediaArgs {
+    fn dir(&self, db: &std::path::Path) -> PathBuf {
+        self.media_dir.clone().unwrap_or_else(|| beside(db, "media"))
+    }
+}
+
+fn beside(db: &std::path::Path, name: &str) -> PathBuf {
+    db.parent()
+        .map(|p| p.join(name))
+        .unwrap_or_else(|| PathBuf::from(name))
 }
 
 #[derive(Subcommand)]
@@ -101,6 +132,29 @@ enum ReviewerCommand {
         email: String,
         #[arg(long, default_value = "")]
         name: String,
+        /// reviewer, admin (may also add evidence) or service (the provider's account).
+        #[arg(long, default_value = "reviewer", value_parser = parse_role)]
+        role: Role,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| format!("'{s}' is not a role: reviewer, admin or service"))
+}
+
+#[derive(Subcommand)]
+enum EvidenceCommand {
+    /// Import evidence files described by a JSON manifest (all or nothing).
+    Import {
+        #[arg(long)]
+        db: PathBuf,
+        #[command(flatten)]
+        media: MediaArgs,
+        /// Largest file accepted, in MiB.
+        #[arg(long, default_value_t = 200)]
+        max_media_mib: u64,
+        /// The manifest; file paths in it are relative to its folder.
+        manifest: PathBuf,
     },
 }
 
@@ -124,6 +178,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             username,
             email,
             name,
+            role,
         })) => {
             let store =
                 SqliteStore::open(&db).with_context(|| format!("cannot open {}", db.display()))?;
@@ -132,7 +187,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             } else {
                 name
             };
-            let reviewer = store.create_reviewer(username, email, name).await?;
+            let reviewer = store.create_reviewer(username, email, name, role).await?;
             let token =
                 new_token().map_err(|_| anyhow::anyhow!("no secure random numbers available"))?;
             store.add_token(reviewer.id, hash_token(&token)).await?;
@@ -143,11 +198,31 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             println!("{token}");
             Ok(())
         }
+        Some(Command::Evidence(EvidenceCommand::Import {
+            db,
+            media,
+            max_media_mib,
+            manifest,
+        })) => {
+            let store =
+                SqliteStore::open(&db).with_context(|| format!("cannot open {}", db.display()))?;
+            let folder = proctor_review::media::MediaFolder::open(&media.dir(&db))?;
+            let report = proctor_review::media::import::run(
+                &store,
+                &folder,
+                &manifest,
+                max_media_mib * 1024 * 1024,
+            )
+            .await?;
+            println!("{report}");
+            Ok(())
+        }
         Some(Command::Paths) => {
             let paths = Paths::resolve(cli.console.data_dir)?;
             println!("data dir:      {}", paths.data_dir.display());
             println!("demo database: {}", paths.demo_db().display());
             println!("demo outbox:   {}", paths.outbox().display());
+            println!("demo media:    {}", paths.media_dir().display());
             println!("log file:      {}", paths.log_file().display());
             println!("config file:   {}", paths.config_file.display());
             Ok(())
@@ -183,6 +258,7 @@ async fn run_console(args: ConsoleArgs) -> anyhow::Result<()> {
                 mail: MailTransport::Folder(paths.outbox()),
                 reset: args.reset_demo,
                 data: demo::embedded()?,
+                media_dir: paths.media_dir(),
             })
             .await?;
             tracing::info!(url = %running.url, "embedded demo server started");
@@ -225,6 +301,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             }
         }
     };
+    let mut media = MediaSettings::open(&args.media.dir(&args.db), &embedded::link_key_path(&args.db))?;
+    media.link_ttl = std::time::Duration::from_secs(args.link_ttl_secs);
+    media.max_bytes = args.max_media_mib * 1024 * 1024;
+    if args.seed_demo.is_some() {
+        media.put_demo_assets().context("cannot write the demo's media files")?;
+    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -241,6 +323,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ServerOptions {
             contact: args.contact,
             mail,
+            media,
         },
         shutdown,
     )

@@ -68,6 +68,7 @@ async fn server_mailing_to(url: &str) -> (embedded::RunningServer, tempfile::Tem
         db: dir.path().join("review.sqlite3"),
         mail: MailSettings::smtp(url, from).unwrap().transport,
         reset: false,
+        media_dir: dir.path().join("media"),
         data: demo::embedded().unwrap(),
     })
     .await

@@ -2,10 +2,11 @@
 //! The same (roster, seed, size) always yields the same data, so tests and benchmarks can
 //! ask for 80 sessions or 100 000 and know exactly what they get.
 
+pub mod evidence;
 mod rng;
 mod violations;
 
-use crate::domain::{AttemptStatus, Exam, Grade, Learner, ReviewStatus, Violation};
+use crate::domain::{AttemptStatus, Exam, Grade, Learner, Onboarding, ReviewStatus, Violation};
 use rng::Rng;
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime, macros::datetime};
@@ -81,6 +82,10 @@ pub struct DemoData {
     pub exams: Vec<Exam>,
     pub learners: Vec<Learner>,
     pub sessions: Vec<DemoSession>,
+    /// Evidence records; their files are [`evidence::assets`].
+    pub media: Vec<evidence::DemoMedia>,
+    /// (a session of the learner in the course, their onboarding there)
+    pub onboarding: Vec<(i64, Onboarding)>,
 }
 
 /// The embedded demo: two courses, four exams, 80 sessions.
@@ -202,11 +207,20 @@ pub fn generate(sessions: usize, seed: u64) -> Result<DemoData, RosterError> {
         ));
     }
 
+    let course_of_exam = exams
+        .iter()
+        .map(|e| (e.id, e.course_id.clone()))
+        .collect();
+    let (onboarding, photos) = evidence::onboarding(&out, &course_of_exam);
+    let mut media: Vec<_> = out.iter().flat_map(evidence::of_session).collect();
+    media.extend(photos);
     Ok(DemoData {
         courses,
         exams,
         learners,
         sessions: out,
+        media,
+        onboarding,
     })
 }
 

@@ -3,10 +3,14 @@
 
 pub mod decision;
 pub mod email;
+pub mod evidence;
 pub mod model;
 pub mod status;
 pub mod text;
 
 pub use decision::{DecisionError, DecisionFacts, DecisionPlan, Verdict, plan_decision};
+pub use evidence::{
+    ContentType, MediaId, MediaItem, MediaKind, Onboarding, OnboardingStatus, ScanResult,
+};
 pub use model::*;
 pub use status::{AttemptStatus, LearnerView, ReviewStatus};

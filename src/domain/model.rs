@@ -59,6 +59,39 @@ pub struct Reviewer {
     pub username: String,
     pub email: String,
     pub full_name: String,
+    #[serde(default)]
+    pub role: Role,
+}
+
+/// What an account may do. Reviewers see sessions and decide; admins and the provider's
+/// service account may also add evidence.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    #[default]
+    Reviewer,
+    Admin,
+    Service,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reviewer => "reviewer",
+            Self::Admin => "admin",
+            Self::Service => "service",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Reviewer, Self::Admin, Self::Service]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+
+    pub fn may_add_evidence(self) -> bool {
+        matches!(self, Self::Admin | Self::Service)
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,6 +195,9 @@ impl ViolationKind {
     }
 }
 
+/// "Rules Violation" weighs more than "Suspicious" (the two statuses the report counts).
+pub const RULES_VIOLATION: &str = "Rules Violation";
+
 /// One reviewer comment on the recording (`ProctoredExamSoftwareSecureComment`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Violation {
@@ -207,6 +243,18 @@ pub struct SessionRow {
     pub started_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub completed_at: Option<OffsetDateTime>,
+    /// Every violation's place in the recording, in order.
+    #[serde(default)]
+    pub marks: Vec<ViolationMark>,
+}
+
+/// Where a violation falls in the recording, for the compact timeline of a list row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViolationMark {
+    /// Seconds into the recording.
+    pub at: i64,
+    /// A Rules Violation rather than merely Suspicious.
+    pub rules: bool,
 }
 
 impl SessionRow {
@@ -238,9 +286,47 @@ pub struct SessionDetail {
     pub learner_view: LearnerView,
     pub violations: Vec<Violation>,
     pub history: Vec<HistoryEntry>,
+    /// Video segments, screenshots, scans and the onboarding photo.
+    #[serde(default)]
+    pub media: Vec<super::MediaItem>,
+    #[serde(default)]
+    pub onboarding: Option<super::Onboarding>,
+}
+
+impl Violation {
+    pub fn is_rules_violation(&self) -> bool {
+        self.status == RULES_VIOLATION
+    }
 }
 
 impl SessionDetail {
+    /// Seconds of recording: from start to completion, or to the last violation if longer.
+    pub fn recording_secs(&self) -> i64 {
+        let last = self
+            .violations
+            .iter()
+            .map(|v| v.stop_time)
+            .max()
+            .unwrap_or(0);
+        self.row.duration_secs().unwrap_or(0).max(last).max(1)
+    }
+
+    pub fn media_of(&self, kind: super::MediaKind) -> impl Iterator<Item = &super::MediaItem> {
+        self.media.iter().filter(move |m| m.kind == kind)
+    }
+
+    /// The screenshot taken for a violation.
+    pub fn screenshot_of(&self, violation: i64) -> Option<&super::MediaItem> {
+        self.media_of(super::MediaKind::Screenshot)
+            .find(|m| m.violation_id == Some(violation))
+    }
+
+    /// The video segment that shows a violation, with the fragment that points at it.
+    pub fn clip_of(&self, v: &Violation) -> Option<(&super::MediaItem, String)> {
+        self.media_of(super::MediaKind::Video)
+            .find_map(|m| m.fragment(v.start_time, v.stop_time).map(|f| (m, f)))
+    }
+
     /// The facts a decision on this session depends on, as the reviewer sees them.
     pub fn decision_facts(&self) -> super::DecisionFacts {
         super::DecisionFacts {

@@ -3,10 +3,12 @@
 mod auth;
 mod error;
 pub mod mail;
+pub mod media;
 mod routes;
 
 pub use auth::{hash_token, new_token};
 pub use mail::{MailSettings, MailTransport};
+pub use media::MediaSettings;
 
 use crate::api::PREFIX;
 use crate::store::Store;
@@ -28,6 +30,7 @@ pub struct AppState<S> {
     pub mail_kick: Arc<Notify>,
     /// Where learners are told to write if they disagree with a decision.
     pub contact: Arc<str>,
+    pub media: Arc<MediaSettings>,
 }
 
 pub fn router<S: Store>(state: AppState<S>) -> Router {
@@ -36,7 +39,8 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/courses", get(routes::courses::<S>))
         .route("/exams/{exam_id}/sessions", get(routes::sessions::<S>))
         .route("/sessions/{session_id}", get(routes::session::<S>))
-        .route("/sessions/{session_id}/decision", post(routes::decide::<S>));
+        .route("/sessions/{session_id}/decision", post(routes::decide::<S>))
+        .merge(media::router::<S>());
     Router::new()
         .nest(PREFIX, api)
         .fallback(routes::not_found)
@@ -48,6 +52,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
 pub struct ServerOptions {
     pub contact: String,
     pub mail: MailSettings,
+    pub media: MediaSettings,
 }
 
 /// Serves until `shutdown` resolves. The mailer runs beside the HTTP server and delivers
@@ -70,6 +75,7 @@ pub async fn run<S: Store>(
         store,
         mail_kick: kick,
         contact: options.contact.into(),
+        media: Arc::new(options.media),
     };
     let result = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)

@@ -25,6 +25,7 @@ pub async fn start_demo() -> Demo {
         db: dir.path().join("review.sqlite3"),
         mail: MailTransport::Folder(dir.path().join("outbox")),
         reset: false,
+        media_dir: dir.path().join("media"),
         data: demo::embedded().expect("demo data"),
     })
     .await

@@ -55,6 +55,10 @@ pub fn row(id: i64, name: &str, status: AttemptStatus) -> SessionRow {
         violation_count: 2,
         started_at: Some(start),
         completed_at: Some(start + time::Duration::minutes(47)),
+        marks: vec![
+            ViolationMark { at: 300, rules: true },
+            ViolationMark { at: 2400, rules: false },
+        ],
     }
 }
 
@@ -87,9 +91,101 @@ pub fn detail(r: &SessionRow) -> SessionDetail {
         original_grade: Some(g),
         grade_in_force: Some(g),
         learner_view: LearnerView::of(r.status),
-        violations: vec![],
+        violations: violations(),
         history: vec![],
+        media: media(r),
+        onboarding: Some(Onboarding {
+            status: OnboardingStatus::Verified,
+            started_at: Some(time::macros::datetime!(2026-09-01 10:00 UTC)),
+            submitted_at: Some(time::macros::datetime!(2026-09-01 11:00 UTC)),
+            verified_at: Some(time::macros::datetime!(2026-09-02 08:30 UTC)),
+        }),
     }
+}
+
+/// Two violations that overlap early in the recording, and one late.
+pub fn violations() -> Vec<Violation> {
+    let v = |id, start, kind, status: &str, comment: &str| Violation {
+        id,
+        start_time: start,
+        stop_time: start + 20,
+        duration: 20,
+        kind,
+        status: status.into(),
+        comment: comment.into(),
+    };
+    vec![
+        v(
+            101,
+            300,
+            ViolationKind::Phone,
+            "Rules Violation",
+            "Mobile phone visible in the learner's hand, held below the desk for most of the stretch.",
+        ),
+        v(
+            102,
+            310,
+            ViolationKind::LookingAway,
+            "Suspicious",
+            "Sustained gaze away from the screen.",
+        ),
+        v(
+            103,
+            2400,
+            ViolationKind::TabSwitch,
+            "Suspicious",
+            "Browser focus left the exam tab.",
+        ),
+    ]
+}
+
+pub fn media(r: &SessionRow) -> Vec<MediaItem> {
+    let m = |id, kind, ct| MediaItem {
+        id,
+        kind,
+        content_type: ct,
+        size: 8000,
+        sha256: format!("{id:064x}"),
+        offset_start: None,
+        offset_end: None,
+        captured_at: r.started_at,
+        violation_id: None,
+        scan_result: None,
+        face_match_score: None,
+    };
+    vec![
+        MediaItem {
+            offset_start: Some(296),
+            offset_end: Some(308),
+            violation_id: Some(101),
+            ..m(r.id * 100 + 1, MediaKind::Video, ContentType::Webm)
+        },
+        MediaItem {
+            offset_start: Some(2396),
+            offset_end: Some(2408),
+            violation_id: Some(103),
+            ..m(r.id * 100 + 2, MediaKind::Video, ContentType::Webm)
+        },
+        MediaItem {
+            violation_id: Some(101),
+            ..m(r.id * 100 + 3, MediaKind::Screenshot, ContentType::Jpeg)
+        },
+        MediaItem {
+            violation_id: Some(102),
+            ..m(r.id * 100 + 4, MediaKind::Screenshot, ContentType::Jpeg)
+        },
+        MediaItem {
+            scan_result: Some(ScanResult::Match),
+            ..m(r.id * 100 + 5, MediaKind::IdScan, ContentType::Jpeg)
+        },
+        MediaItem {
+            scan_result: Some(ScanResult::NoMatch),
+            face_match_score: Some(0.31),
+            ..m(r.id * 100 + 6, MediaKind::FaceScan, ContentType::Jpeg)
+        },
+        m(r.id * 100 + 7, MediaKind::RoomScan, ContentType::Jpeg),
+        m(r.id * 100 + 8, MediaKind::OnboardingPhoto, ContentType::Jpeg),
+    ]
 }
 
 fn key(c: char) -> Action {

@@ -1,17 +1,22 @@
 //! SQLite backend: one writer connection and a few readers over a WAL database, each used
 //! on tokio's blocking pool so the async server never waits on the disk.
 
+mod evidence;
 mod migrate;
 mod read;
 mod seed;
 mod timefmt;
 mod write;
 
-use super::{DecisionCommand, DecisionContext, PlannedDecision, QueuedMail, Store, StoreError};
+use super::{
+    DecisionCommand, DecisionContext, NewMedia, NewOnboarding, PlaceFiles, PlannedDecision,
+    QueuedMail, Store, StoreError,
+};
 use crate::api::{Page, SessionQuery};
 use crate::demo::DemoData;
 use crate::domain::{
-    CourseSummary, DecisionError, ExamId, Reviewer, SessionDetail, SessionId, SessionRow,
+    CourseSummary, DecisionError, ExamId, MediaId, MediaItem, Reviewer, Role, SessionDetail,
+    SessionId, SessionRow,
 };
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
@@ -128,13 +133,18 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn reviewer_by_id(&self, id: i64) -> Result<Option<Reviewer>, StoreError> {
+        self.read(move |c| read::reviewer_by_id(c, id)).await
+    }
+
     async fn create_reviewer(
         &self,
         username: String,
         email: String,
         full_name: String,
+        role: Role,
     ) -> Result<Reviewer, StoreError> {
-        self.write(move |c| write::create_reviewer(c, &username, &email, &full_name))
+        self.write(move |c| write::create_reviewer(c, &username, &email, &full_name, role))
             .await
     }
 
@@ -146,7 +156,7 @@ impl Store for SqliteStore {
     ) -> Result<Reviewer, StoreError> {
         self.write(move |c| match read::reviewer_by_username(c, &username)? {
             Some(r) => Ok(r),
-            None => write::create_reviewer(c, &username, &email, &full_name),
+            None => write::create_reviewer(c, &username, &email, &full_name, Role::Reviewer),
         })
         .await
     }
@@ -186,6 +196,24 @@ impl Store for SqliteStore {
         P: FnOnce(&DecisionContext) -> Result<PlannedDecision, DecisionError> + Send + 'static,
     {
         self.write(move |c| write::decide(c, cmd)).await
+    }
+
+    async fn add_evidence<F: PlaceFiles>(
+        &self,
+        items: Vec<NewMedia>,
+        onboarding: Vec<NewOnboarding>,
+        files: F,
+    ) -> Result<Vec<MediaItem>, StoreError> {
+        self.write(move |c| evidence::add_evidence(c, &items, &onboarding, files))
+            .await
+    }
+
+    async fn media(&self, id: MediaId) -> Result<(SessionId, MediaItem), StoreError> {
+        self.read(move |c| read::media(c, id)).await
+    }
+
+    async fn media_count(&self) -> Result<u64, StoreError> {
+        self.read(evidence::media_count).await
     }
 
     async fn pending_mail(&self, limit: u32) -> Result<Vec<QueuedMail>, StoreError> {

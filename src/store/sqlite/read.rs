@@ -4,9 +4,10 @@ use super::timefmt::{from_sql, opt_from_sql};
 use crate::api::{Page, SessionQuery, SortKey};
 use crate::domain::email::LearnerEmail;
 use crate::domain::{
-    AttemptStatus, CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, Grade, HistoryEntry,
-    Learner, LearnerView, ReviewStatus, Reviewer, SessionDetail, SessionId, SessionRow, Verdict,
-    Violation, ViolationKind,
+    AttemptStatus, ContentType, CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, Grade,
+    HistoryEntry, Learner, LearnerView, MediaId, MediaItem, MediaKind, Onboarding,
+    OnboardingStatus, RULES_VIOLATION, ReviewStatus, Reviewer, Role, ScanResult, SessionDetail,
+    SessionId, SessionRow, Verdict, Violation, ViolationKind, ViolationMark,
 };
 use crate::store::{QueuedMail, StoreError};
 use rusqlite::types::Value;
@@ -22,12 +23,13 @@ fn reviewer_from(r: &Row<'_>) -> rusqlite::Result<Reviewer> {
         username: r.get(1)?,
         email: r.get(2)?,
         full_name: r.get(3)?,
+        role: Role::parse(&r.get::<_, String>(4)?).unwrap_or_default(),
     })
 }
 
 pub fn reviewer_by_token_hash(c: &Connection, hash: &str) -> Result<Option<Reviewer>, StoreError> {
     Ok(c.query_row(
-        "SELECT r.id, r.username, r.email, r.full_name FROM api_tokens t
+        "SELECT r.id, r.username, r.email, r.full_name, r.role FROM api_tokens t
          JOIN reviewers r ON r.id = t.reviewer_id WHERE t.token_hash = ?1 AND t.revoked = 0",
         [hash],
         reviewer_from,
@@ -40,8 +42,17 @@ pub fn reviewer_by_username(
     username: &str,
 ) -> Result<Option<Reviewer>, StoreError> {
     Ok(c.query_row(
-        "SELECT id, username, email, full_name FROM reviewers WHERE username = ?1",
+        "SELECT id, username, email, full_name, role FROM reviewers WHERE username = ?1",
         [username],
+        reviewer_from,
+    )
+    .optional()?)
+}
+
+pub fn reviewer_by_id(c: &Connection, id: i64) -> Result<Option<Reviewer>, StoreError> {
+    Ok(c.query_row(
+        "SELECT id, username, email, full_name, role FROM reviewers WHERE id = ?1",
+        [id],
         reviewer_from,
     )
     .optional()?)
@@ -131,6 +142,7 @@ fn session_row(r: &Row<'_>) -> Result<SessionRow, StoreError> {
         violation_count: r.get(7)?,
         started_at: opt_from_sql(r.get(8)?)?,
         completed_at: opt_from_sql(r.get(9)?)?,
+        marks: Vec::new(),
     })
 }
 
@@ -217,6 +229,7 @@ pub fn sessions(
     while let Some(r) = rows.next()? {
         items.push(session_row(r)?);
     }
+    add_marks(c, &mut items)?;
     Ok(Page {
         total: total.max(0) as u64,
         offset: q.offset,
@@ -259,8 +272,118 @@ pub fn session(c: &Connection, id: SessionId) -> Result<SessionDetail, StoreErro
         grade_in_force: Grade::in_force(original_grade, grade_override),
         violations: violations(c, id)?,
         history: history(c, id)?,
+        media: session_media(c, id)?,
+        onboarding: onboarding(c, id)?,
         row,
     })
+}
+
+/// Fills in where each row's violations fall, with one query for the whole page.
+fn add_marks(c: &Connection, rows: &mut [SessionRow]) -> Result<(), StoreError> {
+    let with = rows.iter().filter(|r| r.violation_count > 0).count();
+    if with == 0 {
+        return Ok(());
+    }
+    let ids: Vec<Value> = rows
+        .iter()
+        .filter(|r| r.violation_count > 0)
+        .map(|r| Value::Integer(r.id))
+        .collect();
+    let sql = format!(
+        "SELECT session_id, start_time, status = ?1 FROM violations
+         WHERE session_id IN ({}) ORDER BY session_id, start_time, id",
+        vec!["?"; with].join(",")
+    );
+    let mut args = vec![Value::Text(RULES_VIOLATION.into())];
+    args.extend(ids);
+    let mut stmt = c.prepare(&sql)?;
+    let mut found = stmt.query(params_from_iter(args.iter()))?;
+    let index: std::collections::HashMap<SessionId, usize> =
+        rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+    while let Some(r) = found.next()? {
+        let id: SessionId = r.get(0)?;
+        if let Some(&i) = index.get(&id) {
+            rows[i].marks.push(ViolationMark {
+                at: r.get(1)?,
+                rules: r.get(2)?,
+            });
+        }
+    }
+    Ok(())
+}
+
+const MEDIA_COLUMNS: &str = "m.id, m.kind, m.content_type, m.size, m.sha256, m.offset_start, m.offset_end,
+     m.captured_at, m.violation_id, m.scan_result, m.face_match_score";
+
+fn media_item(r: &Row<'_>) -> Result<MediaItem, StoreError> {
+    Ok(MediaItem {
+        id: r.get(0)?,
+        kind: parse::<MediaKind>(&r.get::<_, String>(1)?)?,
+        content_type: parse::<ContentType>(&r.get::<_, String>(2)?)?,
+        size: count(r, 3)?,
+        sha256: r.get(4)?,
+        offset_start: r.get(5)?,
+        offset_end: r.get(6)?,
+        captured_at: opt_from_sql(r.get(7)?)?,
+        violation_id: r.get(8)?,
+        scan_result: opt_parse::<ScanResult>(r.get(9)?)?,
+        face_match_score: r.get(10)?,
+    })
+}
+
+/// One evidence file's record and the session it belongs to.
+pub fn media(c: &Connection, id: MediaId) -> Result<(SessionId, MediaItem), StoreError> {
+    let sql = format!("SELECT {MEDIA_COLUMNS}, m.session_id FROM media m WHERE m.id = ?1");
+    let mut stmt = c.prepare(&sql)?;
+    let mut rows = stmt.query([id])?;
+    let Some(r) = rows.next()? else {
+        return Err(StoreError::NotFound(format!("no media with id {id}")));
+    };
+    Ok((r.get(11)?, media_item(r)?))
+}
+
+/// The session's own media, then the learner's latest onboarding photo for the course if
+/// it was taken with another session.
+fn session_media(c: &Connection, session: SessionId) -> Result<Vec<MediaItem>, StoreError> {
+    let sql = format!(
+        "SELECT {MEDIA_COLUMNS} FROM media m WHERE m.session_id = ?1
+         UNION ALL
+         SELECT * FROM (
+           SELECT {MEDIA_COLUMNS} FROM media m
+           JOIN sessions o ON o.id = m.session_id JOIN exams oe ON oe.id = o.exam_id
+           JOIN sessions s ON s.id = ?1 JOIN exams e ON e.id = s.exam_id
+           WHERE m.kind = 'onboarding_photo' AND o.learner_id = s.learner_id
+             AND oe.course_id = e.course_id AND o.id <> s.id
+             AND NOT EXISTS (SELECT 1 FROM media own WHERE own.session_id = s.id AND own.kind = 'onboarding_photo')
+           ORDER BY m.created DESC, m.id DESC LIMIT 1)"
+    );
+    let mut stmt = c.prepare(&sql)?;
+    let mut rows = stmt.query([session])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(media_item(r)?);
+    }
+    // Segments in recording order, the rest in the order they were taken.
+    out.sort_by_key(|m| (m.kind as u8, m.offset_start.unwrap_or(0), m.id));
+    Ok(out)
+}
+
+fn onboarding(c: &Connection, session: SessionId) -> Result<Option<Onboarding>, StoreError> {
+    let mut stmt = c.prepare(
+        "SELECT o.status, o.started_at, o.submitted_at, o.verified_at FROM onboarding o
+         JOIN sessions s ON s.learner_id = o.learner_id JOIN exams e ON e.id = s.exam_id
+         WHERE s.id = ?1 AND o.course_id = e.course_id",
+    )?;
+    let mut rows = stmt.query([session])?;
+    let Some(r) = rows.next()? else {
+        return Ok(None);
+    };
+    Ok(Some(Onboarding {
+        status: parse::<OnboardingStatus>(&r.get::<_, String>(0)?)?,
+        started_at: opt_from_sql(r.get(1)?)?,
+        submitted_at: opt_from_sql(r.get(2)?)?,
+        verified_at: opt_from_sql(r.get(3)?)?,
+    }))
 }
 
 fn violations(c: &Connection, session: SessionId) -> Result<Vec<Violation>, StoreError> {

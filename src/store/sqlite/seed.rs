@@ -2,7 +2,8 @@
 
 use super::timefmt::to_sql;
 use crate::demo::DemoData;
-use crate::store::StoreError;
+use super::evidence;
+use crate::store::{NewMedia, NewOnboarding, StoreError};
 use rusqlite::{Connection, params};
 
 pub fn seed(c: &mut Connection, data: &DemoData) -> Result<(), StoreError> {
@@ -44,8 +45,8 @@ pub fn seed(c: &mut Connection, data: &DemoData) -> Result<(), StoreError> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18)",
         )?;
         let mut violation = tx.prepare(
-            "INSERT INTO violations (session_id, start_time, stop_time, duration, kind, status, comment)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO violations (id, session_id, start_time, stop_time, duration, kind, status, comment)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         for s in &data.sessions {
             session.execute(params![
@@ -70,6 +71,7 @@ pub fn seed(c: &mut Connection, data: &DemoData) -> Result<(), StoreError> {
             ])?;
             for v in &s.violations {
                 violation.execute(params![
+                    v.id,
                     s.id,
                     v.start_time,
                     v.stop_time,
@@ -81,6 +83,40 @@ pub fn seed(c: &mut Connection, data: &DemoData) -> Result<(), StoreError> {
             }
         }
     }
+    seed_evidence(&tx, data)?;
     tx.commit()?;
     Ok(())
+}
+
+/// The demo's evidence rows; whoever seeds puts their files in the media folder.
+fn seed_evidence(tx: &Connection, data: &DemoData) -> Result<(), StoreError> {
+    let media: Vec<NewMedia> = data
+        .media
+        .iter()
+        .map(|m| NewMedia {
+            label: m.asset.to_owned(),
+            session_id: m.session_id,
+            kind: m.kind,
+            content_type: m.content_type,
+            size: m.size,
+            sha256: m.sha256.clone(),
+            offset_start: m.offset_start,
+            offset_end: m.offset_end,
+            captured_at: m.captured_at,
+            violation_id: m.violation_id,
+            scan_result: m.scan_result,
+            face_match_score: m.face_match_score,
+        })
+        .collect();
+    evidence::seed_media(tx, &media)?;
+    let onboarding: Vec<NewOnboarding> = data
+        .onboarding
+        .iter()
+        .map(|(session_id, o)| NewOnboarding {
+            label: "demo onboarding".into(),
+            session_id: *session_id,
+            onboarding: o.clone(),
+        })
+        .collect();
+    evidence::set_onboarding(tx, &onboarding)
 }

@@ -3,7 +3,9 @@
 
 use super::read;
 use super::timefmt::to_sql;
-use crate::domain::{DecisionError, DecisionFacts, Grade, Learner, Reviewer, SessionDetail};
+use crate::domain::{
+    DecisionError, DecisionFacts, Grade, Learner, Reviewer, Role, SessionDetail,
+};
 use crate::store::{DecisionCommand, DecisionContext, PlannedDecision, StoreError};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 use time::OffsetDateTime;
@@ -13,14 +15,16 @@ pub fn create_reviewer(
     username: &str,
     email: &str,
     full_name: &str,
+    role: Role,
 ) -> Result<Reviewer, StoreError> {
     let res = c.execute(
-        "INSERT INTO reviewers (username, email, full_name, created) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO reviewers (username, email, full_name, created, role) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
             username,
             email,
             full_name,
-            to_sql(OffsetDateTime::now_utc())
+            to_sql(OffsetDateTime::now_utc()),
+            role.as_str()
         ],
     );
     match res {
@@ -29,6 +33,7 @@ pub fn create_reviewer(
             username: username.to_owned(),
             email: email.to_owned(),
             full_name: full_name.to_owned(),
+            role,
         }),
         Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::ConstraintViolation => {
             Err(StoreError::Conflict(format!(
