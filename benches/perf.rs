@@ -152,7 +152,12 @@ async fn store_bench(data: demo::DemoData) {
     }
     stats("store: quiz list counts", samples);
     let reviewer = store
-        .create_reviewer("bench".into(), "bench@example.edu".into(), "Bench".into(), Default::default())
+        .create_reviewer(
+            "bench".into(),
+            "bench@example.edu".into(),
+            "Bench".into(),
+            Default::default(),
+        )
         .await
         .unwrap();
     let mut samples = Vec::new();

@@ -5,8 +5,8 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use proctor_review::client::ApiClient;
 use proctor_review::config::{self, Paths};
-use proctor_review::embedded::{self, EmbeddedOptions};
 use proctor_review::domain::Role;
+use proctor_review::embedded::{self, EmbeddedOptions};
 use proctor_review::server::{
     self, MailSettings, MailTransport, MediaSettings, ServerOptions, hash_token, new_token,
 };
@@ -110,7 +110,9 @@ struct MediaArgs {
 
 impl MediaArgs {
     fn dir(&self, db: &std::path::Path) -> PathBuf {
-        self.media_dir.clone().unwrap_or_else(|| beside(db, "media"))
+        self.media_dir
+            .clone()
+            .unwrap_or_else(|| beside(db, "media"))
     }
 }
 
@@ -301,11 +303,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             }
         }
     };
-    let mut media = MediaSettings::open(&args.media.dir(&args.db), &embedded::link_key_path(&args.db))?;
+    let mut media = MediaSettings::open(
+        &args.media.dir(&args.db),
+        &embedded::link_key_path(&args.db),
+    )?;
     media.link_ttl = std::time::Duration::from_secs(args.link_ttl_secs);
     media.max_bytes = args.max_media_mib * 1024 * 1024;
     if args.seed_demo.is_some() {
-        media.put_demo_assets().context("cannot write the demo's media files")?;
+        media
+            .put_demo_assets()
+            .context("cannot write the demo's media files")?;
     }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

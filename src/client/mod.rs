@@ -1,7 +1,9 @@
 //! The console's async client of the review server.
 
-use crate::api::{DecisionRequest, ErrorBody, Me, PREFIX, Page, SessionQuery};
-use crate::domain::{CourseSummary, ExamId, SessionDetail, SessionId, SessionRow};
+use crate::api::{
+    DecisionRequest, ErrorBody, Me, MediaLink, PREFIX, Page, SessionQuery, media_link_path,
+};
+use crate::domain::{CourseSummary, ExamId, MediaId, SessionDetail, SessionId, SessionRow};
 use reqwest::{RequestBuilder, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use std::time::Duration;
@@ -75,8 +77,24 @@ impl ApiClient {
         self.base.join(path).unwrap_or_else(|_| self.base.clone())
     }
 
+    /// Whether `url` is on the server this client talks to (same scheme, host and port), the
+    /// only place signed links may point.
+    pub fn same_origin(&self, url: &str) -> bool {
+        Url::parse(url).is_ok_and(|u| {
+            matches!(u.scheme(), "http" | "https") && u.origin() == self.base.origin()
+        })
+    }
+
     async fn send<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<T, ClientError> {
-        let resp = req.bearer_auth(&self.token).send().await.map_err(|e| {
+        let resp = self.answer(req.bearer_auth(&self.token)).await?;
+        resp.json::<T>()
+            .await
+            .map_err(|e| ClientError::Decode(root_cause(&e)))
+    }
+
+    /// Sends a request and turns every failure into a [`ClientError`].
+    async fn answer(&self, req: RequestBuilder) -> Result<reqwest::Response, ClientError> {
+        let resp = req.send().await.map_err(|e| {
             if e.is_timeout() {
                 ClientError::Timeout
             } else {
@@ -88,10 +106,7 @@ impl ApiClient {
         })?;
         let status = resp.status();
         if status.is_success() {
-            return resp
-                .json::<T>()
-                .await
-                .map_err(|e| ClientError::Decode(root_cause(&e)));
+            return Ok(resp);
         }
         let message = match resp.json::<ErrorBody>().await {
             Ok(body) => body.message,
@@ -133,6 +148,35 @@ impl ApiClient {
     pub async fn session(&self, id: SessionId) -> Result<SessionDetail, ClientError> {
         self.send(self.http.get(self.url(&format!("sessions/{id}"))))
             .await
+    }
+
+    /// A fresh signed link to an evidence file.
+    pub async fn media_link(&self, id: MediaId) -> Result<MediaLink, ClientError> {
+        self.send(self.http.post(self.url(&media_link_path(id))))
+            .await
+    }
+
+    /// The bytes behind a signed link (no bearer token: the link is the proof), at most
+    /// `limit` of them.
+    pub async fn fetch_signed(&self, url: &str, limit: u64) -> Result<Vec<u8>, ClientError> {
+        if !self.same_origin(url) {
+            return Err(ClientError::BadUrl(url.to_owned()));
+        }
+        let mut resp = self.answer(self.http.get(url)).await?;
+        let mut out = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| ClientError::Decode(root_cause(&e)))?
+        {
+            if (out.len() + chunk.len()) as u64 > limit {
+                return Err(ClientError::Decode(format!(
+                    "the file is larger than {limit} bytes"
+                )));
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out)
     }
 
     pub async fn decide(

@@ -24,7 +24,14 @@ macro_rules! asset {
     ($dir:literal, $name:literal, $ext:literal, $ct:expr) => {
         (
             concat!($dir, "/", $name, ".", $ext),
-            include_bytes!(concat!("../../assets/demo/media/", $dir, "/", $name, ".", $ext)) as &[u8],
+            include_bytes!(concat!(
+                "../../assets/demo/media/",
+                $dir,
+                "/",
+                $name,
+                ".",
+                $ext
+            )) as &[u8],
             $ct,
         )
     };
@@ -145,9 +152,17 @@ pub fn of_session(s: &DemoSession) -> Vec<DemoMedia> {
         ..item(s, MediaKind::IdScan, "scans/id_card.jpg")
     });
     let (face, result, score) = if doubtful && rng.below(2) == 0 {
-        ("scans/face_other.jpg", ScanResult::NoMatch, 0.21 + f64::from(rng.below(30)) / 100.0)
+        (
+            "scans/face_other.jpg",
+            ScanResult::NoMatch,
+            0.21 + f64::from(rng.below(30)) / 100.0,
+        )
     } else {
-        ("scans/face.jpg", ScanResult::Match, 0.86 + f64::from(rng.below(13)) / 100.0)
+        (
+            "scans/face.jpg",
+            ScanResult::Match,
+            0.86 + f64::from(rng.below(13)) / 100.0,
+        )
     };
     out.push(DemoMedia {
         scan_result: Some(result),
@@ -195,7 +210,8 @@ pub fn onboarding(
             continue;
         }
         let mut rng = Rng::new(0x0B0A_4D ^ s.learner as u64);
-        let verified_at = datetime!(2026-08-20 10:00 UTC) + Duration::hours(i64::from(rng.below(24 * 60)));
+        let verified_at =
+            datetime!(2026-08-20 10:00 UTC) + Duration::hours(i64::from(rng.below(24 * 60)));
         let status = match rng.below(20) {
             0 => OnboardingStatus::Rejected,
             1 => OnboardingStatus::Submitted,
@@ -209,7 +225,8 @@ pub fn onboarding(
             OnboardingStatus::Expired => Some(verified_at - Duration::days(400)),
             _ => None,
         };
-        let started_at = Some(verified_at.unwrap_or(datetime!(2026-10-01 09:00 UTC)) - Duration::days(2));
+        let started_at =
+            Some(verified_at.unwrap_or(datetime!(2026-10-01 09:00 UTC)) - Duration::days(2));
         rows.push((
             s.id,
             Onboarding {

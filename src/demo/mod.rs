@@ -207,10 +207,7 @@ pub fn generate(sessions: usize, seed: u64) -> Result<DemoData, RosterError> {
         ));
     }
 
-    let course_of_exam = exams
-        .iter()
-        .map(|e| (e.id, e.course_id.clone()))
-        .collect();
+    let course_of_exam = exams.iter().map(|e| (e.id, e.course_id.clone())).collect();
     let (onboarding, photos) = evidence::onboarding(&out, &course_of_exam);
     let mut media: Vec<_> = out.iter().flat_map(evidence::of_session).collect();
     media.extend(photos);

@@ -21,9 +21,7 @@ pub fn describe(
     match got.sniffed {
         Some(t) if t == claimed => {}
         Some(t) => {
-            return Err(fail(format!(
-                "declared as {claimed} but the bytes are {t}"
-            )));
+            return Err(fail(format!("declared as {claimed} but the bytes are {t}")));
         }
         None => {
             return Err(fail(format!(
@@ -39,7 +37,9 @@ pub fn describe(
     }
     let scan_fields = meta.scan_result.is_some() || meta.face_match_score.is_some();
     if scan_fields && !(kind.is_scan() || kind == MediaKind::OnboardingPhoto) {
-        return Err(fail("scan_result and face_match_score belong to scans".into()));
+        return Err(fail(
+            "scan_result and face_match_score belong to scans".into(),
+        ));
     }
     let scan_result = meta
         .scan_result
@@ -111,7 +111,10 @@ mod tests {
         let png = got(Some(ContentType::Png));
         assert!(describe("x", 1, &meta("screenshot"), "image/png", &png).is_ok());
         let e = describe("item 2", 1, &meta("screenshot"), "image/jpeg", &png).unwrap_err();
-        assert_eq!(e, "item 2: declared as image/jpeg but the bytes are image/png");
+        assert_eq!(
+            e,
+            "item 2: declared as image/jpeg but the bytes are image/png"
+        );
         let e = describe("x", 1, &meta("screenshot"), "image/png", &got(None)).unwrap_err();
         assert!(e.contains("not an image or video"), "{e}");
         let e = describe("x", 1, &meta("video"), "image/png", &png).unwrap_err();

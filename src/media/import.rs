@@ -83,7 +83,10 @@ pub async fn run<S: Store>(
     let manifest: Manifest = serde_json::from_str(&text)
         .with_context(|| format!("invalid manifest {}", manifest_path.display()))?;
     if manifest.items.is_empty() && manifest.onboarding.is_empty() {
-        bail!("the manifest {} lists nothing to import", manifest_path.display());
+        bail!(
+            "the manifest {} lists nothing to import",
+            manifest_path.display()
+        );
     }
     let base = manifest_path.parent().unwrap_or(Path::new("."));
     let mut records = Vec::with_capacity(manifest.items.len());
@@ -97,8 +100,8 @@ pub async fn run<S: Store>(
         if size > limit {
             bail!("{label}: {size} bytes is more than the limit of {limit}");
         }
-        let bytes =
-            std::fs::read(&path).with_context(|| format!("{label}: cannot read {}", path.display()))?;
+        let bytes = std::fs::read(&path)
+            .with_context(|| format!("{label}: cannot read {}", path.display()))?;
         let (got, one) = folder
             .receive(&bytes, limit)
             .map_err(|e| anyhow::anyhow!("{label}: {e}"))?;

@@ -67,7 +67,10 @@ impl LinkKey {
                 let text = text.trim();
                 let bytes = (0..text.len())
                     .step_by(2)
-                    .map(|i| text.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+                    .map(|i| {
+                        text.get(i..i + 2)
+                            .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    })
                     .collect::<Option<Vec<u8>>>()
                     .filter(|b| b.len() == 32)
                     .ok_or_else(|| KeyError::Damaged(path.display().to_string()))?;
@@ -88,9 +91,18 @@ impl LinkKey {
         }
     }
 
-    pub fn sign(&self, purpose: &str, id: i64, expires: OffsetDateTime, reviewer: i64) -> SignedLink {
+    pub fn sign(
+        &self,
+        purpose: &str,
+        id: i64,
+        expires: OffsetDateTime,
+        reviewer: i64,
+    ) -> SignedLink {
         let expires = expires.unix_timestamp();
-        let tag = hmac::sign(&self.key, message(purpose, id, expires, reviewer).as_bytes());
+        let tag = hmac::sign(
+            &self.key,
+            message(purpose, id, expires, reviewer).as_bytes(),
+        );
         SignedLink {
             expires,
             reviewer,
@@ -167,7 +179,10 @@ mod tests {
             signature: String::from_utf8(sig).unwrap(),
             ..link
         };
-        assert_eq!(key.verify("media", 7, &flipped, now), Err(LinkError::Forged));
+        assert_eq!(
+            key.verify("media", 7, &flipped, now),
+            Err(LinkError::Forged)
+        );
     }
 
     #[test]
@@ -176,12 +191,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("link.key");
         let now = OffsetDateTime::now_utc();
-        let link = LinkKey::load_or_create(&path).unwrap().sign("media", 1, now + Duration::minutes(1), 1);
+        let link =
+            LinkKey::load_or_create(&path)
+                .unwrap()
+                .sign("media", 1, now + Duration::minutes(1), 1);
         let again = LinkKey::load_or_create(&path).unwrap();
         assert_eq!(again.verify("media", 1, &link, now), Ok(()));
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         std::fs::write(&path, "not hex").unwrap();
-        assert!(matches!(LinkKey::load_or_create(&path), Err(KeyError::Damaged(_))));
+        assert!(matches!(
+            LinkKey::load_or_create(&path),
+            Err(KeyError::Damaged(_))
+        ));
     }
 }

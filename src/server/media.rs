@@ -105,7 +105,11 @@ pub async fn link<S: Store>(
     let signed = st.media.key.sign(PURPOSE, id, expires_at, reviewer.id);
     let query = query_of(&signed);
     Ok(Json(MediaLink {
-        url: format!("{}{PREFIX}/{}?{query}", origin(&headers), media_file_path(id)),
+        url: format!(
+            "{}{PREFIX}/{}?{query}",
+            origin(&headers),
+            media_file_path(id)
+        ),
         // The link stops working at the start of its last second.
         expires_at: OffsetDateTime::from_unix_timestamp(signed.expires).unwrap_or(expires_at),
     }))
@@ -125,8 +129,7 @@ pub async fn file<S: Store>(
     req: Request,
 ) -> Result<Response, ApiError> {
     let Path(id) = id.map_err(bad_path)?;
-    let Query(link) = link
-        .map_err(|_| ApiError::Forbidden(LinkError::Forged.to_string()))?;
+    let Query(link) = link.map_err(|_| ApiError::Forbidden(LinkError::Forged.to_string()))?;
     st.media
         .key
         .verify(PURPOSE, id, &link, OffsetDateTime::now_utc())
@@ -162,8 +165,14 @@ async fn serve(folder: &MediaFolder, item: &MediaItem, req: Request) -> Result<R
     }
     let (mut parts, body) = resp.into_parts();
     let h = &mut parts.headers;
-    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("inline"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -215,7 +224,11 @@ async fn receive(
     media: &MediaSettings,
     body: Body,
 ) -> Result<(crate::media::Received, crate::media::Staged), ApiError> {
-    let too_large = |limit| ApiError::TooLarge(format!("the file is larger than the limit of {limit} bytes"));
+    let too_large = |limit| {
+        ApiError::TooLarge(format!(
+            "the file is larger than the limit of {limit} bytes"
+        ))
+    };
     let mut incoming = media.folder.incoming(media.max_bytes).map_err(|e| {
         tracing::error!(error = %e, "cannot create an incoming media file");
         ApiError::Internal

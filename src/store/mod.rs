@@ -129,7 +129,6 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn is_empty(&self) -> impl Future<Output = Result<bool, StoreError>> + Send;
     fn seed(&self, data: DemoData) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-
     fn courses(&self) -> impl Future<Output = Result<Vec<CourseSummary>, StoreError>> + Send;
     fn sessions(
         &self,

@@ -21,16 +21,38 @@ impl Demo {
 
 pub async fn start_demo() -> Demo {
     let dir = tempfile::tempdir().expect("temp dir");
-    let server = embedded::start(EmbeddedOptions {
-        db: dir.path().join("review.sqlite3"),
-        mail: MailTransport::Folder(dir.path().join("outbox")),
+    let server = start_in(dir.path()).await;
+    Demo { server, dir }
+}
+
+/// The demo server on the database and media folder in `dir` (kept across restarts).
+pub async fn start_in(dir: &Path) -> RunningServer {
+    embedded::start(EmbeddedOptions {
+        db: dir.join("review.sqlite3"),
+        mail: MailTransport::Folder(dir.join("outbox")),
         reset: false,
-        media_dir: dir.path().join("media"),
+        media_dir: dir.join("media"),
         data: demo::embedded().expect("demo data"),
     })
     .await
-    .expect("server starts");
-    Demo { server, dir }
+    .expect("server starts")
+}
+
+/// Every file below `dir`, recursively.
+pub fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_below(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }
 
 /// The `.eml` files in `dir`, waiting up to 10 s for at least `n` to appear (the mailer

@@ -56,8 +56,14 @@ pub fn row(id: i64, name: &str, status: AttemptStatus) -> SessionRow {
         started_at: Some(start),
         completed_at: Some(start + time::Duration::minutes(47)),
         marks: vec![
-            ViolationMark { at: 300, rules: true },
-            ViolationMark { at: 2400, rules: false },
+            ViolationMark {
+                at: 300,
+                rules: true,
+            },
+            ViolationMark {
+                at: 2400,
+                rules: false,
+            },
         ],
     }
 }
@@ -184,7 +190,11 @@ pub fn media(r: &SessionRow) -> Vec<MediaItem> {
             ..m(r.id * 100 + 6, MediaKind::FaceScan, ContentType::Jpeg)
         },
         m(r.id * 100 + 7, MediaKind::RoomScan, ContentType::Jpeg),
-        m(r.id * 100 + 8, MediaKind::OnboardingPhoto, ContentType::Jpeg),
+        m(
+            r.id * 100 + 8,
+            MediaKind::OnboardingPhoto,
+            ContentType::Jpeg,
+        ),
     ]
 }
 

@@ -23,9 +23,11 @@ fn check(tx: &Connection, m: &NewMedia) -> Result<(), StoreError> {
     }
     if let Some(v) = m.violation_id {
         let owner: Option<SessionId> = tx
-            .query_row("SELECT session_id FROM violations WHERE id = ?1", [v], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT session_id FROM violations WHERE id = ?1",
+                [v],
+                |r| r.get(0),
+            )
             .optional()?;
         if owner != Some(m.session_id) {
             return Err(StoreError::Invalid(format!(
@@ -36,8 +38,15 @@ fn check(tx: &Connection, m: &NewMedia) -> Result<(), StoreError> {
     }
     let duplicate: Option<i64> = tx
         .query_row(
-            "SELECT id FROM media WHERE session_id = ?1 AND kind = ?2 AND sha256 = ?3",
-            params![m.session_id, m.kind.as_str(), m.sha256],
+            "SELECT id FROM media WHERE session_id = ?1 AND kind = ?2 AND sha256 = ?3
+               AND violation_id IS ?4 AND offset_start IS ?5",
+            params![
+                m.session_id,
+                m.kind.as_str(),
+                m.sha256,
+                m.violation_id,
+                m.offset_start
+            ],
             |r| r.get(0),
         )
         .optional()?;

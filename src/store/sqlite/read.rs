@@ -312,7 +312,8 @@ fn add_marks(c: &Connection, rows: &mut [SessionRow]) -> Result<(), StoreError> 
     Ok(())
 }
 
-const MEDIA_COLUMNS: &str = "m.id, m.kind, m.content_type, m.size, m.sha256, m.offset_start, m.offset_end,
+const MEDIA_COLUMNS: &str =
+    "m.id, m.kind, m.content_type, m.size, m.sha256, m.offset_start, m.offset_end,
      m.captured_at, m.violation_id, m.scan_result, m.face_match_score";
 
 fn media_item(r: &Row<'_>) -> Result<MediaItem, StoreError> {

@@ -1,8 +1,8 @@
 //! Loads a demo data set into an empty database, in one transaction.
 
+use super::evidence;
 use super::timefmt::to_sql;
 use crate::demo::DemoData;
-use super::evidence;
 use crate::store::{NewMedia, NewOnboarding, StoreError};
 use rusqlite::{Connection, params};
 

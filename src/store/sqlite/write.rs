@@ -3,9 +3,7 @@
 
 use super::read;
 use super::timefmt::to_sql;
-use crate::domain::{
-    DecisionError, DecisionFacts, Grade, Learner, Reviewer, Role, SessionDetail,
-};
+use crate::domain::{DecisionError, DecisionFacts, Grade, Learner, Reviewer, Role, SessionDetail};
 use crate::store::{DecisionCommand, DecisionContext, PlannedDecision, StoreError};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 use time::OffsetDateTime;

@@ -13,9 +13,12 @@ CREATE TABLE media (
     violation_id INTEGER REFERENCES violations(id),
     scan_result TEXT,
     face_match_score REAL,
-    created TEXT NOT NULL,
-    UNIQUE (session_id, kind, sha256)
+    created TEXT NOT NULL
 );
+-- The same file may serve twice in a session (two moments of one kind share a demo clip),
+-- but never twice for the same moment.
+CREATE UNIQUE INDEX media_unique ON media
+    (session_id, kind, sha256, COALESCE(violation_id, -1), COALESCE(offset_start, -1));
 CREATE INDEX media_by_session ON media (session_id);
 CREATE INDEX media_by_sha ON media (sha256);
 
