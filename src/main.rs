@@ -47,6 +47,9 @@ struct ConsoleArgs {
     /// Click to select and open, wheel to scroll (turns off the terminal's text selection).
     #[arg(long, env = "PROCTOR_REVIEW_MOUSE")]
     mouse: bool,
+    /// Evidence previews: auto (ask the terminal), halfblocks, or off.
+    #[arg(long, env = "PROCTOR_REVIEW_IMAGES", default_value = "auto")]
+    images: console::images::ImageMode,
     /// Config file with `server`, `token` and `mouse`.
     #[arg(long, env = "PROCTOR_REVIEW_CONFIG")]
     config: Option<PathBuf>,
@@ -268,7 +271,14 @@ async fn run_console(args: ConsoleArgs) -> anyhow::Result<()> {
         }
     };
     let mouse = args.mouse || cfg.mouse.unwrap_or(false);
-    let result = console::run(client, console::Options { mouse }).await;
+    let result = console::run(
+        client,
+        console::Options {
+            mouse,
+            images: args.images,
+        },
+    )
+    .await;
     if let Some(s) = embedded {
         s.stop().await;
     }

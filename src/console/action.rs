@@ -1,9 +1,11 @@
 //! What flows into `update` (user intents and answers) and out of it (effects to run).
 
-use super::state::RequestId;
+use super::state::{PreviewImage, RequestId};
 use crate::api::{DecisionRequest, Page, SessionQuery};
 use crate::client::ClientError;
-use crate::domain::{CourseSummary, ExamId, Reviewer, SessionDetail, SessionId, SessionRow};
+use crate::domain::{
+    CourseSummary, ExamId, MediaId, MediaKind, Reviewer, SessionDetail, SessionId, SessionRow,
+};
 use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseEvent, MouseEventKind};
 
 #[derive(Debug, Clone)]
@@ -30,6 +32,17 @@ pub enum Action {
         request: RequestId,
         session: SessionId,
         result: Result<SessionDetail, ClientError>,
+    },
+    PreviewLoaded {
+        request: RequestId,
+        result: Result<PreviewImage, String>,
+    },
+    /// The system viewer was handed a fresh signed link (or refused, with why).
+    Opened {
+        request: RequestId,
+        session: SessionId,
+        kind: MediaKind,
+        result: Result<(), String>,
     },
 }
 
@@ -72,5 +85,21 @@ pub enum Effect {
         request: RequestId,
         session: SessionId,
         body: DecisionRequest,
+    },
+    /// Fetch, decode and fit an image into `cols`×`rows` cells.
+    LoadPreview {
+        request: RequestId,
+        media: MediaId,
+        cols: u16,
+        rows: u16,
+    },
+    /// Open evidence in the system's viewer through a fresh signed link, `fragment` (a
+    /// media fragment such as `#t=4,9`) appended.
+    Open {
+        request: RequestId,
+        session: SessionId,
+        media: MediaId,
+        kind: MediaKind,
+        fragment: Option<String>,
     },
 }

@@ -59,6 +59,11 @@ pub enum Command {
     Cancel,
     ApplySearch,
     ClearSearch,
+    NextTab,
+    PrevTab,
+    /// Learner Detail's tab by its position (0 = Exam Data).
+    Tab(u8),
+    OpenEvidence,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -257,6 +262,69 @@ pub static BINDINGS: &[Binding] = &[
         help: "Reverse the sort order",
     },
     Binding {
+        scope: S::Detail,
+        chords: &[ch(']')],
+        command: C::NextTab,
+        hint: Some("tabs"),
+        help: "Next tab",
+    },
+    Binding {
+        scope: S::Detail,
+        chords: &[ch('[')],
+        command: C::PrevTab,
+        hint: None,
+        help: "Previous tab",
+    },
+    Binding {
+        scope: S::Detail,
+        chords: &[ch('1')],
+        command: C::Tab(0),
+        hint: None,
+        help: "Exam Data tab",
+    },
+    Binding {
+        scope: S::Detail,
+        chords: &[ch('2')],
+        command: C::Tab(1),
+        hint: None,
+        help: "Video Monitoring tab",
+    },
+    Binding {
+        scope: S::Detail,
+        chords: &[ch('3')],
+        command: C::Tab(2),
+        hint: None,
+        help: "Online Violations tab",
+    },
+    Binding {
+        scope: S::Detail,
+        chords: &[ch('4')],
+        command: C::Tab(3),
+        hint: None,
+        help: "Verification Scans tab",
+    },
+    Binding {
+        scope: S::Detail,
+        chords: &[ch('5')],
+        command: C::Tab(4),
+        hint: None,
+        help: "Onboarding tab",
+    },
+    Binding {
+        scope: S::Detail,
+        chords: &[ch('6')],
+        command: C::Tab(5),
+        hint: None,
+        help: "History tab",
+    },
+    Binding {
+        scope: S::Detail,
+        chords: &[ch('o')],
+        command: C::OpenEvidence,
+        hint: Some("open"),
+        help: "Open the selected clip (at the flagged moment) or image in the system viewer",
+    },
+    Binding {
         scope: S::Global,
         chords: &[ch('r'), key(K::F(5))],
         command: C::Refresh,
@@ -428,6 +496,7 @@ pub fn hints(scopes: &[Scope]) -> Vec<(String, &'static str)> {
             if let Some(h) = b.hint {
                 let keys = match b.command {
                     C::Down if *scope == S::Global => "↑↓".to_string(),
+                    C::NextTab => "[ ]".to_string(),
                     _ => b.chords[0].label(),
                 };
                 if !out.iter().any(|(_, w)| *w == h) {

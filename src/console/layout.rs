@@ -28,9 +28,14 @@ pub fn bars(area: Rect) -> Bars {
     }
 }
 
-/// The panes on screen: all three side by side when wide, else the focused one alone.
+/// The panes on screen: all three side by side when wide (Sessions and Detail while Detail
+/// has focus), else the focused one alone.
 pub fn panes(state: &State, main: Rect) -> Vec<(Pane, Rect)> {
-    if state.wide() {
+    if state.wide() && state.focus == Pane::Detail {
+        // Reading evidence wants room: the Quiz List steps aside while Detail has focus.
+        let [s, d] = Layout::horizontal([Constraint::Fill(2), Constraint::Fill(3)]).areas(main);
+        vec![(Pane::Sessions, s), (Pane::Detail, d)]
+    } else if state.wide() {
         let [q, s, d] = Layout::horizontal([
             Constraint::Length(main.width * 9 / 40),
             Constraint::Fill(11),
@@ -140,4 +145,119 @@ pub fn quiz_window(state: &State, pane: Rect, lines: &[QuizLine]) -> (Rect, usiz
         area,
         window_start(cursor_line, lines.len(), area.height as usize),
     )
+}
+
+/// The parts of Learner Detail: the tab bar, the violation timeline (on the tabs about
+/// the recording, when there is room), the tab's body, and the preview beside or below it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DetailRegions {
+    pub tabs: Rect,
+    pub timeline: Rect,
+    pub body: Rect,
+    pub preview: Option<Rect>,
+}
+
+/// Rows of the timeline: the strip, the marker, the scale.
+pub const TIMELINE_ROWS: u16 = 3;
+
+pub fn detail_regions(state: &State, pane: Rect) -> DetailRegions {
+    use super::state::Tab;
+    let inner = inner(pane);
+    let tab = state.detail.tab;
+    let tabs = Rect {
+        height: 1.min(inner.height),
+        ..inner
+    };
+    let rest = Rect {
+        y: tabs.y + tabs.height,
+        height: inner.height - tabs.height,
+        ..inner
+    };
+    let wants_timeline = matches!(tab, Tab::ExamData | Tab::Video | Tab::Violations);
+    let t_rows = if wants_timeline && rest.height >= 12 {
+        TIMELINE_ROWS
+    } else {
+        0
+    };
+    let timeline = Rect {
+        height: t_rows,
+        ..rest
+    };
+    let body = Rect {
+        y: rest.y + t_rows,
+        height: rest.height - t_rows,
+        ..rest
+    };
+    let previews = state.images
+        && matches!(
+            tab,
+            Tab::Video | Tab::Violations | Tab::Scans | Tab::Onboarding
+        );
+    if !previews {
+        return DetailRegions {
+            tabs,
+            timeline,
+            body,
+            preview: None,
+        };
+    }
+    if body.width >= 64 {
+        let side = body.width * 2 / 5;
+        let list = Rect {
+            width: body.width - side - 1,
+            ..body
+        };
+        let preview = Rect {
+            x: body.x + list.width + 1,
+            width: side,
+            ..body
+        };
+        DetailRegions {
+            tabs,
+            timeline,
+            body: list,
+            preview: Some(preview),
+        }
+    } else if body.height >= 14 {
+        let below = body.height * 9 / 20;
+        let list = Rect {
+            height: body.height - below,
+            ..body
+        };
+        let preview = Rect {
+            y: body.y + list.height,
+            height: below,
+            ..body
+        };
+        DetailRegions {
+            tabs,
+            timeline,
+            body: list,
+            preview: Some(preview),
+        }
+    } else {
+        DetailRegions {
+            tabs,
+            timeline,
+            body,
+            preview: None,
+        }
+    }
+}
+
+/// Learner Detail's rectangle, when it is on screen.
+pub fn detail_pane(state: &State) -> Option<Rect> {
+    panes(state, bars(screen(state)).main)
+        .into_iter()
+        .find(|(p, _)| *p == Pane::Detail)
+        .map(|(_, r)| r)
+}
+
+/// Where the preview image goes inside the preview region: below its one-line caption.
+pub fn preview_image(region: Rect) -> Rect {
+    Rect {
+        y: region.y + 1.min(region.height),
+        height: region.height.saturating_sub(1),
+        ..region
+    }
 }

@@ -3,12 +3,18 @@
 //! `view` draws the state. Nothing on this road waits on the network.
 
 pub mod action;
+pub mod detail_text;
+pub mod evidence;
+pub mod format;
+pub mod images;
 pub mod keymap;
 pub mod layout;
+pub mod opener;
 pub mod runner;
 pub mod state;
 pub mod terminal;
 pub mod theme;
+pub mod timeline;
 pub mod update;
 pub mod view;
 
@@ -18,6 +24,7 @@ use futures_util::StreamExt;
 use runner::Runner;
 use state::State;
 use std::io::IsTerminal;
+use std::sync::Arc;
 use terminal::TerminalGuard;
 use theme::Theme;
 use tokio::sync::mpsc;
@@ -25,6 +32,8 @@ use tokio::sync::mpsc;
 pub struct Options {
     /// Capture the mouse (click and wheel); off by default so terminal text selection works.
     pub mouse: bool,
+    /// How (and whether) evidence images are previewed.
+    pub images: images::ImageMode,
 }
 
 /// Runs the console against `client` until the reviewer quits.
@@ -35,8 +44,10 @@ pub async fn run(client: crate::client::ApiClient, options: Options) -> anyhow::
         );
     }
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
-    let runner = Runner::new(client.clone(), tx);
     let mut guard = TerminalGuard::enter(options.mouse)?;
+    // Before the event stream starts reading, so the terminal's answer is not taken for keys.
+    let picker = images::picker(options.images);
+    tracing::info!(images = images::describe(picker.as_ref()), "image previews");
     let size = guard.terminal.size()?;
     let mut state = State::new(
         client.server_label(),
@@ -44,6 +55,8 @@ pub async fn run(client: crate::client::ApiClient, options: Options) -> anyhow::
         size.width,
         size.height,
     );
+    state.images = picker.is_some();
+    let runner = Runner::new(client.clone(), tx, picker, Arc::new(opener::SystemOpener));
     let mut events = EventStream::new();
 
     runner.run(update::update(&mut state, Action::Start));

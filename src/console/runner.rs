@@ -1,42 +1,68 @@
 //! Runs effects on tokio tasks and sends their answers back as actions. It is the only part
-//! of the console that touches the network.
+//! of the console that touches the network, decodes images or starts other programs.
 
 use super::action::{Action, Effect};
-use super::state::RequestId;
+use super::opener::{self, Opener};
+use super::state::{PreviewImage, RequestId};
 use crate::client::ApiClient;
-use std::sync::Arc;
+use crate::domain::MediaId;
+use image::DynamicImage;
+use ratatui::layout::Size;
+use ratatui_image::Resize;
+use ratatui_image::picker::Picker;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 
 /// Detail loads wait this long and are skipped if the cursor has moved on meanwhile, so
-/// holding `j` over a long list sends one request, not hundreds.
+/// holding `j` over a long list sends one request, not hundreds. Previews settle the same way.
 const DETAIL_SETTLE: Duration = Duration::from_millis(60);
+/// Decoded images kept, so moving back and forth redraws without fetching again.
+const CACHED_IMAGES: usize = 32;
+/// Evidence images larger than this are not previewed (`o` still opens them).
+const MAX_PREVIEW_BYTES: u64 = 16 * 1024 * 1024;
 
 #[derive(Clone)]
 pub struct Runner {
     client: ApiClient,
     tx: UnboundedSender<Action>,
     latest_detail: Arc<AtomicU64>,
+    latest_preview: Arc<AtomicU64>,
+    picker: Option<Arc<Picker>>,
+    images: Arc<Mutex<Vec<(MediaId, Arc<DynamicImage>)>>>,
+    opener: Arc<dyn Opener>,
 }
 
 impl Runner {
-    pub fn new(client: ApiClient, tx: UnboundedSender<Action>) -> Self {
+    pub fn new(
+        client: ApiClient,
+        tx: UnboundedSender<Action>,
+        picker: Option<Picker>,
+        opener: Arc<dyn Opener>,
+    ) -> Self {
         Self {
             client,
             tx,
             latest_detail: Arc::new(AtomicU64::new(0)),
+            latest_preview: Arc::new(AtomicU64::new(0)),
+            picker: picker.map(Arc::new),
+            images: Arc::new(Mutex::new(Vec::new())),
+            opener,
         }
     }
 
     pub fn run(&self, effects: Vec<Effect>) {
         for effect in effects {
-            let client = self.client.clone();
-            let tx = self.tx.clone();
+            let me = self.clone();
             let settle = match &effect {
                 Effect::LoadDetail { request, .. } => {
                     self.latest_detail.store(*request, Ordering::Relaxed);
                     Some((*request, self.latest_detail.clone()))
+                }
+                Effect::LoadPreview { request, .. } => {
+                    self.latest_preview.store(*request, Ordering::Relaxed);
+                    Some((*request, self.latest_preview.clone()))
                 }
                 _ => None,
             };
@@ -47,9 +73,135 @@ impl Runner {
                     return;
                 }
                 // The console may have quit meanwhile; then there is no one to tell.
-                let _ = tx.send(perform(&client, effect).await);
+                let _ = me.tx.send(me.perform(effect).await);
             });
         }
+    }
+
+    async fn perform(&self, effect: Effect) -> Action {
+        let client = &self.client;
+        match effect {
+            Effect::LoadMe => Action::MeLoaded(client.me().await),
+            Effect::LoadCourses { request } => Action::CoursesLoaded {
+                request,
+                result: client.courses().await,
+            },
+            Effect::LoadSessions {
+                request,
+                exam,
+                query,
+            } => Action::SessionsLoaded {
+                request,
+                result: client.sessions(exam, &query).await,
+            },
+            Effect::LoadDetail { request, session } => Action::DetailLoaded {
+                request,
+                result: client.session(session).await,
+            },
+            Effect::Decide {
+                request,
+                session,
+                body,
+            } => Action::Decided {
+                request,
+                session,
+                result: client.decide(session, &body).await,
+            },
+            Effect::LoadPreview {
+                request,
+                media,
+                cols,
+                rows,
+            } => Action::PreviewLoaded {
+                request,
+                result: self.preview(media, cols, rows).await,
+            },
+            Effect::Open {
+                request,
+                session,
+                media,
+                kind,
+                fragment,
+            } => Action::Opened {
+                request,
+                session,
+                kind,
+                result: self.open(media, fragment).await,
+            },
+        }
+    }
+
+    fn cached(&self, media: MediaId) -> Option<Arc<DynamicImage>> {
+        let mut cache = self.images.lock().ok()?;
+        let i = cache.iter().position(|(id, _)| *id == media)?;
+        let hit = cache.remove(i);
+        let image = hit.1.clone();
+        cache.push(hit);
+        Some(image)
+    }
+
+    fn remember(&self, media: MediaId, image: Arc<DynamicImage>) {
+        if let Ok(mut cache) = self.images.lock() {
+            cache.retain(|(id, _)| *id != media);
+            if cache.len() >= CACHED_IMAGES {
+                cache.remove(0);
+            }
+            cache.push((media, image));
+        }
+    }
+
+    /// Fetches (through a fresh signed link), decodes and fits an image, off the render path.
+    async fn preview(&self, media: MediaId, cols: u16, rows: u16) -> Result<PreviewImage, String> {
+        let picker = self.picker.clone().ok_or("previews are off")?;
+        let image = match self.cached(media) {
+            Some(image) => image,
+            None => {
+                let link = self
+                    .client
+                    .media_link(media)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let bytes = self
+                    .client
+                    .fetch_signed(&link.url, MAX_PREVIEW_BYTES)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let image = tokio::task::spawn_blocking(move || image::load_from_memory(&bytes))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| format!("cannot decode the image: {e}"))?;
+                let image = Arc::new(image);
+                self.remember(media, image.clone());
+                image
+            }
+        };
+        let protocol = tokio::task::spawn_blocking(move || {
+            picker.new_protocol((*image).clone(), Size::new(cols, rows), Resize::Fit(None))
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("cannot draw the image: {e}"))?;
+        Ok(PreviewImage(Arc::new(protocol)))
+    }
+
+    /// Asks for a fresh signed link and hands it to the opener, if it points at our server.
+    async fn open(&self, media: MediaId, fragment: Option<String>) -> Result<(), String> {
+        let link = self
+            .client
+            .media_link(media)
+            .await
+            .map_err(|e| e.to_string())?;
+        let url = opener::target(&self.client, &link.url, fragment.as_deref())?;
+        let opener = self.opener.clone();
+        tracing::info!(media, "opening evidence in the system viewer");
+        tokio::task::spawn_blocking(move || opener.open(&url))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| {
+                // The error quotes the signed URL; it stays out of the log and the screen.
+                tracing::warn!(kind = ?e.kind(), "no viewer could be started");
+                "no viewer could be started (is xdg-open or another opener installed?)".to_owned()
+            })
     }
 }
 
@@ -57,35 +209,4 @@ impl Runner {
 async fn superseded(request: RequestId, latest: &AtomicU64) -> bool {
     tokio::time::sleep(DETAIL_SETTLE).await;
     latest.load(Ordering::Relaxed) != request
-}
-
-async fn perform(client: &ApiClient, effect: Effect) -> Action {
-    match effect {
-        Effect::LoadMe => Action::MeLoaded(client.me().await),
-        Effect::LoadCourses { request } => Action::CoursesLoaded {
-            request,
-            result: client.courses().await,
-        },
-        Effect::LoadSessions {
-            request,
-            exam,
-            query,
-        } => Action::SessionsLoaded {
-            request,
-            result: client.sessions(exam, &query).await,
-        },
-        Effect::LoadDetail { request, session } => Action::DetailLoaded {
-            request,
-            result: client.session(session).await,
-        },
-        Effect::Decide {
-            request,
-            session,
-            body,
-        } => Action::Decided {
-            request,
-            session,
-            result: client.decide(session, &body).await,
-        },
-    }
 }

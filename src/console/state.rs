@@ -2,7 +2,10 @@
 
 use super::theme::Theme;
 use crate::api::SortKey;
-use crate::domain::{CourseSummary, ExamSummary, SessionDetail, SessionId, SessionRow, Verdict};
+use crate::domain::{
+    CourseSummary, ExamSummary, MediaId, SessionDetail, SessionId, SessionRow, Verdict,
+};
+use std::collections::HashSet;
 use tui_input::Input;
 
 pub type RequestId = u64;
@@ -101,6 +104,84 @@ impl SessionsPane {
     }
 }
 
+/// The tabs of Learner Detail, in the order `[`/`]` and the number keys reach them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Tab {
+    #[default]
+    ExamData,
+    Video,
+    Violations,
+    Scans,
+    Onboarding,
+    History,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 6] = [
+        Self::ExamData,
+        Self::Video,
+        Self::Violations,
+        Self::Scans,
+        Self::Onboarding,
+        Self::History,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::ExamData => "Exam Data",
+            Self::Video => "Video Monitoring",
+            Self::Violations => "Online Violations",
+            Self::Scans => "Verification Scans",
+            Self::Onboarding => "Onboarding",
+            Self::History => "History",
+        }
+    }
+
+    pub fn short(self) -> &'static str {
+        match self {
+            Self::ExamData => "Exam",
+            Self::Video => "Video",
+            Self::Violations => "Violations",
+            Self::Scans => "Scans",
+            Self::Onboarding => "Onboard",
+            Self::History => "History",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        Self::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+
+    pub fn nth(i: usize) -> Self {
+        Self::ALL[i % Self::ALL.len()]
+    }
+
+    /// Tabs whose rows are items to select (and open), rather than text to scroll.
+    pub fn is_list(self) -> bool {
+        matches!(self, Self::Video | Self::Violations | Self::Scans)
+    }
+}
+
+/// A decoded image ready to draw at one size; the runner makes it off the render path.
+#[derive(Clone)]
+pub struct PreviewImage(pub std::sync::Arc<ratatui_image::protocol::Protocol>);
+
+impl std::fmt::Debug for PreviewImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PreviewImage")
+    }
+}
+
+/// The inline preview: which file, at what size (columns, rows), and how far it got.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub media: MediaId,
+    pub size: (u16, u16),
+    pub request: Option<RequestId>,
+    pub image: Option<PreviewImage>,
+    pub error: Option<String>,
+}
+
 #[derive(Debug, Default)]
 pub struct DetailPane {
     /// The session the pane is for (the one under the Sessions cursor).
@@ -108,10 +189,23 @@ pub struct DetailPane {
     pub data: Option<SessionDetail>,
     pub request: Option<RequestId>,
     pub error: Option<String>,
+    /// Scroll of the text tabs (Exam Data, Onboarding, History).
     pub scroll: u16,
+    pub tab: Tab,
+    /// The selected row of each list tab, by [`Tab::index`].
+    pub picks: [usize; 6],
+    pub preview: Option<Preview>,
+    /// An `o` on its way: the request and the session it opens evidence of.
+    pub opening: Option<RequestId>,
+    /// Sessions whose video the reviewer opened in this run (the confirmation says so).
+    pub video_opened: HashSet<SessionId>,
 }
 
 impl DetailPane {
+    pub fn pick(&self) -> usize {
+        self.picks[self.tab.index()]
+    }
+
     /// The loaded detail, if it is the one for the session the pane is showing.
     pub fn current(&self) -> Option<&SessionDetail> {
         self.data
@@ -128,6 +222,8 @@ pub struct ConfirmDialog {
     pub exam: String,
     pub expected_status: crate::domain::AttemptStatus,
     pub consequences: Vec<String>,
+    /// What the evidence says, so nobody decides without knowing what was flagged.
+    pub evidence: String,
     pub reason: Input,
     pub request: Option<RequestId>,
     /// Why the last attempt did not go through; the dialog stays open so nothing typed is lost.
@@ -139,6 +235,8 @@ pub struct State {
     pub server: String,
     pub reviewer: Option<String>,
     pub theme: Theme,
+    /// Whether evidence images are previewed in the terminal.
+    pub images: bool,
     pub width: u16,
     pub height: u16,
     pub focus: Pane,
@@ -160,6 +258,7 @@ impl State {
             server,
             reviewer: None,
             theme,
+            images: true,
             width,
             height,
             focus: Pane::Quizzes,
@@ -189,6 +288,12 @@ impl State {
         self.quizzes.request.is_some()
             || self.sessions.request.is_some()
             || self.detail.request.is_some()
+            || self.detail.opening.is_some()
+            || self
+                .detail
+                .preview
+                .as_ref()
+                .is_some_and(|p| p.request.is_some())
             || self.dialog.as_ref().is_some_and(|d| d.request.is_some())
     }
 

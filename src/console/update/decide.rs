@@ -31,6 +31,10 @@ pub fn open_confirm(state: &mut State, verdict: Verdict) -> Vec<Effect> {
                 exam: detail.exam_name.clone(),
                 expected_status: detail.row.status,
                 consequences: plan.describe(),
+                evidence: crate::console::evidence::summary(
+                    detail,
+                    state.detail.video_opened.contains(&detail.row.id),
+                ),
                 reason: Input::default(),
                 request: None,
                 error: None,

@@ -3,6 +3,7 @@
 //! carries the id of the request it answers.
 
 mod decide;
+mod detail;
 mod loaded;
 mod mouse;
 mod navigate;
@@ -16,6 +17,12 @@ use tui_input::backend::crossterm::EventHandler;
 pub use navigate::sessions_query;
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    let mut effects = apply(state, action);
+    effects.extend(detail::sync_preview(state));
+    effects
+}
+
+fn apply(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
         Action::Start => {
             let request = state.request_id();
@@ -46,6 +53,13 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             session,
             result,
         } => decide::decided(state, request, session, result),
+        Action::PreviewLoaded { request, result } => detail::preview_loaded(state, request, result),
+        Action::Opened {
+            request,
+            session,
+            kind,
+            result,
+        } => detail::opened(state, request, session, kind, result),
     }
 }
 
@@ -177,6 +191,10 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
         C::Pass => decide::open_confirm(state, crate::domain::Verdict::Pass),
         C::Fail => decide::open_confirm(state, crate::domain::Verdict::Fail),
         C::Confirm => decide::confirm(state),
+        C::NextTab => detail::cycle_tab(state, true),
+        C::PrevTab => detail::cycle_tab(state, false),
+        C::Tab(i) => detail::set_tab(state, super::state::Tab::nth(i as usize)),
+        C::OpenEvidence => detail::open(state),
         C::Cancel => decide::cancel(state),
     }
 }

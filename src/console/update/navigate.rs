@@ -52,19 +52,7 @@ pub fn move_by(state: &mut State, delta: isize) -> Vec<Effect> {
                 clamp_move(state.sessions.cursor, delta, state.sessions.rows.len());
             follow_cursor(state)
         }
-        Pane::Detail => {
-            // Scrolling stops with the last line at the top, however far the key asks.
-            let last = state
-                .detail
-                .current()
-                .map(|d| crate::console::view::detail_line_count(state, d).saturating_sub(1))
-                .unwrap_or(0);
-            let scrolled = (state.detail.scroll as isize)
-                .saturating_add(delta)
-                .clamp(0, last as isize);
-            state.detail.scroll = scrolled.min(u16::MAX as isize) as u16;
-            vec![]
-        }
+        Pane::Detail => super::detail::move_in(state, delta),
     }
 }
 
@@ -75,6 +63,7 @@ pub fn follow_cursor(state: &mut State) -> Vec<Effect> {
     if selected != state.detail.session {
         state.detail.session = selected;
         state.detail.scroll = 0;
+        state.detail.picks = Default::default();
         state.detail.error = None;
         state.detail.request = None;
         if let Some(session) = selected {
@@ -172,6 +161,8 @@ pub fn refresh(state: &mut State) -> Vec<Effect> {
     state.quizzes.request = Some(request);
     let mut effects = vec![Effect::LoadCourses { request }];
     effects.extend(reload_sessions(state));
+    // A failed preview is tried again too.
+    state.detail.preview = None;
     if let Some(session) = state.detail.session {
         let request = state.request_id();
         state.detail.request = Some(request);

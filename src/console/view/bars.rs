@@ -1,6 +1,6 @@
 //! Title, hint and status bars.
 
-use super::format::{fit, safe};
+use crate::console::format::{fit, safe};
 use crate::console::keymap;
 use crate::console::state::{Pane, State, Tone};
 use crate::console::update::scopes;

@@ -1,208 +1,217 @@
-//! Learner Detail: the exam data, violations and decision history of one session.
+//! Learner Detail: a tab bar, the violation timeline, the tab's text with "more above /
+//! below" markers, and the inline preview of the selected screenshot, scan or photo.
 
-use super::format::{duration, offset, safe, when};
 use super::pane_block;
-use crate::console::state::{Pane, State};
-use crate::domain::{HistoryEntry, SessionDetail, Verdict};
+use crate::console::detail_text::{self, TabText};
+use crate::console::evidence;
+use crate::console::format::{duration, fit, offset, safe};
+use crate::console::layout::{self, DetailRegions};
+use crate::console::state::{Pane, State, Tab};
+use crate::console::timeline::{self, Cell};
+use crate::domain::SessionDetail;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
+use ratatui_image::Image;
 
-fn field<'a>(state: &State, name: &'static str, value: Vec<Span<'a>>) -> Line<'a> {
-    let mut spans = vec![Span::styled(format!("{name:<13}"), state.theme.dim())];
-    spans.extend(value);
+fn tab_bar(state: &State, width: u16) -> Line<'static> {
+    let current = state.detail.tab;
+    let full: usize = Tab::ALL.iter().map(|t| t.title().len() + 4).sum();
+    let short: usize = Tab::ALL.iter().map(|t| t.short().len() + 4).sum();
+    let name = |t: Tab| {
+        if full <= width as usize {
+            t.title()
+        } else if short <= width as usize || t == current {
+            t.short()
+        } else {
+            ""
+        }
+    };
+    let mut spans = Vec::new();
+    for t in Tab::ALL {
+        let n = t.index() + 1;
+        let label = match name(t) {
+            "" => format!(" {n} "),
+            s => format!(" {n} {s} "),
+        };
+        // The current tab: reverse video and brackets, so it shows without colour.
+        if t == current {
+            spans.push(Span::styled(
+                format!("[{}]", label.trim()),
+                state.theme.selected(state.focus == Pane::Detail),
+            ));
+        } else {
+            spans.push(Span::styled(label, state.theme.dim()));
+        }
+    }
     Line::from(spans)
 }
 
-fn text<'a>(s: String) -> Vec<Span<'a>> {
-    vec![Span::raw(s)]
-}
-
-fn lines<'a>(state: &State, d: &'a SessionDetail) -> Vec<Line<'a>> {
+fn timeline_lines(state: &State, d: &SessionDetail, width: u16) -> Vec<Line<'static>> {
     let t = &state.theme;
-    let r = &d.row;
-    let mut out = vec![
-        Line::styled(safe(&r.learner.full_name).into_owned(), t.heading()),
-        Line::raw(format!(
-            "{} · {}",
-            safe(&r.learner.username),
-            safe(&r.learner.email)
-        )),
-        Line::styled(
-            format!("{} · {}", safe(&d.exam_name), safe(&d.course_id)),
+    let w = width as usize;
+    let total = d.recording_secs();
+    let cells = timeline::strip(&d.violations, total, w);
+    let strip: Vec<Span> = cells
+        .iter()
+        .map(|c| match c {
+            Cell::Empty => Span::styled(c.glyph().to_string(), t.dim()),
+            c if c.rules() => Span::styled(c.glyph().to_string(), t.error()),
+            c => Span::styled(c.glyph().to_string(), t.attention()),
+        })
+        .collect();
+    let marked = evidence::marked_violation(d, state.detail.tab, state.detail.pick());
+    let marker = match marked {
+        Some(v) => {
+            let at = timeline::cell_of(v.start_time, total, w);
+            let label = format!(
+                " {} {} {}",
+                offset(v.start_time),
+                timeline::glyph_of(v),
+                v.kind.label()
+            );
+            // The label goes right of the ▲ when it fits there, else left of it.
+            let text = if at + 1 + label.chars().count() <= w {
+                format!("{}▲{label}", " ".repeat(at))
+            } else {
+                let left = label.trim_start().to_owned() + " ";
+                let start = (at + 1).saturating_sub(left.chars().count() + 1);
+                format!("{}{left}▲", " ".repeat(start))
+            };
+            Line::raw(fit(&text, w))
+        }
+        None => Line::styled(
+            fit(
+                &format!(
+                    "{} violation(s) · UPPER Rules Violation · lower Suspicious · digit: several",
+                    d.violations.len()
+                ),
+                w,
+            ),
             t.dim(),
         ),
-        Line::raw(""),
-        field(
-            state,
-            "Status",
-            vec![
-                Span::styled(
-                    format!("{} {}", r.status.glyph(), r.status.label()),
-                    t.status(r.status),
-                ),
-                Span::styled(format!("  ({})", r.status.as_str()), t.dim()),
-            ],
-        ),
-        field(
-            state,
-            "Review",
-            text(
-                r.review_status
-                    .map(|s| s.as_str().to_owned())
-                    .unwrap_or_else(|| "—".into()),
-            ),
-        ),
-        field(
-            state,
-            "Learner sees",
-            text(d.learner_view.label().to_owned()),
-        ),
-    ];
-    let grade = match (d.grade_in_force, d.original_grade) {
-        (Some(now), Some(orig)) if now != orig => format!("{now} in force (original {orig})"),
-        (Some(now), _) => format!("{now}"),
-        _ => "— (ungraded)".into(),
     };
-    out.push(field(state, "Grade", text(grade)));
-    out.push(field(state, "Started", text(when(r.started_at))));
-    out.push(field(state, "Completed", text(when(r.completed_at))));
-    let allowed = d
-        .allowed_time_limit_mins
-        .map(|m| format!(" of {m} min allowed"))
-        .unwrap_or_default();
-    out.push(field(
-        state,
-        "Took",
-        text(format!("{}{allowed}", duration(r.duration_secs()))),
-    ));
-    out.push(field(
-        state,
-        "Time limit",
-        text(format!("{} min", d.exam_time_limit_mins)),
-    ));
-    let kind = if d.is_sample_attempt {
-        "practice"
-    } else {
-        "proctored"
-    };
-    out.push(field(
-        state,
-        "Attempt",
-        text(format!("{kind} · track {}", safe(&d.track))),
-    ));
-    out.push(field(
-        state,
-        "Attempt code",
-        text(safe(&d.attempt_code).into_owned()),
-    ));
-    if let Some(ext) = &d.external_id {
-        out.push(field(
-            state,
-            "Provider id",
-            text(format!(
-                "{} ({})",
-                safe(ext),
-                safe(d.provider.as_deref().unwrap_or("—"))
-            )),
-        ));
-    }
-    if let Some(by) = &d.reviewed_by {
-        out.push(field(state, "Reviewed by", text(safe(by).into_owned())));
-    }
-
-    out.push(Line::raw(""));
-    out.push(Line::styled(
-        format!("Online Violations ({})", d.violations.len()),
-        t.heading(),
-    ));
-    if d.violations.is_empty() {
-        out.push(Line::styled("  none reported", t.dim()));
-    }
-    for v in &d.violations {
-        out.push(Line::from(vec![
-            Span::raw(format!(
-                "  {}–{} ",
-                offset(v.start_time),
-                offset(v.stop_time)
-            )),
-            Span::styled(format!("⚠ {}", safe(&v.status)), t.attention()),
-            Span::raw(format!(" · {}", v.kind.label())),
-        ]));
-        out.push(Line::styled(format!("      {}", safe(&v.comment)), t.dim()));
-    }
-
-    out.push(Line::raw(""));
-    out.push(Line::styled(
-        format!("History ({})", d.history.len()),
-        t.heading(),
-    ));
-    if d.history.is_empty() {
-        out.push(Line::styled("  no decision yet", t.dim()));
-    }
-    for h in d.history.iter().rev() {
-        out.extend(history_lines(state, h));
-    }
-    out
+    let end = duration(Some(total));
+    let scale = format!(
+        "0:00{}{end}",
+        " ".repeat(w.saturating_sub(4 + end.chars().count()))
+    );
+    vec![
+        Line::from(strip),
+        marker,
+        Line::styled(fit(&scale, w), t.dim()),
+    ]
 }
 
-fn history_lines<'a>(state: &State, h: &'a HistoryEntry) -> Vec<Line<'a>> {
+/// The first line to draw: keeps the selected row of a list tab in view, else the scroll.
+fn first_line(state: &State, text: &TabText, height: usize) -> usize {
+    let max = text.lines.len().saturating_sub(height);
+    if state.detail.tab.is_list() {
+        return match text.items.get(state.detail.pick()) {
+            Some(r) if r.end > height => (r.end - height).min(r.start).min(max),
+            _ => 0,
+        };
+    }
+    (state.detail.scroll as usize).min(max)
+}
+
+fn body(state: &State, d: &SessionDetail, frame: &mut Frame, area: Rect) {
+    if area.height == 0 {
+        return;
+    }
+    let text = detail_text::text(state, d, state.detail.tab, area.width);
+    let h = area.height as usize;
+    let start = first_line(state, &text, h);
+    let mut shown: Vec<Line> = text.lines.iter().skip(start).take(h).cloned().collect();
+    let more_above = start > 0;
+    let more_below = start + h < text.lines.len();
+    let note = |s: String| Line::styled(s, state.theme.key());
+    if more_above && let Some(first) = shown.first_mut() {
+        *first = note(format!("▲ {start} more above"));
+    }
+    if more_below && let Some(last) = shown.last_mut() {
+        *last = note(format!("▼ {} more below", text.lines.len() - start - h + 1));
+    }
+    frame.render_widget(Paragraph::new(shown), area);
+}
+
+fn preview(state: &State, d: &SessionDetail, frame: &mut Frame, region: Rect) {
     let t = &state.theme;
-    let (glyph, style) = match h.verdict {
-        Verdict::Pass => ("✔ Pass", t.passed()),
-        Verdict::Fail => ("✘ Fail", t.failed()),
+    let target = evidence::preview_target(d, state.detail.tab, state.detail.pick());
+    let caption = match target {
+        Some(m) => format!("{} · o opens", m.kind.label()),
+        None => "no image for this row".into(),
     };
-    let grade = match (h.grade_before, h.grade_after) {
-        (Some(b), Some(a)) if b != a => format!(", grade {b} → {a}"),
-        _ => String::new(),
+    frame.render_widget(
+        Paragraph::new(Line::styled(fit(&caption, region.width as usize), t.dim())),
+        Rect {
+            height: 1.min(region.height),
+            ..region
+        },
+    );
+    let area = layout::preview_image(region);
+    let p = state
+        .detail
+        .preview
+        .as_ref()
+        .filter(|p| target.is_some_and(|m| m.id == p.media));
+    let message = match p {
+        Some(p) => match (&p.image, &p.error) {
+            (Some(img), _) => {
+                frame.render_widget(Image::new(&img.0), area);
+                None
+            }
+            (None, Some(e)) => Some(format!("⚠ preview failed: {}", safe(e))),
+            (None, None) => Some("loading preview…".to_owned()),
+        },
+        None if target.is_some() => Some("loading preview…".to_owned()),
+        None => None,
     };
-    let emailed = if h.learner_emailed {
-        ", learner emailed"
-    } else {
-        ""
-    };
-    let mut lines = vec![
-        Line::from(vec![
-            Span::raw(format!("  {} ", when(Some(h.decided_at)))),
-            Span::styled(glyph, style),
-            Span::raw(format!(" by {}", safe(&h.reviewer))),
-        ]),
-        Line::raw(format!(
-            "      {} → {}{grade}{emailed}",
-            h.status_before.label(),
-            h.status_after.label()
-        )),
-    ];
-    if !h.reason.is_empty() {
-        lines.push(Line::raw(format!("      “{}”", safe(&h.reason))));
+    if let Some(m) = message {
+        frame.render_widget(
+            Paragraph::new(Line::styled(fit(&m, area.width as usize), t.dim())),
+            area,
+        );
     }
-    lines
-}
-
-/// Lines of the detail before wrapping: the scroll limit.
-pub fn line_count(state: &State, d: &SessionDetail) -> usize {
-    lines(state, d).len()
 }
 
 pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
     let p = &state.detail;
-    let block = pane_block(state, Pane::Detail, Line::from("Learner Detail"));
+    let title = match p.current() {
+        Some(d) => Line::from(format!(
+            "Learner Detail — {}",
+            safe(&d.row.learner.full_name)
+        )),
+        None => Line::from("Learner Detail"),
+    };
+    let block = pane_block(state, Pane::Detail, title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let body = match (p.current(), &p.error, p.session) {
-        (Some(d), _, _) => lines(state, d),
-        (None, Some(e), _) => vec![Line::raw(format!("Could not load: {}", safe(e)))],
-        (None, None, Some(_)) => vec![Line::raw("Loading…")],
-        (None, None, None) => vec![Line::styled(
-            "Select a session to see its details.",
-            state.theme.dim(),
-        )],
+    let Some(d) = p.current() else {
+        let msg = match (&p.error, p.session) {
+            (Some(e), _) => format!("Could not load: {}", safe(e)),
+            (None, Some(_)) => "Loading…".into(),
+            (None, None) => "Select a session to see its details.".into(),
+        };
+        frame.render_widget(Paragraph::new(msg).style(state.theme.dim()), inner);
+        return;
     };
-    frame.render_widget(
-        Paragraph::new(body)
-            .wrap(Wrap { trim: false })
-            .scroll((p.scroll, 0)),
-        inner,
-    );
+    let DetailRegions {
+        tabs,
+        timeline,
+        body: text_area,
+        preview: preview_area,
+    } = layout::detail_regions(state, area);
+    frame.render_widget(Paragraph::new(tab_bar(state, tabs.width)), tabs);
+    if timeline.height > 0 {
+        frame.render_widget(
+            Paragraph::new(timeline_lines(state, d, timeline.width)),
+            timeline,
+        );
+    }
+    body(state, d, frame, text_area);
+    if let Some(region) = preview_area {
+        preview(state, d, frame, region);
+    }
 }

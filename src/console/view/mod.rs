@@ -3,8 +3,7 @@
 
 mod bars;
 mod detail;
-pub use detail::line_count as detail_line_count;
-pub mod format;
+
 mod overlays;
 mod quizzes;
 mod sessions;

@@ -1,7 +1,7 @@
 //! The confirmation dialog and the help overlay, drawn over the panes.
 
 use super::centered;
-use super::format::{fit, safe};
+use crate::console::format::{fit, safe};
 use crate::console::keymap;
 use crate::console::state::{ConfirmDialog, State};
 use crate::domain::Verdict;
@@ -16,8 +16,9 @@ pub fn confirm(state: &State, d: &ConfirmDialog, frame: &mut Frame, area: Rect) 
         Verdict::Pass => ("✔", "Pass", t.passed()),
         Verdict::Fail => ("✘", "Fail", t.failed()),
     };
-    let rect = centered(area, 64, 13);
-    let inner_w = rect.width.saturating_sub(4) as usize;
+    let inner_w = centered(area, 64, 1).width.saturating_sub(4) as usize;
+    let evidence = crate::console::detail_text::wrap(&format!("Evidence: {}", d.evidence), inner_w);
+    let rect = centered(area, 64, 13 + evidence.len() as u16);
     let title = Line::from(vec![
         Span::raw(" "),
         Span::styled(
@@ -44,6 +45,18 @@ pub fn confirm(state: &State, d: &ConfirmDialog, frame: &mut Frame, area: Rect) 
         ),
         t.dim(),
     )];
+    for (i, piece) in evidence.into_iter().enumerate() {
+        // The evidence line is a warning until the reviewer has looked at the video.
+        let style = if d.evidence.contains("not opened") {
+            t.attention()
+        } else {
+            t.heading()
+        };
+        lines.push(Line::styled(
+            if i == 0 { piece } else { format!("  {piece}") },
+            style,
+        ));
+    }
     lines.push(Line::raw("This will:"));
     for c in &d.consequences {
         lines.push(Line::raw(format!("  • {c}")));

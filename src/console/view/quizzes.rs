@@ -1,7 +1,7 @@
 //! Quiz List: the course's proctored exams with their counts.
 
-use super::format::{fit, safe};
 use super::pane_block;
+use crate::console::format::{fit, safe};
 use crate::console::layout::{self, QuizLine};
 use crate::console::state::{Pane, State};
 use crate::domain::ExamCounts;

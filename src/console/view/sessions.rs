@@ -1,10 +1,11 @@
 //! Sessions: the learners who took the open exam, Require Attention first. Only the rows on
 //! screen are built, so a list of 100 000 draws as fast as one of 20.
 
-use super::format::{duration, fit, safe, when_short};
 use super::pane_block;
+use crate::console::format::{duration, fit, safe, when_short};
 use crate::console::layout;
 use crate::console::state::{Pane, State};
+use crate::console::timeline;
 use crate::domain::SessionRow;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -17,14 +18,19 @@ struct Columns {
     username: bool,
     started: bool,
     duration: bool,
+    timeline: bool,
 }
+
+/// Cells of the compact per-row timeline.
+const STRIP: u16 = 12;
 
 fn columns(width: u16) -> Columns {
     Columns {
-        full_status: width >= 66,
-        username: width >= 76,
-        started: width >= 48,
-        duration: width >= 58,
+        full_status: width >= 80,
+        username: width >= 96,
+        started: width >= 62,
+        duration: width >= 72,
+        timeline: width >= 46,
     }
 }
 
@@ -95,6 +101,18 @@ fn row<'a>(
     cells.push(Cell::from(
         Line::from(r.violation_count.to_string()).right_aligned(),
     ));
+    if cols.timeline {
+        let strip = match r.duration_secs() {
+            Some(total) if total > 0 => timeline::compact(&r.marks, total, STRIP as usize),
+            _ => String::new(),
+        };
+        let style = if r.marks.iter().any(|m| m.rules) {
+            state.theme.error()
+        } else {
+            state.theme.attention()
+        };
+        cells.push(Cell::from(Span::styled(strip, style)));
+    }
     if cols.started {
         cells.push(Cell::from(when_short(r.started_at)));
     }
@@ -166,6 +184,10 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
     }
     header.push("Viol");
     widths.push(Constraint::Length(4));
+    if cols.timeline {
+        header.push("Timeline");
+        widths.push(Constraint::Length(STRIP));
+    }
     if cols.started {
         header.push("Started");
         widths.push(Constraint::Length(11));
@@ -194,10 +216,12 @@ mod tests {
     #[test]
     fn narrow_panes_drop_the_least_needed_columns_first() {
         let c = columns(44);
-        assert!(!c.username && !c.started && !c.duration && !c.full_status);
+        assert!(!c.username && !c.started && !c.duration && !c.full_status && !c.timeline);
         let c = columns(52);
-        assert!(c.started && !c.duration && !c.username && !c.full_status);
-        let c = columns(78);
-        assert!(c.started && c.duration && c.username && c.full_status);
+        assert!(c.timeline && !c.started && !c.duration && !c.username && !c.full_status);
+        let c = columns(64);
+        assert!(c.timeline && c.started && !c.duration);
+        let c = columns(98);
+        assert!(c.started && c.duration && c.username && c.full_status && c.timeline);
     }
 }

@@ -1,0 +1,184 @@
+//! Learner Detail: its tabs, the selected row of each list tab, the inline preview that
+//! follows the selection, and `o`, which hands evidence to the system's viewer.
+
+use crate::console::action::Effect;
+use crate::console::detail_text;
+use crate::console::evidence;
+use crate::console::layout;
+use crate::console::state::{Preview, PreviewImage, RequestId, State, Tab, Tone};
+use crate::domain::{MediaKind, SessionId};
+
+pub fn set_tab(state: &mut State, tab: Tab) -> Vec<Effect> {
+    state.detail.tab = tab;
+    state.detail.scroll = 0;
+    vec![]
+}
+
+pub fn cycle_tab(state: &mut State, forward: bool) -> Vec<Effect> {
+    let i = state.detail.tab.index();
+    let n = Tab::ALL.len();
+    set_tab(state, Tab::nth(if forward { i + 1 } else { i + n - 1 }))
+}
+
+/// Moves the selection in a list tab, or scrolls a text tab; scrolling stops when the last
+/// line is on screen.
+pub fn move_in(state: &mut State, delta: isize) -> Vec<Effect> {
+    let Some(d) = state.detail.current() else {
+        return vec![];
+    };
+    let tab = state.detail.tab;
+    if tab.is_list() {
+        let n = evidence::items(d, tab).len();
+        let i = tab.index();
+        state.detail.picks[i] = clamp(state.detail.picks[i], delta, n);
+        return vec![];
+    }
+    let Some(body) = layout::detail_pane(state).map(|p| layout::detail_regions(state, p).body)
+    else {
+        return vec![];
+    };
+    let lines = detail_text::text(state, d, tab, body.width).lines.len();
+    let last = lines.saturating_sub(body.height as usize);
+    state.detail.scroll =
+        clamp(state.detail.scroll as usize, delta, last + 1).min(u16::MAX as usize) as u16;
+    vec![]
+}
+
+fn clamp(at: usize, delta: isize, len: usize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    (at as isize)
+        .saturating_add(delta)
+        .clamp(0, len as isize - 1) as usize
+}
+
+pub fn open(state: &mut State) -> Vec<Effect> {
+    let Some(d) = state.detail.current() else {
+        state.say(
+            Tone::Info,
+            "Select a session first; its evidence opens from here.",
+        );
+        return vec![];
+    };
+    let tab = state.detail.tab;
+    let Some((media, fragment)) = evidence::open_target(d, tab, state.detail.pick()) else {
+        let why = match tab {
+            Tab::ExamData | Tab::History => {
+                "Nothing to open on this tab: try Video (2), Violations (3), Scans (4) or Onboarding (5)."
+            }
+            _ => "This row has no video or image to open.",
+        };
+        state.say(Tone::Info, why);
+        return vec![];
+    };
+    let (media, kind, session) = (media.id, media.kind, d.row.id);
+    let request = state.request_id();
+    state.detail.opening = Some(request);
+    state.say(
+        Tone::Info,
+        format!("Opening the {}…", kind.label().to_lowercase()),
+    );
+    vec![Effect::Open {
+        request,
+        session,
+        media,
+        kind,
+        fragment,
+    }]
+}
+
+pub fn opened(
+    state: &mut State,
+    request: RequestId,
+    session: SessionId,
+    kind: MediaKind,
+    result: Result<(), String>,
+) -> Vec<Effect> {
+    if state.detail.opening == Some(request) {
+        state.detail.opening = None;
+    }
+    match result {
+        Ok(()) => {
+            if kind.is_video() {
+                state.detail.video_opened.insert(session);
+            }
+            state.say(
+                Tone::Success,
+                format!(
+                    "Opened the {} in your viewer (its link expires in a few minutes)",
+                    kind.label().to_lowercase()
+                ),
+            );
+        }
+        Err(e) => state.say(Tone::Error, format!("Could not open: {e}")),
+    }
+    vec![]
+}
+
+pub fn preview_loaded(
+    state: &mut State,
+    request: RequestId,
+    result: Result<PreviewImage, String>,
+) -> Vec<Effect> {
+    let Some(p) = state
+        .detail
+        .preview
+        .as_mut()
+        .filter(|p| p.request == Some(request))
+    else {
+        return vec![];
+    };
+    p.request = None;
+    match result {
+        Ok(image) => p.image = Some(image),
+        Err(e) => p.error = Some(e),
+    }
+    vec![]
+}
+
+/// The image the preview should show now, and at what size: it follows the selection, the
+/// tab and the terminal size, on whatever action changed them.
+fn wanted(state: &State) -> Option<(i64, (u16, u16))> {
+    if !state.images {
+        return None;
+    }
+    let pane = layout::detail_pane(state)?;
+    let region = layout::detail_regions(state, pane).preview?;
+    let area = layout::preview_image(region);
+    if area.width < 4 || area.height < 2 {
+        return None;
+    }
+    let d = state.detail.current()?;
+    let m = evidence::preview_target(d, state.detail.tab, state.detail.pick())?;
+    Some((m.id, (area.width, area.height)))
+}
+
+pub fn sync_preview(state: &mut State) -> Vec<Effect> {
+    let Some((media, size)) = wanted(state) else {
+        state.detail.preview = None;
+        return vec![];
+    };
+    if state
+        .detail
+        .preview
+        .as_ref()
+        .is_some_and(|p| p.media == media && p.size == size)
+    {
+        return vec![];
+    }
+    let request = state.request_id();
+    state.detail.preview = Some(Preview {
+        media,
+        size,
+        request: Some(request),
+        image: None,
+        error: None,
+    });
+    vec![Effect::LoadPreview {
+        request,
+        media,
+        cols: size.0,
+        rows: size.1,
+    }]
+}
