@@ -176,7 +176,7 @@ impl Runner {
             }
         };
         let protocol = tokio::task::spawn_blocking(move || {
-            picker.new_protocol((*image).clone(), Size::new(cols, rows), Resize::Fit(None))
+            picker.new_protocol((*image).clone(), Size::new(cols, rows), Resize::Scale(None))
         })
         .await
         .map_err(|e| e.to_string())?

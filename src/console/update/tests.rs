@@ -610,16 +610,206 @@ fn the_list_fetches_the_next_page_as_the_cursor_nears_the_end() {
 }
 
 #[test]
-fn detail_scrolling_stops_at_the_last_line() {
+fn detail_scrolling_stops_when_the_last_line_is_on_screen() {
     let mut s = opened();
+    update(&mut s, Action::Resize(80, 24));
     update(&mut s, code(KeyCode::Enter));
     for _ in 0..500 {
         update(&mut s, key('j'));
     }
     let max = s.detail.scroll;
-    assert!(max > 10 && max < 100, "{max}");
+    assert!(max > 5 && max < 40, "{max}");
     update(&mut s, key('k'));
     assert_eq!(s.detail.scroll, max - 1, "one key back up is one line");
+}
+
+/// The effect `o` asks for, and what the status bar says.
+fn press_open(s: &mut State) -> Vec<Effect> {
+    update(s, key('o'))
+        .into_iter()
+        .filter(|e| matches!(e, Effect::Open { .. }))
+        .collect()
+}
+
+#[test]
+fn tabs_switch_by_number_and_brackets_and_each_keeps_its_selection() {
+    let mut s = opened();
+    update(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.detail.tab, crate::console::state::Tab::ExamData);
+    update(&mut s, key(']'));
+    assert_eq!(s.detail.tab.title(), "Video Monitoring");
+    update(&mut s, key('['));
+    update(&mut s, key('['));
+    assert_eq!(s.detail.tab.title(), "History", "[ wraps around");
+    update(&mut s, key('3'));
+    assert_eq!(s.detail.tab.title(), "Online Violations");
+    for _ in 0..9 {
+        update(&mut s, key('j'));
+    }
+    assert_eq!(
+        s.detail.pick(),
+        2,
+        "the selection stops at the last violation"
+    );
+    update(&mut s, key('4'));
+    assert_eq!(s.detail.pick(), 0);
+    update(&mut s, key('j'));
+    update(&mut s, key('3'));
+    assert_eq!(s.detail.pick(), 2, "each tab keeps its own selection");
+    // Another learner starts at the top again.
+    update(&mut s, code(KeyCode::Esc));
+    update(&mut s, key('j'));
+    assert_eq!(s.detail.picks, [0; 6]);
+}
+
+#[test]
+fn o_opens_the_clip_of_the_selected_violation_at_the_flagged_moment() {
+    let mut s = opened();
+    update(&mut s, code(KeyCode::Enter));
+    update(&mut s, key('3'));
+    match &press_open(&mut s)[..] {
+        [
+            Effect::Open {
+                session,
+                media,
+                kind,
+                fragment,
+                ..
+            },
+        ] => {
+            assert_eq!((*session, *media, *kind), (11, 1101, MediaKind::Video));
+            assert_eq!(fragment.as_deref(), Some("#t=4,12"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(s.loading(), "the status bar shows the open is under way");
+    // The second violation has no clip: its screenshot opens, without a fragment.
+    update(&mut s, key('j'));
+    match &press_open(&mut s)[..] {
+        [
+            Effect::Open {
+                media,
+                kind,
+                fragment: None,
+                ..
+            },
+        ] => {
+            assert_eq!((*media, *kind), (1104, MediaKind::Screenshot));
+        }
+        other => panic!("{other:?}"),
+    }
+    update(&mut s, key('6'));
+    assert!(press_open(&mut s).is_empty());
+    let said = s
+        .status
+        .as_ref()
+        .map(|l| l.text.clone())
+        .unwrap_or_default();
+    assert!(said.contains("Nothing to open on this tab"), "{said}");
+}
+
+#[test]
+fn the_confirmation_names_the_evidence_and_whether_the_video_was_seen() {
+    let mut s = opened();
+    update(&mut s, code(KeyCode::Enter));
+    update(&mut s, key('f'));
+    let evidence = s.dialog.as_ref().map(|d| d.evidence.clone()).unwrap();
+    assert_eq!(
+        evidence,
+        "3 violations: 1 Rules Violation, 2 Suspicious; video not opened; 1 scan without a match"
+    );
+    update(&mut s, code(KeyCode::Esc));
+    update(&mut s, key('3'));
+    let request = match &press_open(&mut s)[..] {
+        [Effect::Open { request, .. }] => *request,
+        other => panic!("{other:?}"),
+    };
+    update(
+        &mut s,
+        Action::Opened {
+            request,
+            session: 11,
+            kind: MediaKind::Video,
+            result: Ok(()),
+        },
+    );
+    assert_eq!(s.status.as_ref().map(|l| l.tone), Some(Tone::Success));
+    update(&mut s, key('f'));
+    let evidence = s.dialog.as_ref().map(|d| d.evidence.clone()).unwrap();
+    assert!(evidence.contains("; video opened"), "{evidence}");
+}
+
+#[test]
+fn the_preview_follows_the_selection_and_drops_stale_answers() {
+    let mut s = opened();
+    update(&mut s, code(KeyCode::Enter));
+    let fx = update(&mut s, key('3'));
+    let first = match &fx[..] {
+        [
+            Effect::LoadPreview {
+                request,
+                media,
+                cols,
+                rows,
+            },
+        ] => {
+            assert_eq!(*media, 1103, "the selected violation's screenshot");
+            assert!(*cols >= 20 && *rows >= 10, "{cols}x{rows}");
+            *request
+        }
+        other => panic!("{other:?}"),
+    };
+    let fx = update(&mut s, key('j'));
+    let second = match &fx[..] {
+        [Effect::LoadPreview { request, media, .. }] => {
+            assert_eq!(*media, 1104);
+            *request
+        }
+        other => panic!("{other:?}"),
+    };
+    let image = || {
+        let img = image::DynamicImage::new_rgb8(8, 8);
+        let p = ratatui_image::picker::Picker::halfblocks()
+            .new_protocol(
+                img,
+                ratatui::layout::Size::new(4, 2),
+                ratatui_image::Resize::Fit(None),
+            )
+            .unwrap();
+        crate::console::state::PreviewImage(std::sync::Arc::new(p))
+    };
+    update(
+        &mut s,
+        Action::PreviewLoaded {
+            request: first,
+            result: Ok(image()),
+        },
+    );
+    assert!(
+        s.detail.preview.as_ref().is_some_and(|p| p.image.is_none()),
+        "a stale image is dropped"
+    );
+    update(
+        &mut s,
+        Action::PreviewLoaded {
+            request: second,
+            result: Ok(image()),
+        },
+    );
+    assert!(s.detail.preview.as_ref().is_some_and(|p| p.image.is_some()));
+    // Same image, same size: nothing is fetched again.
+    assert!(update(&mut s, Action::Resize(120, 40)).is_empty());
+    // A new size re-fits it; a row without an image has no preview.
+    let fx = update(&mut s, Action::Resize(100, 40));
+    assert!(
+        matches!(&fx[..], [Effect::LoadPreview { media: 1104, .. }]),
+        "{fx:?}"
+    );
+    update(&mut s, key('j'));
+    assert!(s.detail.preview.is_none());
+    s.images = false;
+    update(&mut s, key('k'));
+    assert!(s.detail.preview.is_none(), "no previews when they are off");
 }
 
 #[test]

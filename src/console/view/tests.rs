@@ -53,13 +53,147 @@ fn scenes() -> Vec<(&'static str, State)> {
     }
     let mut help = opened();
     key(&mut help, KeyCode::Char('?'));
-    vec![
+    let mut out = vec![
         ("quiz_list", quiz),
         ("sessions", sessions),
         ("learner_detail", detail_pane),
         ("confirm_fail", confirm),
         ("help", help),
-    ]
+    ];
+    for (name, n) in [
+        ("tab_video", '2'),
+        ("tab_violations", '3'),
+        ("tab_scans", '4'),
+        ("tab_onboarding", '5'),
+        ("tab_history", '6'),
+    ] {
+        let mut s = opened();
+        key(&mut s, KeyCode::Enter);
+        key(&mut s, KeyCode::Char(n));
+        out.push((name, s));
+    }
+    out
+}
+
+/// A real demo screenshot, drawn with half-blocks as on a terminal that reports no
+/// graphics protocol, put where the runner would put it.
+fn with_preview(state: &mut State) {
+    let asset = crate::demo::evidence::assets()
+        .iter()
+        .find(|a| a.name == "shots/phone.jpg")
+        .unwrap();
+    let img = image::load_from_memory(asset.bytes).unwrap();
+    let picker = crate::console::images::choose::<()>(Err(()));
+    let p = state.detail.preview.as_mut().expect("a preview is wanted");
+    let proto = picker
+        .new_protocol(
+            img,
+            ratatui::layout::Size::new(p.size.0, p.size.1),
+            ratatui_image::Resize::Scale(None),
+        )
+        .unwrap();
+    p.request = None;
+    p.image = Some(crate::console::state::PreviewImage(std::sync::Arc::new(
+        proto,
+    )));
+}
+
+#[test]
+fn the_preview_falls_back_to_half_blocks_and_stays_in_its_box() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut s = opened();
+        key(&mut s, KeyCode::Enter);
+        key(&mut s, KeyCode::Char('3'));
+        update(&mut s, Action::Resize(w, h));
+        with_preview(&mut s);
+        let b = draw(&mut s, w, h);
+        let t = text(&b);
+        insta::assert_snapshot!(format!("violations_with_preview_{w}x{h}"), t);
+        let blocks = t.chars().filter(|c| matches!(c, '▀' | '▄' | '█')).count();
+        assert!(blocks > 50, "the image is drawn with half-blocks:\n{t}");
+        let region = crate::console::layout::detail_pane(&s)
+            .and_then(|p| crate::console::layout::detail_regions(&s, p).preview)
+            .unwrap();
+        for (y, line) in t.lines().enumerate() {
+            for (x, c) in line.chars().enumerate() {
+                if matches!(c, '▀' | '▄') {
+                    let (x, y) = (x as u16, y as u16);
+                    assert!(
+                        x >= region.x && x < region.right() && y > region.y && y < region.bottom(),
+                        "a half-block at {x},{y} is outside the preview {region:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_timeline_counts_overlapping_violations_and_marks_the_selected_one() {
+    let mut s = opened();
+    key(&mut s, KeyCode::Enter);
+    key(&mut s, KeyCode::Char('3'));
+    let t = text(&draw(&mut s, 80, 24));
+    let lines: Vec<&str> = t.lines().collect();
+    // The phone (5:00) and looking away (5:10) share a cell at this width.
+    assert!(lines[3].contains("─2─"), "{t}");
+    assert!(
+        lines[3].contains('t'),
+        "the tab switch, Suspicious, in lower case"
+    );
+    assert!(
+        lines[4]
+            .trim_start_matches('┃')
+            .trim_start()
+            .starts_with("▲ 00:05:00 P Phone detected"),
+        "{t}"
+    );
+    key(&mut s, KeyCode::Char('j'));
+    key(&mut s, KeyCode::Char('j'));
+    let t = text(&draw(&mut s, 80, 24));
+    assert!(
+        t.contains("00:40:00 t Switched browser tab"),
+        "the marker follows the selection:\n{t}"
+    );
+    let wide = text(&draw(&mut s, 300, 50));
+    assert!(
+        wide.lines().nth(3).unwrap().contains("Pl"),
+        "wide enough, they part:\n{wide}"
+    );
+}
+
+#[test]
+fn long_values_wrap_under_themselves_and_more_is_marked() {
+    let mut s = opened();
+    let mut d = detail(&rows()[0]);
+    d.row.learner.email = "wojciech.kowalski.the.third@learners.example.edu".into();
+    s.detail.data = Some(d);
+    key(&mut s, KeyCode::Enter);
+    let t = text(&draw(&mut s, 80, 24));
+    assert!(
+        !t.lines().any(|l| l.trim_end().ends_with('·')),
+        "no value cut off after a separator"
+    );
+    assert!(t.contains("▼"), "more below is marked:\n{t}");
+    for _ in 0..40 {
+        key(&mut s, KeyCode::Char('j'));
+    }
+    let t = text(&draw(&mut s, 80, 24));
+    assert!(t.contains("▲") && t.contains("more above"), "{t}");
+    assert!(!t.contains("more below"), "the end is on screen:\n{t}");
+    key(&mut s, KeyCode::Char('g'));
+    let narrow = text(&draw(&mut s, 40, 30));
+    let lines: Vec<&str> = narrow.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("Email"))
+        .expect("the email row");
+    assert!(lines[at].contains("Email        wojciech"), "{narrow}");
+    assert!(
+        lines[at + 1].starts_with(&format!("┃{}", " ".repeat(13)))
+            && lines[at + 1].contains("learners"),
+        "the email wraps under itself, not under its label:\n{narrow}"
+    );
 }
 
 #[test]
@@ -199,6 +333,7 @@ fn clicks_land_on_what_is_drawn_there() {
     update(&mut s, mouse(click, find(&b, "Chen")));
     assert_eq!(s.focus, Pane::Detail, "a second click opens the row");
 
+    key(&mut s, KeyCode::Esc);
     let b = draw(&mut s, 120, 40);
     let fx = update(&mut s, mouse(click, find(&b, "Final")));
     assert_eq!(s.focus, Pane::Sessions);
