@@ -47,7 +47,8 @@ struct ConsoleArgs {
     /// Click to select and open, wheel to scroll (turns off the terminal's text selection).
     #[arg(long, env = "PROCTOR_REVIEW_MOUSE")]
     mouse: bool,
-    /// Evidence previews: auto (ask the terminal), halfblocks, or off.
+    /// Evidence previews: auto (graphics on terminals known for them, half-blocks elsewhere),
+    /// detect (ask any terminal), halfblocks, or off.
     #[arg(long, env = "PROCTOR_REVIEW_IMAGES", default_value = "auto")]
     images: console::images::ImageMode,
     /// Config file with `server`, `token` and `mouse`.

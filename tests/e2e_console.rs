@@ -181,3 +181,106 @@ fn the_embedded_demo_keeps_decisions_across_runs_until_reset() {
     );
     c.quit();
 }
+
+/// A stand-in `xdg-open` that writes down the URL it was given, first on `PATH`.
+fn stub_opener(dir: &std::path::Path) -> (std::path::PathBuf, String) {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let got = dir.join("opened.txt");
+    let script = bin.join("xdg-open");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n", got.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    (got, path)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn o_on_a_violation_opens_its_clip_through_a_fresh_signed_link() {
+    let demo = common::start_demo().await;
+    let api = ApiClient::new(&demo.server.url, &demo.server.token).unwrap();
+    let first = api
+        .sessions(2, &SessionQuery::default())
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
+    let detail = api.session(first.id).await.unwrap();
+    let v = detail.violations[0].clone();
+    let (clip, fragment) = detail.clip_of(&v).expect("the demo has a clip for it");
+    let clip_id = clip.id;
+
+    let url = demo.server.url.clone();
+    let token = demo.server.token.clone();
+    let dir = demo.dir.path().to_owned();
+    let (got, path) = stub_opener(&dir);
+    let got_file = got.clone();
+    let kind = v.kind.label().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_proctor-review"));
+        cmd.args(["--server", &url, "--token", &token]);
+        cmd.env("NO_COLOR", "1");
+        cmd.env("PATH", path);
+        cmd.env("PROCTOR_REVIEW_DATA_DIR", &dir);
+        cmd.env("PROCTOR_REVIEW_CONFIG", dir.join("none.toml"));
+        let mut c = Console(Pty::spawn(cmd));
+        c.open_midterm("to review");
+        c.keys("\r");
+        c.wait_for("Learner sees");
+        c.keys("3");
+        c.wait_for("[3 Violations]");
+        let screen = c.wait_for("▶ 00:");
+        assert!(
+            screen.contains(&format!("▲ {}", offset_text(v.start_time))),
+            "{screen}"
+        );
+        assert!(screen.contains(&kind), "{screen}");
+        // The screenshot shows inline, drawn with half-blocks in this terminal.
+        c.until("the preview", |s| s.contains('▀') || s.contains('▄'));
+        c.keys("o");
+        c.wait_for("in your viewer");
+        c.keys("f");
+        let dialog = c.wait_for("This will:");
+        assert!(dialog.contains("video opened"), "{dialog}");
+        c.keys("\x1b");
+        c.wait_for("Cancelled");
+        c.quit();
+    })
+    .await
+    .unwrap();
+
+    let opened = std::fs::read_to_string(&got_file).expect("the opener was called");
+    let opened = opened.trim();
+    assert!(
+        opened.starts_with(&format!("{}/api/v1/media/{clip_id}/file?", demo.server.url)),
+        "{opened}"
+    );
+    assert!(
+        opened.ends_with(&fragment),
+        "{opened} should end with {fragment}"
+    );
+    let resp = reqwest::get(opened.split('#').next().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "video/webm");
+    let body = resp.bytes().await.unwrap();
+    assert_eq!(&body[..4], &[0x1A, 0x45, 0xDF, 0xA3], "the clip itself");
+}
+
+fn offset_text(secs: i64) -> String {
+    format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs % 3600) / 60,
+        secs % 60
+    )
+}

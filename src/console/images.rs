@@ -1,6 +1,11 @@
 //! How evidence images are drawn in the terminal: kitty, sixel or iTerm2 graphics where the
 //! terminal answers that it has them, half-blocks (two pixels a cell, any colour terminal)
 //! everywhere else, including tmux and terminals that do not answer.
+//!
+//! Asking is not free: ratatui-image reads the answer on a thread of its own, and a
+//! terminal that never answers leaves that thread reading — and swallowing — the keys typed
+//! next. So `auto` asks only terminals known to answer (and to draw graphics); `detect`
+//! always asks.
 
 use ratatui_image::picker::cap_parser::QueryStdioOptions;
 use ratatui_image::picker::{Picker, ProtocolType};
@@ -13,9 +18,11 @@ const QUERY_TIMEOUT: Duration = Duration::from_millis(300);
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ImageMode {
-    /// Ask the terminal, fall back to half-blocks.
+    /// Ask terminals known to draw graphics; half-blocks elsewhere.
     #[default]
     Auto,
+    /// Ask whatever terminal this is; half-blocks if it does not say.
+    Detect,
     Halfblocks,
     Off,
 }
@@ -25,6 +32,7 @@ impl FromStr for ImageMode {
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
             "auto" => Ok(Self::Auto),
+            "detect" => Ok(Self::Detect),
             "halfblocks" => Ok(Self::Halfblocks),
             "off" => Ok(Self::Off),
             other => Err(format!(
@@ -40,13 +48,36 @@ pub fn picker(mode: ImageMode) -> Option<Picker> {
     match mode {
         ImageMode::Off => None,
         ImageMode::Halfblocks => Some(Picker::halfblocks()),
-        ImageMode::Auto => Some(choose(Picker::from_query_stdio_with_options(
+        ImageMode::Auto if !graphics_terminal(|k| std::env::var(k).ok()) => {
+            Some(Picker::halfblocks())
+        }
+        ImageMode::Auto | ImageMode::Detect => Some(choose(Picker::from_query_stdio_with_options(
             QueryStdioOptions {
                 timeout: QUERY_TIMEOUT,
                 ..Default::default()
             },
         ))),
     }
+}
+
+/// Whether the environment names a terminal that answers the query and draws graphics
+/// (kitty, WezTerm, iTerm2, Ghostty, foot, Konsole, mlterm, Contour). Inside tmux or screen
+/// half-blocks are what works.
+pub fn graphics_terminal(env: impl Fn(&str) -> Option<String>) -> bool {
+    let set = |k: &str| env(k).is_some_and(|v| !v.is_empty());
+    if set("TMUX") || env("TERM").is_some_and(|t| t.starts_with("screen") || t.starts_with("tmux"))
+    {
+        return false;
+    }
+    let program = env("TERM_PROGRAM").unwrap_or_default().to_lowercase();
+    let term = env("TERM").unwrap_or_default().to_lowercase();
+    set("KITTY_WINDOW_ID")
+        || set("WEZTERM_EXECUTABLE")
+        || set("KONSOLE_VERSION")
+        || ["iterm.app", "wezterm", "ghostty", "contour", "mlterm"].contains(&program.as_str())
+        || ["kitty", "foot", "ghostty", "mlterm", "contour"]
+            .iter()
+            .any(|t| term.contains(t))
 }
 
 /// The queried picker, or half-blocks when the terminal reported nothing usable.
@@ -91,5 +122,30 @@ mod tests {
         assert!(picker(ImageMode::Off).is_none());
         assert_eq!("halfblocks".parse(), Ok(ImageMode::Halfblocks));
         assert!("sixels".parse::<ImageMode>().is_err());
+    }
+
+    #[test]
+    fn only_terminals_known_to_answer_are_asked() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert!(graphics_terminal(env(&[("TERM", "xterm-kitty")])));
+        assert!(graphics_terminal(env(&[("TERM_PROGRAM", "WezTerm")])));
+        assert!(graphics_terminal(env(&[("TERM_PROGRAM", "iTerm.app")])));
+        assert!(!graphics_terminal(env(&[("TERM", "xterm-256color")])));
+        assert!(!graphics_terminal(env(&[])));
+        assert!(!graphics_terminal(env(&[
+            ("TERM", "xterm-kitty"),
+            ("TMUX", "/tmp/tmux-0/default,1,0")
+        ])));
+        assert!(!graphics_terminal(env(&[
+            ("TERM", "screen-256color"),
+            ("KITTY_WINDOW_ID", "1")
+        ])));
     }
 }
