@@ -277,6 +277,52 @@ fn latency_bench() {
     let _ = server.wait();
 }
 
+/// Selecting the next learner while Learner Detail shows the violations tab: key to the
+/// frame with their detail and the screenshot preview drawn (embedded demo, 120x40).
+fn evidence_bench() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_proctor-review"));
+    cmd.args(["--images", "halfblocks"]);
+    cmd.env("PROCTOR_REVIEW_DATA_DIR", dir.path());
+    let mut c = pty::Pty::spawn_sized(cmd, 120, 40);
+    c.wait_for("Midterm Exam");
+    c.keys("j\r");
+    c.wait_for("Viol");
+    c.wait_for("Learner sees");
+    c.keys("\r");
+    c.wait_for("┏ ● Learner Detail");
+    c.keys("3");
+    c.wait_for("[3 Violations]");
+    c.keys("\x1b");
+    c.wait_for("Quiz List ─");
+    // Require Attention sessions all have flagged moments with screenshots.
+    c.keys("a");
+    c.wait_for("only ⚑");
+    let blocks = |s: &str| s.contains('▀') || s.contains('▄');
+    let title = |s: &str| s.lines().nth(1).unwrap_or("").to_owned();
+    c.until("the first preview", blocks);
+    let mut samples = Vec::new();
+    for _ in 0..7 {
+        let before = title(&c.text());
+        samples.push(key_to_frame(&mut c, "j", |s| {
+            let t = title(s);
+            t != before && t.contains("Learner Detail — ") && blocks(s)
+        }));
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    stats("select learner → detail + preview drawn", samples);
+    let assets: u64 = ["clips", "shots", "scans"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(format!("assets/demo/media/{d}")).unwrap())
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    println!(
+        "{:<44} {:>9.1} KB",
+        "demo media in assets/",
+        assets as f64 / 1024.0
+    );
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -286,5 +332,6 @@ fn main() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(store_bench(data));
     launch_bench();
+    evidence_bench();
     latency_bench();
 }

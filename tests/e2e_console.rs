@@ -27,8 +27,15 @@ impl std::ops::DerefMut for Console {
 
 impl Console {
     fn start(args: &[&str], data_dir: &std::path::Path) -> Self {
+        Self::start_with(args, data_dir, &[])
+    }
+
+    fn start_with(args: &[&str], data_dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_proctor-review"));
         cmd.args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         cmd.env("NO_COLOR", "1");
         cmd.env("PROCTOR_REVIEW_DATA_DIR", data_dir);
         cmd.env("PROCTOR_REVIEW_CONFIG", data_dir.join("none.toml"));
@@ -225,13 +232,11 @@ async fn o_on_a_violation_opens_its_clip_through_a_fresh_signed_link() {
     let got_file = got.clone();
     let kind = v.kind.label().to_owned();
     tokio::task::spawn_blocking(move || {
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_proctor-review"));
-        cmd.args(["--server", &url, "--token", &token]);
-        cmd.env("NO_COLOR", "1");
-        cmd.env("PATH", path);
-        cmd.env("PROCTOR_REVIEW_DATA_DIR", &dir);
-        cmd.env("PROCTOR_REVIEW_CONFIG", dir.join("none.toml"));
-        let mut c = Console(Pty::spawn(cmd));
+        let mut c = Console::start_with(
+            &["--server", &url, "--token", &token],
+            &dir,
+            &[("PATH", path.as_str())],
+        );
         c.open_midterm("to review");
         c.keys("\r");
         c.wait_for("Learner sees");

@@ -531,3 +531,54 @@ async fn a_manifest_imports_all_of_its_items_or_none() {
     let unknown_field = run(serde_json::json!({"items": [], "extra": 1}));
     assert!(String::from_utf8_lossy(&unknown_field.stderr).contains("invalid manifest"));
 }
+
+#[tokio::test]
+async fn a_demo_database_from_before_evidence_starts_afresh_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(dir.path()).await;
+    server.stop().await;
+    // What an earlier version left: the demo without any evidence rows.
+    let db = rusqlite::Connection::open(dir.path().join("review.sqlite3")).unwrap();
+    db.execute("DELETE FROM media", []).unwrap();
+    drop(db);
+    let server = start_in(dir.path()).await;
+    let c = ApiClient::new(&server.url, &server.token).unwrap();
+    let detail = attention_detail(&c).await;
+    assert!(
+        detail.media.iter().any(|m| m.kind == MediaKind::Video),
+        "{:?}",
+        detail.media
+    );
+    assert!(detail.onboarding.is_some());
+    use std::os::unix::fs::PermissionsExt;
+    for f in files_below(&dir.path().join("media")) {
+        let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", f.display());
+    }
+    let mode = std::fs::metadata(dir.path().join("media"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o700);
+}
+
+#[tokio::test]
+async fn the_list_and_the_detail_agree_on_where_violations_fall() {
+    let d = start_demo().await;
+    let c = ApiClient::new(&d.server.url, &d.server.token).unwrap();
+    let page = c.sessions(3, &Default::default()).await.unwrap();
+    let mut checked = 0;
+    for row in page.items.iter().filter(|r| r.violation_count > 0) {
+        assert_eq!(row.marks.len(), row.violation_count as usize, "{}", row.id);
+        let detail = c.session(row.id).await.unwrap();
+        assert_eq!(
+            detail.row.marks, row.marks,
+            "a row redrawn from its detail keeps its timeline"
+        );
+        let at: Vec<i64> = detail.violations.iter().map(|v| v.start_time).collect();
+        assert_eq!(row.marks.iter().map(|m| m.at).collect::<Vec<_>>(), at);
+        checked += 1;
+    }
+    assert!(checked >= 5, "only {checked} sessions with violations");
+}

@@ -198,12 +198,7 @@ fn exam_data(b: &mut Builder<'_>, d: &SessionDetail) {
         b.field("Reviewed by", &safe(by), Style::new());
     }
     b.blank();
-    let n = d.violations.len();
-    let rules = d
-        .violations
-        .iter()
-        .filter(|v| v.is_rules_violation())
-        .count();
+    let (n, rules) = d.violation_counts();
     b.field(
         "Violations",
         &format!(

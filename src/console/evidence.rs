@@ -93,12 +93,7 @@ pub fn open_target(
 /// One line for the Pass/Fail confirmation: what was flagged, and whether the reviewer has
 /// looked at the video.
 pub fn summary(d: &SessionDetail, video_opened: bool) -> String {
-    let n = d.violations.len();
-    let rules = d
-        .violations
-        .iter()
-        .filter(|v| v.is_rules_violation())
-        .count();
+    let (n, rules) = d.violation_counts();
     let flagged = match n {
         0 => "no violations flagged".to_owned(),
         _ => format!(

@@ -23,6 +23,9 @@ const CACHED_IMAGES: usize = 32;
 /// Evidence images larger than this are not previewed (`o` still opens them).
 const MAX_PREVIEW_BYTES: u64 = 16 * 1024 * 1024;
 
+/// Decoded images, least recently used first.
+type ImageCache = Vec<(MediaId, Arc<DynamicImage>)>;
+
 #[derive(Clone)]
 pub struct Runner {
     client: ApiClient,
@@ -30,7 +33,7 @@ pub struct Runner {
     latest_detail: Arc<AtomicU64>,
     latest_preview: Arc<AtomicU64>,
     picker: Option<Arc<Picker>>,
-    images: Arc<Mutex<Vec<(MediaId, Arc<DynamicImage>)>>>,
+    images: Arc<Mutex<ImageCache>>,
     opener: Arc<dyn Opener>,
 }
 

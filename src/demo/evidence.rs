@@ -209,7 +209,7 @@ pub fn onboarding(
         if !seen.insert((s.learner, course.clone())) {
             continue;
         }
-        let mut rng = Rng::new(0x0B0A_4D ^ s.learner as u64);
+        let mut rng = Rng::new(0x000B_0A4D ^ s.learner as u64);
         let verified_at =
             datetime!(2026-08-20 10:00 UTC) + Duration::hours(i64::from(rng.below(24 * 60)));
         let status = match rng.below(20) {

@@ -311,6 +311,16 @@ impl SessionDetail {
         self.row.duration_secs().unwrap_or(0).max(last).max(1)
     }
 
+    /// (all violations, how many of them are Rules Violations)
+    pub fn violation_counts(&self) -> (usize, usize) {
+        let rules = self
+            .violations
+            .iter()
+            .filter(|v| v.is_rules_violation())
+            .count();
+        (self.violations.len(), rules)
+    }
+
     pub fn media_of(&self, kind: super::MediaKind) -> impl Iterator<Item = &super::MediaItem> {
         self.media.iter().filter(move |m| m.kind == kind)
     }

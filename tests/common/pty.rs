@@ -21,11 +21,15 @@ pub struct Pty {
 
 impl Pty {
     /// Starts `cmd` on a fresh 80x24 terminal.
-    pub fn spawn(mut cmd: CommandBuilder) -> Self {
+    pub fn spawn(cmd: CommandBuilder) -> Self {
+        Self::spawn_sized(cmd, 80, 24)
+    }
+
+    pub fn spawn_sized(mut cmd: CommandBuilder, cols: u16, rows: u16) -> Self {
         let pty = native_pty_system()
             .openpty(PtySize {
-                rows: 24,
-                cols: 80,
+                rows,
+                cols,
                 pixel_width: 0,
                 pixel_height: 0,
             })
@@ -46,7 +50,7 @@ impl Pty {
             }
         });
         Self {
-            parser: vt100::Parser::new(24, 80, 0),
+            parser: vt100::Parser::new(rows, cols, 0),
             output: Vec::new(),
             master: pty.master,
             child,

@@ -1,6 +1,7 @@
 //! Learner Detail: its tabs, the selected row of each list tab, the inline preview that
 //! follows the selection, and `o`, which hands evidence to the system's viewer.
 
+use super::navigate::clamp_move;
 use crate::console::action::Effect;
 use crate::console::detail_text;
 use crate::console::evidence;
@@ -30,7 +31,7 @@ pub fn move_in(state: &mut State, delta: isize) -> Vec<Effect> {
     if tab.is_list() {
         let n = evidence::items(d, tab).len();
         let i = tab.index();
-        state.detail.picks[i] = clamp(state.detail.picks[i], delta, n);
+        state.detail.picks[i] = clamp_move(state.detail.picks[i], delta, n);
         return vec![];
     }
     let Some(body) = layout::detail_pane(state).map(|p| layout::detail_regions(state, p).body)
@@ -40,17 +41,8 @@ pub fn move_in(state: &mut State, delta: isize) -> Vec<Effect> {
     let lines = detail_text::text(state, d, tab, body.width).lines.len();
     let last = lines.saturating_sub(body.height as usize);
     state.detail.scroll =
-        clamp(state.detail.scroll as usize, delta, last + 1).min(u16::MAX as usize) as u16;
+        clamp_move(state.detail.scroll as usize, delta, last + 1).min(u16::MAX as usize) as u16;
     vec![]
-}
-
-fn clamp(at: usize, delta: isize, len: usize) -> usize {
-    if len == 0 {
-        return 0;
-    }
-    (at as isize)
-        .saturating_add(delta)
-        .clamp(0, len as isize - 1) as usize
 }
 
 pub fn open(state: &mut State) -> Vec<Effect> {

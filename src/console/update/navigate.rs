@@ -31,7 +31,8 @@ pub fn page(state: &State) -> isize {
     (state.height.saturating_sub(8).max(1)) as isize
 }
 
-fn clamp_move(cursor: usize, delta: isize, len: usize) -> usize {
+/// `cursor` moved by `delta`, kept within a list of `len`.
+pub fn clamp_move(cursor: usize, delta: isize, len: usize) -> usize {
     if len == 0 {
         return 0;
     }

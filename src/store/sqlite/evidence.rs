@@ -61,25 +61,26 @@ fn check(tx: &Connection, m: &NewMedia) -> Result<(), StoreError> {
 }
 
 fn insert(tx: &Connection, m: &NewMedia, now: &str) -> Result<i64, StoreError> {
-    tx.execute(
+    // Cached: the demo seeds hundreds of thousands of these.
+    tx.prepare_cached(
         "INSERT INTO media (session_id, kind, content_type, size, sha256, offset_start, offset_end,
                             captured_at, violation_id, scan_result, face_match_score, created)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        params![
-            m.session_id,
-            m.kind.as_str(),
-            m.content_type.as_str(),
-            i64::try_from(m.size).unwrap_or(i64::MAX),
-            m.sha256,
-            m.offset_start,
-            m.offset_end,
-            m.captured_at.map(to_sql),
-            m.violation_id,
-            m.scan_result.map(|s| s.as_str()),
-            m.face_match_score,
-            now,
-        ],
-    )?;
+    )?
+    .execute(params![
+        m.session_id,
+        m.kind.as_str(),
+        m.content_type.as_str(),
+        i64::try_from(m.size).unwrap_or(i64::MAX),
+        m.sha256,
+        m.offset_start,
+        m.offset_end,
+        m.captured_at.map(to_sql),
+        m.violation_id,
+        m.scan_result.map(|s| s.as_str()),
+        m.face_match_score,
+        now,
+    ])?;
     Ok(tx.last_insert_rowid())
 }
 
@@ -127,22 +128,22 @@ pub fn set_onboarding(tx: &Connection, rows: &[NewOnboarding]) -> Result<(), Sto
     let now = to_sql(OffsetDateTime::now_utc());
     for row in rows {
         let o = &row.onboarding;
-        let changed = tx.execute(
+        let changed = tx.prepare_cached(
             "INSERT INTO onboarding (learner_id, course_id, status, started_at, submitted_at, verified_at, modified)
              SELECT s.learner_id, e.course_id, ?2, ?3, ?4, ?5, ?6
              FROM sessions s JOIN exams e ON e.id = s.exam_id WHERE s.id = ?1
              ON CONFLICT (learner_id, course_id) DO UPDATE SET status = excluded.status,
                started_at = excluded.started_at, submitted_at = excluded.submitted_at,
                verified_at = excluded.verified_at, modified = excluded.modified",
-            params![
+        )?
+        .execute(params![
                 row.session_id,
                 o.status.as_str(),
                 o.started_at.map(to_sql),
                 o.submitted_at.map(to_sql),
                 o.verified_at.map(to_sql),
                 now
-            ],
-        )?;
+            ])?;
         if changed == 0 {
             return Err(StoreError::NotFound(format!(
                 "{}: no session with id {}",

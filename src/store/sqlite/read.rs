@@ -250,7 +250,16 @@ pub fn session(c: &Connection, id: SessionId) -> Result<SessionDetail, StoreErro
     let Some(r) = rows.next()? else {
         return Err(StoreError::NotFound(format!("no session with id {id}")));
     };
-    let row = session_row(r)?;
+    let mut row = session_row(r)?;
+    let violations = violations(c, id)?;
+    // The list row drawn from this detail keeps its timeline.
+    row.marks = violations
+        .iter()
+        .map(|v| ViolationMark {
+            at: v.start_time,
+            rules: v.is_rules_violation(),
+        })
+        .collect();
     let original_grade = match (r.get::<_, Option<f64>>(20)?, r.get::<_, Option<f64>>(21)?) {
         (Some(earned), Some(possible)) => Some(Grade { earned, possible }),
         _ => None,
@@ -270,7 +279,7 @@ pub fn session(c: &Connection, id: SessionId) -> Result<SessionDetail, StoreErro
         reviewed_by: r.get(19)?,
         original_grade,
         grade_in_force: Grade::in_force(original_grade, grade_override),
-        violations: violations(c, id)?,
+        violations,
         history: history(c, id)?,
         media: session_media(c, id)?,
         onboarding: onboarding(c, id)?,
