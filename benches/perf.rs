@@ -297,7 +297,7 @@ fn evidence_bench() {
     c.wait_for("Quiz List ─");
     // Require Attention sessions all have flagged moments with screenshots.
     c.keys("a");
-    c.wait_for("only ⚑");
+    c.wait_for("8/20 shown");
     let blocks = |s: &str| s.contains('▀') || s.contains('▄');
     let title = |s: &str| s.lines().nth(1).unwrap_or("").to_owned();
     c.until("the first preview", blocks);

@@ -12,12 +12,13 @@ use ratatui_image::Resize;
 use ratatui_image::picker::Picker;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
 
-/// Detail loads wait this long and are skipped if the cursor has moved on meanwhile, so
-/// holding `j` over a long list sends one request, not hundreds. Previews settle the same way.
-const DETAIL_SETTLE: Duration = Duration::from_millis(60);
+/// A detail or preview load that follows another within this time waits this long and is
+/// skipped if the cursor has moved on meanwhile, so holding `j` over a long list sends a
+/// couple of requests, not hundreds; a single key press is answered at once.
+const SETTLE: Duration = Duration::from_millis(60);
 /// Decoded images kept, so moving back and forth redraws without fetching again.
 const CACHED_IMAGES: usize = 32;
 /// Evidence images larger than this are not previewed (`o` still opens them).
@@ -30,8 +31,8 @@ type ImageCache = Vec<(MediaId, Arc<DynamicImage>)>;
 pub struct Runner {
     client: ApiClient,
     tx: UnboundedSender<Action>,
-    latest_detail: Arc<AtomicU64>,
-    latest_preview: Arc<AtomicU64>,
+    detail_settle: Arc<Settle>,
+    preview_settle: Arc<Settle>,
     picker: Option<Arc<Picker>>,
     images: Arc<Mutex<ImageCache>>,
     opener: Arc<dyn Opener>,
@@ -47,8 +48,8 @@ impl Runner {
         Self {
             client,
             tx,
-            latest_detail: Arc::new(AtomicU64::new(0)),
-            latest_preview: Arc::new(AtomicU64::new(0)),
+            detail_settle: Arc::new(Settle::default()),
+            preview_settle: Arc::new(Settle::default()),
             picker: picker.map(Arc::new),
             images: Arc::new(Mutex::new(Vec::new())),
             opener,
@@ -59,19 +60,16 @@ impl Runner {
         for effect in effects {
             let me = self.clone();
             let settle = match &effect {
-                Effect::LoadDetail { request, .. } => {
-                    self.latest_detail.store(*request, Ordering::Relaxed);
-                    Some((*request, self.latest_detail.clone()))
-                }
+                Effect::LoadDetail { request, .. } => Some((*request, self.detail_settle.clone())),
                 Effect::LoadPreview { request, .. } => {
-                    self.latest_preview.store(*request, Ordering::Relaxed);
-                    Some((*request, self.latest_preview.clone()))
+                    Some((*request, self.preview_settle.clone()))
                 }
                 _ => None,
-            };
+            }
+            .filter(|(request, settle)| settle.in_burst(*request));
             tokio::spawn(async move {
-                if let Some((request, latest)) = settle
-                    && superseded(request, &latest).await
+                if let Some((request, settle)) = settle
+                    && settle.superseded(request).await
                 {
                     return;
                 }
@@ -208,8 +206,29 @@ impl Runner {
     }
 }
 
-/// The state already waits for a newer request's answer, so a skipped one needs no reply.
-async fn superseded(request: RequestId, latest: &AtomicU64) -> bool {
-    tokio::time::sleep(DETAIL_SETTLE).await;
-    latest.load(Ordering::Relaxed) != request
+/// Which request of a kind is the newest, and when the one before it was made.
+#[derive(Default)]
+struct Settle {
+    latest: AtomicU64,
+    last_at: Mutex<Option<Instant>>,
+}
+
+impl Settle {
+    /// Records `request`; true if it follows the previous one closely enough to wait.
+    fn in_burst(&self, request: RequestId) -> bool {
+        self.latest.store(request, Ordering::Relaxed);
+        let now = Instant::now();
+        let Ok(mut last) = self.last_at.lock() else {
+            return true;
+        };
+        let burst = last.is_some_and(|t| now.duration_since(t) < SETTLE);
+        *last = Some(now);
+        burst
+    }
+
+    /// The state already waits for a newer request's answer, so a skipped one needs no reply.
+    async fn superseded(&self, request: RequestId) -> bool {
+        tokio::time::sleep(SETTLE).await;
+        self.latest.load(Ordering::Relaxed) != request
+    }
 }
