@@ -8,23 +8,35 @@ use crate::store::NewMedia;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+/// Why a file was refused: its type (or bytes), or what was said about it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Refusal {
+    #[error("{0}")]
+    Type(String),
+    #[error("{0}")]
+    Meta(String),
+}
+
 pub fn describe(
     label: &str,
     session_id: SessionId,
     meta: &MediaMeta,
     claimed: &str,
     got: &Received,
-) -> Result<NewMedia, String> {
-    let fail = |m: String| format!("{label}: {m}");
+) -> Result<NewMedia, Refusal> {
+    let fail = |m: String| Refusal::Meta(format!("{label}: {m}"));
+    let bad_type = |m: String| Refusal::Type(format!("{label}: {m}"));
     let kind: MediaKind = meta.kind.parse().map_err(|e| fail(format!("{e}")))?;
-    let claimed: ContentType = claimed.parse().map_err(|e| fail(format!("{e}")))?;
+    let claimed: ContentType = claimed.parse().map_err(|e| bad_type(format!("{e}")))?;
     match got.sniffed {
         Some(t) if t == claimed => {}
         Some(t) => {
-            return Err(fail(format!("declared as {claimed} but the bytes are {t}")));
+            return Err(bad_type(format!(
+                "declared as {claimed} but the bytes are {t}"
+            )));
         }
         None => {
-            return Err(fail(format!(
+            return Err(bad_type(format!(
                 "declared as {claimed} but the bytes are not an image or video this server accepts"
             )));
         }
@@ -108,6 +120,12 @@ mod tests {
 
     #[test]
     fn the_bytes_must_be_what_the_item_claims() {
+        let describe = |l, s, m: &MediaMeta, c, g: &Received| {
+            super::describe(l, s, m, c, g).map_err(|e| e.to_string())
+        };
+        let describe = |l, s, m: &MediaMeta, c, g: &Received| {
+            super::describe(l, s, m, c, g).map_err(|e| e.to_string())
+        };
         let png = got(Some(ContentType::Png));
         assert!(describe("x", 1, &meta("screenshot"), "image/png", &png).is_ok());
         let e = describe("item 2", 1, &meta("screenshot"), "image/jpeg", &png).unwrap_err();
@@ -127,6 +145,12 @@ mod tests {
 
     #[test]
     fn metadata_is_checked() {
+        let describe = |l, s, m: &MediaMeta, c, g: &Received| {
+            super::describe(l, s, m, c, g).map_err(|e| e.to_string())
+        };
+        let describe = |l, s, m: &MediaMeta, c, g: &Received| {
+            super::describe(l, s, m, c, g).map_err(|e| e.to_string())
+        };
         let webm = got(Some(ContentType::Webm));
         let e = describe("x", 1, &meta("video"), "video/webm", &webm).unwrap_err();
         assert!(e.contains("needs offset_start"), "{e}");

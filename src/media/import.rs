@@ -116,7 +116,7 @@ pub async fn run<S: Store>(
         };
         records.push(
             describe(&label, item.session_id, &meta, &item.content_type, &got)
-                .map_err(anyhow::Error::msg)?,
+                .map_err(|r| anyhow::anyhow!("{r}"))?,
         );
         staged.join(one);
     }

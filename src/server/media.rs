@@ -7,6 +7,8 @@ use super::auth::Authed;
 use super::error::ApiError;
 use crate::api::{MediaLink, MediaMeta, PREFIX, media_file_path};
 use crate::domain::MediaItem;
+use crate::domain::text::printable;
+use crate::media::describe::Refusal;
 use crate::media::folder::ReceiveError;
 use crate::media::{LinkError, LinkKey, MediaFolder, SignedLink, describe};
 use crate::store::Store;
@@ -207,16 +209,13 @@ pub async fn upload<S: Store>(
         })?
         .to_owned();
     let (got, staged) = receive(&st.media, body).await?;
-    let item = describe("upload", session_id, &meta, &claimed, &got).map_err(|m| {
-        if m.contains("content type") || m.contains("declared as") {
-            ApiError::UnsupportedMediaType(m)
-        } else {
-            ApiError::BadRequest(m)
-        }
+    let item = describe("upload", session_id, &meta, &claimed, &got).map_err(|r| match r {
+        Refusal::Type(m) => ApiError::UnsupportedMediaType(m),
+        Refusal::Meta(m) => ApiError::BadRequest(m),
     })?;
     let mut added = st.store.add_evidence(vec![item], vec![], staged).await?;
     let item = added.pop().ok_or(ApiError::Internal)?;
-    tracing::info!(session_id, media = item.id, kind = item.kind.as_str(), by = %who.username, "evidence added");
+    tracing::info!(session_id, media = item.id, kind = item.kind.as_str(), by = %printable(&who.username), "evidence added");
     Ok((StatusCode::CREATED, Json(item)))
 }
 
