@@ -123,9 +123,6 @@ mod tests {
         let describe = |l, s, m: &MediaMeta, c, g: &Received| {
             super::describe(l, s, m, c, g).map_err(|e| e.to_string())
         };
-        let describe = |l, s, m: &MediaMeta, c, g: &Received| {
-            super::describe(l, s, m, c, g).map_err(|e| e.to_string())
-        };
         let png = got(Some(ContentType::Png));
         assert!(describe("x", 1, &meta("screenshot"), "image/png", &png).is_ok());
         let e = describe("item 2", 1, &meta("screenshot"), "image/jpeg", &png).unwrap_err();
@@ -145,9 +142,6 @@ mod tests {
 
     #[test]
     fn metadata_is_checked() {
-        let describe = |l, s, m: &MediaMeta, c, g: &Received| {
-            super::describe(l, s, m, c, g).map_err(|e| e.to_string())
-        };
         let describe = |l, s, m: &MediaMeta, c, g: &Received| {
             super::describe(l, s, m, c, g).map_err(|e| e.to_string())
         };

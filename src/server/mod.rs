@@ -15,6 +15,7 @@ use crate::store::Store;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -77,6 +78,12 @@ pub async fn run<S: Store>(
         contact: options.contact.into(),
         media: Arc::new(options.media),
     };
+    // Small answers go out at once instead of waiting on the client's delayed ACK (~40 ms).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let result = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await;
