@@ -5,6 +5,7 @@
 use super::AppState;
 use super::auth::Authed;
 use super::error::ApiError;
+use super::routes::bad_path;
 use crate::api::{MediaLink, MediaMeta, PREFIX, media_file_path};
 use crate::domain::MediaItem;
 use crate::domain::text::printable;
@@ -71,10 +72,6 @@ pub fn router<S: Store>() -> axum::Router<AppState<S>> {
             "/sessions/{session_id}/media",
             post(upload::<S>).layer(DefaultBodyLimit::disable()),
         )
-}
-
-fn bad_path(r: PathRejection) -> ApiError {
-    ApiError::BadRequest(format!("bad path: {}", r.body_text()))
 }
 
 /// The origin the client reached us at, so the link it gets back works from where it is.

@@ -15,7 +15,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use time::OffsetDateTime;
 
-fn bad_path(r: PathRejection) -> ApiError {
+pub(super) fn bad_path(r: PathRejection) -> ApiError {
     ApiError::BadRequest(format!("bad path: {}", r.body_text()))
 }
 
