@@ -58,16 +58,20 @@ impl Console {
     }
 }
 
+/// The first session of the demo's Midterm list: a Require Attention one.
+async fn first_midterm_session(api: &ApiClient) -> proctor_review::domain::SessionRow {
+    api.sessions(2, &SessionQuery::default())
+        .await
+        .unwrap()
+        .items[0]
+        .clone()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reviewer_fails_a_require_attention_session_from_the_keyboard() {
     let demo = common::start_demo().await;
     let api = ApiClient::new(&demo.server.url, &demo.server.token).unwrap();
-    let first = api
-        .sessions(2, &SessionQuery::default())
-        .await
-        .unwrap()
-        .items[0]
-        .clone();
+    let first = first_midterm_session(&api).await;
     assert_eq!(first.status, AttemptStatus::SecondReviewRequired);
     let original = api.session(first.id).await.unwrap().original_grade.unwrap();
 
@@ -214,12 +218,7 @@ fn stub_opener(dir: &std::path::Path) -> (std::path::PathBuf, String) {
 async fn o_on_a_violation_opens_its_clip_through_a_fresh_signed_link() {
     let demo = common::start_demo().await;
     let api = ApiClient::new(&demo.server.url, &demo.server.token).unwrap();
-    let first = api
-        .sessions(2, &SessionQuery::default())
-        .await
-        .unwrap()
-        .items[0]
-        .clone();
+    let first = first_midterm_session(&api).await;
     let detail = api.session(first.id).await.unwrap();
     let v = detail.violations[0].clone();
     let (clip, fragment) = detail.clip_of(&v).expect("the demo has a clip for it");
