@@ -137,10 +137,10 @@ pub struct ErrorBody {
 
 pub type Me = Reviewer;
 
-/// `POST /media/{id}/link`: a URL that fetches the file without a bearer token until
-/// `expires_at`.
+/// `POST /media/{id}/link` and `POST /reports/{id}/link`: a URL that fetches the file
+/// without a bearer token until `expires_at`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MediaLink {
+pub struct SignedUrl {
     pub url: String,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: time::OffsetDateTime,
@@ -174,4 +174,20 @@ pub struct MediaMeta {
     pub scan_result: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub face_match_score: Option<f64>,
+}
+
+/// `GET /courses/{course_id}/reports`: the Pending Tasks (queued, running and failed report
+/// jobs) and the Reports Available, each newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportList {
+    pub pending: Vec<crate::domain::Job>,
+    pub available: Vec<crate::domain::Job>,
+}
+
+pub fn report_link_path(id: crate::domain::JobId) -> String {
+    format!("reports/{id}/link")
+}
+
+pub fn report_file_path(id: crate::domain::JobId) -> String {
+    format!("reports/{id}/file")
 }

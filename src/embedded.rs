@@ -26,6 +26,8 @@ pub struct EmbeddedOptions {
     pub data: DemoData,
     /// Evidence files (the demo's are put here).
     pub media_dir: PathBuf,
+    /// Finished reports.
+    pub reports_dir: PathBuf,
 }
 
 pub struct RunningServer {
@@ -125,6 +127,8 @@ pub async fn start(opts: EmbeddedOptions) -> anyhow::Result<RunningServer> {
             transport: opts.mail,
         },
         media,
+        reports_dir: opts.reports_dir,
+        raw_cells: false,
     };
     let task = tokio::spawn(server::run(listener, store.clone(), options, async {
         let _ = rx.await;

@@ -9,6 +9,8 @@ pub mod demo;
 pub mod domain;
 pub mod embedded;
 pub mod fsutil;
+pub mod jobs;
 pub mod media;
+pub mod report;
 pub mod server;
 pub mod store;

@@ -100,6 +100,12 @@ struct ServeArgs {
     /// How long a signed link to evidence works, in seconds.
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     link_ttl_secs: u64,
+    /// Folder of finished reports (default: `reports` beside the database).
+    #[arg(long)]
+    reports_dir: Option<PathBuf>,
+    /// Write report cells exactly as stored, even those a spreadsheet would run as formulas.
+    #[arg(long)]
+    raw_cells: bool,
     /// The largest evidence upload accepted, in MiB.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=65_536))]
     max_media_mib: u64,
@@ -265,6 +271,7 @@ async fn run_console(args: ConsoleArgs) -> anyhow::Result<()> {
                 reset: args.reset_demo,
                 data: demo::embedded()?,
                 media_dir: paths.media_dir(),
+                reports_dir: paths.data_dir.join("reports"),
             })
             .await?;
             tracing::info!(url = %running.url, "embedded demo server started");
@@ -342,6 +349,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             contact: args.contact,
             mail,
             media,
+            reports_dir: args
+                .reports_dir
+                .clone()
+                .unwrap_or_else(|| beside(&args.db, "reports")),
+            raw_cells: args.raw_cells,
         },
         shutdown,
     )

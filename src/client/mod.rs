@@ -1,7 +1,7 @@
 //! The console's async client of the review server.
 
 use crate::api::{
-    DecisionRequest, ErrorBody, Me, MediaLink, PREFIX, Page, SessionQuery, media_link_path,
+    DecisionRequest, ErrorBody, Me, PREFIX, Page, SessionQuery, SignedUrl, media_link_path,
 };
 use crate::domain::{CourseSummary, ExamId, MediaId, SessionDetail, SessionId, SessionRow};
 use reqwest::{RequestBuilder, StatusCode, Url};
@@ -151,7 +151,7 @@ impl ApiClient {
     }
 
     /// A fresh signed link to an evidence file.
-    pub async fn media_link(&self, id: MediaId) -> Result<MediaLink, ClientError> {
+    pub async fn media_link(&self, id: MediaId) -> Result<SignedUrl, ClientError> {
         self.send(self.http.post(self.url(&media_link_path(id))))
             .await
     }

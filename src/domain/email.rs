@@ -2,7 +2,7 @@
 
 use super::decision::{DecisionPlan, EmailKind};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LearnerEmail {
     pub to_name: String,
     pub to_address: String,

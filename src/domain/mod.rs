@@ -4,6 +4,7 @@
 pub mod decision;
 pub mod email;
 pub mod evidence;
+pub mod job;
 pub mod model;
 pub mod status;
 pub mod text;
@@ -12,5 +13,6 @@ pub use decision::{DecisionError, DecisionFacts, DecisionPlan, Verdict, plan_dec
 pub use evidence::{
     ContentType, MediaId, MediaItem, MediaKind, Onboarding, OnboardingStatus, ScanResult,
 };
+pub use job::{Job, JobId, JobKind, JobState, ReportFile, ReportRow};
 pub use model::*;
 pub use status::{AttemptStatus, LearnerView, ReviewStatus};

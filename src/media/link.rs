@@ -23,6 +23,16 @@ pub struct SignedLink {
     pub signature: String,
 }
 
+impl SignedLink {
+    /// The link's query string.
+    pub fn query(&self) -> String {
+        format!(
+            "expires={}&reviewer={}&signature={}",
+            self.expires, self.reviewer, self.signature
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LinkError {
     #[error("this link has expired; ask the console for a fresh one")]

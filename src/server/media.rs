@@ -6,7 +6,7 @@ use super::AppState;
 use super::auth::Authed;
 use super::error::ApiError;
 use super::routes::bad_path;
-use crate::api::{MediaLink, MediaMeta, PREFIX, media_file_path};
+use crate::api::{MediaMeta, PREFIX, SignedUrl, media_file_path};
 use crate::domain::MediaItem;
 use crate::domain::text::printable;
 use crate::media::describe::Refusal;
@@ -75,7 +75,7 @@ pub fn router<S: Store>() -> axum::Router<AppState<S>> {
 }
 
 /// The origin the client reached us at, so the link it gets back works from where it is.
-fn origin(headers: &HeaderMap) -> String {
+pub(super) fn origin(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -96,29 +96,22 @@ pub async fn link<S: Store>(
     Authed(reviewer): Authed,
     id: Result<Path<i64>, PathRejection>,
     headers: HeaderMap,
-) -> Result<Json<MediaLink>, ApiError> {
+) -> Result<Json<SignedUrl>, ApiError> {
     let Path(id) = id.map_err(bad_path)?;
     st.store.media(id).await?;
     let ttl = time::Duration::try_from(st.media.link_ttl).unwrap_or(time::Duration::minutes(5));
     let expires_at = OffsetDateTime::now_utc() + ttl;
     let signed = st.media.key.sign(PURPOSE, id, expires_at, reviewer.id);
-    let query = query_of(&signed);
-    Ok(Json(MediaLink {
+    Ok(Json(SignedUrl {
         url: format!(
-            "{}{PREFIX}/{}?{query}",
+            "{}{PREFIX}/{}?{}",
             origin(&headers),
-            media_file_path(id)
+            media_file_path(id),
+            signed.query()
         ),
         // The link stops working at the start of its last second.
         expires_at: OffsetDateTime::from_unix_timestamp(signed.expires).unwrap_or(expires_at),
     }))
-}
-
-fn query_of(link: &SignedLink) -> String {
-    format!(
-        "expires={}&reviewer={}&signature={}",
-        link.expires, link.reviewer, link.signature
-    )
 }
 
 pub async fn file<S: Store>(

@@ -2,24 +2,25 @@
 
 mod auth;
 mod error;
-pub mod mail;
 pub mod media;
+mod reports;
 mod routes;
 
+pub use crate::jobs::email::{MailSettings, MailTransport};
 pub use auth::{hash_token, new_token};
-pub use mail::{MailSettings, MailTransport};
 pub use media::MediaSettings;
 
 use crate::api::PREFIX;
+use crate::jobs::{JobSettings, Kicks};
 use crate::store::Store;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
 use tower_http::trace::TraceLayer;
 
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -27,8 +28,10 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 #[derive(Clone)]
 pub struct AppState<S> {
     pub store: S,
-    /// Wakes the mailer after a decision queued an email.
-    pub mail_kick: Arc<Notify>,
+    /// Wakes a job worker when work of its kind was queued.
+    pub kicks: Kicks,
+    /// Where finished reports are kept.
+    pub reports_dir: Arc<PathBuf>,
     /// Where learners are told to write if they disagree with a decision.
     pub contact: Arc<str>,
     pub media: Arc<MediaSettings>,
@@ -41,7 +44,8 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/exams/{exam_id}/sessions", get(routes::sessions::<S>))
         .route("/sessions/{session_id}", get(routes::session::<S>))
         .route("/sessions/{session_id}/decision", post(routes::decide::<S>))
-        .merge(media::router::<S>());
+        .merge(media::router::<S>())
+        .merge(reports::router::<S>());
     Router::new()
         .nest(PREFIX, api)
         .fallback(routes::not_found)
@@ -54,27 +58,36 @@ pub struct ServerOptions {
     pub contact: String,
     pub mail: MailSettings,
     pub media: MediaSettings,
+    /// Where finished reports are kept (one folder per report job).
+    pub reports_dir: PathBuf,
+    /// Report cells exactly as stored, formulas included (byte-compatible with the platform).
+    pub raw_cells: bool,
 }
 
-/// Serves until `shutdown` resolves. The mailer runs beside the HTTP server and delivers
-/// whatever an earlier run left in the outbox too.
+/// Serves until `shutdown` resolves. The job workers run beside the HTTP server and pick
+/// up whatever an earlier run left queued or unfinished.
 pub async fn run<S: Store>(
     listener: TcpListener,
     store: S,
     options: ServerOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let kick = Arc::new(Notify::new());
-    let (stop_mail, mail_stopped) = tokio::sync::oneshot::channel();
-    let mailer = tokio::spawn(mail::run(
+    let kicks = Kicks::default();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers = tokio::spawn(crate::jobs::run(
         store.clone(),
-        options.mail,
-        kick.clone(),
-        mail_stopped,
+        JobSettings {
+            mail: options.mail,
+            reports_dir: options.reports_dir.clone(),
+            raw_cells: options.raw_cells,
+        },
+        kicks.clone(),
+        stopped,
     ));
     let state = AppState {
         store,
-        mail_kick: kick,
+        kicks,
+        reports_dir: Arc::new(options.reports_dir),
         contact: options.contact.into(),
         media: Arc::new(options.media),
     };
@@ -87,7 +100,7 @@ pub async fn run<S: Store>(
     let result = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await;
-    let _ = stop_mail.send(());
-    let _ = mailer.await;
+    let _ = stop.send(true);
+    let _ = workers.await;
     result
 }

@@ -106,6 +106,6 @@ pub async fn decide<S: Store>(
         })
         .await?;
     tracing::info!(session_id, reviewer = %reviewer.username, verdict = ?req.verdict, "decision recorded");
-    st.mail_kick.notify_one();
+    st.kicks.kick(crate::domain::JobKind::Email);
     Ok(Json(detail))
 }

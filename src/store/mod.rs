@@ -7,9 +7,9 @@ use crate::api::{Page, SessionQuery};
 use crate::demo::DemoData;
 use crate::domain::email::LearnerEmail;
 use crate::domain::{
-    ContentType, CourseSummary, DecisionError, DecisionFacts, DecisionPlan, ExamId, Learner,
-    MediaId, MediaItem, MediaKind, Onboarding, Reviewer, Role, ScanResult, SessionDetail,
-    SessionId, SessionRow,
+    ContentType, CourseSummary, DecisionError, DecisionFacts, DecisionPlan, ExamId, Job, JobId,
+    JobKind, Learner, MediaId, MediaItem, MediaKind, Onboarding, ReportRow, Reviewer, Role,
+    ScanResult, SessionDetail, SessionId, SessionRow,
 };
 use std::future::Future;
 use time::OffsetDateTime;
@@ -53,15 +53,20 @@ pub struct DecisionCommand<P> {
     pub planner: P,
 }
 
-/// A learner email waiting in the outbox.
-#[derive(Debug, Clone)]
-pub struct QueuedMail {
-    pub id: i64,
-    pub created: OffsetDateTime,
+/// The payload of an email job: the message, and the decision that sent it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EmailJob {
+    pub decision_id: Option<i64>,
+    #[serde(flatten)]
     pub email: LearnerEmail,
-    /// Delivery attempts so far, and why the last one failed.
-    pub attempts: u32,
-    pub last_error: Option<String>,
+}
+
+/// A job taken by a worker, with what it needs to do it.
+#[derive(Debug, Clone)]
+pub struct ClaimedJob {
+    pub job: Job,
+    /// JSON; its shape depends on the kind.
+    pub payload: String,
 }
 
 /// An evidence file's record, before it has an id.
@@ -161,18 +166,57 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<(SessionId, MediaItem), StoreError>> + Send;
     fn media_count(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
-    fn pending_mail(
+    /// Takes the next due job of `kind`, marking it running; never the same job twice.
+    fn claim_job(
         &self,
-        limit: u32,
-    ) -> impl Future<Output = Result<Vec<QueuedMail>, StoreError>> + Send;
-    fn mail_delivered(
+        kind: JobKind,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Option<ClaimedJob>, StoreError>> + Send;
+    fn job_progress(
         &self,
-        id: i64,
-        at: OffsetDateTime,
+        id: JobId,
+        progress: f64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn mail_failed(
+    /// `result` is JSON (a report's file).
+    fn job_done(
         &self,
-        id: i64,
+        id: JobId,
+        result: Option<String>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn job_retry(
+        &self,
+        id: JobId,
+        error: String,
+        next: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn job_failed(
+        &self,
+        id: JobId,
         error: String,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Queues again what a stopped server left running; how many.
+    fn recover_jobs(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    fn job(&self, id: JobId) -> impl Future<Output = Result<Job, StoreError>> + Send;
+    /// Jobs of a kind, for one course if given, newest first.
+    fn jobs(
+        &self,
+        kind: JobKind,
+        course: Option<String>,
+    ) -> impl Future<Output = Result<Vec<Job>, StoreError>> + Send;
+    /// Queues a report for a course; refused while one is queued or running.
+    fn start_report(
+        &self,
+        course: String,
+        reviewer: i64,
+    ) -> impl Future<Output = Result<Job, StoreError>> + Send;
+    /// How many rows the course's report has.
+    fn report_size(&self, course: String) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Streams the course's report rows to `each` on the blocking pool; how many there were.
+    fn report_rows<F>(
+        &self,
+        course: String,
+        each: F,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send
+    where
+        F: FnMut(ReportRow) -> Result<(), String> + Send + 'static;
 }

@@ -32,6 +32,7 @@ pub async fn start_in(dir: &Path) -> RunningServer {
         mail: MailTransport::Folder(dir.join("outbox")),
         reset: false,
         media_dir: dir.join("media"),
+        reports_dir: dir.join("reports"),
         data: demo::embedded().expect("demo data"),
     })
     .await

@@ -2,21 +2,23 @@
 //! on tokio's blocking pool so the async server never waits on the disk.
 
 mod evidence;
+mod jobs;
 mod migrate;
 mod read;
+mod report;
 mod seed;
 mod timefmt;
 mod write;
 
 use super::{
-    DecisionCommand, DecisionContext, NewMedia, NewOnboarding, PlaceFiles, PlannedDecision,
-    QueuedMail, Store, StoreError,
+    ClaimedJob, DecisionCommand, DecisionContext, NewMedia, NewOnboarding, PlaceFiles,
+    PlannedDecision, Store, StoreError,
 };
 use crate::api::{Page, SessionQuery};
 use crate::demo::DemoData;
 use crate::domain::{
-    CourseSummary, DecisionError, ExamId, MediaId, MediaItem, Reviewer, Role, SessionDetail,
-    SessionId, SessionRow,
+    CourseSummary, DecisionError, ExamId, Job, JobId, JobKind, MediaId, MediaItem, ReportRow,
+    Reviewer, Role, SessionDetail, SessionId, SessionRow,
 };
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
@@ -216,15 +218,64 @@ impl Store for SqliteStore {
         self.read(evidence::media_count).await
     }
 
-    async fn pending_mail(&self, limit: u32) -> Result<Vec<QueuedMail>, StoreError> {
-        self.read(move |c| read::pending_mail(c, limit)).await
+    async fn claim_job(
+        &self,
+        kind: JobKind,
+        now: OffsetDateTime,
+    ) -> Result<Option<ClaimedJob>, StoreError> {
+        self.write(move |c| jobs::claim(c, kind, now)).await
     }
 
-    async fn mail_delivered(&self, id: i64, at: OffsetDateTime) -> Result<(), StoreError> {
-        self.write(move |c| write::mail_delivered(c, id, at)).await
+    async fn job_progress(&self, id: JobId, progress: f64) -> Result<(), StoreError> {
+        self.write(move |c| jobs::progress(c, id, progress)).await
     }
 
-    async fn mail_failed(&self, id: i64, error: String) -> Result<(), StoreError> {
-        self.write(move |c| write::mail_failed(c, id, &error)).await
+    async fn job_done(&self, id: JobId, result: Option<String>) -> Result<(), StoreError> {
+        self.write(move |c| jobs::done(c, id, result.as_deref(), OffsetDateTime::now_utc()))
+            .await
+    }
+
+    async fn job_retry(
+        &self,
+        id: JobId,
+        error: String,
+        next: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.write(move |c| jobs::retry(c, id, &error, next)).await
+    }
+
+    async fn job_failed(&self, id: JobId, error: String) -> Result<(), StoreError> {
+        self.write(move |c| jobs::failed(c, id, &error, OffsetDateTime::now_utc()))
+            .await
+    }
+
+    async fn recover_jobs(&self) -> Result<u64, StoreError> {
+        self.write(|c| jobs::recover(c)).await
+    }
+
+    async fn job(&self, id: JobId) -> Result<Job, StoreError> {
+        self.read(move |c| jobs::job(c, id)).await
+    }
+
+    async fn jobs(&self, kind: JobKind, course: Option<String>) -> Result<Vec<Job>, StoreError> {
+        self.read(move |c| jobs::list(c, kind, course.as_deref()))
+            .await
+    }
+
+    async fn start_report(&self, course: String, reviewer: i64) -> Result<Job, StoreError> {
+        self.write(move |c| jobs::start_report(c, &course, reviewer, OffsetDateTime::now_utc()))
+            .await
+    }
+
+    async fn report_size(&self, course: String) -> Result<u64, StoreError> {
+        self.read(move |c| report::count(c, &course)).await
+    }
+
+    async fn report_rows<F>(&self, course: String, mut each: F) -> Result<u64, StoreError>
+    where
+        F: FnMut(ReportRow) -> Result<(), String> + Send + 'static,
+    {
+        self.read(move |c| report::stream(c, &course, &mut each))
+            .await
     }
 }

@@ -2,14 +2,13 @@
 
 use super::timefmt::{from_sql, opt_from_sql};
 use crate::api::{Page, SessionQuery, SortKey};
-use crate::domain::email::LearnerEmail;
 use crate::domain::{
     AttemptStatus, ContentType, CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, Grade,
     HistoryEntry, Learner, LearnerView, MediaId, MediaItem, MediaKind, Onboarding,
     OnboardingStatus, RULES_VIOLATION, ReviewStatus, Reviewer, Role, ScanResult, SessionDetail,
     SessionId, SessionRow, Verdict, Violation, ViolationKind, ViolationMark,
 };
-use crate::store::{QueuedMail, StoreError};
+use crate::store::StoreError;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
@@ -454,30 +453,6 @@ fn history(c: &Connection, session: SessionId) -> Result<Vec<HistoryEntry>, Stor
             grade_before: grade(possible, r.get(10)?),
             grade_after: grade(possible, r.get(11)?),
             learner_emailed: r.get(12)?,
-        });
-    }
-    Ok(out)
-}
-
-pub fn pending_mail(c: &Connection, limit: u32) -> Result<Vec<QueuedMail>, StoreError> {
-    let mut stmt = c.prepare(
-        "SELECT id, created, to_name, to_address, subject, body, attempts, last_error FROM outbox
-         WHERE delivered_at IS NULL AND attempts < 10 ORDER BY id LIMIT ?1",
-    )?;
-    let mut rows = stmt.query([i64::from(limit)])?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        out.push(QueuedMail {
-            id: r.get(0)?,
-            created: from_sql(&r.get::<_, String>(1)?)?,
-            email: LearnerEmail {
-                to_name: r.get(2)?,
-                to_address: r.get(3)?,
-                subject: r.get(4)?,
-                body: r.get(5)?,
-            },
-            attempts: r.get(6)?,
-            last_error: r.get(7)?,
         });
     }
     Ok(out)

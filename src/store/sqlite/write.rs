@@ -4,7 +4,7 @@
 use super::read;
 use super::timefmt::to_sql;
 use crate::domain::{DecisionError, DecisionFacts, Grade, Learner, Reviewer, Role, SessionDetail};
-use crate::store::{DecisionCommand, DecisionContext, PlannedDecision, StoreError};
+use crate::store::{DecisionCommand, DecisionContext, EmailJob, PlannedDecision, StoreError};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 use time::OffsetDateTime;
 
@@ -153,36 +153,21 @@ where
     )?;
     let decision_id = tx.last_insert_rowid();
     if let Some(mail) = email {
-        tx.execute(
-            "INSERT INTO outbox (decision_id, to_name, to_address, subject, body, created)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                decision_id,
-                mail.to_name,
-                mail.to_address,
-                mail.subject,
-                mail.body,
-                at
-            ],
+        let payload = serde_json::to_string(&EmailJob {
+            decision_id: Some(decision_id),
+            email: mail,
+        })
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
+        super::jobs::insert(
+            &tx,
+            crate::domain::JobKind::Email,
+            &payload,
+            None,
+            None,
+            cmd.at,
         )?;
     }
     let detail = read::session(&tx, cmd.session_id)?;
     tx.commit()?;
     Ok(detail)
-}
-
-pub fn mail_delivered(c: &Connection, id: i64, at: OffsetDateTime) -> Result<(), StoreError> {
-    c.execute(
-        "UPDATE outbox SET delivered_at = ?1, attempts = attempts + 1, last_error = NULL WHERE id = ?2",
-        params![to_sql(at), id],
-    )?;
-    Ok(())
-}
-
-pub fn mail_failed(c: &Connection, id: i64, error: &str) -> Result<(), StoreError> {
-    c.execute(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = ?1 WHERE id = ?2",
-        params![error, id],
-    )?;
-    Ok(())
 }

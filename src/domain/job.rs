@@ -1,0 +1,129 @@
+//! Background work the server does after answering: learner emails and reports (and, later,
+//! LMS callbacks), all as rows of one `jobs` table with one lifecycle.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+pub type JobId = i64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    Email,
+    Report,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Queued,
+    Running,
+    Done,
+    Failed,
+}
+
+macro_rules! words {
+    ($t:ty { $($v:ident = $w:literal),+ }) => {
+        impl $t {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$v => $w),+ }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($w => Some(Self::$v),)+ _ => None }
+            }
+        }
+    };
+}
+
+words!(JobKind { Email = "email", Report = "report" });
+words!(JobState { Queued = "queued", Running = "running", Done = "done", Failed = "failed" });
+
+impl JobState {
+    /// Glyph and word, so the state reads without colour.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Queued => "◷ queued",
+            Self::Running => "▶ running",
+            Self::Done => "✔ done",
+            Self::Failed => "✘ failed",
+        }
+    }
+
+    pub fn pending(self) -> bool {
+        matches!(self, Self::Queued | Self::Running)
+    }
+}
+
+/// A finished report file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportFile {
+    pub name: String,
+    pub size: u64,
+    pub rows: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: JobId,
+    pub kind: JobKind,
+    pub state: JobState,
+    /// 0.0 to 1.0.
+    pub progress: f64,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    /// The reviewer who asked for it (none for emails).
+    pub requested_by: Option<String>,
+    pub course_id: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub started_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<OffsetDateTime>,
+    pub report: Option<ReportFile>,
+}
+
+/// How long a failed job waits before its next attempt: doubling from 30 s up to an hour,
+/// with up to a fifth added at random (`jitter` in 0..1) so retries do not come in waves.
+pub fn backoff(attempts: u32, jitter: f64) -> time::Duration {
+    let base = 30.0 * 2f64.powi(attempts.saturating_sub(1).min(7) as i32);
+    let secs = base.min(3600.0) * (1.0 + jitter.clamp(0.0, 1.0) / 5.0);
+    time::Duration::seconds_f64(secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_to_an_hour() {
+        assert_eq!(backoff(1, 0.0).whole_seconds(), 30);
+        assert_eq!(backoff(2, 0.0).whole_seconds(), 60);
+        assert_eq!(backoff(4, 0.0).whole_seconds(), 240);
+        assert_eq!(backoff(30, 0.0).whole_seconds(), 3600);
+        assert_eq!(backoff(1, 1.0).whole_seconds(), 36);
+        assert_eq!(JobState::parse("running"), Some(JobState::Running));
+        assert_eq!(JobKind::Report.as_str(), "report");
+    }
+}
+
+/// One line of the Proctored Exam Results report, before formatting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportRow {
+    pub course_id: String,
+    pub provider: Option<String>,
+    pub track: String,
+    pub exam_name: String,
+    pub username: String,
+    pub email: String,
+    pub attempt_code: String,
+    pub allowed_time_limit_mins: Option<i64>,
+    pub is_sample_attempt: bool,
+    pub started_at: Option<OffsetDateTime>,
+    pub completed_at: Option<OffsetDateTime>,
+    pub status: String,
+    /// None when the attempt has no review (always for practice exams).
+    pub review_status: Option<String>,
+    pub suspicious: Vec<String>,
+    pub rules_violation: Vec<String>,
+}

@@ -1,0 +1,181 @@
+//! The server's background work, one mechanism for every kind: a worker per kind claims due
+//! jobs from the `jobs` table, runs them off the request path, and records the outcome —
+//! done, retried later with backoff, or failed with the reason. A job a stopped server left
+//! running is queued again when the next one starts.
+
+pub mod email;
+pub mod report;
+
+use crate::domain::job::backoff;
+use crate::domain::{JobKind, ReportFile};
+use crate::store::{ClaimedJob, EmailJob, Store};
+use email::MailSettings;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::sync::{Notify, watch};
+
+/// Email deliveries tried before a job is marked failed (and logged).
+pub const EMAIL_ATTEMPTS: u32 = 10;
+/// How often a worker looks for due work when nothing wakes it.
+const POLL: Duration = Duration::from_secs(15);
+
+pub struct JobSettings {
+    pub mail: MailSettings,
+    /// Where finished reports are kept, one folder per job.
+    pub reports_dir: PathBuf,
+    /// Write report cells exactly as they are, formulas included.
+    pub raw_cells: bool,
+}
+
+/// Wakes a kind's worker when a job of that kind was queued.
+#[derive(Clone, Default)]
+pub struct Kicks {
+    email: Arc<Notify>,
+    report: Arc<Notify>,
+}
+
+impl Kicks {
+    pub fn kick(&self, kind: JobKind) {
+        match kind {
+            JobKind::Email => self.email.notify_one(),
+            JobKind::Report => self.report.notify_one(),
+        }
+    }
+
+    fn of(&self, kind: JobKind) -> Arc<Notify> {
+        match kind {
+            JobKind::Email => self.email.clone(),
+            JobKind::Report => self.report.clone(),
+        }
+    }
+}
+
+/// Runs every worker until `stop` turns true. The email worker makes one last pass then, so
+/// what the final decisions queued goes out before the server exits.
+pub async fn run<S: Store>(
+    store: S,
+    settings: JobSettings,
+    kicks: Kicks,
+    stop: watch::Receiver<bool>,
+) {
+    match store.recover_jobs().await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(jobs = n, "jobs interrupted by a restart were queued again"),
+        Err(e) => tracing::error!(error = %e, "cannot recover interrupted jobs"),
+    }
+    let settings = Arc::new(settings);
+    let emails = tokio::spawn(worker(
+        store.clone(),
+        settings.clone(),
+        JobKind::Email,
+        kicks.of(JobKind::Email),
+        stop.clone(),
+    ));
+    let reports = tokio::spawn(worker(
+        store,
+        settings,
+        JobKind::Report,
+        kicks.of(JobKind::Report),
+        stop,
+    ));
+    let _ = emails.await;
+    let _ = reports.await;
+}
+
+async fn worker<S: Store>(
+    store: S,
+    settings: Arc<JobSettings>,
+    kind: JobKind,
+    kick: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        drain(&store, &settings, kind).await;
+        tokio::select! {
+            _ = kick.notified() => {}
+            _ = tokio::time::sleep(POLL) => {}
+            _ = stop.wait_for(|s| *s) => break,
+        }
+    }
+    if kind == JobKind::Email {
+        drain(&store, &settings, kind).await;
+    }
+}
+
+/// Runs due jobs of `kind` one after another until none is due.
+async fn drain<S: Store>(store: &S, settings: &JobSettings, kind: JobKind) {
+    loop {
+        let claimed = match store.claim_job(kind, OffsetDateTime::now_utc()).await {
+            Ok(Some(c)) => c,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!(kind = kind.as_str(), error = %e, "cannot claim a job");
+                return;
+            }
+        };
+        let id = claimed.job.id;
+        let outcome = match kind {
+            JobKind::Email => run_email(store, settings, claimed).await,
+            JobKind::Report => run_report(store, settings, claimed).await,
+        };
+        if let Err(e) = outcome {
+            tracing::error!(job = id, error = %e, "cannot record a job's outcome");
+        }
+    }
+}
+
+async fn run_email<S: Store>(
+    store: &S,
+    settings: &JobSettings,
+    c: ClaimedJob,
+) -> Result<(), crate::store::StoreError> {
+    let job = c.job;
+    let mail: EmailJob = match serde_json::from_str(&c.payload) {
+        Ok(m) => m,
+        Err(e) => {
+            return store
+                .job_failed(job.id, format!("unreadable email job: {e}"))
+                .await;
+        }
+    };
+    match email::deliver(&settings.mail, job.id, job.created, &mail).await {
+        Ok(()) => store.job_done(job.id, None).await,
+        Err(e) if job.attempts >= EMAIL_ATTEMPTS => {
+            tracing::error!(job = job.id, attempts = job.attempts, error = %e, "email delivery failed for good");
+            store.job_failed(job.id, e.to_string()).await
+        }
+        Err(e) => {
+            let next = OffsetDateTime::now_utc() + backoff(job.attempts, jitter());
+            tracing::warn!(job = job.id, error = %e, %next, "email delivery failed; will retry");
+            store.job_retry(job.id, e.to_string(), next).await
+        }
+    }
+}
+
+fn jitter() -> f64 {
+    use ring::rand::SecureRandom;
+    let mut b = [0u8; 1];
+    let _ = ring::rand::SystemRandom::new().fill(&mut b);
+    f64::from(b[0]) / 255.0
+}
+
+async fn run_report<S: Store>(
+    store: &S,
+    settings: &JobSettings,
+    c: ClaimedJob,
+) -> Result<(), crate::store::StoreError> {
+    let job = c.job;
+    match report::build(store, settings, &job).await {
+        Ok(file) => {
+            let result = serde_json::to_string::<ReportFile>(&file).ok();
+            tracing::info!(job = job.id, rows = file.rows, "report ready");
+            store.job_done(job.id, result).await
+        }
+        Err(e) => {
+            tracing::error!(job = job.id, error = %e, "report failed");
+            store.job_failed(job.id, e.to_string()).await
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! The Proctored Exam Results report over HTTP: start one for a course (a background job),
+//! list Pending Tasks and Reports Available, and fetch a finished one through a signed link
+//! that expires (the platform's links last five minutes too).
+
+use super::AppState;
+use super::auth::Authed;
+use super::error::ApiError;
+use super::media::origin;
+use super::routes::bad_path;
+use crate::api::{PREFIX, ReportList, SignedUrl, report_file_path};
+use crate::domain::{Job, JobKind, JobState};
+use crate::media::{LinkError, SignedLink};
+use crate::store::Store;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use time::OffsetDateTime;
+use tower_http::services::ServeFile;
+
+/// What a signed report link answers for.
+pub const PURPOSE: &str = "report";
+
+pub fn router<S: Store>() -> axum::Router<AppState<S>> {
+    axum::Router::new()
+        .route(
+            "/courses/{course_id}/reports",
+            post(start::<S>).get(list::<S>),
+        )
+        .route("/reports/{id}/link", post(link::<S>))
+        .route("/reports/{id}/file", get(file::<S>))
+}
+
+pub async fn start<S: Store>(
+    State(st): State<AppState<S>>,
+    Authed(reviewer): Authed,
+    course: Result<Path<String>, PathRejection>,
+) -> Result<(StatusCode, Json<Job>), ApiError> {
+    let Path(course) = course.map_err(bad_path)?;
+    let job = st.store.start_report(course, reviewer.id).await?;
+    st.kicks.kick(JobKind::Report);
+    Ok((StatusCode::ACCEPTED, Json(job)))
+}
+
+pub async fn list<S: Store>(
+    State(st): State<AppState<S>>,
+    _: Authed,
+    course: Result<Path<String>, PathRejection>,
+) -> Result<Json<ReportList>, ApiError> {
+    let Path(course) = course.map_err(bad_path)?;
+    let (available, pending) = st
+        .store
+        .jobs(JobKind::Report, Some(course))
+        .await?
+        .into_iter()
+        .partition(|j| j.state == JobState::Done && j.report.is_some());
+    Ok(Json(ReportList { pending, available }))
+}
+
+/// A finished report, or 404 naming why not.
+async fn finished<S: Store>(st: &AppState<S>, id: i64) -> Result<Job, ApiError> {
+    let job = st.store.job(id).await?;
+    if job.kind != JobKind::Report {
+        return Err(ApiError::NotFound(format!("no report with id {id}")));
+    }
+    if job.report.is_none() {
+        return Err(ApiError::NotFound(format!(
+            "report {id} is not ready ({})",
+            job.state.as_str()
+        )));
+    }
+    Ok(job)
+}
+
+pub async fn link<S: Store>(
+    State(st): State<AppState<S>>,
+    Authed(reviewer): Authed,
+    id: Result<Path<i64>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Json<SignedUrl>, ApiError> {
+    let Path(id) = id.map_err(bad_path)?;
+    finished(&st, id).await?;
+    let ttl = time::Duration::try_from(st.media.link_ttl).unwrap_or(time::Duration::minutes(5));
+    let expires_at = OffsetDateTime::now_utc() + ttl;
+    let signed = st.media.key.sign(PURPOSE, id, expires_at, reviewer.id);
+    Ok(Json(SignedUrl {
+        url: format!(
+            "{}{PREFIX}/{}?{}",
+            origin(&headers),
+            report_file_path(id),
+            signed.query()
+        ),
+        expires_at: OffsetDateTime::from_unix_timestamp(signed.expires).unwrap_or(expires_at),
+    }))
+}
+
+pub async fn file<S: Store>(
+    State(st): State<AppState<S>>,
+    id: Result<Path<i64>, PathRejection>,
+    link: Result<Query<SignedLink>, QueryRejection>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let Path(id) = id.map_err(bad_path)?;
+    let Query(link) = link.map_err(|_| ApiError::Forbidden(LinkError::Forged.to_string()))?;
+    st.media
+        .key
+        .verify(PURPOSE, id, &link, OffsetDateTime::now_utc())
+        .map_err(|e| ApiError::Forbidden(e.to_string()))?;
+    if st.store.reviewer_by_id(link.reviewer).await?.is_none() {
+        return Err(ApiError::Forbidden(LinkError::Forged.to_string()));
+    }
+    let job = finished(&st, id).await?;
+    let Some(report) = job.report else {
+        return Err(ApiError::Internal);
+    };
+    let path = crate::jobs::report::folder(&st.reports_dir, id).join(&report.name);
+    let csv: mime::Mime = "text/csv; charset=utf-8"
+        .parse()
+        .map_err(|_| ApiError::Internal)?;
+    let resp = ServeFile::new_with_mime(&path, &csv)
+        .try_call(req)
+        .await
+        .map_err(|e| {
+            tracing::error!(job = id, error = %e, "cannot read a report file");
+            ApiError::Internal
+        })?;
+    if resp.status() == StatusCode::NOT_FOUND {
+        return Err(ApiError::NotFound(format!(
+            "the file of report {id} is missing on the server"
+        )));
+    }
+    let (mut parts, body) = resp.into_parts();
+    let h = &mut parts.headers;
+    // The name is ours (sanitized like the platform's), so it is safe in the header.
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", report.name)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(Response::from_parts(parts, Body::new(body)).into_response())
+}

@@ -1,0 +1,222 @@
+//! The jobs table: claiming due work, recording progress and outcomes, and the reports a
+//! course has asked for.
+
+use super::timefmt::{from_sql, opt_from_sql, to_sql};
+use crate::domain::{Job, JobId, JobKind, JobState, ReportFile};
+use crate::store::{ClaimedJob, StoreError};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use time::OffsetDateTime;
+
+const COLUMNS: &str = "j.id, j.kind, j.state, j.progress, j.attempts, j.last_error, r.username,
+     j.course_id, j.created, j.started_at, j.finished_at, j.result, j.payload";
+
+fn job_from(r: &Row<'_>) -> Result<Job, StoreError> {
+    let bad = |what: &str, v: String| StoreError::Backend(format!("bad {what} '{v}' in jobs"));
+    let kind: String = r.get(1)?;
+    let state: String = r.get(2)?;
+    let result: Option<String> = r.get(11)?;
+    Ok(Job {
+        id: r.get(0)?,
+        kind: JobKind::parse(&kind).ok_or_else(|| bad("kind", kind.clone()))?,
+        state: JobState::parse(&state).ok_or_else(|| bad("state", state.clone()))?,
+        progress: r.get(3)?,
+        attempts: r.get(4)?,
+        last_error: r.get(5)?,
+        requested_by: r.get(6)?,
+        course_id: r.get(7)?,
+        created: from_sql(&r.get::<_, String>(8)?)?,
+        started_at: opt_from_sql(r.get(9)?)?,
+        finished_at: opt_from_sql(r.get(10)?)?,
+        report: result
+            .as_deref()
+            .map(serde_json::from_str::<ReportFile>)
+            .transpose()
+            .map_err(|e| StoreError::Backend(format!("bad report result in jobs: {e}")))?,
+    })
+}
+
+fn select(where_: &str) -> String {
+    format!(
+        "SELECT {COLUMNS} FROM jobs j LEFT JOIN reviewers r ON r.id = j.requested_by WHERE {where_}"
+    )
+}
+
+pub fn insert(
+    c: &Connection,
+    kind: JobKind,
+    payload: &str,
+    course_id: Option<&str>,
+    requested_by: Option<i64>,
+    now: OffsetDateTime,
+) -> Result<JobId, StoreError> {
+    let now = to_sql(now);
+    c.prepare_cached(
+        "INSERT INTO jobs (kind, payload, state, next_attempt_at, course_id, requested_by, created)
+         VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?3)",
+    )?
+    .execute(params![
+        kind.as_str(),
+        payload,
+        now,
+        course_id,
+        requested_by
+    ])?;
+    Ok(c.last_insert_rowid())
+}
+
+pub fn job(c: &Connection, id: JobId) -> Result<Job, StoreError> {
+    let mut stmt = c.prepare_cached(&select("j.id = ?1"))?;
+    let mut rows = stmt.query([id])?;
+    match rows.next()? {
+        Some(r) => job_from(r),
+        None => Err(StoreError::NotFound(format!("no job with id {id}"))),
+    }
+}
+
+/// Jobs of a kind (for one course, if given), newest first.
+pub fn list(c: &Connection, kind: JobKind, course: Option<&str>) -> Result<Vec<Job>, StoreError> {
+    let sql = format!(
+        "{} ORDER BY j.created DESC, j.id DESC LIMIT 500",
+        select("j.kind = ?1 AND (?2 IS NULL OR j.course_id = ?2)")
+    );
+    let mut stmt = c.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params![kind.as_str(), course])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(job_from(r)?);
+    }
+    Ok(out)
+}
+
+/// Takes the next due job of `kind` and marks it running, in one transaction, so no two
+/// workers ever run the same job.
+pub fn claim(
+    c: &mut Connection,
+    kind: JobKind,
+    now: OffsetDateTime,
+) -> Result<Option<ClaimedJob>, StoreError> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let now_s = to_sql(now);
+    let id: Option<JobId> = tx
+        .query_row(
+            "SELECT id FROM jobs WHERE kind = ?1 AND state = 'queued' AND next_attempt_at <= ?2
+             ORDER BY next_attempt_at, id LIMIT 1",
+            params![kind.as_str(), now_s],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    tx.execute(
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ?2 WHERE id = ?1",
+        params![id, now_s],
+    )?;
+    let job = job(&tx, id)?;
+    let payload: String =
+        tx.query_row("SELECT payload FROM jobs WHERE id = ?1", [id], |r| r.get(0))?;
+    tx.commit()?;
+    Ok(Some(ClaimedJob { job, payload }))
+}
+
+pub fn progress(c: &Connection, id: JobId, progress: f64) -> Result<(), StoreError> {
+    c.execute(
+        "UPDATE jobs SET progress = ?2 WHERE id = ?1 AND state = 'running'",
+        params![id, progress.clamp(0.0, 1.0)],
+    )?;
+    Ok(())
+}
+
+pub fn done(
+    c: &Connection,
+    id: JobId,
+    result: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    c.execute(
+        "UPDATE jobs SET state = 'done', progress = 1, last_error = NULL, finished_at = ?2, result = ?3
+         WHERE id = ?1",
+        params![id, to_sql(now), result],
+    )?;
+    Ok(())
+}
+
+pub fn retry(
+    c: &Connection,
+    id: JobId,
+    error: &str,
+    next: OffsetDateTime,
+) -> Result<(), StoreError> {
+    c.execute(
+        "UPDATE jobs SET state = 'queued', last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
+        params![id, error, to_sql(next)],
+    )?;
+    Ok(())
+}
+
+pub fn failed(
+    c: &Connection,
+    id: JobId,
+    error: &str,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    c.execute(
+        "UPDATE jobs SET state = 'failed', last_error = ?2, finished_at = ?3 WHERE id = ?1",
+        params![id, error, to_sql(now)],
+    )?;
+    Ok(())
+}
+
+/// Jobs a stopped server left running are queued again, saying why.
+pub fn recover(c: &Connection) -> Result<u64, StoreError> {
+    let n = c.execute(
+        "UPDATE jobs SET state = 'queued', progress = 0,
+           last_error = 'interrupted by a server restart; started again'
+         WHERE state = 'running'",
+        [],
+    )?;
+    Ok(n as u64)
+}
+
+/// Queues a report for the course unless one is already queued or running.
+pub fn start_report(
+    c: &mut Connection,
+    course_id: &str,
+    reviewer: i64,
+    now: OffsetDateTime,
+) -> Result<Job, StoreError> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let exists: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM courses WHERE id = ?1)",
+        [course_id],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        return Err(StoreError::NotFound(format!(
+            "no course with id {course_id}"
+        )));
+    }
+    let running: Option<JobId> = tx
+        .query_row(
+            "SELECT id FROM jobs WHERE kind = 'report' AND course_id = ?1 AND state IN ('queued', 'running')",
+            [course_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = running {
+        return Err(StoreError::Conflict(format!(
+            "the proctored exam results report for this course is already being created (job {id}); see Pending Tasks"
+        )));
+    }
+    let id = insert(
+        &tx,
+        JobKind::Report,
+        "{}",
+        Some(course_id),
+        Some(reviewer),
+        now,
+    )?;
+    let job = job(&tx, id)?;
+    tx.commit()?;
+    Ok(job)
+}
