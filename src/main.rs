@@ -33,10 +33,15 @@ struct Cli {
 #[derive(Args)]
 struct ConsoleArgs {
     /// Review server to connect to; without it the console runs the embedded demo.
-    #[arg(long, env = "PROCTOR_REVIEW_SERVER")]
+    #[arg(long, env = "PROCTOR_REVIEW_SERVER", global = true)]
     server: Option<String>,
     /// Reviewer token for --server (also read from the config file).
-    #[arg(long, env = "PROCTOR_REVIEW_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "PROCTOR_REVIEW_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
     token: Option<String>,
     /// Start the demo from fresh data, dropping decisions made in earlier runs.
     #[arg(long)]
@@ -68,6 +73,16 @@ enum Command {
     Evidence(EvidenceCommand),
     /// Show where the demo database, outbox, log and config file are.
     Paths,
+    /// Generate a course's Proctored Exam Results report and download it (with --server,
+    /// or from the embedded demo); prints the file's path.
+    Report {
+        /// The course id, e.g. course-v1:MITx+6.0001x+2026_Fall
+        #[arg(long)]
+        course: String,
+        /// Folder to save it in (default: the current folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Print every key binding as a Markdown table.
     Keys,
 }
@@ -239,6 +254,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             println!("config file:   {}", paths.config_file.display());
             Ok(())
         }
+        Some(Command::Report { course, out }) => report(cli.console, &course, out).await,
         Some(Command::Keys) => {
             print!("{}", console::keymap::markdown());
             Ok(())
@@ -247,17 +263,16 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn run_console(args: ConsoleArgs) -> anyhow::Result<()> {
-    let paths = Paths::resolve(args.data_dir)?;
-    fsutil::private_dir(&paths.data_dir)
-        .with_context(|| format!("cannot create {}", paths.data_dir.display()))?;
-    log_to_file(&paths)?;
-    let cfg = config::load(args.config.as_deref().unwrap_or(&paths.config_file))?;
-
-    let server = args.server.or(cfg.server);
-    let (client, embedded) = match server {
+/// The review server to talk to: `--server` (with its token), or the embedded demo.
+async fn connect(
+    args: &ConsoleArgs,
+    paths: &Paths,
+    cfg: &config::ConfigFile,
+) -> anyhow::Result<(ApiClient, Option<embedded::RunningServer>)> {
+    let server = args.server.clone().or(cfg.server.clone());
+    Ok(match server {
         Some(url) => {
-            let Some(token) = args.token.or(cfg.token) else {
+            let Some(token) = args.token.clone().or(cfg.token.clone()) else {
                 bail!(
                     "--server needs a reviewer token: pass --token, set PROCTOR_REVIEW_TOKEN, or put `token` in the config file"
                 );
@@ -277,7 +292,16 @@ async fn run_console(args: ConsoleArgs) -> anyhow::Result<()> {
             tracing::info!(url = %running.url, "embedded demo server started");
             (ApiClient::new(&running.url, &running.token)?, Some(running))
         }
-    };
+    })
+}
+
+async fn run_console(args: ConsoleArgs) -> anyhow::Result<()> {
+    let paths = Paths::resolve(args.data_dir.clone())?;
+    fsutil::private_dir(&paths.data_dir)
+        .with_context(|| format!("cannot create {}", paths.data_dir.display()))?;
+    log_to_file(&paths)?;
+    let cfg = config::load(args.config.as_deref().unwrap_or(&paths.config_file))?;
+    let (client, embedded) = connect(&args, &paths, &cfg).await?;
     let mouse = args.mouse || cfg.mouse.unwrap_or(false);
     let result = console::run(
         client,
@@ -359,6 +383,46 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     )
     .await?;
     Ok(())
+}
+
+/// `proctor-review report`: start (or join) the course's report, show its progress on
+/// stderr, download it and print where it is.
+async fn report(args: ConsoleArgs, course: &str, out: Option<PathBuf>) -> anyhow::Result<()> {
+    use proctor_review::client::report as fetch;
+    use std::io::Write;
+    let paths = Paths::resolve(args.data_dir.clone())?;
+    fsutil::private_dir(&paths.data_dir)
+        .with_context(|| format!("cannot create {}", paths.data_dir.display()))?;
+    log_to_file(&paths)?;
+    let cfg = config::load(args.config.as_deref().unwrap_or(&paths.config_file))?;
+    let (client, embedded) = connect(&args, &paths, &cfg).await?;
+    let result = async {
+        let job = fetch::start(&client, course).await?;
+        let mut stderr = std::io::stderr();
+        let done = fetch::wait(&client, course, job.id, |j| {
+            let filled = (j.progress.clamp(0.0, 1.0) * 30.0).round() as usize;
+            let _ = write!(
+                stderr,
+                "\r{} [{}{}] {:>3.0}%",
+                j.state.label(),
+                "█".repeat(filled),
+                "·".repeat(30 - filled),
+                j.progress * 100.0
+            );
+        })
+        .await;
+        let _ = writeln!(stderr);
+        let done = done?;
+        let dir = out.unwrap_or_else(|| PathBuf::from("."));
+        let path = fetch::download(&client, &done, &dir).await?;
+        println!("{}", path.display());
+        anyhow::Ok(())
+    }
+    .await;
+    if let Some(s) = embedded {
+        s.stop().await;
+    }
+    result
 }
 
 fn filter() -> EnvFilter {

@@ -1,9 +1,14 @@
 //! The console's async client of the review server.
 
+pub mod report;
+
 use crate::api::{
-    DecisionRequest, ErrorBody, Me, PREFIX, Page, SessionQuery, SignedUrl, media_link_path,
+    DecisionRequest, ErrorBody, Me, PREFIX, Page, ReportList, SessionQuery, SignedUrl,
+    media_link_path, report_link_path,
 };
-use crate::domain::{CourseSummary, ExamId, MediaId, SessionDetail, SessionId, SessionRow};
+use crate::domain::{
+    CourseSummary, ExamId, Job, JobId, MediaId, SessionDetail, SessionId, SessionRow,
+};
 use reqwest::{RequestBuilder, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use std::time::Duration;
@@ -150,6 +155,31 @@ impl ApiClient {
             .await
     }
 
+    /// `courses/{course}/reports`, the course id as one path segment whatever it holds.
+    fn reports_url(&self, course: &str) -> Url {
+        let mut u = self.url("courses/");
+        if let Ok(mut segs) = u.path_segments_mut() {
+            segs.pop_if_empty().push(course).push("reports");
+        }
+        u
+    }
+
+    /// Starts the course's Proctored Exam Results report (a background job).
+    pub async fn start_report(&self, course: &str) -> Result<Job, ClientError> {
+        self.send(self.http.post(self.reports_url(course))).await
+    }
+
+    /// Pending Tasks and Reports Available for a course, newest first.
+    pub async fn reports(&self, course: &str) -> Result<ReportList, ClientError> {
+        self.send(self.http.get(self.reports_url(course))).await
+    }
+
+    /// A fresh signed link to a finished report.
+    pub async fn report_link(&self, id: JobId) -> Result<SignedUrl, ClientError> {
+        self.send(self.http.post(self.url(&report_link_path(id))))
+            .await
+    }
+
     /// A fresh signed link to an evidence file.
     pub async fn media_link(&self, id: MediaId) -> Result<SignedUrl, ClientError> {
         self.send(self.http.post(self.url(&media_link_path(id))))
@@ -159,24 +189,43 @@ impl ApiClient {
     /// The bytes behind a signed link (no bearer token: the link is the proof), at most
     /// `limit` of them.
     pub async fn fetch_signed(&self, url: &str, limit: u64) -> Result<Vec<u8>, ClientError> {
+        let mut out = Vec::new();
+        self.stream_signed(url, |chunk| {
+            if (out.len() + chunk.len()) as u64 > limit {
+                return Err(std::io::Error::other(format!(
+                    "the file is larger than {limit} bytes"
+                )));
+            }
+            out.extend_from_slice(chunk);
+            Ok(())
+        })
+        .await?;
+        Ok(out)
+    }
+
+    /// Streams the body behind a signed link to `sink`, chunk by chunk.
+    pub async fn stream_signed(
+        &self,
+        url: &str,
+        mut sink: impl FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> Result<u64, ClientError> {
         if !self.same_origin(url) {
             return Err(ClientError::BadUrl(url.to_owned()));
         }
-        let mut resp = self.answer(self.http.get(url)).await?;
-        let mut out = Vec::new();
+        // Large reports take longer than one request's usual timeout.
+        let mut resp = self
+            .answer(self.http.get(url).timeout(Duration::from_secs(3600)))
+            .await?;
+        let mut n = 0;
         while let Some(chunk) = resp
             .chunk()
             .await
             .map_err(|e| ClientError::Decode(root_cause(&e)))?
         {
-            if (out.len() + chunk.len()) as u64 > limit {
-                return Err(ClientError::Decode(format!(
-                    "the file is larger than {limit} bytes"
-                )));
-            }
-            out.extend_from_slice(&chunk);
+            sink(&chunk).map_err(|e| ClientError::Decode(e.to_string()))?;
+            n += chunk.len() as u64;
         }
-        Ok(out)
+        Ok(n)
     }
 
     pub async fn decide(
