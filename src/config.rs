@@ -10,6 +10,8 @@ pub struct ConfigFile {
     pub server: Option<String>,
     pub token: Option<String>,
     pub mouse: Option<bool>,
+    /// Where downloaded reports and exports are saved.
+    pub export_dir: Option<PathBuf>,
 }
 
 pub struct Paths {
@@ -45,6 +47,14 @@ impl Paths {
 
     pub fn media_dir(&self) -> PathBuf {
         self.data_dir.join("media")
+    }
+
+    /// The default export folder: `proctor-review` in the user's downloads, else in the
+    /// data directory.
+    pub fn default_export_dir(&self) -> PathBuf {
+        directories::UserDirs::new()
+            .and_then(|u| u.download_dir().map(|d| d.join("proctor-review")))
+            .unwrap_or_else(|| self.data_dir.join("exports"))
     }
 
     pub fn log_file(&self) -> PathBuf {

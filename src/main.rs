@@ -52,6 +52,9 @@ struct ConsoleArgs {
     /// Click to select and open, wheel to scroll (turns off the terminal's text selection).
     #[arg(long, env = "PROCTOR_REVIEW_MOUSE")]
     mouse: bool,
+    /// Where downloaded reports and exports go (default: `proctor-review` in your downloads).
+    #[arg(long, env = "PROCTOR_REVIEW_EXPORT_DIR", global = true)]
+    export_dir: Option<PathBuf>,
     /// Evidence previews: auto (graphics on terminals known for them, half-blocks elsewhere),
     /// detect (ask any terminal), halfblocks, or off.
     #[arg(long, env = "PROCTOR_REVIEW_IMAGES", default_value = "auto")]
@@ -79,7 +82,7 @@ enum Command {
         /// The course id, e.g. course-v1:MITx+6.0001x+2026_Fall
         #[arg(long)]
         course: String,
-        /// Folder to save it in (default: the current folder).
+        /// Folder to save it in (default: the export folder, see `paths`).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -250,6 +253,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             println!("demo database: {}", paths.demo_db().display());
             println!("demo outbox:   {}", paths.outbox().display());
             println!("demo media:    {}", paths.media_dir().display());
+            println!("exports:       {}", paths.default_export_dir().display());
             println!("log file:      {}", paths.log_file().display());
             println!("config file:   {}", paths.config_file.display());
             Ok(())
@@ -308,6 +312,11 @@ async fn run_console(args: ConsoleArgs) -> anyhow::Result<()> {
         console::Options {
             mouse,
             images: args.images,
+            export_dir: args
+                .export_dir
+                .clone()
+                .or(cfg.export_dir.clone())
+                .unwrap_or_else(|| paths.default_export_dir()),
         },
     )
     .await;
@@ -413,7 +422,10 @@ async fn report(args: ConsoleArgs, course: &str, out: Option<PathBuf>) -> anyhow
         .await;
         let _ = writeln!(stderr);
         let done = done?;
-        let dir = out.unwrap_or_else(|| PathBuf::from("."));
+        let dir = out
+            .or(args.export_dir.clone())
+            .or(cfg.export_dir.clone())
+            .unwrap_or_else(|| paths.default_export_dir());
         let path = fetch::download(&client, &done, &dir).await?;
         println!("{}", path.display());
         anyhow::Ok(())

@@ -288,3 +288,38 @@ fn offset_text(secs: i64) -> String {
         secs % 60
     )
 }
+
+#[test]
+fn a_reviewer_generates_and_downloads_the_results_report_from_the_keyboard() {
+    let dir = tempfile::tempdir().unwrap();
+    let exports = dir.path().join("exports");
+    let mut c = Console::start(&["--export-dir", exports.to_str().unwrap()], dir.path());
+    c.wait_for("Midterm Exam");
+    c.keys("R");
+    c.wait_for("Pending Tasks");
+    c.keys("n");
+    // Listed under Pending Tasks while it runs, then available (the demo course is small).
+    c.wait_for("_proctored_exam_results_report_");
+    c.keys("\r");
+    c.wait_for("personally identifiable");
+    c.keys("\r");
+    let screen = c.wait_for("Saved");
+    assert!(screen.contains("exports"), "{screen}");
+    c.keys("\x1b");
+    c.until("Reports closed", |s| !s.contains("Pending Tasks"));
+    c.quit();
+    let files: Vec<_> = std::fs::read_dir(&exports)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with("MITx_6.0001x_2026_Fall_proctored_exam_results_report_")
+            && name.ends_with(".csv"),
+        "{name}"
+    );
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(text.starts_with("course_id,provider,track,exam_name,username,email,attempt_code,"));
+    assert_eq!(text.matches("\r\n").count(), 61, "header and 60 attempts");
+}

@@ -143,7 +143,11 @@ async fn with_the_mail_server_down_the_decision_stands_and_the_email_waits() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let queued = loop {
         let queued = queued_emails(&server).await;
-        if queued.iter().any(|m| m.attempts > 0) {
+        // Claimed (attempts counted), tried, and put back for later.
+        if queued
+            .iter()
+            .any(|m| m.attempts > 0 && m.state == JobState::Queued)
+        {
             break queued;
         }
         assert!(

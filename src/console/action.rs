@@ -37,6 +37,18 @@ pub enum Action {
         request: RequestId,
         result: Result<PreviewImage, String>,
     },
+    ReportsLoaded {
+        request: RequestId,
+        result: Result<crate::api::ReportList, ClientError>,
+    },
+    ReportStarted {
+        request: RequestId,
+        result: Result<crate::domain::Job, ClientError>,
+    },
+    ReportDownloaded {
+        request: RequestId,
+        result: Result<std::path::PathBuf, String>,
+    },
     /// The system viewer was handed a fresh signed link (or refused, with why).
     Opened {
         request: RequestId,
@@ -85,6 +97,22 @@ pub enum Effect {
         request: RequestId,
         session: SessionId,
         body: DecisionRequest,
+    },
+    /// List a course's reports, after `delay_ms` (live updates while tasks are pending).
+    LoadReports {
+        request: RequestId,
+        course: String,
+        delay_ms: u64,
+    },
+    StartReport {
+        request: RequestId,
+        course: String,
+    },
+    /// Download a finished report into `dir` through a fresh signed link.
+    DownloadReport {
+        request: RequestId,
+        job: crate::domain::Job,
+        dir: std::path::PathBuf,
     },
     /// Fetch, decode and fit an image into `cols`×`rows` cells.
     LoadPreview {

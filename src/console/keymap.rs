@@ -14,6 +14,7 @@ pub enum Scope {
     Session,
     Search,
     Confirm,
+    Reports,
     Help,
 }
 
@@ -27,6 +28,7 @@ impl Scope {
             Self::Session => "Deciding (Sessions and Learner Detail)",
             Self::Search => "Search",
             Self::Confirm => "Confirmation",
+            Self::Reports => "Reports",
             Self::Help => "Help",
         }
     }
@@ -64,6 +66,8 @@ pub enum Command {
     /// Learner Detail's tab by its position (0 = Exam Data).
     Tab(u8),
     OpenEvidence,
+    OpenReports,
+    NewReport,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -325,6 +329,69 @@ pub static BINDINGS: &[Binding] = &[
         help: "Open the selected clip (at the flagged moment) or image in the system viewer",
     },
     Binding {
+        scope: S::Quizzes,
+        chords: &[ch('R')],
+        command: C::OpenReports,
+        hint: Some("reports"),
+        help: "Reports of the course under the cursor (Proctored Exam Results)",
+    },
+    Binding {
+        scope: S::Sessions,
+        chords: &[ch('R')],
+        command: C::OpenReports,
+        hint: None,
+        help: "Reports of this exam's course",
+    },
+    Binding {
+        scope: S::Reports,
+        chords: &[ch('n')],
+        command: C::NewReport,
+        hint: Some("new report"),
+        help: "Generate a new Proctored Exam Results report",
+    },
+    Binding {
+        scope: S::Reports,
+        chords: &[key(K::Enter)],
+        command: C::Confirm,
+        hint: Some("download"),
+        help: "Download the selected report to the export folder",
+    },
+    Binding {
+        scope: S::Reports,
+        chords: &[key(K::Up), ch('k')],
+        command: C::Up,
+        hint: None,
+        help: "Previous report",
+    },
+    Binding {
+        scope: S::Reports,
+        chords: &[key(K::Down), ch('j')],
+        command: C::Down,
+        hint: Some("move"),
+        help: "Next report",
+    },
+    Binding {
+        scope: S::Reports,
+        chords: &[ch('r'), key(K::F(5))],
+        command: C::Refresh,
+        hint: None,
+        help: "Reload the list",
+    },
+    Binding {
+        scope: S::Reports,
+        chords: &[key(K::Esc), ch('q')],
+        command: C::Cancel,
+        hint: Some("close"),
+        help: "Close Reports (or the warning)",
+    },
+    Binding {
+        scope: S::Reports,
+        chords: &[ctrl('c')],
+        command: C::ForceQuit,
+        hint: None,
+        help: "Quit at once",
+    },
+    Binding {
         scope: S::Global,
         chords: &[ch('r'), key(K::F(5))],
         command: C::Refresh,
@@ -443,7 +510,7 @@ pub fn lookup(scopes: &[Scope], ev: &KeyEvent) -> Option<Command> {
 }
 
 /// The order scopes are listed in help and documentation: general to specific.
-const DOC_ORDER: [Scope; 8] = [
+const DOC_ORDER: [Scope; 9] = [
     S::Global,
     S::Quizzes,
     S::Sessions,
@@ -451,6 +518,7 @@ const DOC_ORDER: [Scope; 8] = [
     S::Detail,
     S::Search,
     S::Confirm,
+    S::Reports,
     S::Help,
 ];
 

@@ -34,6 +34,8 @@ pub struct Options {
     pub mouse: bool,
     /// How (and whether) evidence images are previewed.
     pub images: images::ImageMode,
+    /// Where downloaded reports and exports are saved.
+    pub export_dir: std::path::PathBuf,
 }
 
 /// Runs the console against `client` until the reviewer quits.
@@ -56,6 +58,7 @@ pub async fn run(client: crate::client::ApiClient, options: Options) -> anyhow::
         size.height,
     );
     state.images = picker.is_some();
+    state.export_dir = options.export_dir;
     let runner = Runner::new(client.clone(), tx, picker, Arc::new(opener::SystemOpener));
     let mut events = EventStream::new();
 

@@ -108,6 +108,27 @@ impl Runner {
                 session,
                 result: client.decide(session, &body).await,
             },
+            Effect::LoadReports {
+                request,
+                course,
+                delay_ms,
+            } => {
+                tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+                Action::ReportsLoaded {
+                    request,
+                    result: client.reports(&course).await,
+                }
+            }
+            Effect::StartReport { request, course } => Action::ReportStarted {
+                request,
+                result: client.start_report(&course).await,
+            },
+            Effect::DownloadReport { request, job, dir } => Action::ReportDownloaded {
+                request,
+                result: crate::client::report::download(client, &job, &dir)
+                    .await
+                    .map_err(|e| e.to_string()),
+            },
             Effect::LoadPreview {
                 request,
                 media,

@@ -230,6 +230,44 @@ pub struct ConfirmDialog {
     pub error: Option<String>,
 }
 
+/// The Reports view of one course: Pending Tasks and Reports Available.
+#[derive(Debug)]
+pub struct ReportsView {
+    pub course_id: String,
+    pub course_name: String,
+    pub list: Option<crate::api::ReportList>,
+    /// The selected row of Reports Available.
+    pub cursor: usize,
+    pub request: Option<RequestId>,
+    pub starting: Option<RequestId>,
+    pub downloading: Option<RequestId>,
+    pub error: Option<String>,
+    /// The once-a-run warning that a report holds personal data is on screen.
+    pub warning: bool,
+}
+
+impl ReportsView {
+    pub fn new(course_id: String, course_name: String) -> Self {
+        Self {
+            course_id,
+            course_name,
+            list: None,
+            cursor: 0,
+            request: None,
+            starting: None,
+            downloading: None,
+            error: None,
+            warning: false,
+        }
+    }
+
+    pub fn selected(&self) -> Option<&crate::domain::Job> {
+        self.list
+            .as_ref()
+            .and_then(|l| l.available.get(self.cursor))
+    }
+}
+
 #[derive(Debug)]
 pub struct State {
     pub server: String,
@@ -244,6 +282,11 @@ pub struct State {
     pub sessions: SessionsPane,
     pub detail: DetailPane,
     pub dialog: Option<ConfirmDialog>,
+    pub reports: Option<ReportsView>,
+    /// Reviewers were told, once this run, that reports hold personal data.
+    pub pii_warned: bool,
+    /// Where downloads and exports are saved.
+    pub export_dir: std::path::PathBuf,
     pub help: Option<u16>,
     pub status: Option<StatusLine>,
     pub next_request: RequestId,
@@ -266,6 +309,9 @@ impl State {
             sessions: SessionsPane::default(),
             detail: DetailPane::default(),
             dialog: None,
+            reports: None,
+            pii_warned: false,
+            export_dir: std::path::PathBuf::from("exports"),
             help: None,
             status: None,
             next_request: 1,
@@ -295,6 +341,9 @@ impl State {
                 .as_ref()
                 .is_some_and(|p| p.request.is_some())
             || self.dialog.as_ref().is_some_and(|d| d.request.is_some())
+            || self.reports.as_ref().is_some_and(|r| {
+                r.request.is_some() || r.starting.is_some() || r.downloading.is_some()
+            })
     }
 
     pub fn say(&mut self, tone: Tone, text: impl Into<String>) {

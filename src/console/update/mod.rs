@@ -7,6 +7,7 @@ mod detail;
 mod loaded;
 mod mouse;
 mod navigate;
+mod reports;
 
 use super::action::{Action, Effect};
 use super::keymap::{self, Command, Scope};
@@ -53,6 +54,9 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             session,
             result,
         } => decide::decided(state, request, session, result),
+        Action::ReportsLoaded { request, result } => reports::loaded(state, request, result),
+        Action::ReportStarted { request, result } => reports::started(state, request, result),
+        Action::ReportDownloaded { request, result } => reports::downloaded(state, request, result),
         Action::PreviewLoaded { request, result } => detail::preview_loaded(state, request, result),
         Action::Opened {
             request,
@@ -69,6 +73,8 @@ pub fn scopes(state: &State) -> Vec<Scope> {
         vec![Scope::Help]
     } else if state.dialog.is_some() {
         vec![Scope::Confirm]
+    } else if state.reports.is_some() {
+        vec![Scope::Reports]
     } else if state.sessions.searching {
         vec![Scope::Search]
     } else {
@@ -140,6 +146,13 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
             state.help = None;
             vec![]
         }
+        C::Up if state.reports.is_some() => reports::move_by(state, -1),
+        C::Down if state.reports.is_some() => reports::move_by(state, 1),
+        C::Cancel if state.reports.is_some() => reports::close(state),
+        C::Confirm if state.reports.is_some() => reports::download(state),
+        C::Refresh if state.reports.is_some() => reports::refresh(state),
+        C::OpenReports => reports::open(state),
+        C::NewReport => reports::start(state),
         C::Up if state.help.is_some() => {
             state.help = state.help.map(|s| s.saturating_sub(1));
             vec![]

@@ -892,3 +892,107 @@ fn any_key_sequence_keeps_the_state_consistent() {
         }
     }
 }
+
+pub fn report_job(id: i64, state: JobState) -> Job {
+    Job {
+        id,
+        kind: JobKind::Report,
+        state,
+        progress: if state == JobState::Done { 1.0 } else { 0.5 },
+        attempts: 1,
+        last_error: None,
+        requested_by: Some("demo-reviewer".into()),
+        course_id: Some("course-v1:TestX+T1+2026".into()),
+        created: time::macros::datetime!(2026-11-20 10:00 UTC),
+        started_at: Some(time::macros::datetime!(2026-11-20 10:00 UTC)),
+        finished_at: None,
+        report: (state == JobState::Done).then(|| ReportFile {
+            name: format!("TestX_T1_2026_proctored_exam_results_report_2026-11-20-10{id:02}.csv"),
+            size: 2048,
+            rows: 4,
+        }),
+    }
+}
+
+#[test]
+fn reports_update_live_while_a_task_runs_and_warn_once_before_a_download() {
+    let mut s = opened();
+    update(&mut s, code(KeyCode::Esc));
+    let fx = update(&mut s, key('R'));
+    let request = match &fx[..] {
+        [
+            Effect::LoadReports {
+                request,
+                course,
+                delay_ms: 0,
+            },
+        ] => {
+            assert_eq!(course, "course-v1:TestX+T1+2026");
+            *request
+        }
+        other => panic!("{other:?}"),
+    };
+    assert!(matches!(
+        &update(&mut s, key('n'))[..],
+        [Effect::StartReport { .. }]
+    ));
+    let list = crate::api::ReportList {
+        pending: vec![report_job(3, JobState::Running)],
+        available: vec![report_job(2, JobState::Done), report_job(1, JobState::Done)],
+    };
+    let fx = update(
+        &mut s,
+        Action::ReportsLoaded {
+            request,
+            result: Ok(list.clone()),
+        },
+    );
+    let again = match &fx[..] {
+        [
+            Effect::LoadReports {
+                request, delay_ms, ..
+            },
+        ] => {
+            assert!(*delay_ms > 0, "polls again while a task is pending");
+            *request
+        }
+        other => panic!("{other:?}"),
+    };
+    let done = crate::api::ReportList {
+        pending: vec![],
+        ..list
+    };
+    assert!(
+        update(
+            &mut s,
+            Action::ReportsLoaded {
+                request: again,
+                result: Ok(done)
+            }
+        )
+        .is_empty(),
+        "and stops when none is"
+    );
+    update(&mut s, key('j'));
+    assert_eq!(
+        s.reports.as_ref().and_then(|r| r.selected()).map(|j| j.id),
+        Some(1)
+    );
+    // The first Enter warns; the second downloads; later downloads do not warn again.
+    assert!(update(&mut s, code(KeyCode::Enter)).is_empty());
+    assert!(s.reports.as_ref().is_some_and(|r| r.warning));
+    match &update(&mut s, code(KeyCode::Enter))[..] {
+        [Effect::DownloadReport { job, dir, .. }] => {
+            assert_eq!(job.id, 1);
+            assert_eq!(dir, &s.export_dir);
+        }
+        other => panic!("{other:?}"),
+    }
+    update(&mut s, key('k'));
+    assert!(matches!(
+        &update(&mut s, code(KeyCode::Enter))[..],
+        [Effect::DownloadReport { .. }]
+    ));
+    update(&mut s, code(KeyCode::Esc));
+    assert!(s.reports.is_none(), "Esc closes Reports");
+}

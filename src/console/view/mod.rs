@@ -6,6 +6,7 @@ mod detail;
 
 mod overlays;
 mod quizzes;
+mod reports;
 mod sessions;
 
 use super::layout;
@@ -30,6 +31,9 @@ pub fn view(state: &State, frame: &mut Frame) {
     bars::status(state, frame, bars.status);
     if let Some(d) = &state.dialog {
         overlays::confirm(state, d, frame, bars.main);
+    }
+    if let Some(r) = &state.reports {
+        reports::draw(state, r, frame, bars.main);
     }
     if let Some(scroll) = state.help {
         overlays::help(state, scroll, frame, bars.main);

@@ -60,6 +60,26 @@ fn scenes() -> Vec<(&'static str, State)> {
         ("confirm_fail", confirm),
         ("help", help),
     ];
+    let mut reports = opened();
+    key(&mut reports, KeyCode::Esc);
+    key(&mut reports, KeyCode::Char('R'));
+    if let Some(v) = reports.reports.as_mut() {
+        v.request = None;
+        let mut failed =
+            crate::console::update::tests::report_job(4, crate::domain::JobState::Failed);
+        failed.last_error = Some("cannot write the report: No space left on device".into());
+        v.list = Some(crate::api::ReportList {
+            pending: vec![
+                crate::console::update::tests::report_job(5, crate::domain::JobState::Running),
+                failed,
+            ],
+            available: vec![crate::console::update::tests::report_job(
+                2,
+                crate::domain::JobState::Done,
+            )],
+        });
+    }
+    out.push(("reports", reports));
     for (name, n) in [
         ("tab_video", '2'),
         ("tab_violations", '3'),
