@@ -8,6 +8,7 @@ pub mod console;
 pub mod demo;
 pub mod domain;
 pub mod embedded;
+pub mod export;
 pub mod fsutil;
 pub mod jobs;
 pub mod media;

@@ -49,6 +49,16 @@ pub enum Action {
         request: RequestId,
         result: Result<std::path::PathBuf, String>,
     },
+    ExportProgress {
+        request: RequestId,
+        done: usize,
+        total: usize,
+    },
+    /// An export finished: where it is and what it holds, or why it failed.
+    Exported {
+        request: RequestId,
+        result: Result<(std::path::PathBuf, String), String>,
+    },
     /// The system viewer was handed a fresh signed link (or refused, with why).
     Opened {
         request: RequestId,
@@ -112,6 +122,19 @@ pub enum Effect {
     DownloadReport {
         request: RequestId,
         job: crate::domain::Job,
+        dir: std::path::PathBuf,
+    },
+    /// Export one session's evidence and data into the export folder.
+    ExportSession {
+        request: RequestId,
+        detail: Box<SessionDetail>,
+        dir: std::path::PathBuf,
+    },
+    /// Export the exam's whole Sessions list under `query` as CSV.
+    ExportTable {
+        request: RequestId,
+        exam: Box<crate::domain::ExamSummary>,
+        query: SessionQuery,
         dir: std::path::PathBuf,
     },
     /// Fetch, decode and fit an image into `cols`×`rows` cells.

@@ -39,12 +39,7 @@ pub fn duration(secs: Option<i64>) -> String {
 
 /// Seconds into the recording, as the player shows them.
 pub fn offset(secs: i64) -> String {
-    format!(
-        "{:02}:{:02}:{:02}",
-        secs / 3600,
-        (secs % 3600) / 60,
-        secs % 60
-    )
+    crate::domain::text::clock(secs)
 }
 
 /// Cuts `s` to at most `width` terminal columns, marking the cut with an ellipsis.

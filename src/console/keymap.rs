@@ -68,6 +68,8 @@ pub enum Command {
     OpenEvidence,
     OpenReports,
     NewReport,
+    ExportSession,
+    ExportTable,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,6 +238,20 @@ pub static BINDINGS: &[Binding] = &[
         command: C::Fail,
         hint: Some("fail"),
         help: "Fail the session (grade 0, learner emailed)",
+    },
+    Binding {
+        scope: S::Session,
+        chords: &[ch('e')],
+        command: C::ExportSession,
+        hint: None,
+        help: "Export the session: screenshots, scans, violations.csv, session.json",
+    },
+    Binding {
+        scope: S::Sessions,
+        chords: &[ch('E')],
+        command: C::ExportTable,
+        hint: None,
+        help: "Export the whole list, as filtered and sorted now, as CSV",
     },
     Binding {
         scope: S::Sessions,

@@ -13,6 +13,7 @@ use ratatui_image::picker::Picker;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use time::OffsetDateTime;
 use tokio::sync::mpsc::UnboundedSender;
 
 /// A detail or preview load that follows another within this time waits this long and is
@@ -129,6 +130,45 @@ impl Runner {
                     .await
                     .map_err(|e| e.to_string()),
             },
+            Effect::ExportSession {
+                request,
+                detail,
+                dir,
+            } => {
+                let tx = self.tx.clone();
+                let result = crate::export::session(client, &detail, &dir, |done, total| {
+                    let _ = tx.send(Action::ExportProgress {
+                        request,
+                        done,
+                        total,
+                    });
+                })
+                .await
+                .map(|p| (p, "the session".to_owned()))
+                .map_err(|e| e.to_string());
+                Action::Exported { request, result }
+            }
+            Effect::ExportTable {
+                request,
+                exam,
+                query,
+                dir,
+            } => {
+                let stamp = OffsetDateTime::now_utc()
+                    .format(time::macros::format_description!(
+                        "[year][month][day]-[hour][minute][second]"
+                    ))
+                    .unwrap_or_default();
+                let path = dir
+                    .join(crate::export::component(&exam.exam.course_id))
+                    .join(crate::export::component(&exam.exam.exam_name))
+                    .join(format!("sessions-{stamp}.csv"));
+                let result = crate::export::table(client, exam.exam.id, &query, &path)
+                    .await
+                    .map(|n| (path, format!("{n} rows")))
+                    .map_err(|e| e.to_string());
+                Action::Exported { request, result }
+            }
             Effect::LoadPreview {
                 request,
                 media,

@@ -287,6 +287,8 @@ pub struct State {
     pub pii_warned: bool,
     /// Where downloads and exports are saved.
     pub export_dir: std::path::PathBuf,
+    /// An export under way.
+    pub exporting: Option<RequestId>,
     pub help: Option<u16>,
     pub status: Option<StatusLine>,
     pub next_request: RequestId,
@@ -312,6 +314,7 @@ impl State {
             reports: None,
             pii_warned: false,
             export_dir: std::path::PathBuf::from("exports"),
+            exporting: None,
             help: None,
             status: None,
             next_request: 1,
@@ -335,6 +338,7 @@ impl State {
             || self.sessions.request.is_some()
             || self.detail.request.is_some()
             || self.detail.opening.is_some()
+            || self.exporting.is_some()
             || self
                 .detail
                 .preview

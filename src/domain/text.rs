@@ -17,6 +17,16 @@ pub fn printable(s: &str) -> Cow<'_, str> {
     )
 }
 
+/// Seconds into a recording as `HH:MM:SS`, the way players show them.
+pub fn clock(secs: i64) -> String {
+    format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs % 3600) / 60,
+        secs % 60
+    )
+}
+
 fn needs_scrub(c: char) -> bool {
     c.is_control() || is_bidi_control(c)
 }

@@ -4,6 +4,7 @@
 
 mod decide;
 mod detail;
+mod export;
 mod loaded;
 mod mouse;
 mod navigate;
@@ -57,6 +58,12 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::ReportsLoaded { request, result } => reports::loaded(state, request, result),
         Action::ReportStarted { request, result } => reports::started(state, request, result),
         Action::ReportDownloaded { request, result } => reports::downloaded(state, request, result),
+        Action::ExportProgress {
+            request,
+            done,
+            total,
+        } => export::progress(state, request, done, total),
+        Action::Exported { request, result } => export::finished(state, request, result),
         Action::PreviewLoaded { request, result } => detail::preview_loaded(state, request, result),
         Action::Opened {
             request,
@@ -152,6 +159,8 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
         C::Confirm if state.reports.is_some() => reports::download(state),
         C::Refresh if state.reports.is_some() => reports::refresh(state),
         C::OpenReports => reports::open(state),
+        C::ExportSession => export::session(state),
+        C::ExportTable => export::table(state),
         C::NewReport => reports::start(state),
         C::Up if state.help.is_some() => {
             state.help = state.help.map(|s| s.saturating_sub(1));

@@ -996,3 +996,41 @@ fn reports_update_live_while_a_task_runs_and_warn_once_before_a_download() {
     update(&mut s, code(KeyCode::Esc));
     assert!(s.reports.is_none(), "Esc closes Reports");
 }
+
+#[test]
+fn e_exports_the_session_on_screen_and_capital_e_the_list_as_queried() {
+    let mut s = opened();
+    match &update(&mut s, key('e'))[..] {
+        [Effect::ExportSession { detail, dir, .. }] => {
+            assert_eq!(detail.row.id, 11);
+            assert_eq!(dir, &s.export_dir);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(s.loading());
+    update(&mut s, key('a'));
+    update(&mut s, key('s'));
+    match &update(&mut s, key('E'))[..] {
+        [Effect::ExportTable { exam, query, .. }] => {
+            assert_eq!(exam.exam.id, 1);
+            assert_eq!(
+                query,
+                &super::sessions_query(&s, 0),
+                "exactly the list's filter and sort"
+            );
+            assert_eq!(query.status, "second_review_required");
+        }
+        other => panic!("{other:?}"),
+    }
+    let request = s.exporting.unwrap();
+    update(
+        &mut s,
+        Action::Exported {
+            request,
+            result: Ok(("/tmp/x/sessions.csv".into(), "2 rows".into())),
+        },
+    );
+    let said = s.status.clone().unwrap();
+    assert_eq!(said.tone, Tone::Success);
+    assert!(said.text.contains("2 rows") && said.text.contains("/tmp/x/sessions.csv"));
+}

@@ -1,0 +1,74 @@
+//! Export Data: `e` saves the selected session's evidence and data, `E` the whole Sessions
+//! list as it is filtered and sorted now. Progress and the finished path show in the status
+//! bar.
+
+use super::navigate::sessions_query;
+use crate::console::action::Effect;
+use crate::console::state::{RequestId, State, Tone};
+use std::path::PathBuf;
+
+pub fn session(state: &mut State) -> Vec<Effect> {
+    let Some(d) = state.detail.current().cloned() else {
+        state.say(
+            Tone::Info,
+            "Select a session whose details have loaded, then press e.",
+        );
+        return vec![];
+    };
+    let request = state.request_id();
+    state.exporting = Some(request);
+    state.say(
+        Tone::Info,
+        format!("Exporting {}…", d.row.learner.full_name),
+    );
+    vec![Effect::ExportSession {
+        request,
+        detail: Box::new(d),
+        dir: state.export_dir.clone(),
+    }]
+}
+
+pub fn table(state: &mut State) -> Vec<Effect> {
+    let Some(exam) = state.sessions.exam.clone() else {
+        state.say(Tone::Info, "Open an exam first.");
+        return vec![];
+    };
+    let request = state.request_id();
+    state.exporting = Some(request);
+    state.say(
+        Tone::Info,
+        format!("Exporting all {} rows…", state.sessions.total),
+    );
+    vec![Effect::ExportTable {
+        request,
+        exam: Box::new(exam),
+        query: sessions_query(state, 0),
+        dir: state.export_dir.clone(),
+    }]
+}
+
+pub fn progress(state: &mut State, request: RequestId, done: usize, total: usize) -> Vec<Effect> {
+    if state.exporting == Some(request) {
+        state.say(Tone::Info, format!("Exporting… {done}/{total} files"));
+    }
+    vec![]
+}
+
+pub fn finished(
+    state: &mut State,
+    request: RequestId,
+    result: Result<(PathBuf, String), String>,
+) -> Vec<Effect> {
+    if state.exporting != Some(request) {
+        return vec![];
+    }
+    state.exporting = None;
+    match result {
+        Ok((path, what)) => state.say(
+            Tone::Success,
+            format!("✔ Exported {what} to {}", path.display()),
+        ),
+        Err(e) => state.say(Tone::Error, format!("Export failed: {e}")),
+    }
+    vec![]
+}

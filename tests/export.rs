@@ -1,0 +1,154 @@
+//! Export Data against a real server: one session's folder, its replacement, hostile names,
+//! and the Sessions table exactly as the list shows it.
+
+mod common;
+
+use common::{files_below, start_in};
+use proctor_review::api::{SessionQuery, SortKey};
+use proctor_review::client::ApiClient;
+use proctor_review::domain::{MediaKind, SessionDetail};
+use proctor_review::export;
+use std::os::unix::fs::PermissionsExt;
+
+async fn attention(c: &ApiClient) -> SessionDetail {
+    let q = SessionQuery {
+        status: "second_review_required".into(),
+        ..Default::default()
+    };
+    let row = c.sessions(2, &q).await.unwrap().items.remove(0);
+    c.session(row.id).await.unwrap()
+}
+
+fn mode(p: &std::path::Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[tokio::test]
+async fn a_session_exports_its_images_violations_and_data_and_is_replaced_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(dir.path()).await;
+    let c = ApiClient::new(&server.url, &server.token).unwrap();
+    let d = attention(&c).await;
+    let root = dir.path().join("exports");
+    let mut steps = Vec::new();
+    let folder = export::session(&c, &d, &root, |done, total| steps.push((done, total)))
+        .await
+        .unwrap();
+    assert_eq!(
+        folder,
+        root.join("course-v1MITx6.0001x2026_Fall")
+            .join("Midterm_Exam")
+            .join(format!("{}-{}", d.row.learner.username, d.attempt_code))
+    );
+    let stills = d
+        .media
+        .iter()
+        .filter(|m| m.kind != MediaKind::Video)
+        .count();
+    assert_eq!(
+        steps.last(),
+        Some(&(stills + 2, stills + 2)),
+        "progress reaches the end"
+    );
+    let files = files_below(&folder);
+    assert_eq!(files.len(), stills + 2, "{files:?}");
+    for f in &files {
+        assert_eq!(mode(f), 0o600, "{}", f.display());
+    }
+    assert_eq!(mode(&folder), 0o700);
+    let csv = std::fs::read_to_string(folder.join("violations.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("start,stop,kind,status,comment,image"));
+    assert_eq!(lines.count(), d.violations.len());
+    let shot = d.screenshot_of(d.violations[0].id).unwrap();
+    assert!(csv.contains(&format!("screenshot-{}.jpg", shot.id)));
+    assert!(folder.join(format!("screenshot-{}.jpg", shot.id)).exists());
+    let json: SessionDetail =
+        serde_json::from_slice(&std::fs::read(folder.join("session.json")).unwrap()).unwrap();
+    assert_eq!(json, d);
+
+    // A second export replaces the folder as a whole: nothing stale, nothing half-written.
+    std::fs::write(folder.join("stale.txt"), "old").unwrap();
+    export::session(&c, &d, &root, |_, _| {}).await.unwrap();
+    assert!(!folder.join("stale.txt").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(folder.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+}
+
+#[tokio::test]
+async fn hostile_names_stay_inside_the_export_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(dir.path()).await;
+    let c = ApiClient::new(&server.url, &server.token).unwrap();
+    let mut d = attention(&c).await;
+    d.row.learner.username = "../../../../etc".into();
+    d.exam_name = "../..".into();
+    d.course_id = "/".into();
+    let root = dir.path().join("exports");
+    let folder = export::session(&c, &d, &root, |_, _| {}).await.unwrap();
+    assert!(folder.starts_with(&root), "{}", folder.display());
+    assert_eq!(
+        folder,
+        root.join("_")
+            .join("_")
+            .join(format!("etc-{}", d.attempt_code))
+    );
+    assert!(
+        files_below(dir.path())
+            .iter()
+            .all(|f| f.starts_with(dir.path()))
+    );
+}
+
+#[tokio::test]
+async fn the_table_export_is_every_row_in_the_lists_order() {
+    let dir = tempfile::tempdir().unwrap();
+    // 600 sessions an exam: more than one page of the API, so every page must be fetched.
+    let server = proctor_review::embedded::start(proctor_review::embedded::EmbeddedOptions {
+        db: dir.path().join("review.sqlite3"),
+        mail: proctor_review::server::MailTransport::Folder(dir.path().join("outbox")),
+        reset: false,
+        media_dir: dir.path().join("media"),
+        reports_dir: dir.path().join("reports"),
+        data: proctor_review::demo::generate(2400, 7).unwrap(),
+    })
+    .await
+    .unwrap();
+    let c = ApiClient::new(&server.url, &server.token).unwrap();
+    let q = SessionQuery {
+        sort: SortKey::Learner,
+        desc: false,
+        q: "a".into(),
+        ..Default::default()
+    };
+    let path = dir.path().join("out").join("sessions.csv");
+    let n = export::table(&c, 3, &q, &path).await.unwrap();
+    let mut api = c.sessions(3, &q).await.unwrap();
+    assert!(
+        api.total > proctor_review::api::MAX_PAGE as u64,
+        "{}",
+        api.total
+    );
+    while (api.items.len() as u64) < api.total {
+        let more = SessionQuery {
+            offset: api.items.len() as u64,
+            ..q.clone()
+        };
+        api.items.extend(c.sessions(3, &more).await.unwrap().items);
+    }
+    assert_eq!(n, api.total);
+    assert_eq!(api.items.len() as u64, api.total);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let names: Vec<String> = r.records().map(|x| x.unwrap()[2].to_owned()).collect();
+    let expected: Vec<String> = api
+        .items
+        .iter()
+        .map(|r| r.learner.username.clone())
+        .collect();
+    assert_eq!(names, expected, "same rows, same order as the list");
+    assert_eq!(mode(&path), 0o600);
+}
