@@ -37,14 +37,11 @@ const NONE: &str = "None";
 /// when there is one.
 pub fn py_datetime(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
-    let base = t
-        .format(format_description!(
-            "[year]-[month]-[day] [hour]:[minute]:[second]"
-        ))
-        .unwrap_or_default();
+    let (y, m, d) = (t.year(), u8::from(t.month()), t.day());
+    let (h, mi, s) = (t.hour(), t.minute(), t.second());
     match t.microsecond() {
-        0 => format!("{base}+00:00"),
-        us => format!("{base}.{us:06}+00:00"),
+        0 => format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{s:02}+00:00"),
+        us => format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{s:02}.{us:06}+00:00"),
     }
 }
 
