@@ -116,6 +116,21 @@ Suspicious Comments,Rules Violation Count,Rules Violation Comments\r\n"
         exams.windows(2).all(|w| w[0] <= w[1]),
         "sorted by exam name: {exams:?}"
     );
+    // Within an exam, newest attempt first — as the database dates them.
+    let db = rusqlite::Connection::open(dir.path().join("review.sqlite3")).unwrap();
+    let mut stmt = db
+        .prepare(
+            "SELECT s.attempt_code FROM sessions s JOIN exams e ON e.id = s.exam_id
+             WHERE e.course_id = ?1 ORDER BY e.exam_name, s.created DESC",
+        )
+        .unwrap();
+    let expected: Vec<String> = stmt
+        .query_map([COURSE], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    let codes: Vec<String> = records.iter().map(|r| r[6].to_owned()).collect();
+    assert_eq!(codes, expected);
     for r in &records {
         assert_eq!(&r[0], COURSE);
         assert!(matches!(&r[8], "True" | "False"));
