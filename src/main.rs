@@ -267,6 +267,16 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// The data folder (made private), the log file and the config file of a console-side command.
+fn setup(args: &ConsoleArgs) -> anyhow::Result<(Paths, config::ConfigFile)> {
+    let paths = Paths::resolve(args.data_dir.clone())?;
+    fsutil::private_dir(&paths.data_dir)
+        .with_context(|| format!("cannot create {}", paths.data_dir.display()))?;
+    log_to_file(&paths)?;
+    let cfg = config::load(args.config.as_deref().unwrap_or(&paths.config_file))?;
+    Ok((paths, cfg))
+}
+
 /// The review server to talk to: `--server` (with its token), or the embedded demo.
 async fn connect(
     args: &ConsoleArgs,
@@ -300,11 +310,7 @@ async fn connect(
 }
 
 async fn run_console(args: ConsoleArgs) -> anyhow::Result<()> {
-    let paths = Paths::resolve(args.data_dir.clone())?;
-    fsutil::private_dir(&paths.data_dir)
-        .with_context(|| format!("cannot create {}", paths.data_dir.display()))?;
-    log_to_file(&paths)?;
-    let cfg = config::load(args.config.as_deref().unwrap_or(&paths.config_file))?;
+    let (paths, cfg) = setup(&args)?;
     let (client, embedded) = connect(&args, &paths, &cfg).await?;
     let mouse = args.mouse || cfg.mouse.unwrap_or(false);
     let result = console::run(
@@ -399,11 +405,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 async fn report(args: ConsoleArgs, course: &str, out: Option<PathBuf>) -> anyhow::Result<()> {
     use proctor_review::client::report as fetch;
     use std::io::Write;
-    let paths = Paths::resolve(args.data_dir.clone())?;
-    fsutil::private_dir(&paths.data_dir)
-        .with_context(|| format!("cannot create {}", paths.data_dir.display()))?;
-    log_to_file(&paths)?;
-    let cfg = config::load(args.config.as_deref().unwrap_or(&paths.config_file))?;
+    let (paths, cfg) = setup(&args)?;
     let (client, embedded) = connect(&args, &paths, &cfg).await?;
     let result = async {
         let job = fetch::start(&client, course).await?;

@@ -6,24 +6,23 @@ use super::AppState;
 use super::auth::Authed;
 use super::error::ApiError;
 use super::routes::bad_path;
-use crate::api::{MediaMeta, PREFIX, SignedUrl, media_file_path};
+use super::signed;
+use crate::api::{MediaMeta, SignedUrl, media_file_path};
 use crate::domain::MediaItem;
 use crate::domain::text::printable;
 use crate::media::describe::Refusal;
 use crate::media::folder::ReceiveError;
-use crate::media::{LinkError, LinkKey, MediaFolder, SignedLink, describe};
+use crate::media::{LinkKey, MediaFolder, SignedLink, describe};
 use crate::store::Store;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
 use axum::routing::{get, post};
 use futures_util::StreamExt;
 use std::time::Duration;
-use time::OffsetDateTime;
-use tower_http::services::ServeFile;
 
 /// Where evidence lives and how links to it are made.
 pub struct MediaSettings {
@@ -74,23 +73,6 @@ pub fn router<S: Store>() -> axum::Router<AppState<S>> {
         )
 }
 
-/// The origin the client reached us at, so the link it gets back works from where it is.
-pub(super) fn origin(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
-        .unwrap_or("127.0.0.1");
-    let scheme = match headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-    {
-        Some("https") => "https",
-        _ => "http",
-    };
-    format!("{scheme}://{host}")
-}
-
 pub async fn link<S: Store>(
     State(st): State<AppState<S>>,
     Authed(reviewer): Authed,
@@ -99,19 +81,14 @@ pub async fn link<S: Store>(
 ) -> Result<Json<SignedUrl>, ApiError> {
     let Path(id) = id.map_err(bad_path)?;
     st.store.media(id).await?;
-    let ttl = time::Duration::try_from(st.media.link_ttl).unwrap_or(time::Duration::minutes(5));
-    let expires_at = OffsetDateTime::now_utc() + ttl;
-    let signed = st.media.key.sign(PURPOSE, id, expires_at, reviewer.id);
-    Ok(Json(SignedUrl {
-        url: format!(
-            "{}{PREFIX}/{}?{}",
-            origin(&headers),
-            media_file_path(id),
-            signed.query()
-        ),
-        // The link stops working at the start of its last second.
-        expires_at: OffsetDateTime::from_unix_timestamp(signed.expires).unwrap_or(expires_at),
-    }))
+    Ok(Json(signed::issue(
+        &st,
+        &headers,
+        PURPOSE,
+        id,
+        reviewer.id,
+        &media_file_path(id),
+    )))
 }
 
 pub async fn file<S: Store>(
@@ -121,55 +98,16 @@ pub async fn file<S: Store>(
     req: Request,
 ) -> Result<Response, ApiError> {
     let Path(id) = id.map_err(bad_path)?;
-    let Query(link) = link.map_err(|_| ApiError::Forbidden(LinkError::Forged.to_string()))?;
-    st.media
-        .key
-        .verify(PURPOSE, id, &link, OffsetDateTime::now_utc())
-        .map_err(|e| ApiError::Forbidden(e.to_string()))?;
-    // A link outlives nothing: a reviewer who has since been removed gets nothing.
-    if st.store.reviewer_by_id(link.reviewer).await?.is_none() {
-        return Err(ApiError::Forbidden(LinkError::Forged.to_string()));
-    }
+    signed::check(&st, PURPOSE, id, link).await?;
     let (_, item) = st.store.media(id).await?;
-    serve(&st.media.folder, &item, req).await
-}
-
-async fn serve(folder: &MediaFolder, item: &MediaItem, req: Request) -> Result<Response, ApiError> {
-    let path = folder.path_of(&item.sha256);
-    let mime: mime::Mime = item
-        .content_type
-        .as_str()
-        .parse()
-        .map_err(|_| ApiError::Internal)?;
-    let resp = ServeFile::new_with_mime(&path, &mime)
-        .try_call(req)
-        .await
-        .map_err(|e| {
-            tracing::error!(media = item.id, error = %e, "cannot read a media file");
-            ApiError::Internal
-        })?;
-    if resp.status() == StatusCode::NOT_FOUND {
-        tracing::error!(media = item.id, path = %path.display(), "media file missing");
-        return Err(ApiError::NotFound(format!(
-            "the file of media {} is missing on the server",
-            item.id
-        )));
-    }
-    let (mut parts, body) = resp.into_parts();
-    let h = &mut parts.headers;
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("inline"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    Ok(Response::from_parts(parts, Body::new(body)).into_response())
+    signed::serve(
+        &st.media.folder.path_of(&item.sha256),
+        item.content_type.as_str(),
+        "inline",
+        &format!("media {id}"),
+        req,
+    )
+    .await
 }
 
 pub async fn upload<S: Store>(

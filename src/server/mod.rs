@@ -5,6 +5,7 @@ mod error;
 pub mod media;
 mod reports;
 mod routes;
+mod signed;
 
 pub use crate::jobs::email::{MailSettings, MailTransport};
 pub use auth::{hash_token, new_token};

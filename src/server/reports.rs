@@ -5,21 +5,18 @@
 use super::AppState;
 use super::auth::Authed;
 use super::error::ApiError;
-use super::media::origin;
 use super::routes::bad_path;
-use crate::api::{PREFIX, ReportList, SignedUrl, report_file_path};
+use super::signed;
+use crate::api::{ReportList, SignedUrl, report_file_path};
 use crate::domain::{Job, JobKind, JobState};
-use crate::media::{LinkError, SignedLink};
+use crate::media::SignedLink;
 use crate::store::Store;
 use axum::Json;
-use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::{get, post};
-use time::OffsetDateTime;
-use tower_http::services::ServeFile;
 
 /// What a signed report link answers for.
 pub const PURPOSE: &str = "report";
@@ -83,18 +80,14 @@ pub async fn link<S: Store>(
 ) -> Result<Json<SignedUrl>, ApiError> {
     let Path(id) = id.map_err(bad_path)?;
     finished(&st, id).await?;
-    let ttl = time::Duration::try_from(st.media.link_ttl).unwrap_or(time::Duration::minutes(5));
-    let expires_at = OffsetDateTime::now_utc() + ttl;
-    let signed = st.media.key.sign(PURPOSE, id, expires_at, reviewer.id);
-    Ok(Json(SignedUrl {
-        url: format!(
-            "{}{PREFIX}/{}?{}",
-            origin(&headers),
-            report_file_path(id),
-            signed.query()
-        ),
-        expires_at: OffsetDateTime::from_unix_timestamp(signed.expires).unwrap_or(expires_at),
-    }))
+    Ok(Json(signed::issue(
+        &st,
+        &headers,
+        PURPOSE,
+        id,
+        reviewer.id,
+        &report_file_path(id),
+    )))
 }
 
 pub async fn file<S: Store>(
@@ -104,43 +97,19 @@ pub async fn file<S: Store>(
     req: Request,
 ) -> Result<Response, ApiError> {
     let Path(id) = id.map_err(bad_path)?;
-    let Query(link) = link.map_err(|_| ApiError::Forbidden(LinkError::Forged.to_string()))?;
-    st.media
-        .key
-        .verify(PURPOSE, id, &link, OffsetDateTime::now_utc())
-        .map_err(|e| ApiError::Forbidden(e.to_string()))?;
-    if st.store.reviewer_by_id(link.reviewer).await?.is_none() {
-        return Err(ApiError::Forbidden(LinkError::Forged.to_string()));
-    }
+    signed::check(&st, PURPOSE, id, link).await?;
     let job = finished(&st, id).await?;
     let Some(report) = job.report else {
         return Err(ApiError::Internal);
     };
     let path = crate::jobs::report::folder(&st.reports_dir, id).join(&report.name);
-    let csv: mime::Mime = "text/csv; charset=utf-8"
-        .parse()
-        .map_err(|_| ApiError::Internal)?;
-    let resp = ServeFile::new_with_mime(&path, &csv)
-        .try_call(req)
-        .await
-        .map_err(|e| {
-            tracing::error!(job = id, error = %e, "cannot read a report file");
-            ApiError::Internal
-        })?;
-    if resp.status() == StatusCode::NOT_FOUND {
-        return Err(ApiError::NotFound(format!(
-            "the file of report {id} is missing on the server"
-        )));
-    }
-    let (mut parts, body) = resp.into_parts();
-    let h = &mut parts.headers;
     // The name is ours (sanitized like the platform's), so it is safe in the header.
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", report.name)) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    Ok(Response::from_parts(parts, Body::new(body)).into_response())
+    signed::serve(
+        &path,
+        "text/csv; charset=utf-8",
+        &format!("attachment; filename=\"{}\"", report.name),
+        &format!("report {id}"),
+        req,
+    )
+    .await
 }
