@@ -129,6 +129,8 @@ pub async fn start(opts: EmbeddedOptions) -> anyhow::Result<RunningServer> {
         media,
         reports_dir: opts.reports_dir,
         raw_cells: false,
+        lms_sync: None,
+        lms_learner_emails: false,
     };
     let task = tokio::spawn(server::run(listener, store.clone(), options, async {
         let _ = rx.await;

@@ -11,6 +11,7 @@ pub mod embedded;
 pub mod export;
 pub mod fsutil;
 pub mod jobs;
+pub mod lms;
 pub mod media;
 pub mod report;
 pub mod server;

@@ -1,6 +1,8 @@
 //! The `proctor-review` command: the console (default), the review server (`serve`), and
 //! reviewer administration.
 
+mod lms_cli;
+
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use proctor_review::client::ApiClient;
@@ -74,6 +76,9 @@ enum Command {
     /// Add evidence (video, screenshots, scans, onboarding) to a server's database.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
+    /// Connect Open edX, and see which reviews have not reached it.
+    #[command(subcommand)]
+    Lms(lms_cli::LmsCommand),
     /// Show where the demo database, outbox, log and config file are.
     Paths,
     /// Generate a course's Proctored Exam Results report and download it (with --server,
@@ -124,6 +129,12 @@ struct ServeArgs {
     /// Write report cells exactly as stored, even those a spreadsheet would run as formulas.
     #[arg(long)]
     raw_cells: bool,
+    /// Reconcile with each connected Open edX every N seconds (0: never).
+    #[arg(long, default_value_t = 300)]
+    lms_sync_secs: u64,
+    /// Also send our own learner emails for sessions Open edX registered (it emails them too).
+    #[arg(long)]
+    lms_learner_emails: bool,
     /// The largest evidence upload accepted, in MiB.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=65_536))]
     max_media_mib: u64,
@@ -247,6 +258,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             println!("{report}");
             Ok(())
         }
+        Some(Command::Lms(cmd)) => lms_cli::run(cmd).await,
         Some(Command::Paths) => {
             let paths = Paths::resolve(cli.console.data_dir)?;
             println!("data dir:      {}", paths.data_dir.display());
@@ -393,6 +405,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 .clone()
                 .unwrap_or_else(|| beside(&args.db, "reports")),
             raw_cells: args.raw_cells,
+            lms_sync: (args.lms_sync_secs > 0)
+                .then(|| std::time::Duration::from_secs(args.lms_sync_secs)),
+            lms_learner_emails: args.lms_learner_emails,
         },
         shutdown,
     )

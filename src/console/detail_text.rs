@@ -403,8 +403,9 @@ fn history(b: &mut Builder<'_>, d: &SessionDetail) {
 fn history_entry(b: &mut Builder<'_>, h: &HistoryEntry) {
     let t = b.state.theme;
     let (glyph, style) = match h.verdict {
-        Verdict::Pass => ("✔ Pass", t.passed()),
-        Verdict::Fail => ("✘ Fail", t.failed()),
+        Some(Verdict::Pass) => ("✔ Pass", t.passed()),
+        Some(Verdict::Fail) => ("✘ Fail", t.failed()),
+        None => ("⇅ Changed in Open edX", t.dim()),
     };
     b.lines.push(Line::from(vec![
         Span::raw(format!("{} ", when(Some(h.decided_at)))),

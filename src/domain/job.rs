@@ -11,6 +11,8 @@ pub type JobId = i64;
 pub enum JobKind {
     Email,
     Report,
+    /// A review on its way to Open edX's review callback.
+    LmsReview,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -35,7 +37,7 @@ macro_rules! words {
     };
 }
 
-words!(JobKind { Email = "email", Report = "report" });
+words!(JobKind { Email = "email", Report = "report", LmsReview = "lms_review" });
 words!(JobState { Queued = "queued", Running = "running", Done = "done", Failed = "failed" });
 
 impl JobState {

@@ -5,6 +5,7 @@ pub mod decision;
 pub mod email;
 pub mod evidence;
 pub mod job;
+pub mod lms;
 pub mod model;
 pub mod status;
 pub mod text;
@@ -14,5 +15,6 @@ pub use evidence::{
     ContentType, MediaId, MediaItem, MediaKind, Onboarding, OnboardingStatus, ScanResult,
 };
 pub use job::{Job, JobId, JobKind, JobState, ReportFile, ReportRow};
+pub use lms::{LmsState, LmsSync};
 pub use model::*;
 pub use status::{AttemptStatus, LearnerView, ReviewStatus};

@@ -219,7 +219,9 @@ pub struct HistoryEntry {
     pub reviewer: String,
     #[serde(with = "time::serde::rfc3339")]
     pub decided_at: OffsetDateTime,
-    pub verdict: super::Verdict,
+    /// None for a status change made in Open edX (reconciliation), not by a reviewer.
+    #[serde(default)]
+    pub verdict: Option<super::Verdict>,
     pub reason: String,
     pub status_before: AttemptStatus,
     pub status_after: AttemptStatus,

@@ -52,6 +52,25 @@ impl AttemptStatus {
         Self::OnboardingExpired,
     ];
 
+    /// edx-proctoring's *completed* class (statuses.py): the learner is done with the exam.
+    /// Moving from one of these back to an incomplete status is the one illegal transition.
+    pub fn is_completed(self) -> bool {
+        matches!(
+            self,
+            Self::Declined
+                | Self::TimedOut
+                | Self::Submitted
+                | Self::SecondReviewRequired
+                | Self::Verified
+                | Self::Rejected
+                | Self::Error
+                | Self::OnboardingMissing
+                | Self::OnboardingPending
+                | Self::OnboardingFailed
+                | Self::OnboardingExpired
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Eligible => "eligible",

@@ -4,6 +4,7 @@
 //! running is queued again when the next one starts.
 
 pub mod email;
+pub mod lms;
 pub mod report;
 
 use crate::domain::job::backoff;
@@ -27,6 +28,8 @@ pub struct JobSettings {
     pub reports_dir: PathBuf,
     /// Write report cells exactly as they are, formulas included.
     pub raw_cells: bool,
+    /// How often to reconcile with each connected Open edX; never if None.
+    pub lms_sync: Option<Duration>,
 }
 
 /// Wakes a kind's worker when a job of that kind was queued.
@@ -34,6 +37,7 @@ pub struct JobSettings {
 pub struct Kicks {
     email: Arc<Notify>,
     report: Arc<Notify>,
+    lms: Arc<Notify>,
 }
 
 impl Kicks {
@@ -41,6 +45,7 @@ impl Kicks {
         match kind {
             JobKind::Email => self.email.notify_one(),
             JobKind::Report => self.report.notify_one(),
+            JobKind::LmsReview => self.lms.notify_one(),
         }
     }
 
@@ -48,6 +53,7 @@ impl Kicks {
         match kind {
             JobKind::Email => self.email.clone(),
             JobKind::Report => self.report.clone(),
+            JobKind::LmsReview => self.lms.clone(),
         }
     }
 }
@@ -66,33 +72,46 @@ pub async fn run<S: Store>(
         Err(e) => tracing::error!(error = %e, "cannot recover interrupted jobs"),
     }
     let settings = Arc::new(settings);
-    let emails = tokio::spawn(worker(
-        store.clone(),
-        settings.clone(),
-        JobKind::Email,
-        kicks.of(JobKind::Email),
-        stop.clone(),
-    ));
-    let reports = tokio::spawn(worker(
-        store,
-        settings,
-        JobKind::Report,
-        kicks.of(JobKind::Report),
-        stop,
-    ));
-    let _ = emails.await;
-    let _ = reports.await;
+    let lms_http = Arc::new(crate::lms::LmsHttp::new());
+    let sync = settings.lms_sync.map(|every| {
+        tokio::spawn(lms::sync_loop(
+            store.clone(),
+            lms_http.clone(),
+            every,
+            stop.clone(),
+        ))
+    });
+    let workers: Vec<_> = [JobKind::Email, JobKind::Report, JobKind::LmsReview]
+        .into_iter()
+        .map(|kind| {
+            tokio::spawn(worker(
+                store.clone(),
+                settings.clone(),
+                lms_http.clone(),
+                kind,
+                kicks.of(kind),
+                stop.clone(),
+            ))
+        })
+        .collect();
+    for w in workers {
+        let _ = w.await;
+    }
+    if let Some(sync) = sync {
+        let _ = sync.await;
+    }
 }
 
 async fn worker<S: Store>(
     store: S,
     settings: Arc<JobSettings>,
+    lms_http: Arc<crate::lms::LmsHttp>,
     kind: JobKind,
     kick: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        drain(&store, &settings, kind).await;
+        drain(&store, &settings, &lms_http, kind).await;
         tokio::select! {
             _ = kick.notified() => {}
             _ = tokio::time::sleep(POLL) => {}
@@ -100,12 +119,17 @@ async fn worker<S: Store>(
         }
     }
     if kind == JobKind::Email {
-        drain(&store, &settings, kind).await;
+        drain(&store, &settings, &lms_http, kind).await;
     }
 }
 
 /// Runs due jobs of `kind` one after another until none is due.
-async fn drain<S: Store>(store: &S, settings: &JobSettings, kind: JobKind) {
+async fn drain<S: Store>(
+    store: &S,
+    settings: &JobSettings,
+    lms_http: &crate::lms::LmsHttp,
+    kind: JobKind,
+) {
     loop {
         let claimed = match store.claim_job(kind, OffsetDateTime::now_utc()).await {
             Ok(Some(c)) => c,
@@ -119,6 +143,7 @@ async fn drain<S: Store>(store: &S, settings: &JobSettings, kind: JobKind) {
         let outcome = match kind {
             JobKind::Email => run_email(store, settings, claimed).await,
             JobKind::Report => run_report(store, settings, claimed).await,
+            JobKind::LmsReview => lms::run(store, lms_http, claimed).await,
         };
         if let Err(e) = outcome {
             tracing::error!(job = id, error = %e, "cannot record a job's outcome");
@@ -154,7 +179,7 @@ async fn run_email<S: Store>(
     }
 }
 
-fn jitter() -> f64 {
+pub(crate) fn jitter() -> f64 {
     use ring::rand::SecureRandom;
     let mut b = [0u8; 1];
     let _ = ring::rand::SystemRandom::new().fill(&mut b);

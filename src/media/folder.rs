@@ -95,6 +95,14 @@ impl MediaFolder {
         self.dir.join(prefix).join(sha256)
     }
 
+    /// Removes a file no record uses any more (retirement); a missing file is fine.
+    pub fn remove(&self, sha256: &str) -> io::Result<()> {
+        match std::fs::remove_file(self.path_of(sha256)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
     /// Starts receiving a file of at most `limit` bytes.
     pub fn incoming(&self, limit: u64) -> io::Result<Incoming> {
         Ok(Incoming {

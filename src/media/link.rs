@@ -120,6 +120,16 @@ impl LinkKey {
         }
     }
 
+    /// An HMAC over any text, hex; for tokens that are not links (the LMS's access tokens).
+    pub fn tag(&self, text: &str) -> String {
+        super::hex(hmac::sign(&self.key, text.as_bytes()).as_ref())
+    }
+
+    /// Checks a [`tag`](Self::tag) in constant time.
+    pub fn check_tag(&self, text: &str, tag: &str) -> bool {
+        decode_hex(tag).is_some_and(|t| hmac::verify(&self.key, text.as_bytes(), &t).is_ok())
+    }
+
     /// Checks the signature (in constant time) before the expiry, so a forged link never
     /// learns whether its time was right.
     pub fn verify(

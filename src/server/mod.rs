@@ -3,6 +3,7 @@
 mod auth;
 mod error;
 pub mod media;
+mod provider;
 mod reports;
 mod routes;
 mod signed;
@@ -36,6 +37,8 @@ pub struct AppState<S> {
     /// Where learners are told to write if they disagree with a decision.
     pub contact: Arc<str>,
     pub media: Arc<MediaSettings>,
+    /// Our learner emails also for LMS sessions (off: Open edX emails them).
+    pub lms_learner_emails: bool,
 }
 
 pub fn router<S: Store>(state: AppState<S>) -> Router {
@@ -45,10 +48,19 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/exams/{exam_id}/sessions", get(routes::sessions::<S>))
         .route("/sessions/{session_id}", get(routes::session::<S>))
         .route("/sessions/{session_id}/decision", post(routes::decide::<S>))
+        .route(
+            "/sessions/{session_id}/automated-review",
+            post(routes::automated_review::<S>),
+        )
+        .route(
+            "/sessions/{session_id}/lms-retry",
+            post(routes::lms_retry::<S>),
+        )
         .merge(media::router::<S>())
         .merge(reports::router::<S>());
     Router::new()
         .nest(PREFIX, api)
+        .nest("/provider", provider::router::<S>())
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
@@ -63,6 +75,10 @@ pub struct ServerOptions {
     pub reports_dir: PathBuf,
     /// Report cells exactly as stored, formulas included (byte-compatible with the platform).
     pub raw_cells: bool,
+    /// How often to reconcile with each connected Open edX; never if None.
+    pub lms_sync: Option<std::time::Duration>,
+    /// Send our own learner emails for sessions an LMS registered (the LMS emails them too).
+    pub lms_learner_emails: bool,
 }
 
 /// Serves until `shutdown` resolves. The job workers run beside the HTTP server and pick
@@ -81,6 +97,7 @@ pub async fn run<S: Store>(
             mail: options.mail,
             reports_dir: options.reports_dir.clone(),
             raw_cells: options.raw_cells,
+            lms_sync: options.lms_sync,
         },
         kicks.clone(),
         stopped,
@@ -90,6 +107,7 @@ pub async fn run<S: Store>(
         kicks,
         reports_dir: Arc::new(options.reports_dir),
         contact: options.contact.into(),
+        lms_learner_emails: options.lms_learner_emails,
         media: Arc::new(options.media),
     };
     // Small answers go out at once instead of waiting on the client's delayed ACK (~40 ms).

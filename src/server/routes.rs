@@ -7,7 +7,8 @@ use super::error::ApiError;
 use crate::api::{DecisionRequest, MAX_REASON_CHARS, Page, SessionQuery};
 use crate::domain::decision::ensure_unchanged;
 use crate::domain::email::{EmailContext, learner_email};
-use crate::domain::{CourseSummary, Reviewer, SessionDetail, SessionRow, plan_decision};
+use crate::domain::lms::{AutomatedReview, decision_callback};
+use crate::domain::{CourseSummary, Reviewer, Role, SessionDetail, SessionRow, plan_decision};
 use crate::store::{DecisionCommand, DecisionContext, PlannedDecision, Store};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -80,9 +81,16 @@ pub async fn decide<S: Store>(
         )));
     }
     let contact = st.contact.clone();
+    let own_emails = st.lms_learner_emails;
+    let reviewer_email = reviewer.email.clone();
     let planner = move |ctx: &DecisionContext| {
         ensure_unchanged(req.expected_status, ctx.facts.status)?;
         let plan = plan_decision(&ctx.facts, req.verdict)?;
+        // With an LMS, Open edX emails the learner and sets the grade; we only tell it.
+        let lms = ctx
+            .lms
+            .as_ref()
+            .map(|l| decision_callback(plan.verdict, &l.violations, &reviewer_email));
         let email = learner_email(
             &plan,
             &EmailContext {
@@ -93,7 +101,12 @@ pub async fn decide<S: Store>(
                 contact: &contact,
             },
         );
-        Ok(PlannedDecision { plan, email })
+        let email = if lms.is_some() && !own_emails {
+            None
+        } else {
+            email
+        };
+        Ok(PlannedDecision { plan, email, lms })
     };
     let detail = st
         .store
@@ -107,5 +120,45 @@ pub async fn decide<S: Store>(
         .await?;
     tracing::info!(session_id, reviewer = %reviewer.username, verdict = ?req.verdict, "decision recorded");
     st.kicks.kick(crate::domain::JobKind::Email);
+    st.kicks.kick(crate::domain::JobKind::LmsReview);
+    Ok(Json(detail))
+}
+
+/// The recording pipeline's automated review (a provider service account): stored, and
+/// delivered to the LMS without a reviewer, which makes edx-proctoring ask course staff for
+/// a second review ("Require Attention").
+pub async fn automated_review<S: Store>(
+    State(st): State<AppState<S>>,
+    Authed(account): Authed,
+    id: Result<Path<i64>, PathRejection>,
+    body: Result<Json<AutomatedReview>, JsonRejection>,
+) -> Result<Json<SessionDetail>, ApiError> {
+    if account.role != Role::Service && account.role != Role::Admin {
+        return Err(ApiError::Forbidden(
+            "only the provider's service account (or an admin) reports automated reviews".into(),
+        ));
+    }
+    let Path(session_id) = id.map_err(bad_path)?;
+    let Json(review) = body.map_err(bad_json)?;
+    let detail = st.store.automated_review(session_id, review).await?;
+    tracing::info!(
+        session_id,
+        status = detail.row.status.as_str(),
+        "automated review recorded"
+    );
+    st.kicks.kick(crate::domain::JobKind::LmsReview);
+    Ok(Json(detail))
+}
+
+/// Sends a session's failed delivery to Open edX again.
+pub async fn lms_retry<S: Store>(
+    State(st): State<AppState<S>>,
+    Authed(reviewer): Authed,
+    id: Result<Path<i64>, PathRejection>,
+) -> Result<Json<SessionDetail>, ApiError> {
+    let Path(session_id) = id.map_err(bad_path)?;
+    let detail = st.store.lms_retry(session_id).await?;
+    tracing::info!(session_id, reviewer = %reviewer.username, "Open edX delivery retried");
+    st.kicks.kick(crate::domain::JobKind::LmsReview);
     Ok(Json(detail))
 }

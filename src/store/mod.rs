@@ -1,16 +1,19 @@
 //! Everything the server keeps, behind one interface. The server's routes only see [`Store`],
 //! so a second backend (PostgreSQL, for several server instances) slots in beside SQLite.
 
+pub mod lms;
 pub mod sqlite;
 
 use crate::api::{Page, SessionQuery};
 use crate::demo::DemoData;
 use crate::domain::email::LearnerEmail;
+use crate::domain::lms::{AutomatedReview, ReviewCallback};
 use crate::domain::{
     ContentType, CourseSummary, DecisionError, DecisionFacts, DecisionPlan, ExamId, Job, JobId,
     JobKind, Learner, MediaId, MediaItem, MediaKind, Onboarding, ReportRow, Reviewer, Role,
-    ScanResult, SessionDetail, SessionId, SessionRow,
+    ScanResult, SessionDetail, SessionId, SessionRow, Violation,
 };
+pub use lms::*;
 use std::future::Future;
 use time::OffsetDateTime;
 
@@ -35,6 +38,15 @@ pub struct DecisionContext {
     pub learner: Learner,
     pub exam_name: String,
     pub course_id: String,
+    /// Set when an LMS registered the session: its flagged moments go into the callback.
+    pub lms: Option<LmsLink>,
+}
+
+/// A session registered by an LMS, as a decision sees it.
+#[derive(Debug, Clone)]
+pub struct LmsLink {
+    pub client: String,
+    pub violations: Vec<Violation>,
 }
 
 /// What the store writes for a decision, all in one transaction.
@@ -42,6 +54,8 @@ pub struct DecisionContext {
 pub struct PlannedDecision {
     pub plan: DecisionPlan,
     pub email: Option<LearnerEmail>,
+    /// The review for Open edX's callback, when the session came from an LMS.
+    pub lms: Option<ReviewCallback>,
 }
 
 pub struct DecisionCommand<P> {
@@ -211,6 +225,95 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Job, StoreError>> + Send;
     /// How many rows the course's report has.
     fn report_size(&self, course: String) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// An LMS this server is the proctoring provider for.
+    fn lms_client(
+        &self,
+        client_id: String,
+    ) -> impl Future<Output = Result<Option<LmsClient>, StoreError>> + Send;
+    fn lms_clients(&self) -> impl Future<Output = Result<Vec<LmsClient>, StoreError>> + Send;
+    /// Adds the client, or replaces the settings of one with the same id.
+    fn save_lms_client(
+        &self,
+        client: LmsClient,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Creates or updates an exam the LMS registered; returns our (external) exam id.
+    fn lms_save_exam(
+        &self,
+        client_id: String,
+        exam: LmsExam,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+    /// Registers an attempt (idempotent while it has not started); returns our attempt id.
+    fn lms_register_attempt(
+        &self,
+        client_id: String,
+        exam_external_id: String,
+        attempt: LmsAttempt,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+    fn lms_attempt(
+        &self,
+        client_id: String,
+        exam_external_id: String,
+        attempt_external_id: String,
+    ) -> impl Future<Output = Result<crate::domain::AttemptStatus, StoreError>> + Send;
+    fn lms_set_attempt_status(
+        &self,
+        client_id: String,
+        exam_external_id: String,
+        attempt_external_id: String,
+        status: crate::domain::AttemptStatus,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The LMS reset an attempt: removed if nothing was reviewed, else kept and flagged.
+    fn lms_delete_attempt(
+        &self,
+        client_id: String,
+        exam_external_id: String,
+        attempt_external_id: String,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Erases a learner's personal data and evidence; the evidence files no longer used
+    /// by any session are returned for removal. `false` if the learner is unknown.
+    fn lms_retire_user(
+        &self,
+        client_id: String,
+        external_user_id: String,
+    ) -> impl Future<Output = Result<Option<Vec<String>>, StoreError>> + Send;
+    /// Stores the recording pipeline's automated review and queues it for the LMS.
+    fn automated_review(
+        &self,
+        session: SessionId,
+        review: AutomatedReview,
+    ) -> impl Future<Output = Result<SessionDetail, StoreError>> + Send;
+    /// Records how a delivery ended for the session (and the job's outcome with it).
+    fn lms_delivery_outcome(
+        &self,
+        job: JobId,
+        outcome: LmsOutcome,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Queues the session's latest failed delivery again.
+    fn lms_retry(
+        &self,
+        session: SessionId,
+    ) -> impl Future<Output = Result<SessionDetail, StoreError>> + Send;
+    /// Deliveries that are not (yet) confirmed, oldest first.
+    fn lms_undelivered(&self) -> impl Future<Output = Result<Vec<LmsDelivery>, StoreError>> + Send;
+    /// Course ids whose exams came from this LMS.
+    fn lms_courses(
+        &self,
+        client_id: String,
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+    /// Brings sessions in line with the attempts the LMS listed.
+    fn lms_reconcile(
+        &self,
+        client_id: String,
+        attempts: Vec<RemoteAttempt>,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<Reconciled, StoreError>> + Send;
+    fn lms_sync_result(
+        &self,
+        client_id: String,
+        error: Option<String>,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Streams the course's report rows to `each` on the blocking pool; how many there were.
     fn report_rows<F>(
         &self,

@@ -8,6 +8,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_attention_first_index.sql"),
     include_str!("migrations/0003_evidence.sql"),
     include_str!("migrations/0004_jobs.sql"),
+    include_str!("migrations/0005_lms.sql"),
 ];
 
 pub fn run(conn: &Connection) -> Result<(), StoreError> {

@@ -3,6 +3,7 @@
 
 mod evidence;
 mod jobs;
+mod lms;
 mod migrate;
 mod read;
 mod report;
@@ -11,11 +12,14 @@ mod timefmt;
 mod write;
 
 use super::{
-    ClaimedJob, DecisionCommand, DecisionContext, NewMedia, NewOnboarding, PlaceFiles,
-    PlannedDecision, Store, StoreError,
+    ClaimedJob, DecisionCommand, DecisionContext, LmsAttempt, LmsClient, LmsDelivery, LmsExam,
+    LmsOutcome, NewMedia, NewOnboarding, PlaceFiles, PlannedDecision, Reconciled, RemoteAttempt,
+    Store, StoreError,
 };
 use crate::api::{Page, SessionQuery};
 use crate::demo::DemoData;
+use crate::domain::AttemptStatus;
+use crate::domain::lms::AutomatedReview;
 use crate::domain::{
     CourseSummary, DecisionError, ExamId, Job, JobId, JobKind, MediaId, MediaItem, ReportRow,
     Reviewer, Role, SessionDetail, SessionId, SessionRow,
@@ -269,6 +273,133 @@ impl Store for SqliteStore {
 
     async fn report_size(&self, course: String) -> Result<u64, StoreError> {
         self.read(move |c| report::count(c, &course)).await
+    }
+
+    async fn lms_client(&self, client_id: String) -> Result<Option<LmsClient>, StoreError> {
+        self.read(move |c| lms::client(c, &client_id)).await
+    }
+
+    async fn lms_clients(&self) -> Result<Vec<LmsClient>, StoreError> {
+        self.read(lms::clients).await
+    }
+
+    async fn save_lms_client(&self, client: LmsClient) -> Result<(), StoreError> {
+        self.write(move |c| lms::save_client(c, &client)).await
+    }
+
+    async fn lms_save_exam(&self, client_id: String, exam: LmsExam) -> Result<String, StoreError> {
+        self.write(move |c| lms::save_exam(c, &client_id, &exam))
+            .await
+    }
+
+    async fn lms_register_attempt(
+        &self,
+        client_id: String,
+        exam_external_id: String,
+        attempt: LmsAttempt,
+    ) -> Result<String, StoreError> {
+        self.write(move |c| lms::register_attempt(c, &client_id, &exam_external_id, &attempt))
+            .await
+    }
+
+    async fn lms_attempt(
+        &self,
+        client_id: String,
+        exam_external_id: String,
+        attempt_external_id: String,
+    ) -> Result<AttemptStatus, StoreError> {
+        self.read(move |c| lms::attempt(c, &client_id, &exam_external_id, &attempt_external_id))
+            .await
+    }
+
+    async fn lms_set_attempt_status(
+        &self,
+        client_id: String,
+        exam_external_id: String,
+        attempt_external_id: String,
+        status: AttemptStatus,
+    ) -> Result<(), StoreError> {
+        self.write(move |c| {
+            lms::set_attempt_status(
+                c,
+                &client_id,
+                &exam_external_id,
+                &attempt_external_id,
+                status,
+            )
+        })
+        .await
+    }
+
+    async fn lms_delete_attempt(
+        &self,
+        client_id: String,
+        exam_external_id: String,
+        attempt_external_id: String,
+    ) -> Result<(), StoreError> {
+        self.write(move |c| {
+            lms::delete_attempt(c, &client_id, &exam_external_id, &attempt_external_id)
+        })
+        .await
+    }
+
+    async fn lms_retire_user(
+        &self,
+        client_id: String,
+        external_user_id: String,
+    ) -> Result<Option<Vec<String>>, StoreError> {
+        self.write(move |c| lms::retire_user(c, &client_id, &external_user_id))
+            .await
+    }
+
+    async fn automated_review(
+        &self,
+        session: SessionId,
+        review: AutomatedReview,
+    ) -> Result<SessionDetail, StoreError> {
+        self.write(move |c| lms::automated_review(c, session, &review))
+            .await
+    }
+
+    async fn lms_delivery_outcome(
+        &self,
+        job: JobId,
+        outcome: LmsOutcome,
+    ) -> Result<(), StoreError> {
+        self.write(move |c| lms::delivery_outcome(c, job, &outcome))
+            .await
+    }
+
+    async fn lms_retry(&self, session: SessionId) -> Result<SessionDetail, StoreError> {
+        self.write(move |c| lms::retry(c, session)).await
+    }
+
+    async fn lms_undelivered(&self) -> Result<Vec<LmsDelivery>, StoreError> {
+        self.read(lms::undelivered).await
+    }
+
+    async fn lms_courses(&self, client_id: String) -> Result<Vec<String>, StoreError> {
+        self.read(move |c| lms::courses(c, &client_id)).await
+    }
+
+    async fn lms_reconcile(
+        &self,
+        client_id: String,
+        attempts: Vec<RemoteAttempt>,
+        at: OffsetDateTime,
+    ) -> Result<Reconciled, StoreError> {
+        self.write(move |c| lms::reconcile(c, &client_id, &attempts, at))
+            .await
+    }
+
+    async fn lms_sync_result(
+        &self,
+        client_id: String,
+        error: Option<String>,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.write(move |c| lms::sync_result(c, &client_id, error.as_deref(), at))
+            .await
     }
 
     async fn report_rows<F>(&self, course: String, mut each: F) -> Result<u64, StoreError>

@@ -395,7 +395,7 @@ fn onboarding(c: &Connection, session: SessionId) -> Result<Option<Onboarding>, 
     }))
 }
 
-fn violations(c: &Connection, session: SessionId) -> Result<Vec<Violation>, StoreError> {
+pub fn violations(c: &Connection, session: SessionId) -> Result<Vec<Violation>, StoreError> {
     let mut stmt = c.prepare(
         "SELECT id, start_time, stop_time, duration, kind, status, comment FROM violations
          WHERE session_id = ?1 ORDER BY start_time, id",
@@ -442,9 +442,12 @@ fn history(c: &Connection, session: SessionId) -> Result<Vec<HistoryEntry>, Stor
             id: r.get(0)?,
             reviewer: r.get(1)?,
             decided_at: from_sql(&r.get::<_, String>(2)?)?,
-            verdict: Verdict::parse(&verdict).ok_or_else(|| {
-                StoreError::Backend(format!("unknown verdict '{verdict}' in database"))
-            })?,
+            verdict: match verdict.as_str() {
+                super::lms::SYNC_VERDICT => None,
+                v => Some(Verdict::parse(v).ok_or_else(|| {
+                    StoreError::Backend(format!("unknown verdict '{verdict}' in database"))
+                })?),
+            },
             reason: r.get(4)?,
             status_before: parse(&r.get::<_, String>(5)?)?,
             status_after: parse(&r.get::<_, String>(6)?)?,

@@ -4,7 +4,9 @@
 use super::read;
 use super::timefmt::to_sql;
 use crate::domain::{DecisionError, DecisionFacts, Grade, Learner, Reviewer, Role, SessionDetail};
-use crate::store::{DecisionCommand, DecisionContext, EmailJob, PlannedDecision, StoreError};
+use crate::store::{
+    DecisionCommand, DecisionContext, EmailJob, LmsLink, PlannedDecision, StoreError,
+};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 use time::OffsetDateTime;
 
@@ -105,6 +107,13 @@ fn context(c: &Connection, session: i64) -> Result<Option<DecisionContext>, Stor
         learner,
         exam_name,
         course_id,
+        lms: match super::lms::session_lms(c, session)? {
+            Some(link) => Some(LmsLink {
+                client: link.client,
+                violations: read::violations(c, session)?,
+            }),
+            None => None,
+        },
     }))
 }
 
@@ -115,7 +124,7 @@ where
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let ctx = context(&tx, cmd.session_id)?
         .ok_or_else(|| StoreError::NotFound(format!("no session with id {}", cmd.session_id)))?;
-    let PlannedDecision { plan, email } = (cmd.planner)(&ctx)?;
+    let PlannedDecision { plan, email, lms } = (cmd.planner)(&ctx)?;
     let at = to_sql(cmd.at);
 
     tx.execute(
@@ -164,6 +173,16 @@ where
             &payload,
             None,
             None,
+            cmd.at,
+        )?;
+    }
+    if let Some(callback) = lms {
+        super::lms::queue_decision(
+            &tx,
+            cmd.session_id,
+            decision_id,
+            callback,
+            plan.status_after,
             cmd.at,
         )?;
     }

@@ -1,0 +1,130 @@
+//! What the store keeps about Open edX: the LMS clients, the exams and attempts they
+//! registered, and the reviews on their way to the LMS's callback.
+
+use crate::domain::lms::ReviewCallback;
+use crate::domain::{AttemptStatus, LmsState, SessionId};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// An Open edX instance that uses this server as its proctoring provider.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LmsClient {
+    /// What the LMS authenticates to us with (`PROCTORING_BACKENDS[…]['client_id']`).
+    pub client_id: String,
+    pub client_secret: String,
+    /// The LMS root, e.g. `https://lms.example.edu`.
+    pub lms_url: String,
+    /// The LMS's client-credentials for its review callback (a user in
+    /// `{backend}_review`, with course staff rights to read attempts back).
+    pub lms_client_id: String,
+    pub lms_client_secret: String,
+    /// The backend name in `PROCTORING_BACKENDS` (`proctortrack`).
+    pub backend: String,
+}
+
+// Secrets never reach a log through Debug.
+impl std::fmt::Debug for LmsClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LmsClient")
+            .field("client_id", &self.client_id)
+            .field("lms_url", &self.lms_url)
+            .field("lms_client_id", &self.lms_client_id)
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An exam as edx-proctoring's REST backend sends it (`ProctoredExamJSONSafeSerializer`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LmsExam {
+    /// The LMS's exam id.
+    pub id: i64,
+    pub course_id: String,
+    pub content_id: String,
+    /// Ours, once we answered the first registration.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    pub exam_name: String,
+    #[serde(default)]
+    pub time_limit_mins: Option<i64>,
+    #[serde(default = "yes")]
+    pub is_proctored: bool,
+    #[serde(default)]
+    pub is_practice_exam: bool,
+    #[serde(default = "yes")]
+    pub is_active: bool,
+    #[serde(default)]
+    pub backend: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// An attempt registration (`register_exam_attempt`'s context).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LmsAttempt {
+    /// edx-proctoring's obscured user id.
+    pub user_id: String,
+    #[serde(default)]
+    pub full_name: String,
+    pub email: String,
+    #[serde(default)]
+    pub time_limit_mins: Option<i64>,
+    #[serde(default)]
+    pub is_sample_attempt: bool,
+}
+
+/// The payload of an `lms_review` job: one review for one attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LmsReviewJob {
+    pub session_id: SessionId,
+    pub decision_id: Option<i64>,
+    pub client_id: String,
+    pub course_id: String,
+    pub external_id: String,
+    /// The learner, to find the attempt in the LMS's staff search.
+    pub learner_email: String,
+    pub callback: ReviewCallback,
+    /// What the attempt must read back as once the LMS applied the review.
+    pub expect: AttemptStatus,
+}
+
+/// How one delivery attempt ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LmsOutcome {
+    Delivered { note: String },
+    Retry { error: String, next: OffsetDateTime },
+    Failed { error: String },
+}
+
+/// A delivery that is not confirmed, for `proctor-review lms status`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LmsDelivery {
+    pub session_id: SessionId,
+    pub external_id: String,
+    pub learner: String,
+    pub exam_name: String,
+    pub state: LmsState,
+    pub note: Option<String>,
+    pub attempts: u32,
+    pub queued_at: OffsetDateTime,
+}
+
+/// An attempt as the LMS's staff listing shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteAttempt {
+    pub external_id: String,
+    pub status: String,
+    pub username: String,
+    pub email: String,
+    pub attempt_code: String,
+}
+
+/// What a reconciliation changed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reconciled {
+    pub seen: u64,
+    pub changed: u64,
+    pub conflicts: u64,
+}

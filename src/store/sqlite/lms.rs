@@ -1,0 +1,791 @@
+//! Open edX in SQL: clients, the exams and attempts an LMS registered, reviews queued for its
+//! callback and what became of them, retirement, and reconciliation with the LMS's listing.
+
+use super::timefmt::{from_sql, to_sql};
+use super::{jobs, read};
+use crate::domain::lms::{AutomatedReview, ReviewTarget, status_after_review};
+use crate::domain::{AttemptStatus, JobId, JobKind, LmsState, SessionDetail, SessionId, Verdict};
+use crate::store::{
+    LmsAttempt, LmsClient, LmsDelivery, LmsExam, LmsOutcome, LmsReviewJob, Reconciled,
+    RemoteAttempt, StoreError,
+};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use time::OffsetDateTime;
+
+fn client_from(r: &Row<'_>) -> rusqlite::Result<LmsClient> {
+    Ok(LmsClient {
+        client_id: r.get(0)?,
+        client_secret: r.get(1)?,
+        lms_url: r.get(2)?,
+        lms_client_id: r.get(3)?,
+        lms_client_secret: r.get(4)?,
+        backend: r.get(5)?,
+    })
+}
+
+const CLIENT_COLUMNS: &str =
+    "client_id, client_secret, lms_url, lms_client_id, lms_client_secret, backend";
+
+pub fn client(c: &Connection, id: &str) -> Result<Option<LmsClient>, StoreError> {
+    Ok(c.query_row(
+        &format!("SELECT {CLIENT_COLUMNS} FROM lms_clients WHERE client_id = ?1"),
+        [id],
+        client_from,
+    )
+    .optional()?)
+}
+
+pub fn clients(c: &Connection) -> Result<Vec<LmsClient>, StoreError> {
+    let mut stmt = c.prepare(&format!(
+        "SELECT {CLIENT_COLUMNS} FROM lms_clients ORDER BY client_id"
+    ))?;
+    let rows = stmt.query_map([], client_from)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn save_client(c: &Connection, l: &LmsClient) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO lms_clients (client_id, client_secret, lms_url, lms_client_id, lms_client_secret, backend, created)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (client_id) DO UPDATE SET client_secret = ?2, lms_url = ?3, lms_client_id = ?4,
+             lms_client_secret = ?5, backend = ?6",
+        params![
+            l.client_id,
+            l.client_secret,
+            l.lms_url,
+            l.lms_client_id,
+            l.lms_client_secret,
+            l.backend,
+            to_sql(OffsetDateTime::now_utc())
+        ],
+    )?;
+    Ok(())
+}
+
+fn random_hex() -> Result<String, StoreError> {
+    use ring::rand::SecureRandom;
+    let mut b = [0u8; 8];
+    ring::rand::SystemRandom::new()
+        .fill(&mut b)
+        .map_err(|_| StoreError::Backend("no randomness for an id".into()))?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+pub fn save_exam(c: &mut Connection, client: &str, e: &LmsExam) -> Result<String, StoreError> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let by_external = match &e.external_id {
+        Some(ext) => tx
+            .query_row(
+                "SELECT id, lms_client FROM exams WHERE external_id = ?1",
+                [ext],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?)),
+            )
+            .optional()?,
+        None => None,
+    };
+    let existing = match by_external {
+        Some(found) => Some(found),
+        None => tx
+            .query_row(
+                "SELECT id, lms_client FROM exams WHERE course_id = ?1 AND content_id = ?2",
+                params![e.course_id, e.content_id],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?)),
+            )
+            .optional()?,
+    };
+    let id = match existing {
+        Some((_, Some(owner))) if owner != client => {
+            return Err(StoreError::Conflict(format!(
+                "exam {} of {} belongs to another LMS client",
+                e.content_id, e.course_id
+            )));
+        }
+        Some((id, _)) => {
+            tx.execute(
+                "UPDATE exams SET exam_name = ?1, time_limit_mins = ?2, is_proctored = ?3, is_practice_exam = ?4,
+                     is_active = ?5, backend = ?6, lms_client = ?7, lms_exam_id = ?8,
+                     external_id = COALESCE(external_id, 'prx-' || id)
+                 WHERE id = ?9",
+                params![
+                    e.exam_name,
+                    e.time_limit_mins.unwrap_or(0),
+                    e.is_proctored,
+                    e.is_practice_exam,
+                    e.is_active,
+                    e.backend,
+                    client,
+                    e.id,
+                    id
+                ],
+            )?;
+            id
+        }
+        None => {
+            tx.execute(
+                "INSERT OR IGNORE INTO courses (id, name) VALUES (?1, ?1)",
+                [&e.course_id],
+            )?;
+            tx.execute(
+                "INSERT INTO exams (course_id, content_id, exam_name, time_limit_mins, is_proctored,
+                     is_practice_exam, is_active, backend, lms_client, lms_exam_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    e.course_id,
+                    e.content_id,
+                    e.exam_name,
+                    e.time_limit_mins.unwrap_or(0),
+                    e.is_proctored,
+                    e.is_practice_exam,
+                    e.is_active,
+                    e.backend,
+                    client,
+                    e.id
+                ],
+            )?;
+            let id = tx.last_insert_rowid();
+            tx.execute(
+                "UPDATE exams SET external_id = 'prx-' || id WHERE id = ?1",
+                [id],
+            )?;
+            id
+        }
+    };
+    let external: String =
+        tx.query_row("SELECT external_id FROM exams WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })?;
+    tx.commit()?;
+    Ok(external)
+}
+
+fn exam_of(c: &Connection, client: &str, exam_ext: &str) -> Result<i64, StoreError> {
+    c.query_row(
+        "SELECT id FROM exams WHERE external_id = ?1 AND lms_client = ?2",
+        params![exam_ext, client],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound(format!("no exam with id '{exam_ext}'")))
+}
+
+fn session_of(
+    c: &Connection,
+    client: &str,
+    exam_ext: &str,
+    attempt_ext: &str,
+) -> Result<(i64, AttemptStatus), StoreError> {
+    let exam = exam_of(c, client, exam_ext)?;
+    let found = c
+        .query_row(
+            "SELECT id, status FROM sessions WHERE external_id = ?1 AND exam_id = ?2",
+            params![attempt_ext, exam],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| {
+            StoreError::NotFound(format!("no attempt '{attempt_ext}' for exam '{exam_ext}'"))
+        })?;
+    Ok((found.0, status(&found.1)?))
+}
+
+fn status(s: &str) -> Result<AttemptStatus, StoreError> {
+    s.parse()
+        .map_err(|e: crate::domain::status::UnknownStatus| StoreError::Backend(e.to_string()))
+}
+
+pub fn register_attempt(
+    c: &mut Connection,
+    client: &str,
+    exam_ext: &str,
+    a: &LmsAttempt,
+) -> Result<String, StoreError> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let exam = exam_of(&tx, client, exam_ext)?;
+    let now = to_sql(OffsetDateTime::now_utc());
+    let learner: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM learners WHERE external_user_id = ?1",
+            [&a.user_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let learner = match learner {
+        Some(id) => {
+            tx.execute(
+                "UPDATE learners SET email = ?1, full_name = ?2 WHERE id = ?3",
+                params![a.email, a.full_name, id],
+            )?;
+            id
+        }
+        None => {
+            // The LMS sends no username; the email stands in until a sync reads the real one.
+            let taken: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM learners WHERE username = ?1)",
+                [&a.email],
+                |r| r.get(0),
+            )?;
+            let username = if taken {
+                format!("{}#{}", a.email, &a.user_id[..a.user_id.len().min(8)])
+            } else {
+                a.email.clone()
+            };
+            tx.execute(
+                "INSERT INTO learners (username, email, full_name, external_user_id) VALUES (?1, ?2, ?3, ?4)",
+                params![username, a.email, a.full_name, a.user_id],
+            )?;
+            tx.last_insert_rowid()
+        }
+    };
+    // A registration repeated before the exam starts is the same attempt.
+    let existing: Option<String> = tx
+        .query_row(
+            "SELECT external_id FROM sessions WHERE exam_id = ?1 AND learner_id = ?2 AND status = 'created'
+             ORDER BY id DESC LIMIT 1",
+            params![exam, learner],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let external = match existing {
+        Some(ext) => ext,
+        None => {
+            let ext = format!("pra-{}", random_hex()?);
+            let code = uuid_upper()?;
+            tx.execute(
+                "INSERT INTO sessions (exam_id, learner_id, attempt_code, external_id, status, allowed_time_limit_mins,
+                     is_sample_attempt, track, created, modified)
+                 VALUES (?1, ?2, ?3, ?4, 'created', ?5, ?6, '', ?7, ?7)",
+                params![exam, learner, code, ext, a.time_limit_mins, a.is_sample_attempt, now],
+            )?;
+            ext
+        }
+    };
+    tx.commit()?;
+    Ok(external)
+}
+
+fn uuid_upper() -> Result<String, StoreError> {
+    let h = format!("{}{}", random_hex()?, random_hex()?).to_uppercase();
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    ))
+}
+
+pub fn attempt(
+    c: &Connection,
+    client: &str,
+    exam_ext: &str,
+    attempt_ext: &str,
+) -> Result<AttemptStatus, StoreError> {
+    Ok(session_of(c, client, exam_ext, attempt_ext)?.1)
+}
+
+pub fn set_attempt_status(
+    c: &Connection,
+    client: &str,
+    exam_ext: &str,
+    attempt_ext: &str,
+    to: AttemptStatus,
+) -> Result<(), StoreError> {
+    let (id, from) = session_of(c, client, exam_ext, attempt_ext)?;
+    if from.is_completed() && !to.is_completed() {
+        return Err(StoreError::Conflict(format!(
+            "attempt '{attempt_ext}' is {} and cannot go back to {}",
+            from.as_str(),
+            to.as_str()
+        )));
+    }
+    let now = to_sql(OffsetDateTime::now_utc());
+    c.execute(
+        "UPDATE sessions SET status = ?1, modified = ?2,
+             started_at = CASE WHEN ?1 = 'started' THEN COALESCE(started_at, ?2) ELSE started_at END,
+             completed_at = CASE WHEN ?1 = 'submitted' THEN COALESCE(completed_at, ?2) ELSE completed_at END
+         WHERE id = ?3",
+        params![to.as_str(), now, id],
+    )?;
+    Ok(())
+}
+
+pub fn delete_attempt(
+    c: &mut Connection,
+    client: &str,
+    exam_ext: &str,
+    attempt_ext: &str,
+) -> Result<(), StoreError> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let (id, _) = session_of(&tx, client, exam_ext, attempt_ext)?;
+    let reviewed: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM decisions WHERE session_id = ?1)
+             OR EXISTS (SELECT 1 FROM media WHERE session_id = ?1)
+             OR EXISTS (SELECT 1 FROM violations WHERE session_id = ?1)",
+        [id],
+        |r| r.get(0),
+    )?;
+    if reviewed {
+        // Evidence and decisions stay for the record; the reviewer sees why it moved.
+        tx.execute(
+            "UPDATE sessions SET lms_state = 'conflict', lms_note = 'the attempt was reset (deleted) in Open edX', modified = ?2
+             WHERE id = ?1",
+            params![id, to_sql(OffsetDateTime::now_utc())],
+        )?;
+    } else {
+        tx.execute("DELETE FROM jobs WHERE session_id = ?1", [id])?;
+        tx.execute("DELETE FROM sessions WHERE id = ?1", [id])?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+pub fn retire_user(
+    c: &mut Connection,
+    client: &str,
+    user: &str,
+) -> Result<Option<Vec<String>>, StoreError> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let found: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT l.id, l.email FROM learners l WHERE l.external_user_id = ?1
+               AND EXISTS (SELECT 1 FROM sessions s JOIN exams e ON e.id = s.exam_id
+                           WHERE s.learner_id = l.id AND e.lms_client = ?2)",
+            params![user, client],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((learner, email)) = found else {
+        return Ok(None);
+    };
+    let mut stmt = tx.prepare(
+        "SELECT DISTINCT m.sha256 FROM media m JOIN sessions s ON s.id = m.session_id WHERE s.learner_id = ?1",
+    )?;
+    let hashes: Vec<String> = stmt
+        .query_map([learner], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    drop(stmt);
+    let sessions = "(SELECT id FROM sessions WHERE learner_id = ?1)";
+    tx.execute(
+        &format!("DELETE FROM media WHERE session_id IN {sessions}"),
+        [learner],
+    )?;
+    tx.execute("DELETE FROM onboarding WHERE learner_id = ?1", [learner])?;
+    tx.execute(
+        &format!("UPDATE violations SET comment = '' WHERE session_id IN {sessions}"),
+        [learner],
+    )?;
+    // Verdicts and counts stay (anonymised); reasons may name the learner, so they go.
+    tx.execute(
+        &format!(
+            "UPDATE decisions SET reason = 'erased: learner retired' WHERE session_id IN {sessions}"
+        ),
+        [learner],
+    )?;
+    tx.execute(
+        "UPDATE jobs SET payload = '{}' WHERE kind = 'email' AND state IN ('done', 'failed')
+             AND json_extract(payload, '$.to_address') = ?1",
+        [&email],
+    )?;
+    tx.execute(
+        "UPDATE learners SET username = 'retired-' || id, email = '', full_name = 'Retired learner',
+             external_user_id = NULL WHERE id = ?1",
+        [learner],
+    )?;
+    let mut unused = Vec::new();
+    for h in hashes {
+        let used: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM media WHERE sha256 = ?1)",
+            [&h],
+            |r| r.get(0),
+        )?;
+        if !used {
+            unused.push(h);
+        }
+    }
+    tx.commit()?;
+    Ok(Some(unused))
+}
+
+/// Inserts a review job for the session, retiring any earlier one still waiting: only the
+/// latest word on a session may reach the LMS.
+pub fn queue_review(
+    tx: &Connection,
+    job: &LmsReviewJob,
+    at: OffsetDateTime,
+) -> Result<JobId, StoreError> {
+    tx.execute(
+        "UPDATE jobs SET state = 'failed', last_error = 'superseded by a later review', finished_at = ?2
+         WHERE session_id = ?1 AND kind = 'lms_review' AND state = 'queued'",
+        params![job.session_id, to_sql(at)],
+    )?;
+    let payload = serde_json::to_string(job).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let id = jobs::insert(
+        tx,
+        JobKind::LmsReview,
+        &payload,
+        Some(&job.course_id),
+        None,
+        at,
+    )?;
+    tx.execute(
+        "UPDATE jobs SET session_id = ?1 WHERE id = ?2",
+        params![job.session_id, id],
+    )?;
+    tx.execute(
+        "UPDATE sessions SET lms_state = 'waiting', lms_note = NULL WHERE id = ?1",
+        [job.session_id],
+    )?;
+    Ok(id)
+}
+
+/// The LMS facts of a session, for a decision or an automated review.
+pub struct SessionLms {
+    pub client: String,
+    pub course_id: String,
+    pub external_id: String,
+    pub learner_email: String,
+}
+
+pub fn session_lms(c: &Connection, id: SessionId) -> Result<Option<SessionLms>, StoreError> {
+    Ok(c.query_row(
+        "SELECT e.lms_client, e.course_id, s.external_id, l.email FROM sessions s
+         JOIN exams e ON e.id = s.exam_id JOIN learners l ON l.id = s.learner_id
+         WHERE s.id = ?1 AND e.lms_client IS NOT NULL AND s.external_id IS NOT NULL",
+        [id],
+        |r| {
+            Ok(SessionLms {
+                client: r.get(0)?,
+                course_id: r.get(1)?,
+                external_id: r.get(2)?,
+                learner_email: r.get(3)?,
+            })
+        },
+    )
+    .optional()?)
+}
+
+/// The decision's callback, queued in the decision's own transaction.
+pub fn queue_decision(
+    tx: &Connection,
+    session: SessionId,
+    decision_id: i64,
+    callback: crate::domain::lms::ReviewCallback,
+    expect: AttemptStatus,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let Some(link) = session_lms(tx, session)? else {
+        return Ok(());
+    };
+    queue_review(
+        tx,
+        &LmsReviewJob {
+            session_id: session,
+            decision_id: Some(decision_id),
+            client_id: link.client,
+            course_id: link.course_id,
+            external_id: link.external_id,
+            learner_email: link.learner_email,
+            callback,
+            expect,
+        },
+        at,
+    )?;
+    Ok(())
+}
+
+pub fn automated_review(
+    c: &mut Connection,
+    session: SessionId,
+    review: &AutomatedReview,
+) -> Result<SessionDetail, StoreError> {
+    let callback = review.callback().map_err(StoreError::Invalid)?;
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let (st, completed, sample): (String, bool, bool) = tx
+        .query_row(
+            "SELECT status, completed_at IS NOT NULL, is_sample_attempt FROM sessions WHERE id = ?1",
+            [session],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("no session with id {session}")))?;
+    let from = status(&st)?;
+    if !from.is_completed() {
+        return Err(StoreError::Invalid(format!(
+            "session {session} is {}: only a finished recording can be reviewed",
+            from.as_str()
+        )));
+    }
+    let to = status_after_review(
+        ReviewTarget {
+            status: from,
+            completed,
+            is_sample_attempt: sample,
+        },
+        review.status,
+        false,
+    );
+    let now = OffsetDateTime::now_utc();
+    tx.execute("DELETE FROM violations WHERE session_id = ?1 AND NOT EXISTS (SELECT 1 FROM media WHERE media.violation_id = violations.id)", [session])?;
+    for (c, k) in callback.comments.iter().zip(&review.comments) {
+        tx.execute(
+            "INSERT INTO violations (session_id, start_time, stop_time, duration, kind, status, comment)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![session, c.start, c.stop, c.duration, k.kind.as_str(), c.status, c.comment],
+        )?;
+    }
+    tx.execute(
+        "UPDATE sessions SET status = ?1, review_status = ?2, reviewed_by = NULL, modified = ?3,
+             violation_count = (SELECT COUNT(*) FROM violations WHERE session_id = ?4)
+         WHERE id = ?4",
+        params![
+            to.as_str(),
+            review.status.review_status().as_str(),
+            to_sql(now),
+            session
+        ],
+    )?;
+    if let Some(link) = session_lms(&tx, session)? {
+        queue_review(
+            &tx,
+            &LmsReviewJob {
+                session_id: session,
+                decision_id: None,
+                client_id: link.client,
+                course_id: link.course_id,
+                external_id: link.external_id,
+                learner_email: link.learner_email,
+                callback,
+                expect: to,
+            },
+            now,
+        )?;
+    }
+    let detail = read::session(&tx, session)?;
+    tx.commit()?;
+    Ok(detail)
+}
+
+pub fn delivery_outcome(
+    c: &mut Connection,
+    job: JobId,
+    outcome: &LmsOutcome,
+) -> Result<(), StoreError> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let now = OffsetDateTime::now_utc();
+    let session: Option<i64> =
+        tx.query_row("SELECT session_id FROM jobs WHERE id = ?1", [job], |r| {
+            r.get(0)
+        })?;
+    let (state, note) = match outcome {
+        LmsOutcome::Delivered { note } => {
+            jobs::done(&tx, job, None, now)?;
+            (LmsState::Delivered, Some(note.as_str()))
+        }
+        LmsOutcome::Retry { error, next } => {
+            jobs::retry(&tx, job, error, *next)?;
+            (LmsState::Waiting, Some(error.as_str()))
+        }
+        LmsOutcome::Failed { error } => {
+            jobs::failed(&tx, job, error, now)?;
+            (LmsState::Failed, Some(error.as_str()))
+        }
+    };
+    if let Some(session) = session {
+        tx.execute(
+            "UPDATE sessions SET lms_state = ?1, lms_note = ?2 WHERE id = ?3",
+            params![state.as_str(), note, session],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+pub fn retry(c: &mut Connection, session: SessionId) -> Result<SessionDetail, StoreError> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let job: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM jobs WHERE session_id = ?1 AND kind = 'lms_review' AND state = 'failed'
+                 AND COALESCE(last_error, '') <> 'superseded by a later review'
+             ORDER BY id DESC LIMIT 1",
+            [session],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(job) = job else {
+        return Err(StoreError::Conflict(format!(
+            "session {session} has no failed delivery to Open edX to retry"
+        )));
+    };
+    let now = to_sql(OffsetDateTime::now_utc());
+    tx.execute(
+        "UPDATE jobs SET state = 'queued', attempts = 0, next_attempt_at = ?2, finished_at = NULL WHERE id = ?1",
+        params![job, now],
+    )?;
+    tx.execute(
+        "UPDATE sessions SET lms_state = 'waiting', lms_note = NULL WHERE id = ?1",
+        [session],
+    )?;
+    let detail = read::session(&tx, session)?;
+    tx.commit()?;
+    Ok(detail)
+}
+
+pub fn undelivered(c: &Connection) -> Result<Vec<LmsDelivery>, StoreError> {
+    let mut stmt = c.prepare(
+        "SELECT s.id, s.external_id, l.username, e.exam_name, s.lms_state, s.lms_note,
+                COALESCE(j.attempts, 0), COALESCE(j.created, s.modified)
+         FROM sessions s JOIN learners l ON l.id = s.learner_id JOIN exams e ON e.id = s.exam_id
+         LEFT JOIN jobs j ON j.id = (SELECT MAX(id) FROM jobs WHERE session_id = s.id AND kind = 'lms_review')
+         WHERE s.lms_state IN ('waiting', 'failed', 'conflict')
+         ORDER BY COALESCE(j.created, s.modified), s.id",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let state: String = r.get(4)?;
+        out.push(LmsDelivery {
+            session_id: r.get(0)?,
+            external_id: r.get(1)?,
+            learner: r.get(2)?,
+            exam_name: r.get(3)?,
+            state: LmsState::parse(&state)
+                .ok_or_else(|| StoreError::Backend(format!("bad lms_state '{state}'")))?,
+            note: r.get(5)?,
+            attempts: r.get(6)?,
+            queued_at: from_sql(&r.get::<_, String>(7)?)?,
+        });
+    }
+    Ok(out)
+}
+
+pub fn courses(c: &Connection, client: &str) -> Result<Vec<String>, StoreError> {
+    let mut stmt =
+        c.prepare("SELECT DISTINCT course_id FROM exams WHERE lms_client = ?1 ORDER BY 1")?;
+    let rows = stmt.query_map([client], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Follows the LMS where it changed an attempt (a staff reset, a decision in the Django
+/// admin); a decision of ours still on its way is flagged instead of overwritten.
+pub fn reconcile(
+    c: &mut Connection,
+    client: &str,
+    attempts: &[RemoteAttempt],
+    at: OffsetDateTime,
+) -> Result<Reconciled, StoreError> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut out = Reconciled::default();
+    let system = system_reviewer(&tx)?;
+    let now = to_sql(at);
+    for a in attempts {
+        let Ok(remote) = a.status.parse::<AttemptStatus>() else {
+            continue;
+        };
+        let found: Option<(i64, String, Option<String>, i64)> = tx
+            .query_row(
+                "SELECT s.id, s.status, s.lms_state, s.learner_id FROM sessions s JOIN exams e ON e.id = s.exam_id
+                 WHERE s.external_id = ?1 AND e.lms_client = ?2",
+                params![a.external_id, client],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let Some((id, ours, lms_state, learner)) = found else {
+            continue;
+        };
+        out.seen += 1;
+        // The LMS knows the learner's username and the attempt's code; we only had stand-ins.
+        tx.execute(
+            "UPDATE learners SET username = ?1 WHERE id = ?2 AND username <> ?1
+                 AND NOT EXISTS (SELECT 1 FROM learners WHERE username = ?1)",
+            params![a.username, learner],
+        )?;
+        tx.execute(
+            "UPDATE sessions SET attempt_code = ?1 WHERE id = ?2 AND attempt_code <> ?1
+                 AND NOT EXISTS (SELECT 1 FROM sessions WHERE attempt_code = ?1)",
+            params![a.attempt_code, id],
+        )?;
+        let ours = status(&ours)?;
+        if ours == remote {
+            continue;
+        }
+        if lms_state.as_deref() == Some("waiting") {
+            out.conflicts += 1;
+            tx.execute(
+                "UPDATE sessions SET lms_state = 'conflict', lms_note = ?1 WHERE id = ?2",
+                params![
+                    format!(
+                        "Open edX shows the attempt as {} while our review (→ {}) was still waiting to be delivered; decide again or retry",
+                        remote.as_str(),
+                        ours.as_str()
+                    ),
+                    id
+                ],
+            )?;
+            tx.execute(
+                "UPDATE jobs SET state = 'failed', last_error = 'conflict: changed in Open edX', finished_at = ?2
+                 WHERE session_id = ?1 AND kind = 'lms_review' AND state = 'queued'",
+                params![id, now],
+            )?;
+            continue;
+        }
+        out.changed += 1;
+        tx.execute(
+            "UPDATE sessions SET status = ?1, modified = ?2, lms_state = 'delivered',
+                 lms_note = 'changed in Open edX' WHERE id = ?3",
+            params![remote.as_str(), now, id],
+        )?;
+        tx.execute(
+            "INSERT INTO decisions (session_id, reviewer_id, decided_at, verdict, reason, status_before, status_after,
+                                    learner_emailed)
+             VALUES (?1, ?2, ?3, ?4, 'changed in Open edX', ?5, ?6, 0)",
+            params![
+                id,
+                system,
+                now,
+                match remote {
+                    AttemptStatus::Verified => Verdict::Pass.as_str(),
+                    AttemptStatus::Rejected => Verdict::Fail.as_str(),
+                    _ => SYNC_VERDICT,
+                },
+                ours.as_str(),
+                remote.as_str()
+            ],
+        )?;
+    }
+    tx.commit()?;
+    Ok(out)
+}
+
+/// The verdict column's word for a status change that came from the LMS.
+pub const SYNC_VERDICT: &str = "sync";
+
+/// The reviewer that changes made in Open edX are attributed to.
+fn system_reviewer(tx: &Connection) -> Result<i64, StoreError> {
+    if let Some(r) = read::reviewer_by_username(tx, "open-edx")? {
+        return Ok(r.id);
+    }
+    Ok(
+        super::write::create_reviewer(
+            tx,
+            "open-edx",
+            "",
+            "Open edX",
+            crate::domain::Role::Service,
+        )?
+        .id,
+    )
+}
+
+pub fn sync_result(
+    c: &Connection,
+    client: &str,
+    error: Option<&str>,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    c.execute(
+        "UPDATE lms_clients SET last_sync_at = ?1, last_sync_error = ?2 WHERE client_id = ?3",
+        params![to_sql(at), error, client],
+    )?;
+    Ok(())
+}
