@@ -94,6 +94,7 @@ fn store_rows(data: &demo::DemoData) -> Vec<proctor_review::domain::SessionRow> 
                     rules: v.is_rules_violation(),
                 })
                 .collect(),
+            lms: None,
         })
         .collect()
 }
@@ -171,7 +172,11 @@ async fn store_bench(data: demo::DemoData) {
                 at: time::OffsetDateTime::now_utc(),
                 planner: |ctx: &proctor_review::store::DecisionContext| {
                     let plan = proctor_review::domain::plan_decision(&ctx.facts, Verdict::Fail)?;
-                    Ok(PlannedDecision { plan, email: None })
+                    Ok(PlannedDecision {
+                        plan,
+                        email: None,
+                        lms: None,
+                    })
                 },
             })
             .await;

@@ -209,7 +209,7 @@ async fn fail_rejects_zeroes_the_grade_records_history_and_emails_then_pass_reve
     );
     let h = &failed.history[0];
     assert_eq!(h.reviewer, "demo-reviewer");
-    assert_eq!(h.verdict, Verdict::Fail);
+    assert_eq!(h.verdict, Some(Verdict::Fail));
     assert_eq!(h.reason, "Phone visible at 12:04");
     assert_eq!(h.status_before, AttemptStatus::SecondReviewRequired);
     assert_eq!(h.grade_before, Some(original));

@@ -44,10 +44,15 @@ pub struct ApiClient {
     token: String,
 }
 
+/// reqwest is built without a default crypto provider: installs ring, once (idempotent).
+/// Every HTTP client in the process calls this before it is built.
+pub fn tls_ready() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl ApiClient {
     pub fn new(server: &str, token: &str) -> Result<Self, ClientError> {
-        // reqwest is built without a default crypto provider; install ring once (idempotent).
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        tls_ready();
         let mut base = Url::parse(server).map_err(|_| ClientError::BadUrl(server.to_owned()))?;
         if !matches!(base.scheme(), "http" | "https") {
             return Err(ClientError::BadUrl(server.to_owned()));
@@ -237,6 +242,29 @@ impl ApiClient {
             self.http
                 .post(self.url(&format!("sessions/{id}/decision")))
                 .json(req),
+        )
+        .await
+    }
+
+    /// Sends the session's waiting or failed delivery to Open edX now.
+    pub async fn lms_retry(&self, id: SessionId) -> Result<SessionDetail, ClientError> {
+        self.send(
+            self.http
+                .post(self.url(&format!("sessions/{id}/lms-retry"))),
+        )
+        .await
+    }
+
+    /// The recording pipeline's automated review (a service account's call).
+    pub async fn automated_review(
+        &self,
+        id: SessionId,
+        review: &crate::domain::lms::AutomatedReview,
+    ) -> Result<SessionDetail, ClientError> {
+        self.send(
+            self.http
+                .post(self.url(&format!("sessions/{id}/automated-review")))
+                .json(review),
         )
         .await
     }

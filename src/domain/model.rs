@@ -248,6 +248,9 @@ pub struct SessionRow {
     /// Every violation's place in the recording, in order.
     #[serde(default)]
     pub marks: Vec<ViolationMark>,
+    /// Where the latest review stands with Open edX; None when no LMS registered the session.
+    #[serde(default)]
+    pub lms: Option<super::LmsSync>,
 }
 
 /// Where a violation falls in the recording, for the compact timeline of a list row.

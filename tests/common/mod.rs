@@ -1,5 +1,6 @@
 #![allow(dead_code)]
 
+pub mod peer;
 pub mod pty;
 
 use proctor_review::demo;

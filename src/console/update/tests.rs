@@ -65,6 +65,7 @@ pub fn row(id: i64, name: &str, status: AttemptStatus) -> SessionRow {
                 rules: false,
             },
         ],
+        lms: None,
     }
 }
 

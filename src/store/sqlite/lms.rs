@@ -601,12 +601,15 @@ pub fn delivery_outcome(
     Ok(())
 }
 
+/// Sends the session's latest delivery now: a failed one again, a waiting one without
+/// waiting out its backoff.
 pub fn retry(c: &mut Connection, session: SessionId) -> Result<SessionDetail, StoreError> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let job: Option<i64> = tx
         .query_row(
-            "SELECT id FROM jobs WHERE session_id = ?1 AND kind = 'lms_review' AND state = 'failed'
-                 AND COALESCE(last_error, '') <> 'superseded by a later review'
+            "SELECT id FROM jobs WHERE session_id = ?1 AND kind = 'lms_review'
+                 AND (state = 'queued' OR (state = 'failed' AND COALESCE(last_error, '') NOT IN
+                      ('superseded by a later review', 'conflict: changed in Open edX')))
              ORDER BY id DESC LIMIT 1",
             [session],
             |r| r.get(0),
@@ -614,7 +617,7 @@ pub fn retry(c: &mut Connection, session: SessionId) -> Result<SessionDetail, St
         .optional()?;
     let Some(job) = job else {
         return Err(StoreError::Conflict(format!(
-            "session {session} has no failed delivery to Open edX to retry"
+            "session {session} has no waiting or failed delivery to Open edX to retry"
         )));
     };
     let now = to_sql(OffsetDateTime::now_utc());

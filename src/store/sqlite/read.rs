@@ -4,9 +4,9 @@ use super::timefmt::{from_sql, opt_from_sql};
 use crate::api::{Page, SessionQuery, SortKey};
 use crate::domain::{
     AttemptStatus, ContentType, CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, Grade,
-    HistoryEntry, Learner, LearnerView, MediaId, MediaItem, MediaKind, Onboarding,
-    OnboardingStatus, RULES_VIOLATION, ReviewStatus, Reviewer, Role, ScanResult, SessionDetail,
-    SessionId, SessionRow, Verdict, Violation, ViolationKind, ViolationMark,
+    HistoryEntry, Learner, LearnerView, LmsState, LmsSync, MediaId, MediaItem, MediaKind,
+    Onboarding, OnboardingStatus, RULES_VIOLATION, ReviewStatus, Reviewer, Role, ScanResult,
+    SessionDetail, SessionId, SessionRow, Verdict, Violation, ViolationKind, ViolationMark,
 };
 use crate::store::StoreError;
 use rusqlite::types::Value;
@@ -125,7 +125,7 @@ pub fn courses(c: &Connection) -> Result<Vec<CourseSummary>, StoreError> {
 
 const ROW_COLUMNS: &str =
     "s.id, s.exam_id, l.username, l.email, l.full_name, s.status, s.review_status,
-     s.violation_count, s.started_at, s.completed_at";
+     s.violation_count, s.started_at, s.completed_at, s.lms_state, s.lms_note";
 
 fn session_row(r: &Row<'_>) -> Result<SessionRow, StoreError> {
     Ok(SessionRow {
@@ -142,6 +142,15 @@ fn session_row(r: &Row<'_>) -> Result<SessionRow, StoreError> {
         started_at: opt_from_sql(r.get(8)?)?,
         completed_at: opt_from_sql(r.get(9)?)?,
         marks: Vec::new(),
+        lms: match r.get::<_, Option<String>>(10)? {
+            None => None,
+            Some(state) => Some(LmsSync {
+                state: LmsState::parse(&state).ok_or_else(|| {
+                    StoreError::Backend(format!("unknown lms_state '{state}' in database"))
+                })?,
+                note: r.get(11)?,
+            }),
+        },
     })
 }
 
@@ -259,23 +268,23 @@ pub fn session(c: &Connection, id: SessionId) -> Result<SessionDetail, StoreErro
             rules: v.is_rules_violation(),
         })
         .collect();
-    let original_grade = match (r.get::<_, Option<f64>>(20)?, r.get::<_, Option<f64>>(21)?) {
+    let original_grade = match (r.get::<_, Option<f64>>(22)?, r.get::<_, Option<f64>>(23)?) {
         (Some(earned), Some(possible)) => Some(Grade { earned, possible }),
         _ => None,
     };
-    let grade_override: Option<f64> = r.get(22)?;
+    let grade_override: Option<f64> = r.get(24)?;
     Ok(SessionDetail {
         learner_view: LearnerView::of(row.status),
-        course_id: r.get(10)?,
-        exam_name: r.get(11)?,
-        exam_time_limit_mins: r.get(12)?,
-        provider: r.get(13)?,
-        attempt_code: r.get(14)?,
-        external_id: r.get(15)?,
-        allowed_time_limit_mins: r.get(16)?,
-        is_sample_attempt: r.get(17)?,
-        track: r.get(18)?,
-        reviewed_by: r.get(19)?,
+        course_id: r.get(12)?,
+        exam_name: r.get(13)?,
+        exam_time_limit_mins: r.get(14)?,
+        provider: r.get(15)?,
+        attempt_code: r.get(16)?,
+        external_id: r.get(17)?,
+        allowed_time_limit_mins: r.get(18)?,
+        is_sample_attempt: r.get(19)?,
+        track: r.get(20)?,
+        reviewed_by: r.get(21)?,
         original_grade,
         grade_in_force: Grade::in_force(original_grade, grade_override),
         violations,

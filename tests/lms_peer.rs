@@ -1,0 +1,439 @@
+//! Open edX interop against the real edx-proctoring 6.1.4 (the peer in
+//! `../shared/peers/edx-proctoring`), with our real `serve` as its Proctortrack provider.
+//! Skipped with a loud line where the peer cannot run; `.ci/run` makes a skip a failure.
+
+mod common;
+
+use common::peer::{self, COURSE, Ours, Peer};
+use proctor_review::api::DecisionRequest;
+use proctor_review::client::ApiClient;
+use proctor_review::domain::lms::{AutomatedComment, AutomatedReview, CallbackStatus};
+use proctor_review::domain::{AttemptStatus, LmsState, SessionRow, Verdict, ViolationKind};
+use std::time::{Duration, Instant};
+
+struct Loop {
+    ours: Ours,
+    peer: Peer,
+    reviewer: ApiClient,
+    pipeline: ApiClient,
+}
+
+/// Both servers, connected: the peer's provider is us; we post reviews as the peer's staff
+/// service account (in the LMS: staff, so it may review and read attempts back).
+async fn connected() -> Option<Loop> {
+    let dir = peer::prepared()?;
+    let ours = Ours::start();
+    let peer = Peer::start(&dir, &format!("{}/provider", ours.url)).await;
+    ours.connect(&peer, "peer-staff-client", "peer-staff-secret");
+    let reviewer = ApiClient::new(
+        &ours.url,
+        &ours.reviewer("staff", "staff@example.com", "reviewer"),
+    )
+    .expect("client");
+    let pipeline = ApiClient::new(
+        &ours.url,
+        &ours.reviewer("pipeline", "pipeline@example.edu", "service"),
+    )
+    .expect("client");
+    Some(Loop {
+        ours,
+        peer,
+        reviewer,
+        pipeline,
+    })
+}
+
+async fn session_by_external(l: &Loop, external: &str) -> SessionRow {
+    let d = find(l, external).await;
+    d.unwrap_or_else(|| panic!("no session for attempt {external}"))
+}
+
+async fn find(l: &Loop, external: &str) -> Option<SessionRow> {
+    let api = &l.reviewer;
+    for course in api.courses().await.expect("courses") {
+        for exam in course.exams {
+            let page = api
+                .sessions(exam.exam.id, &Default::default())
+                .await
+                .expect("sessions");
+            for row in page.items {
+                let detail = api
+                    .session(row.id)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}\n{}", l.ours.log()));
+                if detail.external_id.as_deref() == Some(external) {
+                    return Some(row);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Waits until the session's delivery to Open edX has settled (not waiting any more).
+async fn settled(api: &ApiClient, id: i64) -> proctor_review::domain::LmsSync {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let d = api.session(id).await.expect("session");
+        if let Some(s) = d.row.lms.clone()
+            && s.state != LmsState::Waiting
+        {
+            return s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "delivery never settled: {:?}",
+            d.row.lms
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn flagged() -> AutomatedReview {
+    AutomatedReview {
+        status: CallbackStatus::Suspicious,
+        comments: vec![AutomatedComment {
+            comment: "Second person in the room".into(),
+            status: "Rules Violation".into(),
+            start: 120,
+            stop: 185,
+            duration: None,
+            kind: ViolationKind::SecondPerson,
+        }],
+    }
+}
+
+fn decision(verdict: Verdict, expected: AttemptStatus) -> DecisionRequest {
+    DecisionRequest {
+        verdict,
+        reason: "checked the video".into(),
+        expected_status: Some(expected),
+    }
+}
+
+/// An exam and an attempt taken through edx-proctoring, flagged by our automated review.
+async fn flagged_attempt(l: &Loop, content: &str) -> (String, i64) {
+    let exam = l.peer.create_exam("Midterm (peer)", content).await;
+    let external = l.peer.take_exam(exam).await;
+    let row = session_by_external(l, &external).await;
+    assert_eq!(
+        row.status,
+        AttemptStatus::Submitted,
+        "our session follows the LMS's PATCHes"
+    );
+    l.pipeline
+        .automated_review(row.id, &flagged())
+        .await
+        .expect("automated review");
+    let sync = settled(&l.reviewer, row.id).await;
+    assert_eq!(
+        sync.state,
+        LmsState::Delivered,
+        "{sync:?}\n{}",
+        l.ours.log()
+    );
+    (external, row.id)
+}
+
+#[tokio::test]
+async fn an_attempt_through_edx_proctoring_is_reviewed_and_decided_in_the_lms() {
+    let Some(l) = connected().await else { return };
+    let (external, id) = flagged_attempt(&l, "peer_midterm").await;
+
+    // Require Attention in both places.
+    assert_eq!(
+        l.peer.attempt_status(&external).await,
+        "second_review_required"
+    );
+    let row = l.reviewer.session(id).await.expect("session").row;
+    assert_eq!(row.status, AttemptStatus::SecondReviewRequired);
+    assert_eq!(row.learner.email, "learner@example.com");
+
+    // Fail: the LMS rejects, overrides the grade to 0 and emails the learner.
+    let t0 = Instant::now();
+    l.reviewer
+        .decide(
+            id,
+            &decision(Verdict::Fail, AttemptStatus::SecondReviewRequired),
+        )
+        .await
+        .expect("fail");
+    let sync = settled(&l.reviewer, id).await;
+    let fail_ms = t0.elapsed().as_millis();
+    assert_eq!(sync.state, LmsState::Delivered, "{sync:?}");
+    assert_eq!(sync.note.as_deref(), Some("Open edX: rejected"));
+    assert_eq!(l.peer.attempt_status(&external).await, "rejected");
+    let calls = l.peer.runtime_calls().await;
+    let override_call = calls
+        .iter()
+        .find(|c| c["method"] == "override_subsection_grade")
+        .expect("grade override");
+    assert_eq!(override_call["args"]["earned_graded"], "0.0");
+    assert_eq!(override_call["args"]["overrider"], "staff");
+    assert!(
+        l.peer
+            .mail_subjects()
+            .iter()
+            .any(|s| s == "Proctoring attempt rejected")
+    );
+    eprintln!("Fail → Open edX answered and read back rejected in {fail_ms} ms");
+
+    // Pass reverts: verified, override undone.
+    l.reviewer
+        .decide(id, &decision(Verdict::Pass, AttemptStatus::Rejected))
+        .await
+        .expect("pass");
+    assert_eq!(settled(&l.reviewer, id).await.state, LmsState::Delivered);
+    assert_eq!(l.peer.attempt_status(&external).await, "verified");
+    let calls = l.peer.runtime_calls().await;
+    assert!(
+        calls
+            .iter()
+            .any(|c| c["method"] == "undo_override_subsection_grade")
+    );
+    assert!(
+        l.peer
+            .mail_subjects()
+            .iter()
+            .any(|s| s == "Proctoring attempt verified")
+    );
+    // Open edX emailed the learner; we did not email them a second time.
+    assert!(
+        !l.ours.dir.path().join("outbox").exists()
+            || common::files_below(&l.ours.dir.path().join("outbox")).is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_decision_made_while_the_lms_is_down_is_delivered_once_it_is_back() {
+    let Some(mut l) = connected().await else {
+        return;
+    };
+    let (external, id) = flagged_attempt(&l, "peer_down").await;
+    l.peer.stop();
+    l.reviewer
+        .decide(
+            id,
+            &decision(Verdict::Fail, AttemptStatus::SecondReviewRequired),
+        )
+        .await
+        .expect("the decision itself does not need the LMS");
+    // The worker tries, fails to connect, and waits with the reason shown.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let lms = l
+            .reviewer
+            .session(id)
+            .await
+            .expect("session")
+            .row
+            .lms
+            .expect("lms");
+        if lms
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("unreachable"))
+        {
+            assert_eq!(lms.state, LmsState::Waiting);
+            break;
+        }
+        assert!(Instant::now() < deadline, "no retry noted: {lms:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = l.ours.cli(&["lms", "status"]);
+    assert!(
+        status.contains(&external) && status.contains("waiting"),
+        "{status}"
+    );
+
+    l.peer.run().await;
+    l.reviewer.lms_retry(id).await.expect("retry now");
+    let sync = settled(&l.reviewer, id).await;
+    assert_eq!(sync.state, LmsState::Delivered, "{sync:?}");
+    assert_eq!(l.peer.attempt_status(&external).await, "rejected");
+    let overrides = l
+        .peer
+        .runtime_calls()
+        .await
+        .iter()
+        .filter(|c| c["method"] == "override_subsection_grade")
+        .count();
+    assert_eq!(overrides, 1, "delivered once, never twice");
+    assert!(
+        l.ours
+            .cli(&["lms", "status"])
+            .contains("Every review has reached Open edX")
+    );
+}
+
+#[tokio::test]
+async fn refusals_are_recorded_with_the_lms_s_reason() {
+    let Some(l) = connected().await else { return };
+    let (external, id) = flagged_attempt(&l, "peer_refusals").await;
+
+    // A reviewer whose email is no Open edX user: the LMS answers OK but keeps the attempt
+    // waiting for a second review.
+    let stranger = ApiClient::new(
+        &l.ours.url,
+        &l.ours
+            .reviewer("stranger", "nobody@elsewhere.example", "reviewer"),
+    )
+    .expect("client");
+    stranger
+        .decide(
+            id,
+            &decision(Verdict::Fail, AttemptStatus::SecondReviewRequired),
+        )
+        .await
+        .expect("fail");
+    let sync = settled(&l.reviewer, id).await;
+    assert_eq!(sync.state, LmsState::Failed);
+    let note = sync.note.unwrap_or_default();
+    assert!(
+        note.contains("nobody@elsewhere.example") && note.contains("not an Open edX user"),
+        "{note}"
+    );
+    assert_eq!(
+        l.peer.attempt_status(&external).await,
+        "second_review_required"
+    );
+
+    // Wrong LMS credentials: a clear failure, and a retry after fixing them delivers.
+    l.ours.connect(&l.peer, "peer-staff-client", "wrong-secret");
+    l.reviewer.lms_retry(id).await.expect("retry");
+    let sync = settled(&l.reviewer, id).await;
+    assert_eq!(sync.state, LmsState::Failed);
+    assert!(sync.note.unwrap_or_default().contains("client credentials"));
+    l.ours
+        .connect(&l.peer, "peer-staff-client", "peer-staff-secret");
+    l.reviewer.lms_retry(id).await.expect("retry");
+    let sync = settled(&l.reviewer, id).await;
+    // Still the stranger's decision: the LMS keeps ignoring that reviewer.
+    assert_eq!(sync.state, LmsState::Failed);
+
+    // An attempt the LMS does not know: its 400 and message are kept.
+    let http = reqwest::Client::new();
+    let lms_token = l.peer.staff().await;
+    let r = http
+        .post(format!(
+            "{}/api/edx_proctoring/v1/proctored_exam/attempt/nope-123/reviewed",
+            l.peer.url
+        ))
+        .header("Authorization", format!("JWT {lms_token}"))
+        .json(&serde_json::json!({"status": "passed"}))
+        .send()
+        .await
+        .expect("peer");
+    assert_eq!(r.status(), 400);
+    let client = proctor_review::lms::LmsHttp::new();
+    let lms = proctor_review::store::LmsClient {
+        client_id: "x".into(),
+        client_secret: "x".into(),
+        lms_url: l.peer.url.clone(),
+        lms_client_id: "peer-staff-client".into(),
+        lms_client_secret: "peer-staff-secret".into(),
+        backend: "proctortrack".into(),
+    };
+    let err = client
+        .post_review(
+            &lms,
+            "nope-123",
+            &proctor_review::domain::lms::ReviewCallback {
+                status: CallbackStatus::Passed,
+                reviewed_by: None,
+                comments: vec![],
+            },
+        )
+        .await
+        .expect_err("unknown attempt");
+    assert!(!err.retryable());
+    assert!(
+        err.to_string().contains("400") && err.to_string().contains("nope-123"),
+        "{err}"
+    );
+    let _ = COURSE;
+}
+
+#[tokio::test]
+async fn our_provider_api_refuses_bad_tokens_and_forged_launches() {
+    let Some(l) = connected().await else { return };
+    let http = reqwest::Client::new();
+    let base = format!("{}/provider", l.ours.url);
+    // No token, a made-up one, an expired one.
+    for auth in [
+        None,
+        Some("JWT 1.abc.peer-provider-client-id"),
+        Some("JWT 100.00.peer-provider-client-id"),
+    ] {
+        let mut req = http.get(format!("{base}/api/v1/config/"));
+        if let Some(a) = auth {
+            req = req.header("Authorization", a);
+        }
+        let r = req.send().await.expect("answer");
+        assert_eq!(r.status(), 401, "{auth:?}");
+    }
+    // Wrong client secret at the token endpoint.
+    let r = http
+        .post(format!("{base}/edx/oauth2/access_token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", peer::CLIENT_ID),
+            ("client_secret", "guess"),
+            ("token_type", "jwt"),
+        ])
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(r.status(), 401);
+
+    // The launch the LMS's Review Dashboard makes: a real one works…
+    let staff = l.peer.staff().await;
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let r = no_redirect
+        .get(format!(
+            "{}/api/edx_proctoring/v1/instructor/{COURSE}",
+            l.peer.url
+        ))
+        .header("Authorization", format!("JWT {staff}"))
+        .send()
+        .await
+        .expect("instructor dashboard");
+    assert_eq!(r.status(), 302, "{}", l.peer.log());
+    let location = r.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    assert!(
+        location.starts_with(&format!(
+            "{base}/launch/edx/instructor/{}/?jwt=",
+            peer::CLIENT_ID
+        )),
+        "{location}"
+    );
+    let page = http.get(&location).send().await.expect("launch");
+    assert_eq!(page.status(), 200);
+    let text = page.text().await.expect("page");
+    assert!(
+        text.contains("proctor-review --server") && text.contains(COURSE),
+        "{text}"
+    );
+    // …a forged one (signed with another secret) is refused.
+    let claims = serde_json::json!({
+        "course_id": COURSE, "iss": peer::CLIENT_ID,
+        "exp": time::OffsetDateTime::now_utc().unix_timestamp() + 60,
+    });
+    let forged = proctor_review::lms::jwt::sign(&claims, b"not-the-secret");
+    let r = http
+        .get(format!(
+            "{base}/launch/edx/instructor/{}/?jwt={forged}",
+            peer::CLIENT_ID
+        ))
+        .send()
+        .await
+        .expect("launch");
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap_or_default().contains("signature"));
+}
