@@ -161,15 +161,22 @@ impl LmsHttp {
         )
     }
 
+    /// Tokens are cached per set of credentials, so changed settings take effect at once.
+    fn cache_key(client: &LmsClient) -> String {
+        let secret = ring::digest::digest(&ring::digest::SHA256, client.lms_client_secret.as_bytes());
+        let secret: String = secret.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        format!("{}\n{}\n{secret}", client.lms_url, client.lms_client_id)
+    }
+
     fn forget_token(&self, client: &LmsClient) {
         if let Ok(mut t) = self.tokens.lock() {
-            t.remove(&client.client_id);
+            t.remove(&Self::cache_key(client));
         }
     }
 
     async fn token(&self, client: &LmsClient) -> Result<String, LmsError> {
         if let Ok(t) = self.tokens.lock()
-            && let Some((token, until)) = t.get(&client.client_id)
+            && let Some((token, until)) = t.get(&Self::cache_key(client))
             && Instant::now() < *until
         {
             return Ok(token.clone());
@@ -212,7 +219,7 @@ impl LmsHttp {
         let life = Duration::from_secs(answer.expires_in).saturating_sub(TOKEN_MARGIN);
         if let Ok(mut t) = self.tokens.lock() {
             t.insert(
-                client.client_id.clone(),
+                Self::cache_key(client),
                 (answer.access_token.clone(), Instant::now() + life),
             );
         }
