@@ -33,6 +33,10 @@ pub enum Action {
         session: SessionId,
         result: Result<SessionDetail, ClientError>,
     },
+    LmsRetried {
+        request: RequestId,
+        result: Result<SessionDetail, ClientError>,
+    },
     PreviewLoaded {
         request: RequestId,
         result: Result<PreviewImage, String>,
@@ -107,6 +111,11 @@ pub enum Effect {
         request: RequestId,
         session: SessionId,
         body: DecisionRequest,
+    },
+    /// Send the session's review to Open edX again.
+    RetryLms {
+        request: RequestId,
+        session: SessionId,
     },
     /// List a course's reports, after `delay_ms` (live updates while tasks are pending).
     LoadReports {

@@ -159,6 +159,29 @@ fn exam_data(b: &mut Builder<'_>, d: &SessionDetail) {
         _ => "— (ungraded)".into(),
     };
     b.field("Grade", &grade, Style::new());
+    if let Some(lms) = &r.lms {
+        // With Open edX the LMS sets the grade and emails the learner; we only tell it.
+        b.field(
+            "Open edX",
+            lms.state.label(),
+            match lms.state {
+                s if s.needs_attention() => t.error(),
+                crate::domain::LmsState::Waiting => t.attention(),
+                _ => Style::new(),
+            },
+        );
+        if let Some(note) = &lms.note {
+            b.field("", &safe(note), t.dim());
+        }
+        if lms.state.needs_attention() || lms.state == crate::domain::LmsState::Waiting {
+            b.field("", "L sends it to Open edX again now", t.dim());
+        }
+        b.field(
+            "Grade effect",
+            "set by Open edX (its course's grade-override flag)",
+            t.dim(),
+        );
+    }
     b.field("Started", &when(r.started_at), Style::new());
     b.field("Completed", &when(r.completed_at), Style::new());
     let allowed = d

@@ -70,6 +70,8 @@ pub enum Command {
     NewReport,
     ExportSession,
     ExportTable,
+    /// Send the session's waiting or failed review to Open edX now.
+    RetryLms,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -245,6 +247,13 @@ pub static BINDINGS: &[Binding] = &[
         command: C::ExportSession,
         hint: None,
         help: "Export the session: screenshots, scans, violations.csv, session.json",
+    },
+    Binding {
+        scope: S::Session,
+        chords: &[ch('L')],
+        command: C::RetryLms,
+        hint: None,
+        help: "Send the review to Open edX again now (a waiting or failed delivery)",
     },
     Binding {
         scope: S::Sessions,

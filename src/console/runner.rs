@@ -109,6 +109,10 @@ impl Runner {
                 session,
                 result: client.decide(session, &body).await,
             },
+            Effect::RetryLms { request, session } => Action::LmsRetried {
+                request,
+                result: client.lms_retry(session).await,
+            },
             Effect::LoadReports {
                 request,
                 course,

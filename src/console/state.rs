@@ -289,6 +289,8 @@ pub struct State {
     pub export_dir: std::path::PathBuf,
     /// An export under way.
     pub exporting: Option<RequestId>,
+    /// A resend to Open edX under way.
+    pub lms_retry: Option<RequestId>,
     pub help: Option<u16>,
     pub status: Option<StatusLine>,
     pub next_request: RequestId,
@@ -315,6 +317,7 @@ impl State {
             pii_warned: false,
             export_dir: std::path::PathBuf::from("exports"),
             exporting: None,
+            lms_retry: None,
             help: None,
             status: None,
             next_request: 1,

@@ -145,6 +145,23 @@ pub fn plan_decision(
 }
 
 impl DecisionPlan {
+    /// The same, for a session Open edX registered: it sets the grade and emails the learner
+    /// once our review reaches it.
+    pub fn describe_for_lms(&self) -> Vec<String> {
+        let status = format!(
+            "status {} → {} (here, and in Open edX once delivered)",
+            self.status_before.label(),
+            self.status_after.label()
+        );
+        let effect = match self.verdict {
+            Verdict::Fail => {
+                "Open edX sets the grade to 0 (if the course's override flag is on) and emails the learner"
+            }
+            Verdict::Pass => "Open edX restores the grade and emails the learner",
+        };
+        vec![status, effect.into()]
+    }
+
     /// Lines that say exactly what will happen, for the confirmation dialog.
     pub fn describe(&self) -> Vec<String> {
         let mut lines = vec![format!(

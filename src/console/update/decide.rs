@@ -30,7 +30,11 @@ pub fn open_confirm(state: &mut State, verdict: Verdict) -> Vec<Effect> {
                 learner: detail.row.learner.full_name.clone(),
                 exam: detail.exam_name.clone(),
                 expected_status: detail.row.status,
-                consequences: plan.describe(),
+                consequences: if detail.row.lms.is_some() {
+                    plan.describe_for_lms()
+                } else {
+                    plan.describe()
+                },
                 evidence: crate::console::evidence::summary(
                     detail,
                     state.detail.video_opened.contains(&detail.row.id),
@@ -127,6 +131,62 @@ pub fn decided(
     }
 }
 
+/// `L`: the selected session's review goes to Open edX again, now.
+pub fn retry_lms(state: &mut State) -> Vec<Effect> {
+    let Some(d) = state.detail.current() else {
+        state.say(
+            Tone::Info,
+            "Select a session whose details have loaded, then press L.",
+        );
+        return vec![];
+    };
+    let session = d.row.id;
+    match d.row.lms.as_ref().map(|l| l.state) {
+        None => {
+            state.say(Tone::Info, "This session did not come from Open edX.");
+            vec![]
+        }
+        Some(crate::domain::LmsState::Delivered) => {
+            state.say(Tone::Info, "Open edX already has this review.");
+            vec![]
+        }
+        Some(_) => {
+            let request = state.request_id();
+            state.lms_retry = Some(request);
+            state.say(Tone::Info, "Sending the review to Open edX again…");
+            vec![Effect::RetryLms { request, session }]
+        }
+    }
+}
+
+pub fn lms_retried(
+    state: &mut State,
+    request: RequestId,
+    result: Result<SessionDetail, ClientError>,
+) -> Vec<Effect> {
+    if state.lms_retry != Some(request) {
+        return vec![];
+    }
+    state.lms_retry = None;
+    match result {
+        Ok(d) => {
+            state.say(
+                Tone::Success,
+                format!(
+                    "↻ {} queued for Open edX; r refreshes to see it arrive",
+                    d.row.learner.full_name
+                ),
+            );
+            patch_row(state, &d);
+            if state.detail.session == Some(d.row.id) {
+                state.detail.data = Some(d);
+            }
+        }
+        Err(e) => state.say(Tone::Error, format!("Not sent to Open edX: {e}")),
+    }
+    vec![]
+}
+
 fn outcome_line(verdict: Verdict, d: &SessionDetail) -> String {
     let (glyph, word) = match verdict {
         Verdict::Pass => ("✔", "Passed"),
@@ -140,7 +200,15 @@ fn outcome_line(verdict: Verdict, d: &SessionDetail) -> String {
         Some(h) if h.learner_emailed => ", learner emailed",
         _ => "",
     };
-    format!("{glyph} {word} {}{grade}{emailed}", d.row.learner.full_name)
+    let lms = if d.row.lms.is_some() {
+        ", on its way to Open edX"
+    } else {
+        ""
+    };
+    format!(
+        "{glyph} {word} {}{grade}{emailed}{lms}",
+        d.row.learner.full_name
+    )
 }
 
 /// After a decision the cursor moves to the next session that still requires attention

@@ -55,6 +55,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             session,
             result,
         } => decide::decided(state, request, session, result),
+        Action::LmsRetried { request, result } => decide::lms_retried(state, request, result),
         Action::ReportsLoaded { request, result } => reports::loaded(state, request, result),
         Action::ReportStarted { request, result } => reports::started(state, request, result),
         Action::ReportDownloaded { request, result } => reports::downloaded(state, request, result),
@@ -160,6 +161,7 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
         C::Refresh if state.reports.is_some() => reports::refresh(state),
         C::OpenReports => reports::open(state),
         C::ExportSession => export::session(state),
+        C::RetryLms => decide::retry_lms(state),
         C::ExportTable => export::table(state),
         C::NewReport => reports::start(state),
         C::Up if state.help.is_some() => {

@@ -1035,3 +1035,71 @@ fn e_exports_the_session_on_screen_and_capital_e_the_list_as_queried() {
     assert_eq!(said.tone, Tone::Success);
     assert!(said.text.contains("2 rows") && said.text.contains("/tmp/x/sessions.csv"));
 }
+
+/// `opened()`, but the selected session came from Open edX and its delivery failed.
+fn opened_with_failed_delivery() -> State {
+    let mut s = opened();
+    let failed = Some(crate::domain::LmsSync {
+        state: crate::domain::LmsState::Failed,
+        note: Some("Open edX refused (400): bad".into()),
+    });
+    s.sessions.rows[0].lms = failed.clone();
+    if let Some(d) = s.detail.data.as_mut() {
+        d.row.lms = failed;
+    }
+    s
+}
+
+#[test]
+fn l_resends_a_failed_delivery_and_the_answer_updates_the_row() {
+    let mut plain = opened();
+    assert!(update(&mut plain, key('L')).is_empty());
+    assert!(
+        plain
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("did not come from Open edX")
+    );
+
+    let mut s = opened_with_failed_delivery();
+    let fx = update(&mut s, key('L'));
+    let (request, session) = match fx.as_slice() {
+        [Effect::RetryLms { request, session }] => (*request, *session),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(session, 11);
+    let mut answer = s.detail.data.clone().unwrap();
+    answer.row.lms = Some(crate::domain::LmsSync {
+        state: crate::domain::LmsState::Waiting,
+        note: None,
+    });
+    update(
+        &mut s,
+        Action::LmsRetried {
+            request,
+            result: Ok(answer),
+        },
+    );
+    assert_eq!(
+        s.sessions.rows[0].lms.as_ref().map(|l| l.state),
+        Some(crate::domain::LmsState::Waiting)
+    );
+    assert!(
+        s.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("queued for Open edX")
+    );
+}
+
+#[test]
+fn the_fail_dialog_of_an_open_edx_session_says_open_edx_sets_the_grade_and_emails() {
+    let mut s = opened_with_failed_delivery();
+    update(&mut s, key('f'));
+    let lines = s.dialog.as_ref().unwrap().consequences.join("\n");
+    assert!(lines.contains("Open edX sets the grade to 0"), "{lines}");
+    assert!(!lines.contains("learner emailed:"), "{lines}");
+}

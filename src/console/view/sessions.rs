@@ -6,7 +6,7 @@ use crate::console::format::{duration, fit, safe, when_short};
 use crate::console::layout;
 use crate::console::state::{Pane, State};
 use crate::console::timeline;
-use crate::domain::SessionRow;
+use crate::domain::{LmsState, SessionRow};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
@@ -15,6 +15,8 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 struct Columns {
     full_status: bool,
+    /// Open edX delivery state (set when a row has one).
+    lms: bool,
     username: bool,
     started: bool,
     duration: bool,
@@ -27,6 +29,7 @@ const STRIP: u16 = 12;
 fn columns(width: u16) -> Columns {
     Columns {
         full_status: width >= 80,
+        lms: false,
         username: width >= 96,
         started: width >= 62,
         duration: width >= 72,
@@ -97,6 +100,16 @@ fn row<'a>(
     ];
     if cols.username {
         cells.push(Cell::from(safe(&r.learner.username).into_owned()));
+    }
+    if cols.lms {
+        // Where the latest review stands with Open edX; nothing while it has arrived.
+        let (glyph, style) = match r.lms.as_ref().map(|l| l.state) {
+            Some(s) if s.needs_attention() => (s.glyph(), state.theme.error()),
+            Some(s @ LmsState::Waiting) => (s.glyph(), state.theme.attention()),
+            Some(s) => (s.glyph(), state.theme.dim()),
+            None => (" ", Style::new()),
+        };
+        cells.push(Cell::from(Span::styled(glyph, style)));
     }
     cells.push(Cell::from(
         Line::from(r.violation_count.to_string()).right_aligned(),
@@ -171,7 +184,9 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
         return;
     }
 
-    let cols = columns(inner.width);
+    let mut cols = columns(inner.width);
+    // Only sessions an LMS registered have a delivery to show.
+    cols.lms = p.rows.iter().any(|r| r.lms.is_some());
     let mut header = vec!["", "Status", "Learner"];
     let mut widths = vec![
         Constraint::Length(1),
@@ -181,6 +196,10 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
     if cols.username {
         header.push("Username");
         widths.push(Constraint::Length(14));
+    }
+    if cols.lms {
+        header.push("⇅");
+        widths.push(Constraint::Length(1));
     }
     header.push("Viol");
     widths.push(Constraint::Length(4));

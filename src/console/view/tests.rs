@@ -390,3 +390,20 @@ fn at_80_columns_clicks_go_to_the_one_pane_shown() {
     update(&mut s, mouse(M::Down(MouseButton::Left), find(&b, "Dee")));
     assert_eq!(s.sessions.selected().map(|r| r.id), Some(14));
 }
+
+#[test]
+fn an_open_edx_delivery_shows_as_a_glyph_in_sessions_and_words_in_detail() {
+    let mut s = crate::console::update::tests::opened();
+    let plain = text(&draw(&mut s, 120, 40));
+    assert!(!plain.contains('⇅'), "no LMS column without an LMS");
+    let failed = Some(crate::domain::LmsSync {
+        state: crate::domain::LmsState::Failed,
+        note: Some("the reviewer's email is not an Open edX user".into()),
+    });
+    s.sessions.rows[0].lms = failed.clone();
+    s.detail.data.as_mut().unwrap().row.lms = failed;
+    let screen = text(&draw(&mut s, 120, 40));
+    assert!(screen.contains('⇅') && screen.contains('✗'), "{screen}");
+    assert!(screen.contains("✗ delivery to Open edX"), "{screen}");
+    assert!(screen.contains("an Open edX user"), "{screen}");
+}
