@@ -437,3 +437,51 @@ async fn our_provider_api_refuses_bad_tokens_and_forged_launches() {
     assert_eq!(r.status(), 403);
     assert!(r.text().await.unwrap_or_default().contains("signature"));
 }
+
+/// The Done-means of Open edX: an attempt taken through edx-proctoring shows as Require
+/// Attention in the console, and `f` pressed there makes edx-proctoring reject it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fail_pressed_in_the_console_rejects_the_attempt_in_open_edx() {
+    let Some(l) = connected().await else { return };
+    let (external, id) = flagged_attempt(&l, "peer_console").await;
+    let token = l
+        .ours
+        .reviewer("course-staff", "staff@example.com", "reviewer");
+    let url = l.ours.url.clone();
+    let dir = l.ours.dir.path().to_owned();
+    let pressed = tokio::task::spawn_blocking(move || {
+        let mut c = common::console::Console::start(&["--server", &url, "--token", &token], &dir);
+        c.wait_for("Midterm (peer)");
+        c.keys("\r");
+        c.wait_for("Viol");
+        let list = c.wait_for("Attention");
+        assert!(list.contains("⇅"), "the Open edX column shows:\n{list}");
+        c.keys("\r");
+        let detail = c.wait_for("delivered to Open edX");
+        assert!(detail.contains("Require Attention"), "{detail}");
+        c.keys("f");
+        let dialog = c.wait_for("This will:");
+        assert!(dialog.contains("grade: Open edX sets it to 0"), "{dialog}");
+        c.keys("second person on camera");
+        let at = Instant::now();
+        c.keys("\r");
+        c.wait_for("on its way to Open edX");
+        c.quit();
+        at
+    })
+    .await
+    .expect("console");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while l.peer.attempt_status(&external).await != "rejected" {
+        assert!(
+            Instant::now() < deadline,
+            "Open edX never rejected the attempt"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    eprintln!(
+        "key press → Open edX attempt rejected: {} ms",
+        pressed.elapsed().as_millis()
+    );
+    assert_eq!(settled(&l.reviewer, id).await.state, LmsState::Delivered);
+}

@@ -148,18 +148,19 @@ impl DecisionPlan {
     /// The same, for a session Open edX registered: it sets the grade and emails the learner
     /// once our review reaches it.
     pub fn describe_for_lms(&self) -> Vec<String> {
-        let status = format!(
-            "status {} → {} (here, and in Open edX once delivered)",
-            self.status_before.label(),
-            self.status_after.label()
-        );
-        let effect = match self.verdict {
-            Verdict::Fail => {
-                "Open edX sets the grade to 0 (if the course's override flag is on) and emails the learner"
-            }
-            Verdict::Pass => "Open edX restores the grade and emails the learner",
+        let grade = match self.verdict {
+            Verdict::Fail => "grade: Open edX sets it to 0",
+            Verdict::Pass => "grade: Open edX restores it",
         };
-        vec![status, effect.into()]
+        vec![
+            format!(
+                "status {} → {} (and in Open edX)",
+                self.status_before.label(),
+                self.status_after.label()
+            ),
+            grade.into(),
+            "learner: emailed by Open edX".into(),
+        ]
     }
 
     /// Lines that say exactly what will happen, for the confirmation dialog.

@@ -1100,6 +1100,6 @@ fn the_fail_dialog_of_an_open_edx_session_says_open_edx_sets_the_grade_and_email
     let mut s = opened_with_failed_delivery();
     update(&mut s, key('f'));
     let lines = s.dialog.as_ref().unwrap().consequences.join("\n");
-    assert!(lines.contains("Open edX sets the grade to 0"), "{lines}");
+    assert!(lines.contains("grade: Open edX sets it to 0"), "{lines}");
     assert!(!lines.contains("learner emailed:"), "{lines}");
 }
