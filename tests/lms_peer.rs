@@ -21,8 +21,12 @@ struct Loop {
 /// Both servers, connected: the peer's provider is us; we post reviews as the peer's staff
 /// service account (in the LMS: staff, so it may review and read attempts back).
 async fn connected() -> Option<Loop> {
+    connected_with(Ours::start).await
+}
+
+async fn connected_with(start: impl FnOnce() -> Ours) -> Option<Loop> {
     let dir = peer::prepared()?;
-    let ours = Ours::start();
+    let ours = start();
     let peer = Peer::start(&dir, &format!("{}/provider", ours.url)).await;
     ours.connect(&peer, "peer-staff-client", "peer-staff-secret");
     let reviewer = ApiClient::new(
@@ -484,4 +488,43 @@ async fn a_fail_pressed_in_the_console_rejects_the_attempt_in_open_edx() {
         pressed.elapsed().as_millis()
     );
     assert_eq!(settled(&l.reviewer, id).await.state, LmsState::Delivered);
+}
+
+/// A decision made in Open edX itself (here: a staff review posted straight to the LMS, as
+/// the Django admin would) reaches our session through reconciliation, recorded in History.
+#[tokio::test]
+async fn a_change_made_in_open_edx_is_followed_and_recorded() {
+    let Some(l) = connected_with(|| Ours::start_with(&["--lms-sync-secs", "1"])).await else {
+        return;
+    };
+    let (external, id) = flagged_attempt(&l, "peer_sync").await;
+    let staff = l.peer.staff().await;
+    l.peer
+        .call(
+            "POST",
+            &staff,
+            &format!("proctored_exam/attempt/{external}/reviewed"),
+            Some(serde_json::json!({"status": "passed", "reviewed_by": "staff@example.com"})),
+        )
+        .await;
+    assert_eq!(l.peer.attempt_status(&external).await, "verified");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let detail = loop {
+        let d = l.reviewer.session(id).await.expect("session");
+        if d.row.status == AttemptStatus::Verified {
+            break d;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never reconciled:\n{}",
+            l.ours.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let last = detail.history.last().expect("history");
+    assert_eq!(last.reason, "changed in Open edX");
+    assert_eq!(last.status_before, AttemptStatus::SecondReviewRequired);
+    assert_eq!(last.verdict, Some(Verdict::Pass));
+    // The LMS's username replaced the email that stood in for it.
+    assert_eq!(detail.row.learner.username, "learner");
 }

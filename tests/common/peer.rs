@@ -355,12 +355,17 @@ pub struct Ours {
 
 impl Ours {
     pub fn start() -> Ours {
+        Self::start_with(&["--lms-sync-secs", "0"])
+    }
+
+    pub fn start_with(extra: &[&str]) -> Ours {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("review.sqlite3");
         let mut child = Command::new(BIN)
             .args(["serve", "--db"])
             .arg(&db)
-            .args(["--listen", "127.0.0.1:0", "--lms-sync-secs", "0"])
+            .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::from(
                 std::fs::File::create(dir.path().join("server.log")).expect("log"),
