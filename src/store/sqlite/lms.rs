@@ -792,3 +792,135 @@ pub fn sync_result(
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ViolationKind;
+    use crate::domain::lms::{AutomatedComment, CallbackStatus};
+
+    fn setup() -> (Connection, String) {
+        let mut c = Connection::open_in_memory().unwrap();
+        c.pragma_update(None, "foreign_keys", "ON").unwrap();
+        super::super::migrate::run(&c).unwrap();
+        save_client(
+            &c,
+            &LmsClient {
+                client_id: "lms".into(),
+                client_secret: "s".repeat(20),
+                lms_url: "http://lms".into(),
+                lms_client_id: "id".into(),
+                lms_client_secret: "secret".into(),
+                backend: "proctortrack".into(),
+            },
+        )
+        .unwrap();
+        let exam = LmsExam {
+            id: 7,
+            course_id: "course-v1:A+B+C".into(),
+            content_id: "block-v1:A+B+C+type@sequential+block@x".into(),
+            external_id: None,
+            exam_name: "Final".into(),
+            time_limit_mins: Some(60),
+            is_proctored: true,
+            is_practice_exam: false,
+            is_active: true,
+            backend: Some("proctortrack".into()),
+        };
+        let ext = save_exam(&mut c, "lms", &exam).unwrap();
+        assert_eq!(save_exam(&mut c, "lms", &exam).unwrap(), ext, "idempotent");
+        let attempt = LmsAttempt {
+            user_id: "abc123".into(),
+            full_name: "Lena".into(),
+            email: "lena@example.com".into(),
+            time_limit_mins: Some(60),
+            is_sample_attempt: false,
+        };
+        let a = register_attempt(&mut c, "lms", &ext, &attempt).unwrap();
+        assert_eq!(
+            register_attempt(&mut c, "lms", &ext, &attempt).unwrap(),
+            a,
+            "a repeated registration before the start is the same attempt"
+        );
+        for s in [AttemptStatus::Started, AttemptStatus::Submitted] {
+            set_attempt_status(&c, "lms", &ext, &a, s).unwrap();
+        }
+        assert!(matches!(
+            set_attempt_status(&c, "lms", &ext, &a, AttemptStatus::Started),
+            Err(StoreError::Conflict(_))
+        ));
+        (c, a)
+    }
+
+    fn flag(c: &mut Connection) -> SessionDetail {
+        let review = AutomatedReview {
+            status: CallbackStatus::Violation,
+            comments: vec![AutomatedComment {
+                comment: "Phone".into(),
+                status: "violation".into(),
+                start: 5,
+                stop: 9,
+                duration: None,
+                kind: ViolationKind::Phone,
+            }],
+        };
+        automated_review(c, 1, &review).unwrap()
+    }
+
+    fn remote(a: &str, status: &str) -> RemoteAttempt {
+        RemoteAttempt {
+            external_id: a.into(),
+            status: status.into(),
+            username: "lena".into(),
+            email: "lena@example.com".into(),
+            attempt_code: "LMS-CODE".into(),
+        }
+    }
+
+    #[test]
+    fn a_waiting_review_is_flagged_not_overwritten_by_the_lms() {
+        let (mut c, a) = setup();
+        let d = flag(&mut c);
+        assert_eq!(d.row.status, AttemptStatus::SecondReviewRequired);
+        assert_eq!(d.row.lms.as_ref().unwrap().state, LmsState::Waiting);
+        let now = OffsetDateTime::now_utc();
+        let r = reconcile(&mut c, "lms", &[remote(&a, "verified")], now).unwrap();
+        assert_eq!((r.changed, r.conflicts), (0, 1));
+        let d = read::session(&c, 1).unwrap();
+        assert_eq!(d.row.status, AttemptStatus::SecondReviewRequired);
+        assert_eq!(d.row.lms.as_ref().unwrap().state, LmsState::Conflict);
+        assert_eq!(d.row.learner.username, "lena");
+        assert_eq!(d.attempt_code, "LMS-CODE");
+        assert!(
+            undelivered(&c)
+                .unwrap()
+                .iter()
+                .any(|u| u.state == LmsState::Conflict)
+        );
+    }
+
+    #[test]
+    fn a_delivered_session_follows_the_lms_and_retirement_erases_the_learner() {
+        let (mut c, a) = setup();
+        flag(&mut c);
+        let job: i64 = c
+            .query_row("SELECT id FROM jobs", [], |r| r.get(0))
+            .unwrap();
+        delivery_outcome(&mut c, job, &LmsOutcome::Delivered { note: "ok".into() }).unwrap();
+        let now = OffsetDateTime::now_utc();
+        let r = reconcile(&mut c, "lms", &[remote(&a, "rejected")], now).unwrap();
+        assert_eq!((r.changed, r.conflicts), (1, 0));
+        let d = read::session(&c, 1).unwrap();
+        assert_eq!(d.row.status, AttemptStatus::Rejected);
+        assert_eq!(d.history.last().unwrap().reason, "changed in Open edX");
+
+        assert_eq!(retire_user(&mut c, "lms", "nobody").unwrap(), None);
+        assert!(retire_user(&mut c, "lms", "abc123").unwrap().is_some());
+        let d = read::session(&c, 1).unwrap();
+        assert_eq!(d.row.learner.full_name, "Retired learner");
+        assert_eq!(d.row.learner.email, "");
+        assert!(d.violations.iter().all(|v| v.comment.is_empty()));
+        assert_eq!(d.history.len(), 1, "the decision count stays");
+        assert!(d.history[0].reason.starts_with("erased"));
+    }
+}
