@@ -376,6 +376,33 @@ async fn our_provider_api_refuses_bad_tokens_and_forged_launches() {
         let r = req.send().await.expect("answer");
         assert_eq!(r.status(), 401, "{auth:?}");
     }
+    // A proper token works: the onboarding status of a learner we never onboarded.
+    let token: serde_json::Value = http
+        .post(format!("{base}/edx/oauth2/access_token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", peer::CLIENT_ID),
+            ("client_secret", peer::CLIENT_SECRET),
+        ])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let token = token["access_token"].as_str().expect("access_token");
+    let status: serde_json::Value = http
+        .get(format!(
+            "{base}/api/v1/courses/{COURSE}/onboarding_statuses?user_id=u1"
+        ))
+        .header("Authorization", format!("JWT {token}"))
+        .send()
+        .await
+        .expect("onboarding")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(status["status"], "no-profile");
     // Wrong client secret at the token endpoint.
     let r = http
         .post(format!("{base}/edx/oauth2/access_token"))

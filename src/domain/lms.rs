@@ -250,6 +250,20 @@ pub struct LmsSync {
     pub note: Option<String>,
 }
 
+/// The provider-profile word edx-proctoring reads for an onboarding (statuses.py L275-330,
+/// the reverse of its mapping): what the LMS's instructor dashboard then shows.
+pub fn profile_status(s: crate::domain::OnboardingStatus) -> &'static str {
+    use crate::domain::OnboardingStatus as O;
+    match s {
+        O::Verified => "approved-in-course",
+        O::OtherCourseApproved => "approved-in-different-course",
+        O::Rejected => "rejected",
+        O::Expired => "expired",
+        O::SetupStarted | O::OnboardingStarted | O::Submitted => "pending",
+        O::NotStarted | O::Error | O::OnboardingResetPastDue => "no-profile",
+    }
+}
+
 /// The explanation recorded when the LMS kept a Fail at `second_review_required`.
 pub fn unknown_reviewer_note(email: &str) -> String {
     format!(
@@ -324,6 +338,18 @@ mod tests {
             status_after_review(onboarding, C::Suspicious, false),
             Rejected
         );
+    }
+
+    #[test]
+    fn onboarding_reads_in_the_provider_profile_words_edx_proctoring_maps_back() {
+        use crate::domain::OnboardingStatus as O;
+        assert_eq!(profile_status(O::Verified), "approved-in-course");
+        assert_eq!(
+            profile_status(O::OtherCourseApproved),
+            "approved-in-different-course"
+        );
+        assert_eq!(profile_status(O::Submitted), "pending");
+        assert_eq!(profile_status(O::NotStarted), "no-profile");
     }
 
     #[test]

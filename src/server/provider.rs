@@ -317,18 +317,72 @@ async fn retire_user<S: Store>(
     Ok(Json(json!(true)))
 }
 
-/// The Verificient profile vocabulary edx-proctoring reads (statuses.py L275-330). We keep
-/// onboarding per learner and course; a learner not onboarded here has `no-profile`.
+#[derive(Deserialize)]
+struct OnboardingQuery {
+    user_id: Option<String>,
+    status: Option<String>,
+    page: Option<usize>,
+    page_size: Option<usize>,
+}
+
+/// Onboarding in the provider-profile vocabulary edx-proctoring reads (statuses.py
+/// L275-330): one learner (`?user_id=`) or a page of the course; a learner we have no
+/// onboarding for is `no-profile`.
 async fn onboarding_statuses<S: Store>(
-    _: State<AppState<S>>,
-    _: LmsAuthed,
+    State(st): State<AppState<S>>,
+    LmsAuthed(client): LmsAuthed,
     Path(rest): Path<String>,
+    Query(q): Query<OnboardingQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    if !rest.ends_with("/onboarding_statuses") {
+    let Some(course) = rest.strip_suffix("/onboarding_statuses") else {
         return Err(ApiError::NotFound("no such endpoint".into()));
+    };
+    let rows = st
+        .store
+        .lms_onboarding(client.client_id, course.to_owned(), q.user_id.clone())
+        .await?;
+    let item = |o: &crate::store::LmsOnboarding| {
+        let expires = o.onboarding.expires_at().and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        });
+        json!({
+            "user_id": o.user_id,
+            "status": crate::domain::lms::profile_status(o.onboarding.status),
+            "expiration_date": expires,
+        })
+    };
+    if let Some(user) = q.user_id {
+        return Ok(Json(match rows.first() {
+            Some(o) => item(o),
+            None => json!({"user_id": user, "status": "no-profile", "expiration_date": null}),
+        }));
     }
+    let wanted: Option<Vec<&str>> = q.status.as_deref().map(|s| s.split(',').collect());
+    let items: Vec<Value> = rows
+        .iter()
+        .map(item)
+        .filter(|v| {
+            wanted
+                .as_ref()
+                .is_none_or(|w| w.iter().any(|s| v["status"] == *s))
+        })
+        .collect();
+    let size = q.page_size.unwrap_or(25).clamp(1, 500);
+    let pages = items.len().div_ceil(size);
+    let page = q.page.unwrap_or(1).max(1);
+    let results: Vec<Value> = items
+        .iter()
+        .skip((page - 1) * size)
+        .take(size)
+        .cloned()
+        .collect();
     Ok(Json(json!({
-        "results": [], "count": 0, "num_pages": 0, "next": null, "previous": null,
+        "results": results,
+        "count": items.len(),
+        "num_pages": pages,
+        "next": (page < pages).then_some(page + 1),
+        "previous": (page > 1).then_some(page - 1),
     })))
 }
 

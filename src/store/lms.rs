@@ -121,6 +121,13 @@ pub struct RemoteAttempt {
     pub attempt_code: String,
 }
 
+/// A learner's onboarding in a course, as the LMS names the learner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LmsOnboarding {
+    pub user_id: String,
+    pub onboarding: crate::domain::Onboarding,
+}
+
 /// What a reconciliation changed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Reconciled {

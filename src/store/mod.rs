@@ -295,6 +295,13 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<SessionDetail, StoreError>> + Send;
     /// Deliveries that are not (yet) confirmed, oldest first.
     fn lms_undelivered(&self) -> impl Future<Output = Result<Vec<LmsDelivery>, StoreError>> + Send;
+    /// Onboarding of the learners this LMS registered, in a course (one learner if given).
+    fn lms_onboarding(
+        &self,
+        client_id: String,
+        course_id: String,
+        user_id: Option<String>,
+    ) -> impl Future<Output = Result<Vec<LmsOnboarding>, StoreError>> + Send;
     /// Course ids whose exams came from this LMS.
     fn lms_courses(
         &self,

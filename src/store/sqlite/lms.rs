@@ -662,6 +662,38 @@ pub fn undelivered(c: &Connection) -> Result<Vec<LmsDelivery>, StoreError> {
     Ok(out)
 }
 
+pub fn onboarding(
+    c: &Connection,
+    client: &str,
+    course: &str,
+    user: Option<&str>,
+) -> Result<Vec<crate::store::LmsOnboarding>, StoreError> {
+    let mut stmt = c.prepare(
+        "SELECT l.external_user_id, o.status, o.started_at, o.submitted_at, o.verified_at
+         FROM onboarding o JOIN learners l ON l.id = o.learner_id
+         WHERE o.course_id = ?1 AND l.external_user_id IS NOT NULL AND (?2 IS NULL OR l.external_user_id = ?2)
+           AND EXISTS (SELECT 1 FROM exams e WHERE e.course_id = ?1 AND e.lms_client = ?3)
+         ORDER BY l.external_user_id",
+    )?;
+    let mut rows = stmt.query(params![course, user, client])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let status: String = r.get(1)?;
+        out.push(crate::store::LmsOnboarding {
+            user_id: r.get(0)?,
+            onboarding: crate::domain::Onboarding {
+                status: status.parse().map_err(|_| {
+                    StoreError::Backend(format!("bad onboarding status '{status}'"))
+                })?,
+                started_at: super::timefmt::opt_from_sql(r.get(2)?)?,
+                submitted_at: super::timefmt::opt_from_sql(r.get(3)?)?,
+                verified_at: super::timefmt::opt_from_sql(r.get(4)?)?,
+            },
+        });
+    }
+    Ok(out)
+}
+
 pub fn courses(c: &Connection, client: &str) -> Result<Vec<String>, StoreError> {
     let mut stmt =
         c.prepare("SELECT DISTINCT course_id FROM exams WHERE lms_client = ?1 ORDER BY 1")?;
@@ -914,6 +946,30 @@ mod tests {
         assert_eq!(d.row.status, AttemptStatus::Rejected);
         assert_eq!(d.history.last().unwrap().reason, "changed in Open edX");
 
+        let verified = crate::domain::Onboarding {
+            status: crate::domain::OnboardingStatus::Verified,
+            started_at: None,
+            submitted_at: None,
+            verified_at: Some(time::macros::datetime!(2026-09-02 08:30 UTC)),
+        };
+        super::super::evidence::set_onboarding(
+            &c,
+            &[crate::store::NewOnboarding {
+                label: "test".into(),
+                session_id: 1,
+                onboarding: verified.clone(),
+            }],
+        )
+        .unwrap();
+        let seen = onboarding(&c, "lms", "course-v1:A+B+C", Some("abc123")).unwrap();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].onboarding, verified);
+        assert!(
+            onboarding(&c, "other", "course-v1:A+B+C", None)
+                .unwrap()
+                .is_empty()
+        );
+
         assert_eq!(retire_user(&mut c, "lms", "nobody").unwrap(), None);
         assert!(retire_user(&mut c, "lms", "abc123").unwrap().is_some());
         let d = read::session(&c, 1).unwrap();
@@ -922,5 +978,10 @@ mod tests {
         assert!(d.violations.iter().all(|v| v.comment.is_empty()));
         assert_eq!(d.history.len(), 1, "the decision count stays");
         assert!(d.history[0].reason.starts_with("erased"));
+        assert!(
+            onboarding(&c, "lms", "course-v1:A+B+C", None)
+                .unwrap()
+                .is_empty()
+        );
     }
 }

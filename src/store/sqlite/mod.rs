@@ -378,6 +378,16 @@ impl Store for SqliteStore {
         self.read(lms::undelivered).await
     }
 
+    async fn lms_onboarding(
+        &self,
+        client_id: String,
+        course_id: String,
+        user_id: Option<String>,
+    ) -> Result<Vec<super::LmsOnboarding>, StoreError> {
+        self.read(move |c| lms::onboarding(c, &client_id, &course_id, user_id.as_deref()))
+            .await
+    }
+
     async fn lms_courses(&self, client_id: String) -> Result<Vec<String>, StoreError> {
         self.read(move |c| lms::courses(c, &client_id)).await
     }
