@@ -355,7 +355,6 @@ async fn refusals_are_recorded_with_the_lms_s_reason() {
         err.to_string().contains("400") && err.to_string().contains("nope-123"),
         "{err}"
     );
-    let _ = COURSE;
 }
 
 #[tokio::test]

@@ -205,7 +205,14 @@ fn exam_data(b: &mut Builder<'_>, d: &SessionDetail) {
     };
     b.field(
         "Attempt",
-        &format!("{kind} · track {}", safe(&d.track)),
+        &format!(
+            "{kind} · track {}",
+            if d.track.is_empty() {
+                "— (not sent by Open edX)".into()
+            } else {
+                safe(&d.track)
+            }
+        ),
         Style::new(),
     );
     b.field("Attempt code", &safe(&d.attempt_code), Style::new());

@@ -107,7 +107,6 @@ pub fn decision_callback(
 /// The attempt facts `finish_review_workflow` looks at.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ReviewTarget {
-    pub status: AttemptStatus,
     /// The learner submitted (edx-proctoring: `completed_at` is set).
     pub completed: bool,
     pub is_sample_attempt: bool,
@@ -312,7 +311,6 @@ mod tests {
     #[test]
     fn reviews_move_attempts_as_edx_proctoring_does() {
         let t = ReviewTarget {
-            status: AttemptStatus::Submitted,
             completed: true,
             is_sample_attempt: false,
         };

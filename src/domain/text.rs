@@ -3,6 +3,11 @@
 
 use std::borrow::Cow;
 
+/// Lower-case hex of bytes: digests, keys, tokens, random ids.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Replaces control characters (C0, DEL, C1) with U+FFFD and bidi overrides with nothing,
 /// keeping everything printable, whatever its script.
 pub fn printable(s: &str) -> Cow<'_, str> {

@@ -163,9 +163,10 @@ impl LmsHttp {
 
     /// Tokens are cached per set of credentials, so changed settings take effect at once.
     fn cache_key(client: &LmsClient) -> String {
-        let secret =
-            ring::digest::digest(&ring::digest::SHA256, client.lms_client_secret.as_bytes());
-        let secret: String = secret.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        let secret = crate::domain::text::hex(
+            ring::digest::digest(&ring::digest::SHA256, client.lms_client_secret.as_bytes())
+                .as_ref(),
+        );
         format!("{}\n{}\n{secret}", client.lms_url, client.lms_client_id)
     }
 

@@ -13,6 +13,4 @@ pub use link::{LinkError, LinkKey, SignedLink};
 /// Uploads larger than this are refused unless the server is told otherwise.
 pub const DEFAULT_MAX_BYTES: u64 = 200 * 1024 * 1024;
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub(crate) use crate::domain::text::hex;

@@ -4,6 +4,7 @@
 use super::AppState;
 use super::error::ApiError;
 use crate::domain::Reviewer;
+use crate::domain::text::hex;
 use crate::store::Store;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -20,10 +21,6 @@ pub fn new_token() -> Result<String, ring::error::Unspecified> {
 
 pub fn hash_token(token: &str) -> String {
     hex(ring::digest::digest(&ring::digest::SHA256, token.as_bytes()).as_ref())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The reviewer the request's token belongs to; every decision is attributed to them.

@@ -68,7 +68,7 @@ fn random_hex() -> Result<String, StoreError> {
     ring::rand::SystemRandom::new()
         .fill(&mut b)
         .map_err(|_| StoreError::Backend("no randomness for an id".into()))?;
-    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+    Ok(crate::domain::text::hex(&b))
 }
 
 pub fn save_exam(c: &mut Connection, client: &str, e: &LmsExam) -> Result<String, StoreError> {
@@ -518,7 +518,6 @@ pub fn automated_review(
     }
     let to = status_after_review(
         ReviewTarget {
-            status: from,
             completed,
             is_sample_attempt: sample,
         },
