@@ -125,6 +125,8 @@ pub struct DecisionRequest {
     #[serde(default)]
     pub reason: String,
     /// The status the reviewer saw; the server refuses the decision (409) if it has changed.
+    /// Required: a request without it is refused with 428, so concurrent clients cannot flip
+    /// a session back and forth. Optional here only so that refusal can name the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_status: Option<AttemptStatus>,
 }

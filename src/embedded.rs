@@ -131,6 +131,7 @@ pub async fn start(opts: EmbeddedOptions) -> anyhow::Result<RunningServer> {
         raw_cells: false,
         lms_sync: None,
         lms_learner_emails: false,
+        http: server::HttpLimits::default(),
     };
     let task = tokio::spawn(server::run(listener, store.clone(), options, async {
         let _ = rx.await;

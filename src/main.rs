@@ -135,6 +135,17 @@ struct ServeArgs {
     /// Also send our own learner emails for sessions Open edX registered (it emails them too).
     #[arg(long)]
     lms_learner_emails: bool,
+    /// Seconds a client has to send a whole request head; also how long an idle
+    /// kept-alive connection stays open.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_timeout_secs: u64,
+    /// Seconds a request body may stall between two pieces before the request is dropped.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    body_timeout_secs: u64,
+    /// Connections served at once (also kept below the process's descriptor limit); more
+    /// wait to be accepted.
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: u64,
     /// The largest evidence upload accepted, in MiB.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=65_536))]
     max_media_mib: u64,
@@ -390,9 +401,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Scripts and tests read this line to find the port.
     println!("listening on http://{addr}");
     tracing::info!(%addr, db = %args.db.display(), "review server started");
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+    let shutdown = shutdown_signal();
     server::run(
         listener,
         store,
@@ -408,11 +417,37 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             lms_sync: (args.lms_sync_secs > 0)
                 .then(|| std::time::Duration::from_secs(args.lms_sync_secs)),
             lms_learner_emails: args.lms_learner_emails,
+            http: server::HttpLimits {
+                header_timeout: std::time::Duration::from_secs(args.header_timeout_secs),
+                body_timeout: std::time::Duration::from_secs(args.body_timeout_secs),
+                max_connections: args.max_connections as usize,
+                ..Default::default()
+            },
         },
         shutdown,
     )
     .await?;
     Ok(())
+}
+
+/// Ctrl-C or SIGTERM (what service managers send): stop accepting, finish requests in
+/// flight, deliver queued mail, exit.
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("interrupted; shutting down"),
+        () = term => tracing::info!("SIGTERM; shutting down"),
+    }
 }
 
 /// `proctor-review report`: start (or join) the course's report, show its progress on

@@ -243,7 +243,7 @@ async fn fail_rejects_zeroes_the_grade_records_history_and_emails_then_pass_reve
             &DecisionRequest {
                 verdict: Verdict::Pass,
                 reason: String::new(),
-                expected_status: None,
+                expected_status: Some(AttemptStatus::Rejected),
             },
         )
         .await
@@ -277,10 +277,14 @@ async fn conflicting_or_impossible_decisions_are_refused_without_side_effects() 
     let fail = DecisionRequest {
         verdict: Verdict::Fail,
         reason: String::new(),
-        expected_status: None,
+        expected_status: Some(AttemptStatus::SecondReviewRequired),
     };
     c.decide(id, &fail).await.unwrap();
-    match c.decide(id, &fail).await {
+    let again = DecisionRequest {
+        expected_status: Some(AttemptStatus::Rejected),
+        ..fail.clone()
+    };
+    match c.decide(id, &again).await {
         Err(ClientError::Conflict(m)) => assert!(m.contains("already Failed"), "{m}"),
         other => panic!("expected 409, got {other:?}"),
     }
@@ -305,7 +309,11 @@ async fn conflicting_or_impossible_decisions_are_refused_without_side_effects() 
         .first()
         .expect("the demo has sessions without a finished recording")
         .id;
-    match c.decide(sid, &fail).await {
+    let on_unfinished = DecisionRequest {
+        expected_status: Some(undecidable[0].status),
+        ..fail.clone()
+    };
+    match c.decide(sid, &on_unfinished).await {
         Err(ClientError::Rejected(m)) => assert!(m.contains("cannot be passed or failed"), "{m}"),
         other => panic!("expected 422, got {other:?}"),
     }
@@ -378,7 +386,7 @@ async fn auth_and_input_errors_are_clear_json() {
             "{body}: {e}"
         );
     }
-    let long = serde_json::json!({"verdict": "fail", "reason": "x".repeat(2001)});
+    let long = serde_json::json!({"verdict": "fail", "reason": "x".repeat(2001), "expected_status": "second_review_required"});
     let r = authed(http.post(url("sessions/1/decision")).json(&long), &d).await;
     assert_eq!(r.status(), 400);
 

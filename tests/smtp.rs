@@ -95,7 +95,7 @@ async fn fail_one(server: &embedded::RunningServer) -> (SessionRow, SessionDetai
     let fail = DecisionRequest {
         verdict: Verdict::Fail,
         reason: String::new(),
-        expected_status: None,
+        expected_status: Some(s.status),
     };
     let decided = api.decide(s.id, &fail).await.unwrap();
     (s, decided)

@@ -84,12 +84,13 @@ pub enum DecisionError {
 
 /// Refuses a decision made on a screen that no longer shows the session as it is.
 pub fn ensure_unchanged(
-    expected: Option<AttemptStatus>,
+    expected: AttemptStatus,
     actual: AttemptStatus,
 ) -> Result<(), DecisionError> {
-    match expected {
-        Some(expected) if expected != actual => Err(DecisionError::Stale { expected, actual }),
-        _ => Ok(()),
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(DecisionError::Stale { expected, actual })
     }
 }
 

@@ -5,7 +5,8 @@
 use super::AppState;
 use super::auth::Authed;
 use super::error::ApiError;
-use super::routes::bad_path;
+use super::ids::IdPath;
+use super::query::StrictQuery;
 use super::signed;
 use crate::api::{MediaMeta, SignedUrl, media_file_path};
 use crate::domain::MediaItem;
@@ -16,8 +17,8 @@ use crate::media::{LinkKey, MediaFolder, SignedLink, describe};
 use crate::store::Store;
 use axum::Json;
 use axum::body::Body;
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{DefaultBodyLimit, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -76,10 +77,9 @@ pub fn router<S: Store>() -> axum::Router<AppState<S>> {
 pub async fn link<S: Store>(
     State(st): State<AppState<S>>,
     Authed(reviewer): Authed,
-    id: Result<Path<i64>, PathRejection>,
+    IdPath(id): IdPath,
     headers: HeaderMap,
 ) -> Result<Json<SignedUrl>, ApiError> {
-    let Path(id) = id.map_err(bad_path)?;
     st.store.media(id).await?;
     Ok(Json(signed::issue(
         &st,
@@ -93,11 +93,10 @@ pub async fn link<S: Store>(
 
 pub async fn file<S: Store>(
     State(st): State<AppState<S>>,
-    id: Result<Path<i64>, PathRejection>,
+    IdPath(id): IdPath,
     link: Result<Query<SignedLink>, QueryRejection>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let Path(id) = id.map_err(bad_path)?;
     signed::check(&st, PURPOSE, id, link).await?;
     let (_, item) = st.store.media(id).await?;
     signed::serve(
@@ -113,8 +112,8 @@ pub async fn file<S: Store>(
 pub async fn upload<S: Store>(
     State(st): State<AppState<S>>,
     Authed(who): Authed,
-    session: Result<Path<i64>, PathRejection>,
-    meta: Result<Query<MediaMeta>, QueryRejection>,
+    IdPath(session_id): IdPath,
+    StrictQuery(meta): StrictQuery<MediaMeta>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<MediaItem>), ApiError> {
@@ -123,9 +122,6 @@ pub async fn upload<S: Store>(
             "only an admin or the provider's service account may add evidence".into(),
         ));
     }
-    let Path(session_id) = session.map_err(bad_path)?;
-    let Query(meta) =
-        meta.map_err(|r| ApiError::BadRequest(format!("bad query: {}", r.body_text())))?;
     let claimed = headers
         .get(header::CONTENT_TYPE)
         .and_then(|h| h.to_str().ok())

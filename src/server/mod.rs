@@ -2,14 +2,19 @@
 
 mod auth;
 mod error;
+mod http;
+mod ids;
 pub mod media;
+mod protocol_errors;
 mod provider;
+mod query;
 mod reports;
 mod routes;
 mod signed;
 
 pub use crate::jobs::email::{MailSettings, MailTransport};
 pub use auth::{hash_token, new_token};
+pub use http::HttpLimits;
 pub use media::MediaSettings;
 
 use crate::api::PREFIX;
@@ -18,7 +23,6 @@ use crate::store::Store;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -26,6 +30,8 @@ use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
 const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Longer request targets answer 414; none of ours comes near it.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
 
 #[derive(Clone)]
 pub struct AppState<S> {
@@ -62,7 +68,9 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .nest(PREFIX, api)
         .nest("/provider", provider::router::<S>())
         .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(routes::uri_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -79,6 +87,7 @@ pub struct ServerOptions {
     pub lms_sync: Option<std::time::Duration>,
     /// Send our own learner emails for sessions an LMS registered (the LMS emails them too).
     pub lms_learner_emails: bool,
+    pub http: HttpLimits,
 }
 
 /// Serves until `shutdown` resolves. The job workers run beside the HTTP server and pick
@@ -110,15 +119,7 @@ pub async fn run<S: Store>(
         lms_learner_emails: options.lms_learner_emails,
         media: Arc::new(options.media),
     };
-    // Small answers go out at once instead of waiting on the client's delayed ACK (~40 ms).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
-    let result = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let result = http::serve(listener, router(state), options.http, shutdown).await;
     let _ = stop.send(true);
     let _ = workers.await;
     result

@@ -5,6 +5,7 @@
 use super::AppState;
 use super::auth::Authed;
 use super::error::ApiError;
+use super::ids::IdPath;
 use super::routes::bad_path;
 use super::signed;
 use crate::api::{ReportList, SignedUrl, report_file_path};
@@ -75,10 +76,9 @@ async fn finished<S: Store>(st: &AppState<S>, id: i64) -> Result<Job, ApiError> 
 pub async fn link<S: Store>(
     State(st): State<AppState<S>>,
     Authed(reviewer): Authed,
-    id: Result<Path<i64>, PathRejection>,
+    IdPath(id): IdPath,
     headers: HeaderMap,
 ) -> Result<Json<SignedUrl>, ApiError> {
-    let Path(id) = id.map_err(bad_path)?;
     finished(&st, id).await?;
     Ok(Json(signed::issue(
         &st,
@@ -92,11 +92,10 @@ pub async fn link<S: Store>(
 
 pub async fn file<S: Store>(
     State(st): State<AppState<S>>,
-    id: Result<Path<i64>, PathRejection>,
+    IdPath(id): IdPath,
     link: Result<Query<SignedLink>, QueryRejection>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let Path(id) = id.map_err(bad_path)?;
     signed::check(&st, PURPOSE, id, link).await?;
     let job = finished(&st, id).await?;
     let Some(report) = job.report else {

@@ -4,6 +4,8 @@
 use super::AppState;
 use super::auth::Authed;
 use super::error::ApiError;
+use super::ids::IdPath;
+use super::query::StrictQuery;
 use crate::api::{DecisionRequest, MAX_REASON_CHARS, Page, SessionQuery};
 use crate::domain::decision::ensure_unchanged;
 use crate::domain::email::{EmailContext, learner_email};
@@ -11,8 +13,8 @@ use crate::domain::lms::{AutomatedReview, decision_callback};
 use crate::domain::{CourseSummary, Reviewer, Role, SessionDetail, SessionRow, plan_decision};
 use crate::store::{DecisionCommand, DecisionContext, PlannedDecision, Store};
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::http::StatusCode;
 use time::OffsetDateTime;
 
@@ -34,6 +36,29 @@ pub async fn not_found() -> ApiError {
     ApiError::NotFound("no such endpoint; the API lives under /api/v1".into())
 }
 
+pub async fn uri_limit(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if len > super::MAX_URI_BYTES {
+        return ApiError::UriTooLong(format!(
+            "the request URI is {len} bytes long; at most {} are accepted",
+            super::MAX_URI_BYTES
+        ))
+        .into_response();
+    }
+    next.run(req).await
+}
+
+/// Wrong method on a known path; axum adds the `Allow` header listing the right ones.
+pub async fn method_not_allowed(method: axum::http::Method) -> ApiError {
+    ApiError::MethodNotAllowed(format!(
+        "{method} is not allowed here; the Allow header lists the methods that are"
+    ))
+}
+
 pub async fn me(Authed(me): Authed) -> Json<Reviewer> {
     Json(me)
 }
@@ -48,32 +73,32 @@ pub async fn courses<S: Store>(
 pub async fn sessions<S: Store>(
     State(st): State<AppState<S>>,
     _: Authed,
-    exam: Result<Path<i64>, PathRejection>,
-    query: Result<Query<SessionQuery>, QueryRejection>,
+    IdPath(exam): IdPath,
+    StrictQuery(query): StrictQuery<SessionQuery>,
 ) -> Result<Json<Page<SessionRow>>, ApiError> {
-    let Path(exam) = exam.map_err(bad_path)?;
-    let Query(query) =
-        query.map_err(|r| ApiError::BadRequest(format!("bad query: {}", r.body_text())))?;
     Ok(Json(st.store.sessions(exam, query).await?))
 }
 
 pub async fn session<S: Store>(
     State(st): State<AppState<S>>,
     _: Authed,
-    id: Result<Path<i64>, PathRejection>,
+    IdPath(id): IdPath,
 ) -> Result<Json<SessionDetail>, ApiError> {
-    let Path(id) = id.map_err(bad_path)?;
     Ok(Json(st.store.session(id).await?))
 }
 
 pub async fn decide<S: Store>(
     State(st): State<AppState<S>>,
     Authed(reviewer): Authed,
-    id: Result<Path<i64>, PathRejection>,
+    IdPath(session_id): IdPath,
     body: Result<Json<DecisionRequest>, JsonRejection>,
 ) -> Result<Json<SessionDetail>, ApiError> {
-    let Path(session_id) = id.map_err(bad_path)?;
     let Json(req) = body.map_err(bad_json)?;
+    let Some(expected_status) = req.expected_status else {
+        return Err(ApiError::PreconditionRequired(
+            "expected_status is required: send the attempt status you saw (e.g. \"second_review_required\"), so a decision never overrides one you have not seen".into(),
+        ));
+    };
     let reason = req.reason.trim().to_owned();
     if reason.chars().count() > MAX_REASON_CHARS {
         return Err(ApiError::BadRequest(format!(
@@ -84,7 +109,7 @@ pub async fn decide<S: Store>(
     let own_emails = st.lms_learner_emails;
     let reviewer_email = reviewer.email.clone();
     let planner = move |ctx: &DecisionContext| {
-        ensure_unchanged(req.expected_status, ctx.facts.status)?;
+        ensure_unchanged(expected_status, ctx.facts.status)?;
         let plan = plan_decision(&ctx.facts, req.verdict)?;
         // With an LMS, Open edX emails the learner and sets the grade; we only tell it.
         let lms = ctx
@@ -130,7 +155,7 @@ pub async fn decide<S: Store>(
 pub async fn automated_review<S: Store>(
     State(st): State<AppState<S>>,
     Authed(account): Authed,
-    id: Result<Path<i64>, PathRejection>,
+    IdPath(session_id): IdPath,
     body: Result<Json<AutomatedReview>, JsonRejection>,
 ) -> Result<Json<SessionDetail>, ApiError> {
     if account.role != Role::Service && account.role != Role::Admin {
@@ -138,7 +163,6 @@ pub async fn automated_review<S: Store>(
             "only the provider's service account (or an admin) reports automated reviews".into(),
         ));
     }
-    let Path(session_id) = id.map_err(bad_path)?;
     let Json(review) = body.map_err(bad_json)?;
     let detail = st.store.automated_review(session_id, review).await?;
     tracing::info!(
@@ -154,9 +178,8 @@ pub async fn automated_review<S: Store>(
 pub async fn lms_retry<S: Store>(
     State(st): State<AppState<S>>,
     Authed(reviewer): Authed,
-    id: Result<Path<i64>, PathRejection>,
+    IdPath(session_id): IdPath,
 ) -> Result<Json<SessionDetail>, ApiError> {
-    let Path(session_id) = id.map_err(bad_path)?;
     let detail = st.store.lms_retry(session_id).await?;
     tracing::info!(session_id, reviewer = %reviewer.username, "Open edX delivery retried");
     st.kicks.kick(crate::domain::JobKind::LmsReview);

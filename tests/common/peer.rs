@@ -359,9 +359,20 @@ impl Ours {
     }
 
     pub fn start_with(extra: &[&str]) -> Ours {
+        Self::spawn(Command::new(BIN), extra)
+    }
+
+    /// `serve` allowed only `fds` open descriptors (`ulimit -n`).
+    pub fn start_with_fd_limit(fds: u32, extra: &[&str]) -> Ours {
+        let mut sh = Command::new("sh");
+        sh.args(["-c", &format!("ulimit -n {fds} && exec \"$0\" \"$@\""), BIN]);
+        Self::spawn(sh, extra)
+    }
+
+    fn spawn(mut command: Command, extra: &[&str]) -> Ours {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("review.sqlite3");
-        let mut child = Command::new(BIN)
+        let mut child = command
             .args(["serve", "--db"])
             .arg(&db)
             .args(["--listen", "127.0.0.1:0"])
@@ -439,5 +450,17 @@ impl Ours {
 
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM, as a service manager does, and waits for the exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self._proc.0.id() as libc::pid_t;
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        self._proc.0.wait().expect("exit status")
+    }
+
+    pub fn api(&self, token: &str) -> proctor_review::client::ApiClient {
+        proctor_review::client::ApiClient::new(&self.url, token).expect("client")
     }
 }

@@ -1,0 +1,287 @@
+//! The server against bad clients: protocol garbage, wrong methods, odd ids and encodings,
+//! decisions without the status the reviewer saw, slow and idle sockets, SIGTERM. Each test
+//! reproduces a defect a hostile test found (issue #8).
+
+mod common;
+
+use common::peer::Ours;
+use common::{start_demo, wait_for_emails};
+use proctor_review::api::{DecisionRequest, SessionQuery};
+use proctor_review::domain::{AttemptStatus, Verdict};
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+/// Writes raw bytes to the server and reads its whole answer.
+fn raw(url: &str, bytes: &[u8]) -> String {
+    let addr = url.trim_start_matches("http://");
+    let mut tcp = TcpStream::connect(addr).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ = tcp.write_all(bytes);
+    let mut out = Vec::new();
+    let _ = tcp.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn http_client() -> reqwest::Client {
+    proctor_review::client::tls_ready();
+    reqwest::Client::new()
+}
+
+/// A Require Attention session of the seeded demo.
+async fn attention(api: &proctor_review::client::ApiClient) -> proctor_review::domain::SessionRow {
+    let q = SessionQuery {
+        status: "second_review_required".into(),
+        ..Default::default()
+    };
+    for exam in 1..=4 {
+        if let Some(s) = api.sessions(exam, &q).await.unwrap().items.first() {
+            return s.clone();
+        }
+    }
+    panic!("the demo has a session needing attention")
+}
+
+fn json_body(answer: &str) -> Value {
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {answer:?}"))
+}
+
+#[tokio::test]
+async fn protocol_errors_and_wrong_methods_answer_json() {
+    let d = start_demo().await;
+    let url = d.server.url.clone();
+    let answers = tokio::task::spawn_blocking(move || {
+        let garbage = raw(&url, b"GARBAGE\x01 / NONSENSE\r\n\r\n");
+        let big_header = raw(
+            &url,
+            format!(
+                "GET /api/v1/me HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+                "a".repeat(40_000)
+            )
+            .as_bytes(),
+        );
+        let long_uri = raw(
+            &url,
+            format!(
+                "GET /api/v1/exams/1/sessions?q={} HTTP/1.1\r\nHost: x\r\n\r\n",
+                "a".repeat(20_000)
+            )
+            .as_bytes(),
+        );
+        (garbage, big_header, long_uri)
+    })
+    .await
+    .unwrap();
+    for (answer, status, code) in [
+        (&answers.0, "400", "bad_request"),
+        (&answers.1, "431", "headers_too_large"),
+        (&answers.2, "414", "uri_too_long"),
+    ] {
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{status}: {answer:?}"
+        );
+        assert!(
+            answer.contains("content-type: application/json"),
+            "{answer}"
+        );
+        let body = json_body(answer);
+        assert_eq!(body["error"], code);
+        assert!(!body["message"].as_str().unwrap().is_empty());
+    }
+
+    let http = http_client();
+    let r = http
+        .delete(format!("{}/api/v1/courses", d.server.url))
+        .bearer_auth(&d.server.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()["allow"], "GET,HEAD");
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"], "method_not_allowed");
+    assert!(e["message"].as_str().unwrap().contains("DELETE"), "{e}");
+}
+
+#[tokio::test]
+async fn odd_ids_bad_utf8_and_a_lowercase_scheme() {
+    let d = start_demo().await;
+    let http = http_client();
+    let get = |path: &str| {
+        http.get(format!("{}/api/v1/{path}", d.server.url))
+            .bearer_auth(&d.server.token)
+            .send()
+    };
+    for path in [
+        "sessions/+1",
+        "sessions/%201",
+        "sessions/1e0",
+        "exams/+2/sessions",
+    ] {
+        let r = get(path).await.unwrap();
+        assert_eq!(r.status(), 400, "{path}");
+        let e: Value = r.json().await.unwrap();
+        assert!(
+            e["message"].as_str().unwrap().contains("is not an id"),
+            "{path}: {e}"
+        );
+    }
+    assert_eq!(get("sessions/1").await.unwrap().status(), 200);
+
+    let r = get("exams/2/sessions?q=caf%C3").await.unwrap();
+    assert_eq!(r.status(), 400);
+    let e: Value = r.json().await.unwrap();
+    assert!(e["message"].as_str().unwrap().contains("UTF-8"), "{e}");
+    assert_eq!(
+        get("exams/2/sessions?q=caf%C3%A9").await.unwrap().status(),
+        200
+    );
+
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let r = http
+            .get(format!("{}/api/v1/me", d.server.url))
+            .header("authorization", format!("{scheme} {}", d.server.token))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{scheme}");
+    }
+}
+
+/// Fifty concurrent Pass/Fail requests without `expected_status` used to flip one session
+/// 15–30 times and email the learner as often.
+#[tokio::test]
+async fn decisions_must_name_the_status_the_reviewer_saw() {
+    let d = start_demo().await;
+    let api = proctor_review::client::ApiClient::new(&d.server.url, &d.server.token).unwrap();
+    let id = attention(&api).await.id;
+    let http = http_client();
+    let url = format!("{}/api/v1/sessions/{id}/decision", d.server.url);
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let req = http
+            .post(&url)
+            .bearer_auth(&d.server.token)
+            .json(&serde_json::json!({
+                "verdict": if i % 2 == 0 { "fail" } else { "pass" },
+                "reason": "race",
+            }));
+        tasks.push(tokio::spawn(async move { req.send().await.unwrap() }));
+    }
+    for t in tasks {
+        let r = t.await.unwrap();
+        assert_eq!(r.status(), 428);
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"], "precondition_required");
+        assert!(
+            e["message"].as_str().unwrap().contains("expected_status"),
+            "{e}"
+        );
+    }
+    let after = api.session(id).await.unwrap();
+    assert!(after.history.is_empty(), "nothing was decided");
+    assert_eq!(after.row.status, AttemptStatus::SecondReviewRequired);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(wait_for_emails(&d.outbox(), 0).await.is_empty());
+
+    // With the status it saw, exactly one of fifty racing decisions wins.
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let api = api.clone();
+        tasks.push(tokio::spawn(async move {
+            let verdict = if i % 2 == 0 {
+                Verdict::Fail
+            } else {
+                Verdict::Pass
+            };
+            api.decide(
+                id,
+                &DecisionRequest {
+                    verdict,
+                    reason: "race".into(),
+                    expected_status: Some(AttemptStatus::SecondReviewRequired),
+                },
+            )
+            .await
+            .is_ok()
+        }));
+    }
+    let mut winners = 0;
+    for t in tasks {
+        winners += usize::from(t.await.unwrap());
+    }
+    assert_eq!(winners, 1);
+    assert_eq!(api.session(id).await.unwrap().history.len(), 1);
+    assert_eq!(wait_for_emails(&d.outbox(), 1).await.len(), 1);
+}
+
+/// 150 idle sockets and a few half-sent requests against a server allowed 128 descriptors
+/// used to make every normal request time out.
+#[tokio::test]
+async fn slow_and_idle_sockets_do_not_starve_a_normal_request() {
+    let ours = Ours::start_with_fd_limit(
+        128,
+        &[
+            "--lms-sync-secs",
+            "0",
+            "--header-timeout-secs",
+            "1",
+            "--body-timeout-secs",
+            "1",
+        ],
+    );
+    let token = ours.reviewer("alice", "alice@example.edu", "reviewer");
+    let addr = ours.url.trim_start_matches("http://").to_owned();
+    let mut held = Vec::new();
+    for i in 0..150 {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        use tokio::io::AsyncWriteExt;
+        match i % 10 {
+            // Half a header.
+            0 => s.write_all(b"GET /api/v1/me HTTP/1.1\r\nHost: x\r\n").await.unwrap(),
+            // A whole header, then half the promised body.
+            1 => s
+                .write_all(
+                    b"POST /api/v1/sessions/1/decision HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"verdict\"",
+                )
+                .await
+                .unwrap(),
+            _ => {}
+        }
+        held.push(s);
+    }
+    let me = ours.api(&token).me().await;
+    assert_eq!(
+        me.expect("answered despite 150 slow sockets").username,
+        "alice"
+    );
+    drop(held);
+}
+
+/// SIGTERM (what systemd and Kubernetes send) shuts down like Ctrl-C: the queued email of
+/// a decision made just before goes out, and the process exits successfully.
+#[tokio::test]
+async fn sigterm_shuts_down_cleanly_and_delivers_queued_mail() {
+    let mut ours = Ours::start_with(&["--lms-sync-secs", "0", "--seed-demo", "40"]);
+    let token = ours.reviewer("alice", "alice@example.edu", "reviewer");
+    let api = ours.api(&token);
+    let s = attention(&api).await;
+    api.decide(
+        s.id,
+        &DecisionRequest {
+            verdict: Verdict::Fail,
+            reason: "phone".into(),
+            expected_status: Some(s.status),
+        },
+    )
+    .await
+    .unwrap();
+    let status = ours.terminate();
+    assert!(status.success(), "{status:?}\n{}", ours.log());
+    assert!(ours.log().contains("SIGTERM"), "{}", ours.log());
+    let outbox = ours.dir.path().join("outbox");
+    assert_eq!(wait_for_emails(&outbox, 1).await.len(), 1);
+}
