@@ -132,6 +132,9 @@ pub async fn start(opts: EmbeddedOptions) -> anyhow::Result<RunningServer> {
         lms_sync: None,
         lms_learner_emails: false,
         http: server::HttpLimits::default(),
+        email_retry: crate::domain::job::RetryPolicy::EMAIL,
+        mail_per_second: 50,
+        job_poll: crate::jobs::POLL,
     };
     let task = tokio::spawn(server::run(listener, store.clone(), options, async {
         let _ = rx.await;

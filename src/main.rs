@@ -2,6 +2,7 @@
 //! reviewer administration.
 
 mod lms_cli;
+mod mail_cli;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
@@ -76,6 +77,9 @@ enum Command {
     /// Add evidence (video, screenshots, scans, onboarding) to a server's database.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
+    /// Learner emails that could not be delivered: list them, send them again.
+    #[command(subcommand)]
+    Mail(mail_cli::MailCommand),
     /// Connect Open edX, and see which reviews have not reached it.
     #[command(subcommand)]
     Lms(lms_cli::LmsCommand),
@@ -146,6 +150,19 @@ struct ServeArgs {
     /// wait to be accepted.
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_connections: u64,
+    /// Most learner emails sent per second (a backlog drains at this pace).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    mail_per_second: u32,
+    /// Delivery attempts per learner email before it is marked failed (see `mail failed`).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]
+    mail_attempts: u32,
+    /// Wait after an email's first failed delivery, in milliseconds; doubles each time, to
+    /// an hour at most.
+    #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    mail_retry_ms: u64,
+    /// How often job workers look for work queued by other processes, in milliseconds.
+    #[arg(long, default_value_t = 15_000, hide = true, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    job_poll_ms: u64,
     /// The largest evidence upload accepted, in MiB.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=65_536))]
     max_media_mib: u64,
@@ -270,6 +287,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Lms(cmd)) => lms_cli::run(cmd).await,
+        Some(Command::Mail(cmd)) => mail_cli::run(cmd).await,
         Some(Command::Paths) => {
             let paths = Paths::resolve(cli.console.data_dir)?;
             println!("data dir:      {}", paths.data_dir.display());
@@ -423,6 +441,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 max_connections: args.max_connections as usize,
                 ..Default::default()
             },
+            email_retry: proctor_review::domain::job::RetryPolicy {
+                first_wait: std::time::Duration::from_millis(args.mail_retry_ms),
+                attempts: args.mail_attempts,
+            },
+            mail_per_second: args.mail_per_second,
+            job_poll: std::time::Duration::from_millis(args.job_poll_ms),
         },
         shutdown,
     )

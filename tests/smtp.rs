@@ -1,64 +1,16 @@
 //! Learner emails over SMTP, received by a minimal SMTP server on 127.0.0.1.
 
+mod common;
+
 use proctor_review::api::{DecisionRequest, SessionQuery};
 use proctor_review::client::ApiClient;
 use proctor_review::demo;
+use proctor_review::domain::email::MailState;
 use proctor_review::domain::{Job, JobKind, JobState, SessionDetail, SessionRow, Verdict};
 use proctor_review::embedded::{self, EmbeddedOptions};
 use proctor_review::server::MailSettings;
 use proctor_review::store::Store;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
-use tokio::sync::mpsc;
-
-/// Accepts any mail and hands each message (envelope recipient, data) to the test.
-async fn smtp_sink() -> (String, mpsc::UnboundedReceiver<(String, String)>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("smtp://{}", listener.local_addr().unwrap());
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((sock, _)) = listener.accept().await {
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                let (r, mut w) = sock.into_split();
-                let mut lines = BufReader::new(r).lines();
-                w.write_all(b"220 sink ESMTP\r\n").await.unwrap();
-                let (mut rcpt, mut data, mut in_data) = (String::new(), String::new(), false);
-                while let Ok(Some(line)) = lines.next_line().await {
-                    if in_data {
-                        if line == "." {
-                            in_data = false;
-                            let _ = tx.send((std::mem::take(&mut rcpt), std::mem::take(&mut data)));
-                            w.write_all(b"250 queued\r\n").await.unwrap();
-                        } else {
-                            data.push_str(&line);
-                            data.push('\n');
-                        }
-                        continue;
-                    }
-                    let upper = line.to_ascii_uppercase();
-                    let reply: &[u8] = if upper.starts_with("EHLO") {
-                        b"250-sink\r\n250 8BITMIME\r\n"
-                    } else if upper.starts_with("RCPT TO:") {
-                        rcpt = line[8..].trim().trim_matches(['<', '>']).to_owned();
-                        b"250 ok\r\n"
-                    } else if upper.starts_with("DATA") {
-                        in_data = true;
-                        b"354 go on\r\n"
-                    } else if upper.starts_with("QUIT") {
-                        w.write_all(b"221 bye\r\n").await.unwrap();
-                        break;
-                    } else {
-                        b"250 ok\r\n"
-                    };
-                    w.write_all(reply).await.unwrap();
-                }
-            });
-        }
-    });
-    (url, rx)
-}
 
 /// A demo server that sends learner email over SMTP to `url`.
 async fn server_mailing_to(url: &str) -> (embedded::RunningServer, tempfile::TempDir) {
@@ -103,7 +55,7 @@ async fn fail_one(server: &embedded::RunningServer) -> (SessionRow, SessionDetai
 
 #[tokio::test]
 async fn a_fail_emails_the_learner_over_smtp() {
-    let (url, mut inbox) = smtp_sink().await;
+    let (url, mut inbox) = common::smtp::sink(None).await;
     let (server, _dir) = server_mailing_to(&url).await;
     let (s, _) = fail_one(&server).await;
     let (rcpt, data) = tokio::time::timeout(Duration::from_secs(20), inbox.recv())
@@ -136,9 +88,14 @@ async fn with_the_mail_server_down_the_decision_stands_and_the_email_waits() {
     };
     let (server, _dir) = server_mailing_to(&url).await;
     let (_, decided) = fail_one(&server).await;
-    assert!(
-        decided.history[0].learner_emailed,
-        "the email is part of the decision"
+    let queued_at_once = decided.history[0]
+        .email
+        .clone()
+        .expect("the email is part of the decision");
+    assert_eq!(
+        queued_at_once.state,
+        MailState::Queued,
+        "queued, not yet delivered"
     );
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let queued = loop {
@@ -160,4 +117,19 @@ async fn with_the_mail_server_down_the_decision_stands_and_the_email_waits() {
     assert_eq!(queued[0].state, JobState::Queued, "to be tried again later");
     let why = queued[0].last_error.as_deref().unwrap_or_default();
     assert!(why.contains("SMTP delivery failed"), "{why}");
+    // History tells the reviewer the same: queued and retrying, with the reason.
+    let api = ApiClient::new(&server.url, &server.token).unwrap();
+    let h = api.session(decided.row.id).await.unwrap().history[0].clone();
+    let email = h.email.unwrap();
+    assert_eq!(email.state, MailState::Queued);
+    assert!(
+        email.describe().contains("retrying"),
+        "{}",
+        email.describe()
+    );
+    assert!(
+        email.describe().contains("SMTP delivery failed"),
+        "{}",
+        email.describe()
+    );
 }

@@ -6,6 +6,7 @@ use super::evidence::{self, Item};
 use super::format::{duration, offset, safe, when};
 use super::state::{State, Tab};
 use super::timeline::glyph_of;
+use crate::domain::email::MailState;
 use crate::domain::{HistoryEntry, MediaItem, SessionDetail, Verdict};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -446,20 +447,23 @@ fn history_entry(b: &mut Builder<'_>, h: &HistoryEntry) {
         (Some(x), Some(y)) if x != y => format!(", grade {x} → {y}"),
         _ => String::new(),
     };
-    let emailed = if h.learner_emailed {
-        ", learner emailed"
-    } else {
-        ""
-    };
     b.indented(
         2,
         &format!(
-            "{} → {}{grade}{emailed}",
+            "{} → {}{grade}",
             h.status_before.label(),
             h.status_after.label()
         ),
         Style::new(),
     );
+    if let Some(email) = &h.email {
+        let style = match email.state {
+            MailState::Failed => t.failed(),
+            MailState::Queued => t.dim(),
+            MailState::Delivered => Style::new(),
+        };
+        b.indented(2, &email.describe(), style);
+    }
     if !h.reason.is_empty() {
         b.indented(2, &format!("“{}”", safe(&h.reason)), t.dim());
     }

@@ -119,3 +119,48 @@ mod tests {
         assert_eq!(wrap("陈静 short", 72), "陈静 short");
     }
 }
+
+/// Where a decision's learner email is: what History says, and never more than is true.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EmailDelivery {
+    /// The email job; `proctor-review mail retry --job` takes it.
+    pub job: i64,
+    pub state: MailState,
+    /// Delivery attempts so far.
+    pub attempts: u32,
+    /// Why the last attempt failed (while retrying, or for good).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailState {
+    /// Waiting for (another) delivery attempt.
+    Queued,
+    Delivered,
+    /// The retry budget is spent; an admin can queue it again.
+    Failed,
+}
+
+impl EmailDelivery {
+    /// "email queued", "email delivered", "email failed: …", with a glyph so the meaning
+    /// does not rest on colour.
+    pub fn describe(&self) -> String {
+        match (self.state, &self.error) {
+            (MailState::Delivered, _) => "✉ email delivered".into(),
+            (MailState::Queued, None) => "… email queued".into(),
+            (MailState::Queued, Some(e)) => format!(
+                "… email queued, retrying (attempt {} failed: {})",
+                self.attempts,
+                super::text::printable(e)
+            ),
+            (MailState::Failed, e) => format!(
+                "✗ email failed after {} attempts: {} — an admin can retry it (mail job {})",
+                self.attempts,
+                super::text::printable(e.as_deref().unwrap_or("unknown error")),
+                self.job
+            ),
+        }
+    }
+}

@@ -85,12 +85,37 @@ pub struct Job {
     pub report: Option<ReportFile>,
 }
 
-/// How long a failed job waits before its next attempt: doubling from 30 s up to an hour,
-/// with up to a fifth added at random (`jitter` in 0..1) so retries do not come in waves.
-pub fn backoff(attempts: u32, jitter: f64) -> time::Duration {
-    let base = 30.0 * 2f64.powi(attempts.saturating_sub(1).min(7) as i32);
-    let secs = base.min(3600.0) * (1.0 + jitter.clamp(0.0, 1.0) / 5.0);
-    time::Duration::seconds_f64(secs)
+/// How failed jobs are tried again.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// The wait after the first failure; it doubles after each further one.
+    pub first_wait: std::time::Duration,
+    /// Attempts before the job is marked failed (and shown, and listed for an admin).
+    pub attempts: u32,
+}
+
+impl RetryPolicy {
+    /// Learner emails: 30 s doubling up to an hour, 10 attempts (about 5 hours in all).
+    pub const EMAIL: Self = Self {
+        first_wait: std::time::Duration::from_secs(30),
+        attempts: 10,
+    };
+
+    /// Reviews for Open edX: 30 s doubling up to an hour, 12 attempts.
+    pub const LMS: Self = Self {
+        first_wait: std::time::Duration::from_secs(30),
+        attempts: 12,
+    };
+
+    /// How long a job that failed `attempts` times waits before the next try: doubling up
+    /// to an hour, with up to a fifth added at random (`jitter` in 0..1) so retries of many
+    /// jobs do not come in waves.
+    pub fn backoff(&self, attempts: u32, jitter: f64) -> time::Duration {
+        let base =
+            self.first_wait.as_secs_f64() * 2f64.powi(attempts.saturating_sub(1).min(16) as i32);
+        let secs = base.min(3600.0) * (1.0 + jitter.clamp(0.0, 1.0) / 5.0);
+        time::Duration::seconds_f64(secs)
+    }
 }
 
 #[cfg(test)]
@@ -99,11 +124,12 @@ mod tests {
 
     #[test]
     fn retries_back_off_to_an_hour() {
-        assert_eq!(backoff(1, 0.0).whole_seconds(), 30);
-        assert_eq!(backoff(2, 0.0).whole_seconds(), 60);
-        assert_eq!(backoff(4, 0.0).whole_seconds(), 240);
-        assert_eq!(backoff(30, 0.0).whole_seconds(), 3600);
-        assert_eq!(backoff(1, 1.0).whole_seconds(), 36);
+        let p = RetryPolicy::EMAIL;
+        assert_eq!(p.backoff(1, 0.0).whole_seconds(), 30);
+        assert_eq!(p.backoff(2, 0.0).whole_seconds(), 60);
+        assert_eq!(p.backoff(4, 0.0).whole_seconds(), 240);
+        assert_eq!(p.backoff(30, 0.0).whole_seconds(), 3600);
+        assert_eq!(p.backoff(1, 1.0).whole_seconds(), 36);
         assert_eq!(JobState::parse("running"), Some(JobState::Running));
         assert_eq!(JobKind::Report.as_str(), "report");
     }

@@ -229,7 +229,9 @@ pub struct HistoryEntry {
     pub review_status_after: Option<ReviewStatus>,
     pub grade_before: Option<Grade>,
     pub grade_after: Option<Grade>,
-    pub learner_emailed: bool,
+    /// The learner email this decision queued, as far as it got; None if it sent none.
+    #[serde(default)]
+    pub email: Option<super::email::EmailDelivery>,
 }
 
 /// A row of an exam's session list.

@@ -43,7 +43,15 @@ impl MailSettings {
     }
 }
 
-fn message(from: &Mailbox, mail: &EmailJob, created: OffsetDateTime) -> Result<Message, MailError> {
+/// The Message-ID is the job's, so an email resent after a crash between delivery and
+/// recording it is recognisably the same message (mail servers and clients drop the copy);
+/// in the folder transport it overwrites the same file.
+fn message(
+    from: &Mailbox,
+    id: i64,
+    mail: &EmailJob,
+    created: OffsetDateTime,
+) -> Result<Message, MailError> {
     let to = Mailbox::new(
         Some(mail.email.to_name.clone()),
         mail.email.to_address.parse()?,
@@ -52,6 +60,11 @@ fn message(from: &Mailbox, mail: &EmailJob, created: OffsetDateTime) -> Result<M
         .from(from.clone())
         .to(to)
         .subject(mail.email.subject.clone())
+        .message_id(Some(format!(
+            "<job-{id}.{}@{}>",
+            created.unix_timestamp(),
+            from.email.domain()
+        )))
         .date(created.into())
         .header(ContentType::TEXT_PLAIN)
         .body(readable_body(&mail.email.body))?)
@@ -71,7 +84,7 @@ pub async fn deliver(
     created: OffsetDateTime,
     mail: &EmailJob,
 ) -> Result<(), MailError> {
-    let msg = message(&settings.from, mail, created)?;
+    let msg = message(&settings.from, id, mail, created)?;
     match &settings.transport {
         MailTransport::Folder(dir) => {
             let name = format!("{id:08}-{}.eml", created.unix_timestamp());

@@ -3,16 +3,13 @@
 //! refusal fails at once with the LMS's own words, shown to reviewers on the session.
 
 use super::jitter;
-use crate::domain::job::backoff;
+use crate::domain::job::RetryPolicy;
 use crate::lms::LmsHttp;
 use crate::lms::deliver::{Delivery, deliver};
 use crate::store::{ClaimedJob, LmsOutcome, LmsReviewJob, Store, StoreError};
 use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::watch;
-
-/// Deliveries tried before a job is marked failed.
-pub const LMS_ATTEMPTS: u32 = 12;
 
 pub async fn run<S: Store>(store: &S, http: &LmsHttp, c: ClaimedJob) -> Result<(), StoreError> {
     let job = c.job;
@@ -45,8 +42,8 @@ pub async fn run<S: Store>(store: &S, http: &LmsHttp, c: ClaimedJob) -> Result<(
                 note: format!("Open edX: {}", status.as_str()),
             }
         }
-        Delivery::Transient(error) if job.attempts < LMS_ATTEMPTS => {
-            let next = OffsetDateTime::now_utc() + backoff(job.attempts, jitter());
+        Delivery::Transient(error) if job.attempts < RetryPolicy::LMS.attempts => {
+            let next = OffsetDateTime::now_utc() + RetryPolicy::LMS.backoff(job.attempts, jitter());
             tracing::warn!(job = job.id, error = %error, %next, "Open edX delivery failed; will retry");
             LmsOutcome::Retry { error, next }
         }

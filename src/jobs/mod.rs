@@ -7,7 +7,7 @@ pub mod email;
 pub mod lms;
 pub mod report;
 
-use crate::domain::job::backoff;
+use crate::domain::job::RetryPolicy;
 use crate::domain::{JobKind, ReportFile};
 use crate::store::{ClaimedJob, EmailJob, Store};
 use email::MailSettings;
@@ -17,10 +17,13 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::{Notify, watch};
 
-/// Email deliveries tried before a job is marked failed (and logged).
-pub const EMAIL_ATTEMPTS: u32 = 10;
-/// How often a worker looks for due work when nothing wakes it.
-const POLL: Duration = Duration::from_secs(15);
+/// How often a worker looks for due work when nothing wakes it (work queued by another
+/// process, such as `mail retry`, or a retry coming due).
+pub const POLL: Duration = Duration::from_secs(15);
+/// How often a server says it is alive (and looks for jobs a silent one left running).
+const HEARTBEAT: Duration = Duration::from_secs(10);
+/// A server not heard from for this long has stopped; its running jobs are queued again.
+const STALE: time::Duration = time::Duration::seconds(45);
 
 pub struct JobSettings {
     pub mail: MailSettings,
@@ -30,6 +33,11 @@ pub struct JobSettings {
     pub raw_cells: bool,
     /// How often to reconcile with each connected Open edX; never if None.
     pub lms_sync: Option<Duration>,
+    pub email_retry: RetryPolicy,
+    /// At most this many learner emails a second, so a backlog does not trip the mail
+    /// server's limits.
+    pub mail_per_second: u32,
+    pub poll: Duration,
 }
 
 /// Wakes a kind's worker when a job of that kind was queued.
@@ -66,11 +74,20 @@ pub async fn run<S: Store>(
     kicks: Kicks,
     stop: watch::Receiver<bool>,
 ) {
-    match store.recover_jobs().await {
-        Ok(0) => {}
-        Ok(n) => tracing::warn!(jobs = n, "jobs interrupted by a restart were queued again"),
-        Err(e) => tracing::error!(error = %e, "cannot recover interrupted jobs"),
-    }
+    let instance: Arc<str> = crate::domain::text::hex(&rand_bytes()).into();
+    recover(&store, &instance).await;
+    let heartbeat = tokio::spawn({
+        let (store, instance, mut stop) = (store.clone(), instance.clone(), stop.clone());
+        async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(HEARTBEAT) => {}
+                    _ = stop.changed() => break,
+                }
+                recover(&store, &instance).await;
+            }
+        }
+    });
     let settings = Arc::new(settings);
     let lms_http = Arc::new(crate::lms::LmsHttp::new());
     let sync = settings.lms_sync.map(|every| {
@@ -88,6 +105,7 @@ pub async fn run<S: Store>(
                 store.clone(),
                 settings.clone(),
                 lms_http.clone(),
+                instance.clone(),
                 kind,
                 kicks.of(kind),
                 stop.clone(),
@@ -100,38 +118,73 @@ pub async fn run<S: Store>(
     if let Some(sync) = sync {
         let _ = sync.await;
     }
+    let _ = heartbeat.await;
+}
+
+async fn recover<S: Store>(store: &S, instance: &str) {
+    match store
+        .recover_jobs(instance.to_owned(), OffsetDateTime::now_utc(), STALE)
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            jobs = n,
+            "jobs a stopped server left running were queued again"
+        ),
+        Err(e) => tracing::error!(error = %e, "cannot recover interrupted jobs"),
+    }
+}
+
+fn rand_bytes() -> [u8; 8] {
+    use ring::rand::SecureRandom;
+    let mut b = [0u8; 8];
+    let _ = ring::rand::SystemRandom::new().fill(&mut b);
+    b
 }
 
 async fn worker<S: Store>(
     store: S,
     settings: Arc<JobSettings>,
     lms_http: Arc<crate::lms::LmsHttp>,
+    instance: Arc<str>,
     kind: JobKind,
     kick: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        drain(&store, &settings, &lms_http, kind).await;
+        drain(&store, &settings, &lms_http, &instance, kind).await;
         tokio::select! {
             _ = kick.notified() => {}
-            _ = tokio::time::sleep(POLL) => {}
+            _ = tokio::time::sleep(settings.poll) => {}
             _ = stop.wait_for(|s| *s) => break,
         }
     }
     if kind == JobKind::Email {
-        drain(&store, &settings, &lms_http, kind).await;
+        drain(&store, &settings, &lms_http, &instance, kind).await;
     }
 }
 
-/// Runs due jobs of `kind` one after another until none is due.
+/// Runs due jobs of `kind` one after another until none is due (emails no faster than the
+/// rate limit).
 async fn drain<S: Store>(
     store: &S,
     settings: &JobSettings,
     lms_http: &crate::lms::LmsHttp,
+    instance: &str,
     kind: JobKind,
 ) {
+    let gap = Duration::from_secs(1) / settings.mail_per_second.max(1);
+    let mut last_email: Option<tokio::time::Instant> = None;
     loop {
-        let claimed = match store.claim_job(kind, OffsetDateTime::now_utc()).await {
+        if kind == JobKind::Email
+            && let Some(last) = last_email
+        {
+            tokio::time::sleep_until(last + gap).await;
+        }
+        let claimed = match store
+            .claim_job(kind, instance.to_owned(), OffsetDateTime::now_utc())
+            .await
+        {
             Ok(Some(c)) => c,
             Ok(None) => return,
             Err(e) => {
@@ -140,6 +193,7 @@ async fn drain<S: Store>(
             }
         };
         let id = claimed.job.id;
+        last_email = Some(tokio::time::Instant::now());
         let outcome = match kind {
             JobKind::Email => run_email(store, settings, claimed).await,
             JobKind::Report => run_report(store, settings, claimed).await,
@@ -166,13 +220,17 @@ async fn run_email<S: Store>(
         }
     };
     match email::deliver(&settings.mail, job.id, job.created, &mail).await {
-        Ok(()) => store.job_done(job.id, None).await,
-        Err(e) if job.attempts >= EMAIL_ATTEMPTS => {
+        Ok(()) => {
+            tracing::info!(job = job.id, attempt = job.attempts, "email delivered");
+            store.job_done(job.id, None).await
+        }
+        Err(e) if job.attempts >= settings.email_retry.attempts => {
             tracing::error!(job = job.id, attempts = job.attempts, error = %e, "email delivery failed for good");
             store.job_failed(job.id, e.to_string()).await
         }
         Err(e) => {
-            let next = OffsetDateTime::now_utc() + backoff(job.attempts, jitter());
+            let next =
+                OffsetDateTime::now_utc() + settings.email_retry.backoff(job.attempts, jitter());
             tracing::warn!(job = job.id, error = %e, %next, "email delivery failed; will retry");
             store.job_retry(job.id, e.to_string(), next).await
         }

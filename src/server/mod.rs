@@ -88,6 +88,11 @@ pub struct ServerOptions {
     /// Send our own learner emails for sessions an LMS registered (the LMS emails them too).
     pub lms_learner_emails: bool,
     pub http: HttpLimits,
+    pub email_retry: crate::domain::job::RetryPolicy,
+    /// The most learner emails sent in a second.
+    pub mail_per_second: u32,
+    /// How often job workers look for due work nobody woke them for.
+    pub job_poll: std::time::Duration,
 }
 
 /// Serves until `shutdown` resolves. The job workers run beside the HTTP server and pick
@@ -107,6 +112,9 @@ pub async fn run<S: Store>(
             reports_dir: options.reports_dir.clone(),
             raw_cells: options.raw_cells,
             lms_sync: options.lms_sync,
+            email_retry: options.email_retry,
+            mail_per_second: options.mail_per_second,
+            poll: options.job_poll,
         },
         kicks.clone(),
         stopped,

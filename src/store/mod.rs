@@ -75,6 +75,18 @@ pub struct EmailJob {
     pub email: LearnerEmail,
 }
 
+/// A learner email that could not be delivered, for `proctor-review mail failed`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailedEmail {
+    pub job: JobId,
+    pub session_id: Option<SessionId>,
+    pub to: String,
+    pub subject: String,
+    pub attempts: u32,
+    pub error: Option<String>,
+    pub created: OffsetDateTime,
+}
+
 /// A job taken by a worker, with what it needs to do it.
 #[derive(Debug, Clone)]
 pub struct ClaimedJob {
@@ -184,6 +196,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn claim_job(
         &self,
         kind: JobKind,
+        instance: String,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<Option<ClaimedJob>, StoreError>> + Send;
     fn job_progress(
@@ -208,8 +221,23 @@ pub trait Store: Clone + Send + Sync + 'static {
         id: JobId,
         error: String,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Queues again what a stopped server left running; how many.
-    fn recover_jobs(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Says server `instance` is alive and queues again what a server that went quiet for
+    /// `stale` left running; how many.
+    fn recover_jobs(
+        &self,
+        instance: String,
+        now: OffsetDateTime,
+        stale: time::Duration,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Learner emails whose retry budget is spent, oldest first.
+    fn failed_emails(&self) -> impl Future<Output = Result<Vec<FailedEmail>, StoreError>> + Send;
+    /// Queues failed jobs of `kind` again (one, or all); how many.
+    fn requeue_failed(
+        &self,
+        kind: JobKind,
+        job: Option<JobId>,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
     fn job(&self, id: JobId) -> impl Future<Output = Result<Job, StoreError>> + Send;
     /// Jobs of a kind, for one course if given, newest first.
     fn jobs(

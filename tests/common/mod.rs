@@ -3,6 +3,7 @@
 pub mod console;
 pub mod peer;
 pub mod pty;
+pub mod smtp;
 
 use proctor_review::demo;
 use proctor_review::embedded::{self, EmbeddedOptions, RunningServer};

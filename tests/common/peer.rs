@@ -369,9 +369,29 @@ impl Ours {
         Self::spawn(sh, extra)
     }
 
-    fn spawn(mut command: Command, extra: &[&str]) -> Ours {
-        let dir = tempfile::tempdir().expect("temp dir");
+    fn spawn(command: Command, extra: &[&str]) -> Ours {
+        Self::spawn_in(command, tempfile::tempdir().expect("temp dir"), extra)
+    }
+
+    /// Stops this server (SIGTERM) and starts another on the same database and folders.
+    pub fn restart(mut self, extra: &[&str]) -> Ours {
+        self.terminate();
+        let Ours { dir, .. } = self;
+        Self::spawn_in(Command::new(BIN), dir, extra)
+    }
+
+    fn spawn_in(command: Command, dir: tempfile::TempDir, extra: &[&str]) -> Ours {
         let db = dir.path().join("review.sqlite3");
+        Self::spawn_on(command, dir, db, extra)
+    }
+
+    /// A second server process on this one's database (its own log folder).
+    pub fn beside(&self, extra: &[&str]) -> Ours {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::spawn_on(Command::new(BIN), dir, self.db.clone(), extra)
+    }
+
+    fn spawn_on(mut command: Command, dir: tempfile::TempDir, db: PathBuf, extra: &[&str]) -> Ours {
         let mut child = command
             .args(["serve", "--db"])
             .arg(&db)
@@ -379,7 +399,11 @@ impl Ours {
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::from(
-                std::fs::File::create(dir.path().join("server.log")).expect("log"),
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(dir.path().join("server.log"))
+                    .expect("log"),
             ))
             .spawn()
             .expect("serve");

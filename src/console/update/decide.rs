@@ -197,7 +197,7 @@ fn outcome_line(verdict: Verdict, d: &SessionDetail) -> String {
         .map(|g| format!(", grade {g}"))
         .unwrap_or_default();
     let emailed = match d.history.last() {
-        Some(h) if h.learner_emailed => ", learner emailed",
+        Some(h) if h.email.is_some() => ", learner email queued",
         _ => "",
     };
     let lms = if d.row.lms.is_some() {

@@ -3,7 +3,7 @@
 
 use super::timefmt::{from_sql, opt_from_sql, to_sql};
 use crate::domain::{Job, JobId, JobKind, JobState, ReportFile};
-use crate::store::{ClaimedJob, StoreError};
+use crate::store::{ClaimedJob, EmailJob, FailedEmail, StoreError};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
 
@@ -93,6 +93,7 @@ pub fn list(c: &Connection, kind: JobKind, course: Option<&str>) -> Result<Vec<J
 pub fn claim(
     c: &mut Connection,
     kind: JobKind,
+    instance: &str,
     now: OffsetDateTime,
 ) -> Result<Option<ClaimedJob>, StoreError> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -109,8 +110,9 @@ pub fn claim(
         return Ok(None);
     };
     tx.execute(
-        "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ?2 WHERE id = ?1",
-        params![id, now_s],
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ?2, claimed_by = ?3
+         WHERE id = ?1",
+        params![id, now_s, instance],
     )?;
     let job = job(&tx, id)?;
     let payload: String =
@@ -167,14 +169,95 @@ pub fn failed(
     Ok(())
 }
 
-/// Jobs a stopped server left running are queued again, saying why.
-pub fn recover(c: &Connection) -> Result<u64, StoreError> {
-    let n = c.execute(
-        "UPDATE jobs SET state = 'queued', progress = 0,
-           last_error = 'interrupted by a server restart; started again'
-         WHERE state = 'running'",
-        [],
+/// Says `instance` is alive, and queues again the jobs whose runner has gone quiet for
+/// `stale` (a stopped or killed server), saying why. When `instance` is new — a server
+/// starting — email retries waiting out their backoff become due at once: a restart is
+/// usually the fix for whatever made them fail.
+pub fn recover(
+    c: &mut Connection,
+    instance: &str,
+    now: OffsetDateTime,
+    stale: time::Duration,
+) -> Result<u64, StoreError> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let now_s = to_sql(now);
+    let starting = tx.execute(
+        "INSERT INTO server_instances (id, seen_at) VALUES (?1, ?2)
+         ON CONFLICT (id) DO NOTHING",
+        params![instance, now_s],
+    )? == 1;
+    tx.execute(
+        "UPDATE server_instances SET seen_at = ?2 WHERE id = ?1",
+        params![instance, now_s],
     )?;
+    let quiet = to_sql(now - stale);
+    let n = tx.execute(
+        "UPDATE jobs SET state = 'queued', progress = 0, claimed_by = NULL,
+           last_error = 'interrupted by a server restart; started again'
+         WHERE state = 'running' AND (claimed_by IS NULL OR claimed_by NOT IN
+           (SELECT id FROM server_instances WHERE seen_at > ?1))",
+        params![quiet],
+    )?;
+    tx.execute(
+        "DELETE FROM server_instances WHERE seen_at <= ?1",
+        params![quiet],
+    )?;
+    if starting {
+        tx.execute(
+            "UPDATE jobs SET next_attempt_at = ?1
+             WHERE kind = 'email' AND state = 'queued' AND next_attempt_at > ?1",
+            params![now_s],
+        )?;
+    }
+    tx.commit()?;
+    Ok(n as u64)
+}
+
+pub fn failed_emails(c: &Connection) -> Result<Vec<FailedEmail>, StoreError> {
+    let mut stmt = c.prepare(
+        "SELECT j.id, d.session_id, j.payload, j.attempts, j.last_error, j.created
+         FROM jobs j LEFT JOIN decisions d ON d.id = j.decision_id
+         WHERE j.kind = 'email' AND j.state = 'failed' ORDER BY j.created, j.id",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let payload: String = r.get(2)?;
+        let mail: EmailJob = serde_json::from_str(&payload)
+            .map_err(|e| StoreError::Backend(format!("bad email job payload: {e}")))?;
+        out.push(FailedEmail {
+            job: r.get(0)?,
+            session_id: r.get(1)?,
+            to: mail.email.to_address,
+            subject: mail.email.subject,
+            attempts: r.get(3)?,
+            error: r.get(4)?,
+            created: from_sql(&r.get::<_, String>(5)?)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Queues failed jobs of `kind` again (one, or all of them) with a fresh retry budget.
+pub fn requeue_failed(
+    c: &Connection,
+    kind: JobKind,
+    job: Option<JobId>,
+    now: OffsetDateTime,
+) -> Result<u64, StoreError> {
+    let n = c.execute(
+        "UPDATE jobs SET state = 'queued', attempts = 0, next_attempt_at = ?3, finished_at = NULL
+         WHERE kind = ?1 AND state = 'failed' AND (?2 IS NULL OR id = ?2)",
+        params![kind.as_str(), job, to_sql(now)],
+    )?;
+    if n == 0
+        && let Some(id) = job
+    {
+        return Err(StoreError::NotFound(format!(
+            "no failed {} job with id {id}",
+            kind.as_str()
+        )));
+    }
     Ok(n as u64)
 }
 

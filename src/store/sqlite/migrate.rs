@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_evidence.sql"),
     include_str!("migrations/0004_jobs.sql"),
     include_str!("migrations/0005_lms.sql"),
+    include_str!("migrations/0006_email_delivery.sql"),
 ];
 
 pub fn run(conn: &Connection) -> Result<(), StoreError> {

@@ -12,9 +12,9 @@ mod timefmt;
 mod write;
 
 use super::{
-    ClaimedJob, DecisionCommand, DecisionContext, LmsAttempt, LmsClient, LmsDelivery, LmsExam,
-    LmsOutcome, NewMedia, NewOnboarding, PlaceFiles, PlannedDecision, Reconciled, RemoteAttempt,
-    Store, StoreError,
+    ClaimedJob, DecisionCommand, DecisionContext, FailedEmail, LmsAttempt, LmsClient, LmsDelivery,
+    LmsExam, LmsOutcome, NewMedia, NewOnboarding, PlaceFiles, PlannedDecision, Reconciled,
+    RemoteAttempt, Store, StoreError,
 };
 use crate::api::{Page, SessionQuery};
 use crate::demo::DemoData;
@@ -225,9 +225,11 @@ impl Store for SqliteStore {
     async fn claim_job(
         &self,
         kind: JobKind,
+        instance: String,
         now: OffsetDateTime,
     ) -> Result<Option<ClaimedJob>, StoreError> {
-        self.write(move |c| jobs::claim(c, kind, now)).await
+        self.write(move |c| jobs::claim(c, kind, &instance, now))
+            .await
     }
 
     async fn job_progress(&self, id: JobId, progress: f64) -> Result<(), StoreError> {
@@ -253,8 +255,28 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn recover_jobs(&self) -> Result<u64, StoreError> {
-        self.write(|c| jobs::recover(c)).await
+    async fn recover_jobs(
+        &self,
+        instance: String,
+        now: OffsetDateTime,
+        stale: time::Duration,
+    ) -> Result<u64, StoreError> {
+        self.write(move |c| jobs::recover(c, &instance, now, stale))
+            .await
+    }
+
+    async fn failed_emails(&self) -> Result<Vec<FailedEmail>, StoreError> {
+        self.read(jobs::failed_emails).await
+    }
+
+    async fn requeue_failed(
+        &self,
+        kind: JobKind,
+        job: Option<JobId>,
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        self.write(move |c| jobs::requeue_failed(c, kind, job, now))
+            .await
     }
 
     async fn job(&self, id: JobId) -> Result<Job, StoreError> {

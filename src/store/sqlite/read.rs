@@ -2,6 +2,8 @@
 
 use super::timefmt::{from_sql, opt_from_sql};
 use crate::api::{Page, SessionQuery, SortKey};
+use crate::domain::JobState;
+use crate::domain::email::{EmailDelivery, MailState};
 use crate::domain::{
     AttemptStatus, ContentType, CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, Grade,
     HistoryEntry, Learner, LearnerView, LmsState, LmsSync, MediaId, MediaItem, MediaKind,
@@ -434,12 +436,40 @@ fn grade(possible: Option<f64>, earned: Option<f64>) -> Option<Grade> {
     })
 }
 
+fn email_delivery(
+    job: Option<i64>,
+    state: Option<String>,
+    attempts: Option<u32>,
+    error: Option<String>,
+) -> Result<Option<EmailDelivery>, StoreError> {
+    let (Some(job), Some(state)) = (job, state) else {
+        return Ok(None);
+    };
+    let state = match JobState::parse(&state) {
+        Some(JobState::Queued | JobState::Running) => MailState::Queued,
+        Some(JobState::Done) => MailState::Delivered,
+        Some(JobState::Failed) => MailState::Failed,
+        None => return Err(StoreError::Backend(format!("bad job state '{state}'"))),
+    };
+    Ok(Some(EmailDelivery {
+        job,
+        state,
+        attempts: attempts.unwrap_or(0),
+        error: if state == MailState::Delivered {
+            None
+        } else {
+            error
+        },
+    }))
+}
+
 fn history(c: &Connection, session: SessionId) -> Result<Vec<HistoryEntry>, StoreError> {
     let mut stmt = c.prepare(
         "SELECT d.id, r.username, d.decided_at, d.verdict, d.reason, d.status_before, d.status_after,
                 d.review_status_before, d.review_status_after, d.grade_possible, d.grade_before,
-                d.grade_after, d.learner_emailed
+                d.grade_after, j.id, j.state, j.attempts, j.last_error
          FROM decisions d JOIN reviewers r ON r.id = d.reviewer_id
+         LEFT JOIN jobs j ON j.decision_id = d.id AND j.kind = 'email'
          WHERE d.session_id = ?1 ORDER BY d.decided_at, d.id",
     )?;
     let mut rows = stmt.query(params![session])?;
@@ -464,7 +494,7 @@ fn history(c: &Connection, session: SessionId) -> Result<Vec<HistoryEntry>, Stor
             review_status_after: opt_parse(r.get(8)?)?,
             grade_before: grade(possible, r.get(10)?),
             grade_after: grade(possible, r.get(11)?),
-            learner_emailed: r.get(12)?,
+            email: email_delivery(r.get(12)?, r.get(13)?, r.get(14)?, r.get(15)?)?,
         });
     }
     Ok(out)

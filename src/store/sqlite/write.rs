@@ -167,13 +167,17 @@ where
             email: mail,
         })
         .map_err(|e| StoreError::Backend(e.to_string()))?;
-        super::jobs::insert(
+        let job = super::jobs::insert(
             &tx,
             crate::domain::JobKind::Email,
             &payload,
             None,
             None,
             cmd.at,
+        )?;
+        tx.execute(
+            "UPDATE jobs SET decision_id = ?2 WHERE id = ?1",
+            params![job, decision_id],
         )?;
     }
     if let Some(callback) = lms {

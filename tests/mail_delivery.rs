@@ -1,0 +1,263 @@
+//! Learner emails through outages, restarts and a spent retry budget: none silently
+//! abandoned, none sent twice, and History never saying more than is true (issue #8).
+
+mod common;
+
+use common::peer::Ours;
+use common::wait_for_emails;
+use proctor_review::api::{DecisionRequest, SessionQuery};
+use proctor_review::client::ApiClient;
+use proctor_review::domain::email::MailState;
+use proctor_review::domain::{SessionRow, Verdict};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Require Attention sessions of the seeded demo, up to `n`.
+async fn attention(api: &ApiClient, n: usize) -> Vec<SessionRow> {
+    let q = SessionQuery {
+        status: "second_review_required".into(),
+        limit: 500,
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    for exam in 1..=4 {
+        out.extend(api.sessions(exam, &q).await.unwrap().items);
+    }
+    assert!(out.len() >= n, "only {} sessions need attention", out.len());
+    out.truncate(n);
+    out
+}
+
+async fn fail(api: &ApiClient, s: &SessionRow) {
+    api.decide(
+        s.id,
+        &DecisionRequest {
+            verdict: Verdict::Fail,
+            reason: "phone".into(),
+            expected_status: Some(s.status),
+        },
+    )
+    .await
+    .unwrap();
+}
+
+/// A regular file where the outbox folder should be: every delivery fails.
+fn break_outbox(outbox: &Path) {
+    std::fs::write(outbox, b"not a folder").unwrap();
+}
+
+fn fix_outbox(outbox: &Path) {
+    std::fs::remove_file(outbox).unwrap();
+}
+
+/// Waits until every session's last decision shows its email `state`.
+async fn until_emails(api: &ApiClient, sessions: &[SessionRow], state: MailState, secs: u64) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let mut states = Vec::new();
+        for s in sessions {
+            let d = api.session(s.id).await.unwrap();
+            states.push(d.history.last().and_then(|h| h.email.clone()));
+        }
+        if states
+            .iter()
+            .all(|e| e.as_ref().is_some_and(|e| e.state == state))
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "not all {state:?}: {states:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn eml_count(outbox: &Path) -> usize {
+    std::fs::read_dir(outbox)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// The reproduction: outbox broken, 12 Fails 0.2 s apart, outbox restored. Emails 1–4 used
+/// to stay undelivered forever while History said "learner emailed".
+#[tokio::test]
+async fn an_outbox_outage_loses_no_email_and_history_tells_the_truth() {
+    let mail = tempfile::tempdir().unwrap();
+    let outbox = mail.path().join("outbox");
+    break_outbox(&outbox);
+    let ours = Ours::start_with(&[
+        "--lms-sync-secs",
+        "0",
+        "--seed-demo",
+        "200",
+        "--outbox",
+        outbox.to_str().unwrap(),
+        "--mail-retry-ms",
+        "100",
+    ]);
+    let api = ours.api(&ours.reviewer("alice", "alice@example.edu", "reviewer"));
+    let sessions = attention(&api, 12).await;
+    for s in &sessions {
+        fail(&api, s).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Nothing could be delivered: History says queued (retrying, with the reason).
+    let first = api.session(sessions[0].id).await.unwrap().history[0]
+        .email
+        .clone()
+        .unwrap();
+    assert_eq!(first.state, MailState::Queued);
+    assert!(first.attempts >= 2, "{first:?}");
+    assert!(
+        first.describe().contains("retrying"),
+        "{}",
+        first.describe()
+    );
+    assert!(
+        first.describe().contains("cannot write"),
+        "{}",
+        first.describe()
+    );
+
+    fix_outbox(&outbox);
+    until_emails(&api, &sessions, MailState::Delivered, 30).await;
+    assert_eq!(eml_count(&outbox), 12, "each email exactly once");
+    assert_eq!(wait_for_emails(&outbox, 12).await.len(), 12);
+}
+
+/// After the retry budget an email is marked failed — on the session's History, in the log
+/// and in `mail failed` — and `mail retry` sends it once the outbox works again.
+#[tokio::test]
+async fn an_email_out_of_retries_is_failed_shown_listed_and_retried() {
+    let mail = tempfile::tempdir().unwrap();
+    let outbox = mail.path().join("outbox");
+    break_outbox(&outbox);
+    let ours = Ours::start_with(&[
+        "--lms-sync-secs",
+        "0",
+        "--seed-demo",
+        "40",
+        "--outbox",
+        outbox.to_str().unwrap(),
+        "--mail-retry-ms",
+        "20",
+        "--mail-attempts",
+        "3",
+        "--job-poll-ms",
+        "100",
+    ]);
+    let api = ours.api(&ours.reviewer("alice", "alice@example.edu", "reviewer"));
+    let sessions = attention(&api, 1).await;
+    fail(&api, &sessions[0]).await;
+    until_emails(&api, &sessions, MailState::Failed, 10).await;
+    let email = api.session(sessions[0].id).await.unwrap().history[0]
+        .email
+        .clone()
+        .unwrap();
+    assert_eq!(email.attempts, 3);
+    let said = email.describe();
+    assert!(said.contains("email failed after 3 attempts"), "{said}");
+    assert!(said.contains(&format!("mail job {}", email.job)), "{said}");
+    assert!(ours.log().contains("email delivery failed for good"));
+
+    let listed = ours.cli(&["mail", "failed"]);
+    assert!(
+        listed.contains(&format!("job {} ", email.job)) && listed.contains("cannot write"),
+        "{listed}"
+    );
+
+    fix_outbox(&outbox);
+    let job = email.job.to_string();
+    assert!(
+        ours.cli(&["mail", "retry", "--job", &job])
+            .contains("1 email(s)")
+    );
+    until_emails(&api, &sessions, MailState::Delivered, 10).await;
+    assert_eq!(eml_count(&outbox), 1);
+    assert!(
+        ours.cli(&["mail", "failed"])
+            .contains("No failed learner emails")
+    );
+}
+
+/// A backlog left by an outage goes out as soon as a restarted server is up, at the rate
+/// limit, instead of each email waiting out its backoff (up to an hour).
+#[tokio::test]
+async fn a_backlog_drains_continuously_after_a_restart() {
+    let mail = tempfile::tempdir().unwrap();
+    let outbox = mail.path().join("outbox");
+    break_outbox(&outbox);
+    let flags = |extra: &[&'static str]| {
+        let mut v = vec![
+            "--lms-sync-secs".to_owned(),
+            "0".into(),
+            "--outbox".into(),
+            outbox.to_str().unwrap().to_owned(),
+            "--mail-per-second".into(),
+            "200".into(),
+        ];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let first = flags(&["--seed-demo", "600"]);
+    let first: Vec<&str> = first.iter().map(String::as_str).collect();
+    let ours = Ours::start_with(&first);
+    let api = ours.api(&ours.reviewer("alice", "alice@example.edu", "reviewer"));
+    let sessions = attention(&api, 100).await;
+    for s in &sessions {
+        fail(&api, s).await;
+    }
+    fix_outbox(&outbox);
+    // A minute's backoff would still be running; the restart makes the backlog due.
+    let again = flags(&[]);
+    let again: Vec<&str> = again.iter().map(String::as_str).collect();
+    let ours = ours.restart(&again);
+    let token = ours.reviewer("bob", "bob@example.edu", "reviewer");
+    let api = ours.api(&token);
+    let started = Instant::now();
+    until_emails(&api, &sessions, MailState::Delivered, 20).await;
+    eprintln!(
+        "100 backlogged emails delivered {:?} after the restart",
+        started.elapsed()
+    );
+    assert_eq!(eml_count(&outbox), 100, "each exactly once");
+}
+
+/// Two server processes on one database share the queue: each email is claimed by one of
+/// them and delivered once — also when the second starts while the first is mid-delivery
+/// (it used to queue the first one's running jobs again and send them a second time).
+#[tokio::test]
+async fn two_servers_on_one_database_never_send_an_email_twice() {
+    let (url, mut inbox) = common::smtp::sink_slow(None, Duration::from_millis(700)).await;
+    let flags = ["--lms-sync-secs", "0", "--smtp-url", url.as_str()];
+    let mut first = flags.to_vec();
+    first.extend(["--seed-demo", "200"]);
+    let a = Ours::start_with(&first);
+    let api = a.api(&a.reviewer("alice", "alice@example.edu", "reviewer"));
+    let sessions = attention(&api, 6).await;
+    for s in &sessions {
+        fail(&api, s).await;
+    }
+    let b = a.beside(&flags);
+    until_emails(&api, &sessions, MailState::Delivered, 30).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut ids = Vec::new();
+    while let Ok((_, data)) = inbox.try_recv() {
+        let id = data
+            .lines()
+            .find_map(|l| l.strip_prefix("Message-ID: "))
+            .expect("a Message-ID")
+            .to_owned();
+        ids.push(id);
+    }
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(ids.len(), 6, "{ids:?}");
+    assert_eq!(unique.len(), 6);
+    let by_b = b.log().matches("email delivered").count();
+    let by_a = a.log().matches("email delivered").count();
+    assert_eq!(by_a + by_b, 6, "a: {by_a}, b: {by_b}");
+}
