@@ -129,6 +129,19 @@ pub struct DecisionRequest {
     /// a session back and forth. Optional here only so that refusal can name the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_status: Option<AttemptStatus>,
+    /// Made once per decision by the client (the console: when the dialog opens). A repeat
+    /// with the same key — after an answer was lost — changes nothing and answers the
+    /// session as it is, so a retry can never decide twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+}
+
+/// What an idempotency key may look like: a UUID, or any 8–100 letters, digits, `-`, `_`.
+pub fn valid_idempotency_key(key: &str) -> bool {
+    (8..=100).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

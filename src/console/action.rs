@@ -107,10 +107,13 @@ pub enum Effect {
         request: RequestId,
         session: SessionId,
     },
+    /// Send a decision after `delay_ms` (0 the first time; more when asking again after a
+    /// lost answer).
     Decide {
         request: RequestId,
         session: SessionId,
         body: DecisionRequest,
+        delay_ms: u64,
     },
     /// Send the session's review to Open edX again.
     RetryLms {

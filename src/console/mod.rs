@@ -58,6 +58,7 @@ pub async fn run(client: crate::client::ApiClient, options: Options) -> anyhow::
         size.height,
     );
     state.images = picker.is_some();
+    state.run_id = run_id();
     state.export_dir = options.export_dir;
     let runner = Runner::new(client.clone(), tx, picker, Arc::new(opener::SystemOpener));
     let mut events = EventStream::new();
@@ -95,4 +96,12 @@ pub async fn run(client: crate::client::ApiClient, options: Options) -> anyhow::
     }
     drop(guard);
     Ok(())
+}
+
+/// 128 random bits, so the idempotency keys of different runs never meet.
+fn run_id() -> String {
+    use ring::rand::SecureRandom;
+    let mut b = [0u8; 16];
+    let _ = ring::rand::SystemRandom::new().fill(&mut b);
+    crate::domain::text::hex(&b)
 }

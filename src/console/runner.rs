@@ -104,11 +104,15 @@ impl Runner {
                 request,
                 session,
                 body,
-            } => Action::Decided {
-                request,
-                session,
-                result: client.decide(session, &body).await,
-            },
+                delay_ms,
+            } => {
+                tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+                Action::Decided {
+                    request,
+                    session,
+                    result: client.decide(session, &body).await,
+                }
+            }
             Effect::RetryLms { request, session } => Action::LmsRetried {
                 request,
                 result: client.lms_retry(session).await,

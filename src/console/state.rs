@@ -228,6 +228,11 @@ pub struct ConfirmDialog {
     pub request: Option<RequestId>,
     /// Why the last attempt did not go through; the dialog stays open so nothing typed is lost.
     pub error: Option<String>,
+    /// Sent with every try of this decision, so the server applies it at most once.
+    pub idempotency_key: String,
+    /// Set when a try's answer was lost: how many times the console has asked again since.
+    /// Until an answer comes, nobody knows whether the decision was recorded.
+    pub checking: Option<u32>,
 }
 
 /// The Reports view of one course: Pending Tasks and Reports Available.
@@ -294,6 +299,8 @@ pub struct State {
     pub help: Option<u16>,
     pub status: Option<StatusLine>,
     pub next_request: RequestId,
+    /// Random per run; with a request id it makes each decision's idempotency key.
+    pub run_id: String,
     pub quit: bool,
     /// Hand the terminal back to the shell (Ctrl-z); the loop resets it once resumed.
     pub suspend: bool,
@@ -321,6 +328,7 @@ impl State {
             help: None,
             status: None,
             next_request: 1,
+            run_id: "console-run".into(),
             quit: false,
             suspend: false,
         }

@@ -6,7 +6,7 @@ use super::auth::Authed;
 use super::error::ApiError;
 use super::ids::IdPath;
 use super::query::StrictQuery;
-use crate::api::{DecisionRequest, MAX_REASON_CHARS, Page, SessionQuery};
+use crate::api::{DecisionRequest, MAX_REASON_CHARS, Page, SessionQuery, valid_idempotency_key};
 use crate::domain::decision::ensure_unchanged;
 use crate::domain::email::{EmailContext, learner_email};
 use crate::domain::lms::{AutomatedReview, decision_callback};
@@ -99,6 +99,13 @@ pub async fn decide<S: Store>(
             "expected_status is required: send the attempt status you saw (e.g. \"second_review_required\"), so a decision never overrides one you have not seen".into(),
         ));
     };
+    if let Some(key) = &req.idempotency_key
+        && !valid_idempotency_key(key)
+    {
+        return Err(ApiError::BadRequest(
+            "idempotency_key must be 8 to 100 letters, digits, '-' or '_' (a UUID fits)".into(),
+        ));
+    }
     let reason = req.reason.trim().to_owned();
     if reason.chars().count() > MAX_REASON_CHARS {
         return Err(ApiError::BadRequest(format!(
@@ -140,6 +147,7 @@ pub async fn decide<S: Store>(
             reviewer: reviewer.clone(),
             reason,
             at: OffsetDateTime::now_utc(),
+            idempotency_key: req.idempotency_key.clone(),
             planner,
         })
         .await?;

@@ -63,6 +63,8 @@ pub struct DecisionCommand<P> {
     pub reviewer: Reviewer,
     pub reason: String,
     pub at: OffsetDateTime,
+    /// A repeat of a decision with this key (same reviewer) changes nothing.
+    pub idempotency_key: Option<String>,
     /// Pure: turns the session as it is now into what the decision changes.
     pub planner: P,
 }

@@ -10,6 +10,23 @@ use crate::console::state::{ConfirmDialog, RequestId, State, Tone};
 use crate::domain::{AttemptStatus, SessionDetail, SessionId, Verdict, plan_decision};
 use tui_input::Input;
 
+/// Asking again after a lost answer: 1 s, then 2, 4, 8, at most 10 s apart.
+fn recheck_delay_ms(tries: u32) -> u64 {
+    (1000u64 << tries.min(4)).min(10_000)
+}
+
+/// Whether an error leaves the decision's outcome unknown: the request may have reached the
+/// server and been applied, with the answer lost on the way back.
+fn outcome_unknown(e: &ClientError) -> bool {
+    matches!(
+        e,
+        ClientError::Unreachable { .. }
+            | ClientError::Timeout
+            | ClientError::Server { .. }
+            | ClientError::Decode(_)
+    )
+}
+
 pub fn open_confirm(state: &mut State, verdict: Verdict) -> Vec<Effect> {
     let Some(row) = state.sessions.selected() else {
         state.say(Tone::Info, "Open an exam and select a session first.");
@@ -22,6 +39,7 @@ pub fn open_confirm(state: &mut State, verdict: Verdict) -> Vec<Effect> {
         );
         return vec![];
     };
+    let key = format!("{}-{}", state.run_id, state.next_request);
     match plan_decision(&detail.decision_facts(), verdict) {
         Ok(plan) => {
             state.dialog = Some(ConfirmDialog {
@@ -42,6 +60,8 @@ pub fn open_confirm(state: &mut State, verdict: Verdict) -> Vec<Effect> {
                 reason: Input::default(),
                 request: None,
                 error: None,
+                idempotency_key: key,
+                checking: None,
             });
         }
         Err(e) => state.say(
@@ -62,19 +82,40 @@ pub fn confirm(state: &mut State) -> Vec<Effect> {
     }
     d.request = Some(request);
     d.error = None;
-    vec![Effect::Decide {
+    vec![decide_effect(d, request, 0)]
+}
+
+fn decide_effect(d: &ConfirmDialog, request: RequestId, delay_ms: u64) -> Effect {
+    Effect::Decide {
         request,
         session: d.session,
         body: DecisionRequest {
             verdict: d.verdict,
             reason: d.reason.value().trim().to_owned(),
             expected_status: Some(d.expected_status),
+            idempotency_key: Some(d.idempotency_key.clone()),
         },
-    }]
+        delay_ms,
+    }
 }
 
 pub fn cancel(state: &mut State) -> Vec<Effect> {
     match &state.dialog {
+        // Nobody knows whether it was recorded: never say "nothing changed". Stop asking,
+        // and show the session as the server has it.
+        Some(d) if d.checking.is_some() => {
+            let (session, word) = (d.session, d.verdict.word());
+            state.dialog = None;
+            state.say(
+                Tone::Error,
+                format!(
+                    "Stopped checking: whether the {word} was recorded is unknown. The session is reloaded — its History shows what the server has."
+                ),
+            );
+            let request = state.request_id();
+            state.detail.request = Some(request);
+            return vec![Effect::LoadDetail { request, session }];
+        }
         // The request is on its way; its answer must still be shown.
         Some(d) if d.request.is_some() => state.say(
             Tone::Info,
@@ -99,10 +140,14 @@ pub fn decided(
         return vec![];
     };
     let verdict = dialog.verdict;
+    let was_unknown = dialog.checking.is_some();
     match result {
         Ok(d) => {
             state.dialog = None;
-            let summary = outcome_line(verdict, &d);
+            let mut summary = outcome_line(verdict, &d);
+            if was_unknown {
+                summary = format!("Confirmed after a lost answer: {summary}");
+            }
             state.say(Tone::Success, summary);
             patch_row(state, &d);
             if state.detail.session == Some(d.row.id) {
@@ -122,10 +167,33 @@ pub fn decided(
             state.detail.request = Some(request);
             vec![Effect::LoadDetail { request, session }]
         }
+        Err(e) if outcome_unknown(&e) => {
+            let tries = dialog.checking.map_or(0, |n| n + 1);
+            dialog.checking = Some(tries);
+            dialog.error = Some(format!(
+                "Outcome unknown ({e}). Checking with the server… Esc stops checking."
+            ));
+            let request = state.request_id();
+            let Some(dialog) = state.dialog.as_mut() else {
+                return vec![];
+            };
+            dialog.request = Some(request);
+            let effect = decide_effect(dialog, request, recheck_delay_ms(tries));
+            state.say(
+                Tone::Error,
+                format!(
+                    "{} outcome unknown: the answer was lost. Checking… (same request, applied at most once)",
+                    verdict.word()
+                ),
+            );
+            vec![effect]
+        }
         Err(e) => {
+            // The server answered and refused: nothing was recorded.
             dialog.request = None;
+            dialog.checking = None;
             dialog.error = Some(e.to_string());
-            state.say(Tone::Error, format!("{} not sent: {e}", verdict.word()));
+            state.say(Tone::Error, format!("{} not recorded: {e}", verdict.word()));
             vec![]
         }
     }

@@ -436,7 +436,7 @@ fn after_a_decision_the_cursor_moves_to_the_next_require_attention_session() {
 }
 
 #[test]
-fn a_failed_send_keeps_the_dialog_and_the_reason_for_a_retry() {
+fn a_refused_send_keeps_the_dialog_and_the_reason_for_a_retry() {
     let mut s = opened();
     update(&mut s, key('p'));
     update(&mut s, Action::Paste("looks\nfine\u{1b}[2J".into()));
@@ -449,7 +449,7 @@ fn a_failed_send_keeps_the_dialog_and_the_reason_for_a_retry() {
         Action::Decided {
             request,
             session: 11,
-            result: Err(ClientError::Timeout),
+            result: Err(ClientError::Rejected("reason is too long".into())),
         },
     );
     let d = s.dialog.as_ref().expect("dialog still open");
@@ -458,11 +458,130 @@ fn a_failed_send_keeps_the_dialog_and_the_reason_for_a_retry() {
         "looks fine [2J",
         "pasted control characters are dropped"
     );
-    assert!(d.error.as_deref().unwrap().contains("did not answer"));
+    assert!(d.error.as_deref().unwrap().contains("too long"));
+    assert!(
+        s.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("Pass not recorded")
+    );
     let fx = update(&mut s, code(KeyCode::Enter));
     assert!(
         matches!(&fx[..], [Effect::Decide { session: 11, .. }]),
         "Enter retries"
+    );
+}
+
+/// The answer to a decision is lost (timeout, dropped connection, server killed after
+/// commit): the console never claims either outcome. It asks again with the same
+/// idempotency key until the server says what is true.
+#[test]
+fn a_lost_answer_is_outcome_unknown_and_checked_with_the_same_key() {
+    let mut s = opened();
+    update(&mut s, key('f'));
+    let Effect::Decide { request, body, .. } = update(&mut s, code(KeyCode::Enter))[0].clone()
+    else {
+        panic!()
+    };
+    let key = body
+        .idempotency_key
+        .clone()
+        .expect("every decision carries a key");
+    let fx = update(
+        &mut s,
+        Action::Decided {
+            request,
+            session: 11,
+            result: Err(ClientError::Timeout),
+        },
+    );
+    let [
+        Effect::Decide {
+            request: again,
+            body: again_body,
+            delay_ms,
+            ..
+        },
+    ] = &fx[..]
+    else {
+        panic!("asks again: {fx:?}")
+    };
+    assert_eq!(again_body.idempotency_key.as_deref(), Some(key.as_str()));
+    assert_eq!(*delay_ms, 1000);
+    let status = &s.status.as_ref().unwrap().text;
+    assert!(status.contains("outcome unknown"), "{status}");
+    assert!(!status.contains("not sent") && !status.contains("nothing changed"));
+    let d = s.dialog.as_ref().unwrap();
+    assert_eq!(d.checking, Some(0));
+    assert!(d.error.as_deref().unwrap().contains("Outcome unknown"));
+
+    // Still no answer: asks again, later.
+    let fx = update(
+        &mut s,
+        Action::Decided {
+            request: *again,
+            session: 11,
+            result: Err(ClientError::Unreachable {
+                url: "http://test".into(),
+                reason: "connection reset".into(),
+            }),
+        },
+    );
+    let [
+        Effect::Decide {
+            request: third,
+            delay_ms: 2000,
+            ..
+        },
+    ] = &fx[..]
+    else {
+        panic!("{fx:?}")
+    };
+    // The server answers: the truth is shown.
+    let mut detail = detail(&rows()[0]);
+    detail.row.status = crate::domain::AttemptStatus::Rejected;
+    update(
+        &mut s,
+        Action::Decided {
+            request: *third,
+            session: 11,
+            result: Ok(detail),
+        },
+    );
+    assert!(s.dialog.is_none());
+    let status = &s.status.as_ref().unwrap().text;
+    assert!(
+        status.contains("Failed") && status.contains("Confirmed"),
+        "{status}"
+    );
+}
+
+#[test]
+fn esc_while_checking_never_says_nothing_changed() {
+    let mut s = opened();
+    update(&mut s, key('f'));
+    let Effect::Decide { request, .. } = update(&mut s, code(KeyCode::Enter))[0].clone() else {
+        panic!()
+    };
+    update(
+        &mut s,
+        Action::Decided {
+            request,
+            session: 11,
+            result: Err(ClientError::Timeout),
+        },
+    );
+    let fx = update(&mut s, code(KeyCode::Esc));
+    assert!(s.dialog.is_none());
+    let status = &s.status.as_ref().unwrap().text;
+    assert!(
+        status.contains("unknown") && !status.contains("nothing changed"),
+        "{status}"
+    );
+    assert!(
+        matches!(&fx[..], [Effect::LoadDetail { session: 11, .. }]),
+        "{fx:?}"
     );
 }
 

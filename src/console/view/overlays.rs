@@ -70,6 +70,9 @@ pub fn confirm(state: &State, d: &ConfirmDialog, frame: &mut Frame, area: Rect) 
     lines.push(Line::raw(""));
     lines.push(Line::raw(""));
     match (&d.error, d.request) {
+        (Some(e), Some(_)) if d.checking.is_some() => {
+            lines.push(Line::styled(format!("⟳ {}", safe(e)), t.error()))
+        }
         (_, Some(_)) => lines.push(Line::styled("Sending…", t.dim())),
         (Some(e), None) => lines.push(Line::styled(
             format!("⚠ {}  (Enter retries)", safe(e)),

@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_jobs.sql"),
     include_str!("migrations/0005_lms.sql"),
     include_str!("migrations/0006_email_delivery.sql"),
+    include_str!("migrations/0007_idempotency.sql"),
 ];
 
 pub fn run(conn: &Connection) -> Result<(), StoreError> {

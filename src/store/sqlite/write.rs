@@ -122,6 +122,24 @@ where
     P: FnOnce(&DecisionContext) -> Result<PlannedDecision, DecisionError>,
 {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if let Some(key) = &cmd.idempotency_key {
+        let earlier: Option<crate::domain::SessionId> = tx
+            .query_row(
+                "SELECT session_id FROM decisions WHERE reviewer_id = ?1 AND idempotency_key = ?2",
+                params![cmd.reviewer.id, key],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match earlier {
+            Some(s) if s == cmd.session_id => return read::session(&tx, s),
+            Some(s) => {
+                return Err(StoreError::Conflict(format!(
+                    "this idempotency key was already used for a decision on session {s}"
+                )));
+            }
+            None => {}
+        }
+    }
     let ctx = context(&tx, cmd.session_id)?
         .ok_or_else(|| StoreError::NotFound(format!("no session with id {}", cmd.session_id)))?;
     let PlannedDecision { plan, email, lms } = (cmd.planner)(&ctx)?;
@@ -142,8 +160,8 @@ where
     tx.execute(
         "INSERT INTO decisions (session_id, reviewer_id, decided_at, verdict, reason, status_before, status_after,
                                 review_status_before, review_status_after, grade_possible, grade_before,
-                                grade_after, learner_emailed)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                                grade_after, learner_emailed, idempotency_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         params![
             cmd.session_id,
             cmd.reviewer.id,
@@ -158,6 +176,7 @@ where
             plan.grade_before.map(|g| g.earned),
             plan.grade_after.map(|g| g.earned),
             email.is_some(),
+            cmd.idempotency_key,
         ],
     )?;
     let decision_id = tx.last_insert_rowid();
