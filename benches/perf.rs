@@ -170,6 +170,7 @@ async fn store_bench(data: demo::DemoData) {
                 reviewer: reviewer.clone(),
                 reason: String::new(),
                 at: time::OffsetDateTime::now_utc(),
+                idempotency_key: None,
                 planner: |ctx: &proctor_review::store::DecisionContext| {
                     let plan = proctor_review::domain::plan_decision(&ctx.facts, Verdict::Fail)?;
                     Ok(PlannedDecision {

@@ -195,6 +195,7 @@ async fn fail_rejects_zeroes_the_grade_records_history_and_emails_then_pass_reve
                 verdict: Verdict::Fail,
                 reason: "Phone visible at 12:04".into(),
                 expected_status: Some(AttemptStatus::SecondReviewRequired),
+                idempotency_key: None,
             },
         )
         .await
@@ -252,6 +253,7 @@ async fn fail_rejects_zeroes_the_grade_records_history_and_emails_then_pass_reve
                 verdict: Verdict::Pass,
                 reason: String::new(),
                 expected_status: Some(AttemptStatus::Rejected),
+                idempotency_key: None,
             },
         )
         .await
@@ -298,6 +300,7 @@ async fn conflicting_or_impossible_decisions_are_refused_without_side_effects() 
         verdict: Verdict::Fail,
         reason: String::new(),
         expected_status: Some(AttemptStatus::SecondReviewRequired),
+        idempotency_key: None,
     };
     c.decide(id, &fail).await.unwrap();
     let again = DecisionRequest {
@@ -312,6 +315,7 @@ async fn conflicting_or_impossible_decisions_are_refused_without_side_effects() 
         verdict: Verdict::Pass,
         reason: String::new(),
         expected_status: Some(AttemptStatus::SecondReviewRequired),
+        idempotency_key: None,
     };
     match c.decide(id, &stale).await {
         Err(ClientError::Conflict(m)) => assert!(m.contains("changed since it was loaded"), "{m}"),

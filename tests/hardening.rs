@@ -203,6 +203,7 @@ async fn decisions_must_name_the_status_the_reviewer_saw() {
                     verdict,
                     reason: "race".into(),
                     expected_status: Some(AttemptStatus::SecondReviewRequired),
+                    idempotency_key: None,
                 },
             )
             .await
@@ -275,6 +276,7 @@ async fn sigterm_shuts_down_cleanly_and_delivers_queued_mail() {
             verdict: Verdict::Fail,
             reason: "phone".into(),
             expected_status: Some(s.status),
+            idempotency_key: None,
         },
     )
     .await

@@ -112,6 +112,7 @@ fn decision(verdict: Verdict, expected: AttemptStatus) -> DecisionRequest {
         verdict,
         reason: "checked the video".into(),
         expected_status: Some(expected),
+        idempotency_key: None,
     }
 }
 

@@ -35,6 +35,7 @@ async fn fail(api: &ApiClient, s: &SessionRow) {
             verdict: Verdict::Fail,
             reason: "phone".into(),
             expected_status: Some(s.status),
+            idempotency_key: None,
         },
     )
     .await

@@ -48,6 +48,7 @@ async fn fail_one(server: &embedded::RunningServer) -> (SessionRow, SessionDetai
         verdict: Verdict::Fail,
         reason: String::new(),
         expected_status: Some(s.status),
+        idempotency_key: None,
     };
     let decided = api.decide(s.id, &fail).await.unwrap();
     (s, decided)
