@@ -12,6 +12,7 @@ pub mod export;
 pub mod fsutil;
 pub mod jobs;
 pub mod lms;
+pub mod logsafe;
 pub mod media;
 pub mod report;
 pub mod server;

@@ -249,6 +249,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             name,
             role,
         })) => {
+            proctor_review::domain::check_username(&username).map_err(anyhow::Error::msg)?;
             let store =
                 SqliteStore::open(&db).with_context(|| format!("cannot open {}", db.display()))?;
             let name = if name.is_empty() {
@@ -520,7 +521,9 @@ fn filter() -> EnvFilter {
 fn log_to_stderr() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter())
-        .with_writer(std::io::stderr)
+        // Plain text: colour codes would be scrubbed with everything else.
+        .with_ansi(false)
+        .with_writer(proctor_review::logsafe::Sanitized(std::io::stderr))
         .try_init();
 }
 
@@ -531,7 +534,9 @@ fn log_to_file(paths: &Paths) -> anyhow::Result<()> {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter())
         .with_ansi(false)
-        .with_writer(std::sync::Mutex::new(file))
+        .with_writer(proctor_review::logsafe::Sanitized(std::sync::Mutex::new(
+            file,
+        )))
         .try_init();
     Ok(())
 }

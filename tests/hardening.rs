@@ -287,3 +287,67 @@ async fn sigterm_shuts_down_cleanly_and_delivers_queued_mail() {
     let outbox = ours.dir.path().join("outbox");
     assert_eq!(wait_for_emails(&outbox, 1).await.len(), 1);
 }
+
+/// An escape sequence in a reviewer's username used to reach the server's log as is.
+/// Usernames are now checked when created, and every log line is sanitized (for accounts
+/// made before the check, and for text from Open edX).
+#[tokio::test]
+async fn hostile_usernames_are_refused_and_never_reach_the_log_raw() {
+    let mut ours = Ours::start_with(&["--lms-sync-secs", "0", "--seed-demo", "40"]);
+    let out = std::process::Command::new(common::peer::BIN)
+        .args([
+            "reviewer",
+            "add",
+            "--username",
+            "ev\u{1b}[31mil",
+            "--email",
+            "e@x.edu",
+            "--db",
+        ])
+        .arg(&ours.db)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a valid username"), "{err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "the error itself is sanitized: {err:?}"
+    );
+
+    // An account from before the check, written straight into the database.
+    let token = proctor_review::server::new_token().unwrap();
+    {
+        let db = rusqlite::Connection::open(&ours.db).unwrap();
+        db.execute(
+            "INSERT INTO reviewers (username, email, full_name, created, role)
+             VALUES ('old\u{1b}]0;owned\u{7}\u{2028}x', 'old@example.edu', 'Old', '2026-01-01T00:00:00.000000Z', 'reviewer')",
+            [],
+        )
+        .unwrap();
+        let id = db.last_insert_rowid();
+        db.execute(
+            "INSERT INTO api_tokens (reviewer_id, token_hash, created) VALUES (?1, ?2, '2026-01-01T00:00:00.000000Z')",
+            rusqlite::params![id, proctor_review::server::hash_token(&token)],
+        )
+        .unwrap();
+    }
+    let api = ours.api(&token);
+    let s = attention(&api).await;
+    api.decide(
+        s.id,
+        &DecisionRequest {
+            verdict: Verdict::Pass,
+            reason: String::new(),
+            expected_status: Some(s.status),
+            idempotency_key: None,
+        },
+    )
+    .await
+    .unwrap();
+    ours.terminate();
+    let log = ours.log();
+    assert!(log.contains("decision recorded"), "{log}");
+    assert!(log.contains("old␛]0;owned␇ x"), "{log}");
+    assert!(!log.contains('\u{1b}') && !log.contains('\u{7}') && !log.contains('\u{2028}'));
+}

@@ -7,11 +7,12 @@ use super::format::{duration, offset, safe, when};
 use super::state::{State, Tab};
 use super::timeline::glyph_of;
 use crate::domain::email::MailState;
+use crate::domain::text::columns;
 use crate::domain::{HistoryEntry, MediaItem, SessionDetail, Verdict};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use std::ops::Range;
-use unicode_width::UnicodeWidthChar;
+use unicode_segmentation::UnicodeSegmentation;
 
 /// Width of the label column of label/value rows.
 pub const LABEL: usize = 13;
@@ -30,7 +31,7 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut line = String::new();
     let mut used = 0;
     for word in text.split(' ') {
-        let w: usize = word.chars().map(|c| c.width().unwrap_or(0)).sum();
+        let w = columns(word);
         let gap = usize::from(used > 0);
         if used + gap + w <= width {
             if gap == 1 {
@@ -44,14 +45,14 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
             out.push(std::mem::take(&mut line));
             used = 0;
         }
-        for c in word.chars() {
-            let cw = c.width().unwrap_or(0);
-            if used + cw > width && used > 0 {
+        for g in word.graphemes(true) {
+            let gw = columns(g);
+            if used + gw > width && used > 0 {
                 out.push(std::mem::take(&mut line));
                 used = 0;
             }
-            line.push(c);
-            used += cw;
+            line.push_str(g);
+            used += gw;
         }
     }
     if used > 0 || out.is_empty() {
@@ -359,8 +360,8 @@ fn list(b: &mut Builder<'_>, d: &SessionDetail, tab: Tab) -> Vec<Range<usize>> {
 
 /// A row's first line: its head, then `info` after it if it fits, else on its own line.
 fn push_row(b: &mut Builder<'_>, head: String, style: Style, info: &str) {
-    let hw: usize = head.chars().map(|c| c.width().unwrap_or(0)).sum();
-    let iw: usize = info.chars().map(|c| c.width().unwrap_or(0)).sum();
+    let hw: usize = columns(&head);
+    let iw: usize = columns(info);
     if info.is_empty() {
         b.lines.push(Line::styled(head, style));
     } else if hw + 1 + iw <= b.width {

@@ -1,10 +1,9 @@
 //! How values read on screen.
 
-use crate::domain::text::printable;
+use crate::domain::text::{columns, printable, take_columns};
 use std::borrow::Cow;
 use time::OffsetDateTime;
 use time::macros::format_description;
-use unicode_width::UnicodeWidthStr;
 
 /// Every string that came from outside goes through here before it is drawn.
 pub fn safe(s: &str) -> Cow<'_, str> {
@@ -42,21 +41,13 @@ pub fn offset(secs: i64) -> String {
     crate::domain::text::clock(secs)
 }
 
-/// Cuts `s` to at most `width` terminal columns, marking the cut with an ellipsis.
+/// Cuts `s` to at most `width` terminal columns, marking the cut with an ellipsis; never
+/// inside a grapheme cluster.
 pub fn fit(s: &str, width: usize) -> String {
-    if s.width() <= width {
+    if columns(s) <= width {
         return s.to_owned();
     }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in s.chars() {
-        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if used + w + 1 > width {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
+    let mut out = take_columns(s, width.saturating_sub(1)).to_owned();
     out.push('…');
     out
 }
@@ -69,6 +60,7 @@ mod tests {
     fn fit_counts_columns_not_bytes() {
         assert_eq!(fit("陈静陈静", 5), "陈静…");
         assert_eq!(fit("Zoë", 3), "Zoë");
+        assert_eq!(fit("Zoe\u{301}y", 3), "Zo…");
         assert_eq!(duration(Some(4080)), "1h08m");
         assert_eq!(duration(Some(125)), "2m05s");
         assert_eq!(offset(3725), "01:02:05");

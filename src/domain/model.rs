@@ -63,6 +63,23 @@ pub struct Reviewer {
     pub role: Role,
 }
 
+/// A reviewer's username: 1–150 letters (any script), digits and `@ . + - _` — Django's
+/// (and so Open edX's) rule. Nothing else reaches logs, History or the screen.
+pub fn check_username(name: &str) -> Result<(), String> {
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, '@' | '.' | '+' | '-' | '_'));
+    let len = name.chars().count();
+    if ok_chars && (1..=150).contains(&len) {
+        Ok(())
+    } else {
+        Err(format!(
+            "'{}' is not a valid username: use 1 to 150 letters, digits and @ . + - _",
+            super::text::printable(name)
+        ))
+    }
+}
+
 /// What an account may do. Reviewers see sessions and decide; admins and the provider's
 /// service account may also add evidence.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,24 +2,109 @@
 //! sequences; a console must never pass them to the terminal.
 
 use std::borrow::Cow;
+use unicode_segmentation::UnicodeSegmentation;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Lower-case hex of bytes: digests, keys, tokens, random ids.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Replaces control characters (C0, DEL, C1) with U+FFFD and bidi overrides with nothing,
-/// keeping everything printable, whatever its script.
+/// Makes a string from outside safe to draw: control characters (C0, DEL, C1) become
+/// their visible pictures (␛, ␇, …); line and paragraph separators become spaces; invisible format characters
+/// (Unicode category Cf: bidi overrides, soft hyphens, prepended concatenation marks, tags,
+/// …) are dropped, except the joiners (ZWJ, ZWNJ) that Arabic and Indic scripts need. Then
+/// every grapheme cluster is made to measure the same whether a terminal counts it whole
+/// or codepoint by codepoint: emoji sequences that disagree lose their joiners, variation
+/// selectors and skin tones (👨‍👩‍👧 shows as 👨👩👧), so nothing drawn after them shifts.
 pub fn printable(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(needs_scrub) {
+    if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_control()) {
         return Cow::Borrowed(s);
     }
-    Cow::Owned(
-        s.chars()
-            .filter(|c| !is_bidi_control(*c))
-            .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
-            .collect(),
-    )
+    let scrubbed: String = s
+        .chars()
+        .filter(|c| !is_hidden_format(*c))
+        .map(|c| match c {
+            '\u{2028}' | '\u{2029}' => ' ',
+            c if c.is_control() => control_picture(c),
+            c => c,
+        })
+        .collect();
+    let out: String = scrubbed.graphemes(true).map(steady_cluster).collect();
+    if out == s {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(out)
+    }
+}
+
+/// A control character made visible: ␛ for ESC, ␇ for BEL, ␡ for DEL, ␦ for the C1
+/// controls — so a reviewer sees that a name carried one, and the terminal does nothing.
+fn control_picture(c: char) -> char {
+    match c as u32 {
+        n @ 0..=0x1F => char::from_u32(0x2400 + n).unwrap_or('\u{2426}'),
+        0x7F => '\u{2421}',
+        _ => '\u{2426}',
+    }
+}
+
+/// Terminal columns `s` takes, counted the way the console draws it (by grapheme cluster).
+pub fn columns(s: &str) -> usize {
+    s.graphemes(true).map(UnicodeWidthStr::width).sum()
+}
+
+/// `s` cut at a grapheme-cluster boundary to at most `width` columns.
+pub fn take_columns(s: &str, width: usize) -> &str {
+    let mut used = 0;
+    for (i, g) in s.grapheme_indices(true) {
+        let w = g.width();
+        if used + w > width {
+            return &s[..i];
+        }
+        used += w;
+    }
+    s
+}
+
+fn codepoint_width(s: &str) -> usize {
+    s.chars()
+        .map(|c| UnicodeWidthChar::width(c).unwrap_or(0))
+        .sum()
+}
+
+fn steady_cluster(g: &str) -> Cow<'_, str> {
+    if g.width() == codepoint_width(g) {
+        return Cow::Borrowed(g);
+    }
+    let plain: String = g
+        .chars()
+        .filter(|c| {
+            !matches!(
+                c,
+                '\u{200D}' | '\u{FE0E}' | '\u{FE0F}' | '\u{1F3FB}'..='\u{1F3FF}'
+            )
+        })
+        .collect();
+    if plain
+        .graphemes(true)
+        .all(|p| p.width() == codepoint_width(p))
+    {
+        Cow::Owned(plain)
+    } else {
+        Cow::Borrowed("\u{2426}")
+    }
+}
+
+/// Unicode category Cf (format characters), which draw nothing yet can reorder, join or
+/// hide what follows — less ZWNJ and ZWJ, which scripts need to spell words.
+fn is_hidden_format(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{0600}'..='\u{0605}' | '\u{061C}' | '\u{06DD}' | '\u{070F}'
+        | '\u{0890}'..='\u{0891}' | '\u{08E2}' | '\u{180E}' | '\u{200B}'
+        | '\u{200E}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' | '\u{110BD}'
+        | '\u{110CD}' | '\u{13430}'..='\u{1343F}' | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{1D173}'..='\u{1D17A}' | '\u{E0001}' | '\u{E0020}'..='\u{E007F}')
 }
 
 /// Seconds into a recording as `HH:MM:SS`, the way players show them.
@@ -32,28 +117,52 @@ pub fn clock(secs: i64) -> String {
     )
 }
 
-fn needs_scrub(c: char) -> bool {
-    c.is_control() || is_bidi_control(c)
-}
-
-/// Explicit embedding/override/isolate marks can reorder what follows them on screen
-/// ("Trojan Source"); right-to-left names display correctly without them.
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn escape_sequences_are_neutralised_and_scripts_kept() {
-        assert_eq!(
-            printable("Eve \u{1b}]0;pwned\u{7}"),
-            "Eve \u{FFFD}]0;pwned\u{FFFD}"
-        );
-        assert_eq!(printable("\u{9b}31m"), "\u{FFFD}31m");
+        assert_eq!(printable("Eve \u{1b}]0;pwned\u{7}"), "Eve ␛]0;pwned␇");
+        assert_eq!(printable("\u{9b}31m"), "␦31m");
         assert_eq!(printable("abc\u{202E}fed"), "abcfed");
         assert!(matches!(printable("محمد 陈静 Zoë"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn separators_and_invisible_format_characters_are_gone_joiners_kept() {
+        assert_eq!(printable("Ann\u{2028}Lee\u{2029}"), "Ann Lee ");
+        assert_eq!(printable("co\u{00AD}op"), "coop");
+        assert_eq!(printable("\u{0600}\u{06DD}x\u{FEFF}\u{200B}"), "x");
+        assert_eq!(printable("a\u{E0041}\u{E007F}b"), "ab");
+        // Persian needs its zero-width non-joiner; Devanagari its joiner.
+        assert_eq!(printable("می\u{200C}خواهم"), "می\u{200C}خواهم");
+        assert_eq!(printable("क्\u{200D}ष"), "क्\u{200D}ष");
+    }
+
+    #[test]
+    fn emoji_sequences_measure_the_same_cluster_by_cluster_and_codepoint_by_codepoint() {
+        for s in [
+            "👨\u{200D}👩\u{200D}👧",
+            "👍🏽",
+            "❤\u{FE0F}",
+            "🇵🇱",
+            "🏳\u{FE0F}\u{200D}🌈",
+            "e\u{301}",
+            "陈静",
+        ] {
+            let p = printable(s);
+            for g in p.graphemes(true) {
+                assert_eq!(g.width(), codepoint_width(g), "{s:?} → {p:?}");
+            }
+        }
+        assert_eq!(printable("👨\u{200D}👩\u{200D}👧"), "👨👩👧");
+    }
+
+    #[test]
+    fn cutting_keeps_whole_clusters() {
+        assert_eq!(take_columns("e\u{301}x", 1), "e\u{301}");
+        assert_eq!(take_columns("陈静", 3), "陈");
+        assert_eq!(columns("陈静e\u{301}"), 5);
     }
 }

@@ -277,7 +277,7 @@ fn escape_sequences_in_learner_data_never_reach_the_terminal() {
             .iter()
             .all(|c| !c.symbol().chars().any(char::is_control))
     );
-    assert!(text(&b).contains("Eve�]0;pwned��[2J Mallory"));
+    assert!(text(&b).contains("Eve␛]0;pwned␇␛[2J Mallory"));
 }
 
 #[test]
@@ -406,4 +406,119 @@ fn an_open_edx_delivery_shows_as_a_glyph_in_sessions_and_words_in_detail() {
     assert!(screen.contains('⇅') && screen.contains('✗'), "{screen}");
     assert!(screen.contains("✗ delivery to Open edX"), "{screen}");
     assert!(screen.contains("an Open edX user"), "{screen}");
+}
+
+/// The terminal's own idea of where each cell lands (vt100, which advances by each
+/// codepoint's width as most terminals do) must match what ratatui drew, for names full of
+/// hostile text: control and format characters, separators, bidi marks, combining marks,
+/// emoji sequences, wide scripts. A mismatch is ghost text or a pushed-out border.
+#[test]
+fn hostile_names_never_move_a_cell_out_of_its_column() {
+    const PIECES: &[&str] = &[
+        "a",
+        "Zoë",
+        "陈",
+        "静",
+        "محمد",
+        "e\u{301}",
+        "\u{1b}[2J",
+        "\u{7}",
+        "\u{9b}",
+        "\u{202E}",
+        "\u{2066}",
+        "\u{2028}",
+        "\u{2029}",
+        "\u{00AD}",
+        "\u{0600}",
+        "\u{06DD}",
+        "\u{200B}",
+        "\u{200C}",
+        "\u{200D}",
+        "\u{FEFF}",
+        "👨",
+        "👩",
+        "👧",
+        "🇵",
+        "🇱",
+        "🏽",
+        "\u{FE0F}",
+        "❤",
+        "🏳",
+        "🌈",
+        "\u{E0041}",
+        "\u{FF9E}",
+        "ｱ",
+        "ह",
+        "्",
+        " ",
+        "\t",
+        "\r\n",
+    ];
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let (w, h) = (80u16, 24u16);
+    for round in 0..150 {
+        let mut s = opened();
+        for row in s.sessions.rows.iter_mut() {
+            let len = 1 + next() % 12;
+            let name: String = (0..len)
+                .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                .collect();
+            row.learner.full_name = name.clone();
+            row.learner.username = name;
+        }
+        update(&mut s, Action::Resize(w, h));
+        let bytes = SharedBytes::default();
+        let backend = ratatui::backend::CrosstermBackend::new(bytes.clone());
+        let mut t = Terminal::with_options(
+            backend,
+            ratatui::TerminalOptions {
+                viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, w, h)),
+            },
+        )
+        .unwrap();
+        let frame = t.draw(|f| view(&s, f)).unwrap().buffer.clone();
+        let mut vt = vt100::Parser::new(h, w, 0);
+        vt.process(&bytes.0.borrow());
+        // Every single-codepoint cell ratatui drew (borders, column text, glyphs) must be
+        // where the terminal shows it; multi-codepoint clusters may be split differently.
+        for y in 0..h {
+            for x in 0..w {
+                let drawn = frame[(x, y)].symbol();
+                if drawn.chars().count() != 1 || drawn == " " {
+                    continue;
+                }
+                let shown = vt.screen().cell(y, x).map(|c| c.contents().to_owned());
+                assert_eq!(
+                    shown.as_deref(),
+                    Some(drawn),
+                    "round {round}: cell ({x},{y}) moved; names: {:?}",
+                    s.sessions
+                        .rows
+                        .iter()
+                        .map(|r| &r.learner.full_name)
+                        .collect::<Vec<_>>()
+                );
+            }
+        }
+    }
+}
+
+/// What the backend wrote, kept for the terminal emulator to read.
+#[derive(Clone, Default)]
+struct SharedBytes(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl std::io::Write for SharedBytes {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

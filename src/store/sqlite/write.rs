@@ -17,6 +17,7 @@ pub fn create_reviewer(
     full_name: &str,
     role: Role,
 ) -> Result<Reviewer, StoreError> {
+    crate::domain::check_username(username).map_err(StoreError::Invalid)?;
     let res = c.execute(
         "INSERT INTO reviewers (username, email, full_name, created, role) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
