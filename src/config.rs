@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 pub struct ConfigFile {
     pub server: Option<String>,
     pub token: Option<String>,
+    /// A file holding the token (mode 0600), instead of `token`.
+    pub token_file: Option<PathBuf>,
     pub mouse: Option<bool>,
     /// Where downloaded reports and exports are saved.
     pub export_dir: Option<PathBuf>,
@@ -70,5 +72,14 @@ pub fn load(path: &Path) -> anyhow::Result<ConfigFile> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ConfigFile::default()),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
-    toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    let cfg: ConfigFile =
+        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))?;
+    if cfg.token.is_some() && crate::fsutil::readable_by_others(path)? {
+        anyhow::bail!(
+            "{} holds a reviewer token but others can read it; make it yours alone: chmod 600 {}",
+            path.display(),
+            path.display()
+        );
+    }
+    Ok(cfg)
 }

@@ -14,6 +14,24 @@ pub fn restrict_file(path: &Path) -> io::Result<()> {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
 }
 
+/// Makes `path` the owner's alone if others may read or write it; whether it had to.
+/// A missing file is left alone.
+pub fn tighten(path: &Path) -> io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(path) {
+        Ok(m) if m.mode() & 0o077 != 0 => restrict_file(path).map(|()| true),
+        Ok(_) => Ok(false),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether others may read `path` (group or world bits).
+pub fn readable_by_others(path: &Path) -> io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    Ok(std::fs::metadata(path)?.mode() & 0o044 != 0)
+}
+
 /// Opens `path` for appending, creating it with mode 0600.
 pub fn append_private(path: &Path) -> io::Result<File> {
     OpenOptions::new()

@@ -3,8 +3,9 @@
 
 mod lms_cli;
 mod mail_cli;
+mod token;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use proctor_review::client::ApiClient;
 use proctor_review::config::{self, Paths};
@@ -38,14 +39,18 @@ struct ConsoleArgs {
     /// Review server to connect to; without it the console runs the embedded demo.
     #[arg(long, env = "PROCTOR_REVIEW_SERVER", global = true)]
     server: Option<String>,
-    /// Reviewer token for --server (also read from the config file).
-    #[arg(
-        long,
-        env = "PROCTOR_REVIEW_TOKEN",
-        hide_env_values = true,
-        global = true
-    )]
+    /// Deprecated: a token on the command line shows in `ps`. Use --token-file, the
+    /// PROCTOR_REVIEW_TOKEN environment variable, `token_file` in the config file, or
+    /// type it when asked.
+    #[arg(long, global = true, hide = true)]
     token: Option<String>,
+    /// File holding the reviewer token for --server (mode 0600).
+    #[arg(long, env = "PROCTOR_REVIEW_TOKEN_FILE", global = true)]
+    token_file: Option<PathBuf>,
+    /// Talk plain http to a server that is not on this machine (the token and learner data
+    /// cross the network unencrypted).
+    #[arg(long, global = true)]
+    allow_insecure_http: bool,
     /// Start the demo from fresh data, dropping decisions made in earlier runs.
     #[arg(long)]
     reset_demo: bool,
@@ -328,11 +333,8 @@ async fn connect(
     let server = args.server.clone().or(cfg.server.clone());
     Ok(match server {
         Some(url) => {
-            let Some(token) = args.token.clone().or(cfg.token.clone()) else {
-                bail!(
-                    "--server needs a reviewer token: pass --token, set PROCTOR_REVIEW_TOKEN, or put `token` in the config file"
-                );
-            };
+            proctor_review::client::check_transport(&url, args.allow_insecure_http)?;
+            let token = token::find(args, cfg)?;
             (ApiClient::new(&url, &token)?, None)
         }
         None => {

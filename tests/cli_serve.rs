@@ -131,3 +131,147 @@ fn console_setup_mistakes_are_explained_before_the_screen_is_taken() {
     let out = run(&["--server", "not a url", "--token", "t"], &none);
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid server address"));
 }
+
+/// Secrets at rest and in transit (issue #8): a database made world-readable earlier is
+/// tightened, a readable config or token file holding a token is refused with the fix, and
+/// plain http to another machine is refused unless insisted on.
+#[test]
+fn secrets_are_kept_private_or_refused_with_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("old.sqlite3");
+    assert!(
+        add_ada(db.to_str().unwrap(), "ada@example.edu")
+            .status
+            .success()
+    );
+    for suffix in ["", "-wal", "-shm"] {
+        let p = format!("{}{suffix}", db.display());
+        if std::path::Path::new(&p).exists() {
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+    }
+    let out = Command::new(BIN)
+        .args(["mail", "failed", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for suffix in ["", "-wal", "-shm"] {
+        let p = format!("{}{suffix}", db.display());
+        if let Ok(m) = std::fs::metadata(&p) {
+            assert_eq!(m.permissions().mode() & 0o777, 0o600, "{p}");
+        }
+    }
+
+    let run = |args: &[&str], config: &std::path::Path| {
+        let out = Command::new(BIN)
+            .args(args)
+            .env("PROCTOR_REVIEW_DATA_DIR", dir.path())
+            .env("PROCTOR_REVIEW_CONFIG", config)
+            .env_remove("PROCTOR_REVIEW_TOKEN")
+            .env_remove("PROCTOR_REVIEW_TOKEN_FILE")
+            .env_remove("PROCTOR_REVIEW_SERVER")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(
+        &cfg,
+        "server = \"http://127.0.0.1:9\"\ntoken = \"prt_secret\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (ok, err) = run(&["report", "--course", "c"], &cfg);
+    assert!(!ok);
+    assert!(
+        err.contains("others can read it") && err.contains("chmod 600"),
+        "{err}"
+    );
+    assert!(!err.contains("prt_secret"));
+
+    let none = dir.path().join("absent.toml");
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "prt_secret\n").unwrap();
+    std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let tf = token_file.to_str().unwrap();
+    let (ok, err) = run(
+        &[
+            "report",
+            "--course",
+            "c",
+            "--server",
+            "http://127.0.0.1:9",
+            "--token-file",
+            tf,
+        ],
+        &none,
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("can be read by others") && err.contains("chmod 600"),
+        "{err}"
+    );
+    std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (ok, err) = run(
+        &[
+            "report",
+            "--course",
+            "c",
+            "--server",
+            "http://127.0.0.1:9",
+            "--token-file",
+            tf,
+        ],
+        &none,
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("cannot reach the review server"),
+        "the file was used: {err}"
+    );
+
+    let remote = [
+        "report",
+        "--course",
+        "c",
+        "--server",
+        "http://reviews.example.invalid:8750",
+    ];
+    let mut with_file = remote.to_vec();
+    with_file.extend(["--token-file", tf]);
+    let (ok, err) = run(&with_file, &none);
+    assert!(!ok);
+    assert!(
+        err.contains("plain http") && err.contains("--allow-insecure-http"),
+        "{err}"
+    );
+    with_file.push("--allow-insecure-http");
+    let (_, err) = run(&with_file, &none);
+    assert!(!err.contains("plain http"), "insisting is allowed: {err}");
+
+    let (_, err) = run(
+        &[
+            "report",
+            "--course",
+            "c",
+            "--server",
+            "http://127.0.0.1:9",
+            "--token",
+            "prt_x",
+        ],
+        &none,
+    );
+    assert!(
+        err.contains("process list"),
+        "the flag form is deprecated: {err}"
+    );
+}

@@ -30,7 +30,11 @@ async fn a_reviewer_fails_a_require_attention_session_from_the_keyboard() {
     let dir = demo.dir.path().to_owned();
     let name = first.learner.full_name.clone();
     let console = tokio::task::spawn_blocking(move || {
-        let mut c = Console::start(&["--server", &url, "--token", &token], &dir);
+        let mut c = Console::start_with(
+            &["--server", &url],
+            &dir,
+            &[("PROCTOR_REVIEW_TOKEN", &token)],
+        );
         c.open_midterm("to review");
         c.keys("\r");
         c.wait_for("Learner sees");
@@ -72,7 +76,11 @@ async fn a_bad_token_is_shown_as_a_clear_error_not_a_crash() {
     let url = demo.server.url.clone();
     let dir = demo.dir.path().to_owned();
     tokio::task::spawn_blocking(move || {
-        let mut c = Console::start(&["--server", &url, "--token", "prt_wrong"], &dir);
+        let mut c = Console::start_with(
+            &["--server", &url],
+            &dir,
+            &[("PROCTOR_REVIEW_TOKEN", "prt_wrong")],
+        );
         let screen = c.wait_for("unknown or revoked token");
         assert!(screen.contains("not authorised"), "{screen}");
         c.quit();
@@ -84,9 +92,10 @@ async fn a_bad_token_is_shown_as_a_clear_error_not_a_crash() {
 #[test]
 fn an_unreachable_server_is_reported_in_the_status_bar() {
     let dir = tempfile::tempdir().unwrap();
-    let mut c = Console::start(
-        &["--server", "http://127.0.0.1:9", "--token", "t"],
+    let mut c = Console::start_with(
+        &["--server", "http://127.0.0.1:9"],
         dir.path(),
+        &[("PROCTOR_REVIEW_TOKEN", "t")],
     );
     // The status bar and the list's placeholder may arrive in different frames.
     c.until("the unreachable server's error", |s| {
@@ -184,9 +193,9 @@ async fn o_on_a_violation_opens_its_clip_through_a_fresh_signed_link() {
     let kind = v.kind.label().to_owned();
     tokio::task::spawn_blocking(move || {
         let mut c = Console::start_with(
-            &["--server", &url, "--token", &token],
+            &["--server", &url],
             &dir,
-            &[("PATH", path.as_str())],
+            &[("PATH", path.as_str()), ("PROCTOR_REVIEW_TOKEN", &token)],
         );
         c.open_midterm("to review");
         c.keys("\r");

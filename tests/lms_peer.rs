@@ -49,7 +49,13 @@ async fn connected_with(start: impl FnOnce() -> Ours) -> Option<Loop> {
 
 async fn session_by_external(l: &Loop, external: &str) -> SessionRow {
     let d = find(l, external).await;
-    d.unwrap_or_else(|| panic!("no session for attempt {external}"))
+    d.unwrap_or_else(|| {
+        panic!(
+            "no session for attempt {external}\nours:\n{}\npeer:\n{}",
+            l.ours.log(),
+            l.peer.log()
+        )
+    })
 }
 
 async fn find(l: &Loop, external: &str) -> Option<SessionRow> {
@@ -481,7 +487,11 @@ async fn a_fail_pressed_in_the_console_rejects_the_attempt_in_open_edx() {
     let url = l.ours.url.clone();
     let dir = l.ours.dir.path().to_owned();
     let pressed = tokio::task::spawn_blocking(move || {
-        let mut c = common::console::Console::start(&["--server", &url, "--token", &token], &dir);
+        let mut c = common::console::Console::start_with(
+            &["--server", &url],
+            &dir,
+            &[("PROCTOR_REVIEW_TOKEN", &token)],
+        );
         c.wait_for("Midterm (peer)");
         c.keys("\r");
         c.wait_for("Viol");

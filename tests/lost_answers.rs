@@ -171,7 +171,11 @@ async fn a_dropped_answer_is_checked_and_the_truth_shown_in_the_console() {
     );
     let name = first.items[0].learner.full_name.clone();
     tokio::task::spawn_blocking(move || {
-        let mut c = Console::start(&["--server", &url, "--token", &token], &dir);
+        let mut c = Console::start_with(
+            &["--server", &url],
+            &dir,
+            &[("PROCTOR_REVIEW_TOKEN", &token)],
+        );
         c.open_midterm("to review");
         c.keys("\r");
         c.wait_for("Learner sees");

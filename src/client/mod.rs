@@ -35,6 +35,10 @@ pub enum ClientError {
     Decode(String),
     #[error("invalid server address '{0}'")]
     BadUrl(String),
+    #[error(
+        "refusing to send a token over plain http to {0}: use https, or pass --allow-insecure-http if the network is trusted"
+    )]
+    Insecure(String),
 }
 
 #[derive(Clone)]
@@ -42,6 +46,22 @@ pub struct ApiClient {
     http: reqwest::Client,
     base: Url,
     token: String,
+}
+
+/// Refuses plain http to a server that is not on this machine — the bearer token and
+/// learner data would cross the network in clear — unless the user insists.
+pub fn check_transport(server: &str, allow_insecure_http: bool) -> Result<(), ClientError> {
+    let url = Url::parse(server).map_err(|_| ClientError::BadUrl(server.to_owned()))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if url.scheme() == "http" && !loopback && !allow_insecure_http {
+        return Err(ClientError::Insecure(server.to_owned()));
+    }
+    Ok(())
 }
 
 /// reqwest is built without a default crypto provider: installs ring, once (idempotent).

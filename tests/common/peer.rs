@@ -94,11 +94,25 @@ pub fn prepared() -> Option<PathBuf> {
     Some(dir)
 }
 
+/// A free port for a peer, below the kernel's ephemeral range (where our servers' port-0
+/// binds land) and never the same twice in this process: two peers started at once, or a
+/// server binding port 0 just as a peer starts, once ended up on one port.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let _ = NEXT.compare_exchange(
+        0,
+        20_000 + (std::process::id() % 8_000) as u16,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    loop {
+        let port = NEXT.fetch_add(1, Ordering::SeqCst);
+        assert!(port < 32_000, "no free port for the peer");
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// A running peer: its own copy of the seeded database, its provider pointed at us.

@@ -56,6 +56,29 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+fn tighten_database(path: &Path) -> Result<(), StoreError> {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let p = std::path::PathBuf::from(p);
+        match crate::fsutil::tighten(&p) {
+            Ok(true) => tracing::warn!(
+                file = %p.display(),
+                "the database file was readable by others; it is now mode 0600"
+            ),
+            Ok(false) => {}
+            Err(e) => {
+                return Err(StoreError::Invalid(format!(
+                    "{} is readable by others and cannot be made private ({e}); run: chmod 600 {}",
+                    p.display(),
+                    p.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
@@ -63,15 +86,14 @@ impl SqliteStore {
             crate::fsutil::private_dir(dir)
                 .map_err(|e| StoreError::Backend(format!("{}: {e}", dir.display())))?;
         }
-        let existed = path.exists();
         let writer = Connection::open(path)?;
-        if !existed {
-            // Learner data: the database is the owner's alone. SQLite gives -wal/-shm the same mode.
-            crate::fsutil::restrict_file(path).map_err(|e| StoreError::Backend(e.to_string()))?;
-        }
+        // Learner data: the database is the owner's alone, also one made readable earlier
+        // (SQLite gives new -wal/-shm files the database's mode).
+        tighten_database(path)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
         configure(&writer)?;
         migrate::run(&writer)?;
+        tighten_database(path)?;
         let readers = (0..READERS)
             .map(|_| {
                 let c = Connection::open_with_flags(
