@@ -85,6 +85,9 @@ enum Command {
     /// Learner emails that could not be delivered: list them, send them again.
     #[command(subcommand)]
     Mail(mail_cli::MailCommand),
+    /// Check the decision history's hash chain.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Connect Open edX, and see which reviews have not reached it.
     #[command(subcommand)]
     Lms(lms_cli::LmsCommand),
@@ -217,6 +220,16 @@ fn parse_role(s: &str) -> Result<Role, String> {
 }
 
 #[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute every decision's hash and its link to the one before; names the first
+    /// entry that was changed, removed or reordered (exit status 1).
+    Verify {
+        #[arg(long)]
+        db: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum EvidenceCommand {
     /// Import evidence files described by a JSON manifest (all or nothing).
     Import {
@@ -294,6 +307,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Lms(cmd)) => lms_cli::run(cmd).await,
         Some(Command::Mail(cmd)) => mail_cli::run(cmd).await,
+        Some(Command::Audit(AuditCommand::Verify { db })) => audit_verify(&db).await,
         Some(Command::Paths) => {
             let paths = Paths::resolve(cli.console.data_dir)?;
             println!("data dir:      {}", paths.data_dir.display());
@@ -455,6 +469,28 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     )
     .await?;
     Ok(())
+}
+
+async fn audit_verify(db: &std::path::Path) -> anyhow::Result<()> {
+    use proctor_review::domain::audit;
+    let store = SqliteStore::open(db).with_context(|| format!("cannot open {}", db.display()))?;
+    match audit::verify(store.audit_chain().await?) {
+        Ok(v) => {
+            println!(
+                "ok: {} decisions verified ({} reasons erased at a learner's retirement); head {}",
+                v.entries, v.erased_reasons, v.head
+            );
+            Ok(())
+        }
+        Err(broken) => {
+            let (entry, why) = *broken;
+            println!(
+                "BROKEN at decision {} (session {}, {}): {why}",
+                entry.fields.id, entry.fields.session_id, entry.fields.decided_at
+            );
+            std::process::exit(1);
+        }
+    }
 }
 
 /// Ctrl-C or SIGTERM (what service managers send): stop accepting, finish requests in

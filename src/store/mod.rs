@@ -231,6 +231,10 @@ pub trait Store: Clone + Send + Sync + 'static {
         now: OffsetDateTime,
         stale: time::Duration,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// The decision history's hash chain, in order, for `audit verify`.
+    fn audit_chain(
+        &self,
+    ) -> impl Future<Output = Result<Vec<crate::domain::audit::StoredEntry>, StoreError>> + Send;
     /// Learner emails whose retry budget is spent, oldest first.
     fn failed_emails(&self) -> impl Future<Output = Result<Vec<FailedEmail>, StoreError>> + Send;
     /// Queues failed jobs of `kind` again (one, or all); how many.

@@ -769,22 +769,28 @@ pub fn reconcile(
                  lms_note = 'changed in Open edX' WHERE id = ?3",
             params![remote.as_str(), now, id],
         )?;
-        tx.execute(
-            "INSERT INTO decisions (session_id, reviewer_id, decided_at, verdict, reason, status_before, status_after,
-                                    learner_emailed)
-             VALUES (?1, ?2, ?3, ?4, 'changed in Open edX', ?5, ?6, 0)",
-            params![
-                id,
-                system,
-                now,
-                match remote {
+        super::audit::append(
+            &tx,
+            &super::audit::NewDecision {
+                session_id: id,
+                reviewer_id: system,
+                decided_at: &now,
+                verdict: match remote {
                     AttemptStatus::Verified => Verdict::Pass.as_str(),
                     AttemptStatus::Rejected => Verdict::Fail.as_str(),
                     _ => SYNC_VERDICT,
                 },
-                ours.as_str(),
-                remote.as_str()
-            ],
+                reason: "changed in Open edX",
+                status_before: ours.as_str(),
+                status_after: remote.as_str(),
+                review_status_before: None,
+                review_status_after: None,
+                grade_possible: None,
+                grade_before: None,
+                grade_after: None,
+                learner_emailed: false,
+                idempotency_key: None,
+            },
         )?;
     }
     tx.commit()?;

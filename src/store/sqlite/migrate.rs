@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_lms.sql"),
     include_str!("migrations/0006_email_delivery.sql"),
     include_str!("migrations/0007_idempotency.sql"),
+    include_str!("migrations/0008_audit_chain.sql"),
 ];
 
 pub fn run(conn: &Connection) -> Result<(), StoreError> {
@@ -25,6 +26,9 @@ pub fn run(conn: &Connection) -> Result<(), StoreError> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
         let tx = conn.unchecked_transaction()?;
         tx.execute_batch(sql)?;
+        if sql.contains("CREATE TRIGGER decisions_append_only") {
+            super::audit::backfill(&tx)?;
+        }
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
         tx.commit()?;
     }

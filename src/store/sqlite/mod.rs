@@ -1,6 +1,7 @@
 //! SQLite backend: one writer connection and a few readers over a WAL database, each used
 //! on tokio's blocking pool so the async server never waits on the disk.
 
+pub mod audit;
 mod evidence;
 mod jobs;
 mod lms;
@@ -285,6 +286,10 @@ impl Store for SqliteStore {
     ) -> Result<u64, StoreError> {
         self.write(move |c| jobs::recover(c, &instance, now, stale))
             .await
+    }
+
+    async fn audit_chain(&self) -> Result<Vec<crate::domain::audit::StoredEntry>, StoreError> {
+        self.read(audit::entries).await
     }
 
     async fn failed_emails(&self) -> Result<Vec<FailedEmail>, StoreError> {

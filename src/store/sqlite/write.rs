@@ -158,29 +158,25 @@ where
             cmd.session_id
         ],
     )?;
-    tx.execute(
-        "INSERT INTO decisions (session_id, reviewer_id, decided_at, verdict, reason, status_before, status_after,
-                                review_status_before, review_status_after, grade_possible, grade_before,
-                                grade_after, learner_emailed, idempotency_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        params![
-            cmd.session_id,
-            cmd.reviewer.id,
-            at,
-            plan.verdict.as_str(),
-            cmd.reason,
-            plan.status_before.as_str(),
-            plan.status_after.as_str(),
-            plan.review_status_before.map(|r| r.as_str()),
-            plan.review_status_after.as_str(),
-            ctx.facts.original_grade.map(|g| g.possible),
-            plan.grade_before.map(|g| g.earned),
-            plan.grade_after.map(|g| g.earned),
-            email.is_some(),
-            cmd.idempotency_key,
-        ],
+    let decision_id = super::audit::append(
+        &tx,
+        &super::audit::NewDecision {
+            session_id: cmd.session_id,
+            reviewer_id: cmd.reviewer.id,
+            decided_at: &at,
+            verdict: plan.verdict.as_str(),
+            reason: &cmd.reason,
+            status_before: plan.status_before.as_str(),
+            status_after: plan.status_after.as_str(),
+            review_status_before: plan.review_status_before.map(|r| r.as_str()),
+            review_status_after: Some(plan.review_status_after.as_str()),
+            grade_possible: ctx.facts.original_grade.map(|g| g.possible),
+            grade_before: plan.grade_before.map(|g| g.earned),
+            grade_after: plan.grade_after.map(|g| g.earned),
+            learner_emailed: email.is_some(),
+            idempotency_key: cmd.idempotency_key.as_deref(),
+        },
     )?;
-    let decision_id = tx.last_insert_rowid();
     if let Some(mail) = email {
         let payload = serde_json::to_string(&EmailJob {
             decision_id: Some(decision_id),

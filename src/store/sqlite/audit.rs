@@ -1,0 +1,158 @@
+//! Writing decisions onto the hash chain, and reading the chain back for `audit verify`.
+
+use crate::domain::audit::{AuditFields, GENESIS, StoredEntry, entry_hash, sha256};
+use crate::store::StoreError;
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// A decision row before it has an id and its place in the chain.
+pub struct NewDecision<'a> {
+    pub session_id: i64,
+    pub reviewer_id: i64,
+    pub decided_at: &'a str,
+    pub verdict: &'a str,
+    pub reason: &'a str,
+    pub status_before: &'a str,
+    pub status_after: &'a str,
+    pub review_status_before: Option<&'a str>,
+    pub review_status_after: Option<&'a str>,
+    pub grade_possible: Option<f64>,
+    pub grade_before: Option<f64>,
+    pub grade_after: Option<f64>,
+    pub learner_emailed: bool,
+    pub idempotency_key: Option<&'a str>,
+}
+
+fn head(c: &Connection) -> Result<(i64, String), StoreError> {
+    let last: Option<(i64, Option<String>)> = c
+        .query_row(
+            "SELECT id, hash FROM decisions ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(match last {
+        Some((id, Some(hash))) => (id, hash),
+        Some((id, None)) => {
+            return Err(StoreError::Backend(format!(
+                "decision {id} has no hash; the chain was not brought up to date"
+            )));
+        }
+        None => (0, GENESIS.to_owned()),
+    })
+}
+
+/// Appends a decision to the chain (inside the caller's write transaction); its id.
+pub fn append(c: &Connection, d: &NewDecision<'_>) -> Result<i64, StoreError> {
+    let (last, prev) = head(c)?;
+    let id = last + 1;
+    let fields = AuditFields {
+        id,
+        session_id: d.session_id,
+        reviewer_id: d.reviewer_id,
+        decided_at: d.decided_at.to_owned(),
+        verdict: d.verdict.to_owned(),
+        reason_sha256: sha256(d.reason),
+        status_before: d.status_before.to_owned(),
+        status_after: d.status_after.to_owned(),
+        review_status_before: d.review_status_before.map(str::to_owned),
+        review_status_after: d.review_status_after.map(str::to_owned),
+        grade_possible: d.grade_possible,
+        grade_before: d.grade_before,
+        grade_after: d.grade_after,
+        learner_emailed: d.learner_emailed,
+    };
+    let hash = entry_hash(&prev, &fields);
+    c.prepare_cached(
+        "INSERT INTO decisions (id, session_id, reviewer_id, decided_at, verdict, reason, status_before,
+             status_after, review_status_before, review_status_after, grade_possible, grade_before,
+             grade_after, learner_emailed, idempotency_key, reason_sha256, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+    )?
+    .execute(params![
+        id,
+        d.session_id,
+        d.reviewer_id,
+        d.decided_at,
+        d.verdict,
+        d.reason,
+        d.status_before,
+        d.status_after,
+        d.review_status_before,
+        d.review_status_after,
+        d.grade_possible,
+        d.grade_before,
+        d.grade_after,
+        d.learner_emailed,
+        d.idempotency_key,
+        fields.reason_sha256,
+        prev,
+        hash
+    ])?;
+    Ok(id)
+}
+
+const COLUMNS: &str = "id, session_id, reviewer_id, decided_at, verdict, reason, status_before,
+    status_after, review_status_before, review_status_after, grade_possible, grade_before,
+    grade_after, learner_emailed, reason_sha256, prev_hash, hash";
+
+fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEntry> {
+    let reason: String = r.get(5)?;
+    Ok(StoredEntry {
+        fields: AuditFields {
+            id: r.get(0)?,
+            session_id: r.get(1)?,
+            reviewer_id: r.get(2)?,
+            decided_at: r.get(3)?,
+            verdict: r.get(4)?,
+            reason_sha256: r
+                .get::<_, Option<String>>(14)?
+                .unwrap_or_else(|| sha256(&reason)),
+            status_before: r.get(6)?,
+            status_after: r.get(7)?,
+            review_status_before: r.get(8)?,
+            review_status_after: r.get(9)?,
+            grade_possible: r.get(10)?,
+            grade_before: r.get(11)?,
+            grade_after: r.get(12)?,
+            learner_emailed: r.get(13)?,
+        },
+        reason,
+        prev_hash: r.get::<_, Option<String>>(15)?.unwrap_or_default(),
+        hash: r.get::<_, Option<String>>(16)?.unwrap_or_default(),
+    })
+}
+
+/// Gives decisions written before the chain existed their hashes, in id order. Runs once,
+/// inside the migration that creates the chain — never later, or it would re-seal rows
+/// someone tampered with and stripped of their hashes.
+pub fn backfill(tx: &Connection) -> Result<u64, StoreError> {
+    let missing: Vec<StoredEntry> = {
+        let mut stmt = tx.prepare(&format!(
+            "SELECT {COLUMNS} FROM decisions WHERE hash IS NULL ORDER BY id"
+        ))?;
+        stmt.query_map([], entry)?.collect::<Result<_, _>>()?
+    };
+    let mut prev: String = tx
+        .query_row(
+            "SELECT hash FROM decisions WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or_else(|| GENESIS.to_owned());
+    for e in &missing {
+        let hash = entry_hash(&prev, &e.fields);
+        tx.execute(
+            "UPDATE decisions SET reason_sha256 = ?2, prev_hash = ?3, hash = ?4 WHERE id = ?1",
+            params![e.fields.id, e.fields.reason_sha256, prev, hash],
+        )?;
+        prev = hash;
+    }
+    Ok(missing.len() as u64)
+}
+
+/// Every entry of the chain, in id order.
+pub fn entries(c: &Connection) -> Result<Vec<StoredEntry>, StoreError> {
+    let mut stmt = c.prepare(&format!("SELECT {COLUMNS} FROM decisions ORDER BY id"))?;
+    Ok(stmt.query_map([], entry)?.collect::<Result<_, _>>()?)
+}
