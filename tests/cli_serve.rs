@@ -203,36 +203,23 @@ fn secrets_are_kept_private_or_refused_with_the_fix() {
     std::fs::write(&token_file, "prt_secret\n").unwrap();
     std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o640)).unwrap();
     let tf = token_file.to_str().unwrap();
-    let (ok, err) = run(
-        &[
-            "report",
-            "--course",
-            "c",
-            "--server",
-            "http://127.0.0.1:9",
-            "--token-file",
-            tf,
-        ],
-        &none,
-    );
+    let local = [
+        "report",
+        "--course",
+        "c",
+        "--server",
+        "http://127.0.0.1:9",
+        "--token-file",
+        tf,
+    ];
+    let (ok, err) = run(&local, &none);
     assert!(!ok);
     assert!(
         err.contains("can be read by others") && err.contains("chmod 600"),
         "{err}"
     );
     std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let (ok, err) = run(
-        &[
-            "report",
-            "--course",
-            "c",
-            "--server",
-            "http://127.0.0.1:9",
-            "--token-file",
-            tf,
-        ],
-        &none,
-    );
+    let (ok, err) = run(&local, &none);
     assert!(!ok);
     assert!(
         err.contains("cannot reach the review server"),

@@ -6,7 +6,7 @@ mod common;
 
 use common::peer::Ours;
 use common::{start_demo, wait_for_emails};
-use proctor_review::api::{DecisionRequest, SessionQuery};
+use proctor_review::api::DecisionRequest;
 use proctor_review::domain::{AttemptStatus, Verdict};
 use serde_json::Value;
 use std::io::{Read, Write};
@@ -31,16 +31,7 @@ fn http_client() -> reqwest::Client {
 
 /// A Require Attention session of the seeded demo.
 async fn attention(api: &proctor_review::client::ApiClient) -> proctor_review::domain::SessionRow {
-    let q = SessionQuery {
-        status: "second_review_required".into(),
-        ..Default::default()
-    };
-    for exam in 1..=4 {
-        if let Some(s) = api.sessions(exam, &q).await.unwrap().items.first() {
-            return s.clone();
-        }
-    }
-    panic!("the demo has a session needing attention")
+    common::sessions::attention(api, 1).await.remove(0)
 }
 
 fn json_body(answer: &str) -> Value {
@@ -270,17 +261,7 @@ async fn sigterm_shuts_down_cleanly_and_delivers_queued_mail() {
     let token = ours.reviewer("alice", "alice@example.edu", "reviewer");
     let api = ours.api(&token);
     let s = attention(&api).await;
-    api.decide(
-        s.id,
-        &DecisionRequest {
-            verdict: Verdict::Fail,
-            reason: "phone".into(),
-            expected_status: Some(s.status),
-            idempotency_key: None,
-        },
-    )
-    .await
-    .unwrap();
+    common::sessions::decide(&api, &s, Verdict::Fail, "phone").await;
     let status = ours.terminate();
     assert!(status.success(), "{status:?}\n{}", ours.log());
     assert!(ours.log().contains("SIGTERM"), "{}", ours.log());
@@ -334,17 +315,7 @@ async fn hostile_usernames_are_refused_and_never_reach_the_log_raw() {
     }
     let api = ours.api(&token);
     let s = attention(&api).await;
-    api.decide(
-        s.id,
-        &DecisionRequest {
-            verdict: Verdict::Pass,
-            reason: String::new(),
-            expected_status: Some(s.status),
-            idempotency_key: None,
-        },
-    )
-    .await
-    .unwrap();
+    common::sessions::decide(&api, &s, Verdict::Pass, "").await;
     ours.terminate();
     let log = ours.log();
     assert!(log.contains("decision recorded"), "{log}");

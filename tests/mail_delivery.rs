@@ -5,42 +5,17 @@ mod common;
 
 use common::peer::Ours;
 use common::wait_for_emails;
-use proctor_review::api::{DecisionRequest, SessionQuery};
 use proctor_review::client::ApiClient;
 use proctor_review::domain::email::MailState;
 use proctor_review::domain::{SessionRow, Verdict};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Require Attention sessions of the seeded demo, up to `n`.
-async fn attention(api: &ApiClient, n: usize) -> Vec<SessionRow> {
-    let q = SessionQuery {
-        status: "second_review_required".into(),
-        limit: 500,
-        ..Default::default()
-    };
-    let mut out = Vec::new();
-    for exam in 1..=4 {
-        out.extend(api.sessions(exam, &q).await.unwrap().items);
-    }
-    assert!(out.len() >= n, "only {} sessions need attention", out.len());
-    out.truncate(n);
-    out
+async fn fail(api: &ApiClient, s: &SessionRow) {
+    common::sessions::decide(api, s, Verdict::Fail, "phone").await;
 }
 
-async fn fail(api: &ApiClient, s: &SessionRow) {
-    api.decide(
-        s.id,
-        &DecisionRequest {
-            verdict: Verdict::Fail,
-            reason: "phone".into(),
-            expected_status: Some(s.status),
-            idempotency_key: None,
-        },
-    )
-    .await
-    .unwrap();
-}
+use common::sessions::attention;
 
 /// A regular file where the outbox folder should be: every delivery fails.
 fn break_outbox(outbox: &Path) {

@@ -3,6 +3,7 @@
 pub mod console;
 pub mod peer;
 pub mod pty;
+pub mod sessions;
 pub mod smtp;
 
 use proctor_review::demo;
