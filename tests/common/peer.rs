@@ -394,6 +394,15 @@ impl Ours {
         Self::spawn_in(Command::new(BIN), dir, extra)
     }
 
+    /// Kills this server (SIGKILL: no shutdown at all) and starts another on the same
+    /// database and folders.
+    pub fn crash_and_restart(mut self, extra: &[&str]) -> Ours {
+        let _ = self._proc.0.kill();
+        let _ = self._proc.0.wait();
+        let Ours { dir, .. } = self;
+        Self::spawn_in(Command::new(BIN), dir, extra)
+    }
+
     fn spawn_in(command: Command, dir: tempfile::TempDir, extra: &[&str]) -> Ours {
         let db = dir.path().join("review.sqlite3");
         Self::spawn_on(command, dir, db, extra)
