@@ -50,6 +50,10 @@ impl From<StoreError> for ApiError {
                 tracing::error!(error = %m, "store failure");
                 Self::Internal
             }
+            StoreError::Database(e) => {
+                tracing::error!(error = %e, source = ?e, "database failure");
+                Self::Internal
+            }
         }
     }
 }

@@ -27,8 +27,12 @@ pub enum StoreError {
     Invalid(String),
     #[error(transparent)]
     Decision(#[from] DecisionError),
+    /// Data the store found but cannot make sense of (a corrupt row, an unknown word).
     #[error("database error: {0}")]
     Backend(String),
+    /// The database itself failed; the driver's error is kept as the source.
+    #[error("database error: {0}")]
+    Database(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 /// What a decision is made on, read inside the decision's transaction.

@@ -46,7 +46,7 @@ struct Inner {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        StoreError::Backend(e.to_string())
+        StoreError::Database(Box::new(e))
     }
 }
 
