@@ -140,7 +140,7 @@ async fn store_bench(data: demo::DemoData) {
         let mut samples = Vec::new();
         for _ in 0..20 {
             let t = Instant::now();
-            store.sessions(exam, q.clone()).await.unwrap();
+            store.sessions(exam, q.validate().unwrap()).await.unwrap();
             samples.push(t.elapsed());
         }
         stats(&format!("store: {name}"), samples);

@@ -4,56 +4,13 @@
 use crate::domain::{AttemptStatus, Reviewer, Verdict};
 use serde::{Deserialize, Serialize};
 
+pub use crate::domain::query::{Page, SessionFilter, SortKey};
+
 pub const PREFIX: &str = "/api/v1";
 pub const MAX_PAGE: u32 = 500;
 pub const DEFAULT_PAGE: u32 = 100;
 pub const MAX_REASON_CHARS: usize = 2000;
 pub const MAX_SEARCH_CHARS: usize = 200;
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SortKey {
-    #[default]
-    Started,
-    Learner,
-    Username,
-    Violations,
-    Duration,
-    Status,
-}
-
-impl SortKey {
-    pub const ALL: [SortKey; 6] = [
-        Self::Started,
-        Self::Learner,
-        Self::Username,
-        Self::Violations,
-        Self::Duration,
-        Self::Status,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Started => "started",
-            Self::Learner => "learner",
-            Self::Username => "username",
-            Self::Violations => "violations",
-            Self::Duration => "duration",
-            Self::Status => "status",
-        }
-    }
-
-    pub fn next(self) -> Self {
-        let i = Self::ALL.iter().position(|k| *k == self).unwrap_or(0);
-        Self::ALL[(i + 1) % Self::ALL.len()]
-    }
-
-    /// The direction a reviewer expects first: newest, most violations and longest first;
-    /// names and statuses A to Z.
-    pub fn natural_desc(self) -> bool {
-        matches!(self, Self::Started | Self::Violations | Self::Duration)
-    }
-}
 
 /// `GET /exams/{id}/sessions`. Require Attention sessions always come first; `sort` orders
 /// within each group.
@@ -96,27 +53,30 @@ pub enum QueryError {
 }
 
 impl SessionQuery {
-    pub fn statuses(&self) -> Result<Vec<AttemptStatus>, QueryError> {
+    /// The query as the store takes it, or why it is not one.
+    pub fn validate(&self) -> Result<SessionFilter, QueryError> {
         if self.limit == 0 || self.limit > MAX_PAGE {
             return Err(QueryError::Limit);
         }
         if self.q.chars().count() > MAX_SEARCH_CHARS {
             return Err(QueryError::SearchTooLong);
         }
-        self.status
+        let statuses = self
+            .status
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(|s| s.parse::<AttemptStatus>().map_err(QueryError::from))
-            .collect()
+            .collect::<Result<_, _>>()?;
+        Ok(SessionFilter {
+            offset: self.offset,
+            limit: self.limit,
+            statuses,
+            search: self.q.trim().to_owned(),
+            sort: self.sort,
+            desc: self.desc,
+        })
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Page<T> {
-    pub total: u64,
-    pub offset: u64,
-    pub items: Vec<T>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ pub mod evidence;
 pub mod job;
 pub mod lms;
 pub mod model;
+pub mod query;
 pub mod status;
 pub mod text;
 

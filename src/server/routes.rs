@@ -76,6 +76,9 @@ pub async fn sessions<S: Store>(
     IdPath(exam): IdPath,
     StrictQuery(query): StrictQuery<SessionQuery>,
 ) -> Result<Json<Page<SessionRow>>, ApiError> {
+    let query = query
+        .validate()
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     Ok(Json(st.store.sessions(exam, query).await?))
 }
 

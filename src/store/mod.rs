@@ -4,10 +4,10 @@
 pub mod lms;
 pub mod sqlite;
 
-use crate::api::{Page, SessionQuery};
 use crate::demo::DemoData;
 use crate::domain::email::LearnerEmail;
 use crate::domain::lms::{AutomatedReview, ReviewCallback};
+use crate::domain::query::{Page, SessionFilter};
 use crate::domain::{
     ContentType, CourseSummary, DecisionError, DecisionFacts, DecisionPlan, ExamId, Job, JobId,
     JobKind, Learner, MediaId, MediaItem, MediaKind, Onboarding, ReportRow, Reviewer, Role,
@@ -170,7 +170,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn sessions(
         &self,
         exam: ExamId,
-        query: SessionQuery,
+        query: SessionFilter,
     ) -> impl Future<Output = Result<Page<SessionRow>, StoreError>> + Send;
     fn session(
         &self,

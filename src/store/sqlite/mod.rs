@@ -17,10 +17,10 @@ use super::{
     LmsExam, LmsOutcome, NewMedia, NewOnboarding, PlaceFiles, PlannedDecision, Reconciled,
     RemoteAttempt, Store, StoreError,
 };
-use crate::api::{Page, SessionQuery};
 use crate::demo::DemoData;
 use crate::domain::AttemptStatus;
 use crate::domain::lms::AutomatedReview;
+use crate::domain::query::{Page, SessionFilter};
 use crate::domain::{
     CourseSummary, DecisionError, ExamId, Job, JobId, JobKind, MediaId, MediaItem, ReportRow,
     Reviewer, Role, SessionDetail, SessionId, SessionRow,
@@ -211,7 +211,7 @@ impl Store for SqliteStore {
     async fn sessions(
         &self,
         exam: ExamId,
-        query: SessionQuery,
+        query: SessionFilter,
     ) -> Result<Page<SessionRow>, StoreError> {
         self.read(move |c| read::sessions(c, exam, &query)).await
     }

@@ -1,9 +1,9 @@
 //! Queries that only read.
 
 use super::timefmt::{from_sql, opt_from_sql};
-use crate::api::{Page, SessionQuery, SortKey};
 use crate::domain::JobState;
 use crate::domain::email::{EmailDelivery, MailState};
+use crate::domain::query::{Page, SessionFilter, SortKey};
 use crate::domain::{
     AttemptStatus, ContentType, CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, Grade,
     HistoryEntry, Learner, LearnerView, LmsState, LmsSync, MediaId, MediaItem, MediaKind,
@@ -167,11 +167,9 @@ fn like_pattern(q: &str) -> String {
 pub fn sessions(
     c: &Connection,
     exam: ExamId,
-    q: &SessionQuery,
+    q: &SessionFilter,
 ) -> Result<Page<SessionRow>, StoreError> {
-    let statuses = q
-        .statuses()
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let statuses = &q.statuses;
     let exists: bool = c.query_row(
         "SELECT EXISTS (SELECT 1 FROM exams WHERE id = ?1)",
         [exam],
@@ -190,7 +188,7 @@ pub fn sessions(
         ));
         args.extend(statuses.iter().map(|s| Value::Text(s.as_str().to_owned())));
     }
-    let search = q.q.trim();
+    let search = q.search.as_str();
     if !search.is_empty() {
         filter.push_str(
             " AND (l.username LIKE ? ESCAPE '\\' OR l.email LIKE ? ESCAPE '\\' OR l.full_name LIKE ? ESCAPE '\\')",
