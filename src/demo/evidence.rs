@@ -8,9 +8,10 @@ use super::rng::Rng;
 use crate::domain::{
     ContentType, MediaKind, Onboarding, OnboardingStatus, ScanResult, ViolationKind,
 };
+pub use crate::store::seed::SeedMedia as DemoMedia;
 use std::collections::HashMap;
 use std::sync::OnceLock;
-use time::{Duration, OffsetDateTime, macros::datetime};
+use time::{Duration, macros::datetime};
 
 /// A demo media file, compiled into the binary.
 pub struct Asset {
@@ -97,22 +98,6 @@ fn asset(name: &str) -> &'static Asset {
 
 fn kind_index(k: ViolationKind) -> usize {
     ViolationKind::ALL.iter().position(|x| *x == k).unwrap_or(0)
-}
-
-#[derive(Debug, Clone)]
-pub struct DemoMedia {
-    pub session_id: i64,
-    pub kind: MediaKind,
-    pub asset: &'static str,
-    pub content_type: ContentType,
-    pub size: u64,
-    pub sha256: String,
-    pub offset_start: Option<i64>,
-    pub offset_end: Option<i64>,
-    pub captured_at: Option<OffsetDateTime>,
-    pub violation_id: Option<i64>,
-    pub scan_result: Option<ScanResult>,
-    pub face_match_score: Option<f64>,
 }
 
 fn item(session: &DemoSession, kind: MediaKind, name: &str) -> DemoMedia {

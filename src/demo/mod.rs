@@ -3,10 +3,14 @@
 //! ask for 80 sessions or 100 000 and know exactly what they get.
 
 pub mod evidence;
+
+pub use crate::store::seed::{
+    SeedCourse as DemoCourse, SeedData as DemoData, SeedSession as DemoSession,
+};
 mod rng;
 mod violations;
 
-use crate::domain::{AttemptStatus, Exam, Grade, Learner, Onboarding, ReviewStatus, Violation};
+use crate::domain::{AttemptStatus, Exam, Grade, Learner, ReviewStatus};
 use rng::Rng;
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime, macros::datetime};
@@ -46,46 +50,6 @@ struct RosterExam {
 struct RosterLearner {
     username: String,
     full_name: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct DemoCourse {
-    pub id: String,
-    pub name: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct DemoSession {
-    pub id: i64,
-    pub exam_id: i64,
-    /// Index into `DemoData::learners`.
-    pub learner: usize,
-    pub attempt_code: String,
-    pub external_id: String,
-    pub status: AttemptStatus,
-    pub review_status: Option<ReviewStatus>,
-    pub reviewed_by: Option<String>,
-    pub started_at: Option<OffsetDateTime>,
-    pub completed_at: Option<OffsetDateTime>,
-    pub allowed_time_limit_mins: Option<i64>,
-    pub is_sample_attempt: bool,
-    pub track: String,
-    pub original_grade: Option<Grade>,
-    pub grade_override: Option<f64>,
-    pub created: OffsetDateTime,
-    pub violations: Vec<Violation>,
-}
-
-#[derive(Debug, Clone)]
-pub struct DemoData {
-    pub courses: Vec<DemoCourse>,
-    pub exams: Vec<Exam>,
-    pub learners: Vec<Learner>,
-    pub sessions: Vec<DemoSession>,
-    /// Evidence records; their files are [`evidence::assets`].
-    pub media: Vec<evidence::DemoMedia>,
-    /// (a session of the learner in the course, their onboarding there)
-    pub onboarding: Vec<(i64, Onboarding)>,
 }
 
 /// The embedded demo: two courses, four exams, 80 sessions.

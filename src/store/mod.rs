@@ -2,9 +2,9 @@
 //! so a second backend (PostgreSQL, for several server instances) slots in beside SQLite.
 
 pub mod lms;
+pub mod seed;
 pub mod sqlite;
 
-use crate::demo::DemoData;
 use crate::domain::email::LearnerEmail;
 use crate::domain::lms::{AutomatedReview, ReviewCallback};
 use crate::domain::query::{Page, SessionFilter};
@@ -13,6 +13,7 @@ use crate::domain::{
     JobKind, Learner, MediaId, MediaItem, MediaKind, Onboarding, ReportRow, Reviewer, Role,
     ScanResult, SessionDetail, SessionId, SessionRow, Violation,
 };
+use crate::store::seed::SeedData;
 pub use lms::*;
 use std::future::Future;
 use time::OffsetDateTime;
@@ -164,7 +165,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     fn is_empty(&self) -> impl Future<Output = Result<bool, StoreError>> + Send;
-    fn seed(&self, data: DemoData) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn seed(&self, data: SeedData) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     fn courses(&self) -> impl Future<Output = Result<Vec<CourseSummary>, StoreError>> + Send;
     fn sessions(

@@ -17,7 +17,6 @@ use super::{
     LmsExam, LmsOutcome, NewMedia, NewOnboarding, PlaceFiles, PlannedDecision, Reconciled,
     RemoteAttempt, Store, StoreError,
 };
-use crate::demo::DemoData;
 use crate::domain::AttemptStatus;
 use crate::domain::lms::AutomatedReview;
 use crate::domain::query::{Page, SessionFilter};
@@ -25,6 +24,7 @@ use crate::domain::{
     CourseSummary, DecisionError, ExamId, Job, JobId, JobKind, MediaId, MediaItem, ReportRow,
     Reviewer, Role, SessionDetail, SessionId, SessionRow,
 };
+use crate::store::seed::SeedData;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -200,7 +200,7 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn seed(&self, data: DemoData) -> Result<(), StoreError> {
+    async fn seed(&self, data: SeedData) -> Result<(), StoreError> {
         self.write(move |c| seed::seed(c, &data)).await
     }
 

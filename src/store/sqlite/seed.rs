@@ -2,11 +2,11 @@
 
 use super::evidence;
 use super::timefmt::to_sql;
-use crate::demo::DemoData;
+use crate::store::seed::SeedData;
 use crate::store::{NewMedia, NewOnboarding, StoreError};
 use rusqlite::{Connection, params};
 
-pub fn seed(c: &mut Connection, data: &DemoData) -> Result<(), StoreError> {
+pub fn seed(c: &mut Connection, data: &SeedData) -> Result<(), StoreError> {
     let tx = c.transaction()?;
     {
         let mut course = tx.prepare("INSERT INTO courses (id, name) VALUES (?1, ?2)")?;
@@ -89,7 +89,7 @@ pub fn seed(c: &mut Connection, data: &DemoData) -> Result<(), StoreError> {
 }
 
 /// The demo's evidence rows; whoever seeds puts their files in the media folder.
-fn seed_evidence(tx: &Connection, data: &DemoData) -> Result<(), StoreError> {
+fn seed_evidence(tx: &Connection, data: &SeedData) -> Result<(), StoreError> {
     let media: Vec<NewMedia> = data
         .media
         .iter()
