@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod lms;
 pub mod logsafe;
 pub mod media;
+pub mod random;
 pub mod report;
 pub mod server;
 pub mod store;

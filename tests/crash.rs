@@ -94,10 +94,7 @@ async fn a_sigkill_mid_stream_loses_and_doubles_nothing() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let emails: Vec<_> = common::files_below(&ours.dir.path().join("outbox"))
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-        .collect();
+    let emails = common::eml_files(&ours.dir.path().join("outbox"));
     assert_eq!(emails.len(), 40, "one email per decision");
 
     let out = std::process::Command::new(BIN)

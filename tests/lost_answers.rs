@@ -99,10 +99,7 @@ async fn pump(
 async fn emails_after_a_while(outbox: &std::path::Path) -> usize {
     wait_for_emails(outbox, 1).await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    common::files_below(outbox)
-        .iter()
-        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-        .count()
+    common::eml_files(outbox).len()
 }
 
 async fn attention(api: &ApiClient) -> SessionRow {

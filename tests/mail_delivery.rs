@@ -47,13 +47,7 @@ async fn until_emails(api: &ApiClient, sessions: &[SessionRow], state: MailState
 }
 
 fn eml_count(outbox: &Path) -> usize {
-    std::fs::read_dir(outbox)
-        .map(|rd| {
-            rd.flatten()
-                .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-                .count()
-        })
-        .unwrap_or(0)
+    common::eml_files(outbox).len()
 }
 
 /// The reproduction: outbox broken, 12 Fails 0.2 s apart, outbox restored. Emails 1–4 used

@@ -100,8 +100,5 @@ pub async fn run(client: crate::client::ApiClient, options: Options) -> anyhow::
 
 /// 128 random bits, so the idempotency keys of different runs never meet.
 fn run_id() -> String {
-    use ring::rand::SecureRandom;
-    let mut b = [0u8; 16];
-    let _ = ring::rand::SystemRandom::new().fill(&mut b);
-    crate::domain::text::hex(&b)
+    crate::random::hex::<16>().unwrap_or_else(|_| format!("pid-{}", std::process::id()))
 }

@@ -74,7 +74,9 @@ pub async fn run<S: Store>(
     kicks: Kicks,
     stop: watch::Receiver<bool>,
 ) {
-    let instance: Arc<str> = crate::domain::text::hex(&rand_bytes()).into();
+    let instance: Arc<str> = crate::random::hex::<8>()
+        .unwrap_or_else(|_| format!("pid-{}", std::process::id()))
+        .into();
     recover(&store, &instance).await;
     let heartbeat = tokio::spawn({
         let (store, instance, mut stop) = (store.clone(), instance.clone(), stop.clone());
@@ -133,13 +135,6 @@ async fn recover<S: Store>(store: &S, instance: &str) {
         ),
         Err(e) => tracing::error!(error = %e, "cannot recover interrupted jobs"),
     }
-}
-
-fn rand_bytes() -> [u8; 8] {
-    use ring::rand::SecureRandom;
-    let mut b = [0u8; 8];
-    let _ = ring::rand::SystemRandom::new().fill(&mut b);
-    b
 }
 
 async fn worker<S: Store>(
@@ -238,10 +233,7 @@ async fn run_email<S: Store>(
 }
 
 pub(crate) fn jitter() -> f64 {
-    use ring::rand::SecureRandom;
-    let mut b = [0u8; 1];
-    let _ = ring::rand::SystemRandom::new().fill(&mut b);
-    f64::from(b[0]) / 255.0
+    crate::random::bytes::<1>().map_or(0.5, |b| f64::from(b[0]) / 255.0)
 }
 
 async fn run_report<S: Store>(

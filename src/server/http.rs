@@ -72,7 +72,7 @@ pub async fn serve(
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
-        .max_buf_size(MAX_HEADER_BYTES.max(8192) * 4)
+        .max_buf_size(MAX_HEADER_BYTES * 4)
         .max_header_size(MAX_HEADER_BYTES);
     tracing::debug!(max_connections = cap, "accepting connections");
     tokio::pin!(shutdown);

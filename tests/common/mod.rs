@@ -60,16 +60,22 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The `.eml` files in `dir` (an outbox), sorted.
+pub fn eml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = files_below(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    files.sort();
+    files
+}
+
 /// The `.eml` files in `dir`, waiting up to 10 s for at least `n` to appear (the mailer
 /// delivers after the decision commits). Async, so an in-process server keeps running.
 pub async fn wait_for_emails(dir: &Path, n: usize) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
-            .unwrap_or_default();
-        files.retain(|p| p.extension().is_some_and(|x| x == "eml"));
-        files.sort();
+        let files = eml_files(dir);
         if files.len() >= n || Instant::now() > deadline {
             return files
                 .iter()

@@ -63,12 +63,7 @@ pub fn save_client(c: &Connection, l: &LmsClient) -> Result<(), StoreError> {
 }
 
 fn random_hex() -> Result<String, StoreError> {
-    use ring::rand::SecureRandom;
-    let mut b = [0u8; 8];
-    ring::rand::SystemRandom::new()
-        .fill(&mut b)
-        .map_err(|_| StoreError::Backend("no randomness for an id".into()))?;
-    Ok(crate::domain::text::hex(&b))
+    crate::random::hex::<8>().map_err(|e| StoreError::Backend(format!("{e} for an id")))
 }
 
 pub fn save_exam(c: &mut Connection, client: &str, e: &LmsExam) -> Result<String, StoreError> {
