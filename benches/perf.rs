@@ -148,7 +148,10 @@ async fn store_bench(data: demo::DemoData) {
     let mut samples = Vec::new();
     for _ in 0..20 {
         let t = Instant::now();
-        store.courses().await.unwrap();
+        store
+            .courses(proctor_review::domain::access::CourseScope::All)
+            .await
+            .unwrap();
         samples.push(t.elapsed());
     }
     stats("store: quiz list counts", samples);

@@ -9,7 +9,7 @@ pub use crate::domain::query::{Page, SessionFilter, SortKey};
 pub const PREFIX: &str = "/api/v1";
 pub const MAX_PAGE: u32 = 500;
 pub const DEFAULT_PAGE: u32 = 100;
-pub const MAX_REASON_CHARS: usize = 2000;
+pub use crate::domain::decision::{MAX_REASON_CHARS, valid_idempotency_key};
 pub const MAX_SEARCH_CHARS: usize = 200;
 
 /// `GET /exams/{id}/sessions`. Require Attention sessions always come first; `sort` orders
@@ -96,21 +96,21 @@ pub struct DecisionRequest {
     pub idempotency_key: Option<String>,
 }
 
-/// What an idempotency key may look like: a UUID, or any 8–100 letters, digits, `-`, `_`.
-pub fn valid_idempotency_key(key: &str) -> bool {
-    (8..=100).contains(&key.len())
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub error: String,
     pub message: String,
 }
 
-pub type Me = Reviewer;
+/// `GET /me`: who the token speaks for and the courses granted to them (admins and the
+/// service account see every course and have none).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    #[serde(flatten)]
+    pub reviewer: Reviewer,
+    #[serde(default)]
+    pub grants: Vec<crate::domain::access::Grant>,
+}
 
 /// `POST /media/{id}/link` and `POST /reports/{id}/link`: a URL that fetches the file
 /// without a bearer token until `expires_at`.

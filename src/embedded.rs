@@ -2,6 +2,7 @@
 //! uses it for the demo, and tests use it for a real server with a real database.
 
 use crate::demo::DemoData;
+use crate::domain::access::{Access, CourseScope, Grant};
 use crate::server::{
     self, MailSettings, MailTransport, MediaSettings, ServerOptions, hash_token, new_token,
 };
@@ -112,8 +113,23 @@ pub async fn start(opts: EmbeddedOptions) -> anyhow::Result<RunningServer> {
             "Demo Reviewer".into(),
         )
         .await?;
+    // The demo reviewer reviews every demo course (a reviewer, not an admin: the console
+    // shows what a course-scoped reviewer sees).
+    for course in store.courses(CourseScope::All).await? {
+        store
+            .grant(
+                DEMO_REVIEWER.into(),
+                Grant {
+                    course_id: course.id,
+                    access: Access::Review,
+                },
+            )
+            .await?;
+    }
     let token = new_token().map_err(|_| anyhow::anyhow!("no secure random numbers available"))?;
-    store.add_token(reviewer.id, hash_token(&token)).await?;
+    store
+        .add_token(reviewer.id, hash_token(&token), None)
+        .await?;
 
     let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     let addr = listener.local_addr()?;

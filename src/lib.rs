@@ -16,5 +16,6 @@ pub mod logsafe;
 pub mod media;
 pub mod random;
 pub mod report;
+pub mod review;
 pub mod server;
 pub mod store;

@@ -3,17 +3,15 @@
 
 mod lms_cli;
 mod mail_cli;
+mod reviewer_cli;
 mod token;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use proctor_review::client::ApiClient;
 use proctor_review::config::{self, Paths};
-use proctor_review::domain::Role;
 use proctor_review::embedded::{self, EmbeddedOptions};
-use proctor_review::server::{
-    self, MailSettings, MailTransport, MediaSettings, ServerOptions, hash_token, new_token,
-};
+use proctor_review::server::{self, MailSettings, MailTransport, MediaSettings, ServerOptions};
 use proctor_review::store::Store;
 use proctor_review::store::sqlite::SqliteStore;
 use proctor_review::{console, demo, fsutil};
@@ -76,9 +74,12 @@ struct ConsoleArgs {
 enum Command {
     /// Run the review server.
     Serve(ServeArgs),
-    /// Manage reviewers.
+    /// Reviewers: add, list, grant and withdraw courses, revoke their tokens.
     #[command(subcommand)]
-    Reviewer(ReviewerCommand),
+    Reviewer(reviewer_cli::ReviewerCommand),
+    /// Tokens: make another for a reviewer, revoke one.
+    #[command(subcommand)]
+    Token(reviewer_cli::TokenCommand),
     /// Add evidence (video, screenshots, scans, onboarding) to a server's database.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
@@ -198,28 +199,6 @@ fn beside(db: &std::path::Path, name: &str) -> PathBuf {
 }
 
 #[derive(Subcommand)]
-enum ReviewerCommand {
-    /// Create a reviewer and print a new token for them (shown once).
-    Add {
-        #[arg(long)]
-        db: PathBuf,
-        #[arg(long)]
-        username: String,
-        #[arg(long)]
-        email: String,
-        #[arg(long, default_value = "")]
-        name: String,
-        /// reviewer, admin (may also add evidence) or service (the provider's account).
-        #[arg(long, default_value = "reviewer", value_parser = parse_role)]
-        role: Role,
-    },
-}
-
-fn parse_role(s: &str) -> Result<Role, String> {
-    Role::parse(s).ok_or_else(|| format!("'{s}' is not a role: reviewer, admin or service"))
-}
-
-#[derive(Subcommand)]
 enum AuditCommand {
     /// Recompute every decision's hash and its link to the one before; names the first
     /// entry that was changed, removed or reordered (exit status 1).
@@ -260,32 +239,8 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             log_to_stderr();
             serve(args).await
         }
-        Some(Command::Reviewer(ReviewerCommand::Add {
-            db,
-            username,
-            email,
-            name,
-            role,
-        })) => {
-            proctor_review::domain::check_username(&username).map_err(anyhow::Error::msg)?;
-            let store =
-                SqliteStore::open(&db).with_context(|| format!("cannot open {}", db.display()))?;
-            let name = if name.is_empty() {
-                username.clone()
-            } else {
-                name
-            };
-            let reviewer = store.create_reviewer(username, email, name, role).await?;
-            let token =
-                new_token().map_err(|_| anyhow::anyhow!("no secure random numbers available"))?;
-            store.add_token(reviewer.id, hash_token(&token)).await?;
-            eprintln!(
-                "Reviewer '{}' created. Their token (shown only now):",
-                reviewer.username
-            );
-            println!("{token}");
-            Ok(())
-        }
+        Some(Command::Reviewer(cmd)) => reviewer_cli::run(cmd).await,
+        Some(Command::Token(cmd)) => reviewer_cli::run_token(cmd).await,
         Some(Command::Evidence(EvidenceCommand::Import {
             db,
             media,

@@ -380,7 +380,7 @@ async fn auth_and_input_errors_are_clear_json() {
     }
 
     let c = client(&d);
-    assert_eq!(c.me().await.unwrap().username, "demo-reviewer");
+    assert_eq!(c.me().await.unwrap().reviewer.username, "demo-reviewer");
     match c.session(999_999).await {
         Err(ClientError::NotFound(m)) => assert_eq!(m, "no session with id 999999"),
         other => panic!("{other:?}"),

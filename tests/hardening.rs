@@ -247,7 +247,9 @@ async fn slow_and_idle_sockets_do_not_starve_a_normal_request() {
     }
     let me = ours.api(&token).me().await;
     assert_eq!(
-        me.expect("answered despite 150 slow sockets").username,
+        me.expect("answered despite 150 slow sockets")
+            .reviewer
+            .username,
         "alice"
     );
     drop(held);
@@ -302,7 +304,7 @@ async fn hostile_usernames_are_refused_and_never_reach_the_log_raw() {
         let db = rusqlite::Connection::open(&ours.db).unwrap();
         db.execute(
             "INSERT INTO reviewers (username, email, full_name, created, role)
-             VALUES ('old\u{1b}]0;owned\u{7}\u{2028}x', 'old@example.edu', 'Old', '2026-01-01T00:00:00.000000Z', 'reviewer')",
+             VALUES ('old\u{1b}]0;owned\u{7}\u{2028}x', 'old@example.edu', 'Old', '2026-01-01T00:00:00.000000Z', 'admin')",
             [],
         )
         .unwrap();

@@ -151,7 +151,7 @@ async fn expired_forged_or_altered_links_are_refused_and_keys_survive_restarts()
 
     // A correctly signed link whose time is up.
     let key = LinkKey::load_or_create(&link_key_path(&dir.path().join("review.sqlite3"))).unwrap();
-    let me = c.me().await.unwrap();
+    let me = c.me().await.unwrap().reviewer;
     let stale = key.sign(
         "media",
         shot.id,

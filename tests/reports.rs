@@ -21,7 +21,7 @@ async fn a_report_is_queued_once_survives_a_restart_and_lists_newest_first() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_in(dir.path()).await;
     let c = ApiClient::new(&server.url, &server.token).unwrap();
-    let me = c.me().await.unwrap();
+    let me = c.me().await.unwrap().reviewer;
     // Queued without waking the worker, so it is certainly still pending.
     let first = server
         .store
@@ -193,7 +193,7 @@ async fn report_links_expire_and_cannot_be_altered_or_borrowed() {
     );
 
     let key = LinkKey::load_or_create(&link_key_path(&dir.path().join("review.sqlite3"))).unwrap();
-    let me = c.me().await.unwrap().id;
+    let me = c.me().await.unwrap().reviewer.id;
     let file = |l: proctor_review::media::SignedLink| {
         format!(
             "{}/api/v1/reports/{}/file?{}",

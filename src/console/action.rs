@@ -4,7 +4,7 @@ use super::state::{PreviewImage, RequestId};
 use crate::api::{DecisionRequest, Page, SessionQuery};
 use crate::client::ClientError;
 use crate::domain::{
-    CourseSummary, ExamId, MediaId, MediaKind, Reviewer, SessionDetail, SessionId, SessionRow,
+    CourseSummary, ExamId, MediaId, MediaKind, SessionDetail, SessionId, SessionRow,
 };
 use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseEvent, MouseEventKind};
 
@@ -15,7 +15,7 @@ pub enum Action {
     Mouse(MouseEvent),
     Paste(String),
     Resize(u16, u16),
-    MeLoaded(Result<Reviewer, ClientError>),
+    MeLoaded(Result<crate::api::Me, ClientError>),
     CoursesLoaded {
         request: RequestId,
         result: Result<Vec<CourseSummary>, ClientError>,

@@ -187,6 +187,17 @@ impl DecisionPlan {
     }
 }
 
+/// The longest reason a decision may carry.
+pub const MAX_REASON_CHARS: usize = 2000;
+
+/// What an idempotency key may look like: a UUID, or any 8–100 letters, digits, `-`, `_`.
+pub fn valid_idempotency_key(key: &str) -> bool {
+    (8..=100).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! The review vocabulary and rules. Nothing in here performs I/O, so every rule is testable
 //! without a database or a terminal.
 
+pub mod access;
 pub mod audit;
 pub mod decision;
 pub mod email;

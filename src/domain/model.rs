@@ -146,6 +146,9 @@ pub struct CourseSummary {
     pub id: String,
     pub name: String,
     pub exams: Vec<ExamSummary>,
+    /// What the caller may do here (the server fills it in per caller).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<crate::domain::access::Access>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

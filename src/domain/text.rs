@@ -108,6 +108,19 @@ fn is_hidden_format(c: char) -> bool {
 }
 
 /// Seconds into a recording as `HH:MM:SS`, the way players show them.
+/// A moment as a person reads it in a message: `2026-11-26 12:00 UTC`.
+pub fn utc_minute(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
 pub fn clock(secs: i64) -> String {
     format!(
         "{:02}:{:02}:{:02}",

@@ -3,13 +3,14 @@
 
 use super::AppState;
 use super::error::ApiError;
-use crate::domain::Reviewer;
+use crate::domain::access::{Actor, TokenRefusal, authenticate};
 use crate::domain::text::hex;
 use crate::store::Store;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use ring::rand::{SecureRandom, SystemRandom};
+use time::OffsetDateTime;
 
 const TOKEN_PREFIX: &str = "prt_";
 
@@ -23,8 +24,9 @@ pub fn hash_token(token: &str) -> String {
     hex(ring::digest::digest(&ring::digest::SHA256, token.as_bytes()).as_ref())
 }
 
-/// The reviewer the request's token belongs to; every decision is attributed to them.
-pub struct Authed(pub Reviewer);
+/// Who the request's token speaks for, with their grants; every decision is attributed
+/// to them.
+pub struct Authed(pub Actor);
 
 impl<S: Store> FromRequestParts<AppState<S>> for Authed {
     type Rejection = ApiError;
@@ -51,12 +53,13 @@ impl<S: Store> FromRequestParts<AppState<S>> for Authed {
                     "malformed Authorization header: expected 'Bearer <token>'".into(),
                 )
             })?;
-        state
-            .store
-            .reviewer_by_token_hash(hash_token(token))
-            .await?
+        let record = state.store.token(hash_token(token)).await?;
+        authenticate(record, OffsetDateTime::now_utc())
             .map(Authed)
-            .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))
+            .map_err(|e| match e {
+                TokenRefusal::Expired(_) => ApiError::TokenExpired(e.to_string()),
+                TokenRefusal::Unknown => ApiError::Unauthorized(e.to_string()),
+            })
     }
 }
 

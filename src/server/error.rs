@@ -12,6 +12,9 @@ use axum::response::{IntoResponse, Response};
 pub enum ApiError {
     #[error("{0}")]
     Unauthorized(String),
+    /// 401 with its own code, so a client can say "your token expired" and not "wrong token".
+    #[error("{0}")]
+    TokenExpired(String),
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
@@ -58,10 +61,24 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::review::ReviewError> for ApiError {
+    fn from(e: crate::review::ReviewError) -> Self {
+        use crate::review::ReviewError as R;
+        match e {
+            R::NotFound(m) => Self::NotFound(m),
+            R::Forbidden(m) => Self::Forbidden(m),
+            R::Invalid(m) => Self::BadRequest(m),
+            R::PreconditionRequired(m) => Self::PreconditionRequired(m),
+            R::Store(e) => e.into(),
+        }
+    }
+}
+
 impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str) {
         match self {
             Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::TokenExpired(_) => (StatusCode::UNAUTHORIZED, "token_expired"),
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
@@ -90,8 +107,16 @@ impl IntoResponse for ApiError {
         };
         let mut resp = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            // RFC 6750 §3: an expired token is an invalid_token.
+            let challenge = if code == "token_expired" {
+                "Bearer error=\"invalid_token\", error_description=\"the token expired\""
+            } else {
+                "Bearer"
+            };
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
         }
         resp
     }

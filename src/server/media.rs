@@ -14,6 +14,7 @@ use crate::domain::text::printable;
 use crate::media::describe::Refusal;
 use crate::media::folder::ReceiveError;
 use crate::media::{LinkKey, MediaFolder, SignedLink, describe};
+use crate::review;
 use crate::store::Store;
 use axum::Json;
 use axum::body::Body;
@@ -76,17 +77,17 @@ pub fn router<S: Store>() -> axum::Router<AppState<S>> {
 
 pub async fn link<S: Store>(
     State(st): State<AppState<S>>,
-    Authed(reviewer): Authed,
+    Authed(actor): Authed,
     IdPath(id): IdPath,
     headers: HeaderMap,
 ) -> Result<Json<SignedUrl>, ApiError> {
-    st.store.media(id).await?;
+    review::media(&st.store, &actor, id).await?;
     Ok(Json(signed::issue(
         &st,
         &headers,
         PURPOSE,
         id,
-        reviewer.id,
+        actor.reviewer.id,
         &media_file_path(id),
     )))
 }
@@ -97,8 +98,9 @@ pub async fn file<S: Store>(
     link: Result<Query<SignedLink>, QueryRejection>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    signed::check(&st, PURPOSE, id, link).await?;
-    let (_, item) = st.store.media(id).await?;
+    let actor = signed::check(&st, PURPOSE, id, link).await?;
+    // Checked again: a grant withdrawn after the link was made takes effect at once.
+    let item = review::media(&st.store, &actor, id).await?;
     signed::serve(
         &st.media.folder.path_of(&item.sha256),
         item.content_type.as_str(),
@@ -117,7 +119,7 @@ pub async fn upload<S: Store>(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<MediaItem>), ApiError> {
-    if !who.role.may_add_evidence() {
+    if !who.reviewer.role.may_add_evidence() {
         return Err(ApiError::Forbidden(
             "only an admin or the provider's service account may add evidence".into(),
         ));
@@ -132,6 +134,7 @@ pub async fn upload<S: Store>(
             )
         })?
         .to_owned();
+    review::evidence_session(&st.store, &who, session_id).await?;
     let (got, staged) = receive(&st.media, body).await?;
     let item = describe("upload", session_id, &meta, &claimed, &got).map_err(|r| match r {
         Refusal::Type(m) => ApiError::UnsupportedMediaType(m),
@@ -139,7 +142,7 @@ pub async fn upload<S: Store>(
     })?;
     let mut added = st.store.add_evidence(vec![item], vec![], staged).await?;
     let item = added.pop().ok_or(ApiError::Internal)?;
-    tracing::info!(session_id, media = item.id, kind = item.kind.as_str(), by = %printable(&who.username), "evidence added");
+    tracing::info!(session_id, media = item.id, kind = item.kind.as_str(), by = %printable(&who.reviewer.username), "evidence added");
     Ok((StatusCode::CREATED, Json(item)))
 }
 

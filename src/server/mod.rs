@@ -19,6 +19,7 @@ pub use media::MediaSettings;
 
 use crate::api::PREFIX;
 use crate::jobs::{JobSettings, Kicks};
+use crate::review::DecideSettings;
 use crate::store::Store;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -40,11 +41,9 @@ pub struct AppState<S> {
     pub kicks: Kicks,
     /// Where finished reports are kept.
     pub reports_dir: Arc<PathBuf>,
-    /// Where learners are told to write if they disagree with a decision.
-    pub contact: Arc<str>,
+    /// What decisions depend on (the contact address, who emails LMS learners).
+    pub decide: Arc<DecideSettings>,
     pub media: Arc<MediaSettings>,
-    /// Our learner emails also for LMS sessions (off: Open edX emails them).
-    pub lms_learner_emails: bool,
 }
 
 pub fn router<S: Store>(state: AppState<S>) -> Router {
@@ -123,8 +122,10 @@ pub async fn run<S: Store>(
         store,
         kicks,
         reports_dir: Arc::new(options.reports_dir),
-        contact: options.contact.into(),
-        lms_learner_emails: options.lms_learner_emails,
+        decide: Arc::new(DecideSettings {
+            contact: options.contact.into(),
+            lms_learner_emails: options.lms_learner_emails,
+        }),
         media: Arc::new(options.media),
     };
     let result = http::serve(listener, router(state), options.http, shutdown).await;

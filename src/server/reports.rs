@@ -9,8 +9,10 @@ use super::ids::IdPath;
 use super::routes::bad_path;
 use super::signed;
 use crate::api::{ReportList, SignedUrl, report_file_path};
+use crate::domain::access::Actor;
 use crate::domain::{Job, JobKind, JobState};
 use crate::media::SignedLink;
+use crate::review;
 use crate::store::Store;
 use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -34,21 +36,23 @@ pub fn router<S: Store>() -> axum::Router<AppState<S>> {
 
 pub async fn start<S: Store>(
     State(st): State<AppState<S>>,
-    Authed(reviewer): Authed,
+    Authed(actor): Authed,
     course: Result<Path<String>, PathRejection>,
 ) -> Result<(StatusCode, Json<Job>), ApiError> {
     let Path(course) = course.map_err(bad_path)?;
-    let job = st.store.start_report(course, reviewer.id).await?;
+    review::course_reports(&st.store, &actor, &course).await?;
+    let job = st.store.start_report(course, actor.reviewer.id).await?;
     st.kicks.kick(JobKind::Report);
     Ok((StatusCode::ACCEPTED, Json(job)))
 }
 
 pub async fn list<S: Store>(
     State(st): State<AppState<S>>,
-    _: Authed,
+    Authed(actor): Authed,
     course: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ReportList>, ApiError> {
     let Path(course) = course.map_err(bad_path)?;
+    review::course_reports(&st.store, &actor, &course).await?;
     let (available, pending) = st
         .store
         .jobs(JobKind::Report, Some(course))
@@ -58,12 +62,9 @@ pub async fn list<S: Store>(
     Ok(Json(ReportList { pending, available }))
 }
 
-/// A finished report, or 404 naming why not.
-async fn finished<S: Store>(st: &AppState<S>, id: i64) -> Result<Job, ApiError> {
-    let job = st.store.job(id).await?;
-    if job.kind != JobKind::Report {
-        return Err(ApiError::NotFound(format!("no report with id {id}")));
-    }
+/// A finished report of a course the caller may see, or 404 naming why not.
+async fn finished<S: Store>(st: &AppState<S>, actor: &Actor, id: i64) -> Result<Job, ApiError> {
+    let job = review::report(&st.store, actor, id).await?;
     if job.report.is_none() {
         return Err(ApiError::NotFound(format!(
             "report {id} is not ready ({})",
@@ -75,17 +76,17 @@ async fn finished<S: Store>(st: &AppState<S>, id: i64) -> Result<Job, ApiError> 
 
 pub async fn link<S: Store>(
     State(st): State<AppState<S>>,
-    Authed(reviewer): Authed,
+    Authed(actor): Authed,
     IdPath(id): IdPath,
     headers: HeaderMap,
 ) -> Result<Json<SignedUrl>, ApiError> {
-    finished(&st, id).await?;
+    finished(&st, &actor, id).await?;
     Ok(Json(signed::issue(
         &st,
         &headers,
         PURPOSE,
         id,
-        reviewer.id,
+        actor.reviewer.id,
         &report_file_path(id),
     )))
 }
@@ -96,8 +97,8 @@ pub async fn file<S: Store>(
     link: Result<Query<SignedLink>, QueryRejection>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    signed::check(&st, PURPOSE, id, link).await?;
-    let job = finished(&st, id).await?;
+    let actor = signed::check(&st, PURPOSE, id, link).await?;
+    let job = finished(&st, &actor, id).await?;
     let Some(report) = job.report else {
         return Err(ApiError::Internal);
     };

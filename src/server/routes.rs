@@ -1,17 +1,16 @@
-//! Route handlers. They check input, call the store and shape answers; the decision rules
-//! themselves live in `domain`.
+//! Route handlers. They parse input, call the application layer (`review`) and shape
+//! answers; who may do what, and the decision rules, live below them.
 
 use super::AppState;
 use super::auth::Authed;
 use super::error::ApiError;
 use super::ids::IdPath;
 use super::query::StrictQuery;
-use crate::api::{DecisionRequest, MAX_REASON_CHARS, Page, SessionQuery, valid_idempotency_key};
-use crate::domain::decision::ensure_unchanged;
-use crate::domain::email::{EmailContext, learner_email};
-use crate::domain::lms::{AutomatedReview, decision_callback};
-use crate::domain::{CourseSummary, Reviewer, Role, SessionDetail, SessionRow, plan_decision};
-use crate::store::{DecisionCommand, DecisionContext, PlannedDecision, Store};
+use crate::api::{DecisionRequest, Me, Page, SessionQuery};
+use crate::domain::lms::AutomatedReview;
+use crate::domain::{CourseSummary, Role, SessionDetail, SessionRow};
+use crate::review::{self, DecisionInput};
+use crate::store::Store;
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::{JsonRejection, PathRejection};
@@ -59,102 +58,66 @@ pub async fn method_not_allowed(method: axum::http::Method) -> ApiError {
     ))
 }
 
-pub async fn me(Authed(me): Authed) -> Json<Reviewer> {
-    Json(me)
+pub async fn me(Authed(me): Authed) -> Json<Me> {
+    Json(Me {
+        grants: me.grants(),
+        reviewer: me.reviewer,
+    })
 }
 
 pub async fn courses<S: Store>(
     State(st): State<AppState<S>>,
-    _: Authed,
+    Authed(actor): Authed,
 ) -> Result<Json<Vec<CourseSummary>>, ApiError> {
-    Ok(Json(st.store.courses().await?))
+    Ok(Json(review::courses(&st.store, &actor).await?))
 }
 
 pub async fn sessions<S: Store>(
     State(st): State<AppState<S>>,
-    _: Authed,
+    Authed(actor): Authed,
     IdPath(exam): IdPath,
     StrictQuery(query): StrictQuery<SessionQuery>,
 ) -> Result<Json<Page<SessionRow>>, ApiError> {
     let query = query
         .validate()
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    Ok(Json(st.store.sessions(exam, query).await?))
+    Ok(Json(
+        review::sessions(&st.store, &actor, exam, query).await?,
+    ))
 }
 
 pub async fn session<S: Store>(
     State(st): State<AppState<S>>,
-    _: Authed,
+    Authed(actor): Authed,
     IdPath(id): IdPath,
 ) -> Result<Json<SessionDetail>, ApiError> {
-    Ok(Json(st.store.session(id).await?))
+    Ok(Json(review::session(&st.store, &actor, id).await?))
 }
 
 pub async fn decide<S: Store>(
     State(st): State<AppState<S>>,
-    Authed(reviewer): Authed,
+    Authed(actor): Authed,
     IdPath(session_id): IdPath,
     body: Result<Json<DecisionRequest>, JsonRejection>,
 ) -> Result<Json<SessionDetail>, ApiError> {
     let Json(req) = body.map_err(bad_json)?;
-    let Some(expected_status) = req.expected_status else {
-        return Err(ApiError::PreconditionRequired(
-            "expected_status is required: send the attempt status you saw (e.g. \"second_review_required\"), so a decision never overrides one you have not seen".into(),
-        ));
+    let verdict = req.verdict;
+    let input = DecisionInput {
+        verdict,
+        reason: req.reason,
+        expected_status: req.expected_status,
+        idempotency_key: req.idempotency_key,
     };
-    if let Some(key) = &req.idempotency_key
-        && !valid_idempotency_key(key)
-    {
-        return Err(ApiError::BadRequest(
-            "idempotency_key must be 8 to 100 letters, digits, '-' or '_' (a UUID fits)".into(),
-        ));
-    }
-    let reason = req.reason.trim().to_owned();
-    if reason.chars().count() > MAX_REASON_CHARS {
-        return Err(ApiError::BadRequest(format!(
-            "reason is longer than {MAX_REASON_CHARS} characters"
-        )));
-    }
-    let contact = st.contact.clone();
-    let own_emails = st.lms_learner_emails;
-    let reviewer_email = reviewer.email.clone();
-    let planner = move |ctx: &DecisionContext| {
-        ensure_unchanged(expected_status, ctx.facts.status)?;
-        let plan = plan_decision(&ctx.facts, req.verdict)?;
-        // With an LMS, Open edX emails the learner and sets the grade; we only tell it.
-        let lms = ctx
-            .lms
-            .as_ref()
-            .map(|l| decision_callback(plan.verdict, &l.violations, &reviewer_email));
-        let email = learner_email(
-            &plan,
-            &EmailContext {
-                learner_name: &ctx.learner.full_name,
-                learner_email: &ctx.learner.email,
-                exam_name: &ctx.exam_name,
-                course_id: &ctx.course_id,
-                contact: &contact,
-            },
-        );
-        let email = if lms.is_some() && !own_emails {
-            None
-        } else {
-            email
-        };
-        Ok(PlannedDecision { plan, email, lms })
-    };
-    let detail = st
-        .store
-        .decide(DecisionCommand {
-            session_id,
-            reviewer: reviewer.clone(),
-            reason,
-            at: OffsetDateTime::now_utc(),
-            idempotency_key: req.idempotency_key.clone(),
-            planner,
-        })
-        .await?;
-    tracing::info!(session_id, reviewer = %reviewer.username, verdict = ?req.verdict, "decision recorded");
+    let detail = review::decide(
+        &st.store,
+        &actor,
+        session_id,
+        input,
+        &st.decide,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    tracing::info!(session_id, reviewer = %actor.reviewer.username, ?verdict, "decision recorded");
     st.kicks.kick(crate::domain::JobKind::Email);
     st.kicks.kick(crate::domain::JobKind::LmsReview);
     Ok(Json(detail))
@@ -169,7 +132,8 @@ pub async fn automated_review<S: Store>(
     IdPath(session_id): IdPath,
     body: Result<Json<AutomatedReview>, JsonRejection>,
 ) -> Result<Json<SessionDetail>, ApiError> {
-    if account.role != Role::Service && account.role != Role::Admin {
+    let role = account.reviewer.role;
+    if role != Role::Service && role != Role::Admin {
         return Err(ApiError::Forbidden(
             "only the provider's service account (or an admin) reports automated reviews".into(),
         ));
@@ -188,11 +152,12 @@ pub async fn automated_review<S: Store>(
 /// Sends a session's failed delivery to Open edX again.
 pub async fn lms_retry<S: Store>(
     State(st): State<AppState<S>>,
-    Authed(reviewer): Authed,
+    Authed(actor): Authed,
     IdPath(session_id): IdPath,
 ) -> Result<Json<SessionDetail>, ApiError> {
+    review::retry_session(&st.store, &actor, session_id).await?;
     let detail = st.store.lms_retry(session_id).await?;
-    tracing::info!(session_id, reviewer = %reviewer.username, "Open edX delivery retried");
+    tracing::info!(session_id, reviewer = %actor.reviewer.username, "Open edX delivery retried");
     st.kicks.kick(crate::domain::JobKind::LmsReview);
     Ok(Json(detail))
 }

@@ -4,6 +4,7 @@
 use super::AppState;
 use super::error::ApiError;
 use crate::api::{PREFIX, SignedUrl};
+use crate::domain::access::Actor;
 use crate::media::{LinkError, SignedLink};
 use crate::store::Store;
 use axum::body::Body;
@@ -60,17 +61,18 @@ pub async fn check<S: Store>(
     purpose: &str,
     id: i64,
     link: Result<Query<SignedLink>, QueryRejection>,
-) -> Result<(), ApiError> {
+) -> Result<Actor, ApiError> {
     let forged = || ApiError::Forbidden(LinkError::Forged.to_string());
     let Query(link) = link.map_err(|_| forged())?;
     st.media
         .key
         .verify(purpose, id, &link, OffsetDateTime::now_utc())
         .map_err(|e| ApiError::Forbidden(e.to_string()))?;
-    if st.store.reviewer_by_id(link.reviewer).await?.is_none() {
+    let Some(reviewer) = st.store.reviewer_by_id(link.reviewer).await? else {
         return Err(forged());
-    }
-    Ok(())
+    };
+    let grants = st.store.grants(reviewer.id).await?;
+    Ok(Actor::new(reviewer, grants))
 }
 
 /// Serves `path` as `content_type` with `disposition`, never cached.

@@ -5,6 +5,7 @@ pub mod lms;
 pub mod seed;
 pub mod sqlite;
 
+use crate::domain::access::{CourseScope, Grant, TokenRecord};
 use crate::domain::email::LearnerEmail;
 use crate::domain::lms::{AutomatedReview, ReviewCallback};
 use crate::domain::query::{Page, SessionFilter};
@@ -94,6 +95,23 @@ pub struct FailedEmail {
     pub created: OffsetDateTime,
 }
 
+/// A token as `reviewer list` shows it: never the token itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenInfo {
+    /// The start of the token's hash; `token revoke` takes it.
+    pub id: String,
+    pub created: OffsetDateTime,
+    pub expires: Option<OffsetDateTime>,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewerListing {
+    pub reviewer: Reviewer,
+    pub grants: Vec<Grant>,
+    pub tokens: Vec<TokenInfo>,
+}
+
 /// A job taken by a worker, with what it needs to do it.
 #[derive(Debug, Clone)]
 pub struct ClaimedJob {
@@ -136,10 +154,11 @@ pub trait PlaceFiles: Send + 'static {
 }
 
 pub trait Store: Clone + Send + Sync + 'static {
-    fn reviewer_by_token_hash(
+    /// The token with this SHA-256, whoever's it is and whatever its state.
+    fn token(
         &self,
         hash: String,
-    ) -> impl Future<Output = Result<Option<Reviewer>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<TokenRecord>, StoreError>> + Send;
     fn reviewer_by_id(
         &self,
         id: i64,
@@ -162,12 +181,55 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         reviewer_id: i64,
         hash: String,
+        expires: Option<OffsetDateTime>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn grants(
+        &self,
+        reviewer_id: i64,
+    ) -> impl Future<Output = Result<Vec<Grant>, StoreError>> + Send;
+    fn reviewer_by_username(
+        &self,
+        username: String,
+    ) -> impl Future<Output = Result<Option<Reviewer>, StoreError>> + Send;
+    /// Every reviewer with their grants and tokens, by username.
+    fn reviewers(&self) -> impl Future<Output = Result<Vec<ReviewerListing>, StoreError>> + Send;
+    /// Grants (or changes) a reviewer's access to a course.
+    fn grant(
+        &self,
+        username: String,
+        grant: Grant,
+    ) -> impl Future<Output = Result<Reviewer, StoreError>> + Send;
+    /// Takes a course grant away; `false` if there was none.
+    fn withdraw(
+        &self,
+        username: String,
+        course: String,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Revokes every token of a reviewer; how many were still valid.
+    fn revoke_tokens(
+        &self,
+        username: String,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Revokes one token by its id (the start of its hash); how many were still valid.
+    fn revoke_token(&self, id: String) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
     fn is_empty(&self) -> impl Future<Output = Result<bool, StoreError>> + Send;
     fn seed(&self, data: SeedData) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    fn courses(&self) -> impl Future<Output = Result<Vec<CourseSummary>, StoreError>> + Send;
+    fn courses(
+        &self,
+        scope: CourseScope,
+    ) -> impl Future<Output = Result<Vec<CourseSummary>, StoreError>> + Send;
+    /// The course an exam belongs to; `None` if there is no such exam.
+    fn exam_course(
+        &self,
+        exam: ExamId,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+    /// The course a session belongs to; `None` if there is no such session.
+    fn session_course(
+        &self,
+        session: SessionId,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
     fn sessions(
         &self,
         exam: ExamId,

@@ -10,6 +10,11 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_proctor-review");
 pub const COURSE: &str = "course-v1:edX+DemoX+Demo_Course";
+/// The generated demo's courses (`serve --seed-demo N`).
+pub const DEMO_COURSES: [&str; 2] = [
+    "course-v1:MITx+6.0001x+2026_Fall",
+    "course-v1:HarvardX+STAT110x+2026_T3",
+];
 /// What the peer's settings put in PROCTORING_BACKENDS['proctortrack'].
 pub const CLIENT_ID: &str = "peer-provider-client-id";
 pub const CLIENT_SECRET: &str = "peer-provider-client-secret";
@@ -463,8 +468,9 @@ impl Ours {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// A new account's token; a `reviewer` is granted the demo's courses and the peer's.
     pub fn reviewer(&self, username: &str, email: &str, role: &str) -> String {
-        self.cli(&[
+        let mut args = vec![
             "reviewer",
             "add",
             "--username",
@@ -473,9 +479,26 @@ impl Ours {
             email,
             "--role",
             role,
-        ])
-        .trim()
-        .to_owned()
+        ];
+        if role == "reviewer" {
+            for course in [COURSE, DEMO_COURSES[0], DEMO_COURSES[1]] {
+                args.extend(["--course", course]);
+            }
+        }
+        self.cli(&args).trim().to_owned()
+    }
+
+    /// A reviewer who may see (and with `Access::Review` decide in) only `courses`.
+    pub fn reviewer_in(&self, username: &str, courses: &[&str], read_only: &[&str]) -> String {
+        let email = format!("{username}@example.edu");
+        let mut args = vec!["reviewer", "add", "--username", username, "--email", &email];
+        for course in courses {
+            args.extend(["--course", course]);
+        }
+        for course in read_only {
+            args.extend(["--read-only-course", course]);
+        }
+        self.cli(&args).trim().to_owned()
     }
 
     pub fn connect(&self, peer: &Peer, lms_client: &str, lms_secret: &str) {

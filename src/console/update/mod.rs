@@ -40,7 +40,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Mouse(m) => mouse::on_mouse(state, m),
         Action::Paste(text) => on_paste(state, &text),
         Action::MeLoaded(Ok(me)) => {
-            state.reviewer = Some(me.username);
+            state.reviewer = Some(me.reviewer.username);
             vec![]
         }
         Action::MeLoaded(Err(e)) => {

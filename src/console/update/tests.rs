@@ -37,6 +37,7 @@ pub fn courses() -> Vec<CourseSummary> {
         id: "course-v1:TestX+T1+2026".into(),
         name: "Testing 101".into(),
         exams: vec![exam(1, "Midterm"), exam(2, "Final")],
+        access: Some(crate::domain::access::Access::Review),
     }]
 }
 

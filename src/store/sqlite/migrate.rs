@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_email_delivery.sql"),
     include_str!("migrations/0007_idempotency.sql"),
     include_str!("migrations/0008_audit_chain.sql"),
+    include_str!("migrations/0009_course_grants.sql"),
 ];
 
 pub fn run(conn: &Connection) -> Result<(), StoreError> {

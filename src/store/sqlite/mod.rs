@@ -1,6 +1,7 @@
 //! SQLite backend: one writer connection and a few readers over a WAL database, each used
 //! on tokio's blocking pool so the async server never waits on the disk.
 
+mod accounts;
 pub mod audit;
 mod evidence;
 mod jobs;
@@ -15,9 +16,10 @@ mod write;
 use super::{
     ClaimedJob, DecisionCommand, DecisionContext, FailedEmail, LmsAttempt, LmsClient, LmsDelivery,
     LmsExam, LmsOutcome, NewMedia, NewOnboarding, PlaceFiles, PlannedDecision, Reconciled,
-    RemoteAttempt, Store, StoreError,
+    RemoteAttempt, ReviewerListing, Store, StoreError,
 };
 use crate::domain::AttemptStatus;
+use crate::domain::access::{CourseScope, Grant, TokenRecord};
 use crate::domain::lms::AutomatedReview;
 use crate::domain::query::{Page, SessionFilter};
 use crate::domain::{
@@ -157,9 +159,8 @@ async fn blocking<T: Send + 'static>(
 }
 
 impl Store for SqliteStore {
-    async fn reviewer_by_token_hash(&self, hash: String) -> Result<Option<Reviewer>, StoreError> {
-        self.read(move |c| read::reviewer_by_token_hash(c, &hash))
-            .await
+    async fn token(&self, hash: String) -> Result<Option<TokenRecord>, StoreError> {
+        self.read(move |c| accounts::token(c, &hash)).await
     }
 
     async fn reviewer_by_id(&self, id: i64) -> Result<Option<Reviewer>, StoreError> {
@@ -190,9 +191,46 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn add_token(&self, reviewer_id: i64, hash: String) -> Result<(), StoreError> {
-        self.write(move |c| write::add_token(c, reviewer_id, &hash))
+    async fn add_token(
+        &self,
+        reviewer_id: i64,
+        hash: String,
+        expires: Option<OffsetDateTime>,
+    ) -> Result<(), StoreError> {
+        self.write(move |c| accounts::add_token(c, reviewer_id, &hash, expires))
             .await
+    }
+
+    async fn grants(&self, reviewer_id: i64) -> Result<Vec<Grant>, StoreError> {
+        self.read(move |c| accounts::grants(c, reviewer_id)).await
+    }
+
+    async fn reviewer_by_username(&self, username: String) -> Result<Option<Reviewer>, StoreError> {
+        self.read(move |c| read::reviewer_by_username(c, &username))
+            .await
+    }
+
+    async fn reviewers(&self) -> Result<Vec<ReviewerListing>, StoreError> {
+        self.read(accounts::reviewers).await
+    }
+
+    async fn grant(&self, username: String, grant: Grant) -> Result<Reviewer, StoreError> {
+        self.write(move |c| accounts::grant(c, &username, &grant))
+            .await
+    }
+
+    async fn withdraw(&self, username: String, course: String) -> Result<bool, StoreError> {
+        self.write(move |c| accounts::withdraw(c, &username, &course))
+            .await
+    }
+
+    async fn revoke_tokens(&self, username: String) -> Result<u64, StoreError> {
+        self.write(move |c| accounts::revoke_tokens(c, &username))
+            .await
+    }
+
+    async fn revoke_token(&self, id: String) -> Result<u64, StoreError> {
+        self.write(move |c| accounts::revoke_token(c, &id)).await
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {
@@ -204,8 +242,16 @@ impl Store for SqliteStore {
         self.write(move |c| seed::seed(c, &data)).await
     }
 
-    async fn courses(&self) -> Result<Vec<CourseSummary>, StoreError> {
-        self.read(read::courses).await
+    async fn courses(&self, scope: CourseScope) -> Result<Vec<CourseSummary>, StoreError> {
+        self.read(move |c| read::courses(c, &scope)).await
+    }
+
+    async fn exam_course(&self, exam: ExamId) -> Result<Option<String>, StoreError> {
+        self.read(move |c| read::exam_course(c, exam)).await
+    }
+
+    async fn session_course(&self, session: SessionId) -> Result<Option<String>, StoreError> {
+        self.read(move |c| read::session_course(c, session)).await
     }
 
     async fn sessions(

@@ -2,6 +2,7 @@
 
 use super::timefmt::{from_sql, opt_from_sql};
 use crate::domain::JobState;
+use crate::domain::access::CourseScope;
 use crate::domain::email::{EmailDelivery, MailState};
 use crate::domain::query::{Page, SessionFilter, SortKey};
 use crate::domain::{
@@ -18,7 +19,7 @@ fn count(r: &Row<'_>, i: usize) -> rusqlite::Result<u64> {
     Ok(r.get::<_, i64>(i)?.max(0) as u64)
 }
 
-fn reviewer_from(r: &Row<'_>) -> rusqlite::Result<Reviewer> {
+pub(super) fn reviewer_from(r: &Row<'_>) -> rusqlite::Result<Reviewer> {
     Ok(Reviewer {
         id: r.get(0)?,
         username: r.get(1)?,
@@ -26,16 +27,6 @@ fn reviewer_from(r: &Row<'_>) -> rusqlite::Result<Reviewer> {
         full_name: r.get(3)?,
         role: Role::parse(&r.get::<_, String>(4)?).unwrap_or_default(),
     })
-}
-
-pub fn reviewer_by_token_hash(c: &Connection, hash: &str) -> Result<Option<Reviewer>, StoreError> {
-    Ok(c.query_row(
-        "SELECT r.id, r.username, r.email, r.full_name, r.role FROM api_tokens t
-         JOIN reviewers r ON r.id = t.reviewer_id WHERE t.token_hash = ?1 AND t.revoked = 0",
-        [hash],
-        reviewer_from,
-    )
-    .optional()?)
 }
 
 pub fn reviewer_by_username(
@@ -74,8 +65,16 @@ where
     s.as_deref().map(parse).transpose()
 }
 
-pub fn courses(c: &Connection) -> Result<Vec<CourseSummary>, StoreError> {
-    let mut stmt = c.prepare(
+pub fn courses(c: &Connection, scope: &CourseScope) -> Result<Vec<CourseSummary>, StoreError> {
+    let (filter, ids) = match scope {
+        CourseScope::All => (String::new(), Vec::new()),
+        CourseScope::Only(ids) if ids.is_empty() => return Ok(Vec::new()),
+        CourseScope::Only(ids) => (
+            format!("WHERE c.id IN ({})", vec!["?"; ids.len()].join(",")),
+            ids.clone(),
+        ),
+    };
+    let mut stmt = c.prepare(&format!(
         "SELECT c.id, c.name, e.id, e.content_id, e.external_id, e.exam_name, e.time_limit_mins,
                 e.is_proctored, e.is_practice_exam, e.backend,
                 COUNT(s.id),
@@ -86,11 +85,12 @@ pub fn courses(c: &Connection) -> Result<Vec<CourseSummary>, StoreError> {
          FROM courses c
          JOIN exams e ON e.course_id = c.id AND e.is_active
          LEFT JOIN sessions s ON s.exam_id = e.id
+         {filter}
          GROUP BY e.id
-         ORDER BY c.rowid, e.id",
-    )?;
+         ORDER BY c.rowid, e.id"
+    ))?;
     let mut out: Vec<CourseSummary> = Vec::new();
-    let mut rows = stmt.query([])?;
+    let mut rows = stmt.query(params_from_iter(ids))?;
     while let Some(r) = rows.next()? {
         let course_id: String = r.get(0)?;
         let exam = ExamSummary {
@@ -119,10 +119,31 @@ pub fn courses(c: &Connection) -> Result<Vec<CourseSummary>, StoreError> {
                 id: course_id,
                 name: r.get(1)?,
                 exams: vec![exam],
+                access: None,
             }),
         }
     }
     Ok(out)
+}
+
+/// The course an exam belongs to; `None` if there is no such exam.
+pub fn exam_course(c: &Connection, exam: ExamId) -> Result<Option<String>, StoreError> {
+    Ok(
+        c.query_row("SELECT course_id FROM exams WHERE id = ?1", [exam], |r| {
+            r.get(0)
+        })
+        .optional()?,
+    )
+}
+
+/// The course a session belongs to; `None` if there is no such session.
+pub fn session_course(c: &Connection, session: SessionId) -> Result<Option<String>, StoreError> {
+    Ok(c.query_row(
+        "SELECT e.course_id FROM sessions s JOIN exams e ON e.id = s.exam_id WHERE s.id = ?1",
+        [session],
+        |r| r.get(0),
+    )
+    .optional()?)
 }
 
 const ROW_COLUMNS: &str =

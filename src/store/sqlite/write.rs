@@ -45,14 +45,6 @@ pub fn create_reviewer(
     }
 }
 
-pub fn add_token(c: &Connection, reviewer_id: i64, hash: &str) -> Result<(), StoreError> {
-    c.execute(
-        "INSERT INTO api_tokens (token_hash, reviewer_id, created) VALUES (?1, ?2, ?3)",
-        params![hash, reviewer_id, to_sql(OffsetDateTime::now_utc())],
-    )?;
-    Ok(())
-}
-
 fn context(c: &Connection, session: i64) -> Result<Option<DecisionContext>, StoreError> {
     let row = c
         .query_row(

@@ -1,0 +1,105 @@
+//! The decision use case: who may decide, what the request must carry, and what a Pass or
+//! Fail changes (planned by the domain's rules inside the store's transaction).
+
+use super::ReviewError;
+use crate::domain::access::Actor;
+use crate::domain::decision::{MAX_REASON_CHARS, ensure_unchanged, valid_idempotency_key};
+use crate::domain::email::{EmailContext, learner_email};
+use crate::domain::lms::decision_callback;
+use crate::domain::{AttemptStatus, SessionDetail, SessionId, Verdict, plan_decision};
+use crate::store::{DecisionCommand, DecisionContext, PlannedDecision, Store};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// What a reviewer asked for.
+#[derive(Debug, Clone)]
+pub struct DecisionInput {
+    pub verdict: Verdict,
+    pub reason: String,
+    pub expected_status: Option<AttemptStatus>,
+    pub idempotency_key: Option<String>,
+}
+
+/// The server's settings a decision depends on.
+#[derive(Debug, Clone)]
+pub struct DecideSettings {
+    /// Where learners are told to write if they disagree.
+    pub contact: Arc<str>,
+    /// Our learner emails also for LMS sessions (off: Open edX emails them).
+    pub lms_learner_emails: bool,
+}
+
+pub async fn decide<S: Store>(
+    store: &S,
+    actor: &Actor,
+    session_id: SessionId,
+    input: DecisionInput,
+    settings: &DecideSettings,
+    at: OffsetDateTime,
+) -> Result<SessionDetail, ReviewError> {
+    let missing = || format!("no session with id {session_id}");
+    let course = store
+        .session_course(session_id)
+        .await?
+        .ok_or_else(|| ReviewError::NotFound(missing()))?;
+    actor
+        .may_decide(&course)
+        .map_err(|r| ReviewError::refused(r, missing))?;
+    let Some(expected_status) = input.expected_status else {
+        return Err(ReviewError::PreconditionRequired(
+            "expected_status is required: send the attempt status you saw (e.g. \"second_review_required\"), so a decision never overrides one you have not seen".into(),
+        ));
+    };
+    if let Some(key) = &input.idempotency_key
+        && !valid_idempotency_key(key)
+    {
+        return Err(ReviewError::Invalid(
+            "idempotency_key must be 8 to 100 letters, digits, '-' or '_' (a UUID fits)".into(),
+        ));
+    }
+    let reason = input.reason.trim().to_owned();
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return Err(ReviewError::Invalid(format!(
+            "reason is longer than {MAX_REASON_CHARS} characters"
+        )));
+    }
+    let contact = settings.contact.clone();
+    let own_emails = settings.lms_learner_emails;
+    let reviewer_email = actor.reviewer.email.clone();
+    let verdict = input.verdict;
+    let planner = move |ctx: &DecisionContext| {
+        ensure_unchanged(expected_status, ctx.facts.status)?;
+        let plan = plan_decision(&ctx.facts, verdict)?;
+        // With an LMS, Open edX emails the learner and sets the grade; we only tell it.
+        let lms = ctx
+            .lms
+            .as_ref()
+            .map(|l| decision_callback(plan.verdict, &l.violations, &reviewer_email));
+        let email = learner_email(
+            &plan,
+            &EmailContext {
+                learner_name: &ctx.learner.full_name,
+                learner_email: &ctx.learner.email,
+                exam_name: &ctx.exam_name,
+                course_id: &ctx.course_id,
+                contact: &contact,
+            },
+        );
+        let email = if lms.is_some() && !own_emails {
+            None
+        } else {
+            email
+        };
+        Ok(PlannedDecision { plan, email, lms })
+    };
+    Ok(store
+        .decide(DecisionCommand {
+            session_id,
+            reviewer: actor.reviewer.clone(),
+            reason,
+            at,
+            idempotency_key: input.idempotency_key,
+            planner,
+        })
+        .await?)
+}
