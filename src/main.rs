@@ -304,7 +304,9 @@ async fn connect(
         Some(url) => {
             proctor_review::client::check_transport(&url, args.allow_insecure_http)?;
             let token = token::find(args, cfg)?;
-            (ApiClient::new(&url, &token)?, None)
+            let client = ApiClient::new(&url, &token)?;
+            preflight(&client, &url).await?;
+            (client, None)
         }
         None => {
             let running = embedded::start(EmbeddedOptions {
@@ -320,6 +322,25 @@ async fn connect(
             (ApiClient::new(&running.url, &running.token)?, Some(running))
         }
     })
+}
+
+/// Before the screen is taken: a refused token or something that is not a review server
+/// ends here with a message, not in an empty console. An unreachable server does not: the
+/// console opens and says so, and a refresh tries again.
+async fn preflight(client: &ApiClient, url: &str) -> anyhow::Result<()> {
+    use proctor_review::client::ClientError;
+    match client.me().await {
+        Err(ClientError::Unauthorized(m)) => {
+            anyhow::bail!("{url} refused the token: {m}")
+        }
+        Err(ClientError::NotFound(_)) => anyhow::bail!(
+            "{url}: not a proctor-review server (GET /api/v1/me answered 404); check --server"
+        ),
+        Err(ClientError::Decode(_)) => anyhow::bail!(
+            "{url}: not a proctor-review server (GET /api/v1/me did not answer as one); check --server"
+        ),
+        _ => Ok(()),
+    }
 }
 
 async fn run_console(args: ConsoleArgs) -> anyhow::Result<()> {

@@ -71,7 +71,7 @@ async fn a_reviewer_fails_a_require_attention_session_from_the_keyboard() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bad_token_is_shown_as_a_clear_error_not_a_crash() {
+async fn a_bad_token_ends_the_console_with_a_clear_message_before_the_screen_is_taken() {
     let demo = common::start_demo().await;
     let url = demo.server.url.clone();
     let dir = demo.dir.path().to_owned();
@@ -81,9 +81,17 @@ async fn a_bad_token_is_shown_as_a_clear_error_not_a_crash() {
             &dir,
             &[("PROCTOR_REVIEW_TOKEN", "prt_wrong")],
         );
-        let screen = c.wait_for("unknown or revoked token");
-        assert!(screen.contains("not authorised"), "{screen}");
-        c.quit();
+        let status = c.finish();
+        assert!(!status.success(), "a refused token is an error exit");
+        let written = String::from_utf8_lossy(&c.output).into_owned();
+        assert!(
+            written.contains("refused the token: unknown or revoked token"),
+            "{written}"
+        );
+        assert!(
+            !c.output.windows(8).any(|w| w == b"\x1b[?1049h"),
+            "the alternate screen was never entered"
+        );
     })
     .await
     .unwrap();

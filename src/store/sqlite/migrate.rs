@@ -53,4 +53,31 @@ mod tests {
         let err = run(&conn).unwrap_err().to_string();
         assert!(err.contains("newer than this program knows"), "{err}");
     }
+
+    #[test]
+    fn reviewers_of_an_older_database_keep_the_courses_they_could_see() {
+        let conn = Connection::open_in_memory().unwrap();
+        for (i, sql) in MIGRATIONS[..8].iter().enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", i as i64 + 1)
+                .unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO courses (id, name) VALUES ('c1', 'One'), ('c2', 'Two');
+             INSERT INTO reviewers (username, email, full_name, created, role) VALUES
+               ('ada', 'a@x', 'Ada', '2026-01-01T00:00:00.000000Z', 'reviewer'),
+               ('root', 'r@x', 'Root', '2026-01-01T00:00:00.000000Z', 'admin');",
+        )
+        .unwrap();
+        run(&conn).unwrap();
+        let grants: Vec<(String, String, String)> = conn
+            .prepare("SELECT r.username, g.course_id, g.access FROM course_grants g JOIN reviewers r ON r.id = g.reviewer_id ORDER BY 1, 2")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let want = |c: &str| ("ada".to_owned(), c.to_owned(), "review".to_owned());
+        assert_eq!(grants, [want("c1"), want("c2")], "admins need none");
+    }
 }
