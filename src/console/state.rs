@@ -52,6 +52,14 @@ pub struct QuizPane {
 }
 
 impl QuizPane {
+    /// What the reviewer may do in a course, as the server said when listing it.
+    pub fn access(&self, course: &str) -> Option<crate::domain::access::Access> {
+        self.courses
+            .iter()
+            .find(|c| c.id == course)
+            .and_then(|c| c.access)
+    }
+
     pub fn exams(&self) -> impl Iterator<Item = &ExamSummary> {
         self.courses.iter().flat_map(|c| c.exams.iter())
     }

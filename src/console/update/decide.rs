@@ -7,6 +7,7 @@ use crate::api::DecisionRequest;
 use crate::client::ClientError;
 use crate::console::action::Effect;
 use crate::console::state::{ConfirmDialog, RequestId, State, Tone};
+use crate::domain::access::Access;
 use crate::domain::{AttemptStatus, SessionDetail, SessionId, Verdict, plan_decision};
 use tui_input::Input;
 
@@ -39,6 +40,17 @@ pub fn open_confirm(state: &mut State, verdict: Verdict) -> Vec<Effect> {
         );
         return vec![];
     };
+    if state.quizzes.access(&detail.course_id) == Some(Access::Read) {
+        state.say(
+            Tone::Info,
+            format!(
+                "You have read-only access to {}: you can look, not {}. An admin can grant review access.",
+                detail.course_id,
+                verdict.word().to_lowercase()
+            ),
+        );
+        return vec![];
+    }
     let key = format!("{}-{}", state.run_id, state.next_request);
     match plan_decision(&detail.decision_facts(), verdict) {
         Ok(plan) => {

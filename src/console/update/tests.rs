@@ -629,6 +629,19 @@ fn decisions_that_cannot_apply_say_why_without_a_dialog() {
 }
 
 #[test]
+fn a_read_only_course_says_so_instead_of_opening_a_dialog() {
+    let mut s = opened();
+    s.quizzes.courses[0].access = Some(crate::domain::access::Access::Read);
+    assert!(update(&mut s, key('f')).is_empty());
+    assert!(s.dialog.is_none());
+    let said = s.status.unwrap().text;
+    assert!(
+        said.contains("read-only access to course-v1:TestX+T1+2026"),
+        "{said}"
+    );
+}
+
+#[test]
 fn search_reloads_as_you_type_and_escape_clears_it() {
     let mut s = opened();
     update(&mut s, key('/'));

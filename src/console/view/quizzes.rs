@@ -5,6 +5,7 @@ use crate::console::format::{fit, safe};
 use crate::console::layout::{self, QuizLine};
 use crate::console::state::{Pane, State};
 use crate::domain::ExamCounts;
+use crate::domain::access::Access;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -65,10 +66,19 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
             QuizLine::CourseName(c) => {
                 Line::styled(fit(&safe(&q.courses[c].name), width), state.theme.heading())
             }
-            QuizLine::CourseId(c) => Line::styled(
-                fit(&format!("  {}", safe(&q.courses[c].id)), width),
-                state.theme.dim(),
-            ),
+            QuizLine::CourseId(c) => {
+                let course = &q.courses[c];
+                // Said in words: a reviewer must know before pressing p or f.
+                let read_only = if course.access == Some(Access::Read) {
+                    "  · read-only"
+                } else {
+                    ""
+                };
+                Line::styled(
+                    fit(&format!("  {}{read_only}", safe(&course.id)), width),
+                    state.theme.dim(),
+                )
+            }
             QuizLine::Exam(i, c, e) => {
                 let exam = &q.courses[c].exams[e].exam;
                 let selected = i == q.cursor;

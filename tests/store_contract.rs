@@ -1,0 +1,436 @@
+//! The store contract: behaviours every `Store` backend must have, written once against the
+//! trait. `backend!` runs the whole suite on a backend; today SQLite, tomorrow PostgreSQL
+//! (issue #11) with one more line.
+
+use proctor_review::demo;
+use proctor_review::domain::access::{Access, Actor, CourseScope, Grant, authenticate};
+use proctor_review::domain::audit;
+use proctor_review::domain::query::{SessionFilter, SortKey};
+use proctor_review::domain::{AttemptStatus, JobKind, JobState, Role, SessionRow, Verdict};
+use proctor_review::review::{self, DecideSettings, DecisionInput, ReviewError};
+use proctor_review::store::{Store, StoreError};
+use std::future::Future;
+use time::OffsetDateTime;
+
+const SESSIONS: usize = 60;
+
+/// A fresh, seeded store of the backend under test.
+trait Backend {
+    type S: Store;
+    fn fresh(&self) -> impl Future<Output = Self::S>;
+}
+
+async fn seeded<B: Backend>(b: &B) -> B::S {
+    let store = b.fresh().await;
+    assert!(store.is_empty().await.unwrap());
+    store
+        .seed(demo::generate(SESSIONS, demo::DEMO_SEED).unwrap())
+        .await
+        .unwrap();
+    assert!(!store.is_empty().await.unwrap());
+    store
+}
+
+async fn admin<S: Store>(store: &S, name: &str) -> Actor {
+    let r = store
+        .create_reviewer(
+            name.into(),
+            format!("{name}@x.edu"),
+            name.into(),
+            Role::Admin,
+        )
+        .await
+        .unwrap();
+    Actor::new(r, [])
+}
+
+fn filter(statuses: Vec<AttemptStatus>) -> SessionFilter {
+    SessionFilter {
+        offset: 0,
+        limit: 500,
+        statuses,
+        search: String::new(),
+        sort: SortKey::Started,
+        desc: true,
+    }
+}
+
+async fn attention<S: Store>(store: &S) -> Vec<SessionRow> {
+    let mut out = Vec::new();
+    for c in store.courses(CourseScope::All).await.unwrap() {
+        for e in c.exams {
+            let page = store
+                .sessions(e.exam.id, filter(vec![AttemptStatus::SecondReviewRequired]))
+                .await
+                .unwrap();
+            out.extend(page.items);
+        }
+    }
+    assert!(out.len() >= 3, "the demo has sessions to review");
+    out
+}
+
+fn settings() -> DecideSettings {
+    DecideSettings {
+        contact: "staff@x.edu".into(),
+        lms_learner_emails: false,
+    }
+}
+
+fn fail(s: &SessionRow, key: Option<&str>) -> DecisionInput {
+    DecisionInput {
+        verdict: Verdict::Fail,
+        reason: "phone in view".into(),
+        expected_status: Some(s.status),
+        idempotency_key: key.map(str::to_owned),
+    }
+}
+
+async fn counts_and_lists_agree<B: Backend>(b: B) {
+    let store = seeded(&b).await;
+    let courses = store.courses(CourseScope::All).await.unwrap();
+    assert_eq!(courses.len(), 2);
+    let mut total = 0;
+    for c in &courses {
+        for e in &c.exams {
+            let page = store.sessions(e.exam.id, filter(vec![])).await.unwrap();
+            assert_eq!(page.total, e.counts.sessions);
+            assert_eq!(page.items.len() as u64, e.counts.sessions);
+            let attention = page
+                .items
+                .iter()
+                .take_while(|r| r.status == AttemptStatus::SecondReviewRequired)
+                .count() as u64;
+            assert_eq!(attention, e.counts.require_attention, "attention first");
+            assert_eq!(
+                store.exam_course(e.exam.id).await.unwrap().as_deref(),
+                Some(c.id.as_str())
+            );
+            for r in &page.items {
+                assert_eq!(
+                    store.session_course(r.id).await.unwrap().as_deref(),
+                    Some(c.id.as_str())
+                );
+            }
+            total += e.counts.sessions;
+        }
+    }
+    assert_eq!(total, SESSIONS as u64);
+    assert_eq!(store.exam_course(99_999).await.unwrap(), None);
+    assert_eq!(store.session_course(99_999).await.unwrap(), None);
+
+    let one = CourseScope::Only(vec![courses[1].id.clone()]);
+    let scoped = store.courses(one).await.unwrap();
+    assert_eq!(scoped.len(), 1);
+    assert_eq!(scoped[0].exams, courses[1].exams);
+    assert!(
+        store
+            .courses(CourseScope::Only(vec![]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn a_decision_applies_once_records_history_and_queues_one_email<B: Backend>(b: B) {
+    let store = seeded(&b).await;
+    let ada = admin(&store, "ada").await;
+    let s = attention(&store).await.remove(0);
+    let before = store.session(s.id).await.unwrap();
+    let at = OffsetDateTime::now_utc();
+    let key = Some("key-0000001");
+    let detail = review::decide(&store, &ada, s.id, fail(&s, key), &settings(), at)
+        .await
+        .unwrap();
+    assert_eq!(detail.row.status, AttemptStatus::Rejected);
+    assert_eq!(detail.grade_in_force.unwrap().earned, 0.0);
+    assert_eq!(detail.original_grade, before.original_grade);
+    assert_eq!(detail.history.len(), 1);
+    assert_eq!(detail.history[0].reviewer, "ada");
+    assert_eq!(detail.history[0].reason, "phone in view");
+
+    // The same request again (a lost answer) changes nothing and answers the same.
+    let again = review::decide(&store, &ada, s.id, fail(&s, key), &settings(), at)
+        .await
+        .unwrap();
+    assert_eq!(again.history.len(), 1);
+    assert_eq!(again.row.status, AttemptStatus::Rejected);
+
+    // Without the key it is a new decision on a status that has changed: refused.
+    let stale = review::decide(&store, &ada, s.id, fail(&s, None), &settings(), at).await;
+    assert!(
+        matches!(stale, Err(ReviewError::Store(StoreError::Decision(_)))),
+        "{stale:?}"
+    );
+    let missing = review::decide(&store, &ada, 99_999, fail(&s, None), &settings(), at).await;
+    assert!(matches!(missing, Err(ReviewError::NotFound(_))));
+
+    // Exactly one email was queued, and a worker claims it exactly once.
+    let job = store
+        .claim_job(JobKind::Email, "i1".into(), OffsetDateTime::now_utc())
+        .await
+        .unwrap()
+        .expect("the Fail's email");
+    assert!(job.payload.contains(&before.row.learner.email));
+    let none = store
+        .claim_job(JobKind::Email, "i2".into(), OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert!(none.is_none(), "claimed once");
+    store.job_done(job.job.id, None).await.unwrap();
+    assert_eq!(store.job(job.job.id).await.unwrap().state, JobState::Done);
+
+    // The audit chain covers it.
+    let chain = store.audit_chain().await.unwrap();
+    assert_eq!(audit::verify(chain).unwrap().entries, 1);
+}
+
+async fn concurrent_decisions_on_one_session_have_one_winner<B: Backend>(b: B) {
+    let store = seeded(&b).await;
+    let s = attention(&store).await.remove(1);
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let store = store.clone();
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let who = admin(&store, &format!("r{i}")).await;
+            review::decide(
+                &store,
+                &who,
+                s.id,
+                fail(&s, None),
+                &settings(),
+                OffsetDateTime::now_utc(),
+            )
+            .await
+            .is_ok()
+        }));
+    }
+    let mut winners = 0;
+    for t in tasks {
+        winners += usize::from(t.await.unwrap());
+    }
+    assert_eq!(winners, 1);
+    assert_eq!(store.session(s.id).await.unwrap().history.len(), 1);
+}
+
+async fn jobs_retry_fail_and_come_back<B: Backend>(b: B) {
+    let store = seeded(&b).await;
+    let ada = admin(&store, "ada").await;
+    let s = attention(&store).await.remove(2);
+    let now = OffsetDateTime::now_utc();
+    review::decide(&store, &ada, s.id, fail(&s, None), &settings(), now)
+        .await
+        .unwrap();
+    let claimed = store
+        .claim_job(JobKind::Email, "i1".into(), now)
+        .await
+        .unwrap()
+        .unwrap();
+    let id = claimed.job.id;
+    let later = now + time::Duration::minutes(5);
+    store.job_retry(id, "mx down".into(), later).await.unwrap();
+    assert!(
+        store
+            .claim_job(JobKind::Email, "i1".into(), now)
+            .await
+            .unwrap()
+            .is_none(),
+        "not before its time"
+    );
+    let again = store
+        .claim_job(JobKind::Email, "i1".into(), later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.job.id, id);
+    store.job_failed(id, "mx gone".into()).await.unwrap();
+    let failed = store.failed_emails().await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].job, id);
+    assert_eq!(failed[0].session_id, Some(s.id));
+    assert_eq!(
+        store
+            .requeue_failed(JobKind::Email, Some(id), later)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(store.failed_emails().await.unwrap().is_empty());
+
+    // A job left running by an instance that went quiet is queued again.
+    let taken = store
+        .claim_job(JobKind::Email, "dead".into(), later)
+        .await
+        .unwrap()
+        .unwrap();
+    let much_later = later + time::Duration::minutes(10);
+    let recovered = store
+        .recover_jobs("alive".into(), much_later, time::Duration::seconds(45))
+        .await
+        .unwrap();
+    assert_eq!(recovered, 1);
+    let back = store
+        .claim_job(JobKind::Email, "alive".into(), much_later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(back.job.id, taken.job.id);
+}
+
+async fn tokens_and_grants<B: Backend>(b: B) {
+    let store = seeded(&b).await;
+    let courses = store.courses(CourseScope::All).await.unwrap();
+    let r = store
+        .create_reviewer(
+            "mira".into(),
+            "m@x.edu".into(),
+            "Mira".into(),
+            Role::Reviewer,
+        )
+        .await
+        .unwrap();
+    let dup = store
+        .create_reviewer(
+            "mira".into(),
+            "m@x.edu".into(),
+            "Mira".into(),
+            Role::Reviewer,
+        )
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))));
+    let bad = store
+        .create_reviewer(
+            "mi\u{1b}ra".into(),
+            "m@x.edu".into(),
+            "M".into(),
+            Role::Reviewer,
+        )
+        .await;
+    assert!(matches!(bad, Err(StoreError::Invalid(_))));
+
+    let now = OffsetDateTime::now_utc();
+    store.add_token(r.id, "a".repeat(64), None).await.unwrap();
+    store
+        .add_token(r.id, "b".repeat(64), Some(now - time::Duration::hours(1)))
+        .await
+        .unwrap();
+    let actor = authenticate(store.token("a".repeat(64)).await.unwrap(), now).unwrap();
+    assert_eq!(actor.scope(), CourseScope::Only(vec![]));
+    assert!(authenticate(store.token("b".repeat(64)).await.unwrap(), now).is_err());
+    assert!(store.token("c".repeat(64)).await.unwrap().is_none());
+
+    let course = courses[0].id.clone();
+    store
+        .grant(
+            "mira".into(),
+            Grant {
+                course_id: course.clone(),
+                access: Access::Read,
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .grant(
+            "mira".into(),
+            Grant {
+                course_id: course.clone(),
+                access: Access::Review,
+            },
+        )
+        .await
+        .unwrap();
+    let actor = authenticate(store.token("a".repeat(64)).await.unwrap(), now).unwrap();
+    assert_eq!(
+        actor.access(&course),
+        Some(Access::Review),
+        "a grant is changed, not doubled"
+    );
+    let scoped = review::courses(&store, &actor).await.unwrap();
+    assert_eq!(scoped.len(), 1);
+    assert_eq!(scoped[0].access, Some(Access::Review));
+    assert!(matches!(
+        store
+            .grant(
+                "nobody".into(),
+                Grant {
+                    course_id: course.clone(),
+                    access: Access::Read
+                }
+            )
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    let listing = store.reviewers().await.unwrap();
+    let mira = listing
+        .iter()
+        .find(|l| l.reviewer.username == "mira")
+        .unwrap();
+    assert_eq!(mira.grants.len(), 1);
+    assert_eq!(mira.tokens.len(), 2);
+    assert_eq!(mira.tokens[0].id.len(), 12);
+
+    assert!(store.withdraw("mira".into(), course.clone()).await.unwrap());
+    assert!(!store.withdraw("mira".into(), course).await.unwrap());
+    assert_eq!(store.revoke_token("a".repeat(12)).await.unwrap(), 1);
+    assert!(authenticate(store.token("a".repeat(64)).await.unwrap(), now).is_err());
+    assert_eq!(store.revoke_tokens("mira".into()).await.unwrap(), 1);
+    assert!(matches!(
+        store.revoke_token("zz".into()).await,
+        Err(StoreError::Invalid(_))
+    ));
+}
+
+macro_rules! backend {
+    ($module:ident, $backend:expr) => {
+        mod $module {
+            use super::*;
+
+            #[tokio::test]
+            async fn counts_and_lists_agree() {
+                super::counts_and_lists_agree($backend).await;
+            }
+
+            #[tokio::test]
+            async fn a_decision_applies_once_records_history_and_queues_one_email() {
+                super::a_decision_applies_once_records_history_and_queues_one_email($backend).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn concurrent_decisions_on_one_session_have_one_winner() {
+                super::concurrent_decisions_on_one_session_have_one_winner($backend).await;
+            }
+
+            #[tokio::test]
+            async fn jobs_retry_fail_and_come_back() {
+                super::jobs_retry_fail_and_come_back($backend).await;
+            }
+
+            #[tokio::test]
+            async fn tokens_and_grants() {
+                super::tokens_and_grants($backend).await;
+            }
+        }
+    };
+}
+
+/// SQLite in a temporary folder that lives as long as the test.
+struct Sqlite(tempfile::TempDir);
+
+impl Sqlite {
+    fn new() -> Self {
+        Self(tempfile::tempdir().expect("temp dir"))
+    }
+}
+
+impl Backend for Sqlite {
+    type S = proctor_review::store::sqlite::SqliteStore;
+    async fn fresh(&self) -> Self::S {
+        proctor_review::store::sqlite::SqliteStore::open(&self.0.path().join("contract.sqlite3"))
+            .expect("open")
+    }
+}
+
+backend!(sqlite, Sqlite::new());
