@@ -44,8 +44,7 @@ pub fn open_confirm(state: &mut State, verdict: Verdict) -> Vec<Effect> {
         state.say(
             Tone::Info,
             format!(
-                "You have read-only access to {}: you can look, not {}. An admin can grant review access.",
-                detail.course_id,
+                "Read-only access to this course: you can look but not {}.",
                 verdict.word().to_lowercase()
             ),
         );

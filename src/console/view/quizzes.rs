@@ -69,13 +69,14 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
             QuizLine::CourseId(c) => {
                 let course = &q.courses[c];
                 // Said in words: a reviewer must know before pressing p or f.
+                // First, so a narrow pane cuts the id, not the word.
                 let read_only = if course.access == Some(Access::Read) {
-                    "  · read-only"
+                    "read-only · "
                 } else {
                     ""
                 };
                 Line::styled(
-                    fit(&format!("  {}{read_only}", safe(&course.id)), width),
+                    fit(&format!("  {read_only}{}", safe(&course.id)), width),
                     state.theme.dim(),
                 )
             }
