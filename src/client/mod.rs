@@ -175,6 +175,12 @@ impl ApiClient {
         .await
     }
 
+    /// Require Attention sessions across every exam this reviewer may see.
+    pub async fn queue(&self, query: &SessionQuery) -> Result<Page<SessionRow>, ClientError> {
+        self.send(self.http.get(self.url("queue")).query(query))
+            .await
+    }
+
     pub async fn session(&self, id: SessionId) -> Result<SessionDetail, ClientError> {
         self.send(self.http.get(self.url(&format!("sessions/{id}"))))
             .await

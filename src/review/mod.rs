@@ -7,7 +7,8 @@ mod scope;
 
 pub use decide::{DecideSettings, DecisionInput, decide};
 pub use scope::{
-    course_reports, courses, evidence_session, media, report, retry_session, session, sessions,
+    course_reports, courses, evidence_session, media, queue, report, retry_session, session,
+    sessions,
 };
 
 use crate::domain::access::Refusal;

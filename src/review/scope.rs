@@ -40,6 +40,15 @@ pub async fn sessions<S: Store>(
     Ok(store.sessions(exam, filter).await?)
 }
 
+/// Require Attention sessions across every exam the caller may see.
+pub async fn queue<S: Store>(
+    store: &S,
+    actor: &Actor,
+    filter: SessionFilter,
+) -> Result<Page<SessionRow>, ReviewError> {
+    Ok(store.queue(actor.scope(), filter).await?)
+}
+
 /// The session's course, if the caller may see it.
 async fn visible_session<S: Store>(
     store: &S,

@@ -51,6 +51,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/me", get(routes::me))
         .route("/courses", get(routes::courses::<S>))
         .route("/exams/{exam_id}/sessions", get(routes::sessions::<S>))
+        .route("/queue", get(routes::queue::<S>))
         .route("/sessions/{session_id}", get(routes::session::<S>))
         .route("/sessions/{session_id}/decision", post(routes::decide::<S>))
         .route(

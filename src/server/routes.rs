@@ -86,6 +86,18 @@ pub async fn sessions<S: Store>(
     ))
 }
 
+/// The cross-exam Require Attention queue (`status` in the query is ignored).
+pub async fn queue<S: Store>(
+    State(st): State<AppState<S>>,
+    Authed(actor): Authed,
+    StrictQuery(query): StrictQuery<SessionQuery>,
+) -> Result<Json<Page<SessionRow>>, ApiError> {
+    let query = query
+        .validate()
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    Ok(Json(review::queue(&st.store, &actor, query).await?))
+}
+
 pub async fn session<S: Store>(
     State(st): State<AppState<S>>,
     Authed(actor): Authed,

@@ -235,6 +235,13 @@ pub trait Store: Clone + Send + Sync + 'static {
         exam: ExamId,
         query: SessionFilter,
     ) -> impl Future<Output = Result<Page<SessionRow>, StoreError>> + Send;
+    /// Require Attention sessions across every exam in `scope` (the statuses of `query`
+    /// are ignored).
+    fn queue(
+        &self,
+        scope: CourseScope,
+        query: SessionFilter,
+    ) -> impl Future<Output = Result<Page<SessionRow>, StoreError>> + Send;
     fn session(
         &self,
         id: SessionId,

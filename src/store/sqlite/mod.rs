@@ -262,6 +262,14 @@ impl Store for SqliteStore {
         self.read(move |c| read::sessions(c, exam, &query)).await
     }
 
+    async fn queue(
+        &self,
+        scope: CourseScope,
+        query: SessionFilter,
+    ) -> Result<Page<SessionRow>, StoreError> {
+        self.read(move |c| read::queue(c, &scope, &query)).await
+    }
+
     async fn session(&self, id: SessionId) -> Result<SessionDetail, StoreError> {
         self.read(move |c| read::session(c, id)).await
     }

@@ -190,7 +190,6 @@ pub fn sessions(
     exam: ExamId,
     q: &SessionFilter,
 ) -> Result<Page<SessionRow>, StoreError> {
-    let statuses = &q.statuses;
     let exists: bool = c.query_row(
         "SELECT EXISTS (SELECT 1 FROM exams WHERE id = ?1)",
         [exam],
@@ -199,9 +198,45 @@ pub fn sessions(
     if !exists {
         return Err(StoreError::NotFound(format!("no exam with id {exam}")));
     }
+    list(c, String::from("s.exam_id = ?"), vec![Value::Integer(exam)], q)
+}
 
-    let mut filter = String::from("s.exam_id = ?");
-    let mut args: Vec<Value> = vec![Value::Integer(exam)];
+/// Require Attention sessions of every active exam in `scope`: the cross-exam queue.
+pub fn queue(
+    c: &Connection,
+    scope: &CourseScope,
+    q: &SessionFilter,
+) -> Result<Page<SessionRow>, StoreError> {
+    let (courses, args) = match scope {
+        CourseScope::All => (String::new(), Vec::new()),
+        CourseScope::Only(ids) if ids.is_empty() => {
+            return Ok(Page {
+                total: 0,
+                offset: q.offset,
+                items: Vec::new(),
+            });
+        }
+        CourseScope::Only(ids) => (
+            format!(" AND course_id IN ({})", vec!["?"; ids.len()].join(",")),
+            ids.iter().map(|c| Value::Text(c.clone())).collect(),
+        ),
+    };
+    let filter = format!("s.exam_id IN (SELECT id FROM exams WHERE is_active{courses})");
+    let q = SessionFilter {
+        statuses: vec![AttemptStatus::SecondReviewRequired],
+        ..q.clone()
+    };
+    list(c, filter, args, &q)
+}
+
+/// A page of sessions matching `filter` (SQL over `s`, with `args`) and the query.
+fn list(
+    c: &Connection,
+    mut filter: String,
+    mut args: Vec<Value>,
+    q: &SessionFilter,
+) -> Result<Page<SessionRow>, StoreError> {
+    let statuses = &q.statuses;
     if !statuses.is_empty() {
         filter.push_str(&format!(
             " AND s.status IN ({})",
