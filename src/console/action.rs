@@ -92,6 +92,14 @@ impl Action {
     }
 }
 
+/// Which list of sessions to fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListId {
+    /// Require Attention across every exam.
+    Queue,
+    Exam(ExamId),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     LoadMe,
@@ -100,7 +108,7 @@ pub enum Effect {
     },
     LoadSessions {
         request: RequestId,
-        exam: ExamId,
+        list: ListId,
         query: SessionQuery,
     },
     LoadDetail {

@@ -95,9 +95,12 @@ pub fn sessions_table(state: &State, pane: Rect) -> (Rect, Rect, usize) {
 /// What each line of the Quiz List shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QuizLine {
+    /// The cross-exam Require Attention queue (entry 0).
+    Queue,
     CourseName(usize),
     CourseId(usize),
-    /// An exam's name line: its index among all exams, and (course, exam) to find it.
+    /// An exam's name line: its entry (1 + its index among all exams), and (course, exam)
+    /// to find it.
     Exam(usize, usize, usize),
     Counts(usize, usize),
     Blank,
@@ -105,7 +108,11 @@ pub enum QuizLine {
 
 pub fn quiz_lines(state: &State) -> Vec<QuizLine> {
     let mut out = Vec::new();
-    let mut i = 0;
+    if !state.quizzes.courses.is_empty() {
+        out.push(QuizLine::Queue);
+        out.push(QuizLine::Blank);
+    }
+    let mut i = 1;
     for (c, course) in state.quizzes.courses.iter().enumerate() {
         out.push(QuizLine::CourseName(c));
         out.push(QuizLine::CourseId(c));
@@ -139,7 +146,11 @@ pub fn quiz_window(state: &State, pane: Rect, lines: &[QuizLine]) -> (Rect, usiz
     };
     let cursor_line = lines
         .iter()
-        .position(|l| matches!(l, QuizLine::Exam(i, ..) if *i == state.quizzes.cursor))
+        .position(|l| match l {
+            QuizLine::Queue => state.quizzes.cursor == 0,
+            QuizLine::Exam(i, ..) => *i == state.quizzes.cursor,
+            _ => false,
+        })
         .unwrap_or(0);
     (
         area,

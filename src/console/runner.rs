@@ -1,7 +1,7 @@
 //! Runs effects on tokio tasks and sends their answers back as actions. It is the only part
 //! of the console that touches the network, decodes images or starts other programs.
 
-use super::action::{Action, Effect};
+use super::action::{Action, Effect, ListId};
 use super::opener::{self, Opener};
 use super::state::{PreviewImage, RequestId};
 use crate::client::ApiClient;
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use tokio::sync::mpsc::UnboundedSender;
 
-/// A detail or preview load that follows another within this time waits this long and is
+/// A detail, preview or list load that follows another within this time waits this long and is
 /// skipped if the cursor has moved on meanwhile, so holding `j` over a long list sends a
 /// couple of requests, not hundreds; a single key press is answered at once.
 const SETTLE: Duration = Duration::from_millis(60);
@@ -34,6 +34,7 @@ pub struct Runner {
     tx: UnboundedSender<Action>,
     detail_settle: Arc<Settle>,
     preview_settle: Arc<Settle>,
+    sessions_settle: Arc<Settle>,
     picker: Option<Arc<Picker>>,
     images: Arc<Mutex<ImageCache>>,
     opener: Arc<dyn Opener>,
@@ -51,6 +52,7 @@ impl Runner {
             tx,
             detail_settle: Arc::new(Settle::default()),
             preview_settle: Arc::new(Settle::default()),
+            sessions_settle: Arc::new(Settle::default()),
             picker: picker.map(Arc::new),
             images: Arc::new(Mutex::new(Vec::new())),
             opener,
@@ -64,6 +66,10 @@ impl Runner {
                 Effect::LoadDetail { request, .. } => Some((*request, self.detail_settle.clone())),
                 Effect::LoadPreview { request, .. } => {
                     Some((*request, self.preview_settle.clone()))
+                }
+                // Moving over the Quiz List previews each exam; only the one it stops on loads.
+                Effect::LoadSessions { request, .. } => {
+                    Some((*request, self.sessions_settle.clone()))
                 }
                 _ => None,
             }
@@ -90,11 +96,14 @@ impl Runner {
             },
             Effect::LoadSessions {
                 request,
-                exam,
+                list,
                 query,
             } => Action::SessionsLoaded {
                 request,
-                result: client.sessions(exam, &query).await,
+                result: match list {
+                    ListId::Queue => client.queue(&query).await,
+                    ListId::Exam(exam) => client.sessions(exam, &query).await,
+                },
             },
             Effect::LoadDetail { request, session } => Action::DetailLoaded {
                 request,

@@ -68,14 +68,76 @@ impl QuizPane {
         self.courses.iter().map(|c| c.exams.len()).sum()
     }
 
-    pub fn selected(&self) -> Option<&ExamSummary> {
-        self.exams().nth(self.cursor)
+    /// The entries the cursor moves over: the cross-exam queue first, then every exam.
+    pub fn entry_count(&self) -> usize {
+        match self.exam_count() {
+            0 => 0,
+            n => n + 1,
+        }
+    }
+
+    /// Sessions waiting for a decision across every exam listed.
+    pub fn attention_total(&self) -> u64 {
+        self.exams().map(|e| e.counts.require_attention).sum()
+    }
+
+    pub fn selected(&self) -> Option<Listing> {
+        match self.cursor {
+            _ if self.courses.is_empty() => None,
+            0 => Some(Listing::Queue),
+            i => self.exams().nth(i - 1).cloned().map(Listing::Exam),
+        }
+    }
+
+    /// The entry of `listing`, if it is listed.
+    pub fn position(&self, listing: &Listing) -> Option<usize> {
+        match listing {
+            Listing::Queue => (!self.courses.is_empty()).then_some(0),
+            Listing::Exam(e) => self
+                .exams()
+                .position(|x| x.exam.id == e.exam.id)
+                .map(|i| i + 1),
+        }
+    }
+
+    /// Where the cursor starts: the first entry with work (the queue when there is any).
+    pub fn first_with_work(&self) -> usize {
+        if self.attention_total() > 0 {
+            0
+        } else {
+            1.min(self.entry_count().saturating_sub(1))
+        }
+    }
+}
+
+/// What the Sessions pane lists.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Listing {
+    /// Require Attention across every exam the reviewer may see.
+    Queue,
+    Exam(ExamSummary),
+}
+
+impl Listing {
+    pub fn exam(&self) -> Option<&ExamSummary> {
+        match self {
+            Self::Queue => None,
+            Self::Exam(e) => Some(e),
+        }
+    }
+
+    pub fn same(&self, other: &Listing) -> bool {
+        match (self, other) {
+            (Self::Queue, Self::Queue) => true,
+            (Self::Exam(a), Self::Exam(b)) => a.exam.id == b.exam.id,
+            _ => false,
+        }
     }
 }
 
 #[derive(Debug)]
 pub struct SessionsPane {
-    pub exam: Option<ExamSummary>,
+    pub listing: Option<Listing>,
     pub rows: Vec<SessionRow>,
     pub total: u64,
     pub cursor: usize,
@@ -86,12 +148,14 @@ pub struct SessionsPane {
     pub desc: bool,
     pub search: Input,
     pub searching: bool,
+    /// The order of the other kind of list (the queue's while an exam is open, and back).
+    pub other_order: (SortKey, bool),
 }
 
 impl Default for SessionsPane {
     fn default() -> Self {
         Self {
-            exam: None,
+            listing: None,
             rows: Vec::new(),
             total: 0,
             cursor: 0,
@@ -102,6 +166,7 @@ impl Default for SessionsPane {
             desc: true,
             search: Input::default(),
             searching: false,
+            other_order: (SortKey::Started, false),
         }
     }
 }
@@ -109,6 +174,15 @@ impl Default for SessionsPane {
 impl SessionsPane {
     pub fn selected(&self) -> Option<&SessionRow> {
         self.rows.get(self.cursor)
+    }
+
+    /// The open exam; `None` for the cross-exam queue or nothing open.
+    pub fn exam(&self) -> Option<&ExamSummary> {
+        self.listing.as_ref().and_then(Listing::exam)
+    }
+
+    pub fn is_queue(&self) -> bool {
+        self.listing == Some(Listing::Queue)
     }
 }
 

@@ -39,7 +39,7 @@ impl Console {
     /// Opens the demo's Midterm Exam and returns the screen once its sessions show.
     pub fn open_midterm(&mut self, expect: &str) -> String {
         self.wait_for("Midterm Exam");
-        self.keys("j\r");
+        self.keys("jj\r");
         // The table header appears with the first rows, not with the exam's title.
         self.wait_for("Viol");
         self.wait_for(expect)

@@ -29,8 +29,11 @@ pub fn session(state: &mut State) -> Vec<Effect> {
 }
 
 pub fn table(state: &mut State) -> Vec<Effect> {
-    let Some(exam) = state.sessions.exam.clone() else {
-        state.say(Tone::Info, "Open an exam first.");
+    let Some(exam) = state.sessions.exam().cloned() else {
+        state.say(
+            Tone::Info,
+            "Open an exam first (the cross-exam queue has no single table).",
+        );
         return vec![];
     };
     let request = state.request_id();

@@ -5,7 +5,7 @@ use super::navigate::follow_cursor;
 use crate::api::Page;
 use crate::client::ClientError;
 use crate::console::action::Effect;
-use crate::console::state::{RequestId, State, Tone};
+use crate::console::state::{Listing, RequestId, State, Tone};
 use crate::domain::{CourseSummary, SessionDetail, SessionRow};
 
 pub fn courses(
@@ -17,22 +17,30 @@ pub fn courses(
         return vec![];
     }
     state.quizzes.request = None;
+    let first = state.quizzes.courses.is_empty();
     match result {
         Ok(courses) => {
             state.quizzes.courses = courses;
             state.quizzes.error = None;
-            state.quizzes.cursor = state
-                .quizzes
-                .cursor
-                .min(state.quizzes.exam_count().saturating_sub(1));
+            state.quizzes.cursor = if first {
+                state.quizzes.first_with_work()
+            } else {
+                state
+                    .quizzes
+                    .cursor
+                    .min(state.quizzes.entry_count().saturating_sub(1))
+            };
             // Keep the open exam's counts in step with the list.
-            if let Some(open) = state.sessions.exam.as_mut()
+            if let Some(Listing::Exam(open)) = state.sessions.listing.as_mut()
                 && let Some(fresh) = state.quizzes.exams().find(|e| e.exam.id == open.exam.id)
             {
                 *open = fresh.clone();
             }
             if state.quizzes.exam_count() == 0 {
                 state.say(Tone::Info, "The server has no proctored exams yet.");
+            }
+            if first {
+                return super::navigate::preview_selected(state);
             }
         }
         Err(e) => {

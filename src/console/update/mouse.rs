@@ -43,7 +43,7 @@ pub fn on_mouse(state: &mut State, m: MouseEvent) -> Vec<Effect> {
             } else {
                 -WHEEL_ROWS
             };
-            if pane == Pane::Sessions && state.sessions.exam.is_none() {
+            if pane == Pane::Sessions && state.sessions.listing.is_none() {
                 return vec![];
             }
             state.focus = pane;
@@ -65,6 +65,7 @@ fn click(state: &mut State, pane: Pane, area: Rect, at: Position) -> Vec<Effect>
             }
             let line = start + usize::from(at.y - list.y);
             let exam = match lines.get(line) {
+                Some(QuizLine::Queue) => Some(0),
                 Some(QuizLine::Exam(i, ..)) => Some(*i),
                 // The counts line belongs to the exam above it.
                 Some(QuizLine::Counts(..)) => match lines.get(line.wrapping_sub(1)) {
@@ -83,7 +84,7 @@ fn click(state: &mut State, pane: Pane, area: Rect, at: Position) -> Vec<Effect>
             }
         }
         Pane::Sessions => {
-            if state.sessions.exam.is_none() {
+            if state.sessions.listing.is_none() {
                 return vec![];
             }
             let (_, rows, start) = layout::sessions_table(state, area);

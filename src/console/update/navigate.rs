@@ -2,7 +2,8 @@
 
 use crate::api::SessionQuery;
 use crate::console::action::Effect;
-use crate::console::state::{Pane, State};
+use crate::console::action::ListId;
+use crate::console::state::{Listing, Pane, State};
 use crate::domain::AttemptStatus;
 
 /// Rows fetched per page of the Sessions list.
@@ -45,8 +46,8 @@ pub fn move_by(state: &mut State, delta: isize) -> Vec<Effect> {
     match state.focus {
         Pane::Quizzes => {
             state.quizzes.cursor =
-                clamp_move(state.quizzes.cursor, delta, state.quizzes.exam_count());
-            vec![]
+                clamp_move(state.quizzes.cursor, delta, state.quizzes.entry_count());
+            preview_selected(state)
         }
         Pane::Sessions => {
             state.sessions.cursor =
@@ -82,14 +83,16 @@ pub fn follow_cursor(state: &mut State) -> Vec<Effect> {
 }
 
 fn load_sessions(state: &mut State, offset: u64) -> Vec<Effect> {
-    let Some(exam) = state.sessions.exam.as_ref().map(|e| e.exam.id) else {
-        return vec![];
+    let list = match &state.sessions.listing {
+        None => return vec![],
+        Some(Listing::Queue) => ListId::Queue,
+        Some(Listing::Exam(e)) => ListId::Exam(e.exam.id),
     };
     let request = state.request_id();
     state.sessions.request = Some(request);
     vec![Effect::LoadSessions {
         request,
-        exam,
+        list,
         query: sessions_query(state, offset),
     }]
 }
@@ -101,27 +104,45 @@ pub fn reload_sessions(state: &mut State) -> Vec<Effect> {
     load_sessions(state, 0)
 }
 
+/// Shows the Quiz List entry under the cursor in the Sessions pane, focus staying put, so
+/// moving over the list previews each exam and Enter only moves into it.
+pub fn preview_selected(state: &mut State) -> Vec<Effect> {
+    let Some(listing) = state.quizzes.selected() else {
+        return vec![];
+    };
+    let same = state
+        .sessions
+        .listing
+        .as_ref()
+        .is_some_and(|l| l.same(&listing));
+    if same && state.sessions.error.is_none() {
+        return vec![];
+    }
+    // The queue and the exams keep an order each: the queue is worked from its head
+    // (oldest waiting first), an exam is read newest first unless the reviewer chose.
+    let p = &mut state.sessions;
+    if p.is_queue() != (listing == Listing::Queue) {
+        let other = p.other_order;
+        p.other_order = (p.sort, p.desc);
+        (p.sort, p.desc) = other;
+    }
+    state.sessions.listing = Some(listing);
+    state.sessions.rows.clear();
+    state.sessions.total = 0;
+    state.sessions.cursor = 0;
+    state.detail = Default::default();
+    reload_sessions(state)
+}
+
 pub fn open(state: &mut State) -> Vec<Effect> {
     match state.focus {
         Pane::Quizzes => {
-            let Some(exam) = state.quizzes.selected().cloned() else {
-                return vec![];
-            };
-            let same = state
-                .sessions
-                .exam
-                .as_ref()
-                .is_some_and(|e| e.exam.id == exam.exam.id);
-            state.focus = Pane::Sessions;
-            if same && state.sessions.error.is_none() {
+            if state.quizzes.selected().is_none() {
                 return vec![];
             }
-            state.sessions.exam = Some(exam);
-            state.sessions.rows.clear();
-            state.sessions.total = 0;
-            state.sessions.cursor = 0;
-            state.detail = Default::default();
-            reload_sessions(state)
+            let effects = preview_selected(state);
+            state.focus = Pane::Sessions;
+            effects
         }
         Pane::Sessions if state.sessions.selected().is_some() => {
             state.focus = Pane::Detail;
@@ -141,7 +162,7 @@ pub fn back(state: &mut State) -> Vec<Effect> {
 
 pub fn cycle_pane(state: &mut State, forward: bool) -> Vec<Effect> {
     let mut panes = vec![Pane::Quizzes];
-    if state.sessions.exam.is_some() {
+    if state.sessions.listing.is_some() {
         panes.push(Pane::Sessions);
         if state.sessions.selected().is_some() {
             panes.push(Pane::Detail);

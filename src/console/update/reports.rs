@@ -5,7 +5,7 @@
 use crate::api::ReportList;
 use crate::client::ClientError;
 use crate::console::action::Effect;
-use crate::console::state::{Pane, ReportsView, RequestId, State, Tone};
+use crate::console::state::{Listing, Pane, ReportsView, RequestId, State, Tone};
 use crate::domain::Job;
 use std::path::PathBuf;
 
@@ -13,19 +13,29 @@ use std::path::PathBuf;
 const LIVE_MS: u64 = 500;
 
 /// The course the reviewer is looking at: under the Quiz List cursor, or the open exam's.
+/// On the cross-exam queue: the course of the session under the Sessions cursor, else the
+/// first course listed.
 fn course(state: &State) -> Option<(String, String)> {
-    let exam = match state.focus {
-        Pane::Quizzes => state.quizzes.selected(),
-        _ => state.sessions.exam.as_ref(),
+    let q = &state.quizzes;
+    let listing = match state.focus {
+        Pane::Quizzes => q.selected(),
+        _ => state.sessions.listing.clone(),
     }?;
-    let name = state
-        .quizzes
+    let course_id = match &listing {
+        Listing::Exam(e) => e.exam.course_id.clone(),
+        Listing::Queue => state
+            .sessions
+            .selected()
+            .and_then(|r| q.exams().find(|e| e.exam.id == r.exam_id))
+            .map(|e| e.exam.course_id.clone())
+            .or_else(|| q.courses.first().map(|c| c.id.clone()))?,
+    };
+    let name = q
         .courses
         .iter()
-        .find(|c| c.id == exam.exam.course_id)
-        .map(|c| c.name.clone())
-        .unwrap_or_else(|| exam.exam.course_id.clone());
-    Some((exam.exam.course_id.clone(), name))
+        .find(|c| c.id == course_id)
+        .map_or_else(|| course_id.clone(), |c| c.name.clone());
+    Some((course_id, name))
 }
 
 fn load(state: &mut State, delay_ms: u64) -> Vec<Effect> {

@@ -3,7 +3,7 @@
 use super::update;
 use crate::api::Page;
 use crate::client::ClientError;
-use crate::console::action::{Action, Effect};
+use crate::console::action::{Action, Effect, ListId};
 use crate::console::state::{Pane, State, Tone};
 use crate::console::theme::Theme;
 use crate::domain::*;
@@ -261,8 +261,10 @@ pub fn opened() -> State {
             result: Ok(courses()),
         },
     );
-    let fx = update(&mut s, code(KeyCode::Enter));
+    // Moving onto the exam previews it; Enter moves into it.
+    let fx = update(&mut s, key('j'));
     let request = only_request(&fx);
+    assert!(update(&mut s, code(KeyCode::Enter)).is_empty());
     let fx = update(&mut s, first_page(request, rows()));
     let request = detail_request(&fx, 11);
     update(
@@ -280,23 +282,43 @@ fn opening_an_exam_loads_its_sessions_and_the_first_learner() {
     let mut s = State::new("http://test".into(), Theme::plain(), 80, 24);
     let fx = update(&mut s, Action::Start);
     assert!(fx.contains(&Effect::LoadMe));
-    update(
+    let fx = update(
         &mut s,
         Action::CoursesLoaded {
             request: 1,
             result: Ok(courses()),
         },
     );
-    update(&mut s, key('j'));
-    let fx = update(&mut s, code(KeyCode::Enter));
+    assert_eq!(
+        s.quizzes.cursor, 0,
+        "launch lands on the queue: there is work"
+    );
     match &fx[..] {
-        [Effect::LoadSessions { exam, query, .. }] => {
-            assert_eq!(*exam, 2, "the exam under the cursor");
+        [Effect::LoadSessions { list, query, .. }] => {
+            assert_eq!(*list, ListId::Queue, "the queue shows at once");
+            assert!(!query.desc, "oldest waiting first");
+        }
+        other => panic!("{other:?}"),
+    }
+    update(&mut s, key('j'));
+    let fx = update(&mut s, key('j'));
+    match &fx[..] {
+        [Effect::LoadSessions { list, query, .. }] => {
+            assert_eq!(
+                *list,
+                ListId::Exam(2),
+                "moving previews the exam under the cursor"
+            );
             assert_eq!(query.offset, 0);
             assert!(query.status.is_empty() && query.q.is_empty());
         }
         other => panic!("{other:?}"),
     }
+    assert_eq!(s.focus, Pane::Quizzes);
+    assert!(
+        update(&mut s, code(KeyCode::Enter)).is_empty(),
+        "already loaded"
+    );
     assert_eq!(s.focus, Pane::Sessions);
     let s = opened();
     assert_eq!(s.detail.current().map(|d| d.row.id), Some(11));
@@ -635,10 +657,7 @@ fn a_read_only_course_says_so_instead_of_opening_a_dialog() {
     assert!(update(&mut s, key('f')).is_empty());
     assert!(s.dialog.is_none());
     let said = s.status.unwrap().text;
-    assert!(
-        said.contains("Read-only access to this course"),
-        "{said}"
-    );
+    assert!(said.contains("Read-only access to this course"), "{said}");
 }
 
 #[test]
@@ -1019,7 +1038,7 @@ fn any_key_sequence_keeps_the_state_consistent() {
             }
             assert!(!s.quit, "only q and Ctrl-c quit");
             assert!(s.sessions.rows.is_empty() || s.sessions.cursor < s.sessions.rows.len());
-            assert!(s.quizzes.cursor < s.quizzes.exam_count().max(1));
+            assert!(s.quizzes.cursor < s.quizzes.entry_count().max(1));
             if let Some(d) = &s.dialog {
                 assert_eq!(Some(d.session), s.sessions.selected().map(|r| r.id));
             }

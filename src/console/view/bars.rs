@@ -1,5 +1,6 @@
 //! Title, hint and status bars.
 
+use super::listing_title;
 use crate::console::format::{fit, safe};
 use crate::console::keymap;
 use crate::console::state::{Pane, State, Tone};
@@ -31,10 +32,10 @@ fn spread<'a>(
 
 pub fn title(state: &State, frame: &mut Frame, area: Rect) {
     let mut crumbs = vec![Pane::Quizzes.title().to_owned()];
-    if let Some(e) = &state.sessions.exam
+    if let Some(l) = &state.sessions.listing
         && (state.focus != Pane::Quizzes || state.wide())
     {
-        crumbs.push(safe(&e.exam.exam_name).into_owned());
+        crumbs.push(listing_title(l));
     }
     if state.focus == Pane::Detail
         && let Some(r) = state.sessions.selected()

@@ -9,8 +9,9 @@ mod quizzes;
 mod reports;
 mod sessions;
 
+use super::format;
 use super::layout;
-use super::state::{Pane, State};
+use super::state::{Listing, Pane, State};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -75,3 +76,11 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
 
 #[cfg(test)]
 mod tests;
+
+/// What the Sessions pane lists, as its title and the breadcrumb say it.
+fn listing_title(l: &Listing) -> String {
+    match l {
+        Listing::Queue => "All exams — Require Attention".to_owned(),
+        Listing::Exam(e) => format::safe(&e.exam.exam_name).into_owned(),
+    }
+}

@@ -63,6 +63,24 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
     let mut lines: Vec<Line> = Vec::new();
     for line in plan.iter().skip(start).take(area.height as usize) {
         lines.push(match *line {
+            QuizLine::Queue => {
+                let selected = q.cursor == 0;
+                let marker = if selected { "▶" } else { " " };
+                let style = if selected {
+                    state.theme.selected(focused)
+                } else {
+                    state.theme.heading()
+                };
+                let n = q.attention_total();
+                Line::styled(
+                    // The count first, so a narrow pane cuts the words, not the number.
+                    fit(
+                        &format!("{marker} ⚑{n} All exams — Require Attention"),
+                        width,
+                    ),
+                    style,
+                )
+            }
             QuizLine::CourseName(c) => {
                 Line::styled(fit(&safe(&q.courses[c].name), width), state.theme.heading())
             }

@@ -1,10 +1,10 @@
 //! Sessions: the learners who took the open exam, Require Attention first. Only the rows on
 //! screen are built, so a list of 100 000 draws as fast as one of 20.
 
-use super::pane_block;
+use super::{listing_title, pane_block};
 use crate::console::format::{duration, fit, safe, when_short};
 use crate::console::layout;
-use crate::console::state::{Pane, State};
+use crate::console::state::{Listing, Pane, State};
 use crate::console::timeline;
 use crate::domain::{LmsState, SessionRow};
 use ratatui::Frame;
@@ -15,6 +15,8 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 struct Columns {
     full_status: bool,
+    /// The exam of each row (the cross-exam queue).
+    exam: bool,
     /// Open edX delivery state (set when a row has one).
     lms: bool,
     username: bool,
@@ -29,6 +31,7 @@ const STRIP: u16 = 12;
 fn columns(width: u16) -> Columns {
     Columns {
         full_status: width >= 80,
+        exam: false,
         lms: false,
         username: width >= 96,
         started: width >= 62,
@@ -39,16 +42,17 @@ fn columns(width: u16) -> Columns {
 
 fn header_line(state: &State) -> Line<'static> {
     let p = &state.sessions;
-    let Some(exam) = &p.exam else {
-        return Line::raw("");
+    let (to_review, of) = match &p.listing {
+        None => return Line::raw(""),
+        Some(Listing::Queue) => {
+            let n = state.quizzes.attention_total();
+            (n, n)
+        }
+        Some(Listing::Exam(e)) => (e.counts.require_attention, e.counts.sessions),
     };
-    let c = &exam.counts;
     let mut spans = vec![
-        Span::styled(
-            format!("⚑ {} to review", c.require_attention),
-            state.theme.attention(),
-        ),
-        Span::raw(format!(" · {}/{} shown", p.total, c.sessions)),
+        Span::styled(format!("⚑ {to_review} to review"), state.theme.attention()),
+        Span::raw(format!(" · {}/{of} shown", p.total)),
         Span::styled(
             format!(
                 " · sort {} {}",
@@ -98,6 +102,17 @@ fn row<'a>(
         Cell::from(Span::styled(status, state.theme.status(r.status))),
         Cell::from(safe(&r.learner.full_name).into_owned()),
     ];
+    if cols.exam {
+        let name = state
+            .quizzes
+            .exams()
+            .find(|e| e.exam.id == r.exam_id)
+            .map_or_else(
+                || format!("exam {}", r.exam_id),
+                |e| e.exam.exam_name.clone(),
+            );
+        cells.push(Cell::from(safe(&name).into_owned()));
+    }
     if cols.username {
         cells.push(Cell::from(safe(&r.learner.username).into_owned()));
     }
@@ -144,14 +159,14 @@ fn row<'a>(
 
 pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
     let p = &state.sessions;
-    let title = match &p.exam {
-        Some(e) => Line::from(format!("Sessions — {}", safe(&e.exam.exam_name))),
+    let title = match &p.listing {
+        Some(l) => Line::from(format!("Sessions — {}", listing_title(l))),
         None => Line::from("Sessions"),
     };
     let block = pane_block(state, Pane::Sessions, title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if p.exam.is_none() {
+    if p.listing.is_none() {
         frame.render_widget(
             Paragraph::new("Select an exam in the Quiz List and press Enter.")
                 .style(state.theme.dim()),
@@ -193,6 +208,14 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
         Constraint::Length(if cols.full_status { 19 } else { 12 }),
         Constraint::Min(10),
     ];
+    // The queue spans exams: each row says which, in the username's place when narrow.
+    cols.exam = p.is_queue();
+    if cols.exam {
+        header.push("Exam");
+        widths.push(Constraint::Length(12));
+        cols.username &= inner.width >= 112;
+        cols.timeline &= inner.width >= 64;
+    }
     if cols.username {
         header.push("Username");
         widths.push(Constraint::Length(14));

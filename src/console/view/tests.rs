@@ -358,7 +358,13 @@ fn clicks_land_on_what_is_drawn_there() {
     let fx = update(&mut s, mouse(click, find(&b, "Final")));
     assert_eq!(s.focus, Pane::Sessions);
     assert!(
-        matches!(&fx[..], [Effect::LoadSessions { exam: 2, .. }]),
+        matches!(
+            &fx[..],
+            [Effect::LoadSessions {
+                list: crate::console::action::ListId::Exam(2),
+                ..
+            }]
+        ),
         "{fx:?}"
     );
 

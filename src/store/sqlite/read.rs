@@ -198,7 +198,12 @@ pub fn sessions(
     if !exists {
         return Err(StoreError::NotFound(format!("no exam with id {exam}")));
     }
-    list(c, String::from("s.exam_id = ?"), vec![Value::Integer(exam)], q)
+    list(
+        c,
+        String::from("s.exam_id = ?"),
+        vec![Value::Integer(exam)],
+        q,
+    )
 }
 
 /// Require Attention sessions of every active exam in `scope`: the cross-exam queue.
