@@ -7,7 +7,7 @@
 use portable_pty::CommandBuilder;
 use proctor_review::api::{Page, SessionQuery, SortKey};
 use proctor_review::console::action::Action;
-use proctor_review::console::state::{Pane, State};
+use proctor_review::console::state::{Listing, Pane, State};
 use proctor_review::console::theme::Theme;
 use proctor_review::console::update::update;
 use proctor_review::console::view::view;
@@ -42,13 +42,13 @@ fn draw_bench(data: &demo::DemoData) {
     let rows: Vec<_> = store_rows(data);
     let mut state = State::new("http://bench".into(), Theme::from_env(), 200, 50);
     state.focus = Pane::Sessions;
-    state.sessions.exam = Some(ExamSummary {
+    state.sessions.listing = Some(Listing::Exam(ExamSummary {
         exam: data.exams[1].clone(),
         counts: ExamCounts {
             sessions: N as u64,
             ..Default::default()
         },
-    });
+    }));
     let request = state.request_id();
     state.sessions.request = Some(request);
     update(
