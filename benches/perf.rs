@@ -174,6 +174,7 @@ async fn store_bench(data: demo::DemoData) {
                 reason: String::new(),
                 at: time::OffsetDateTime::now_utc(),
                 idempotency_key: None,
+                hold_until: time::OffsetDateTime::now_utc(),
                 planner: |ctx: &proctor_review::store::DecisionContext| {
                     let plan = proctor_review::domain::plan_decision(&ctx.facts, Verdict::Fail)?;
                     Ok(PlannedDecision {

@@ -29,6 +29,8 @@ pub struct EmbeddedOptions {
     pub media_dir: PathBuf,
     /// Finished reports.
     pub reports_dir: PathBuf,
+    /// How long a decision can be undone before its email goes out.
+    pub undo_grace: time::Duration,
 }
 
 pub struct RunningServer {
@@ -151,6 +153,7 @@ pub async fn start(opts: EmbeddedOptions) -> anyhow::Result<RunningServer> {
         email_retry: crate::domain::job::RetryPolicy::EMAIL,
         mail_per_second: 50,
         job_poll: crate::jobs::POLL,
+        undo_grace: opts.undo_grace,
     };
     let task = tokio::spawn(server::run(listener, store.clone(), options, async {
         let _ = rx.await;

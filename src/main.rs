@@ -65,6 +65,14 @@ struct ConsoleArgs {
     /// detect (ask any terminal), halfblocks, or off.
     #[arg(long, env = "PROCTOR_REVIEW_IMAGES", default_value = "auto")]
     images: console::images::ImageMode,
+    /// The embedded demo's undo grace period in seconds (tests shorten it).
+    #[arg(
+        long,
+        env = "PROCTOR_REVIEW_DEMO_UNDO_GRACE_SECS",
+        default_value_t = 30,
+        hide = true
+    )]
+    demo_undo_grace_secs: u32,
     /// Config file with `server`, `token` and `mouse`.
     #[arg(long, env = "PROCTOR_REVIEW_CONFIG")]
     config: Option<PathBuf>,
@@ -169,6 +177,10 @@ struct ServeArgs {
     /// an hour at most.
     #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
     mail_retry_ms: u64,
+    /// Seconds a reviewer can undo a Pass or Fail (`u` in the console); the learner email and
+    /// the Open edX callback wait that long, so an undone decision reaches nobody. 0: none.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=3600))]
+    undo_grace_secs: u32,
     /// How often job workers look for work queued by other processes, in milliseconds.
     #[arg(long, default_value_t = 15_000, hide = true, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
     job_poll_ms: u64,
@@ -316,6 +328,7 @@ async fn connect(
                 data: demo::embedded()?,
                 media_dir: paths.media_dir(),
                 reports_dir: paths.data_dir.join("reports"),
+                undo_grace: time::Duration::seconds(i64::from(args.demo_undo_grace_secs)),
             })
             .await?;
             tracing::info!(url = %running.url, "embedded demo server started");
@@ -440,6 +453,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             },
             mail_per_second: args.mail_per_second,
             job_poll: std::time::Duration::from_millis(args.job_poll_ms),
+            undo_grace: time::Duration::seconds(i64::from(args.undo_grace_secs)),
         },
         shutdown,
     )

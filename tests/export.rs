@@ -113,6 +113,7 @@ async fn the_table_export_is_every_row_in_the_lists_order() {
         reset: false,
         media_dir: dir.path().join("media"),
         reports_dir: dir.path().join("reports"),
+        undo_grace: time::Duration::ZERO,
         data: proctor_review::demo::generate(2400, 7).unwrap(),
     })
     .await

@@ -559,7 +559,7 @@ async fn a_change_made_in_open_edx_is_followed_and_recorded() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let last = detail.history.last().expect("history");
-    assert_eq!(last.reason, "changed in Open edX");
+    assert_eq!(last.reason, "changed in Open edX", "{:?}", detail.history);
     assert_eq!(last.status_before, AttemptStatus::SecondReviewRequired);
     assert_eq!(last.verdict, Some(Verdict::Pass), "{:?}", detail.history);
     // The LMS's username replaced the email that stood in for it.

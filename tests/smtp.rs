@@ -22,6 +22,7 @@ async fn server_mailing_to(url: &str) -> (embedded::RunningServer, tempfile::Tem
         reset: false,
         media_dir: dir.path().join("media"),
         reports_dir: dir.path().join("reports"),
+        undo_grace: time::Duration::ZERO,
         data: demo::embedded().unwrap(),
     })
     .await

@@ -74,6 +74,7 @@ fn settings() -> DecideSettings {
     DecideSettings {
         contact: "staff@x.edu".into(),
         lms_learner_emails: false,
+        undo_grace: time::Duration::ZERO,
     }
 }
 

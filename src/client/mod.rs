@@ -272,6 +272,12 @@ impl ApiClient {
         .await
     }
 
+    /// Takes back this reviewer's latest decision on the session (within the grace period).
+    pub async fn undo(&self, id: SessionId) -> Result<SessionDetail, ClientError> {
+        self.send(self.http.post(self.url(&format!("sessions/{id}/undo"))))
+            .await
+    }
+
     /// Sends the session's waiting or failed delivery to Open edX now.
     pub async fn lms_retry(&self, id: SessionId) -> Result<SessionDetail, ClientError> {
         self.send(

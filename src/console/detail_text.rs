@@ -460,6 +460,7 @@ fn history_entry(b: &mut Builder<'_>, h: &HistoryEntry) {
     if let Some(email) = &h.email {
         let style = match email.state {
             MailState::Failed => t.failed(),
+            MailState::Cancelled => t.dim(),
             MailState::Queued => t.dim(),
             MailState::Delivered => Style::new(),
         };

@@ -141,6 +141,8 @@ pub enum MailState {
     Delivered,
     /// The retry budget is spent; an admin can queue it again.
     Failed,
+    /// Never sent: the decision was undone within its grace period.
+    Cancelled,
 }
 
 impl EmailDelivery {
@@ -149,6 +151,7 @@ impl EmailDelivery {
     pub fn describe(&self) -> String {
         match (self.state, &self.error) {
             (MailState::Delivered, _) => "✉ email delivered".into(),
+            (MailState::Cancelled, _) => "⊘ email not sent: the decision was undone".into(),
             (MailState::Queued, None) => "… email queued".into(),
             (MailState::Queued, Some(e)) => format!(
                 "… email queued, retrying (attempt {} failed: {})",

@@ -22,6 +22,8 @@ pub enum JobState {
     Running,
     Done,
     Failed,
+    /// Never run: its decision was undone while it was held.
+    Cancelled,
 }
 
 macro_rules! words {
@@ -38,7 +40,7 @@ macro_rules! words {
 }
 
 words!(JobKind { Email = "email", Report = "report", LmsReview = "lms_review" });
-words!(JobState { Queued = "queued", Running = "running", Done = "done", Failed = "failed" });
+words!(JobState { Queued = "queued", Running = "running", Done = "done", Failed = "failed", Cancelled = "cancelled" });
 
 impl JobState {
     /// Glyph and word, so the state reads without colour.
@@ -48,6 +50,7 @@ impl JobState {
             Self::Running => "▶ running",
             Self::Done => "✔ done",
             Self::Failed => "✘ failed",
+            Self::Cancelled => "⊘ cancelled",
         }
     }
 

@@ -12,6 +12,7 @@ pub mod model;
 pub mod query;
 pub mod status;
 pub mod text;
+pub mod undo;
 
 pub use decision::{DecisionError, DecisionFacts, DecisionPlan, Verdict, plan_decision};
 pub use evidence::{

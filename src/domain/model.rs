@@ -252,6 +252,9 @@ pub struct HistoryEntry {
     /// The learner email this decision queued, as far as it got; None if it sent none.
     #[serde(default)]
     pub email: Option<super::email::EmailDelivery>,
+    /// Set on an undo: the verdict it took back (within its grace period).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undoes: Option<super::Verdict>,
 }
 
 /// A row of an exam's session list.

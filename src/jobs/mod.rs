@@ -148,9 +148,20 @@ async fn worker<S: Store>(
 ) {
     loop {
         drain(&store, &settings, &lms_http, &instance, kind).await;
+        // Held work (a decision's email during its undo grace period, a backoff) wakes the
+        // worker when it falls due, not a poll interval later.
+        let wait = match store.next_due(kind).await {
+            Ok(Some(at)) => {
+                let until = (at - OffsetDateTime::now_utc()).max(time::Duration::ZERO);
+                Duration::try_from(until)
+                    .unwrap_or(settings.poll)
+                    .min(settings.poll)
+            }
+            _ => settings.poll,
+        };
         tokio::select! {
             _ = kick.notified() => {}
-            _ = tokio::time::sleep(settings.poll) => {}
+            _ = tokio::time::sleep(wait) => {}
             _ = stop.wait_for(|s| *s) => break,
         }
     }

@@ -6,8 +6,9 @@ use crate::domain::access::Actor;
 use crate::domain::decision::{MAX_REASON_CHARS, ensure_unchanged, valid_idempotency_key};
 use crate::domain::email::{EmailContext, learner_email};
 use crate::domain::lms::decision_callback;
+use crate::domain::undo::{UndoFacts, plan_undo};
 use crate::domain::{AttemptStatus, SessionDetail, SessionId, Verdict, plan_decision};
-use crate::store::{DecisionCommand, DecisionContext, PlannedDecision, Store};
+use crate::store::{DecisionCommand, DecisionContext, PlannedDecision, Store, UndoCommand};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -27,6 +28,8 @@ pub struct DecideSettings {
     pub contact: Arc<str>,
     /// Our learner emails also for LMS sessions (off: Open edX emails them).
     pub lms_learner_emails: bool,
+    /// How long a decision can be undone; its email and callback wait that long.
+    pub undo_grace: time::Duration,
 }
 
 pub async fn decide<S: Store>(
@@ -99,7 +102,36 @@ pub async fn decide<S: Store>(
             reason,
             at,
             idempotency_key: input.idempotency_key,
+            hold_until: at + settings.undo_grace,
             planner,
+        })
+        .await?)
+}
+
+/// Takes back the caller's own latest decision on a session within the grace period.
+pub async fn undo<S: Store>(
+    store: &S,
+    actor: &Actor,
+    session_id: SessionId,
+    settings: &DecideSettings,
+    at: OffsetDateTime,
+) -> Result<SessionDetail, ReviewError> {
+    let missing = || format!("no session with id {session_id}");
+    let course = store
+        .session_course(session_id)
+        .await?
+        .ok_or_else(|| ReviewError::NotFound(missing()))?;
+    actor
+        .may_decide(&course)
+        .map_err(|r| ReviewError::refused(r, missing))?;
+    let reviewer = actor.reviewer.id;
+    let grace = settings.undo_grace;
+    Ok(store
+        .undo(UndoCommand {
+            session_id,
+            reviewer: actor.reviewer.clone(),
+            at,
+            plan: move |facts: Option<&UndoFacts>| plan_undo(facts, reviewer, at, grace),
         })
         .await?)
 }

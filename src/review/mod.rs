@@ -5,7 +5,7 @@
 mod decide;
 mod scope;
 
-pub use decide::{DecideSettings, DecisionInput, decide};
+pub use decide::{DecideSettings, DecisionInput, decide, undo};
 pub use scope::{
     course_reports, courses, evidence_session, media, queue, report, retry_session, session,
     sessions,

@@ -54,6 +54,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/queue", get(routes::queue::<S>))
         .route("/sessions/{session_id}", get(routes::session::<S>))
         .route("/sessions/{session_id}/decision", post(routes::decide::<S>))
+        .route("/sessions/{session_id}/undo", post(routes::undo::<S>))
         .route(
             "/sessions/{session_id}/automated-review",
             post(routes::automated_review::<S>),
@@ -91,6 +92,8 @@ pub struct ServerOptions {
     pub email_retry: crate::domain::job::RetryPolicy,
     /// The most learner emails sent in a second.
     pub mail_per_second: u32,
+    /// How long a decision can be undone; its email and callback wait that long.
+    pub undo_grace: time::Duration,
     /// How often job workers look for due work nobody woke them for.
     pub job_poll: std::time::Duration,
 }
@@ -126,6 +129,7 @@ pub async fn run<S: Store>(
         decide: Arc::new(DecideSettings {
             contact: options.contact.into(),
             lms_learner_emails: options.lms_learner_emails,
+            undo_grace: options.undo_grace,
         }),
         media: Arc::new(options.media),
     };

@@ -135,6 +135,25 @@ pub async fn decide<S: Store>(
     Ok(Json(detail))
 }
 
+/// Takes back the caller's latest decision on the session within the grace period; its
+/// email and Open edX callback are cancelled, so nobody was told.
+pub async fn undo<S: Store>(
+    State(st): State<AppState<S>>,
+    Authed(actor): Authed,
+    IdPath(session_id): IdPath,
+) -> Result<Json<SessionDetail>, ApiError> {
+    let detail = review::undo(
+        &st.store,
+        &actor,
+        session_id,
+        &st.decide,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    tracing::info!(session_id, reviewer = %actor.reviewer.username, "decision undone");
+    Ok(Json(detail))
+}
+
 /// The recording pipeline's automated review (a provider service account): stored, and
 /// delivered to the LMS without a reviewer, which makes edx-proctoring ask course staff for
 /// a second review ("Require Attention").

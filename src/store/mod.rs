@@ -71,8 +71,18 @@ pub struct DecisionCommand<P> {
     pub at: OffsetDateTime,
     /// A repeat of a decision with this key (same reviewer) changes nothing.
     pub idempotency_key: Option<String>,
+    /// The learner email and Open edX callback wait until then (the undo grace period).
+    pub hold_until: OffsetDateTime,
     /// Pure: turns the session as it is now into what the decision changes.
     pub planner: P,
+}
+
+/// Undoing the session's latest decision, planned by `plan` from what the store finds.
+pub struct UndoCommand<P> {
+    pub session_id: SessionId,
+    pub reviewer: Reviewer,
+    pub at: OffsetDateTime,
+    pub plan: P,
 }
 
 /// The payload of an email job: the message, and the decision that sent it.
@@ -253,6 +263,20 @@ pub trait Store: Clone + Send + Sync + 'static {
     where
         P: FnOnce(&DecisionContext) -> Result<PlannedDecision, DecisionError> + Send + 'static;
 
+    /// Takes back the session's latest decision and cancels its held email and callback,
+    /// recording the undo in the history; all or nothing.
+    fn undo<P>(
+        &self,
+        cmd: UndoCommand<P>,
+    ) -> impl Future<Output = Result<SessionDetail, StoreError>> + Send
+    where
+        P: FnOnce(
+                Option<&crate::domain::undo::UndoFacts>,
+            )
+                -> Result<crate::domain::undo::UndoPlan, crate::domain::undo::UndoError>
+            + Send
+            + 'static;
+
     /// Adds evidence records and onboarding and, in the same transaction, moves the files
     /// into place: all of it or nothing.
     fn add_evidence<F: PlaceFiles>(
@@ -275,6 +299,11 @@ pub trait Store: Clone + Send + Sync + 'static {
         instance: String,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<Option<ClaimedJob>, StoreError>> + Send;
+    /// When the next queued job of `kind` becomes due (held and backed-off ones included).
+    fn next_due(
+        &self,
+        kind: JobKind,
+    ) -> impl Future<Output = Result<Option<OffsetDateTime>, StoreError>> + Send;
     fn job_progress(
         &self,
         id: JobId,

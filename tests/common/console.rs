@@ -31,6 +31,13 @@ impl Console {
             cmd.env(k, v);
         }
         cmd.env("NO_COLOR", "1");
+        // Emails go out at once unless a test is about undo.
+        if !env
+            .iter()
+            .any(|(k, _)| *k == "PROCTOR_REVIEW_DEMO_UNDO_GRACE_SECS")
+        {
+            cmd.env("PROCTOR_REVIEW_DEMO_UNDO_GRACE_SECS", "0");
+        }
         cmd.env("PROCTOR_REVIEW_DATA_DIR", data_dir);
         cmd.env("PROCTOR_REVIEW_CONFIG", data_dir.join("none.toml"));
         Self(Pty::spawn(cmd))

@@ -37,6 +37,7 @@ pub async fn start_in(dir: &Path) -> RunningServer {
         reset: false,
         media_dir: dir.join("media"),
         reports_dir: dir.join("reports"),
+        undo_grace: time::Duration::ZERO,
         data: demo::embedded().expect("demo data"),
     })
     .await

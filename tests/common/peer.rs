@@ -424,6 +424,12 @@ impl Ours {
             .args(["serve", "--db"])
             .arg(&db)
             .args(["--listen", "127.0.0.1:0"])
+            // Emails and callbacks go out at once unless a test is about undo.
+            .args(if extra.contains(&"--undo-grace-secs") {
+                &[][..]
+            } else {
+                &["--undo-grace-secs", "0"][..]
+            })
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::from(

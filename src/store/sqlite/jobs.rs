@@ -205,7 +205,7 @@ pub fn recover(
     if starting {
         tx.execute(
             "UPDATE jobs SET next_attempt_at = ?1
-             WHERE kind = 'email' AND state = 'queued' AND next_attempt_at > ?1",
+             WHERE kind = 'email' AND state = 'queued' AND attempts > 0 AND next_attempt_at > ?1",
             params![now_s],
         )?;
     }
@@ -302,4 +302,13 @@ pub fn start_report(
     let job = job(&tx, id)?;
     tx.commit()?;
     Ok(job)
+}
+
+pub fn next_due(c: &Connection, kind: JobKind) -> Result<Option<OffsetDateTime>, StoreError> {
+    let at: Option<String> = c.query_row(
+        "SELECT MIN(next_attempt_at) FROM jobs WHERE kind = ?1 AND state = 'queued'",
+        [kind.as_str()],
+        |r| r.get(0),
+    )?;
+    at.as_deref().map(super::timefmt::from_sql).transpose()
 }

@@ -468,9 +468,9 @@ pub fn queue_decision(
     callback: crate::domain::lms::ReviewCallback,
     expect: AttemptStatus,
     at: OffsetDateTime,
-) -> Result<(), StoreError> {
+) -> Result<Option<JobId>, StoreError> {
     let Some(link) = session_lms(tx, session)? else {
-        return Ok(());
+        return Ok(None);
     };
     queue_review(
         tx,
@@ -485,8 +485,8 @@ pub fn queue_decision(
             expect,
         },
         at,
-    )?;
-    Ok(())
+    )
+    .map(Some)
 }
 
 pub fn automated_review(

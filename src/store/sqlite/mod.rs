@@ -11,17 +11,19 @@ mod read;
 mod report;
 mod seed;
 mod timefmt;
+mod undo;
 mod write;
 
 use super::{
     ClaimedJob, DecisionCommand, DecisionContext, FailedEmail, LmsAttempt, LmsClient, LmsDelivery,
     LmsExam, LmsOutcome, NewMedia, NewOnboarding, PlaceFiles, PlannedDecision, Reconciled,
-    RemoteAttempt, ReviewerListing, Store, StoreError,
+    RemoteAttempt, ReviewerListing, Store, StoreError, UndoCommand,
 };
 use crate::domain::AttemptStatus;
 use crate::domain::access::{CourseScope, Grant, TokenRecord};
 use crate::domain::lms::AutomatedReview;
 use crate::domain::query::{Page, SessionFilter};
+use crate::domain::undo::{UndoError, UndoFacts, UndoPlan};
 use crate::domain::{
     CourseSummary, DecisionError, ExamId, Job, JobId, JobKind, MediaId, MediaItem, ReportRow,
     Reviewer, Role, SessionDetail, SessionId, SessionRow,
@@ -281,6 +283,13 @@ impl Store for SqliteStore {
         self.write(move |c| write::decide(c, cmd)).await
     }
 
+    async fn undo<P>(&self, cmd: UndoCommand<P>) -> Result<SessionDetail, StoreError>
+    where
+        P: FnOnce(Option<&UndoFacts>) -> Result<UndoPlan, UndoError> + Send + 'static,
+    {
+        self.write(move |c| undo::undo(c, cmd)).await
+    }
+
     async fn add_evidence<F: PlaceFiles>(
         &self,
         items: Vec<NewMedia>,
@@ -307,6 +316,10 @@ impl Store for SqliteStore {
     ) -> Result<Option<ClaimedJob>, StoreError> {
         self.write(move |c| jobs::claim(c, kind, &instance, now))
             .await
+    }
+
+    async fn next_due(&self, kind: JobKind) -> Result<Option<OffsetDateTime>, StoreError> {
+        self.read(move |c| jobs::next_due(c, kind)).await
     }
 
     async fn job_progress(&self, id: JobId, progress: f64) -> Result<(), StoreError> {

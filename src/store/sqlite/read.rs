@@ -508,6 +508,7 @@ fn email_delivery(
         Some(JobState::Queued | JobState::Running) => MailState::Queued,
         Some(JobState::Done) => MailState::Delivered,
         Some(JobState::Failed) => MailState::Failed,
+        Some(JobState::Cancelled) => MailState::Cancelled,
         None => return Err(StoreError::Backend(format!("bad job state '{state}'"))),
     };
     Ok(Some(EmailDelivery {
@@ -521,6 +522,9 @@ fn email_delivery(
         },
     }))
 }
+
+/// The verdict column of an undo: `undo-fail`, `undo-pass`.
+pub const UNDO_PREFIX: &str = "undo-";
 
 fn history(c: &Connection, session: SessionId) -> Result<Vec<HistoryEntry>, StoreError> {
     let mut stmt = c.prepare(
@@ -542,10 +546,12 @@ fn history(c: &Connection, session: SessionId) -> Result<Vec<HistoryEntry>, Stor
             decided_at: from_sql(&r.get::<_, String>(2)?)?,
             verdict: match verdict.as_str() {
                 super::lms::SYNC_VERDICT => None,
+                v if v.starts_with(UNDO_PREFIX) => None,
                 v => Some(Verdict::parse(v).ok_or_else(|| {
                     StoreError::Backend(format!("unknown verdict '{verdict}' in database"))
                 })?),
             },
+            undoes: verdict.strip_prefix(UNDO_PREFIX).and_then(Verdict::parse),
             reason: r.get(4)?,
             status_before: parse(&r.get::<_, String>(5)?)?,
             status_after: parse(&r.get::<_, String>(6)?)?,

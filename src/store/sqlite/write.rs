@@ -189,15 +189,25 @@ where
         )?;
     }
     if let Some(callback) = lms {
-        super::lms::queue_decision(
+        if let Some(job) = super::lms::queue_decision(
             &tx,
             cmd.session_id,
             decision_id,
             callback,
             plan.status_after,
             cmd.at,
-        )?;
+        )? {
+            tx.execute(
+                "UPDATE jobs SET decision_id = ?2 WHERE id = ?1",
+                params![job, decision_id],
+            )?;
+        }
     }
+    // Nobody is told before the grace period to undo has passed.
+    tx.execute(
+        "UPDATE jobs SET next_attempt_at = ?2 WHERE decision_id = ?1 AND state = 'queued'",
+        params![decision_id, to_sql(cmd.hold_until)],
+    )?;
     let detail = read::session(&tx, cmd.session_id)?;
     tx.commit()?;
     Ok(detail)
