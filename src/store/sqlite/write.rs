@@ -188,20 +188,20 @@ where
             params![job, decision_id],
         )?;
     }
-    if let Some(callback) = lms {
-        if let Some(job) = super::lms::queue_decision(
+    if let Some(callback) = lms
+        && let Some(job) = super::lms::queue_decision(
             &tx,
             cmd.session_id,
             decision_id,
             callback,
             plan.status_after,
             cmd.at,
-        )? {
-            tx.execute(
-                "UPDATE jobs SET decision_id = ?2 WHERE id = ?1",
-                params![job, decision_id],
-            )?;
-        }
+        )?
+    {
+        tx.execute(
+            "UPDATE jobs SET decision_id = ?2 WHERE id = ?1",
+            params![job, decision_id],
+        )?;
     }
     // Nobody is told before the grace period to undo has passed.
     tx.execute(
