@@ -33,6 +33,12 @@ pub enum Action {
         session: SessionId,
         result: Result<SessionDetail, ClientError>,
     },
+    /// A second passed (asked for while something counts down).
+    Tick(time::OffsetDateTime),
+    Undone {
+        request: RequestId,
+        result: Result<SessionDetail, ClientError>,
+    },
     LmsRetried {
         request: RequestId,
         result: Result<SessionDetail, ClientError>,
@@ -127,6 +133,15 @@ pub enum Effect {
     RetryLms {
         request: RequestId,
         session: SessionId,
+    },
+    /// Take back the reviewer's decision on the session (within its grace period).
+    Undo {
+        request: RequestId,
+        session: SessionId,
+    },
+    /// Send `Action::Tick` after `delay_ms`.
+    Tick {
+        delay_ms: u64,
     },
     /// List a course's reports, after `delay_ms` (live updates while tasks are pending).
     LoadReports {

@@ -434,10 +434,12 @@ fn history(b: &mut Builder<'_>, d: &SessionDetail) {
 
 fn history_entry(b: &mut Builder<'_>, h: &HistoryEntry) {
     let t = b.state.theme;
-    let (glyph, style) = match h.verdict {
-        Some(Verdict::Pass) => ("✔ Pass", t.passed()),
-        Some(Verdict::Fail) => ("✘ Fail", t.failed()),
-        None => ("⇅ Changed in Open edX", t.dim()),
+    let (glyph, style) = match (h.verdict, h.undoes) {
+        (Some(Verdict::Pass), _) => ("✔ Pass", t.passed()),
+        (Some(Verdict::Fail), _) => ("✘ Fail", t.failed()),
+        (None, Some(Verdict::Pass)) => ("↶ Pass undone (nobody was told)", t.dim()),
+        (None, Some(Verdict::Fail)) => ("↶ Fail undone (nobody was told)", t.dim()),
+        (None, None) => ("⇅ Changed in Open edX", t.dim()),
     };
     b.lines.push(Line::from(vec![
         Span::raw(format!("{} ", when(Some(h.decided_at)))),

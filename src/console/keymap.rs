@@ -72,6 +72,8 @@ pub enum Command {
     ExportTable,
     /// Send the session's waiting or failed review to Open edX now.
     RetryLms,
+    /// Take back the last Pass or Fail while nobody has been told.
+    Undo,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -247,6 +249,13 @@ pub static BINDINGS: &[Binding] = &[
         command: C::ExportSession,
         hint: None,
         help: "Export the session: screenshots, scans, violations.csv, session.json",
+    },
+    Binding {
+        scope: S::Global,
+        chords: &[ch('u')],
+        command: C::Undo,
+        hint: None,
+        help: "Undo your last Pass or Fail while its countdown runs (nobody has been told yet)",
     },
     Binding {
         scope: S::Session,

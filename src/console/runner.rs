@@ -122,6 +122,14 @@ impl Runner {
                     result: client.decide(session, &body).await,
                 }
             }
+            Effect::Undo { request, session } => Action::Undone {
+                request,
+                result: client.undo(session).await,
+            },
+            Effect::Tick { delay_ms } => {
+                tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+                Action::Tick(OffsetDateTime::now_utc())
+            }
             Effect::RetryLms { request, session } => Action::LmsRetried {
                 request,
                 result: client.lms_retry(session).await,

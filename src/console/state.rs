@@ -37,6 +37,30 @@ pub enum Tone {
     Error,
 }
 
+/// A decision its reviewer may still undo: its email and callback are held until `until`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UndoOffer {
+    pub session: SessionId,
+    pub learner: String,
+    pub verdict: Verdict,
+    pub until: time::OffsetDateTime,
+    /// The status message that announced the decision; the countdown rides on it.
+    pub message: String,
+    /// The undo request on its way.
+    pub request: Option<RequestId>,
+}
+
+impl UndoOffer {
+    /// Whole seconds left, as of `now` (before the first tick: all of them, roughly).
+    pub fn seconds_left(&self, now: Option<time::OffsetDateTime>) -> Option<i64> {
+        now.map(|n| (self.until - n).whole_seconds().max(0))
+    }
+
+    pub fn live(&self, now: Option<time::OffsetDateTime>) -> bool {
+        self.seconds_left(now) != Some(0)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusLine {
     pub text: String,
@@ -380,6 +404,10 @@ pub struct State {
     pub lms_retry: Option<RequestId>,
     pub help: Option<u16>,
     pub status: Option<StatusLine>,
+    /// The decision that `u` can still take back.
+    pub undo: Option<UndoOffer>,
+    /// The time as of the last tick (asked for only while something counts down).
+    pub now: Option<time::OffsetDateTime>,
     pub next_request: RequestId,
     /// Random per run; with a request id it makes each decision's idempotency key.
     pub run_id: String,
@@ -409,6 +437,8 @@ impl State {
             lms_retry: None,
             help: None,
             status: None,
+            undo: None,
+            now: None,
             next_request: 1,
             run_id: "console-run".into(),
             quit: false,

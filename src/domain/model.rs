@@ -316,6 +316,14 @@ pub struct SessionDetail {
     pub learner_view: LearnerView,
     pub violations: Vec<Violation>,
     pub history: Vec<HistoryEntry>,
+    /// Set in the answer to a decision: until then its reviewer can undo it (nobody has
+    /// been told yet).
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub undo_until: Option<OffsetDateTime>,
     /// Video segments, screenshots, scans and the onboarding photo.
     #[serde(default)]
     pub media: Vec<super::MediaItem>,

@@ -95,7 +95,7 @@ pub async fn decide<S: Store>(
         };
         Ok(PlannedDecision { plan, email, lms })
     };
-    Ok(store
+    let mut detail = store
         .decide(DecisionCommand {
             session_id,
             reviewer: actor.reviewer.clone(),
@@ -105,7 +105,11 @@ pub async fn decide<S: Store>(
             hold_until: at + settings.undo_grace,
             planner,
         })
-        .await?)
+        .await?;
+    if settings.undo_grace > time::Duration::ZERO {
+        detail.undo_until = Some(at + settings.undo_grace);
+    }
+    Ok(detail)
 }
 
 /// Takes back the caller's own latest decision on a session within the grace period.

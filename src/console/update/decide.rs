@@ -6,7 +6,7 @@ use super::navigate::follow_cursor;
 use crate::api::DecisionRequest;
 use crate::client::ClientError;
 use crate::console::action::Effect;
-use crate::console::state::{ConfirmDialog, RequestId, State, Tone};
+use crate::console::state::{ConfirmDialog, RequestId, State, Tone, UndoOffer};
 use crate::domain::access::Access;
 use crate::domain::{AttemptStatus, SessionDetail, SessionId, Verdict, plan_decision};
 use tui_input::Input;
@@ -159,24 +159,38 @@ pub fn decided(
             if was_unknown {
                 summary = format!("Confirmed after a lost answer: {summary}");
             }
-            state.say(Tone::Success, summary);
+            state.say(Tone::Success, summary.clone());
+            let mut ticking = Vec::new();
+            if let Some(until) = d.undo_until {
+                state.undo = Some(UndoOffer {
+                    session: d.row.id,
+                    learner: d.row.learner.full_name.clone(),
+                    verdict,
+                    until,
+                    message: summary,
+                    request: None,
+                });
+                ticking.push(Effect::Tick { delay_ms: 0 });
+            }
             patch_row(state, &d);
             if state.detail.session == Some(d.row.id) {
                 state.detail.data = Some(d);
             }
             let mut effects = next_attention(state, session);
-            let courses = state.request_id();
-            state.quizzes.request = Some(courses);
-            effects.push(Effect::LoadCourses { request: courses });
+            effects.extend(ticking);
+            effects.extend(refresh_counts(state));
             effects
         }
         Err(ClientError::Conflict(msg)) => {
-            // Someone else decided first, or the session changed: show it as it now is.
+            // Someone else decided first, or the session changed: show it as it now is,
+            // and the counts with it.
             state.dialog = None;
             state.say(Tone::Error, format!("{} refused: {msg}", verdict.word()));
             let request = state.request_id();
             state.detail.request = Some(request);
-            vec![Effect::LoadDetail { request, session }]
+            let mut effects = vec![Effect::LoadDetail { request, session }];
+            effects.extend(refresh_counts(state));
+            effects
         }
         Err(e) if outcome_unknown(&e) => {
             let tries = dialog.checking.map_or(0, |n| n + 1);
@@ -264,6 +278,13 @@ pub fn lms_retried(
         Err(e) => state.say(Tone::Error, format!("Not sent to Open edX: {e}")),
     }
     vec![]
+}
+
+/// Asks for the Quiz List again, so its counts and the "to review" header stay true.
+pub fn refresh_counts(state: &mut State) -> Vec<Effect> {
+    let request = state.request_id();
+    state.quizzes.request = Some(request);
+    vec![Effect::LoadCourses { request }]
 }
 
 fn outcome_line(verdict: Verdict, d: &SessionDetail) -> String {

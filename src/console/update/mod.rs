@@ -9,6 +9,7 @@ mod loaded;
 mod mouse;
 mod navigate;
 mod reports;
+mod undo;
 
 use super::action::{Action, Effect};
 use super::keymap::{self, Command, Scope};
@@ -56,6 +57,8 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             result,
         } => decide::decided(state, request, session, result),
         Action::LmsRetried { request, result } => decide::lms_retried(state, request, result),
+        Action::Tick(now) => undo::tick(state, now),
+        Action::Undone { request, result } => undo::undone(state, request, result),
         Action::ReportsLoaded { request, result } => reports::loaded(state, request, result),
         Action::ReportStarted { request, result } => reports::started(state, request, result),
         Action::ReportDownloaded { request, result } => reports::downloaded(state, request, result),
@@ -162,6 +165,7 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
         C::OpenReports => reports::open(state),
         C::ExportSession => export::session(state),
         C::RetryLms => decide::retry_lms(state),
+        C::Undo => undo::start(state),
         C::ExportTable => export::table(state),
         C::NewReport => reports::start(state),
         C::Up if state.help.is_some() => {

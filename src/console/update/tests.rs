@@ -101,6 +101,7 @@ pub fn detail(r: &SessionRow) -> SessionDetail {
         learner_view: LearnerView::of(r.status),
         violations: violations(),
         history: vec![],
+        undo_until: None,
         media: media(r),
         onboarding: Some(Onboarding {
             status: OnboardingStatus::Verified,
@@ -658,6 +659,106 @@ fn a_read_only_course_says_so_instead_of_opening_a_dialog() {
     assert!(s.dialog.is_none());
     let said = s.status.unwrap().text;
     assert!(said.contains("Read-only access to this course"), "{said}");
+}
+
+/// Fails the first row with a grace period ending at `until`; the effects of the answer.
+fn fail_with_undo(s: &mut State, until: time::OffsetDateTime) -> Vec<Effect> {
+    update(s, key('f'));
+    let fx = update(s, code(KeyCode::Enter));
+    let Effect::Decide { request, .. } = fx[0].clone() else {
+        panic!()
+    };
+    let mut failed = detail(&rows()[0]);
+    failed.row.status = AttemptStatus::Rejected;
+    failed.undo_until = Some(until);
+    update(
+        s,
+        Action::Decided {
+            request,
+            session: 11,
+            result: Ok(failed),
+        },
+    )
+}
+
+#[test]
+fn u_undoes_a_decision_while_its_countdown_runs() {
+    let t0 = time::macros::datetime!(2026-11-26 10:00 UTC);
+    let mut s = opened();
+    let fx = fail_with_undo(&mut s, t0 + time::Duration::seconds(30));
+    assert!(fx.contains(&Effect::Tick { delay_ms: 0 }));
+    assert_eq!(
+        update(&mut s, Action::Tick(t0)),
+        [Effect::Tick { delay_ms: 1000 }]
+    );
+    assert_eq!(s.undo.as_ref().unwrap().seconds_left(s.now), Some(30));
+    update(&mut s, Action::Tick(t0 + time::Duration::seconds(3)));
+    assert_eq!(s.undo.as_ref().unwrap().seconds_left(s.now), Some(27));
+
+    // Another key's message replaces the decision's; u still works.
+    let fx = update(&mut s, key('u'));
+    let [
+        Effect::Undo {
+            request,
+            session: 11,
+        },
+    ] = fx[..]
+    else {
+        panic!("{fx:?}")
+    };
+    assert!(update(&mut s, key('u')).is_empty(), "one undo at a time");
+    let back = detail(&rows()[0]);
+    let fx = update(
+        &mut s,
+        Action::Undone {
+            request,
+            result: Ok(back),
+        },
+    );
+    assert!(s.undo.is_none());
+    assert_eq!(
+        s.sessions.rows[0].status,
+        AttemptStatus::SecondReviewRequired
+    );
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::LoadCourses { .. })),
+        "counts refresh"
+    );
+    let said = s.status.clone().unwrap().text;
+    assert!(
+        said.starts_with("↶ Undid the Fail of Ana: nobody was told"),
+        "{said}"
+    );
+}
+
+#[test]
+fn after_the_grace_period_u_says_the_way_back_is_a_new_decision() {
+    let t0 = time::macros::datetime!(2026-11-26 10:00 UTC);
+    let mut s = opened();
+    fail_with_undo(&mut s, t0 + time::Duration::seconds(30));
+    assert!(update(&mut s, Action::Tick(t0 + time::Duration::seconds(30))).is_empty());
+    assert!(s.undo.is_none(), "the countdown stops");
+    assert!(update(&mut s, key('u')).is_empty());
+    assert!(s.status.unwrap().text.contains("a new decision"));
+}
+
+#[test]
+fn a_refused_decision_refreshes_the_counts_too() {
+    let mut s = opened();
+    update(&mut s, key('f'));
+    let fx = update(&mut s, code(KeyCode::Enter));
+    let Effect::Decide { request, .. } = fx[0].clone() else {
+        panic!()
+    };
+    let fx = update(
+        &mut s,
+        Action::Decided {
+            request,
+            session: 11,
+            result: Err(ClientError::Conflict("someone else decided".into())),
+        },
+    );
+    assert!(fx.iter().any(|e| matches!(e, Effect::LoadCourses { .. })));
 }
 
 #[test]

@@ -89,8 +89,19 @@ pub fn status(state: &State, frame: &mut Frame, area: Rect) {
     } else {
         ""
     };
+    // The countdown rides on the message that announced the decision.
+    let countdown = match (&state.undo, &state.status) {
+        (Some(o), Some(s)) if o.request.is_none() && s.text == o.message => {
+            match o.seconds_left(state.now) {
+                Some(n) if n > 0 => format!(" — u to undo ({n} s)"),
+                Some(_) => String::new(),
+                None => " — u to undo".into(),
+            }
+        }
+        _ => String::new(),
+    };
     let line = spread(
-        format!(" {glyph}{}", safe(text)),
+        format!(" {glyph}{}{countdown}", safe(text)),
         style,
         format!("{busy}{} ", state.server),
         state.theme.dim(),

@@ -350,6 +350,7 @@ pub fn session(c: &Connection, id: SessionId) -> Result<SessionDetail, StoreErro
         grade_in_force: Grade::in_force(original_grade, grade_override),
         violations,
         history: history(c, id)?,
+        undo_until: None,
         media: session_media(c, id)?,
         onboarding: onboarding(c, id)?,
         row,
