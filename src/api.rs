@@ -96,6 +96,36 @@ pub struct DecisionRequest {
     pub idempotency_key: Option<String>,
 }
 
+/// `GET /events`: one change, as a server-sent event (`id:` is `id`, `data:` this as JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeEvent {
+    /// Increasing per server; send the last one seen as `Last-Event-ID` to resume.
+    pub id: u64,
+    pub kind: ChangeKind,
+    pub session_id: crate::domain::SessionId,
+    pub exam_id: crate::domain::ExamId,
+    pub course_id: String,
+    pub learner: String,
+    /// The session's status after the change.
+    pub status: crate::domain::AttemptStatus,
+    /// Who made it (none for changes from the provider or Open edX).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Decision,
+    Undo,
+    /// A new or changed session (the provider's review, Open edX).
+    Session,
+    /// Events were missed (a slow reader, or a resume id too old): reload everything.
+    Resync,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub error: String,

@@ -3,7 +3,7 @@
 pub mod report;
 
 use crate::api::{
-    DecisionRequest, ErrorBody, Me, PREFIX, Page, ReportList, SessionQuery, SignedUrl,
+    ChangeEvent, DecisionRequest, ErrorBody, Me, PREFIX, Page, ReportList, SessionQuery, SignedUrl,
     media_link_path, report_link_path,
 };
 use crate::domain::{
@@ -259,6 +259,46 @@ impl ApiClient {
         Ok(n)
     }
 
+    /// Follows `GET /events` (live changes), resuming after `last` if given, handing each
+    /// event to `each` until the stream ends or goes silent (the server sends a keep-alive
+    /// every 15 s); then answers why, so the caller can reconnect.
+    pub async fn events(
+        &self,
+        last: Option<u64>,
+        mut each: impl FnMut(ChangeEvent),
+    ) -> Result<(), ClientError> {
+        let mut req = self
+            .http
+            .get(self.url("events"))
+            .bearer_auth(&self.token)
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            .timeout(Duration::from_secs(365 * 24 * 3600));
+        if let Some(id) = last {
+            req = req.header("Last-Event-ID", id.to_string());
+        }
+        let mut resp = self.answer(req).await?;
+        let mut buf: Vec<u8> = Vec::new();
+        loop {
+            let chunk = tokio::time::timeout(EVENTS_SILENCE, resp.chunk())
+                .await
+                .map_err(|_| ClientError::Timeout)?
+                .map_err(|e| ClientError::Unreachable {
+                    url: self.server_label(),
+                    reason: root_cause(&e),
+                })?;
+            let Some(chunk) = chunk else {
+                return Ok(());
+            };
+            buf.extend_from_slice(&chunk);
+            while let Some(end) = buf.windows(2).position(|w| w == b"\n\n") {
+                let block: Vec<u8> = buf.drain(..end + 2).collect();
+                if let Some(event) = sse_event(&block) {
+                    each(event);
+                }
+            }
+        }
+    }
+
     pub async fn decide(
         &self,
         id: SessionId,
@@ -309,4 +349,22 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
         cur = next;
     }
     cur.to_string()
+}
+
+/// A stream that says nothing (not even a keep-alive) for this long is taken as dropped.
+const EVENTS_SILENCE: Duration = Duration::from_secs(45);
+
+/// The change in one server-sent event block (`data:` lines); `None` for keep-alives,
+/// comments and anything that is not one of ours.
+fn sse_event(block: &[u8]) -> Option<ChangeEvent> {
+    let text = std::str::from_utf8(block).ok()?;
+    let data: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .map(|d| d.strip_prefix(' ').unwrap_or(d))
+        .collect();
+    if data.is_empty() {
+        return None;
+    }
+    serde_json::from_str(&data.join("\n")).ok()
 }

@@ -2,6 +2,7 @@
 
 mod auth;
 mod error;
+mod events;
 mod http;
 mod ids;
 pub mod media;
@@ -44,6 +45,8 @@ pub struct AppState<S> {
     /// What decisions depend on (the contact address, who emails LMS learners).
     pub decide: Arc<DecideSettings>,
     pub media: Arc<MediaSettings>,
+    /// Live updates for `GET /events`.
+    pub events: Arc<events::EventHub>,
 }
 
 pub fn router<S: Store>(state: AppState<S>) -> Router {
@@ -52,6 +55,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/courses", get(routes::courses::<S>))
         .route("/exams/{exam_id}/sessions", get(routes::sessions::<S>))
         .route("/queue", get(routes::queue::<S>))
+        .route("/events", get(events::stream::<S>))
         .route("/sessions/{session_id}", get(routes::session::<S>))
         .route("/sessions/{session_id}/decision", post(routes::decide::<S>))
         .route("/sessions/{session_id}/undo", post(routes::undo::<S>))
@@ -132,6 +136,14 @@ pub async fn run<S: Store>(
             undo_grace: options.undo_grace,
         }),
         media: Arc::new(options.media),
+        events: Arc::new(events::EventHub::default()),
+    };
+    let hub = state.events.clone();
+    // Live streams never end by themselves; they end when shutdown begins, so the
+    // connections can drain.
+    let shutdown = async move {
+        shutdown.await;
+        hub.close();
     };
     let result = http::serve(listener, router(state), options.http, shutdown).await;
     let _ = stop.send(true);

@@ -6,7 +6,7 @@ use super::auth::Authed;
 use super::error::ApiError;
 use super::ids::IdPath;
 use super::query::StrictQuery;
-use crate::api::{DecisionRequest, Me, Page, SessionQuery};
+use crate::api::{ChangeKind, DecisionRequest, Me, Page, SessionQuery};
 use crate::domain::lms::AutomatedReview;
 use crate::domain::{CourseSummary, Role, SessionDetail, SessionRow};
 use crate::review::{self, DecisionInput};
@@ -130,6 +130,12 @@ pub async fn decide<S: Store>(
     )
     .await?;
     tracing::info!(session_id, reviewer = %actor.reviewer.username, ?verdict, "decision recorded");
+    st.events.session_changed(
+        ChangeKind::Decision,
+        &detail,
+        Some(&actor.reviewer.username),
+        Some(verdict),
+    );
     st.kicks.kick(crate::domain::JobKind::Email);
     st.kicks.kick(crate::domain::JobKind::LmsReview);
     Ok(Json(detail))
@@ -151,6 +157,13 @@ pub async fn undo<S: Store>(
     )
     .await?;
     tracing::info!(session_id, reviewer = %actor.reviewer.username, "decision undone");
+    let undid = detail.history.last().and_then(|h| h.undoes);
+    st.events.session_changed(
+        ChangeKind::Undo,
+        &detail,
+        Some(&actor.reviewer.username),
+        undid,
+    );
     Ok(Json(detail))
 }
 
@@ -176,6 +189,8 @@ pub async fn automated_review<S: Store>(
         status = detail.row.status.as_str(),
         "automated review recorded"
     );
+    st.events
+        .session_changed(ChangeKind::Session, &detail, None, None);
     st.kicks.kick(crate::domain::JobKind::LmsReview);
     Ok(Json(detail))
 }

@@ -1,0 +1,186 @@
+//! Live updates: every change to a session (a decision by anyone, an undo, the provider's
+//! review, Open edX) is published to `GET /api/v1/events`, a server-sent event stream that
+//! shows each subscriber only the courses they may see. The last events are kept, so a
+//! console that lost its connection resumes where it stopped (`Last-Event-ID`).
+
+use super::AppState;
+use super::auth::Authed;
+use crate::api::{ChangeEvent, ChangeKind};
+use crate::domain::access::Actor;
+use crate::domain::{SessionDetail, Verdict};
+use crate::store::Store;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{broadcast, watch};
+
+/// Events kept for consoles that reconnect.
+const KEPT: usize = 1024;
+/// Events buffered per subscriber before it is told to resync.
+const BUFFER: usize = 256;
+
+pub struct EventHub {
+    tx: broadcast::Sender<Arc<ChangeEvent>>,
+    recent: Mutex<VecDeque<Arc<ChangeEvent>>>,
+    next_id: AtomicU64,
+    /// Set when the server shuts down: streams end, so connections can drain.
+    closing: watch::Sender<bool>,
+}
+
+impl Default for EventHub {
+    fn default() -> Self {
+        Self {
+            tx: broadcast::channel(BUFFER).0,
+            recent: Mutex::new(VecDeque::with_capacity(KEPT)),
+            // Ids keep growing across restarts, so a console resuming after one is told to
+            // resync instead of waiting for ids it has already seen.
+            next_id: AtomicU64::new(first_id()),
+            closing: watch::channel(false).0,
+        }
+    }
+}
+
+fn first_id() -> u64 {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    ms.saturating_mul(1000).max(1)
+}
+
+impl EventHub {
+    /// Publishes what happened to `d`.
+    pub fn session_changed(
+        &self,
+        kind: ChangeKind,
+        d: &SessionDetail,
+        reviewer: Option<&str>,
+        verdict: Option<Verdict>,
+    ) {
+        let event = Arc::new(ChangeEvent {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            kind,
+            session_id: d.row.id,
+            exam_id: d.row.exam_id,
+            course_id: d.course_id.clone(),
+            learner: d.row.learner.full_name.clone(),
+            status: d.row.status,
+            reviewer: reviewer.map(str::to_owned),
+            verdict,
+        });
+        if let Ok(mut recent) = self.recent.lock() {
+            if recent.len() == KEPT {
+                recent.pop_front();
+            }
+            recent.push_back(event.clone());
+        }
+        // Nobody listening is fine.
+        let _ = self.tx.send(event);
+    }
+
+    pub fn close(&self) {
+        let _ = self.closing.send(true);
+    }
+
+    /// Kept events after `after`; `None` if some between were already dropped.
+    fn since(&self, after: u64) -> Option<Vec<Arc<ChangeEvent>>> {
+        let recent = self.recent.lock().ok()?;
+        let next = self.next_id.load(Ordering::Relaxed);
+        let oldest = recent.front().map_or(next, |e| e.id);
+        // From another run of the server, or older than what is kept: missed events.
+        if after >= next || after + 1 < oldest {
+            return None;
+        }
+        Some(recent.iter().filter(|e| e.id > after).cloned().collect())
+    }
+}
+
+fn sse(e: &ChangeEvent) -> Event {
+    Event::default()
+        .id(e.id.to_string())
+        .json_data(e)
+        .unwrap_or_else(|_| Event::default().comment("unencodable event"))
+}
+
+fn resync(id: u64) -> Event {
+    let e = ChangeEvent {
+        id,
+        kind: ChangeKind::Resync,
+        session_id: 0,
+        exam_id: 0,
+        course_id: String::new(),
+        learner: String::new(),
+        status: crate::domain::AttemptStatus::Created,
+        reviewer: None,
+        verdict: None,
+    };
+    sse(&e)
+}
+
+struct Subscription {
+    actor: Actor,
+    backlog: VecDeque<Event>,
+    rx: broadcast::Receiver<Arc<ChangeEvent>>,
+    closing: watch::Receiver<bool>,
+}
+
+pub async fn stream<S: Store>(
+    State(st): State<AppState<S>>,
+    Authed(actor): Authed,
+    headers: HeaderMap,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let hub = st.events.clone();
+    // Subscribe before reading the backlog, so nothing falls between the two.
+    let rx = hub.tx.subscribe();
+    let after = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let mut backlog = VecDeque::new();
+    let mut seen = 0;
+    if let Some(after) = after {
+        match hub.since(after) {
+            Some(events) => {
+                for e in events
+                    .iter()
+                    .filter(|e| actor.may_see(&e.course_id).is_ok())
+                {
+                    backlog.push_back(sse(e));
+                }
+                seen = events.last().map_or(after, |e| e.id);
+            }
+            None => backlog.push_back(resync(after)),
+        }
+    }
+    let sub = Subscription {
+        actor,
+        backlog,
+        rx,
+        closing: hub.closing.subscribe(),
+    };
+    let events = futures_util::stream::unfold((sub, seen), |(mut sub, seen)| async move {
+        if let Some(e) = sub.backlog.pop_front() {
+            return Some((Ok(e), (sub, seen)));
+        }
+        loop {
+            let got = tokio::select! {
+                got = sub.rx.recv() => got,
+                _ = sub.closing.wait_for(|c| *c) => return None,
+            };
+            match got {
+                Ok(e) if e.id <= seen || sub.actor.may_see(&e.course_id).is_err() => continue,
+                Ok(e) => return Some((Ok(sse(&e)), (sub, e.id))),
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    return Some((Ok(resync(seen)), (sub, seen)));
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}

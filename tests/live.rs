@@ -1,0 +1,79 @@
+//! Live updates (issue #9): `GET /api/v1/events` tells every console a colleague's
+//! decision as it happens, only within the courses each may see, and resumes after a drop.
+
+mod common;
+
+use common::peer::{DEMO_COURSES, Ours};
+use common::sessions::{attention, decide};
+use proctor_review::api::{ChangeEvent, ChangeKind};
+use proctor_review::client::ApiClient;
+use proctor_review::domain::{AttemptStatus, Verdict};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Follows the event stream of `api` in the background.
+fn follow(api: ApiClient, last: Option<u64>) -> mpsc::UnboundedReceiver<ChangeEvent> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let end = api
+            .events(last, |e| {
+                let _ = tx.send(e);
+            })
+            .await;
+        eprintln!("event stream ended: {end:?}");
+    });
+    rx
+}
+
+async fn next(rx: &mut mpsc::UnboundedReceiver<ChangeEvent>) -> Option<ChangeEvent> {
+    tokio::time::timeout(Duration::from_secs(2), rx.recv())
+        .await
+        .ok()
+        .flatten()
+}
+
+#[tokio::test]
+async fn a_decision_reaches_other_consoles_at_once_and_only_where_they_may_look() {
+    let ours = Ours::start_with(&["--lms-sync-secs", "0", "--seed-demo", "60"]);
+    let ada = ours.api(&ours.reviewer("ada", "ada@example.edu", "reviewer"));
+    let bo = ours.api(&ours.reviewer("bo", "bo@example.edu", "reviewer"));
+    let outsider = ours.api(&ours.reviewer_in("zed", &[DEMO_COURSES[1]], &[]));
+    let mut bo_sees = follow(bo.clone(), None);
+    let mut zed_sees = follow(outsider, None);
+    // Subscriptions are made before the decision.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let s = attention(&ada, 10)
+        .await
+        .into_iter()
+        .find(|s| s.exam_id <= 3)
+        .expect("a session of the first course");
+    decide(&ada, &s, Verdict::Fail, "phone").await;
+    let e = next(&mut bo_sees).await.expect("bo hears of it");
+    assert_eq!(e.kind, ChangeKind::Decision);
+    assert_eq!(e.session_id, s.id);
+    assert_eq!(e.status, AttemptStatus::Rejected);
+    assert_eq!(e.reviewer.as_deref(), Some("ada"));
+    assert_eq!(e.verdict, Some(Verdict::Fail));
+    assert_eq!(e.learner, s.learner.full_name);
+    assert!(
+        next(&mut zed_sees).await.is_none(),
+        "zed may not see that course, so hears nothing of it"
+    );
+
+    // A console that was away resumes where it stopped.
+    let s2 = attention(&ada, 10)
+        .await
+        .into_iter()
+        .find(|x| x.exam_id <= 3 && x.id != s.id)
+        .unwrap();
+    decide(&ada, &s2, Verdict::Pass, "").await;
+    let mut resumed = follow(bo, Some(e.id));
+    let again = next(&mut resumed).await.expect("replayed");
+    assert_eq!(again.session_id, s2.id);
+    assert_eq!(again.verdict, Some(Verdict::Pass));
+
+    // Open streams do not hold a shutdown up: SIGTERM ends them and the server exits.
+    let mut ours = ours;
+    assert!(ours.terminate().success());
+}
