@@ -16,9 +16,13 @@ fn follow(api: ApiClient, last: Option<u64>) -> mpsc::UnboundedReceiver<ChangeEv
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         let end = api
-            .events(last, |e| {
-                let _ = tx.send(e);
-            })
+            .events(
+                last,
+                || {},
+                |e| {
+                    let _ = tx.send(e);
+                },
+            )
             .await;
         eprintln!("event stream ended: {end:?}");
     });
@@ -76,4 +80,55 @@ async fn a_decision_reaches_other_consoles_at_once_and_only_where_they_may_look(
     // Open streams do not hold a shutdown up: SIGTERM ends them and the server exits.
     let mut ours = ours;
     assert!(ours.terminate().success());
+}
+
+/// Two consoles on one server: a Fail in the first appears in the second without a key.
+#[test]
+fn a_decision_in_one_console_appears_in_another_without_a_key_press() {
+    use common::console::Console;
+    let ours = Ours::start_with(&["--lms-sync-secs", "0", "--seed-demo", "60"]);
+    let ada = ours.reviewer("ada", "ada@example.edu", "reviewer");
+    let bo = ours.reviewer("bo", "bo@example.edu", "reviewer");
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let start = |token: &str, dir: &tempfile::TempDir| {
+        Console::start_with(
+            &["--server", &ours.url],
+            dir.path(),
+            &[("PROCTOR_REVIEW_TOKEN", token)],
+        )
+    };
+    // The head of the cross-exam queue: oldest waiting first.
+    let head = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let q = proctor_review::api::SessionQuery {
+                desc: false,
+                ..Default::default()
+            };
+            ours.api(&ada).queue(&q).await.unwrap().items.remove(0)
+        });
+    let learner = head.learner.full_name;
+    let mut first = start(&ada, &dirs[0]);
+    let mut second = start(&bo, &dirs[1]);
+    // Both launch on the queue; Enter shows its sessions (80 columns: one pane at a time).
+    for c in [&mut first, &mut second] {
+        c.wait_for("All exams");
+        c.keys("\r");
+        c.wait_for("to review ·");
+    }
+
+    first.keys("f");
+    first.wait_for("This will:");
+    first.keys("\r");
+    first.wait_for("✘ Failed");
+
+    let seen = second.wait_for(&format!("ada failed {learner} just now"));
+    assert!(
+        seen.contains("✘ Failed") || seen.contains("Failed"),
+        "{seen}"
+    );
+    first.quit();
+    second.quit();
 }

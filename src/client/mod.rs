@@ -265,6 +265,7 @@ impl ApiClient {
     pub async fn events(
         &self,
         last: Option<u64>,
+        opened: impl FnOnce(),
         mut each: impl FnMut(ChangeEvent),
     ) -> Result<(), ClientError> {
         let mut req = self
@@ -277,6 +278,7 @@ impl ApiClient {
             req = req.header("Last-Event-ID", id.to_string());
         }
         let mut resp = self.answer(req).await?;
+        opened();
         let mut buf: Vec<u8> = Vec::new();
         loop {
             let chunk = tokio::time::timeout(EVENTS_SILENCE, resp.chunk())

@@ -33,6 +33,10 @@ pub enum Action {
         session: SessionId,
         result: Result<SessionDetail, ClientError>,
     },
+    /// A change on the server (someone's decision), as it happened.
+    Changed(crate::api::ChangeEvent),
+    /// The live stream of changes is up (true) or down (false; asked again with backoff).
+    Live(bool),
     /// A second passed (asked for while something counts down).
     Tick(time::OffsetDateTime),
     Undone {
@@ -134,6 +138,8 @@ pub enum Effect {
         request: RequestId,
         session: SessionId,
     },
+    /// Follow the server's live changes for as long as the console runs.
+    FollowChanges,
     /// Take back the reviewer's decision on the session (within its grace period).
     Undo {
         request: RequestId,

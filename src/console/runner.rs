@@ -61,6 +61,10 @@ impl Runner {
 
     pub fn run(&self, effects: Vec<Effect>) {
         for effect in effects {
+            if effect == Effect::FollowChanges {
+                tokio::spawn(follow_changes(self.client.clone(), self.tx.clone()));
+                continue;
+            }
             let me = self.clone();
             let settle = match &effect {
                 Effect::LoadDetail { request, .. } => Some((*request, self.detail_settle.clone())),
@@ -90,6 +94,8 @@ impl Runner {
         let client = &self.client;
         match effect {
             Effect::LoadMe => Action::MeLoaded(client.me().await),
+            // Started in `run`, never performed here.
+            Effect::FollowChanges => Action::Live(false),
             Effect::LoadCourses { request } => Action::CoursesLoaded {
                 request,
                 result: client.courses().await,
@@ -293,6 +299,42 @@ impl Runner {
 }
 
 /// Which request of a kind is the newest, and when the one before it was made.
+/// Follows the server's live changes until the console quits; when the stream drops,
+/// says so (the console then refreshes by itself) and reconnects with backoff, resuming
+/// after the last change seen.
+async fn follow_changes(client: ApiClient, tx: UnboundedSender<Action>) {
+    let mut last = None;
+    let mut wait = Duration::from_secs(1);
+    loop {
+        let mut opened = false;
+        let result = client
+            .events(
+                last,
+                || {
+                    opened = true;
+                    let _ = tx.send(Action::Live(true));
+                },
+                |e| {
+                    last = Some(e.id);
+                    let _ = tx.send(Action::Changed(e));
+                },
+            )
+            .await;
+        if tx.is_closed() {
+            return;
+        }
+        if opened {
+            wait = Duration::from_secs(1);
+        }
+        tracing::info!(result = ?result.err(), "live changes dropped; reconnecting");
+        if tx.send(Action::Live(false)).is_err() {
+            return;
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(Duration::from_secs(30));
+    }
+}
+
 #[derive(Default)]
 struct Settle {
     latest: AtomicU64,

@@ -404,6 +404,8 @@ pub struct State {
     pub lms_retry: Option<RequestId>,
     pub help: Option<u16>,
     pub status: Option<StatusLine>,
+    /// Whether live changes are arriving (None until the first answer).
+    pub live: Option<bool>,
     /// The decision that `u` can still take back.
     pub undo: Option<UndoOffer>,
     /// The time as of the last tick (asked for only while something counts down).
@@ -439,6 +441,7 @@ impl State {
             status: None,
             undo: None,
             now: None,
+            live: None,
             next_request: 1,
             run_id: "console-run".into(),
             quit: false,

@@ -5,6 +5,7 @@
 mod decide;
 mod detail;
 mod export;
+mod live;
 mod loaded;
 mod mouse;
 mod navigate;
@@ -30,7 +31,11 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Start => {
             let request = state.request_id();
             state.quizzes.request = Some(request);
-            vec![Effect::LoadMe, Effect::LoadCourses { request }]
+            vec![
+                Effect::LoadMe,
+                Effect::LoadCourses { request },
+                Effect::FollowChanges,
+            ]
         }
         Action::Resize(w, h) => {
             state.width = w;
@@ -58,6 +63,8 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         } => decide::decided(state, request, session, result),
         Action::LmsRetried { request, result } => decide::lms_retried(state, request, result),
         Action::Tick(now) => undo::tick(state, now),
+        Action::Changed(event) => live::changed(state, event),
+        Action::Live(up) => live::connection(state, up),
         Action::Undone { request, result } => undo::undone(state, request, result),
         Action::ReportsLoaded { request, result } => reports::loaded(state, request, result),
         Action::ReportStarted { request, result } => reports::started(state, request, result),

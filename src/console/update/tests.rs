@@ -761,6 +761,63 @@ fn a_refused_decision_refreshes_the_counts_too() {
     assert!(fx.iter().any(|e| matches!(e, Effect::LoadCourses { .. })));
 }
 
+fn change(session: i64, reviewer: &str, verdict: Verdict) -> crate::api::ChangeEvent {
+    crate::api::ChangeEvent {
+        id: 7,
+        kind: crate::api::ChangeKind::Decision,
+        session_id: session,
+        exam_id: 1,
+        course_id: "course-v1:TestX+T1+2026".into(),
+        learner: "Ana".into(),
+        status: AttemptStatus::Rejected,
+        reviewer: Some(reviewer.into()),
+        verdict: Some(verdict),
+    }
+}
+
+#[test]
+fn a_colleagues_decision_shows_at_once_on_the_row_the_counts_and_the_open_session() {
+    let mut s = opened();
+    s.reviewer = Some("me".into());
+    update(&mut s, key('f'));
+    let fx = update(&mut s, Action::Changed(change(11, "ada", Verdict::Fail)));
+    assert_eq!(s.sessions.rows[0].status, AttemptStatus::Rejected);
+    assert!(fx.iter().any(|e| matches!(e, Effect::LoadCourses { .. })));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::LoadDetail { session: 11, .. })),
+        "the open session is reloaded before any key"
+    );
+    assert_eq!(s.status.as_ref().unwrap().text, "ada failed Ana just now");
+    let warned = s.dialog.as_ref().and_then(|d| d.error.clone()).unwrap();
+    assert!(warned.contains("would be refused"), "{warned}");
+
+    // One's own decisions, echoed back, say nothing new.
+    let mut s = opened();
+    s.reviewer = Some("me".into());
+    let before = s.status.clone();
+    update(&mut s, Action::Changed(change(12, "me", Verdict::Pass)));
+    assert_eq!(s.status, before);
+}
+
+#[test]
+fn when_live_updates_drop_the_console_refreshes_by_itself() {
+    let mut s = opened();
+    assert!(update(&mut s, Action::Live(true)).is_empty());
+    let fx = update(&mut s, Action::Live(false));
+    assert!(fx.iter().any(|e| matches!(e, Effect::LoadCourses { .. })));
+    assert!(fx.iter().any(|e| matches!(e, Effect::LoadSessions { .. })));
+    assert!(
+        s.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("Live updates dropped")
+    );
+    update(&mut s, Action::Live(true));
+    assert_eq!(s.status.unwrap().text, "Live updates are back.");
+}
+
 #[test]
 fn search_reloads_as_you_type_and_escape_clears_it() {
     let mut s = opened();

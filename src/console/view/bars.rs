@@ -89,6 +89,12 @@ pub fn status(state: &State, frame: &mut Frame, area: Rect) {
     } else {
         ""
     };
+    // Said in words: the reviewer must know the list may be behind.
+    let live = if state.live == Some(false) {
+        "○ not live · "
+    } else {
+        ""
+    };
     // The countdown rides on the message that announced the decision.
     let countdown = match (&state.undo, &state.status) {
         (Some(o), Some(s)) if o.request.is_none() && s.text == o.message => {
@@ -103,7 +109,7 @@ pub fn status(state: &State, frame: &mut Frame, area: Rect) {
     let line = spread(
         format!(" {glyph}{}{countdown}", safe(text)),
         style,
-        format!("{busy}{} ", state.server),
+        format!("{busy}{live}{} ", state.server),
         state.theme.dim(),
         area.width,
     );
