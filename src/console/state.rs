@@ -406,6 +406,8 @@ pub struct State {
     pub status: Option<StatusLine>,
     /// Whether live changes are arriving (None until the first answer).
     pub live: Option<bool>,
+    /// Offered after the last Require Attention session of an exam was decided: Enter goes.
+    pub next_exam: Option<ExamSummary>,
     /// The decision that `u` can still take back.
     pub undo: Option<UndoOffer>,
     /// The time as of the last tick (asked for only while something counts down).
@@ -440,6 +442,7 @@ impl State {
             help: None,
             status: None,
             undo: None,
+            next_exam: None,
             now: None,
             live: None,
             next_request: 1,

@@ -329,9 +329,28 @@ fn next_attention(state: &mut State, decided: SessionId) -> Vec<Effect> {
             follow_cursor(state)
         }
         None => {
+            // Another exam with work, if any: the reviewer goes on without the Quiz List.
+            let here = state.sessions.exam().map(|e| e.exam.id);
+            let next = state
+                .quizzes
+                .exams()
+                .find(|e| Some(e.exam.id) != here && e.counts.require_attention > 0)
+                .cloned();
+            let tail = match &next {
+                Some(e) if here.is_some() => format!(
+                    " — no more here; {} has {}: Enter to go",
+                    e.exam.exam_name, e.counts.require_attention
+                ),
+                _ => " — no more sessions require attention here".to_owned(),
+            };
             if let Some(s) = state.status.as_mut() {
-                s.text
-                    .push_str(" — no more sessions require attention here");
+                s.text.push_str(&tail);
+            }
+            if here.is_some() {
+                state.next_exam = next;
+            }
+            if let Some(o) = state.undo.as_mut() {
+                o.message = state.status.as_ref().map(|s| s.text.clone()).unwrap_or_default();
             }
             vec![]
         }

@@ -105,6 +105,13 @@ pub fn scopes(state: &State) -> Vec<Scope> {
 }
 
 fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    // An offer to go on to the next exam lasts one key: Enter takes it.
+    if let Some(exam) = state.next_exam.take()
+        && key.code == crossterm::event::KeyCode::Enter
+        && state.dialog.is_none()
+    {
+        return navigate::go_to_exam(state, exam);
+    }
     if let Some(cmd) = keymap::lookup(&scopes(state), &key) {
         return command(state, cmd);
     }

@@ -4,7 +4,7 @@ use crate::api::SessionQuery;
 use crate::console::action::Effect;
 use crate::console::action::ListId;
 use crate::console::state::{Listing, Pane, State};
-use crate::domain::AttemptStatus;
+use crate::domain::{AttemptStatus, ExamSummary};
 
 /// Rows fetched per page of the Sessions list.
 pub const PAGE: u32 = 200;
@@ -132,6 +132,17 @@ pub fn preview_selected(state: &mut State) -> Vec<Effect> {
     state.sessions.cursor = 0;
     state.detail = Default::default();
     reload_sessions(state)
+}
+
+/// Opens `exam` from anywhere: the Quiz List cursor moves onto it, its sessions load.
+pub fn go_to_exam(state: &mut State, exam: ExamSummary) -> Vec<Effect> {
+    let listing = Listing::Exam(exam);
+    if let Some(i) = state.quizzes.position(&listing) {
+        state.quizzes.cursor = i;
+    }
+    let effects = preview_selected(state);
+    state.focus = Pane::Sessions;
+    effects
 }
 
 pub fn open(state: &mut State) -> Vec<Effect> {

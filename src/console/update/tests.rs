@@ -819,6 +819,48 @@ fn when_live_updates_drop_the_console_refreshes_by_itself() {
 }
 
 #[test]
+fn after_the_last_session_of_an_exam_enter_goes_on_to_the_next_exam_with_work() {
+    let mut s = opened();
+    for id in [11, 13] {
+        assert_eq!(s.sessions.selected().map(|r| r.id), Some(id));
+        update(&mut s, key('f'));
+        let fx = update(&mut s, code(KeyCode::Enter));
+        let Effect::Decide { request, .. } = fx[0].clone() else {
+            panic!()
+        };
+        let mut failed = detail(&s.sessions.rows[s.sessions.cursor].clone());
+        failed.row.status = AttemptStatus::Rejected;
+        let fx = update(
+            &mut s,
+            Action::Decided {
+                request,
+                session: id,
+                result: Ok(failed),
+            },
+        );
+        if id == 11 {
+            let request = detail_request(&fx, 13);
+            update(
+                &mut s,
+                Action::DetailLoaded {
+                    request,
+                    result: Ok(detail(&rows()[2])),
+                },
+            );
+        }
+    }
+    let said = s.status.clone().unwrap().text;
+    assert!(said.ends_with("no more here; Final has 2: Enter to go"), "{said}");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert!(
+        matches!(&fx[..], [Effect::LoadSessions { list: ListId::Exam(2), .. }]),
+        "{fx:?}"
+    );
+    assert_eq!(s.focus, Pane::Sessions);
+    assert!(s.next_exam.is_none(), "offered once");
+}
+
+#[test]
 fn search_reloads_as_you_type_and_escape_clears_it() {
     let mut s = opened();
     update(&mut s, key('/'));
