@@ -87,6 +87,11 @@ pub async fn start(opts: EmbeddedOptions) -> anyhow::Result<RunningServer> {
     if opts.reset {
         remove_database(&opts.db)
             .with_context(|| format!("cannot remove {}", opts.db.display()))?;
+        // Printed before the console takes the screen, so it is there after quitting.
+        eprintln!(
+            "Demo reset: {} starts afresh (earlier decisions, undo history and reports are gone; sent emails stay in the outbox).",
+            opts.db.display()
+        );
     }
     let mut store = open(&opts.db).await?;
     if !store.is_empty().await? && store.media_count().await? == 0 {

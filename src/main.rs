@@ -425,6 +425,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Scripts and tests read this line to find the port.
     println!("listening on http://{addr}");
     tracing::info!(%addr, db = %args.db.display(), "review server started");
+    // What an admin does next (stderr: stdout's first line is for scripts).
+    eprintln!(
+        "Next: add a reviewer with\n  proctor-review reviewer add --db {} --username NAME --email ADDRESS --course COURSE_ID\nand connect with\n  proctor-review --server http://{addr} --token-file FILE_HOLDING_THE_TOKEN",
+        args.db.display()
+    );
     let shutdown = shutdown_signal();
     server::run(
         listener,

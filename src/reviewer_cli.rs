@@ -179,6 +179,9 @@ pub async fn run(cmd: ReviewerCommand) -> anyhow::Result<()> {
                 reviewer.username
             );
             println!("{token}");
+            eprintln!(
+                "Save it in a file only they can read (chmod 600) and connect with:\n  proctor-review --server https://YOUR-SERVER --token-file FILE"
+            );
             Ok(())
         }
         ReviewerCommand::List { db } => {
