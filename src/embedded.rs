@@ -89,7 +89,7 @@ pub async fn start(opts: EmbeddedOptions) -> anyhow::Result<RunningServer> {
             .with_context(|| format!("cannot remove {}", opts.db.display()))?;
         // Printed before the console takes the screen, so it is there after quitting.
         eprintln!(
-            "Demo reset: {} starts afresh (earlier decisions, undo history and reports are gone; sent emails stay in the outbox).",
+            "Demo reset: {} starts afresh; earlier decisions are gone (emails already written stay in the outbox).",
             opts.db.display()
         );
     }
