@@ -133,14 +133,22 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
     let legend_h = layout::quiz_legend_height(state, inner.width);
     if legend_h > 0 {
         let t = &state.theme;
-        let l = Line::from(vec![
+        let first = vec![
             Span::styled("⚑", t.attention()),
             Span::raw(" attn ◷ pend "),
+        ];
+        let second = vec![
             Span::styled("✔", t.passed()),
             Span::raw(" pass "),
             Span::styled("✘", t.failed()),
             Span::raw(" fail"),
-        ]);
+        ];
+        // Two lines break between items, never inside one.
+        let l: Vec<Line> = if legend_h > 1 {
+            vec![Line::from(first), Line::from(second)]
+        } else {
+            vec![Line::from([first, second].concat())]
+        };
         let y = inner.y + inner.height.saturating_sub(legend_h);
         frame.render_widget(
             Paragraph::new(l).style(t.dim()).wrap(Wrap { trim: true }),
