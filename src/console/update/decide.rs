@@ -350,7 +350,11 @@ fn next_attention(state: &mut State, decided: SessionId) -> Vec<Effect> {
                 state.next_exam = next;
             }
             if let Some(o) = state.undo.as_mut() {
-                o.message = state.status.as_ref().map(|s| s.text.clone()).unwrap_or_default();
+                o.message = state
+                    .status
+                    .as_ref()
+                    .map(|s| s.text.clone())
+                    .unwrap_or_default();
             }
             vec![]
         }

@@ -850,10 +850,19 @@ fn after_the_last_session_of_an_exam_enter_goes_on_to_the_next_exam_with_work() 
         }
     }
     let said = s.status.clone().unwrap().text;
-    assert!(said.ends_with("no more here; Final has 2: Enter to go"), "{said}");
+    assert!(
+        said.ends_with("no more here; Final has 2: Enter to go"),
+        "{said}"
+    );
     let fx = update(&mut s, code(KeyCode::Enter));
     assert!(
-        matches!(&fx[..], [Effect::LoadSessions { list: ListId::Exam(2), .. }]),
+        matches!(
+            &fx[..],
+            [Effect::LoadSessions {
+                list: ListId::Exam(2),
+                ..
+            }]
+        ),
         "{fx:?}"
     );
     assert_eq!(s.focus, Pane::Sessions);

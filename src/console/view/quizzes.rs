@@ -133,10 +133,7 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
     let legend_h = layout::quiz_legend_height(state, inner.width);
     if legend_h > 0 {
         let t = &state.theme;
-        let first = vec![
-            Span::styled("⚑", t.attention()),
-            Span::raw(" attn ◷ pend "),
-        ];
+        let first = vec![Span::styled("⚑", t.attention()), Span::raw(" attn ◷ pend ")];
         let second = vec![
             Span::styled("✔", t.passed()),
             Span::raw(" pass "),
