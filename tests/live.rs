@@ -119,6 +119,9 @@ fn a_decision_in_one_console_appears_in_another_without_a_key_press() {
         c.wait_for("to review ·");
     }
 
+    // Into Learner Detail, so the decision waits for the learner's details.
+    first.keys("\r");
+    first.wait_for("Learner sees");
     first.keys("f");
     first.wait_for("This will:");
     first.keys("\r");

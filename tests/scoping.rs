@@ -147,6 +147,19 @@ async fn reviewers_see_and_decide_only_in_their_courses_on_every_endpoint() {
     let q = format!("/exams/{exam}/sessions?q={}", name.replace(' ', "%20"));
     assert_eq!(mira.get(&q).await.0, 404);
 
+    // The cross-exam queue holds only granted courses' sessions.
+    let (_, queue) = mira.get("/queue?limit=500").await;
+    let items = queue["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    assert!(
+        items
+            .iter()
+            .all(|r| mit_exams.contains(&r["exam_id"].as_i64().unwrap())),
+        "{queue}"
+    );
+    let (_, everything) = admin.get("/queue?limit=500").await;
+    assert!(everything["total"].as_u64() > queue["total"].as_u64());
+
     // One session, its decision, its LMS resend, its evidence links.
     same_as_absent(
         &mira.get(&format!("/sessions/{sid}")).await,
