@@ -158,6 +158,7 @@ pub async fn start(opts: EmbeddedOptions) -> anyhow::Result<RunningServer> {
         email_retry: crate::domain::job::RetryPolicy::EMAIL,
         mail_per_second: 50,
         job_poll: crate::jobs::POLL,
+        instance_stale: crate::jobs::STALE,
         undo_grace: opts.undo_grace,
     };
     let task = tokio::spawn(server::run(listener, store.clone(), options, async {

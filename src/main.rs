@@ -181,6 +181,10 @@ struct ServeArgs {
     /// the Open edX callback wait that long, so an undone decision reaches nobody. 0: none.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=3600))]
     undo_grace_secs: u32,
+    /// Seconds after which a silent server counts as stopped and the jobs it was running
+    /// are queued again (tests shorten it).
+    #[arg(long, default_value_t = 45, hide = true, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    instance_stale_secs: u64,
     /// How often job workers look for work queued by other processes, in milliseconds.
     #[arg(long, default_value_t = 15_000, hide = true, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
     job_poll_ms: u64,
@@ -458,6 +462,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             },
             mail_per_second: args.mail_per_second,
             job_poll: std::time::Duration::from_millis(args.job_poll_ms),
+            instance_stale: std::time::Duration::from_secs(args.instance_stale_secs),
             undo_grace: time::Duration::seconds(i64::from(args.undo_grace_secs)),
         },
         shutdown,

@@ -24,7 +24,16 @@ fn request(s: &SessionRow) -> DecisionRequest {
 
 #[tokio::test]
 async fn a_sigkill_mid_stream_loses_and_doubles_nothing() {
-    let flags = ["--lms-sync-secs", "0", "--mail-per-second", "20"];
+    // A job the killed server was running is taken up again once it has been silent for
+    // the stale window (45 s by default; 3 s here).
+    let flags = [
+        "--lms-sync-secs",
+        "0",
+        "--mail-per-second",
+        "20",
+        "--instance-stale-secs",
+        "3",
+    ];
     let mut first = flags.to_vec();
     first.extend(["--seed-demo", "400"]);
     let ours = Ours::start_with(&first);

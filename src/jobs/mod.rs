@@ -20,10 +20,9 @@ use tokio::sync::{Notify, watch};
 /// How often a worker looks for due work when nothing wakes it (work queued by another
 /// process, such as `mail retry`, or a retry coming due).
 pub const POLL: Duration = Duration::from_secs(15);
-/// How often a server says it is alive (and looks for jobs a silent one left running).
-const HEARTBEAT: Duration = Duration::from_secs(10);
 /// A server not heard from for this long has stopped; its running jobs are queued again.
-const STALE: time::Duration = time::Duration::seconds(45);
+/// It says it is alive (and looks for jobs a silent one left running) 4.5 times as often.
+pub const STALE: Duration = Duration::from_secs(45);
 
 pub struct JobSettings {
     pub mail: MailSettings,
@@ -38,6 +37,8 @@ pub struct JobSettings {
     /// server's limits.
     pub mail_per_second: u32,
     pub poll: Duration,
+    /// See [`STALE`].
+    pub stale: Duration,
 }
 
 /// Wakes a kind's worker when a job of that kind was queued.
@@ -77,16 +78,18 @@ pub async fn run<S: Store>(
     let instance: Arc<str> = crate::random::hex::<8>()
         .unwrap_or_else(|_| format!("pid-{}", std::process::id()))
         .into();
-    recover(&store, &instance).await;
+    let stale = time::Duration::try_from(settings.stale).unwrap_or(time::Duration::seconds(45));
+    let beat = (settings.stale * 2 / 9).max(Duration::from_millis(100));
+    recover(&store, &instance, stale).await;
     let heartbeat = tokio::spawn({
         let (store, instance, mut stop) = (store.clone(), instance.clone(), stop.clone());
         async move {
             loop {
                 tokio::select! {
-                    _ = tokio::time::sleep(HEARTBEAT) => {}
+                    _ = tokio::time::sleep(beat) => {}
                     _ = stop.changed() => break,
                 }
-                recover(&store, &instance).await;
+                recover(&store, &instance, stale).await;
             }
         }
     });
@@ -123,9 +126,9 @@ pub async fn run<S: Store>(
     let _ = heartbeat.await;
 }
 
-async fn recover<S: Store>(store: &S, instance: &str) {
+async fn recover<S: Store>(store: &S, instance: &str, stale: time::Duration) {
     match store
-        .recover_jobs(instance.to_owned(), OffsetDateTime::now_utc(), STALE)
+        .recover_jobs(instance.to_owned(), OffsetDateTime::now_utc(), stale)
         .await
     {
         Ok(0) => {}

@@ -100,6 +100,8 @@ pub struct ServerOptions {
     pub undo_grace: time::Duration,
     /// How often job workers look for due work nobody woke them for.
     pub job_poll: std::time::Duration,
+    /// A server silent this long has stopped; the jobs it was running are queued again.
+    pub instance_stale: std::time::Duration,
 }
 
 /// Serves until `shutdown` resolves. The job workers run beside the HTTP server and pick
@@ -122,6 +124,7 @@ pub async fn run<S: Store>(
             email_retry: options.email_retry,
             mail_per_second: options.mail_per_second,
             poll: options.job_poll,
+            stale: options.instance_stale,
         },
         kicks.clone(),
         stopped,
