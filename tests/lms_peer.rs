@@ -143,6 +143,27 @@ async fn flagged_attempt(l: &Loop, content: &str) -> (String, i64) {
         "{sync:?}\n{}",
         l.ours.log()
     );
+    // Delivered to the LMS first, Require Attention here a moment later (under load the
+    // two can be seen apart); the tests start from both.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = l
+            .reviewer
+            .session(row.id)
+            .await
+            .expect("session")
+            .row
+            .status;
+        if status == AttemptStatus::SecondReviewRequired {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still {status:?}\n{}",
+            l.ours.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     (external, row.id)
 }
 
