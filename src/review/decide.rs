@@ -2,6 +2,7 @@
 //! Fail changes (planned by the domain's rules inside the store's transaction).
 
 use super::ReviewError;
+use super::scope::allowed_session;
 use crate::domain::access::Actor;
 use crate::domain::decision::{MAX_REASON_CHARS, ensure_unchanged, valid_idempotency_key};
 use crate::domain::email::{EmailContext, learner_email};
@@ -40,14 +41,7 @@ pub async fn decide<S: Store>(
     settings: &DecideSettings,
     at: OffsetDateTime,
 ) -> Result<SessionDetail, ReviewError> {
-    let missing = || format!("no session with id {session_id}");
-    let course = store
-        .session_course(session_id)
-        .await?
-        .ok_or_else(|| ReviewError::NotFound(missing()))?;
-    actor
-        .may_decide(&course)
-        .map_err(|r| ReviewError::refused(r, missing))?;
+    allowed_session(store, actor, session_id, Actor::may_decide).await?;
     let Some(expected_status) = input.expected_status else {
         return Err(ReviewError::PreconditionRequired(
             "expected_status is required: send the attempt status you saw (e.g. \"second_review_required\"), so a decision never overrides one you have not seen".into(),
@@ -120,14 +114,7 @@ pub async fn undo<S: Store>(
     settings: &DecideSettings,
     at: OffsetDateTime,
 ) -> Result<SessionDetail, ReviewError> {
-    let missing = || format!("no session with id {session_id}");
-    let course = store
-        .session_course(session_id)
-        .await?
-        .ok_or_else(|| ReviewError::NotFound(missing()))?;
-    actor
-        .may_decide(&course)
-        .map_err(|r| ReviewError::refused(r, missing))?;
+    allowed_session(store, actor, session_id, Actor::may_decide).await?;
     let reviewer = actor.reviewer.id;
     let grace = settings.undo_grace;
     Ok(store

@@ -1,7 +1,7 @@
 //! Reading what the caller's grants allow; anything else answers as if it did not exist.
 
 use super::ReviewError;
-use crate::domain::access::{Actor, CourseScope};
+use crate::domain::access::{Actor, CourseScope, Refusal};
 use crate::domain::query::{Page, SessionFilter};
 use crate::domain::{CourseSummary, ExamId, Job, JobKind, MediaId, MediaItem, SessionDetail};
 use crate::domain::{SessionId, SessionRow};
@@ -49,20 +49,19 @@ pub async fn queue<S: Store>(
     Ok(store.queue(actor.scope(), filter).await?)
 }
 
-/// The session's course, if the caller may see it.
-async fn visible_session<S: Store>(
+/// Checks `rule` on the session's course: an absent session and one the rule hides
+/// answer alike.
+pub(super) async fn allowed_session<S: Store>(
     store: &S,
     actor: &Actor,
     id: SessionId,
-) -> Result<String, ReviewError> {
+    rule: impl Fn(&Actor, &str) -> Result<(), Refusal>,
+) -> Result<(), ReviewError> {
     let course = store
         .session_course(id)
         .await?
         .ok_or_else(|| ReviewError::NotFound(no_session(id)))?;
-    actor
-        .may_see(&course)
-        .map_err(|r| ReviewError::refused(r, || no_session(id)))?;
-    Ok(course)
+    rule(actor, &course).map_err(|r| ReviewError::refused(r, || no_session(id)))
 }
 
 pub async fn session<S: Store>(
@@ -70,7 +69,7 @@ pub async fn session<S: Store>(
     actor: &Actor,
     id: SessionId,
 ) -> Result<SessionDetail, ReviewError> {
-    visible_session(store, actor, id).await?;
+    allowed_session(store, actor, id, Actor::may_see).await?;
     Ok(store.session(id).await?)
 }
 
@@ -80,10 +79,7 @@ pub async fn retry_session<S: Store>(
     actor: &Actor,
     id: SessionId,
 ) -> Result<(), ReviewError> {
-    let course = visible_session(store, actor, id).await?;
-    actor
-        .may_decide(&course)
-        .map_err(|r| ReviewError::refused(r, || no_session(id)))
+    allowed_session(store, actor, id, Actor::may_decide).await
 }
 
 /// A session the caller may add evidence to.
@@ -92,10 +88,7 @@ pub async fn evidence_session<S: Store>(
     actor: &Actor,
     id: SessionId,
 ) -> Result<(), ReviewError> {
-    let course = visible_session(store, actor, id).await?;
-    actor
-        .may_add_evidence(&course)
-        .map_err(|r| ReviewError::refused(r, || no_session(id)))
+    allowed_session(store, actor, id, Actor::may_add_evidence).await
 }
 
 pub async fn media<S: Store>(
