@@ -47,13 +47,12 @@ async fn sync_client<S: Store>(
     };
     let mut total = Reconciled::default();
     for course in store.lms_courses(client.client_id.clone()).await? {
+        // The listing is as of when it was asked for; anything we change after that is
+        // newer than what it says.
+        let asked = OffsetDateTime::now_utc();
         let attempts = http.course_attempts(&client, &course).await?;
         let r = store
-            .lms_reconcile(
-                client.client_id.clone(),
-                attempts,
-                OffsetDateTime::now_utc(),
-            )
+            .lms_reconcile(client.client_id.clone(), attempts, asked)
             .await?;
         if r.changed + r.conflicts > 0 {
             tracing::info!(course = %course, changed = r.changed, conflicts = r.conflicts, "reconciled with Open edX");

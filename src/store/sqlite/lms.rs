@@ -711,17 +711,24 @@ pub fn reconcile(
         let Ok(remote) = a.status.parse::<AttemptStatus>() else {
             continue;
         };
-        let found: Option<(i64, String, Option<String>, i64)> = tx
+        let found: Option<(i64, String, Option<String>, i64, String)> = tx
             .query_row(
-                "SELECT s.id, s.status, s.lms_state, s.learner_id FROM sessions s JOIN exams e ON e.id = s.exam_id
-                 WHERE s.external_id = ?1 AND e.lms_client = ?2",
+                "SELECT s.id, s.status, s.lms_state, s.learner_id, s.modified FROM sessions s
+                 JOIN exams e ON e.id = s.exam_id WHERE s.external_id = ?1 AND e.lms_client = ?2",
                 params![a.external_id, client],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()?;
-        let Some((id, ours, lms_state, learner)) = found else {
+        let Some((id, ours, lms_state, learner, modified)) = found else {
             continue;
         };
+        // Changed here (a PATCH from the LMS, a decision) after the listing was asked
+        // for: the listing is older than what we have, and the next sync reads it anew.
+        // Fixed-width timestamps compare as text.
+        if modified > now {
+            out.seen += 1;
+            continue;
+        }
         out.seen += 1;
         // The LMS knows the learner's username and the attempt's code; we only had stand-ins.
         tx.execute(
@@ -929,6 +936,19 @@ mod tests {
                 .iter()
                 .any(|u| u.state == LmsState::Conflict)
         );
+    }
+
+    /// Reproduction of a CI flake: the sync asked for the listing (the attempt still
+    /// `started`), then the LMS's PATCH made our session `submitted`, then the stale
+    /// listing was applied and set it back to `started`.
+    #[test]
+    fn a_listing_older_than_our_last_change_does_not_overwrite_it() {
+        let (mut c, a) = setup();
+        let asked = OffsetDateTime::now_utc() - time::Duration::seconds(1);
+        let before = read::session(&c, 1).unwrap().row.status;
+        let r = reconcile(&mut c, "lms", &[remote(&a, "started")], asked).unwrap();
+        assert_eq!((r.seen, r.changed, r.conflicts), (1, 0, 0));
+        assert_eq!(read::session(&c, 1).unwrap().row.status, before);
     }
 
     #[test]
