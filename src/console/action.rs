@@ -112,6 +112,10 @@ pub enum ListId {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
+    /// Leave the console (the loop restores the terminal).
+    Quit,
+    /// Give the terminal back to the shell until `fg`.
+    Suspend,
     LoadMe,
     LoadCourses {
         request: RequestId,

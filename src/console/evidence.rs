@@ -122,7 +122,7 @@ pub fn summary(d: &SessionDetail, video_opened: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::console::update::tests::{detail, row};
+    use crate::console::fixtures::{detail, row};
     use crate::domain::AttemptStatus;
 
     #[test]

@@ -5,6 +5,8 @@
 pub mod action;
 pub mod detail_text;
 pub mod evidence;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod format;
 pub mod images;
 pub mod keymap;
@@ -18,7 +20,7 @@ pub mod timeline;
 pub mod update;
 pub mod view;
 
-use action::Action;
+use action::{Action, Effect};
 use crossterm::event::EventStream;
 use futures_util::StreamExt;
 use runner::Runner;
@@ -83,14 +85,21 @@ pub async fn run(client: crate::client::ApiClient, options: Options) -> anyhow::
         while let Ok(a) = rx.try_recv() {
             pending.push(a);
         }
+        let (mut quit, mut suspend) = (false, false);
         for action in pending {
-            let effects = update::update(&mut state, action);
+            let mut effects = update::update(&mut state, action);
+            // Leaving and suspending are the terminal's, not the runner's.
+            effects.retain(|e| {
+                quit |= *e == Effect::Quit;
+                suspend |= *e == Effect::Suspend;
+                !matches!(e, Effect::Quit | Effect::Suspend)
+            });
             runner.run(effects);
         }
-        if state.quit {
+        if quit {
             break;
         }
-        if std::mem::take(&mut state.suspend) {
+        if suspend {
             guard.suspend(options.mouse)?;
         }
     }

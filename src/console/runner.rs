@@ -85,17 +85,20 @@ impl Runner {
                     return;
                 }
                 // The console may have quit meanwhile; then there is no one to tell.
-                let _ = me.tx.send(me.perform(effect).await);
+                if let Some(action) = me.perform(effect).await {
+                    let _ = me.tx.send(action);
+                }
             });
         }
     }
 
-    async fn perform(&self, effect: Effect) -> Action {
+    /// The answer to `effect`; none for the effects that are not the runner's.
+    async fn perform(&self, effect: Effect) -> Option<Action> {
         let client = &self.client;
-        match effect {
+        let action = match effect {
             Effect::LoadMe => Action::MeLoaded(client.me().await),
-            // Started in `run`, never performed here.
-            Effect::FollowChanges => Action::Live(false),
+            // The terminal loop takes Quit and Suspend; `run` starts FollowChanges itself.
+            Effect::Quit | Effect::Suspend | Effect::FollowChanges => return None,
             Effect::LoadCourses { request } => Action::CoursesLoaded {
                 request,
                 result: client.courses().await,
@@ -221,7 +224,8 @@ impl Runner {
                 kind,
                 result: self.open(media, fragment).await,
             },
-        }
+        };
+        Some(action)
     }
 
     fn cached(&self, media: MediaId) -> Option<Arc<DynamicImage>> {

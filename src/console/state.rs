@@ -1,5 +1,6 @@
 //! Everything the console shows, and nothing it must wait for.
 
+use super::keymap::Scope;
 use super::theme::Theme;
 use crate::api::SortKey;
 use crate::domain::{
@@ -415,9 +416,6 @@ pub struct State {
     pub next_request: RequestId,
     /// Random per run; with a request id it makes each decision's idempotency key.
     pub run_id: String,
-    pub quit: bool,
-    /// Hand the terminal back to the shell (Ctrl-z); the loop resets it once resumed.
-    pub suspend: bool,
 }
 
 impl State {
@@ -447,8 +445,25 @@ impl State {
             live: None,
             next_request: 1,
             run_id: "console-run".into(),
-            quit: false,
-            suspend: false,
+        }
+    }
+
+    /// The key scopes in force, most specific first.
+    pub fn key_scopes(&self) -> Vec<Scope> {
+        if self.help.is_some() {
+            vec![Scope::Help]
+        } else if self.dialog.is_some() {
+            vec![Scope::Confirm]
+        } else if self.reports.is_some() {
+            vec![Scope::Reports]
+        } else if self.sessions.searching {
+            vec![Scope::Search]
+        } else {
+            match self.focus {
+                Pane::Quizzes => vec![Scope::Quizzes, Scope::Global],
+                Pane::Sessions => vec![Scope::Sessions, Scope::Session, Scope::Global],
+                Pane::Detail => vec![Scope::Detail, Scope::Session, Scope::Global],
+            }
         }
     }
 

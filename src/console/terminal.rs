@@ -60,10 +60,7 @@ impl TerminalGuard {
     /// raw mode; when the shell resumes it (`fg`), takes the terminal again and redraws.
     pub fn suspend(&mut self, mouse: bool) -> io::Result<()> {
         restore();
-        // SAFETY: raising a signal at our own process has no memory-safety preconditions.
-        unsafe {
-            libc::raise(libc::SIGTSTP);
-        }
+        signal_hook::low_level::raise(signal_hook::consts::SIGTSTP)?;
         take(mouse)?;
         self.terminal.clear()
     }

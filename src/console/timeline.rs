@@ -128,7 +128,7 @@ pub fn compact(marks: &[ViolationMark], total: i64, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::console::update::tests::violations;
+    use crate::console::fixtures::violations;
 
     #[test]
     fn violations_land_where_they_happened_and_overlaps_are_counted() {

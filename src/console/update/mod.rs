@@ -13,8 +13,8 @@ mod reports;
 mod undo;
 
 use super::action::{Action, Effect};
-use super::keymap::{self, Command, Scope};
-use super::state::{Pane, State, Tone};
+use super::keymap::{self, Command};
+use super::state::{State, Tone};
 use crossterm::event::{Event, KeyEvent};
 use tui_input::backend::crossterm::EventHandler;
 
@@ -85,25 +85,6 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
     }
 }
 
-/// The key scopes in force, most specific first.
-pub fn scopes(state: &State) -> Vec<Scope> {
-    if state.help.is_some() {
-        vec![Scope::Help]
-    } else if state.dialog.is_some() {
-        vec![Scope::Confirm]
-    } else if state.reports.is_some() {
-        vec![Scope::Reports]
-    } else if state.sessions.searching {
-        vec![Scope::Search]
-    } else {
-        match state.focus {
-            Pane::Quizzes => vec![Scope::Quizzes, Scope::Global],
-            Pane::Sessions => vec![Scope::Sessions, Scope::Session, Scope::Global],
-            Pane::Detail => vec![Scope::Detail, Scope::Session, Scope::Global],
-        }
-    }
-}
-
 fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     // An offer to go on to the next exam lasts one key: Enter takes it.
     if let Some(exam) = state.next_exam.take()
@@ -112,7 +93,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     {
         return navigate::go_to_exam(state, exam);
     }
-    if let Some(cmd) = keymap::lookup(&scopes(state), &key) {
+    if let Some(cmd) = keymap::lookup(&state.key_scopes(), &key) {
         return command(state, cmd);
     }
     // Unbound keys are text when a text field is open.
@@ -155,14 +136,8 @@ fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
 fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
     use Command as C;
     match cmd {
-        C::Quit | C::ForceQuit => {
-            state.quit = true;
-            vec![]
-        }
-        C::Suspend => {
-            state.suspend = true;
-            vec![]
-        }
+        C::Quit | C::ForceQuit => vec![Effect::Quit],
+        C::Suspend => vec![Effect::Suspend],
         C::Help => {
             state.help = Some(0);
             vec![]
@@ -242,4 +217,4 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests;
+mod tests;

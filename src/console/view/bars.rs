@@ -4,7 +4,6 @@ use super::listing_title;
 use crate::console::format::{fit, safe};
 use crate::console::keymap;
 use crate::console::state::{Pane, State, Tone};
-use crate::console::update::scopes;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -62,7 +61,7 @@ pub fn title(state: &State, frame: &mut Frame, area: Rect) {
 pub fn hints(state: &State, frame: &mut Frame, area: Rect) {
     let mut spans = vec![Span::raw(" ")];
     let mut used = 1;
-    for (keys, word) in keymap::hints(&scopes(state)) {
+    for (keys, word) in keymap::hints(&state.key_scopes()) {
         let w = keys.width() + word.width() + 3;
         if used + w > area.width as usize {
             break;

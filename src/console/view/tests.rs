@@ -3,9 +3,9 @@
 
 use super::view;
 use crate::console::action::Action;
+use crate::console::fixtures::{detail, opened, report_job, rows};
 use crate::console::state::{Pane, State};
 use crate::console::theme::Theme;
-use crate::console::update::tests::{detail, opened, rows};
 use crate::console::update::update;
 use crate::domain::AttemptStatus;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -65,18 +65,11 @@ fn scenes() -> Vec<(&'static str, State)> {
     key(&mut reports, KeyCode::Char('R'));
     if let Some(v) = reports.reports.as_mut() {
         v.request = None;
-        let mut failed =
-            crate::console::update::tests::report_job(4, crate::domain::JobState::Failed);
+        let mut failed = report_job(4, crate::domain::JobState::Failed);
         failed.last_error = Some("cannot write the report: No space left on device".into());
         v.list = Some(crate::api::ReportList {
-            pending: vec![
-                crate::console::update::tests::report_job(5, crate::domain::JobState::Running),
-                failed,
-            ],
-            available: vec![crate::console::update::tests::report_job(
-                2,
-                crate::domain::JobState::Done,
-            )],
+            pending: vec![report_job(5, crate::domain::JobState::Running), failed],
+            available: vec![report_job(2, crate::domain::JobState::Done)],
         });
     }
     out.push(("reports", reports));
@@ -399,7 +392,7 @@ fn at_80_columns_clicks_go_to_the_one_pane_shown() {
 
 #[test]
 fn an_open_edx_delivery_shows_as_a_glyph_in_sessions_and_words_in_detail() {
-    let mut s = crate::console::update::tests::opened();
+    let mut s = opened();
     let plain = text(&draw(&mut s, 120, 40));
     assert!(!plain.contains('⇅'), "no LMS column without an LMS");
     let failed = Some(crate::domain::LmsSync {
