@@ -1,8 +1,10 @@
-//! Where things live, and the optional config file (`server`, `token`, `mouse`).
+//! Where things live, and the optional config file (`server`, `token`, `mouse`, `[keys]`).
 
 use anyhow::Context;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use toml::Spanned;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -14,6 +16,52 @@ pub struct ConfigFile {
     pub mouse: Option<bool>,
     /// Where downloaded reports and exports are saved.
     pub export_dir: Option<PathBuf>,
+    /// The reviewer's own keys: `fail = ["x"]`, `"reports.cancel" = "Esc"`, `pass = []`.
+    #[serde(default)]
+    keys: BTreeMap<Spanned<String>, Spanned<KeyList>>,
+    /// The file's text, to turn positions into line numbers.
+    #[serde(skip)]
+    text: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum KeyList {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// One line of `[keys]`: an action (perhaps `place.action`) and the keys that do it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyEntry {
+    pub name: String,
+    pub keys: Vec<String>,
+    pub line: usize,
+}
+
+impl ConfigFile {
+    /// The `[keys]` entries in file order, each with its line.
+    pub fn key_entries(&self) -> Vec<KeyEntry> {
+        let mut out: Vec<KeyEntry> = self
+            .keys
+            .iter()
+            .map(|(name, keys)| KeyEntry {
+                name: name.get_ref().clone(),
+                keys: match keys.get_ref() {
+                    KeyList::One(k) => vec![k.clone()],
+                    KeyList::Many(ks) => ks.clone(),
+                },
+                line: line_of(&self.text, name.span().start),
+            })
+            .collect();
+        out.sort_by_key(|e| e.line);
+        out
+    }
+}
+
+/// The 1-based line holding byte `at` of `text`.
+fn line_of(text: &str, at: usize) -> usize {
+    text.get(..at).map_or(0, |t| t.matches('\n').count()) + 1
 }
 
 pub struct Paths {
@@ -72,7 +120,7 @@ pub fn load(path: &Path) -> anyhow::Result<ConfigFile> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ConfigFile::default()),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
-    let cfg: ConfigFile =
+    let mut cfg: ConfigFile =
         toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))?;
     if cfg.token.is_some() && crate::fsutil::readable_by_others(path)? {
         anyhow::bail!(
@@ -81,5 +129,34 @@ pub fn load(path: &Path) -> anyhow::Result<ConfigFile> {
             path.display()
         );
     }
+    cfg.text = text;
     Ok(cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_entries_keep_their_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "mouse = true\n\n[keys]\nfail = \"x\"\npass = []\n\"reports.cancel\" = [\"Esc\", \"Ctrl-g\"]\n",
+        )
+        .unwrap();
+        let entries = load(&path).unwrap().key_entries();
+        let short: Vec<_> = entries
+            .iter()
+            .map(|e| (e.name.as_str(), e.keys.len(), e.line))
+            .collect();
+        assert_eq!(
+            short,
+            [("fail", 1, 4), ("pass", 0, 5), ("reports.cancel", 2, 6)]
+        );
+        std::fs::write(&path, "[keys]\nfail = 3\n").unwrap();
+        let err = format!("{:#}", load(&path).unwrap_err());
+        assert!(err.contains("line 2"), "{err}");
+    }
 }

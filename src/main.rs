@@ -73,7 +73,7 @@ struct ConsoleArgs {
         hide = true
     )]
     demo_undo_grace_secs: u32,
-    /// Config file with `server`, `token` and `mouse`.
+    /// Config file with `server`, `token`, `mouse`, `export_dir` and `[keys]`.
     #[arg(long, env = "PROCTOR_REVIEW_CONFIG")]
     config: Option<PathBuf>,
 }
@@ -112,7 +112,8 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Print every key binding as a Markdown table.
+    /// Print every key binding in force (the defaults with the config file's `[keys]`) as a
+    /// Markdown table.
     Keys,
 }
 
@@ -292,7 +293,8 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Report { course, out }) => report(cli.console, &course, out).await,
         Some(Command::Keys) => {
-            print!("{}", console::keymap::markdown());
+            let (paths, cfg) = setup(&cli.console)?;
+            print!("{}", keymap(&cli.console, &paths, &cfg)?.markdown());
             Ok(())
         }
         None => run_console(cli.console).await,
@@ -307,6 +309,40 @@ fn setup(args: &ConsoleArgs) -> anyhow::Result<(Paths, config::ConfigFile)> {
     log_to_file(&paths)?;
     let cfg = config::load(args.config.as_deref().unwrap_or(&paths.config_file))?;
     Ok((paths, cfg))
+}
+
+/// The keys in force: the defaults with the config file's `[keys]` applied. Every setting
+/// that cannot work is reported with its file and line, before the screen is taken.
+fn keymap(
+    args: &ConsoleArgs,
+    paths: &Paths,
+    cfg: &config::ConfigFile,
+) -> anyhow::Result<console::keymap::Keymap> {
+    use console::keymap::{KeySetting, Keymap};
+    let settings: Vec<KeySetting> = cfg
+        .key_entries()
+        .into_iter()
+        .map(|e| KeySetting {
+            name: e.name,
+            keys: e.keys,
+            line: e.line,
+        })
+        .collect();
+    Keymap::customized(&settings).map_err(|errors| {
+        let file = args
+            .config
+            .as_deref()
+            .unwrap_or(&paths.config_file)
+            .display();
+        let lines: Vec<String> = errors
+            .iter()
+            .map(|e| format!("  {file}:{}: {}", e.line, e.message))
+            .collect();
+        anyhow::anyhow!(
+            "the [keys] table in {file} cannot be used as it is:\n{}",
+            lines.join("\n")
+        )
+    })
 }
 
 /// The review server to talk to: `--server` (with its token), or the embedded demo.
@@ -362,11 +398,13 @@ async fn preflight(client: &ApiClient, url: &str) -> anyhow::Result<()> {
 
 async fn run_console(args: ConsoleArgs) -> anyhow::Result<()> {
     let (paths, cfg) = setup(&args)?;
+    let keys = keymap(&args, &paths, &cfg)?;
     let (client, embedded) = connect(&args, &paths, &cfg).await?;
     let mouse = args.mouse || cfg.mouse.unwrap_or(false);
     let result = console::run(
         client,
         console::Options {
+            keys,
             mouse,
             images: args.images,
             export_dir: args

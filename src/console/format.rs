@@ -52,9 +52,49 @@ pub fn fit(s: &str, width: usize) -> String {
     out
 }
 
+/// `s` in `width` columns, cut between words (never inside one) and ended with `more`,
+/// which says where the whole text is.
+pub fn fit_words(s: &str, width: usize, more: &str) -> String {
+    if columns(s) <= width {
+        return s.to_owned();
+    }
+    let room = width.saturating_sub(columns(more) + 1);
+    let head = take_columns(s, room);
+    // The cut is between words when the next character is a space; else back to one.
+    let at_space = s[head.len()..].starts_with(char::is_whitespace);
+    let head = if at_space {
+        head
+    } else {
+        match head.rfind(char::is_whitespace) {
+            Some(i) => &head[..i],
+            None => head,
+        }
+    };
+    let head = head.trim_end_matches(|c: char| c.is_whitespace() || ",;:—-".contains(c));
+    if head.is_empty() {
+        return fit(s, width);
+    }
+    format!("{head}…{more}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_messages_are_cut_between_words_and_say_where_the_rest_is() {
+        let m = "This session is still loading; press again once its details show.";
+        assert_eq!(fit_words(m, 80, " (m)"), m);
+        assert_eq!(
+            fit_words(m, 40, " (m)"),
+            "This session is still loading… (m)"
+        );
+        assert_eq!(
+            fit_words(m, 45, " (m)"),
+            "This session is still loading; press… (m)"
+        );
+        assert_eq!(fit_words("Supercalifragilistic", 10, " (m)"), "Super… (m)");
+    }
 
     #[test]
     fn fit_counts_columns_not_bytes() {

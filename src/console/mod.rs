@@ -32,6 +32,8 @@ use theme::Theme;
 use tokio::sync::mpsc;
 
 pub struct Options {
+    /// The keys in force.
+    pub keys: keymap::Keymap,
     /// Capture the mouse (click and wheel); off by default so terminal text selection works.
     pub mouse: bool,
     /// How (and whether) evidence images are previewed.
@@ -62,6 +64,7 @@ pub async fn run(client: crate::client::ApiClient, options: Options) -> anyhow::
     state.images = picker.is_some();
     state.run_id = run_id();
     state.export_dir = options.export_dir;
+    state.keys = options.keys;
     let runner = Runner::new(client.clone(), tx, picker, Arc::new(opener::SystemOpener));
     let mut events = EventStream::new();
 

@@ -1,6 +1,6 @@
 //! Everything the console shows, and nothing it must wait for.
 
-use super::keymap::Scope;
+use super::keymap::{Keymap, Scope};
 use super::theme::Theme;
 use crate::api::SortKey;
 use crate::domain::{
@@ -66,6 +66,21 @@ impl UndoOffer {
 pub struct StatusLine {
     pub text: String,
     pub tone: Tone,
+    /// The session it is about, when it is about one: never shown under a dialog about
+    /// another learner.
+    pub about: Option<SessionId>,
+}
+
+/// Messages kept for the log (`m`), oldest dropped first.
+pub const MESSAGES_KEPT: usize = 200;
+
+/// A full-screen panel over the panes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlay {
+    /// Every key in force (`?`).
+    Keys,
+    /// This run's messages in full, newest first (`m`).
+    Messages,
 }
 
 #[derive(Debug, Default)]
@@ -403,8 +418,13 @@ pub struct State {
     pub exporting: Option<RequestId>,
     /// A resend to Open edX under way.
     pub lms_retry: Option<RequestId>,
-    pub help: Option<u16>,
+    /// The open overlay and how far it is scrolled.
+    pub overlay: Option<(Overlay, u16)>,
+    /// The message from the reviewer's last action (or a later event); the next action
+    /// clears it.
     pub status: Option<StatusLine>,
+    /// Every message of this run, oldest first.
+    pub messages: std::collections::VecDeque<StatusLine>,
     /// Whether live changes are arriving (None until the first answer).
     pub live: Option<bool>,
     /// Offered after the last Require Attention session of an exam was decided: Enter goes.
@@ -416,6 +436,8 @@ pub struct State {
     pub next_request: RequestId,
     /// Random per run; with a request id it makes each decision's idempotency key.
     pub run_id: String,
+    /// The keys in force: the defaults with the reviewer's config applied.
+    pub keys: Keymap,
 }
 
 impl State {
@@ -437,20 +459,22 @@ impl State {
             export_dir: std::path::PathBuf::from("exports"),
             exporting: None,
             lms_retry: None,
-            help: None,
+            overlay: None,
             status: None,
+            messages: Default::default(),
             undo: None,
             next_exam: None,
             now: None,
             live: None,
             next_request: 1,
+            keys: Keymap::default(),
             run_id: "console-run".into(),
         }
     }
 
     /// The key scopes in force, most specific first.
     pub fn key_scopes(&self) -> Vec<Scope> {
-        if self.help.is_some() {
+        if self.overlay.is_some() {
             vec![Scope::Help]
         } else if self.dialog.is_some() {
             vec![Scope::Confirm]
@@ -495,9 +519,31 @@ impl State {
     }
 
     pub fn say(&mut self, tone: Tone, text: impl Into<String>) {
-        self.status = Some(StatusLine {
-            text: text.into(),
-            tone,
-        });
+        self.status = Some(self.log(tone, text.into(), None));
+    }
+
+    /// Says something about one session (hidden under a dialog about another).
+    pub fn say_about(&mut self, session: SessionId, tone: Tone, text: impl Into<String>) {
+        self.status = Some(self.log(tone, text.into(), Some(session)));
+    }
+
+    /// Adds to the message on the bar (and to its entry in the log).
+    pub fn extend_status(&mut self, tail: &str) {
+        if let Some(s) = self.status.as_mut() {
+            s.text.push_str(tail);
+            if let Some(last) = self.messages.back_mut() {
+                last.text.push_str(tail);
+            }
+        }
+    }
+
+    /// Keeps a message for the log without taking the status bar.
+    pub fn log(&mut self, tone: Tone, text: String, about: Option<SessionId>) -> StatusLine {
+        let line = StatusLine { text, tone, about };
+        if self.messages.len() == MESSAGES_KEPT {
+            self.messages.pop_front();
+        }
+        self.messages.push_back(line.clone());
+        line
     }
 }

@@ -6,6 +6,7 @@ use super::navigate::follow_cursor;
 use crate::api::DecisionRequest;
 use crate::client::ClientError;
 use crate::console::action::Effect;
+use crate::console::keymap::Command;
 use crate::console::state::{ConfirmDialog, RequestId, State, Tone, UndoOffer};
 use crate::domain::access::Access;
 use crate::domain::{AttemptStatus, SessionDetail, SessionId, Verdict, plan_decision};
@@ -195,8 +196,11 @@ pub fn decided(
         Err(e) if outcome_unknown(&e) => {
             let tries = dialog.checking.map_or(0, |n| n + 1);
             dialog.checking = Some(tries);
+            let stop = state
+                .keys
+                .key_in(crate::console::keymap::Scope::Confirm, Command::Cancel);
             dialog.error = Some(format!(
-                "Outcome unknown ({e}). Checking with the server… Esc stops checking."
+                "Outcome unknown ({e}). Checking with the server… {stop} stops checking."
             ));
             let request = state.request_id();
             let Some(dialog) = state.dialog.as_mut() else {
@@ -227,9 +231,10 @@ pub fn decided(
 /// `L`: the selected session's review goes to Open edX again, now.
 pub fn retry_lms(state: &mut State) -> Vec<Effect> {
     let Some(d) = state.detail.current() else {
+        let key = state.keys.key_for(Command::RetryLms);
         state.say(
             Tone::Info,
-            "Select a session whose details have loaded, then press L.",
+            format!("Select a session whose details have loaded, then press {key}."),
         );
         return vec![];
     };
@@ -338,23 +343,16 @@ fn next_attention(state: &mut State, decided: SessionId) -> Vec<Effect> {
                 .cloned();
             let tail = match &next {
                 Some(e) if here.is_some() => format!(
-                    " — no more here; {} has {}: Enter to go",
-                    e.exam.exam_name, e.counts.require_attention
+                    " — no more here; {} has {}: {} to go",
+                    e.exam.exam_name,
+                    e.counts.require_attention,
+                    state.keys.key_for(Command::Open)
                 ),
                 _ => " — no more sessions require attention here".to_owned(),
             };
-            if let Some(s) = state.status.as_mut() {
-                s.text.push_str(&tail);
-            }
+            state.extend_status(&tail);
             if here.is_some() {
                 state.next_exam = next;
-            }
-            if let Some(o) = state.undo.as_mut() {
-                o.message = state
-                    .status
-                    .as_ref()
-                    .map(|s| s.text.clone())
-                    .unwrap_or_default();
             }
             vec![]
         }

@@ -9,9 +9,12 @@ use std::path::PathBuf;
 
 pub fn session(state: &mut State) -> Vec<Effect> {
     let Some(d) = state.detail.current().cloned() else {
+        let key = state
+            .keys
+            .key_for(crate::console::keymap::Command::ExportSession);
         state.say(
             Tone::Info,
-            "Select a session whose details have loaded, then press e.",
+            format!("Select a session whose details have loaded, then press {key}."),
         );
         return vec![];
     };

@@ -42,9 +42,11 @@ pub fn changed(state: &mut State, e: ChangeEvent) -> Vec<Effect> {
                 "{said}: Esc, then look again — a decision now would be refused"
             ));
         }
-        // A running undo countdown keeps the status bar; the rest say what happened.
-        if state.undo.is_none() {
-            state.say(Tone::Info, said);
+        // A running undo countdown keeps the status bar; the log has every change.
+        if state.undo.as_ref().is_some_and(|o| o.live(state.now)) {
+            state.log(Tone::Info, said, Some(e.session_id));
+        } else {
+            state.say_about(e.session_id, Tone::Info, said);
         }
         if state.detail.session == Some(e.session_id) {
             let request = state.request_id();

@@ -13,8 +13,8 @@ mod reports;
 mod undo;
 
 use super::action::{Action, Effect};
-use super::keymap::{self, Command};
-use super::state::{State, Tone};
+use super::keymap::Command;
+use super::state::{Overlay, State, Tone};
 use crossterm::event::{Event, KeyEvent};
 use tui_input::backend::crossterm::EventHandler;
 
@@ -86,14 +86,18 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
 }
 
 fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
-    // An offer to go on to the next exam lasts one key: Enter takes it.
+    // A message belongs to the action that caused it; the next key press clears it (the
+    // log keeps it).
+    state.status = None;
+    let bound = state.keys.lookup(&state.key_scopes(), &key);
+    // An offer to go on to the next exam lasts one key: Open (Enter) takes it.
     if let Some(exam) = state.next_exam.take()
-        && key.code == crossterm::event::KeyCode::Enter
+        && bound == Some(Command::Open)
         && state.dialog.is_none()
     {
         return navigate::go_to_exam(state, exam);
     }
-    if let Some(cmd) = keymap::lookup(&state.key_scopes(), &key) {
+    if let Some(cmd) = bound {
         return command(state, cmd);
     }
     // Unbound keys are text when a text field is open.
@@ -139,11 +143,15 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
         C::Quit | C::ForceQuit => vec![Effect::Quit],
         C::Suspend => vec![Effect::Suspend],
         C::Help => {
-            state.help = Some(0);
+            state.overlay = Some((Overlay::Keys, 0));
             vec![]
         }
-        C::Cancel if state.help.is_some() => {
-            state.help = None;
+        C::Messages => {
+            state.overlay = Some((Overlay::Messages, 0));
+            vec![]
+        }
+        C::Cancel if state.overlay.is_some() => {
+            state.overlay = None;
             vec![]
         }
         C::Up if state.reports.is_some() => reports::move_by(state, -1),
@@ -157,12 +165,8 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
         C::Undo => undo::start(state),
         C::ExportTable => export::table(state),
         C::NewReport => reports::start(state),
-        C::Up if state.help.is_some() => {
-            state.help = state.help.map(|s| s.saturating_sub(1));
-            vec![]
-        }
-        C::Down if state.help.is_some() => {
-            state.help = state.help.map(|s| s.saturating_add(1));
+        C::Up | C::Down if state.overlay.is_some() => {
+            scroll_overlay(state, if cmd == C::Up { -1 } else { 1 });
             vec![]
         }
         C::Up => navigate::move_by(state, -1),
@@ -218,3 +222,9 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
 
 #[cfg(test)]
 mod tests;
+
+pub(super) fn scroll_overlay(state: &mut State, by: i32) {
+    if let Some((_, scroll)) = state.overlay.as_mut() {
+        *scroll = scroll.saturating_add_signed(by.clamp(-100, 100) as i16);
+    }
+}

@@ -16,18 +16,18 @@ pub fn on_mouse(state: &mut State, m: MouseEvent) -> Vec<Effect> {
         return vec![];
     }
     let at = Position::new(m.column, m.row);
-    if state.help.is_some() {
+    if state.overlay.is_some() {
         match m.kind {
-            MouseEventKind::ScrollDown => {
-                state.help = state.help.map(|s| s.saturating_add(WHEEL_ROWS as u16))
-            }
-            MouseEventKind::ScrollUp => {
-                state.help = state.help.map(|s| s.saturating_sub(WHEEL_ROWS as u16))
-            }
-            MouseEventKind::Down(_) => state.help = None,
+            MouseEventKind::ScrollDown => super::scroll_overlay(state, WHEEL_ROWS as i32),
+            MouseEventKind::ScrollUp => super::scroll_overlay(state, -WHEEL_ROWS as i32),
+            MouseEventKind::Down(_) => state.overlay = None,
             _ => {}
         }
         return vec![];
+    }
+    if let MouseEventKind::Down(_) = m.kind {
+        // A click is the reviewer's next action: the last one's message has had its turn.
+        state.status = None;
     }
     let main = layout::bars(layout::screen(state)).main;
     let Some((pane, area)) = layout::panes(state, main)

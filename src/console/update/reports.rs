@@ -107,9 +107,12 @@ pub fn download(state: &mut State) -> Vec<Effect> {
         return vec![];
     };
     let Some(job) = v.selected().cloned() else {
+        let key = state
+            .keys
+            .key_for(crate::console::keymap::Command::NewReport);
         state.say(
             Tone::Info,
-            "No report to download yet: press n to generate one.",
+            format!("No report to download yet: press {key} to generate one."),
         );
         return vec![];
     };

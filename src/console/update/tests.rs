@@ -917,9 +917,9 @@ fn panes_and_quitting() {
     update(&mut s, code(KeyCode::Tab));
     assert_eq!(s.focus, Pane::Quizzes);
     update(&mut s, key('?'));
-    assert!(s.help.is_some());
+    assert!(s.overlay.is_some());
     let fx = update(&mut s, key('q'));
-    assert!(s.help.is_none() && fx.is_empty(), "q closes help first");
+    assert!(s.overlay.is_none() && fx.is_empty(), "q closes help first");
     let fx = update(
         &mut s,
         Action::Key(KeyEvent::new(KeyCode::Char('z'), KeyModifiers::CONTROL)),
@@ -1173,4 +1173,78 @@ fn the_fail_dialog_of_an_open_edx_session_says_open_edx_sets_the_grade_and_email
     let lines = s.dialog.as_ref().unwrap().consequences.join("\n");
     assert!(lines.contains("grade: Open edX sets it to 0"), "{lines}");
     assert!(!lines.contains("learner emailed:"), "{lines}");
+}
+
+#[test]
+fn a_message_lasts_until_the_next_key_and_the_log_keeps_it_whole() {
+    let mut s = opened();
+    let long = "x".repeat(3) + &" word".repeat(40);
+    s.say(Tone::Error, long.clone());
+    assert!(s.status.is_some());
+    update(&mut s, key('j'));
+    assert!(s.status.is_none(), "the next action clears it");
+    update(&mut s, key('m'));
+    assert_eq!(
+        s.overlay,
+        Some((crate::console::state::Overlay::Messages, 0))
+    );
+    assert_eq!(
+        s.messages.back().map(|m| m.text.as_str()),
+        Some(long.as_str())
+    );
+    update(&mut s, code(KeyCode::Esc));
+    assert!(s.overlay.is_none());
+    for i in 0..300 {
+        s.say(Tone::Info, format!("message {i}"));
+    }
+    assert_eq!(s.messages.len(), crate::console::state::MESSAGES_KEPT);
+    assert_eq!(s.messages.back().unwrap().text, "message 299");
+}
+
+#[test]
+fn a_colleagues_decision_about_another_learner_is_tied_to_that_learner() {
+    let mut s = opened();
+    update(&mut s, key('f'));
+    assert_eq!(s.dialog.as_ref().map(|d| d.session), Some(11));
+    update(&mut s, Action::Changed(change(12, "ada", Verdict::Fail)));
+    let status = s.status.clone().unwrap();
+    assert_eq!(status.about, Some(12), "{}", status.text);
+    assert!(
+        s.dialog.as_ref().unwrap().error.is_none(),
+        "the dialog is not about 12"
+    );
+}
+
+#[test]
+fn rebound_keys_act_and_the_old_ones_are_free() {
+    use crate::console::keymap::{KeySetting, Keymap};
+    let mut s = opened();
+    s.keys = Keymap::customized(&[KeySetting {
+        name: "fail".into(),
+        keys: vec!["x".into()],
+        line: 1,
+    }])
+    .unwrap();
+    assert!(update(&mut s, key('f')).is_empty());
+    assert!(s.dialog.is_none(), "f no longer fails");
+    update(&mut s, key('x'));
+    assert_eq!(s.dialog.as_ref().map(|d| d.verdict), Some(Verdict::Fail));
+    update(&mut s, code(KeyCode::Esc));
+    // Messages name the key in force.
+    s.keys = Keymap::customized(&[KeySetting {
+        name: "retry_lms".into(),
+        keys: vec!["Ctrl-l".into()],
+        line: 1,
+    }])
+    .unwrap();
+    s.detail = Default::default();
+    update(
+        &mut s,
+        Action::Key(KeyEvent::new(KeyCode::Char('l'), KeyModifiers::CONTROL)),
+    );
+    let said = s.status.clone().map(|m| m.text).unwrap_or_default();
+    assert_eq!(
+        said,
+        "Select a session whose details have loaded, then press Ctrl-l."
+    );
 }

@@ -1,8 +1,7 @@
 //! Title, hint and status bars.
 
 use super::listing_title;
-use crate::console::format::{fit, safe};
-use crate::console::keymap;
+use crate::console::format::{fit, fit_words, safe};
 use crate::console::state::{Pane, State, Tone};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -61,7 +60,7 @@ pub fn title(state: &State, frame: &mut Frame, area: Rect) {
 pub fn hints(state: &State, frame: &mut Frame, area: Rect) {
     let mut spans = vec![Span::raw(" ")];
     let mut used = 1;
-    for (keys, word) in keymap::hints(&state.key_scopes()) {
+    for (keys, word) in state.keys.hints(&state.key_scopes()) {
         let w = keys.width() + word.width() + 3;
         if used + w > area.width as usize {
             break;
@@ -75,7 +74,26 @@ pub fn hints(state: &State, frame: &mut Frame, area: Rect) {
 
 /// The last action's result or error on the left; loading state and server on the right.
 pub fn status(state: &State, frame: &mut Frame, area: Rect) {
-    let (glyph, style, text) = match &state.status {
+    // Under a dialog, a message about another learner would be read as about this one.
+    let shown = state
+        .status
+        .as_ref()
+        .filter(|s| match (&state.dialog, s.about) {
+            (Some(d), Some(about)) => d.session == about,
+            _ => true,
+        });
+    // A running undo offer stays on the bar after its message has been cleared.
+    let undo_line = state
+        .undo
+        .as_ref()
+        .filter(|o| o.request.is_none() && o.live(state.now))
+        .map(|o| crate::console::state::StatusLine {
+            text: o.message.clone(),
+            tone: Tone::Success,
+            about: Some(o.session),
+        });
+    let shown = shown.or(undo_line.as_ref().filter(|_| state.status.is_none()));
+    let (glyph, style, text) = match shown {
         Some(s) => match s.tone {
             Tone::Success => ("", state.theme.passed(), s.text.as_str()),
             Tone::Error => ("⚠ ", state.theme.error(), s.text.as_str()),
@@ -95,20 +113,35 @@ pub fn status(state: &State, frame: &mut Frame, area: Rect) {
         ""
     };
     // The countdown rides on the message that announced the decision.
-    let countdown = match (&state.undo, &state.status) {
-        (Some(o), Some(s)) if o.request.is_none() && s.text == o.message => {
+    let countdown = match (&state.undo, shown) {
+        (Some(o), Some(s)) if o.request.is_none() && s.text.starts_with(&o.message) => {
+            let key = state.keys.key_for(crate::console::keymap::Command::Undo);
             match o.seconds_left(state.now) {
-                Some(n) if n > 0 => format!(" — u to undo ({n} s)"),
+                Some(n) if n > 0 => format!(" — {key} to undo ({n} s)"),
                 Some(_) => String::new(),
-                None => " — u to undo".into(),
+                None => format!(" — {key} to undo"),
             }
         }
         _ => String::new(),
     };
+    let width = area.width as usize;
+    let message = format!(" {glyph}{}", safe(text));
+    // The server's address gives way to a message that needs the room.
+    let mut right = format!("{busy}{live}{} ", state.server);
+    if message.width() + countdown.width() + right.width() + 1 > width {
+        right = format!("{busy}{live}");
+    }
+    let room = width.saturating_sub(right.width() + countdown.width() + 1);
+    let more = format!(
+        " ({} shows all)",
+        state
+            .keys
+            .key_for(crate::console::keymap::Command::Messages)
+    );
     let line = spread(
-        format!(" {glyph}{}{countdown}", safe(text)),
+        format!("{}{countdown}", fit_words(&message, room, &more)),
         style,
-        format!("{busy}{live}{} ", state.server),
+        right,
         state.theme.dim(),
         area.width,
     );

@@ -11,7 +11,7 @@ mod sessions;
 
 use super::format;
 use super::layout;
-use super::state::{Listing, Pane, State};
+use super::state::{Listing, Overlay, Pane, State};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -36,14 +36,16 @@ pub fn view(state: &State, frame: &mut Frame) {
     if let Some(r) = &state.reports {
         reports::draw(state, r, frame, bars.main);
     }
-    if let Some(scroll) = state.help {
-        overlays::help(state, scroll, frame, bars.main);
+    match state.overlay {
+        Some((Overlay::Keys, scroll)) => overlays::help(state, scroll, frame, bars.main),
+        Some((Overlay::Messages, scroll)) => overlays::messages(state, scroll, frame, bars.main),
+        None => {}
     }
 }
 
 /// A pane's frame: the focused one has a heavy border and a ● before its title.
 fn pane_block<'a>(state: &State, pane: Pane, title: Line<'a>) -> Block<'a> {
-    let focused = state.focus == pane && state.dialog.is_none() && state.help.is_none();
+    let focused = state.focus == pane && state.dialog.is_none() && state.overlay.is_none();
     let mut spans = vec![Span::raw(if focused { " ● " } else { " " })];
     spans.extend(title.spans);
     spans.push(Span::raw(" "));

@@ -1,9 +1,9 @@
-//! The confirmation dialog and the help overlay, drawn over the panes.
+//! The confirmation dialog, the keys and the message log, drawn over the panes.
 
 use super::centered;
 use crate::console::format::{fit, safe};
-use crate::console::keymap;
-use crate::console::state::{ConfirmDialog, State};
+use crate::console::keymap::{Command, Scope};
+use crate::console::state::{ConfirmDialog, State, Tone};
 use crate::domain::Verdict;
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
@@ -115,21 +115,72 @@ pub fn confirm(state: &State, d: &ConfirmDialog, frame: &mut Frame, area: Rect) 
 pub fn help(state: &State, scroll: u16, frame: &mut Frame, area: Rect) {
     let t = &state.theme;
     let mut lines = Vec::new();
-    for (scope, bindings) in keymap::by_scope() {
+    // Keys in a column of their own; what they do wraps under itself, never cut.
+    let text_w = centered(area, 76, 1).width.saturating_sub(2 + 20) as usize;
+    for (scope, bindings) in state.keys.by_scope() {
         lines.push(Line::styled(scope.title(), t.heading()));
         for b in bindings {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {:<18}", b.keys_label()), t.key()),
-                Span::raw(b.help),
-            ]));
+            for (i, piece) in crate::console::detail_text::wrap(b.help, text_w)
+                .into_iter()
+                .enumerate()
+            {
+                let keys = if i == 0 {
+                    b.keys_label()
+                } else {
+                    String::new()
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {keys:<18}"), t.key()),
+                    Span::raw(piece),
+                ]));
+            }
         }
         lines.push(Line::raw(""));
     }
+    panel(state, "Keys", lines, scroll, frame, area);
+}
+
+/// This run's messages in full, newest first: what a status line had to cut is here whole.
+pub fn messages(state: &State, scroll: u16, frame: &mut Frame, area: Rect) {
+    let t = &state.theme;
     let rect = centered(area, 76, area.height);
+    let width = rect.width.saturating_sub(6) as usize;
+    let mut lines = Vec::new();
+    if state.messages.is_empty() {
+        lines.push(Line::styled("No messages yet.", t.dim()));
+    }
+    for m in state.messages.iter().rev() {
+        let (glyph, style) = match m.tone {
+            Tone::Success => ("✔ ", t.passed()),
+            Tone::Error => ("⚠ ", t.error()),
+            Tone::Info => ("ℹ ", ratatui::style::Style::new()),
+        };
+        for (i, piece) in crate::console::detail_text::wrap(&safe(&m.text), width)
+            .into_iter()
+            .enumerate()
+        {
+            let lead = if i == 0 { glyph } else { "  " };
+            lines.push(Line::styled(format!("{lead}{piece}"), style));
+        }
+    }
+    panel(state, "Messages, newest first", lines, scroll, frame, area);
+}
+
+/// A full-height panel with `title` and the key that closes it.
+fn panel(
+    state: &State,
+    title: &str,
+    lines: Vec<Line<'_>>,
+    scroll: u16,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let rect = centered(area, 76, area.height);
+    let close = state.keys.key_in(Scope::Help, Command::Cancel);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Double)
-        .title(" Keys — Esc closes ");
+        .title(format!(" {title} — {close} closes "));
     let max_scroll = (lines.len() as u16).saturating_sub(rect.height.saturating_sub(2));
     frame.render_widget(Clear, rect);
     frame.render_widget(

@@ -521,3 +521,44 @@ impl std::io::Write for SharedBytes {
         Ok(())
     }
 }
+
+#[test]
+fn the_status_bar_never_cuts_a_word_and_hides_news_about_another_learner_under_a_dialog() {
+    let mut s = opened();
+    s.say(
+        crate::console::state::Tone::Info,
+        "This session is still loading; press again once its details show.",
+    );
+    let b = draw(&mut s, 80, 24);
+    let bar = text(&b).lines().last().unwrap().to_owned();
+    assert!(
+        bar.contains("This session is still loading; press again once its details show."),
+        "{bar}"
+    );
+    s.say(
+        crate::console::state::Tone::Info,
+        "word ".repeat(30).trim_end().to_owned() + " end",
+    );
+    let bar = text(&draw(&mut s, 80, 24))
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    assert!(bar.contains("word word… (m shows all)"), "{bar}");
+
+    key(&mut s, KeyCode::Char('f'));
+    s.say_about(
+        12,
+        crate::console::state::Tone::Info,
+        "ada failed Bo just now",
+    );
+    let screen = text(&draw(&mut s, 120, 40));
+    assert!(!screen.contains("ada failed Bo"), "{screen}");
+    s.say_about(
+        11,
+        crate::console::state::Tone::Info,
+        "ada failed Ana just now",
+    );
+    let screen = text(&draw(&mut s, 120, 40));
+    assert!(screen.contains("ada failed Ana just now"), "{screen}");
+}
