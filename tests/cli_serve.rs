@@ -134,6 +134,39 @@ fn console_setup_mistakes_are_explained_before_the_screen_is_taken() {
 
     let out = run(&["--server", "not a url", "--token", "t"], &none);
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid server address"));
+
+    // Keys that cannot work stop the console, every one named with its file and line.
+    let keys = dir.path().join("keys.toml");
+    std::fs::write(
+        &keys,
+        "mouse = false\n[keys]\nfial = \"x\"\nrefresh = \"f\"\nconfirm = \"y\"\n",
+    )
+    .unwrap();
+    let out = run(&[], &keys);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let at = |line: usize| format!("keys.toml:{line}: ");
+    assert!(
+        err.contains(&(at(3) + "unknown action 'fial' (did you mean 'fail'?)")),
+        "{err}"
+    );
+    assert!(err.contains(&(at(4) + "'f' would do two things")), "{err}");
+    assert!(err.contains(&(at(5) + "'y' cannot be confirm")), "{err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "said before the screen was taken: {err}"
+    );
+
+    // `keys` shows the keys in force.
+    std::fs::write(&keys, "[keys]\nfail = \"x\"\nexport_session = []\n").unwrap();
+    let out = run(&["keys"], &keys);
+    assert!(out.status.success());
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("| `x` | Fail the session")
+            && table.contains("| (unbound) | Export the session"),
+        "{table}"
+    );
 }
 
 /// Secrets at rest and in transit (issue #8): a database made world-readable earlier is
