@@ -144,12 +144,7 @@ fn exam_data(b: &mut Builder<'_>, d: &SessionDetail) {
     b.blank();
     b.field(
         "Status",
-        &format!(
-            "{} {} ({})",
-            r.status.glyph(),
-            r.status.label(),
-            r.status.as_str()
-        ),
+        &format!("{} {}", r.status.glyph(), r.status.label()),
         t.status(r.status),
     );
     let review = r.review_status.map(|s| s.as_str()).unwrap_or("—");
@@ -388,12 +383,7 @@ fn onboarding(b: &mut Builder<'_>, d: &SessionDetail) {
     );
     b.field(
         "Status",
-        &format!(
-            "{} {} ({})",
-            o.status.glyph(),
-            o.status.label(),
-            o.status.as_str()
-        ),
+        &format!("{} {}", o.status.glyph(), o.status.label()),
         if ok { t.passed() } else { t.error() },
     );
     b.field("Started", &when(o.started_at), Style::new());

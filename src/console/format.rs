@@ -36,6 +36,41 @@ pub fn duration(secs: Option<i64>) -> String {
     }
 }
 
+/// A count with its thousands grouped: 1,740 and 250,000 read at a glance.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
+/// An exam's counts, one item each: glyph and number, with the word when `words`.
+pub fn count_items(c: &crate::domain::ExamCounts, words: bool) -> [String; 5] {
+    let part = |glyph: &str, n: u64, word: &str| {
+        if words {
+            format!("{glyph} {} {word}", count(n))
+        } else {
+            format!("{glyph}{}", count(n))
+        }
+    };
+    [
+        part("⚑", c.require_attention, "require attention"),
+        part("◷", c.pending, "pending"),
+        part("✔", c.passed, "passed"),
+        part("✘", c.failed, "failed"),
+        if words {
+            format!("{} sessions", count(c.sessions))
+        } else {
+            format!("Σ{}", count(c.sessions))
+        },
+    ]
+}
+
 /// Seconds into the recording, as the player shows them.
 pub fn offset(secs: i64) -> String {
     crate::domain::text::clock(secs)
@@ -104,5 +139,9 @@ mod tests {
         assert_eq!(duration(Some(4080)), "1h08m");
         assert_eq!(duration(Some(125)), "2m05s");
         assert_eq!(offset(3725), "01:02:05");
+        assert_eq!(
+            [count(0), count(999), count(1740), count(250_000), count(1_000_000)],
+            ["0", "999", "1,740", "250,000", "1,000,000"]
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! lands on what was drawn there.
 
 use super::state::{Pane, State};
+use crate::api::SortKey;
 use ratatui::layout::{Constraint, Layout, Margin, Rect};
 
 pub struct Bars {
@@ -102,11 +103,77 @@ pub enum QuizLine {
     /// An exam's name line: its entry (1 + its index among all exams), and (course, exam)
     /// to find it.
     Exam(usize, usize, usize),
-    Counts(usize, usize),
+    /// A line of an exam's counts: its entry, (course, exam), and which items it holds
+    /// (the counts break between items when the pane is narrow, never inside a number).
+    Counts(usize, usize, usize, CountsRow),
     Blank,
 }
 
+/// Items `from..to` of an exam's counts, indented by `indent`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountsRow {
+    pub from: usize,
+    pub to: usize,
+    pub indent: usize,
+}
+
+/// Whether the counts carry their words (a wide Quiz List).
+pub fn count_words(width: u16) -> bool {
+    width >= 64
+}
+
+/// How an exam's counts fill lines of `width`: on one line if they fit (indented under the
+/// name when there is room), else broken between items.
+pub fn count_rows(items: &[String], width: usize, sep: usize) -> Vec<CountsRow> {
+    use unicode_width::UnicodeWidthStr;
+    let total: usize = items.iter().map(|s| s.width()).sum::<usize>() + sep * (items.len() - 1);
+    for indent in [4, 2] {
+        if indent + total <= width {
+            return vec![CountsRow {
+                from: 0,
+                to: items.len(),
+                indent,
+            }];
+        }
+    }
+    let mut rows = Vec::new();
+    let (mut from, mut used) = (0, 2);
+    for (i, item) in items.iter().enumerate() {
+        let w = item.width() + if i > from { sep } else { 0 };
+        if i > from && used + w > width {
+            rows.push(CountsRow {
+                from,
+                to: i,
+                indent: 2,
+            });
+            from = i;
+            used = 2 + item.width();
+        } else {
+            used += w;
+        }
+    }
+    rows.push(CountsRow {
+        from,
+        to: items.len(),
+        indent: 2,
+    });
+    rows
+}
+
+/// The width the Quiz List's lines have now (the whole screen when it is the one pane).
+fn quiz_width(state: &State) -> u16 {
+    let main = bars(screen(state)).main;
+    let pane = panes(state, main)
+        .into_iter()
+        .find(|(p, _)| *p == Pane::Quizzes)
+        .map_or(main, |(_, r)| r);
+    inner(pane).width
+}
+
 pub fn quiz_lines(state: &State) -> Vec<QuizLine> {
+    let width = quiz_width(state);
+    let words = count_words(width);
+    let sep = if words { 3 } else { 1 };
     let mut out = Vec::new();
     if !state.quizzes.courses.is_empty() {
         out.push(QuizLine::Queue);
@@ -116,9 +183,12 @@ pub fn quiz_lines(state: &State) -> Vec<QuizLine> {
     for (c, course) in state.quizzes.courses.iter().enumerate() {
         out.push(QuizLine::CourseName(c));
         out.push(QuizLine::CourseId(c));
-        for e in 0..course.exams.len() {
+        for (e, exam) in course.exams.iter().enumerate() {
             out.push(QuizLine::Exam(i, c, e));
-            out.push(QuizLine::Counts(c, e));
+            let items = super::format::count_items(&exam.counts, words);
+            for row in count_rows(&items, width as usize, sep) {
+                out.push(QuizLine::Counts(i, c, e, row));
+            }
             i += 1;
         }
         out.push(QuizLine::Blank);
@@ -270,5 +340,95 @@ pub fn preview_image(region: Rect) -> Rect {
         y: region.y + 1.min(region.height),
         height: region.height.saturating_sub(1),
         ..region
+    }
+}
+
+/// The Sessions columns a pane of `width` shows; the least needed go first as it narrows.
+pub struct Columns {
+    /// The exam of each row (the cross-exam queue).
+    pub exam: bool,
+    /// Open edX delivery state (set when a row has one).
+    pub lms: bool,
+    pub username: bool,
+    pub started: bool,
+    pub duration: bool,
+    pub timeline: bool,
+}
+
+/// `queue`: the list spans exams, so each row says which, in the username's place when
+/// narrow. `status_w`: the Status column's width (its labels are never cut). The column the
+/// list is sorted by is always shown, in the timeline's place if need be.
+pub fn session_columns(width: u16, queue: bool, sort: SortKey, status_w: u16) -> Columns {
+    // The thresholds were set for a 12-column status; a wider one takes from the rest.
+    let width = (width + 12).saturating_sub(status_w);
+    let mut c = Columns {
+        exam: queue,
+        lms: false,
+        username: width >= if queue { 112 } else { 96 },
+        started: width >= 62,
+        duration: width >= 72,
+        timeline: width >= if queue { 64 } else { 46 },
+    };
+    if !c.shows(sort) {
+        c.timeline = false;
+        match sort {
+            SortKey::Started => c.started = true,
+            SortKey::Username => c.username = true,
+            SortKey::Duration => c.duration = true,
+            SortKey::Learner | SortKey::Violations | SortKey::Status => {}
+        }
+    }
+    c
+}
+
+impl Columns {
+    /// Whether the list can be seen sorted by `key`: its column is on screen.
+    pub fn shows(&self, key: SortKey) -> bool {
+        match key {
+            SortKey::Started => self.started,
+            SortKey::Username => self.username,
+            SortKey::Duration => self.duration,
+            SortKey::Learner | SortKey::Violations | SortKey::Status => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_break_between_items_and_only_when_they_must() {
+        let items: Vec<String> = ["⚑174", "◷62", "✔139", "✘48", "Σ500"]
+            .map(String::from)
+            .to_vec();
+        // 22 columns of counts: indented by 4 at 26, by 2 at 24, on two lines below that.
+        let rows = count_rows(&items, 26, 1);
+        assert_eq!(rows, [CountsRow { from: 0, to: 5, indent: 4 }]);
+        assert_eq!(count_rows(&items, 25, 1)[0].indent, 2);
+        let rows = count_rows(&items, 20, 1);
+        assert_eq!(
+            rows.iter().map(|r| (r.from, r.to)).collect::<Vec<_>>(),
+            [(0, 4), (4, 5)]
+        );
+    }
+
+    #[test]
+    fn narrow_session_panes_drop_the_least_needed_columns_first() {
+        let cols = |w, queue, sort| session_columns(w, queue, sort, 12);
+        let c = cols(44, false, SortKey::Violations);
+        assert!(!c.username && !c.started && !c.duration && !c.timeline);
+        let c = cols(52, false, SortKey::Violations);
+        assert!(c.timeline && !c.started && !c.duration && !c.username);
+        let c = cols(64, false, SortKey::Violations);
+        assert!(c.timeline && c.started && !c.duration);
+        let c = cols(98, false, SortKey::Violations);
+        assert!(c.started && c.duration && c.username && c.timeline);
+        let c = cols(98, true, SortKey::Violations);
+        assert!(c.exam && !c.username, "the exam takes the username's place");
+        let c = session_columns(98, false, SortKey::Violations, 20);
+        assert!(!c.username, "a wide status takes from the rest");
+        let c = cols(52, false, SortKey::Duration);
+        assert!(c.duration && !c.timeline, "the sorted column is always shown");
     }
 }

@@ -341,6 +341,8 @@ pub struct ConfirmDialog {
     pub session: SessionId,
     pub verdict: Verdict,
     pub learner: String,
+    /// Told apart from a namesake by their username, not by an internal id.
+    pub username: String,
     pub exam: String,
     pub expected_status: crate::domain::AttemptStatus,
     pub consequences: Vec<String>,

@@ -70,7 +70,8 @@ pub struct DecisionPlan {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecisionError {
     #[error(
-        "a session that is '{0}' cannot be passed or failed: it has no finished recording to review"
+        "a session that is {} cannot be passed or failed: it has no finished recording to review",
+        .0.label().to_lowercase()
     )]
     NotDecidable(AttemptStatus),
     #[error("the session is already {}", .0.label())]

@@ -121,25 +121,6 @@ impl AttemptStatus {
         }
     }
 
-    /// The label cut to ten columns or less, for narrow lists.
-    pub fn short_label(self) -> &'static str {
-        match self {
-            Self::SecondReviewRequired => "Attention",
-            Self::Submitted => "Pending",
-            Self::DownloadSoftwareClicked => "Download",
-            Self::ReadyToStart => "Ready",
-            Self::Started => "Running",
-            Self::ReadyToSubmit => "Finishing",
-            Self::TimedOut => "Timed out",
-            Self::OnboardingReset => "Onb. reset",
-            Self::OnboardingMissing => "Onb. none",
-            Self::OnboardingPending => "Onb. wait",
-            Self::OnboardingFailed => "Onb. fail",
-            Self::OnboardingExpired => "Onb. exp.",
-            other => other.label(),
-        }
-    }
-
     /// A glyph that carries the meaning without colour.
     pub fn glyph(self) -> &'static str {
         match self {

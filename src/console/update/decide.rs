@@ -58,6 +58,7 @@ pub fn open_confirm(state: &mut State, verdict: Verdict) -> Vec<Effect> {
                 session: detail.row.id,
                 verdict,
                 learner: detail.row.learner.full_name.clone(),
+                username: detail.row.learner.username.clone(),
                 exam: detail.exam_name.clone(),
                 expected_status: detail.row.status,
                 consequences: if detail.row.lms.is_some() {

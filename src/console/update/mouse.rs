@@ -67,11 +67,8 @@ fn click(state: &mut State, pane: Pane, area: Rect, at: Position) -> Vec<Effect>
             let exam = match lines.get(line) {
                 Some(QuizLine::Queue) => Some(0),
                 Some(QuizLine::Exam(i, ..)) => Some(*i),
-                // The counts line belongs to the exam above it.
-                Some(QuizLine::Counts(..)) => match lines.get(line.wrapping_sub(1)) {
-                    Some(QuizLine::Exam(i, ..)) => Some(*i),
-                    _ => None,
-                },
+                // The counts belong to the exam above them.
+                Some(QuizLine::Counts(i, ..)) => Some(*i),
                 _ => None,
             };
             state.focus = Pane::Quizzes;

@@ -40,7 +40,12 @@ pub fn confirm(state: &State, d: &ConfirmDialog, frame: &mut Frame, area: Rect) 
 
     let mut lines = vec![Line::styled(
         fit(
-            &format!("{} · session {}", safe(&d.exam), d.session),
+            &format!(
+                "{} · {} · {}",
+                safe(&d.exam),
+                safe(&d.username),
+                d.expected_status.label()
+            ),
             inner_w,
         ),
         t.dim(),

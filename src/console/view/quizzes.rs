@@ -1,53 +1,42 @@
 //! Quiz List: the course's proctored exams with their counts.
 
 use super::pane_block;
-use crate::console::format::{fit, safe};
-use crate::console::layout::{self, QuizLine};
+use crate::console::format::{count_items, fit, fit_words, safe};
+use unicode_width::UnicodeWidthStr;
+use crate::console::layout::{self, CountsRow, QuizLine};
 use crate::console::state::{Pane, State};
 use crate::domain::ExamCounts;
 use crate::domain::access::Access;
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-fn counts_line<'a>(state: &State, c: &ExamCounts, width: usize) -> Line<'a> {
+fn counts_line<'a>(state: &State, c: &ExamCounts, row: CountsRow, width: u16) -> Line<'a> {
     let t = &state.theme;
-    let words = width >= 64;
-    let part = |glyph: &str, n: u64, word: &str| {
-        if words {
-            format!("{glyph} {n} {word}")
+    let words = layout::count_words(width);
+    let items = count_items(c, words);
+    let styles = [
+        if c.require_attention > 0 {
+            t.attention()
         } else {
-            format!("{glyph}{n}")
-        }
-    };
+            t.dim()
+        },
+        Style::new(),
+        t.passed(),
+        t.failed(),
+        t.dim(),
+    ];
     let sep = if words { " · " } else { " " };
-    Line::from(vec![
-        Span::raw("    "),
-        Span::styled(
-            part("⚑", c.require_attention, "require attention"),
-            if c.require_attention > 0 {
-                t.attention()
-            } else {
-                t.dim()
-            },
-        ),
-        Span::raw(sep),
-        Span::raw(part("◷", c.pending, "pending")),
-        Span::raw(sep),
-        Span::styled(part("✔", c.passed, "passed"), t.passed()),
-        Span::raw(sep),
-        Span::styled(part("✘", c.failed, "failed"), t.failed()),
-        Span::raw(sep),
-        Span::styled(
-            if words {
-                format!("{} sessions", c.sessions)
-            } else {
-                format!("Σ{}", c.sessions)
-            },
-            t.dim(),
-        ),
-    ])
+    let mut spans = vec![Span::raw(" ".repeat(row.indent))];
+    for i in row.from..row.to {
+        if i > row.from {
+            spans.push(Span::raw(sep));
+        }
+        spans.push(Span::styled(items[i].clone(), styles[i]));
+    }
+    Line::from(spans)
 }
 
 pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
@@ -71,15 +60,15 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
                 } else {
                     state.theme.heading()
                 };
-                let n = q.attention_total();
-                Line::styled(
-                    // The count first, so a narrow pane cuts the words, not the number.
-                    fit(
-                        &format!("{marker} ⚑{n} All exams — Require Attention"),
-                        width,
-                    ),
-                    style,
-                )
+                let n = crate::console::format::count(q.attention_total());
+                // The count first; a narrow pane drops "All exams", never cuts a word.
+                let full = format!("{marker} ⚑{n} All exams — Require Attention");
+                let text = if full.width() <= width {
+                    full
+                } else {
+                    fit_words(&format!("{marker} ⚑{n} Require Attention"), width, "")
+                };
+                Line::styled(text, style)
             }
             QuizLine::CourseName(c) => {
                 Line::styled(fit(&safe(&q.courses[c].name), width), state.theme.heading())
@@ -117,7 +106,9 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
                     style,
                 )
             }
-            QuizLine::Counts(c, e) => counts_line(state, &q.courses[c].exams[e].counts, width),
+            QuizLine::Counts(_, c, e, row) => {
+                counts_line(state, &q.courses[c].exams[e].counts, row, inner.width)
+            }
             QuizLine::Blank => Line::raw(""),
         });
     }

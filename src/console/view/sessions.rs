@@ -2,45 +2,24 @@
 //! screen are built, so a list of 100 000 draws as fast as one of 20.
 
 use super::{listing_title, pane_block};
-use crate::console::format::{duration, fit, safe, when_short};
-use crate::console::layout;
+use crate::console::format::{count, duration, fit, fit_words, safe, when_short};
+use crate::console::layout::{self, Columns, session_columns};
 use crate::console::state::{Listing, Pane, State};
 use crate::console::timeline;
+use crate::api::SortKey;
 use crate::domain::{LmsState, SessionRow};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
-
-struct Columns {
-    full_status: bool,
-    /// The exam of each row (the cross-exam queue).
-    exam: bool,
-    /// Open edX delivery state (set when a row has one).
-    lms: bool,
-    username: bool,
-    started: bool,
-    duration: bool,
-    timeline: bool,
-}
+use unicode_width::UnicodeWidthStr;
 
 /// Cells of the compact per-row timeline.
 const STRIP: u16 = 12;
 
-fn columns(width: u16) -> Columns {
-    Columns {
-        full_status: width >= 80,
-        exam: false,
-        lms: false,
-        username: width >= 96,
-        started: width >= 62,
-        duration: width >= 72,
-        timeline: width >= 46,
-    }
-}
 
-fn header_line(state: &State) -> Line<'static> {
+fn header_line(state: &State, width: u16) -> Line<'static> {
     let p = &state.sessions;
     let (to_review, of) = match &p.listing {
         None => return Line::raw(""),
@@ -50,22 +29,45 @@ fn header_line(state: &State) -> Line<'static> {
         }
         Some(Listing::Exam(e)) => (e.counts.require_attention, e.counts.sessions),
     };
-    let mut spans = vec![
-        Span::styled(format!("⚑ {to_review} to review"), state.theme.attention()),
-        Span::raw(format!(" · {}/{of} shown", p.total)),
-        Span::styled(
-            format!(
-                " · sort {} {}",
-                p.sort.label(),
-                if p.desc { "↓" } else { "↑" }
-            ),
-            state.theme.dim(),
-        ),
-    ];
-    if p.attention_only {
-        spans.push(Span::styled(" · only ⚑", state.theme.attention()));
+    let review = format!("⚑ {} to review", count(to_review));
+    let shown = format!(" · {}/{} shown", count(p.total), count(of));
+    let words = order_words(p.sort, p.desc);
+    // The order in full when it fits, else just the sort; the filter is always said.
+    let filter = if p.attention_only { "only ⚑, " } else { "" };
+    let long = if p.attention_only {
+        format!(" · only ⚑, {words}")
+    } else {
+        format!(" · ⚑ first, then {words}")
+    };
+    let room = (width as usize).saturating_sub(review.width() + shown.width());
+    let order = if long.width() <= room {
+        long
+    } else {
+        fit_words(&format!(" · {filter}{words}"), room, "")
+    };
+    Line::from(vec![
+        Span::styled(review, state.theme.attention()),
+        Span::raw(shown),
+        Span::styled(order, state.theme.dim()),
+    ])
+}
+
+/// The order as a reviewer would say it.
+fn order_words(sort: SortKey, desc: bool) -> &'static str {
+    match (sort, desc) {
+        (SortKey::Started, true) => "newest first",
+        (SortKey::Started, false) => "oldest first",
+        (SortKey::Learner, false) => "learner A→Z",
+        (SortKey::Learner, true) => "learner Z→A",
+        (SortKey::Username, false) => "username A→Z",
+        (SortKey::Username, true) => "username Z→A",
+        (SortKey::Violations, true) => "most violations first",
+        (SortKey::Violations, false) => "fewest violations first",
+        (SortKey::Duration, true) => "longest first",
+        (SortKey::Duration, false) => "shortest first",
+        (SortKey::Status, false) => "by status",
+        (SortKey::Status, true) => "by status, reversed",
     }
-    Line::from(spans)
 }
 
 fn search_line(state: &State, width: u16) -> Option<Line<'static>> {
@@ -91,12 +93,8 @@ fn row<'a>(
     selected: bool,
     focused: bool,
 ) -> Row<'a> {
-    let label = if cols.full_status {
-        r.status.label()
-    } else {
-        r.status.short_label()
-    };
-    let status = format!("{} {label}", r.status.glyph());
+    // One word for a status at every width: narrow panes drop columns, never rename.
+    let status = format!("{} {}", r.status.glyph(), r.status.label());
     let mut cells = vec![
         Cell::from(if selected { "▶" } else { " " }),
         Cell::from(Span::styled(status, state.theme.status(r.status))),
@@ -108,7 +106,7 @@ fn row<'a>(
             .exams()
             .find(|e| e.exam.id == r.exam_id)
             .map_or_else(
-                || format!("exam {}", r.exam_id),
+                || "—".to_owned(),
                 |e| e.exam.exam_name.clone(),
             );
         cells.push(Cell::from(safe(&name).into_owned()));
@@ -175,7 +173,7 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
         return;
     }
 
-    let mut top = vec![header_line(state)];
+    let mut top = vec![header_line(state, inner.width)];
     if let Some(l) = search_line(state, inner.width) {
         top.push(l);
     }
@@ -199,49 +197,100 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
         return;
     }
 
-    let mut cols = columns(inner.width);
+    let body_h = body.height as usize;
+    let visible = &p.rows[start..(start + body_h).min(p.rows.len())];
+    // As wide as the longest label on screen, with room for the sort arrow.
+    let status_w = visible
+        .iter()
+        .map(|r| 2 + r.status.label().width())
+        .max()
+        .unwrap_or(0)
+        .max("Status ↓".width()) as u16;
+    let mut cols = session_columns(inner.width, p.is_queue(), p.sort, status_w);
     // Only sessions an LMS registered have a delivery to show.
     cols.lms = p.rows.iter().any(|r| r.lms.is_some());
-    let mut header = vec!["", "Status", "Learner"];
+    let viol_w: u16 = if p.sort == SortKey::Violations { 6 } else { 4 };
+    // The learner keeps ten columns and the status its whole label: the least needed
+    // columns give way, the sorted one last.
+    let taken = |c: &Columns| -> u16 {
+        let optional = [
+            (c.exam, 12),
+            (c.username, 14),
+            (c.lms, 1),
+            (c.timeline, STRIP),
+            (c.started, 11),
+            (c.duration, 6),
+        ];
+        let shown = optional.iter().filter(|(on, _)| *on);
+        let gaps = 3 + shown.clone().count() as u16;
+        1 + status_w + viol_w + shown.map(|(_, w)| *w).sum::<u16>() + gaps
+    };
+    let sorted_last = |c: &mut Columns, round: usize| -> bool {
+        let sorted = |k: SortKey| p.sort == k && round == 0;
+        if c.timeline {
+            c.timeline = false;
+        } else if c.duration && !sorted(SortKey::Duration) {
+            c.duration = false;
+        } else if c.username && !sorted(SortKey::Username) {
+            c.username = false;
+        } else if c.started && !sorted(SortKey::Started) {
+            c.started = false;
+        } else {
+            return false;
+        }
+        true
+    };
+    for round in 0..2 {
+        while taken(&cols) + 10 > inner.width && sorted_last(&mut cols, round) {}
+    }
+    // The sorted column carries the arrow, so the order is seen where it applies.
+    let arrow = if p.desc { " ↓" } else { " ↑" };
+    let name = |title: &'static str, key: SortKey| -> String {
+        if p.sort == key {
+            format!("{title}{arrow}")
+        } else {
+            title.to_owned()
+        }
+    };
+    let mut header = vec![
+        String::new(),
+        name("Status", SortKey::Status),
+        name("Learner", SortKey::Learner),
+    ];
     let mut widths = vec![
         Constraint::Length(1),
-        Constraint::Length(if cols.full_status { 19 } else { 12 }),
-        Constraint::Min(10),
+        Constraint::Length(status_w),
+        Constraint::Fill(1),
     ];
-    // The queue spans exams: each row says which, in the username's place when narrow.
-    cols.exam = p.is_queue();
     if cols.exam {
-        header.push("Exam");
+        header.push("Exam".into());
         widths.push(Constraint::Length(12));
-        cols.username &= inner.width >= 112;
-        cols.timeline &= inner.width >= 64;
     }
     if cols.username {
-        header.push("Username");
+        header.push(name("Username", SortKey::Username));
         widths.push(Constraint::Length(14));
     }
     if cols.lms {
-        header.push("⇅");
+        header.push("⇅".into());
         widths.push(Constraint::Length(1));
     }
-    header.push("Viol");
-    widths.push(Constraint::Length(4));
+    header.push(name("Viol", SortKey::Violations));
+    widths.push(Constraint::Length(viol_w));
     if cols.timeline {
-        header.push("Timeline");
+        header.push("Timeline".into());
         widths.push(Constraint::Length(STRIP));
     }
     if cols.started {
-        header.push("Started");
+        header.push(name("Started", SortKey::Started));
         widths.push(Constraint::Length(11));
     }
     if cols.duration {
-        header.push("Took");
+        header.push(name("Took", SortKey::Duration));
         widths.push(Constraint::Length(6));
     }
 
-    let body_h = body.height as usize;
     let focused = state.focus == Pane::Sessions && state.dialog.is_none();
-    let rows = p.rows[start..(start + body_h).min(p.rows.len())]
+    let rows = visible
         .iter()
         .enumerate()
         .map(|(i, r)| row(state, r, &cols, start + i == p.cursor, focused));
@@ -249,21 +298,4 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
         .header(Row::new(header).style(state.theme.heading()))
         .column_spacing(1);
     frame.render_widget(table, table_area);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::columns;
-
-    #[test]
-    fn narrow_panes_drop_the_least_needed_columns_first() {
-        let c = columns(44);
-        assert!(!c.username && !c.started && !c.duration && !c.full_status && !c.timeline);
-        let c = columns(52);
-        assert!(c.timeline && !c.started && !c.duration && !c.username && !c.full_status);
-        let c = columns(64);
-        assert!(c.timeline && c.started && !c.duration);
-        let c = columns(98);
-        assert!(c.started && c.duration && c.username && c.full_status && c.timeline);
-    }
 }

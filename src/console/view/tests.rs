@@ -73,6 +73,24 @@ fn scenes() -> Vec<(&'static str, State)> {
         });
     }
     out.push(("reports", reports));
+    // Counts are read whole: 500 sessions in one exam, 250,000 in another.
+    let mut big = opened();
+    key(&mut big, KeyCode::Esc);
+    let set = |e: &mut crate::domain::ExamSummary, c: [u64; 5]| {
+        e.counts = crate::domain::ExamCounts {
+            require_attention: c[0],
+            pending: c[1],
+            passed: c[2],
+            failed: c[3],
+            sessions: c[4],
+        };
+    };
+    set(&mut big.quizzes.courses[0].exams[0], [174, 62, 139, 48, 500]);
+    set(
+        &mut big.quizzes.courses[0].exams[1],
+        [17_400, 6_200, 213_900, 12_500, 250_000],
+    );
+    out.push(("quiz_list_large_counts", big));
     for (name, n) in [
         ("tab_video", '2'),
         ("tab_violations", '3'),
