@@ -125,29 +125,31 @@ pub fn count_words(width: u16) -> bool {
 /// How an exam's counts fill lines of `width`: on one line if they fit (indented under the
 /// name when there is room), else broken between items.
 pub fn count_rows(items: &[String], width: usize, sep: usize) -> Vec<CountsRow> {
+    wrap_items(items, width, sep, &[4, 2])
+}
+
+/// Items on lines of `width`, `sep` columns apart: on one line with the first indent that
+/// fits, else broken between items (never inside one) with the last indent.
+pub fn wrap_items(items: &[String], width: usize, sep: usize, indents: &[usize]) -> Vec<CountsRow> {
     use unicode_width::UnicodeWidthStr;
-    let total: usize = items.iter().map(|s| s.width()).sum::<usize>() + sep * (items.len() - 1);
-    for indent in [4, 2] {
-        if indent + total <= width {
-            return vec![CountsRow {
-                from: 0,
-                to: items.len(),
-                indent,
-            }];
-        }
+    let total: usize = items.iter().map(|s| s.width()).sum::<usize>()
+        + sep * items.len().saturating_sub(1);
+    if let Some(&indent) = indents.iter().find(|i| *i + total <= width) {
+        return vec![CountsRow {
+            from: 0,
+            to: items.len(),
+            indent,
+        }];
     }
+    let indent = indents.last().copied().unwrap_or(0);
     let mut rows = Vec::new();
-    let (mut from, mut used) = (0, 2);
+    let (mut from, mut used) = (0, indent);
     for (i, item) in items.iter().enumerate() {
         let w = item.width() + if i > from { sep } else { 0 };
         if i > from && used + w > width {
-            rows.push(CountsRow {
-                from,
-                to: i,
-                indent: 2,
-            });
+            rows.push(CountsRow { from, to: i, indent });
             from = i;
-            used = 2 + item.width();
+            used = indent + item.width();
         } else {
             used += w;
         }
@@ -155,9 +157,20 @@ pub fn count_rows(items: &[String], width: usize, sep: usize) -> Vec<CountsRow> 
     rows.push(CountsRow {
         from,
         to: items.len(),
-        indent: 2,
+        indent,
     });
     rows
+}
+
+/// What the Quiz List's glyphs mean, in the words the rest of the console uses.
+pub const LEGEND: [&str; 4] = ["⚑ require attention", "◷ pending", "✔ passed", "✘ failed"];
+
+/// The legend under a narrow Quiz List, broken between items.
+pub fn quiz_legend(state: &State, width: u16) -> Vec<CountsRow> {
+    if count_words(width) || state.quizzes.courses.is_empty() {
+        return vec![];
+    }
+    wrap_items(&LEGEND.map(String::from), width as usize, 1, &[0])
 }
 
 /// The width the Quiz List's lines have now (the whole screen when it is the one pane).
@@ -196,13 +209,9 @@ pub fn quiz_lines(state: &State) -> Vec<QuizLine> {
     out
 }
 
-/// Height of the glyph legend under the Quiz List; it wraps when the pane is narrow.
+/// Height of the glyph legend under the Quiz List.
 pub fn quiz_legend_height(state: &State, width: u16) -> u16 {
-    match (width < 64 && !state.quizzes.courses.is_empty(), width >= 27) {
-        (false, _) => 0,
-        (true, true) => 1,
-        (true, false) => 2,
-    }
+    quiz_legend(state, width).len() as u16
 }
 
 /// The Quiz List lines on screen: their area and the index of the first line drawn.

@@ -11,7 +11,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 fn counts_line<'a>(state: &State, c: &ExamCounts, row: CountsRow, width: u16) -> Line<'a> {
     let t = &state.theme;
@@ -121,28 +121,31 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
         lines.push(Line::raw(msg));
     }
     frame.render_widget(Paragraph::new(lines), area);
-    let legend_h = layout::quiz_legend_height(state, inner.width);
-    if legend_h > 0 {
+    let legend = layout::quiz_legend(state, inner.width);
+    if !legend.is_empty() {
         let t = &state.theme;
-        let first = vec![Span::styled("⚑", t.attention()), Span::raw(" attn ◷ pend ")];
-        let second = vec![
-            Span::styled("✔", t.passed()),
-            Span::raw(" pass "),
-            Span::styled("✘", t.failed()),
-            Span::raw(" fail"),
-        ];
-        // Two lines break between items, never inside one.
-        let l: Vec<Line> = if legend_h > 1 {
-            vec![Line::from(first), Line::from(second)]
-        } else {
-            vec![Line::from([first, second].concat())]
-        };
-        let y = inner.y + inner.height.saturating_sub(legend_h);
+        let styles = [t.attention(), Style::new(), t.passed(), t.failed()];
+        let lines: Vec<Line> = legend
+            .iter()
+            .map(|row| {
+                let mut spans = Vec::new();
+                for i in row.from..row.to {
+                    if i > row.from {
+                        spans.push(Span::raw(" "));
+                    }
+                    let (glyph, word) = layout::LEGEND[i].split_once(' ').unwrap_or_default();
+                    spans.push(Span::styled(glyph, styles[i]));
+                    spans.push(Span::styled(format!(" {word}"), t.dim()));
+                }
+                Line::from(spans)
+            })
+            .collect();
+        let h = (lines.len() as u16).min(inner.height);
         frame.render_widget(
-            Paragraph::new(l).style(t.dim()).wrap(Wrap { trim: true }),
+            Paragraph::new(lines),
             Rect {
-                y,
-                height: legend_h.min(inner.height),
+                y: inner.y + inner.height.saturating_sub(h),
+                height: h,
                 ..inner
             },
         );
