@@ -140,7 +140,13 @@ mod tests {
         assert_eq!(duration(Some(125)), "2m05s");
         assert_eq!(offset(3725), "01:02:05");
         assert_eq!(
-            [count(0), count(999), count(1740), count(250_000), count(1_000_000)],
+            [
+                count(0),
+                count(999),
+                count(1740),
+                count(250_000),
+                count(1_000_000)
+            ],
             ["0", "999", "1,740", "250,000", "1,000,000"]
         );
     }

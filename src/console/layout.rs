@@ -132,8 +132,8 @@ pub fn count_rows(items: &[String], width: usize, sep: usize) -> Vec<CountsRow> 
 /// fits, else broken between items (never inside one) with the last indent.
 pub fn wrap_items(items: &[String], width: usize, sep: usize, indents: &[usize]) -> Vec<CountsRow> {
     use unicode_width::UnicodeWidthStr;
-    let total: usize = items.iter().map(|s| s.width()).sum::<usize>()
-        + sep * items.len().saturating_sub(1);
+    let total: usize =
+        items.iter().map(|s| s.width()).sum::<usize>() + sep * items.len().saturating_sub(1);
     if let Some(&indent) = indents.iter().find(|i| *i + total <= width) {
         return vec![CountsRow {
             from: 0,
@@ -147,7 +147,11 @@ pub fn wrap_items(items: &[String], width: usize, sep: usize, indents: &[usize])
     for (i, item) in items.iter().enumerate() {
         let w = item.width() + if i > from { sep } else { 0 };
         if i > from && used + w > width {
-            rows.push(CountsRow { from, to: i, indent });
+            rows.push(CountsRow {
+                from,
+                to: i,
+                indent,
+            });
             from = i;
             used = indent + item.width();
         } else {
@@ -413,7 +417,14 @@ mod tests {
             .to_vec();
         // 22 columns of counts: indented by 4 at 26, by 2 at 24, on two lines below that.
         let rows = count_rows(&items, 26, 1);
-        assert_eq!(rows, [CountsRow { from: 0, to: 5, indent: 4 }]);
+        assert_eq!(
+            rows,
+            [CountsRow {
+                from: 0,
+                to: 5,
+                indent: 4
+            }]
+        );
         assert_eq!(count_rows(&items, 25, 1)[0].indent, 2);
         let rows = count_rows(&items, 20, 1);
         assert_eq!(
@@ -438,6 +449,9 @@ mod tests {
         let c = session_columns(98, false, SortKey::Violations, 20);
         assert!(!c.username, "a wide status takes from the rest");
         let c = cols(52, false, SortKey::Duration);
-        assert!(c.duration && !c.timeline, "the sorted column is always shown");
+        assert!(
+            c.duration && !c.timeline,
+            "the sorted column is always shown"
+        );
     }
 }

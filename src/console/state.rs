@@ -178,8 +178,13 @@ impl Listing {
 #[derive(Debug)]
 pub struct SessionsPane {
     pub listing: Option<Listing>,
+    /// A window of the list: rows `base..base + rows.len()` of `total`. `G` loads the last
+    /// page directly, so a 250,000-row exam never has to be read through to its end.
     pub rows: Vec<SessionRow>,
+    pub base: u64,
     pub total: u64,
+    /// The request that jumps to the end of the list (its answer replaces the window).
+    pub jump: Option<RequestId>,
     pub cursor: usize,
     pub request: Option<RequestId>,
     pub error: Option<String>,
@@ -197,7 +202,9 @@ impl Default for SessionsPane {
         Self {
             listing: None,
             rows: Vec::new(),
+            base: 0,
             total: 0,
+            jump: None,
             cursor: 0,
             request: None,
             error: None,

@@ -71,15 +71,27 @@ pub fn sessions(
     let p = &mut state.sessions;
     p.error = None;
     p.total = page.total;
-    if page.offset == 0 {
+    let end = p.base + p.rows.len() as u64;
+    if p.jump.take() == Some(request) {
+        // `G`: the last page is the window now, the cursor on its last row.
+        p.base = page.offset;
+        p.rows = page.items;
+        p.cursor = p.rows.len().saturating_sub(1);
+    } else if page.offset == 0 {
         // A fresh list: stay on the same session if it is still there.
         let keep = p.selected().map(|r| r.id);
+        p.base = 0;
         p.rows = page.items;
         p.cursor = keep
             .and_then(|id| p.rows.iter().position(|r| r.id == id))
             .unwrap_or(0);
-    } else if page.offset == p.rows.len() as u64 {
+    } else if page.offset == end {
         p.rows.extend(page.items);
+    } else if page.offset + page.items.len() as u64 == p.base {
+        // The page before the window: the cursor stays on its row.
+        p.cursor += page.items.len();
+        p.base = page.offset;
+        p.rows.splice(0..0, page.items);
     }
     follow_cursor(state)
 }

@@ -12,10 +12,14 @@ pub const PAGE: u32 = 200;
 const LOAD_AHEAD: usize = 50;
 
 pub fn sessions_query(state: &State, offset: u64) -> SessionQuery {
+    sessions_page(state, offset, PAGE)
+}
+
+fn sessions_page(state: &State, offset: u64, limit: u32) -> SessionQuery {
     let p = &state.sessions;
     SessionQuery {
         offset,
-        limit: PAGE,
+        limit,
         status: if p.attention_only {
             AttemptStatus::SecondReviewRequired.as_str().into()
         } else {
@@ -75,14 +79,45 @@ pub fn follow_cursor(state: &mut State) -> Vec<Effect> {
         }
     }
     let p = &state.sessions;
-    let more = (p.rows.len() as u64) < p.total;
-    if more && p.request.is_none() && p.cursor + LOAD_AHEAD >= p.rows.len() {
-        effects.extend(load_sessions(state, state.sessions.rows.len() as u64));
+    let end = p.base + p.rows.len() as u64;
+    if p.request.is_none() && end < p.total && p.cursor + LOAD_AHEAD >= p.rows.len() {
+        effects.extend(load_sessions(state, end));
+    } else if p.request.is_none() && p.base > 0 && p.cursor < LOAD_AHEAD {
+        // Above a window reached by `G`: the page before it.
+        let offset = p.base.saturating_sub(u64::from(PAGE));
+        let limit = (p.base - offset) as u32;
+        effects.extend(load_page(state, offset, limit));
     }
     effects
 }
 
+/// `g`: the first row; the first page is loaded again if the window starts further down.
+pub fn top(state: &mut State) -> Vec<Effect> {
+    if state.focus == Pane::Sessions && state.sessions.base > 0 {
+        state.sessions.cursor = 0;
+        return reload_sessions(state);
+    }
+    move_by(state, isize::MIN / 2)
+}
+
+/// `G`: the true last row in one press: the last page is asked for directly.
+pub fn bottom(state: &mut State) -> Vec<Effect> {
+    let p = &state.sessions;
+    let end = p.base + p.rows.len() as u64;
+    if state.focus == Pane::Sessions && end < p.total {
+        let offset = p.total.saturating_sub(u64::from(PAGE));
+        let effects = load_page(state, offset, PAGE);
+        state.sessions.jump = state.sessions.request;
+        return effects;
+    }
+    move_by(state, isize::MAX / 2)
+}
+
 fn load_sessions(state: &mut State, offset: u64) -> Vec<Effect> {
+    load_page(state, offset, PAGE)
+}
+
+fn load_page(state: &mut State, offset: u64, limit: u32) -> Vec<Effect> {
     let list = match &state.sessions.listing {
         None => return vec![],
         Some(Listing::Queue) => ListId::Queue,
@@ -93,7 +128,7 @@ fn load_sessions(state: &mut State, offset: u64) -> Vec<Effect> {
     vec![Effect::LoadSessions {
         request,
         list,
-        query: sessions_query(state, offset),
+        query: sessions_page(state, offset, limit),
     }]
 }
 
@@ -128,6 +163,7 @@ pub fn preview_selected(state: &mut State) -> Vec<Effect> {
     }
     state.sessions.listing = Some(listing);
     state.sessions.rows.clear();
+    state.sessions.base = 0;
     state.sessions.total = 0;
     state.sessions.cursor = 0;
     state.detail = Default::default();

@@ -1248,3 +1248,83 @@ fn rebound_keys_act_and_the_old_ones_are_free() {
         "Select a session whose details have loaded, then press Ctrl-l."
     );
 }
+
+fn numbered(from: u64, n: u64) -> Vec<SessionRow> {
+    (from..from + n)
+        .map(|i| {
+            let mut r = row(
+                1_000 + i as i64,
+                &format!("Learner{i}"),
+                AttemptStatus::Verified,
+            );
+            r.learner.username = format!("l{i}");
+            r
+        })
+        .collect()
+}
+
+fn page_of(request: u64, offset: u64, items: Vec<SessionRow>, total: u64) -> Action {
+    Action::SessionsLoaded {
+        request,
+        result: Ok(Page {
+            total,
+            offset,
+            items,
+        }),
+    }
+}
+
+#[test]
+fn capital_g_fetches_the_last_page_of_a_huge_exam_directly() {
+    const TOTAL: u64 = 250_000;
+    let mut s = opened();
+    let request = s.request_id();
+    s.sessions.request = Some(request);
+    update(&mut s, page_of(request, 0, numbered(0, 200), TOTAL));
+    let fx = update(&mut s, key('G'));
+    let [Effect::LoadSessions { request, query, .. }] = &fx[..] else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(
+        (query.offset, query.limit),
+        (249_800, 200),
+        "one request, no skipping"
+    );
+    update(
+        &mut s,
+        page_of(*request, 249_800, numbered(249_800, 200), TOTAL),
+    );
+    assert_eq!(s.sessions.selected().map(|r| r.id), Some(1_000 + 249_999));
+    assert_eq!((s.sessions.base, s.sessions.total), (249_800, TOTAL));
+
+    // Going up from there fills in the page before the window; the cursor stays put.
+    let mut fx = Vec::new();
+    for _ in 0..160 {
+        fx = update(&mut s, key('k'));
+        if fx.iter().any(|e| matches!(e, Effect::LoadSessions { .. })) {
+            break;
+        }
+    }
+    let Some(Effect::LoadSessions { request, query, .. }) =
+        fx.iter().find(|e| matches!(e, Effect::LoadSessions { .. }))
+    else {
+        panic!("no earlier page asked for")
+    };
+    assert_eq!((query.offset, query.limit), (249_600, 200));
+    let on = s.sessions.selected().map(|r| r.id);
+    update(
+        &mut s,
+        page_of(*request, 249_600, numbered(249_600, 200), TOTAL),
+    );
+    assert_eq!(s.sessions.selected().map(|r| r.id), on);
+    assert_eq!(s.sessions.base, 249_600);
+
+    // g goes back to the very first row.
+    let fx = update(&mut s, key('g'));
+    let [Effect::LoadSessions { request, query, .. }] = &fx[..] else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(query.offset, 0);
+    update(&mut s, page_of(*request, 0, numbered(0, 200), TOTAL));
+    assert_eq!(s.sessions.selected().map(|r| r.id), Some(1_000));
+}

@@ -2,7 +2,6 @@
 
 use super::pane_block;
 use crate::console::format::{count_items, fit, fit_words, safe};
-use unicode_width::UnicodeWidthStr;
 use crate::console::layout::{self, CountsRow, QuizLine};
 use crate::console::state::{Pane, State};
 use crate::domain::ExamCounts;
@@ -12,6 +11,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
 
 fn counts_line<'a>(state: &State, c: &ExamCounts, row: CountsRow, width: u16) -> Line<'a> {
     let t = &state.theme;

@@ -2,11 +2,11 @@
 //! screen are built, so a list of 100 000 draws as fast as one of 20.
 
 use super::{listing_title, pane_block};
+use crate::api::SortKey;
 use crate::console::format::{count, duration, fit, fit_words, safe, when_short};
 use crate::console::layout::{self, Columns, session_columns};
 use crate::console::state::{Listing, Pane, State};
 use crate::console::timeline;
-use crate::api::SortKey;
 use crate::domain::{LmsState, SessionRow};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -17,7 +17,6 @@ use unicode_width::UnicodeWidthStr;
 
 /// Cells of the compact per-row timeline.
 const STRIP: u16 = 12;
-
 
 fn header_line(state: &State, width: u16) -> Line<'static> {
     let p = &state.sessions;
@@ -105,10 +104,7 @@ fn row<'a>(
             .quizzes
             .exams()
             .find(|e| e.exam.id == r.exam_id)
-            .map_or_else(
-                || "—".to_owned(),
-                |e| e.exam.exam_name.clone(),
-            );
+            .map_or_else(|| "—".to_owned(), |e| e.exam.exam_name.clone());
         cells.push(Cell::from(safe(&name).into_owned()));
     }
     if cols.username {

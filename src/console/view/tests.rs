@@ -85,7 +85,10 @@ fn scenes() -> Vec<(&'static str, State)> {
             sessions: c[4],
         };
     };
-    set(&mut big.quizzes.courses[0].exams[0], [174, 62, 139, 48, 500]);
+    set(
+        &mut big.quizzes.courses[0].exams[0],
+        [174, 62, 139, 48, 500],
+    );
     set(
         &mut big.quizzes.courses[0].exams[1],
         [17_400, 6_200, 213_900, 12_500, 250_000],
