@@ -671,7 +671,9 @@ fn the_list_fetches_the_next_page_as_the_cursor_nears_the_end() {
         !fx.iter().any(|e| matches!(e, Effect::LoadSessions { .. })),
         "cursor is at the top"
     );
-    let fx = update(&mut s, code(KeyCode::End));
+    // End would jump to the true end; walking there fetches the next page on the way.
+    s.sessions.cursor = 198;
+    let fx = update(&mut s, key('j'));
     let (request, offset) = fx
         .iter()
         .find_map(|e| match e {
