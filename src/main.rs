@@ -52,6 +52,10 @@ struct ConsoleArgs {
     /// Start the demo from fresh data, dropping decisions made in earlier runs.
     #[arg(long)]
     reset_demo: bool,
+    /// Start on the first screen instead of where you left off on this server (the exam,
+    /// filter, sort, search and session are remembered per server in the data directory).
+    #[arg(long)]
+    fresh: bool,
     /// Where the demo database, outbox and log live.
     #[arg(long, env = "PROCTOR_REVIEW_DATA_DIR", global = true)]
     data_dir: Option<PathBuf>,
@@ -400,11 +404,17 @@ async fn run_console(args: ConsoleArgs) -> anyhow::Result<()> {
     let (paths, cfg) = setup(&args)?;
     let keys = keymap(&args, &paths, &cfg)?;
     let (client, embedded) = connect(&args, &paths, &cfg).await?;
+    let server = match embedded {
+        Some(_) => "embedded demo".to_owned(),
+        None => client.server_label(),
+    };
     let mouse = args.mouse || cfg.mouse.unwrap_or(false);
     let result = console::run(
         client,
         console::Options {
             keys,
+            places: console::resume::Places::new(&paths.data_dir, server),
+            fresh: args.fresh,
             mouse,
             images: args.images,
             export_dir: args

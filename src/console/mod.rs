@@ -12,6 +12,7 @@ pub mod images;
 pub mod keymap;
 pub mod layout;
 pub mod opener;
+pub mod resume;
 pub mod runner;
 pub mod state;
 pub mod terminal;
@@ -34,6 +35,10 @@ use tokio::sync::mpsc;
 pub struct Options {
     /// The keys in force.
     pub keys: keymap::Keymap,
+    /// Where this server's last run left off; it is read at start unless `fresh`, and
+    /// written when the reviewer quits.
+    pub places: resume::Places,
+    pub fresh: bool,
     /// Capture the mouse (click and wheel); off by default so terminal text selection works.
     pub mouse: bool,
     /// How (and whether) evidence images are previewed.
@@ -65,6 +70,9 @@ pub async fn run(client: crate::client::ApiClient, options: Options) -> anyhow::
     state.run_id = run_id();
     state.export_dir = options.export_dir;
     state.keys = options.keys;
+    if !options.fresh {
+        state.resume = options.places.load();
+    }
     let runner = Runner::new(client.clone(), tx, picker, Arc::new(opener::SystemOpener));
     let mut events = EventStream::new();
 
@@ -107,6 +115,11 @@ pub async fn run(client: crate::client::ApiClient, options: Options) -> anyhow::
         }
     }
     drop(guard);
+    if let Some(place) = state.place()
+        && let Err(e) = options.places.save(&place)
+    {
+        tracing::warn!(error = %e, "could not remember where the reviewer was");
+    }
     Ok(())
 }
 

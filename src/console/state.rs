@@ -6,6 +6,7 @@ use crate::api::SortKey;
 use crate::domain::{
     CourseSummary, ExamSummary, MediaId, SessionDetail, SessionId, SessionRow, Verdict,
 };
+use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use tui_input::Input;
 
@@ -447,6 +448,10 @@ pub struct State {
     pub run_id: String,
     /// The keys in force: the defaults with the reviewer's config applied.
     pub keys: Keymap,
+    /// Where the last run on this server left off, until the Quiz List has loaded.
+    pub resume: Option<Place>,
+    /// The session to put the cursor on when the first page arrives.
+    pub resume_session: Option<SessionId>,
 }
 
 impl State {
@@ -477,6 +482,8 @@ impl State {
             live: None,
             next_request: 1,
             keys: Keymap::default(),
+            resume: None,
+            resume_session: None,
             run_id: "console-run".into(),
         }
     }
@@ -554,5 +561,51 @@ impl State {
         }
         self.messages.push_back(line.clone());
         line
+    }
+}
+
+/// Where the reviewer was when they last quit, per server (see `resume`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Place {
+    /// None: the cross-exam Require Attention queue.
+    pub exam: Option<crate::domain::ExamId>,
+    pub attention_only: bool,
+    pub sort: SortKey,
+    pub desc: bool,
+    pub search: String,
+    pub session: Option<SessionId>,
+    pub focus: SavedPane,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SavedPane {
+    QuizList,
+    Sessions,
+    Detail,
+}
+
+impl State {
+    /// Where the reviewer is, to start there next time; nothing before a list was opened.
+    pub fn place(&self) -> Option<Place> {
+        let state = self;
+        let p = &state.sessions;
+        let listing = p.listing.as_ref()?;
+        Some(Place {
+            exam: match listing {
+                Listing::Queue => None,
+                Listing::Exam(e) => Some(e.exam.id),
+            },
+            attention_only: p.attention_only,
+            sort: p.sort,
+            desc: p.desc,
+            search: p.search.value().to_owned(),
+            session: p.selected().map(|r| r.id),
+            focus: match state.focus {
+                Pane::Quizzes => SavedPane::QuizList,
+                Pane::Sessions => SavedPane::Sessions,
+                Pane::Detail => SavedPane::Detail,
+            },
+        })
     }
 }

@@ -5,7 +5,7 @@ use super::navigate::follow_cursor;
 use crate::api::Page;
 use crate::client::ClientError;
 use crate::console::action::Effect;
-use crate::console::state::{Listing, RequestId, State, Tone};
+use crate::console::state::{Listing, Pane, Place, RequestId, SavedPane, State, Tone};
 use crate::domain::{CourseSummary, SessionDetail, SessionRow};
 
 pub fn courses(
@@ -40,6 +40,9 @@ pub fn courses(
                 state.say(Tone::Info, "The server has no proctored exams yet.");
             }
             if first {
+                if let Some(place) = state.resume.take() {
+                    return resume(state, place);
+                }
                 return super::navigate::preview_selected(state);
             }
         }
@@ -79,7 +82,7 @@ pub fn sessions(
         p.cursor = p.rows.len().saturating_sub(1);
     } else if page.offset == 0 {
         // A fresh list: stay on the same session if it is still there.
-        let keep = p.selected().map(|r| r.id);
+        let keep = p.selected().map(|r| r.id).or(state.resume_session.take());
         p.base = 0;
         p.rows = page.items;
         p.cursor = keep
@@ -94,6 +97,40 @@ pub fn sessions(
         p.rows.splice(0..0, page.items);
     }
     follow_cursor(state)
+}
+
+/// Opens the list the reviewer left, as they left it; an exam they can no longer see leaves
+/// them on the first screen.
+fn resume(state: &mut State, place: Place) -> Vec<Effect> {
+    let listing = match place.exam {
+        None => Some(Listing::Queue),
+        Some(id) => state
+            .quizzes
+            .exams()
+            .find(|e| e.exam.id == id)
+            .cloned()
+            .map(Listing::Exam),
+    };
+    let Some(i) = listing.and_then(|l| state.quizzes.position(&l)) else {
+        return super::navigate::preview_selected(state);
+    };
+    state.quizzes.cursor = i;
+    let p = &mut state.sessions;
+    // Opening the first list swaps in the queue's own order (see preview_selected).
+    if place.exam.is_none() {
+        p.other_order = (place.sort, place.desc);
+    } else {
+        (p.sort, p.desc) = (place.sort, place.desc);
+    }
+    p.attention_only = place.attention_only;
+    p.search = tui_input::Input::new(place.search);
+    state.resume_session = place.session;
+    state.focus = match place.focus {
+        SavedPane::QuizList => Pane::Quizzes,
+        SavedPane::Sessions => Pane::Sessions,
+        SavedPane::Detail => Pane::Detail,
+    };
+    super::navigate::preview_selected(state)
 }
 
 pub fn detail(

@@ -1330,3 +1330,89 @@ fn capital_g_fetches_the_last_page_of_a_huge_exam_directly() {
     update(&mut s, page_of(*request, 0, numbered(0, 200), TOTAL));
     assert_eq!(s.sessions.selected().map(|r| r.id), Some(1_000));
 }
+
+#[test]
+fn the_console_starts_where_the_reviewer_left_off() {
+    use crate::console::state::{Place, SavedPane};
+    let left = Place {
+        exam: Some(2),
+        attention_only: true,
+        sort: crate::api::SortKey::Violations,
+        desc: false,
+        search: "ch".into(),
+        session: Some(13),
+        focus: SavedPane::Sessions,
+    };
+    let mut s = State::new("http://test".into(), Theme::plain(), 120, 40);
+    s.resume = Some(left.clone());
+    let fx = update(&mut s, Action::Start);
+    let request = only_courses(&fx);
+    let fx = update(
+        &mut s,
+        Action::CoursesLoaded {
+            request,
+            result: Ok(courses()),
+        },
+    );
+    let [
+        Effect::LoadSessions {
+            request,
+            list: ListId::Exam(2),
+            query,
+        },
+    ] = &fx[..]
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(
+        (
+            query.status.as_str(),
+            query.sort,
+            query.desc,
+            query.q.as_str()
+        ),
+        (
+            "second_review_required",
+            crate::api::SortKey::Violations,
+            false,
+            "ch"
+        )
+    );
+    assert_eq!((s.focus, s.quizzes.cursor), (Pane::Sessions, 2));
+    update(&mut s, first_page(*request, rows()));
+    assert_eq!(s.sessions.selected().map(|r| r.id), Some(13));
+    assert_eq!(s.place(), Some(left), "and it is what is saved again");
+
+    // An exam the reviewer can no longer see: the first screen, as for a new reviewer.
+    let mut s = State::new("http://test".into(), Theme::plain(), 120, 40);
+    s.resume = Some(Place {
+        exam: Some(99),
+        ..s_place()
+    });
+    let request = only_courses(&update(&mut s, Action::Start));
+    update(
+        &mut s,
+        Action::CoursesLoaded {
+            request,
+            result: Ok(courses()),
+        },
+    );
+    assert_eq!(
+        (s.focus, s.quizzes.cursor),
+        (Pane::Quizzes, 0),
+        "on the queue, which has work"
+    );
+}
+
+fn s_place() -> crate::console::state::Place {
+    opened().place().expect("an open list has a place")
+}
+
+fn only_courses(fx: &[Effect]) -> u64 {
+    fx.iter()
+        .find_map(|e| match e {
+            Effect::LoadCourses { request } => Some(*request),
+            _ => None,
+        })
+        .expect("the quiz list is asked for")
+}
