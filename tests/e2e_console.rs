@@ -122,7 +122,9 @@ fn the_embedded_demo_keeps_decisions_across_runs_until_reset() {
     c.keys("f");
     c.wait_for("This will:");
     c.keys("\r");
-    c.wait_for("✘ Failed");
+    let screen = c.wait_for("✘ Failed");
+    // The title names the learner the cursor moved on to.
+    let left = screen.lines().next().unwrap().trim().to_owned();
     c.quit();
     assert!(dir.path().join("demo.sqlite3").exists());
     let emails = tokio::runtime::Builder::new_current_thread()
@@ -145,15 +147,20 @@ fn the_embedded_demo_keeps_decisions_across_runs_until_reset() {
         assert_eq!(mode(&e.unwrap().path()), 0o600);
     }
 
+    // The next run starts where this one left off: that learner, in Learner Detail.
     let mut c = Console::start(&[], dir.path());
-    let screen = c.open_midterm("✘ Failed");
+    c.until(&format!("back at {left}"), |s| {
+        s.lines().next().is_some_and(|l| l.trim() == left) && s.contains("Learner sees")
+    });
+    c.keys("\x1b");
+    let screen = c.wait_for("to review");
     assert!(
         screen.contains("7 to review"),
         "one fewer to review after a restart:\n{screen}"
     );
     c.quit();
 
-    let mut c = Console::start(&["--reset-demo"], dir.path());
+    let mut c = Console::start(&["--reset-demo", "--fresh"], dir.path());
     let screen = c.open_midterm("to review");
     assert!(
         screen.contains("8 to review"),

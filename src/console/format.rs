@@ -106,8 +106,9 @@ pub fn fit_words(s: &str, width: usize, more: &str) -> String {
         }
     };
     let head = head.trim_end_matches(|c: char| c.is_whitespace() || ",;:—-".contains(c));
-    if head.is_empty() {
-        return fit(s, width);
+    // One long token (a path, an address) is cut inside rather than dropped whole.
+    if columns(head) * 2 < room {
+        return format!("{}{more}", fit(s, room + 1));
     }
     format!("{head}…{more}")
 }
@@ -129,6 +130,10 @@ mod tests {
             "This session is still loading; press… (m)"
         );
         assert_eq!(fit_words("Supercalifragilistic", 10, " (m)"), "Super… (m)");
+        assert_eq!(
+            fit_words("✔ Saved /tmp/exports/results_report.csv", 30, " (m)"),
+            "✔ Saved /tmp/exports/resu… (m)"
+        );
     }
 
     #[test]
