@@ -358,6 +358,9 @@ pub fn preview_image(region: Rect) -> Rect {
 
 /// The Sessions columns a pane of `width` shows; the least needed go first as it narrows.
 pub struct Columns {
+    pub status: bool,
+    /// What is left for the learner's name once the other columns are placed.
+    pub learner_w: u16,
     /// The exam of each row (the cross-exam queue).
     pub exam: bool,
     /// Open edX delivery state (set when a row has one).
@@ -375,6 +378,8 @@ pub fn session_columns(width: u16, queue: bool, sort: SortKey, status_w: u16) ->
     // The thresholds were set for a 12-column status; a wider one takes from the rest.
     let width = (width + 12).saturating_sub(status_w);
     let mut c = Columns {
+        status: true,
+        learner_w: 0,
         exam: queue,
         lms: false,
         username: width >= if queue { 112 } else { 96 },

@@ -7,13 +7,16 @@ use crate::console::format::{count, duration, fit, fit_words, safe, when_short};
 use crate::console::layout::{self, Columns, session_columns};
 use crate::console::state::{Listing, Pane, State};
 use crate::console::timeline;
-use crate::domain::{LmsState, SessionRow};
+use crate::domain::{AttemptStatus, LmsState, SessionRow};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use unicode_width::UnicodeWidthStr;
+
+/// The exam column of the cross-exam queue.
+const EXAM_W: u16 = 14;
 
 /// Cells of the compact per-row timeline.
 const STRIP: u16 = 12;
@@ -92,23 +95,30 @@ fn row<'a>(
     selected: bool,
     focused: bool,
 ) -> Row<'a> {
-    // One word for a status at every width: narrow panes drop columns, never rename.
-    let status = format!("{} {}", r.status.glyph(), r.status.label());
-    let mut cells = vec![
-        Cell::from(if selected { "▶" } else { " " }),
-        Cell::from(Span::styled(status, state.theme.status(r.status))),
-        Cell::from(safe(&r.learner.full_name).into_owned()),
-    ];
+    let mut cells = vec![Cell::from(if selected { "▶" } else { " " })];
+    if cols.status {
+        // One word for a status at every width: narrow panes drop columns, never rename.
+        let status = format!("{} {}", r.status.glyph(), r.status.label());
+        cells.push(Cell::from(Span::styled(
+            status,
+            state.theme.status(r.status),
+        )));
+    }
+    // Values cut to their column end in "…", so a cut is never taken for the whole.
+    cells.push(Cell::from(fit(
+        &safe(&r.learner.full_name),
+        cols.learner_w as usize,
+    )));
     if cols.exam {
         let name = state
             .quizzes
             .exams()
             .find(|e| e.exam.id == r.exam_id)
             .map_or_else(|| "—".to_owned(), |e| e.exam.exam_name.clone());
-        cells.push(Cell::from(safe(&name).into_owned()));
+        cells.push(Cell::from(fit(&safe(&name), EXAM_W as usize)));
     }
     if cols.username {
-        cells.push(Cell::from(safe(&r.learner.username).into_owned()));
+        cells.push(Cell::from(fit(&safe(&r.learner.username), 14)));
     }
     if cols.lms {
         // Where the latest review stands with Open edX; nothing while it has arrived.
@@ -206,11 +216,20 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
     // Only sessions an LMS registered have a delivery to show.
     cols.lms = p.rows.iter().any(|r| r.lms.is_some());
     let viol_w: u16 = if p.sort == SortKey::Violations { 6 } else { 4 };
-    // The learner keeps ten columns and the status its whole label: the least needed
+    // In the queue (or with only ⚑ shown) a column of "Require Attention" says what the
+    // header says; it is the first to give way.
+    let same_status = (p.is_queue() || p.attention_only)
+        && p.sort != SortKey::Status
+        && visible
+            .iter()
+            .all(|r| r.status == AttemptStatus::SecondReviewRequired);
+    // The learner keeps fourteen columns and the status its whole label: the least needed
     // columns give way, the sorted one last.
+    const LEARNER_MIN: u16 = 14;
     let taken = |c: &Columns| -> u16 {
         let optional = [
-            (c.exam, 12),
+            (c.status, status_w),
+            (c.exam, EXAM_W),
             (c.username, 14),
             (c.lms, 1),
             (c.timeline, STRIP),
@@ -218,12 +237,14 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
             (c.duration, 6),
         ];
         let shown = optional.iter().filter(|(on, _)| *on);
-        let gaps = 3 + shown.clone().count() as u16;
-        1 + status_w + viol_w + shown.map(|(_, w)| *w).sum::<u16>() + gaps
+        let gaps = 2 + shown.clone().count() as u16;
+        1 + viol_w + shown.map(|(_, w)| *w).sum::<u16>() + gaps
     };
     let sorted_last = |c: &mut Columns, round: usize| -> bool {
         let sorted = |k: SortKey| p.sort == k && round == 0;
-        if c.timeline {
+        if c.status && same_status {
+            c.status = false;
+        } else if c.timeline {
             c.timeline = false;
         } else if c.duration && !sorted(SortKey::Duration) {
             c.duration = false;
@@ -237,8 +258,9 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
         true
     };
     for round in 0..2 {
-        while taken(&cols) + 10 > inner.width && sorted_last(&mut cols, round) {}
+        while taken(&cols) + LEARNER_MIN > inner.width && sorted_last(&mut cols, round) {}
     }
+    cols.learner_w = inner.width.saturating_sub(taken(&cols)).max(1);
     // The sorted column carries the arrow, so the order is seen where it applies.
     let arrow = if p.desc { " ↓" } else { " ↑" };
     let name = |title: &'static str, key: SortKey| -> String {
@@ -248,19 +270,17 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
             title.to_owned()
         }
     };
-    let mut header = vec![
-        String::new(),
-        name("Status", SortKey::Status),
-        name("Learner", SortKey::Learner),
-    ];
-    let mut widths = vec![
-        Constraint::Length(1),
-        Constraint::Length(status_w),
-        Constraint::Fill(1),
-    ];
+    let mut header = vec![String::new()];
+    let mut widths = vec![Constraint::Length(1)];
+    if cols.status {
+        header.push(name("Status", SortKey::Status));
+        widths.push(Constraint::Length(status_w));
+    }
+    header.push(name("Learner", SortKey::Learner));
+    widths.push(Constraint::Length(cols.learner_w));
     if cols.exam {
         header.push("Exam".into());
-        widths.push(Constraint::Length(12));
+        widths.push(Constraint::Length(EXAM_W));
     }
     if cols.username {
         header.push(name("Username", SortKey::Username));
