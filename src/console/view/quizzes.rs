@@ -129,12 +129,13 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
             .iter()
             .map(|row| {
                 let mut spans = Vec::new();
-                for i in row.from..row.to {
+                let items = layout::LEGEND.iter().zip(styles).enumerate();
+                for (i, (item, style)) in items.take(row.to).skip(row.from) {
                     if i > row.from {
                         spans.push(Span::raw(" "));
                     }
-                    let (glyph, word) = layout::LEGEND[i].split_once(' ').unwrap_or_default();
-                    spans.push(Span::styled(glyph, styles[i]));
+                    let (glyph, word) = item.split_once(' ').unwrap_or_default();
+                    spans.push(Span::styled(glyph, style));
                     spans.push(Span::styled(format!(" {word}"), t.dim()));
                 }
                 Line::from(spans)
