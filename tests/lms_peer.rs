@@ -193,7 +193,7 @@ async fn an_attempt_through_edx_proctoring_is_reviewed_and_decided_in_the_lms() 
     let sync = settled(&l.reviewer, id).await;
     let fail_ms = t0.elapsed().as_millis();
     assert_eq!(sync.state, LmsState::Delivered, "{sync:?}");
-    assert_eq!(sync.note.as_deref(), Some("Open edX: rejected"));
+    assert_eq!(sync.note.as_deref(), Some("Open edX shows it as Failed"));
     assert_eq!(l.peer.attempt_status(&external).await, "rejected");
     let calls = l.peer.runtime_calls().await;
     let override_call = calls

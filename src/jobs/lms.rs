@@ -39,7 +39,7 @@ pub async fn run<S: Store>(store: &S, http: &LmsHttp, c: ClaimedJob) -> Result<(
                 "review delivered to Open edX"
             );
             LmsOutcome::Delivered {
-                note: format!("Open edX: {}", status.as_str()),
+                note: format!("Open edX shows it as {}", status.label()),
             }
         }
         Delivery::Transient(error) if job.attempts < RetryPolicy::LMS.attempts => {
