@@ -130,6 +130,20 @@ async fn store_bench(data: demo::DemoData) {
             },
         ),
         (
+            "search with no hit 'zzqx'",
+            SessionQuery {
+                q: "zzqx".into(),
+                ..Default::default()
+            },
+        ),
+        (
+            "search 'ez' (two letters: scan)",
+            SessionQuery {
+                q: "ez".into(),
+                ..Default::default()
+            },
+        ),
+        (
             "page at offset 20000",
             SessionQuery {
                 offset: 20_000,

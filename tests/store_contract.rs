@@ -384,6 +384,65 @@ async fn tokens_and_grants<B: Backend>(b: B) {
     ));
 }
 
+/// Search finds people in any script, whatever the case and accents, by any 3+ character
+/// part of name, username or email (shorter queries too, by scanning).
+async fn search_folds_case_and_accents_in_every_script<B: Backend>(b: B) {
+    let store = b.fresh().await;
+    let mut data = demo::generate(SESSIONS, demo::DEMO_SEED).unwrap();
+    let names = [
+        "Luísa Fernández",
+        "José Núñez",
+        "Jürgen Müller",
+        "ΣΩΚΡΆΤΗΣ Παπαδόπουλος",
+        "Иван Иванов",
+        "田中 優子",
+        "مُحَمَّد عَلِي",
+        "שָׁלוֹם כהן",
+    ];
+    for (learner, name) in data.learners.iter_mut().zip(names) {
+        learner.full_name = name.into();
+    }
+    store.seed(data.clone()).await.unwrap();
+    let exam_of = |name: &str| {
+        let i = data
+            .learners
+            .iter()
+            .position(|l| l.full_name == name)
+            .unwrap();
+        data.sessions
+            .iter()
+            .find(|s| s.learner == i)
+            .unwrap()
+            .exam_id
+    };
+    let found = async |query: &str, name: &str| -> bool {
+        let mut f = filter(vec![]);
+        f.search = query.into();
+        let page = store.sessions(exam_of(name), f).await.unwrap();
+        assert_eq!(page.total as usize, page.items.len());
+        page.items.iter().any(|r| r.learner.full_name == name)
+    };
+    for (query, name) in [
+        ("luisa", "Luísa Fernández"),
+        ("FERNANDEZ", "Luísa Fernández"),
+        ("jose", "José Núñez"),
+        ("nunez", "José Núñez"),
+        ("muller", "Jürgen Müller"),
+        ("σωκρατης", "ΣΩΚΡΆΤΗΣ Παπαδόπουλος"),
+        ("ΠΑΠΑΔΟΠΟΥΛΟΣ", "ΣΩΚΡΆΤΗΣ Παπαδόπουλος"),
+        ("иванов", "Иван Иванов"),
+        ("ИВАН", "Иван Иванов"),
+        ("優子", "田中 優子"),
+        ("田中", "田中 優子"),
+        ("محمد", "مُحَمَّد عَلِي"),
+        ("שלום", "שָׁלוֹם כהן"),
+    ] {
+        assert!(found(query, name).await, "'{query}' should find {name}");
+    }
+    assert!(!found("ivanov", "Иван Иванов").await, "no transliteration");
+    assert!(!found("zzq", "Jürgen Müller").await);
+}
+
 macro_rules! backend {
     ($module:ident, $backend:expr) => {
         mod $module {
@@ -407,6 +466,11 @@ macro_rules! backend {
             #[tokio::test]
             async fn jobs_retry_fail_and_come_back() {
                 super::jobs_retry_fail_and_come_back($backend).await;
+            }
+
+            #[tokio::test]
+            async fn search_folds_case_and_accents_in_every_script() {
+                super::search_folds_case_and_accents_in_every_script($backend).await;
             }
 
             #[tokio::test]

@@ -109,6 +109,20 @@ fn is_hidden_format(c: char) -> bool {
 
 /// Seconds into a recording as `HH:MM:SS`, the way players show them.
 /// A moment as a person reads it in a message: `2026-11-26 12:00 UTC`.
+/// The form names, usernames and emails are searched in, and queries are folded into:
+/// compatibility-decomposed (NFKD), combining marks dropped, lower case, final sigma as
+/// sigma. So `luisa` finds Luísa, `muller` Müller, `ΣΩΚΡΑΤΗΣ` Σωκράτης; letters are never
+/// transliterated (`ivanov` does not find Иванов).
+pub fn search_key(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    let bare: String = s.nfkd().filter(|c| !is_combining_mark(*c)).collect();
+    bare.to_lowercase()
+        .chars()
+        .map(|c| if c == 'ς' { 'σ' } else { c })
+        .collect()
+}
+
 pub fn utc_minute(t: time::OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     format!(
@@ -132,6 +146,34 @@ pub fn clock(secs: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn search_keys_fold_case_and_accents_in_every_script_without_transliterating() {
+        let finds = |query: &str, name: &str| search_key(name).contains(&search_key(query));
+        // Latin
+        assert!(finds("luisa", "Luísa Fernández"));
+        assert!(finds("jose", "José"));
+        assert!(finds("muller", "Jürgen Müller"));
+        assert!(finds("ZOE", "zoë"));
+        assert!(finds("ﬁona", "Fiona"), "compatibility forms (ligature fi)");
+        // Greek: case, tonos and final sigma
+        assert!(finds("σωκρατης", "ΣΩΚΡΆΤΗΣ"));
+        assert!(finds("Σωκράτης", "σωκρατης"));
+        // Cyrillic: case; no transliteration
+        assert!(finds("иванов", "ИВАНОВ"));
+        assert!(!finds("ivanov", "Иванов"));
+        // CJK: as it is; full-width Latin becomes plain
+        assert!(finds("優子", "田中 優子"));
+        assert!(finds("ana", "ＡＮＡ"));
+        // Arabic and Hebrew: vowel marks (harakat, niqqud) are ignored
+        assert!(finds("محمد", "مُحَمَّد"));
+        assert!(finds("שלום", "שָׁלוֹם"));
+        assert_eq!(
+            search_key("Ayşe Yılmaz"),
+            "ayse yılmaz",
+            "ı is a letter, not a mark"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_idempotency.sql"),
     include_str!("migrations/0008_audit_chain.sql"),
     include_str!("migrations/0009_course_grants.sql"),
+    include_str!("migrations/0010_learner_search.sql"),
 ];
 
 pub fn run(conn: &Connection) -> Result<(), StoreError> {
@@ -24,6 +25,8 @@ pub fn run(conn: &Connection) -> Result<(), StoreError> {
             MIGRATIONS.len()
         )));
     }
+    // The search index's triggers call the program's folding.
+    super::search::register(conn)?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
         let tx = conn.unchecked_transaction()?;
         tx.execute_batch(sql)?;

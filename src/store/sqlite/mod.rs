@@ -9,6 +9,7 @@ mod lms;
 mod migrate;
 mod read;
 mod report;
+mod search;
 mod seed;
 mod timefmt;
 mod undo;
@@ -56,6 +57,7 @@ impl From<rusqlite::Error> for StoreError {
 
 fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    search::register(conn)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     Ok(())

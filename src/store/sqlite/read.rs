@@ -177,14 +177,6 @@ fn session_row(r: &Row<'_>) -> Result<SessionRow, StoreError> {
     })
 }
 
-fn like_pattern(q: &str) -> String {
-    let escaped = q
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
 pub fn sessions(
     c: &Connection,
     exam: ExamId,
@@ -249,25 +241,11 @@ fn list(
         ));
         args.extend(statuses.iter().map(|s| Value::Text(s.as_str().to_owned())));
     }
-    let search = q.search.as_str();
-    if !search.is_empty() {
-        filter.push_str(
-            " AND (l.username LIKE ? ESCAPE '\\' OR l.email LIKE ? ESCAPE '\\' OR l.full_name LIKE ? ESCAPE '\\')",
-        );
-        let p = like_pattern(search);
-        args.extend([
-            Value::Text(p.clone()),
-            Value::Text(p.clone()),
-            Value::Text(p),
-        ]);
+    if let Some((sql, arg)) = super::search::learner_filter(&q.search) {
+        filter.push_str(sql);
+        args.push(arg);
     }
-
-    // Counting needs the learners only to match the search; without one the index suffices.
-    let from = if search.is_empty() {
-        "sessions s"
-    } else {
-        "sessions s JOIN learners l ON l.id = s.learner_id"
-    };
+    let from = "sessions s";
     let total: i64 = c.query_row(
         &format!("SELECT COUNT(*) FROM {from} WHERE {filter}"),
         params_from_iter(args.iter()),
