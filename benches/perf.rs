@@ -211,7 +211,10 @@ mod pty;
 fn console(args: &[&str], data_dir: &std::path::Path) -> pty::Pty {
     let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_proctor-review"));
     cmd.args(args);
+    // Every run on the first screen, whatever an earlier one left.
+    cmd.arg("--fresh");
     cmd.env("PROCTOR_REVIEW_DATA_DIR", data_dir);
+    cmd.env("PROCTOR_REVIEW_CONFIG", data_dir.join("none.toml"));
     pty::Pty::spawn(cmd)
 }
 
@@ -269,13 +272,16 @@ fn latency_bench() {
     let out = std::process::Command::new(bin)
         .args(["reviewer", "add", "--db", db.to_str().unwrap()])
         .args(["--username", "bench", "--email", "bench@example.edu"])
+        // Every course of the seeded demo, without naming them.
+        .args(["--role", "admin"])
         .output()
         .unwrap();
     let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
 
     let mut c = console(&["--server", &url, "--token", &token], dir.path());
     c.wait_for("Midterm Exam");
-    key_to_frame(&mut c, "j", |s| s.contains("▶  Midterm Exam"));
+    // Past the queue (entry 0) and the onboarding exam.
+    key_to_frame(&mut c, "jj", |s| s.contains("▶  Midterm Exam"));
     let open = key_to_frame(&mut c, "\r", |s| {
         s.contains("to review") && s.contains("Viol")
     });
@@ -310,7 +316,8 @@ fn evidence_bench() {
     cmd.env("PROCTOR_REVIEW_DATA_DIR", dir.path());
     let mut c = pty::Pty::spawn_sized(cmd, 120, 40);
     c.wait_for("Midterm Exam");
-    c.keys("j\r");
+    // Entry 0 is the cross-exam queue, 1 the onboarding exam, 2 the Midterm.
+    c.keys("jj\r");
     c.wait_for("Viol");
     c.wait_for("Learner sees");
     c.keys("\r");

@@ -3,6 +3,9 @@
 -- search_key() is the program's own function (registered on every connection).
 CREATE VIRTUAL TABLE learner_search USING fts5(key, tokenize = 'trigram');
 
+-- A search finds learners first; their sessions in the exam are then looked up directly.
+CREATE INDEX sessions_by_learner ON sessions (learner_id, exam_id);
+
 INSERT INTO learner_search (rowid, key)
 SELECT id, search_key(username || ' ' || email || ' ' || full_name) FROM learners;
 
