@@ -211,11 +211,17 @@ pub fn code(k: KeyCode) -> Action {
 
 /// The server's answer to `request`: the first page of a list of `items.len()` sessions.
 pub fn first_page(request: u64, items: Vec<SessionRow>) -> Action {
+    let total = items.len() as u64;
+    page_of(request, 0, items, total)
+}
+
+/// The server's answer to `request`: `items` from `offset` of a list of `total`.
+pub fn page_of(request: u64, offset: u64, items: Vec<SessionRow>, total: u64) -> Action {
     Action::SessionsLoaded {
         request,
         result: Ok(Page {
-            total: items.len() as u64,
-            offset: 0,
+            total,
+            offset,
             items,
         }),
     }

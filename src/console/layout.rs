@@ -105,13 +105,14 @@ pub enum QuizLine {
     Exam(usize, usize, usize),
     /// A line of an exam's counts: its entry, (course, exam), and which items it holds
     /// (the counts break between items when the pane is narrow, never inside a number).
-    Counts(usize, usize, usize, CountsRow),
+    Counts(usize, usize, usize, ItemRow),
     Blank,
 }
 
-/// Items `from..to` of an exam's counts, indented by `indent`.
+/// One line of wrapped items (an exam's counts, the legend): items `from..to`, indented by
+/// `indent`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CountsRow {
+pub struct ItemRow {
     pub from: usize,
     pub to: usize,
     pub indent: usize,
@@ -124,18 +125,18 @@ pub fn count_words(width: u16) -> bool {
 
 /// How an exam's counts fill lines of `width`: on one line if they fit (indented under the
 /// name when there is room), else broken between items.
-pub fn count_rows(items: &[String], width: usize, sep: usize) -> Vec<CountsRow> {
+pub fn count_rows(items: &[String], width: usize, sep: usize) -> Vec<ItemRow> {
     wrap_items(items, width, sep, &[4, 2])
 }
 
 /// Items on lines of `width`, `sep` columns apart: on one line with the first indent that
 /// fits, else broken between items (never inside one) with the last indent.
-pub fn wrap_items(items: &[String], width: usize, sep: usize, indents: &[usize]) -> Vec<CountsRow> {
+pub fn wrap_items(items: &[String], width: usize, sep: usize, indents: &[usize]) -> Vec<ItemRow> {
     use unicode_width::UnicodeWidthStr;
     let total: usize =
         items.iter().map(|s| s.width()).sum::<usize>() + sep * items.len().saturating_sub(1);
     if let Some(&indent) = indents.iter().find(|i| *i + total <= width) {
-        return vec![CountsRow {
+        return vec![ItemRow {
             from: 0,
             to: items.len(),
             indent,
@@ -147,7 +148,7 @@ pub fn wrap_items(items: &[String], width: usize, sep: usize, indents: &[usize])
     for (i, item) in items.iter().enumerate() {
         let w = item.width() + if i > from { sep } else { 0 };
         if i > from && used + w > width {
-            rows.push(CountsRow {
+            rows.push(ItemRow {
                 from,
                 to: i,
                 indent,
@@ -158,7 +159,7 @@ pub fn wrap_items(items: &[String], width: usize, sep: usize, indents: &[usize])
             used += w;
         }
     }
-    rows.push(CountsRow {
+    rows.push(ItemRow {
         from,
         to: items.len(),
         indent,
@@ -170,7 +171,7 @@ pub fn wrap_items(items: &[String], width: usize, sep: usize, indents: &[usize])
 pub const LEGEND: [&str; 4] = ["⚑ require attention", "◷ pending", "✔ passed", "✘ failed"];
 
 /// The legend under a narrow Quiz List, broken between items.
-pub fn quiz_legend(state: &State, width: u16) -> Vec<CountsRow> {
+pub fn quiz_legend(state: &State, width: u16) -> Vec<ItemRow> {
     if count_words(width) || state.quizzes.courses.is_empty() {
         return vec![];
     }
@@ -424,7 +425,7 @@ mod tests {
         let rows = count_rows(&items, 26, 1);
         assert_eq!(
             rows,
-            [CountsRow {
+            [ItemRow {
                 from: 0,
                 to: 5,
                 indent: 4

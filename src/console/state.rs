@@ -588,8 +588,7 @@ pub enum SavedPane {
 impl State {
     /// Where the reviewer is, to start there next time; nothing before a list was opened.
     pub fn place(&self) -> Option<Place> {
-        let state = self;
-        let p = &state.sessions;
+        let p = &self.sessions;
         let listing = p.listing.as_ref()?;
         Some(Place {
             exam: match listing {
@@ -601,7 +600,7 @@ impl State {
             desc: p.desc,
             search: p.search.value().to_owned(),
             session: p.selected().map(|r| r.id),
-            focus: match state.focus {
+            focus: match self.focus {
                 Pane::Quizzes => SavedPane::QuizList,
                 Pane::Sessions => SavedPane::Sessions,
                 Pane::Detail => SavedPane::Detail,

@@ -260,19 +260,12 @@ impl Keymap {
     /// The first key that does `command` anywhere, as written on screen ("unbound" when
     /// none does), for messages that tell the reviewer what to press.
     pub fn key_for(&self, command: Command) -> String {
-        self.bindings
-            .iter()
-            .filter(|b| b.command == command)
-            .find_map(|b| b.chords.first())
-            .map_or_else(|| "(unbound)".into(), Chord::label)
+        first_key(self.bindings.iter(), command)
     }
 
     /// The first key that does `command` in `scope`, as written on screen.
     pub fn key_in(&self, scope: Scope, command: Command) -> String {
-        self.in_scope(scope)
-            .filter(|b| b.command == command)
-            .find_map(|b| b.chords.first())
-            .map_or_else(|| "(unbound)".into(), Chord::label)
+        first_key(self.in_scope(scope), command)
     }
 
     /// Every binding, grouped by scope, for the `?` help and the README.
@@ -339,6 +332,14 @@ impl Keymap {
             None => first.label(),
         }
     }
+}
+
+/// The label of the first key any of `bindings` has for `command`.
+fn first_key<'a>(bindings: impl Iterator<Item = &'a Binding>, command: Command) -> String {
+    bindings
+        .filter(|b| b.command == command)
+        .find_map(|b| b.chords.first())
+        .map_or_else(|| "(unbound)".into(), Chord::label)
 }
 
 #[cfg(test)]

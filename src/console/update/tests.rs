@@ -1265,17 +1265,6 @@ fn numbered(from: u64, n: u64) -> Vec<SessionRow> {
         .collect()
 }
 
-fn page_of(request: u64, offset: u64, items: Vec<SessionRow>, total: u64) -> Action {
-    Action::SessionsLoaded {
-        request,
-        result: Ok(Page {
-            total,
-            offset,
-            items,
-        }),
-    }
-}
-
 #[test]
 fn capital_g_fetches_the_last_page_of_a_huge_exam_directly() {
     const TOTAL: u64 = 250_000;
@@ -1387,7 +1376,7 @@ fn the_console_starts_where_the_reviewer_left_off() {
     let mut s = State::new("http://test".into(), Theme::plain(), 120, 40);
     s.resume = Some(Place {
         exam: Some(99),
-        ..s_place()
+        ..open_place()
     });
     let request = only_courses(&update(&mut s, Action::Start));
     update(
@@ -1404,7 +1393,7 @@ fn the_console_starts_where_the_reviewer_left_off() {
     );
 }
 
-fn s_place() -> crate::console::state::Place {
+fn open_place() -> crate::console::state::Place {
     opened().place().expect("an open list has a place")
 }
 

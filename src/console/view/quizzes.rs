@@ -2,7 +2,7 @@
 
 use super::pane_block;
 use crate::console::format::{count_items, fit, fit_words, safe};
-use crate::console::layout::{self, CountsRow, QuizLine};
+use crate::console::layout::{self, ItemRow, QuizLine};
 use crate::console::state::{Pane, State};
 use crate::domain::ExamCounts;
 use crate::domain::access::Access;
@@ -13,7 +13,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
-fn counts_line<'a>(state: &State, c: &ExamCounts, row: CountsRow, width: u16) -> Line<'a> {
+fn counts_line<'a>(state: &State, c: &ExamCounts, row: ItemRow, width: u16) -> Line<'a> {
     let t = &state.theme;
     let words = layout::count_words(width);
     let items = count_items(c, words);

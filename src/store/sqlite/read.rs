@@ -245,9 +245,8 @@ fn list(
         filter.push_str(sql);
         args.push(arg);
     }
-    let from = "sessions s";
     let total: i64 = c.query_row(
-        &format!("SELECT COUNT(*) FROM {from} WHERE {filter}"),
+        &format!("SELECT COUNT(*) FROM sessions s WHERE {filter}"),
         params_from_iter(args.iter()),
         |r| r.get(0),
     )?;
