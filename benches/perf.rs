@@ -59,6 +59,9 @@ fn draw_bench(data: &demo::DemoData) {
                 total: rows.len() as u64,
                 offset: 0,
                 items: rows,
+                prev: None,
+                next: None,
+                at_least: false,
             }),
         },
     );

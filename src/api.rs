@@ -4,7 +4,7 @@
 use crate::domain::{AttemptStatus, Reviewer, Verdict};
 use serde::{Deserialize, Serialize};
 
-pub use crate::domain::query::{Page, SessionFilter, SortKey};
+pub use crate::domain::query::{Cursor, Page, PageFrom, SessionFilter, SortKey};
 
 pub const PREFIX: &str = "/api/v1";
 pub const MAX_PAGE: u32 = 500;
@@ -17,7 +17,18 @@ pub const MAX_SEARCH_CHARS: usize = 200;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SessionQuery {
+    /// Rows to skip. Kept for compatibility; `after`, `before` and `last` read from the index
+    /// however deep the page is, and the console uses them.
     pub offset: u64,
+    /// A page's `next` cursor: the rows after that row.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub after: String,
+    /// A page's `prev` cursor: the rows before that row.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub before: String,
+    /// The last page.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub last: bool,
     pub limit: u32,
     /// Comma-separated attempt statuses; empty means all.
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -33,6 +44,9 @@ impl Default for SessionQuery {
     fn default() -> Self {
         Self {
             offset: 0,
+            after: String::new(),
+            before: String::new(),
+            last: false,
             limit: DEFAULT_PAGE,
             status: String::new(),
             q: String::new(),
@@ -50,6 +64,12 @@ pub enum QueryError {
     SearchTooLong,
     #[error("{0}")]
     Status(#[from] crate::domain::status::UnknownStatus),
+    #[error("{0}")]
+    Cursor(#[from] crate::domain::query::BadCursor),
+    #[error("the cursor belongs to another order; start again from the first page")]
+    CursorOrder,
+    #[error("ask for one of offset, after, before and last")]
+    Position,
 }
 
 impl SessionQuery {
@@ -68,8 +88,35 @@ impl SessionQuery {
             .filter(|s| !s.is_empty())
             .map(|s| s.parse::<AttemptStatus>().map_err(QueryError::from))
             .collect::<Result<_, _>>()?;
+        let asked = [
+            self.offset > 0,
+            !self.after.is_empty(),
+            !self.before.is_empty(),
+            self.last,
+        ];
+        if asked.iter().filter(|a| **a).count() > 1 {
+            return Err(QueryError::Position);
+        }
+        let cursor = |text: &str| -> Result<Cursor, QueryError> {
+            let c = Cursor::decode(text)?;
+            if c.sort != self.sort || c.desc != self.desc {
+                return Err(QueryError::CursorOrder);
+            }
+            Ok(c)
+        };
+        let from = if !self.after.is_empty() {
+            PageFrom::After(cursor(&self.after)?)
+        } else if !self.before.is_empty() {
+            PageFrom::Before(cursor(&self.before)?)
+        } else if self.last {
+            PageFrom::End
+        } else if self.offset > 0 {
+            PageFrom::Offset(self.offset)
+        } else {
+            PageFrom::Start
+        };
         Ok(SessionFilter {
-            offset: self.offset,
+            from,
             limit: self.limit,
             statuses,
             search: self.q.trim().to_owned(),

@@ -101,6 +101,9 @@ enum Command {
     /// Check the decision history's hash chain.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Look after the database: check the Quiz List's counts against the sessions.
+    #[command(subcommand)]
+    Db(DbCommand),
     /// Connect Open edX, and see which reviews have not reached it.
     #[command(subcommand)]
     Lms(lms_cli::LmsCommand),
@@ -230,6 +233,18 @@ enum AuditCommand {
 }
 
 #[derive(Subcommand)]
+enum DbCommand {
+    /// Recount sessions per exam and status and compare them with the counts the Quiz List
+    /// shows; names each difference (exit status 1), and with --repair puts it right.
+    Check {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        repair: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum EvidenceCommand {
     /// Import evidence files described by a JSON manifest (all or nothing).
     Import {
@@ -284,6 +299,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Lms(cmd)) => lms_cli::run(cmd).await,
         Some(Command::Mail(cmd)) => mail_cli::run(cmd).await,
         Some(Command::Audit(AuditCommand::Verify { db })) => audit_verify(&db).await,
+        Some(Command::Db(DbCommand::Check { db, repair })) => db_check(&db, repair).await,
         Some(Command::Paths) => {
             let paths = Paths::resolve(cli.console.data_dir)?;
             println!("data dir:      {}", paths.data_dir.display());
@@ -517,6 +533,30 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     )
     .await?;
     Ok(())
+}
+
+async fn db_check(db: &std::path::Path, repair: bool) -> anyhow::Result<()> {
+    let store = SqliteStore::open(db).with_context(|| format!("cannot open {}", db.display()))?;
+    let drift = store.check_counts(repair).await?;
+    if drift.is_empty() {
+        println!("ok: the Quiz List's counts match the sessions");
+        return Ok(());
+    }
+    for d in &drift {
+        println!(
+            "exam {} {}: counted {}, sessions {}",
+            d.exam_id, d.status, d.kept, d.actual
+        );
+    }
+    if repair {
+        println!("repaired: {} counts recounted", drift.len());
+        return Ok(());
+    }
+    println!(
+        "{} counts differ; run again with --repair to recount them",
+        drift.len()
+    );
+    std::process::exit(1);
 }
 
 async fn audit_verify(db: &std::path::Path) -> anyhow::Result<()> {

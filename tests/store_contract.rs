@@ -5,7 +5,7 @@
 use proctor_review::demo;
 use proctor_review::domain::access::{Access, Actor, CourseScope, Grant, authenticate};
 use proctor_review::domain::audit;
-use proctor_review::domain::query::{SessionFilter, SortKey};
+use proctor_review::domain::query::{Cursor, PageFrom, SessionFilter, SortKey};
 use proctor_review::domain::{AttemptStatus, JobKind, JobState, Role, SessionRow, Verdict};
 use proctor_review::review::{self, DecideSettings, DecisionInput, ReviewError};
 use proctor_review::store::{Store, StoreError};
@@ -46,7 +46,7 @@ async fn admin<S: Store>(store: &S, name: &str) -> Actor {
 
 fn filter(statuses: Vec<AttemptStatus>) -> SessionFilter {
     SessionFilter {
-        offset: 0,
+        from: PageFrom::Start,
         limit: 500,
         statuses,
         search: String::new(),
@@ -443,6 +443,243 @@ async fn search_folds_case_and_accents_in_every_script<B: Backend>(b: B) {
     assert!(!found("zzq", "Jürgen Müller").await);
 }
 
+/// Property: whatever decisions and undos are made, in whatever order, the counts kept for
+/// the Quiz List equal a recount of the sessions (eight random sequences of 30 steps).
+async fn kept_counts_equal_a_recount_after_any_decisions<B: Backend>(b: B) {
+    let store = seeded(&b).await;
+    let ada = admin(&store, "ada").await;
+    let settings = DecideSettings {
+        undo_grace: time::Duration::hours(1),
+        ..settings()
+    };
+    let exams: Vec<_> = store
+        .courses(CourseScope::All)
+        .await
+        .unwrap()
+        .into_iter()
+        .flat_map(|c| c.exams)
+        .map(|e| e.exam.id)
+        .collect();
+    let mut ids = Vec::new();
+    for e in &exams {
+        ids.extend(
+            store
+                .sessions(*e, filter(vec![]))
+                .await
+                .unwrap()
+                .items
+                .iter()
+                .map(|r| r.id),
+        );
+    }
+    let mut changed = 0;
+    for seed in 1..=8u64 {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..30 {
+            let id = ids[(next() % ids.len() as u64) as usize];
+            let status = store.session(id).await.unwrap().row.status;
+            let at = OffsetDateTime::now_utc();
+            let verdict = match next() % 3 {
+                0 => Some(Verdict::Fail),
+                1 => Some(Verdict::Pass),
+                _ => None,
+            };
+            let done = match verdict {
+                Some(verdict) => {
+                    let input = DecisionInput {
+                        verdict,
+                        reason: "property".into(),
+                        expected_status: Some(status),
+                        idempotency_key: None,
+                    };
+                    review::decide(&store, &ada, id, input, &settings, at).await
+                }
+                None => review::undo(&store, &ada, id, &settings, at).await,
+            };
+            // Refusals (not decidable, nothing to undo) are part of the sequence too.
+            changed += usize::from(done.is_ok_and(|d| d.row.status != status));
+        }
+        assert_eq!(
+            store.check_counts(false).await.unwrap(),
+            [],
+            "sequence {seed}"
+        );
+        for summary in store
+            .courses(CourseScope::All)
+            .await
+            .unwrap()
+            .iter()
+            .flat_map(|c| &c.exams)
+        {
+            let rows = store
+                .sessions(summary.exam.id, filter(vec![]))
+                .await
+                .unwrap()
+                .items;
+            let n = |st: AttemptStatus| rows.iter().filter(|r| r.status == st).count() as u64;
+            let c = &summary.counts;
+            assert_eq!(
+                (
+                    c.sessions,
+                    c.require_attention,
+                    c.pending,
+                    c.passed,
+                    c.failed
+                ),
+                (
+                    rows.len() as u64,
+                    n(AttemptStatus::SecondReviewRequired),
+                    n(AttemptStatus::Submitted),
+                    n(AttemptStatus::Verified),
+                    n(AttemptStatus::Rejected)
+                ),
+                "sequence {seed}, exam {}",
+                summary.exam.id
+            );
+        }
+    }
+    assert!(changed > 20, "the sequences changed statuses ({changed})");
+}
+
+/// Every row exactly once, in the same order, whether the list is read by offset, forwards
+/// by cursor, or backwards from the end — for every order, both directions, with ties and
+/// rows without a sort value, filtered or searched, in an exam and in the queue.
+async fn cursor_and_offset_paging_agree<B: Backend>(b: B) {
+    let store = b.fresh().await;
+    store
+        .seed(demo::generate(640, demo::DEMO_SEED).unwrap())
+        .await
+        .unwrap();
+    for exam in [Some(2), None] {
+        for sort in SortKey::ALL {
+            for desc in [false, true] {
+                for (statuses, search) in [
+                    (vec![], ""),
+                    (vec![AttemptStatus::SecondReviewRequired], ""),
+                    (vec![AttemptStatus::Verified, AttemptStatus::Created], ""),
+                    (vec![], "an"),
+                    (vec![], "example"),
+                ] {
+                    let f = SessionFilter {
+                        sort,
+                        desc,
+                        search: search.into(),
+                        ..filter(statuses)
+                    };
+                    assert!(!pages_agree(&store, exam, f, 7).await, "counted exactly");
+                }
+            }
+        }
+    }
+    // A term so common (every learner's email) that its matches are not all counted.
+    let store = b.fresh().await;
+    store
+        .seed(demo::generate(9_000, demo::DEMO_SEED).unwrap())
+        .await
+        .unwrap();
+    for sort in SortKey::ALL {
+        for desc in [false, true] {
+            let f = SessionFilter {
+                sort,
+                desc,
+                search: "EXAMPLE.edu".into(),
+                ..filter(vec![])
+            };
+            assert!(pages_agree(&store, Some(2), f, 250).await, "{sort:?}");
+        }
+    }
+}
+
+/// Reads one list whole, then by offset, by cursor and backwards by cursor in pages of
+/// `step`, and checks all four agree; answers whether the total was only a lower bound.
+async fn pages_agree<S: Store>(
+    store: &S,
+    exam: Option<i64>,
+    base: SessionFilter,
+    step: u32,
+) -> bool {
+    let what = format!("{exam:?} {base:?}");
+    let ids = |items: &[SessionRow]| items.iter().map(|r| r.id).collect::<Vec<_>>();
+    let read = async |from: PageFrom, limit: u32| {
+        let f = SessionFilter {
+            from,
+            limit,
+            ..base.clone()
+        };
+        match exam {
+            Some(e) => store.sessions(e, f).await,
+            None => store.queue(CourseScope::All, f).await,
+        }
+        .unwrap()
+    };
+    let all = read(PageFrom::Start, 500).await;
+    let mut want = ids(&all.items);
+    let mut next = all.next.clone();
+    while let Some(c) = next {
+        let more = read(PageFrom::After(Cursor::decode(&c).unwrap()), 500).await;
+        want.extend(ids(&more.items));
+        next = more.next;
+    }
+    if all.at_least {
+        assert!(
+            want.len() as u64 >= all.total,
+            "{what}: at least {}",
+            all.total
+        );
+    } else {
+        assert_eq!(want.len() as u64, all.total, "{what}");
+    }
+    let (mut by_offset, mut by_cursor) = (Vec::new(), Vec::new());
+    let mut from = PageFrom::Start;
+    loop {
+        let page = read(from, step).await;
+        assert_eq!(page.offset, by_cursor.len() as u64, "{what}");
+        by_cursor.extend(ids(&page.items));
+        match page.next {
+            Some(c) => from = PageFrom::After(Cursor::decode(&c).unwrap()),
+            None => break,
+        }
+        assert!(by_cursor.len() <= want.len(), "{what}: runs past the end");
+    }
+    for offset in (0..want.len() as u64).step_by(step as usize) {
+        by_offset.extend(ids(&read(PageFrom::Offset(offset), step).await.items));
+    }
+    let mut backwards = Vec::new();
+    let mut from = PageFrom::End;
+    loop {
+        let page = read(from, step).await;
+        if !all.at_least {
+            assert_eq!(
+                page.offset + page.items.len() as u64,
+                all.total - backwards.len() as u64,
+                "{what}: the offset of a page read backwards"
+            );
+        }
+        let mut got = ids(&page.items);
+        got.extend(backwards);
+        backwards = got;
+        match page.prev {
+            Some(c) => from = PageFrom::Before(Cursor::decode(&c).unwrap()),
+            None => break,
+        }
+        assert!(backwards.len() <= want.len(), "{what}: runs past the start");
+    }
+    assert!(
+        want.len() > 2 * step as usize,
+        "{what}: long enough to page through"
+    );
+    assert_eq!(by_cursor, want, "{what}: forwards by cursor");
+    assert_eq!(by_offset, want, "{what}: by offset");
+    assert_eq!(backwards, want, "{what}: backwards from the end");
+    all.at_least
+}
+
 macro_rules! backend {
     ($module:ident, $backend:expr) => {
         mod $module {
@@ -474,6 +711,16 @@ macro_rules! backend {
             }
 
             #[tokio::test]
+            async fn cursor_and_offset_paging_agree() {
+                super::cursor_and_offset_paging_agree($backend).await;
+            }
+
+            #[tokio::test]
+            async fn kept_counts_equal_a_recount_after_any_decisions() {
+                super::kept_counts_equal_a_recount_after_any_decisions($backend).await;
+            }
+
+            #[tokio::test]
             async fn tokens_and_grants() {
                 super::tokens_and_grants($backend).await;
             }
@@ -493,8 +740,10 @@ impl Sqlite {
 impl Backend for Sqlite {
     type S = proctor_review::store::sqlite::SqliteStore;
     async fn fresh(&self) -> Self::S {
-        proctor_review::store::sqlite::SqliteStore::open(&self.0.path().join("contract.sqlite3"))
-            .expect("open")
+        static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = self.0.path().join(format!("contract-{n}.sqlite3"));
+        proctor_review::store::sqlite::SqliteStore::open(&path).expect("open")
     }
 }
 

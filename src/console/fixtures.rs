@@ -215,14 +215,19 @@ pub fn first_page(request: u64, items: Vec<SessionRow>) -> Action {
     page_of(request, 0, items, total)
 }
 
-/// The server's answer to `request`: `items` from `offset` of a list of `total`.
+/// The server's answer to `request`: `items` from `offset` of a list of `total`, with the
+/// cursors a server hands out (`at{N}` for the row at N).
 pub fn page_of(request: u64, offset: u64, items: Vec<SessionRow>, total: u64) -> Action {
+    let end = offset + items.len() as u64;
     Action::SessionsLoaded {
         request,
         result: Ok(Page {
             total,
             offset,
+            prev: (offset > 0).then(|| format!("at{offset}")),
+            next: (end < total).then(|| format!("at{}", end - 1)),
             items,
+            at_least: false,
         }),
     }
 }

@@ -176,6 +176,20 @@ impl Listing {
     }
 }
 
+/// Which page of the Sessions list a request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fetch {
+    /// The first page, replacing the window (the selection stays if it is there).
+    #[default]
+    First,
+    /// The page after the window.
+    After,
+    /// The page before it.
+    Before,
+    /// The last page, replacing the window (`G`).
+    Last,
+}
+
 #[derive(Debug)]
 pub struct SessionsPane {
     pub listing: Option<Listing>,
@@ -184,8 +198,13 @@ pub struct SessionsPane {
     pub rows: Vec<SessionRow>,
     pub base: u64,
     pub total: u64,
-    /// The request that jumps to the end of the list (its answer replaces the window).
-    pub jump: Option<RequestId>,
+    /// `total` is a lower bound (a search too common to count quickly).
+    pub at_least: bool,
+    /// Cursors of the window's first and last rows while rows lie beyond them.
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    /// What the pending request asks for, so its answer lands in the right place.
+    pub fetch: Fetch,
     pub cursor: usize,
     pub request: Option<RequestId>,
     pub error: Option<String>,
@@ -205,7 +224,10 @@ impl Default for SessionsPane {
             rows: Vec::new(),
             base: 0,
             total: 0,
-            jump: None,
+            at_least: false,
+            prev: None,
+            next: None,
+            fetch: Fetch::First,
             cursor: 0,
             request: None,
             error: None,

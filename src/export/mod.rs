@@ -189,10 +189,12 @@ pub async fn table(
             csv.write_record(table_row(r))?;
         }
         n += page.items.len() as u64;
-        if page.items.is_empty() || n >= page.total {
-            break;
+        // Each page starts after the last row read, so rows that move while the export
+        // runs are neither skipped nor written twice by an offset shifting under it.
+        match page.next {
+            Some(next) if !page.items.is_empty() => q.after = next,
+            _ => break,
         }
-        q.offset = n;
     }
     let bytes = csv
         .into_inner()

@@ -93,6 +93,15 @@ pub struct EmailJob {
     pub email: LearnerEmail,
 }
 
+/// An exam and status whose kept count differs from its sessions, for `db check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountDrift {
+    pub exam_id: ExamId,
+    pub status: String,
+    pub kept: u64,
+    pub actual: u64,
+}
+
 /// A learner email that could not be delivered, for `proctor-review mail failed`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FailedEmail {
@@ -334,6 +343,12 @@ pub trait Store: Clone + Send + Sync + 'static {
         now: OffsetDateTime,
         stale: time::Duration,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Recounts sessions per exam and status and compares the counts kept for the Quiz
+    /// List; with `repair`, the kept counts are replaced by the recount (in one transaction).
+    fn check_counts(
+        &self,
+        repair: bool,
+    ) -> impl Future<Output = Result<Vec<CountDrift>, StoreError>> + Send;
     /// The decision history's hash chain, in order, for `audit verify`.
     fn audit_chain(
         &self,

@@ -48,7 +48,7 @@ pub fn table(state: &mut State) -> Vec<Effect> {
     vec![Effect::ExportTable {
         request,
         exam: Box::new(exam),
-        query: sessions_query(state, 0),
+        query: sessions_query(state),
         dir: state.export_dir.clone(),
     }]
 }

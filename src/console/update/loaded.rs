@@ -5,7 +5,7 @@ use super::navigate::follow_cursor;
 use crate::api::Page;
 use crate::client::ClientError;
 use crate::console::action::Effect;
-use crate::console::state::{Listing, Pane, Place, RequestId, SavedPane, State, Tone};
+use crate::console::state::{Fetch, Listing, Pane, Place, RequestId, SavedPane, State, Tone};
 use crate::domain::{CourseSummary, SessionDetail, SessionRow};
 
 pub fn courses(
@@ -74,27 +74,38 @@ pub fn sessions(
     let p = &mut state.sessions;
     p.error = None;
     p.total = page.total;
-    let end = p.base + p.rows.len() as u64;
-    if p.jump.take() == Some(request) {
-        // `G`: the last page is the window now, the cursor on its last row.
-        p.base = page.offset;
-        p.rows = page.items;
-        p.cursor = p.rows.len().saturating_sub(1);
-    } else if page.offset == 0 {
-        // A fresh list: stay on the same session if it is still there.
-        let keep = p.selected().map(|r| r.id).or(state.resume_session.take());
-        p.base = 0;
-        p.rows = page.items;
-        p.cursor = keep
-            .and_then(|id| p.rows.iter().position(|r| r.id == id))
-            .unwrap_or(0);
-    } else if page.offset == end {
-        p.rows.extend(page.items);
-    } else if page.offset + page.items.len() as u64 == p.base {
-        // The page before the window: the cursor stays on its row.
-        p.cursor += page.items.len();
-        p.base = page.offset;
-        p.rows.splice(0..0, page.items);
+    p.at_least = page.at_least;
+    match p.fetch {
+        Fetch::Last => {
+            // `G`: the last page is the window now, the cursor on its last row.
+            p.base = page.offset;
+            p.rows = page.items;
+            p.cursor = p.rows.len().saturating_sub(1);
+            p.prev = page.prev;
+            p.next = page.next;
+        }
+        Fetch::First => {
+            // A fresh list: stay on the same session if it is still there.
+            let keep = p.selected().map(|r| r.id).or(state.resume_session.take());
+            p.base = 0;
+            p.rows = page.items;
+            p.cursor = keep
+                .and_then(|id| p.rows.iter().position(|r| r.id == id))
+                .unwrap_or(0);
+            p.prev = None;
+            p.next = page.next;
+        }
+        Fetch::After => {
+            p.rows.extend(page.items);
+            p.next = page.next;
+        }
+        Fetch::Before => {
+            // The page before the window: the cursor stays on its row.
+            p.cursor += page.items.len();
+            p.base = page.offset;
+            p.rows.splice(0..0, page.items);
+            p.prev = page.prev;
+        }
     }
     follow_cursor(state)
 }

@@ -3,7 +3,7 @@
 use crate::api::SessionQuery;
 use crate::console::action::Effect;
 use crate::console::action::ListId;
-use crate::console::state::{Listing, Pane, State};
+use crate::console::state::{Fetch, Listing, Pane, State};
 use crate::domain::{AttemptStatus, ExamSummary};
 
 /// Rows fetched per page of the Sessions list.
@@ -11,15 +11,27 @@ pub const PAGE: u32 = 200;
 /// Fetch the next page when the cursor comes this close to the last loaded row.
 const LOAD_AHEAD: usize = 50;
 
-pub fn sessions_query(state: &State, offset: u64) -> SessionQuery {
-    sessions_page(state, offset, PAGE)
+/// The first page of the list as it is filtered and sorted now.
+pub fn sessions_query(state: &State) -> SessionQuery {
+    sessions_page(state, Fetch::First)
 }
 
-fn sessions_page(state: &State, offset: u64, limit: u32) -> SessionQuery {
+fn sessions_page(state: &State, fetch: Fetch) -> SessionQuery {
     let p = &state.sessions;
+    let cursor = |c: &Option<String>| c.clone().unwrap_or_default();
     SessionQuery {
-        offset,
-        limit,
+        limit: PAGE,
+        after: if fetch == Fetch::After {
+            cursor(&p.next)
+        } else {
+            String::new()
+        },
+        before: if fetch == Fetch::Before {
+            cursor(&p.prev)
+        } else {
+            String::new()
+        },
+        last: fetch == Fetch::Last,
         status: if p.attention_only {
             AttemptStatus::SecondReviewRequired.as_str().into()
         } else {
@@ -28,6 +40,7 @@ fn sessions_page(state: &State, offset: u64, limit: u32) -> SessionQuery {
         q: p.search.value().trim().to_owned(),
         sort: p.sort,
         desc: p.desc,
+        ..SessionQuery::default()
     }
 }
 
@@ -79,45 +92,33 @@ pub fn follow_cursor(state: &mut State) -> Vec<Effect> {
         }
     }
     let p = &state.sessions;
-    let end = p.base + p.rows.len() as u64;
-    if p.request.is_none() && end < p.total && p.cursor + LOAD_AHEAD >= p.rows.len() {
-        effects.extend(load_sessions(state, end));
-    } else if p.request.is_none() && p.base > 0 && p.cursor < LOAD_AHEAD {
+    if p.request.is_none() && p.next.is_some() && p.cursor + LOAD_AHEAD >= p.rows.len() {
+        effects.extend(load_page(state, Fetch::After));
+    } else if p.request.is_none() && p.prev.is_some() && p.cursor < LOAD_AHEAD {
         // Above a window reached by `G`: the page before it.
-        let offset = p.base.saturating_sub(u64::from(PAGE));
-        let limit = (p.base - offset) as u32;
-        effects.extend(load_page(state, offset, limit));
+        effects.extend(load_page(state, Fetch::Before));
     }
     effects
 }
 
 /// `g`: the first row; the first page is loaded again if the window starts further down.
 pub fn top(state: &mut State) -> Vec<Effect> {
-    if state.focus == Pane::Sessions && state.sessions.base > 0 {
+    if state.focus == Pane::Sessions && state.sessions.prev.is_some() {
         state.sessions.cursor = 0;
         return reload_sessions(state);
     }
     move_by(state, isize::MIN / 2)
 }
 
-/// `G`: the true last row in one press: the last page is asked for directly.
+/// `G`: the true last row in one press: the last page is read from the end of the index.
 pub fn bottom(state: &mut State) -> Vec<Effect> {
-    let p = &state.sessions;
-    let end = p.base + p.rows.len() as u64;
-    if state.focus == Pane::Sessions && end < p.total {
-        let offset = p.total.saturating_sub(u64::from(PAGE));
-        let effects = load_page(state, offset, PAGE);
-        state.sessions.jump = state.sessions.request;
-        return effects;
+    if state.focus == Pane::Sessions && state.sessions.next.is_some() {
+        return load_page(state, Fetch::Last);
     }
     move_by(state, isize::MAX / 2)
 }
 
-fn load_sessions(state: &mut State, offset: u64) -> Vec<Effect> {
-    load_page(state, offset, PAGE)
-}
-
-fn load_page(state: &mut State, offset: u64, limit: u32) -> Vec<Effect> {
+fn load_page(state: &mut State, fetch: Fetch) -> Vec<Effect> {
     let list = match &state.sessions.listing {
         None => return vec![],
         Some(Listing::Queue) => ListId::Queue,
@@ -125,10 +126,11 @@ fn load_page(state: &mut State, offset: u64, limit: u32) -> Vec<Effect> {
     };
     let request = state.request_id();
     state.sessions.request = Some(request);
+    state.sessions.fetch = fetch;
     vec![Effect::LoadSessions {
         request,
         list,
-        query: sessions_page(state, offset, limit),
+        query: sessions_page(state, fetch),
     }]
 }
 
@@ -136,7 +138,7 @@ fn load_page(state: &mut State, offset: u64, limit: u32) -> Vec<Effect> {
 /// then stale and will be dropped.
 pub fn reload_sessions(state: &mut State) -> Vec<Effect> {
     state.sessions.error = None;
-    load_sessions(state, 0)
+    load_page(state, Fetch::First)
 }
 
 /// Shows the Quiz List entry under the cursor in the Sessions pane, focus staying put, so

@@ -69,6 +69,9 @@ fn stale_answers_are_dropped_not_drawn_on_the_wrong_row() {
         total: 1,
         offset: 0,
         items: vec![rows()[2].clone()],
+        prev: None,
+        next: None,
+        at_least: false,
     };
     update(
         &mut s,
@@ -656,17 +659,7 @@ fn the_list_fetches_the_next_page_as_the_cursor_nears_the_end() {
     let first: Vec<_> = (0..200)
         .map(|i| row(100 + i, "P", AttemptStatus::Verified))
         .collect();
-    let fx = update(
-        &mut s,
-        Action::SessionsLoaded {
-            request,
-            result: Ok(Page {
-                total: 450,
-                offset: 0,
-                items: first,
-            }),
-        },
-    );
+    let fx = update(&mut s, page_of(request, 0, first, 450));
     assert!(
         !fx.iter().any(|e| matches!(e, Effect::LoadSessions { .. })),
         "cursor is at the top"
@@ -674,28 +667,18 @@ fn the_list_fetches_the_next_page_as_the_cursor_nears_the_end() {
     // End would jump to the true end; walking there fetches the next page on the way.
     s.sessions.cursor = 198;
     let fx = update(&mut s, key('j'));
-    let (request, offset) = fx
+    let (request, after) = fx
         .iter()
         .find_map(|e| match e {
-            Effect::LoadSessions { request, query, .. } => Some((*request, query.offset)),
+            Effect::LoadSessions { request, query, .. } => Some((*request, query.after.clone())),
             _ => None,
         })
         .expect("next page requested");
-    assert_eq!(offset, 200);
+    assert_eq!(after, "at199", "the rows after the last one loaded");
     let more: Vec<_> = (0..200)
         .map(|i| row(300 + i, "Q", AttemptStatus::Verified))
         .collect();
-    update(
-        &mut s,
-        Action::SessionsLoaded {
-            request,
-            result: Ok(Page {
-                total: 450,
-                offset: 200,
-                items: more,
-            }),
-        },
-    );
+    update(&mut s, page_of(request, 200, more, 450));
     assert_eq!(s.sessions.rows.len(), 400);
     assert_eq!(
         s.sessions.selected().map(|r| r.id),
@@ -1089,7 +1072,7 @@ fn e_exports_the_session_on_screen_and_capital_e_the_list_as_queried() {
             assert_eq!(exam.exam.id, 1);
             assert_eq!(
                 query,
-                &super::sessions_query(&s, 0),
+                &super::sessions_query(&s),
                 "exactly the list's filter and sort"
             );
             assert_eq!(query.status, "second_review_required");
@@ -1276,10 +1259,9 @@ fn capital_g_fetches_the_last_page_of_a_huge_exam_directly() {
     let [Effect::LoadSessions { request, query, .. }] = &fx[..] else {
         panic!("{fx:?}")
     };
-    assert_eq!(
-        (query.offset, query.limit),
-        (249_800, 200),
-        "one request, no skipping"
+    assert!(
+        query.last && query.offset == 0 && query.after.is_empty(),
+        "one request for the end of the index, no skipping: {query:?}"
     );
     update(
         &mut s,
@@ -1301,7 +1283,11 @@ fn capital_g_fetches_the_last_page_of_a_huge_exam_directly() {
     else {
         panic!("no earlier page asked for")
     };
-    assert_eq!((query.offset, query.limit), (249_600, 200));
+    assert_eq!(
+        (query.before.as_str(), query.limit),
+        ("at249800", 200),
+        "the rows before the window's first"
+    );
     let on = s.sessions.selected().map(|r| r.id);
     update(
         &mut s,
@@ -1315,7 +1301,10 @@ fn capital_g_fetches_the_last_page_of_a_huge_exam_directly() {
     let [Effect::LoadSessions { request, query, .. }] = &fx[..] else {
         panic!("{fx:?}")
     };
-    assert_eq!(query.offset, 0);
+    assert!(
+        query.offset == 0 && query.before.is_empty() && !query.last,
+        "{query:?}"
+    );
     update(&mut s, page_of(*request, 0, numbered(0, 200), TOTAL));
     assert_eq!(s.sessions.selected().map(|r| r.id), Some(1_000));
 }

@@ -32,7 +32,8 @@ fn header_line(state: &State, width: u16) -> Line<'static> {
         Some(Listing::Exam(e)) => (e.counts.require_attention, e.counts.sessions),
     };
     let review = format!("⚑ {} to review", count(to_review));
-    let shown = format!(" · {}/{} shown", count(p.total), count(of));
+    let plus = if p.at_least { "+" } else { "" };
+    let shown = format!(" · {}{plus}/{} shown", count(p.total), count(of));
     let words = order_words(p.sort, p.desc);
     // The order in full when it fits, else just the sort; the filter is always said.
     let filter = if p.attention_only { "only ⚑, " } else { "" };

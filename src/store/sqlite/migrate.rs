@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_audit_chain.sql"),
     include_str!("migrations/0009_course_grants.sql"),
     include_str!("migrations/0010_learner_search.sql"),
+    include_str!("migrations/0011_keyset_and_counters.sql"),
 ];
 
 pub fn run(conn: &Connection) -> Result<(), StoreError> {

@@ -3,10 +3,12 @@
 
 mod accounts;
 pub mod audit;
+mod counts;
 mod evidence;
 mod jobs;
 mod lms;
 mod migrate;
+mod pages;
 mod read;
 mod report;
 mod search;
@@ -16,9 +18,9 @@ mod undo;
 mod write;
 
 use super::{
-    ClaimedJob, DecisionCommand, DecisionContext, FailedEmail, LmsAttempt, LmsClient, LmsDelivery,
-    LmsExam, LmsOutcome, NewMedia, NewOnboarding, PlaceFiles, PlannedDecision, Reconciled,
-    RemoteAttempt, ReviewerListing, Store, StoreError, UndoCommand,
+    ClaimedJob, CountDrift, DecisionCommand, DecisionContext, FailedEmail, LmsAttempt, LmsClient,
+    LmsDelivery, LmsExam, LmsOutcome, NewMedia, NewOnboarding, PlaceFiles, PlannedDecision,
+    Reconciled, RemoteAttempt, ReviewerListing, Store, StoreError, UndoCommand,
 };
 use crate::domain::AttemptStatus;
 use crate::domain::access::{CourseScope, Grant, TokenRecord};
@@ -355,6 +357,10 @@ impl Store for SqliteStore {
     ) -> Result<u64, StoreError> {
         self.write(move |c| jobs::recover(c, &instance, now, stale))
             .await
+    }
+
+    async fn check_counts(&self, repair: bool) -> Result<Vec<CountDrift>, StoreError> {
+        self.write(move |c| counts::check(c, repair)).await
     }
 
     async fn audit_chain(&self) -> Result<Vec<crate::domain::audit::StoredEntry>, StoreError> {

@@ -1,10 +1,11 @@
 //! Queries that only read.
 
+use super::pages::Scope;
 use super::timefmt::{from_sql, opt_from_sql};
 use crate::domain::JobState;
 use crate::domain::access::CourseScope;
 use crate::domain::email::{EmailDelivery, MailState};
-use crate::domain::query::{Page, SessionFilter, SortKey};
+use crate::domain::query::{Page, SessionFilter};
 use crate::domain::{
     AttemptStatus, ContentType, CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, Grade,
     HistoryEntry, Learner, LearnerView, LmsState, LmsSync, MediaId, MediaItem, MediaKind,
@@ -77,14 +78,14 @@ pub fn courses(c: &Connection, scope: &CourseScope) -> Result<Vec<CourseSummary>
     let mut stmt = c.prepare(&format!(
         "SELECT c.id, c.name, e.id, e.content_id, e.external_id, e.exam_name, e.time_limit_mins,
                 e.is_proctored, e.is_practice_exam, e.backend,
-                COUNT(s.id),
-                COALESCE(SUM(s.status = 'second_review_required'), 0),
-                COALESCE(SUM(s.status = 'submitted'), 0),
-                COALESCE(SUM(s.status = 'verified'), 0),
-                COALESCE(SUM(s.status = 'rejected'), 0)
+                COALESCE(SUM(n.n), 0),
+                COALESCE(SUM(n.n) FILTER (WHERE n.status = 'second_review_required'), 0),
+                COALESCE(SUM(n.n) FILTER (WHERE n.status = 'submitted'), 0),
+                COALESCE(SUM(n.n) FILTER (WHERE n.status = 'verified'), 0),
+                COALESCE(SUM(n.n) FILTER (WHERE n.status = 'rejected'), 0)
          FROM courses c
          JOIN exams e ON e.course_id = c.id AND e.is_active
-         LEFT JOIN sessions s ON s.exam_id = e.id
+         LEFT JOIN session_counts n ON n.exam_id = e.id
          {filter}
          GROUP BY e.id
          ORDER BY c.rowid, e.id"
@@ -146,11 +147,12 @@ pub fn session_course(c: &Connection, session: SessionId) -> Result<Option<Strin
     .optional()?)
 }
 
-const ROW_COLUMNS: &str =
+pub(super) const ROW_COLUMNS: &str =
     "s.id, s.exam_id, l.username, l.email, l.full_name, s.status, s.review_status,
      s.violation_count, s.started_at, s.completed_at, s.lms_state, s.lms_note";
+pub(super) const ROW_COLUMN_COUNT: usize = 12;
 
-fn session_row(r: &Row<'_>) -> Result<SessionRow, StoreError> {
+pub(super) fn session_row(r: &Row<'_>) -> Result<SessionRow, StoreError> {
     Ok(SessionRow {
         id: r.get(0)?,
         exam_id: r.get(1)?,
@@ -190,12 +192,13 @@ pub fn sessions(
     if !exists {
         return Err(StoreError::NotFound(format!("no exam with id {exam}")));
     }
-    list(
-        c,
-        String::from("s.exam_id = ?"),
-        vec![Value::Integer(exam)],
-        q,
-    )
+    let scope = Scope {
+        filter: String::from("s.exam_id = ?"),
+        args: vec![Value::Integer(exam)],
+        attention_only: false,
+        exams: vec![Value::Integer(exam)],
+    };
+    super::pages::page(c, scope, q)
 }
 
 /// Require Attention sessions of every active exam in `scope`: the cross-exam queue.
@@ -206,81 +209,43 @@ pub fn queue(
 ) -> Result<Page<SessionRow>, StoreError> {
     let (courses, args) = match scope {
         CourseScope::All => (String::new(), Vec::new()),
-        CourseScope::Only(ids) if ids.is_empty() => {
-            return Ok(Page {
-                total: 0,
-                offset: q.offset,
-                items: Vec::new(),
-            });
-        }
         CourseScope::Only(ids) => (
             format!(" AND course_id IN ({})", vec!["?"; ids.len()].join(",")),
-            ids.iter().map(|c| Value::Text(c.clone())).collect(),
+            ids.iter()
+                .map(|c| Value::Text(c.clone()))
+                .collect::<Vec<_>>(),
         ),
     };
-    let filter = format!("s.exam_id IN (SELECT id FROM exams WHERE is_active{courses})");
+    let mut stmt = c.prepare(&format!("SELECT id FROM exams WHERE is_active{courses}"))?;
+    let exams = stmt
+        .query_map(params_from_iter(args.iter()), |r| r.get::<_, i64>(0))?
+        .map(|id| id.map(Value::Integer))
+        .collect::<Result<Vec<_>, _>>()?;
+    if exams.is_empty() {
+        return Ok(Page {
+            total: 0,
+            offset: 0,
+            items: Vec::new(),
+            prev: None,
+            next: None,
+            at_least: false,
+        });
+    }
+    let scope = Scope {
+        // The literal status lets the queue's partial indexes serve it.
+        filter: format!(
+            "s.status = 'second_review_required' AND s.exam_id IN ({})",
+            vec!["?"; exams.len()].join(",")
+        ),
+        args: exams.clone(),
+        attention_only: true,
+        exams,
+    };
     let q = SessionFilter {
-        statuses: vec![AttemptStatus::SecondReviewRequired],
+        statuses: Vec::new(),
         ..q.clone()
     };
-    list(c, filter, args, &q)
-}
-
-/// A page of sessions matching `filter` (SQL over `s`, with `args`) and the query.
-fn list(
-    c: &Connection,
-    mut filter: String,
-    mut args: Vec<Value>,
-    q: &SessionFilter,
-) -> Result<Page<SessionRow>, StoreError> {
-    let statuses = &q.statuses;
-    if !statuses.is_empty() {
-        filter.push_str(&format!(
-            " AND s.status IN ({})",
-            vec!["?"; statuses.len()].join(",")
-        ));
-        args.extend(statuses.iter().map(|s| Value::Text(s.as_str().to_owned())));
-    }
-    if let Some((sql, arg)) = super::search::learner_filter(&q.search) {
-        filter.push_str(sql);
-        args.push(arg);
-    }
-    let total: i64 = c.query_row(
-        &format!("SELECT COUNT(*) FROM sessions s WHERE {filter}"),
-        params_from_iter(args.iter()),
-        |r| r.get(0),
-    )?;
-
-    let key = match q.sort {
-        SortKey::Started => "s.started_at",
-        SortKey::Learner => "l.full_name COLLATE NOCASE",
-        SortKey::Username => "l.username",
-        SortKey::Violations => "s.violation_count",
-        SortKey::Duration => "julianday(s.completed_at) - julianday(s.started_at)",
-        SortKey::Status => "s.status",
-    };
-    let dir = if q.desc { "DESC" } else { "ASC" };
-    // Rows without the sort value (a session never started has no start time) go last either way.
-    let sql = format!(
-        "SELECT {ROW_COLUMNS} FROM sessions s JOIN learners l ON l.id = s.learner_id
-         WHERE {filter}
-         ORDER BY (s.status = 'second_review_required') DESC, ({key}) IS NULL, {key} {dir}, s.id
-         LIMIT ? OFFSET ?"
-    );
-    args.push(Value::Integer(i64::from(q.limit)));
-    args.push(Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
-    let mut stmt = c.prepare(&sql)?;
-    let mut rows = stmt.query(params_from_iter(args.iter()))?;
-    let mut items = Vec::new();
-    while let Some(r) = rows.next()? {
-        items.push(session_row(r)?);
-    }
-    add_marks(c, &mut items)?;
-    Ok(Page {
-        total: total.max(0) as u64,
-        offset: q.offset,
-        items,
-    })
+    super::pages::page(c, scope, &q)
 }
 
 pub fn session(c: &Connection, id: SessionId) -> Result<SessionDetail, StoreError> {
@@ -335,7 +300,7 @@ pub fn session(c: &Connection, id: SessionId) -> Result<SessionDetail, StoreErro
 }
 
 /// Fills in where each row's violations fall, with one query for the whole page.
-fn add_marks(c: &Connection, rows: &mut [SessionRow]) -> Result<(), StoreError> {
+pub(super) fn add_marks(c: &Connection, rows: &mut [SessionRow]) -> Result<(), StoreError> {
     let with = rows.iter().filter(|r| r.violation_count > 0).count();
     if with == 0 {
         return Ok(());

@@ -1,11 +1,20 @@
 //! Finding learners by any part of their name, username or email, whatever the case and
 //! accents: an FTS5 trigram index over each learner's folded key (`domain::text::search_key`),
 //! kept in step by triggers that call the same folding as the query.
+//!
+//! How a list is searched depends on how many learners match, which the index tells at
+//! once (it stops counting at `FEW`): a few learners' sessions are looked up and sorted; a
+//! term so common that it matches thousands (`edu`, a frequent surname) is answered by
+//! reading the list in order and keeping the matching rows, which finds a page of them
+//! within a few hundred rows.
 
 use crate::domain::text::search_key;
-use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value;
+use rusqlite::{Connection, params};
+
+/// Learners up to which a search looks their sessions up rather than reading the list.
+const FEW: i64 = 2_000;
 
 /// Makes `search_key(text)` callable from SQL on `conn`; the triggers that keep the index
 /// in step need it on every connection that writes learners.
@@ -18,23 +27,53 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     )
 }
 
-/// SQL over `s` (sessions) matching sessions whose learner matches `query`, and its argument.
-/// Three characters or more are answered from the trigram index; shorter ones scan the keys.
-pub fn learner_filter(query: &str) -> Option<(&'static str, Value)> {
+/// How one search is answered.
+pub enum Search {
+    /// No learner matches.
+    Nobody,
+    /// SQL over `s` keeping the sessions of the few learners who match, and its argument.
+    Few(String, Value),
+    /// SQL over `s` and `l` testing each row read, and its argument; `counted` keeps the
+    /// sessions of the first `FEW` matching learners (the total is at least theirs).
+    Many {
+        test: &'static str,
+        arg: Value,
+        counted: (String, Value),
+    },
+}
+
+/// How `query` is best answered, or `None` when there is nothing to search for. Three
+/// characters or more are looked up in the trigram index; shorter ones scan the keys.
+pub fn plan(c: &Connection, query: &str) -> rusqlite::Result<Option<Search>> {
     let key = search_key(query.trim());
     if key.is_empty() {
-        return None;
+        return Ok(None);
     }
-    Some(if key.chars().count() >= 3 {
+    let (learners, arg) = if key.chars().count() >= 3 {
         (
-            " AND s.learner_id IN (SELECT rowid FROM learner_search WHERE learner_search MATCH ?)",
+            "SELECT rowid FROM learner_search WHERE learner_search MATCH ?",
             // One phrase: the folded query as a substring, quotes doubled.
             Value::Text(format!("\"{}\"", key.replace('"', "\"\""))),
         )
     } else {
         (
-            " AND s.learner_id IN (SELECT rowid FROM learner_search WHERE instr(key, ?) > 0)",
-            Value::Text(key),
+            "SELECT rowid FROM learner_search WHERE instr(key, ?) > 0",
+            Value::Text(key.clone()),
         )
-    })
+    };
+    let matching: i64 = c
+        .prepare_cached(&format!("SELECT count(*) FROM ({learners} LIMIT ?)"))?
+        .query_row(params![arg, FEW + 1], |r| r.get(0))?;
+    Ok(Some(match matching {
+        0 => Search::Nobody,
+        n if n <= FEW => Search::Few(format!(" AND s.learner_id IN ({learners})"), arg),
+        _ => Search::Many {
+            test: " AND instr(search_key(l.username || ' ' || l.email || ' ' || l.full_name), ?) > 0",
+            arg: Value::Text(key),
+            counted: (
+                format!(" AND s.learner_id IN ({learners} LIMIT {FEW})"),
+                arg,
+            ),
+        },
+    }))
 }
