@@ -175,6 +175,10 @@ struct ServeArgs {
     /// wait to be accepted.
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_connections: u64,
+    /// Milliseconds a list, search or lookup may take; one that runs over is stopped and
+    /// answered with 503 (a client that hangs up stops its query too).
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    query_budget_ms: u64,
     /// Most learner emails sent per second (a backlog drains at this pace).
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     mail_per_second: u32,
@@ -450,6 +454,7 @@ async fn run_console(args: ConsoleArgs) -> anyhow::Result<()> {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = SqliteStore::open(&args.db)
         .with_context(|| format!("cannot open {}", args.db.display()))?;
+    store.set_query_budget(std::time::Duration::from_millis(args.query_budget_ms));
     if let Some(n) = args.seed_demo
         && store.is_empty().await?
     {

@@ -35,6 +35,9 @@ pub enum ApiError {
     TooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// 503: the database could not answer in time (a query over its budget); worth a retry.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal error; see the server log")]
     Internal,
 }
@@ -49,6 +52,10 @@ impl From<StoreError> for ApiError {
                 Self::Unprocessable(d.to_string())
             }
             StoreError::Decision(d) => Self::Conflict(d.to_string()),
+            StoreError::Busy(m) => {
+                tracing::warn!(reason = %m, "query over its budget");
+                Self::Unavailable(m)
+            }
             StoreError::Backend(m) => {
                 tracing::error!(error = %m, "store failure");
                 Self::Internal
@@ -93,6 +100,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
+            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -118,6 +126,29 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static(challenge),
             );
         }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_query_over_its_budget_is_a_503_with_a_reason_and_a_retry_hint() {
+        let resp = ApiError::from(StoreError::Busy(
+            "the query took longer than its 2000 ms budget".into(),
+        ))
+        .into_response();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "1");
+        let body = axum::body::to_bytes(resp.into_body(), 4096).await.unwrap();
+        let body: ErrorBody = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body.error, "unavailable");
+        assert!(body.message.contains("2000 ms budget"), "{}", body.message);
     }
 }

@@ -29,6 +29,10 @@ pub enum StoreError {
     Invalid(String),
     #[error(transparent)]
     Decision(#[from] DecisionError),
+    /// The database could not answer in time: the query ran over its budget and was
+    /// stopped. Worth trying again.
+    #[error("{0}")]
+    Busy(String),
     /// Data the store found but cannot make sense of (a corrupt row, an unknown word).
     #[error("database error: {0}")]
     Backend(String),

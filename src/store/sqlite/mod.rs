@@ -9,6 +9,7 @@ mod jobs;
 mod lms;
 mod migrate;
 mod pages;
+mod pool;
 mod read;
 mod report;
 mod search;
@@ -32,13 +33,10 @@ use crate::domain::{
     Reviewer, Role, SessionDetail, SessionId, SessionRow,
 };
 use crate::store::seed::SeedData;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
-
-const READERS: usize = 4;
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -47,8 +45,7 @@ pub struct SqliteStore {
 
 struct Inner {
     writer: Mutex<Connection>,
-    readers: Vec<Mutex<Connection>>,
-    next_reader: AtomicUsize,
+    readers: Arc<pool::Readers>,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -103,39 +100,44 @@ impl SqliteStore {
         configure(&writer)?;
         migrate::run(&writer)?;
         tighten_database(path)?;
-        let readers = (0..READERS)
-            .map(|_| {
-                let c = Connection::open_with_flags(
-                    path,
-                    OpenFlags::SQLITE_OPEN_READ_ONLY
-                        | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                        | OpenFlags::SQLITE_OPEN_URI,
-                )?;
-                configure(&c)?;
-                Ok(Mutex::new(c))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        let readers = pool::Readers::open(path)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 writer: Mutex::new(writer),
                 readers,
-                next_reader: AtomicUsize::new(0),
             }),
         })
     }
 
+    /// How long a list or lookup may take before it is stopped and answered as busy (503).
+    pub fn set_query_budget(&self, budget: std::time::Duration) {
+        self.inner.readers.set_budget(budget);
+    }
+
+    /// A point lookup (any reader).
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        blocking(move || {
-            let i = inner.next_reader.fetch_add(1, Ordering::Relaxed) % inner.readers.len();
-            let conn = inner.readers[i].lock().map_err(|_| poisoned())?;
-            f(&conn)
-        })
-        .await
+        self.inner.readers.read(pool::Kind::Quick, f).await
+    }
+
+    /// A list, count or search (never the last free reader).
+    async fn read_list<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.inner.readers.read(pool::Kind::List, f).await
+    }
+
+    /// Runs a read-only query answering one number under the rules of a list (budget,
+    /// stopped when abandoned); for operators' checks, tests and benchmarks.
+    #[doc(hidden)]
+    pub async fn count_sql(&self, sql: String) -> Result<i64, StoreError> {
+        self.read_list(move |c| Ok(c.query_row(&sql, [], |r| r.get(0))?))
+            .await
     }
 
     async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
@@ -249,7 +251,7 @@ impl Store for SqliteStore {
     }
 
     async fn courses(&self, scope: CourseScope) -> Result<Vec<CourseSummary>, StoreError> {
-        self.read(move |c| read::courses(c, &scope)).await
+        self.read_list(move |c| read::courses(c, &scope)).await
     }
 
     async fn exam_course(&self, exam: ExamId) -> Result<Option<String>, StoreError> {
@@ -265,7 +267,8 @@ impl Store for SqliteStore {
         exam: ExamId,
         query: SessionFilter,
     ) -> Result<Page<SessionRow>, StoreError> {
-        self.read(move |c| read::sessions(c, exam, &query)).await
+        self.read_list(move |c| read::sessions(c, exam, &query))
+            .await
     }
 
     async fn queue(
@@ -273,7 +276,8 @@ impl Store for SqliteStore {
         scope: CourseScope,
         query: SessionFilter,
     ) -> Result<Page<SessionRow>, StoreError> {
-        self.read(move |c| read::queue(c, &scope, &query)).await
+        self.read_list(move |c| read::queue(c, &scope, &query))
+            .await
     }
 
     async fn session(&self, id: SessionId) -> Result<SessionDetail, StoreError> {
@@ -396,7 +400,7 @@ impl Store for SqliteStore {
     }
 
     async fn report_size(&self, course: String) -> Result<u64, StoreError> {
-        self.read(move |c| report::count(c, &course)).await
+        self.read_list(move |c| report::count(c, &course)).await
     }
 
     async fn lms_client(&self, client_id: String) -> Result<Option<LmsClient>, StoreError> {
@@ -540,7 +544,11 @@ impl Store for SqliteStore {
     where
         F: FnMut(ReportRow) -> Result<(), String> + Send + 'static,
     {
-        self.read(move |c| report::stream(c, &course, &mut each))
+        self.inner
+            .readers
+            .read(pool::Kind::Report, move |c| {
+                report::stream(c, &course, &mut each)
+            })
             .await
     }
 }
