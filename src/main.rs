@@ -458,7 +458,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(n) = args.seed_demo
         && store.is_empty().await?
     {
-        store.seed(demo::generate(n, demo::DEMO_SEED)?).await?;
+        store
+            .seed_batches(Box::new(demo::batches(n, demo::DEMO_SEED)?))
+            .await?;
         tracing::info!(sessions = n, "demo data loaded");
     }
     let from = args

@@ -183,8 +183,8 @@ pub fn of_session(s: &DemoSession) -> Vec<DemoMedia> {
 pub fn onboarding(
     sessions: &[DemoSession],
     course_of_exam: &HashMap<i64, String>,
+    seen: &mut std::collections::HashSet<(usize, String)>,
 ) -> (Vec<(i64, Onboarding)>, Vec<DemoMedia>) {
-    let mut seen = std::collections::HashSet::new();
     let mut rows = Vec::new();
     let mut photos = Vec::new();
     for s in sessions {

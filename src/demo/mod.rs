@@ -13,6 +13,7 @@ mod violations;
 use crate::domain::{AttemptStatus, Exam, Grade, Learner, ReviewStatus};
 use rng::Rng;
 use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
 use time::{Duration, OffsetDateTime, macros::datetime};
 
 pub const DEMO_SEED: u64 = 0x5EED_2026;
@@ -97,10 +98,26 @@ const TRACKS: [&str; 3] = ["verified", "masters", "professional"];
 const EXAM_WINDOW_START: OffsetDateTime = datetime!(2026-11-09 08:00 UTC);
 const STAFF_REVIEWER: &str = "course-staff@example.edu";
 
-pub fn generate(sessions: usize, seed: u64) -> Result<DemoData, RosterError> {
-    let roster: Roster = toml::from_str(ROSTER)?;
-    let mut rng = Rng::new(seed);
+/// Sessions per part of a large demo: each part is made while the one before is written.
+pub const BATCH: usize = 25_000;
+/// Sessions that come with evidence records (video, screenshots, scans, onboarding). A
+/// larger demo is for lists and decisions at scale: its later sessions have none, which
+/// keeps a million-session database at a few hundred MB instead of 3.4 GB.
+pub const EVIDENCE_SESSIONS: usize = 20_000;
 
+/// The demo data set with `sessions` sessions, all in memory.
+pub fn generate(sessions: usize, seed: u64) -> Result<DemoData, RosterError> {
+    let mut all = DemoData::default();
+    for part in batches(sessions, seed)? {
+        all.extend(part);
+    }
+    Ok(all)
+}
+
+/// The same data set in parts of `BATCH` sessions, each made only when asked for, so a
+/// million sessions never sit in memory at once.
+pub fn batches(sessions: usize, seed: u64) -> Result<Batches, RosterError> {
+    let roster: Roster = toml::from_str(ROSTER)?;
     let courses = roster
         .courses
         .iter()
@@ -147,42 +164,86 @@ pub fn generate(sessions: usize, seed: u64) -> Result<DemoData, RosterError> {
             }
         })
         .collect::<Vec<_>>();
-
-    let mut out = Vec::with_capacity(sessions);
-    for k in 0..sessions {
-        let exam_idx = k % exams.len();
-        let exam = &exams[exam_idx];
-        let learner = (k / exams.len() + exam_idx * 10) % learner_count;
-        let mut status = match EVERY_STATUS.get(k) {
-            Some(st) => *st,
-            None => rng.weighted(&STATUS_WEIGHTS),
-        };
-        // Onboarding reviews skip second review: a suspicious one is rejected outright.
-        if exam.is_practice_exam && status == AttemptStatus::SecondReviewRequired {
-            status = AttemptStatus::Rejected;
-        }
-        out.push(session(
-            &mut rng,
-            k,
-            exam,
-            points[exam_idx],
-            learner,
-            status,
-        ));
-    }
-
     let course_of_exam = exams.iter().map(|e| (e.id, e.course_id.clone())).collect();
-    let (onboarding, photos) = evidence::onboarding(&out, &course_of_exam);
-    let mut media: Vec<_> = out.iter().flat_map(evidence::of_session).collect();
-    media.extend(photos);
-    Ok(DemoData {
-        courses,
+    Ok(Batches {
+        head: Some((courses, exams.clone(), learners)),
         exams,
-        learners,
-        sessions: out,
-        media,
-        onboarding,
+        points,
+        learner_count,
+        course_of_exam,
+        onboarded: HashSet::new(),
+        rng: Rng::new(seed),
+        next: 0,
+        sessions,
     })
+}
+
+pub struct Batches {
+    /// Courses, exams and learners, for the first part.
+    head: Option<(Vec<DemoCourse>, Vec<Exam>, Vec<Learner>)>,
+    exams: Vec<Exam>,
+    points: Vec<f64>,
+    learner_count: usize,
+    course_of_exam: HashMap<i64, String>,
+    /// (learner, course) pairs whose onboarding is made.
+    onboarded: HashSet<(usize, String)>,
+    rng: Rng,
+    next: usize,
+    sessions: usize,
+}
+
+impl Iterator for Batches {
+    type Item = DemoData;
+
+    fn next(&mut self) -> Option<DemoData> {
+        let head = self.head.take();
+        if head.is_none() && self.next >= self.sessions {
+            return None;
+        }
+        let end = (self.next + BATCH).min(self.sessions);
+        let mut out = Vec::with_capacity(end - self.next);
+        for k in self.next..end {
+            let exam_idx = k % self.exams.len();
+            let exam = &self.exams[exam_idx];
+            let learner = (k / self.exams.len() + exam_idx * 10) % self.learner_count;
+            let mut status = match EVERY_STATUS.get(k) {
+                Some(st) => *st,
+                None => self.rng.weighted(&STATUS_WEIGHTS),
+            };
+            // Onboarding reviews skip second review: a suspicious one is rejected outright.
+            if exam.is_practice_exam && status == AttemptStatus::SecondReviewRequired {
+                status = AttemptStatus::Rejected;
+            }
+            out.push(session(
+                &mut self.rng,
+                k,
+                exam,
+                self.points[exam_idx],
+                learner,
+                status,
+            ));
+        }
+        self.next = end;
+        let with_evidence = &out[..out
+            .len()
+            .min(EVIDENCE_SESSIONS.saturating_sub(end - out.len()))];
+        let (onboarding, photos) =
+            evidence::onboarding(with_evidence, &self.course_of_exam, &mut self.onboarded);
+        let mut media: Vec<_> = with_evidence
+            .iter()
+            .flat_map(evidence::of_session)
+            .collect();
+        media.extend(photos);
+        let (courses, exams, learners) = head.unwrap_or_default();
+        Some(DemoData {
+            courses,
+            exams,
+            learners,
+            sessions: out,
+            media,
+            onboarding,
+        })
+    }
 }
 
 fn session(

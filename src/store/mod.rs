@@ -237,7 +237,14 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn revoke_token(&self, id: String) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
     fn is_empty(&self) -> impl Future<Output = Result<bool, StoreError>> + Send;
-    fn seed(&self, data: SeedData) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Loads a data set into an empty database, part by part, in one transaction.
+    fn seed_batches(
+        &self,
+        batches: seed::SeedBatches,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn seed(&self, data: SeedData) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.seed_batches(Box::new(std::iter::once(data)))
+    }
 
     fn courses(
         &self,

@@ -35,7 +35,7 @@ pub struct SeedSession {
     pub violations: Vec<Violation>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SeedData {
     pub courses: Vec<SeedCourse>,
     pub exams: Vec<Exam>,
@@ -61,4 +61,20 @@ pub struct SeedMedia {
     pub violation_id: Option<i64>,
     pub scan_result: Option<ScanResult>,
     pub face_match_score: Option<f64>,
+}
+
+/// A data set loaded in parts, each held in memory only while it is written: the first part
+/// brings the courses, exams and learners, every part sessions and their evidence.
+pub type SeedBatches = Box<dyn Iterator<Item = SeedData> + Send>;
+
+impl SeedData {
+    /// Appends a later part.
+    pub fn extend(&mut self, more: SeedData) {
+        self.courses.extend(more.courses);
+        self.exams.extend(more.exams);
+        self.learners.extend(more.learners);
+        self.sessions.extend(more.sessions);
+        self.media.extend(more.media);
+        self.onboarding.extend(more.onboarding);
+    }
 }

@@ -26,12 +26,18 @@ pub fn check(c: &mut Connection, repair: bool) -> Result<Vec<CountDrift>, StoreE
         .collect::<Result<Vec<_>, _>>()?
     };
     if repair && !drift.is_empty() {
-        tx.execute_batch(
-            "DELETE FROM session_counts;
-             INSERT INTO session_counts (exam_id, status, n)
-             SELECT exam_id, status, COUNT(*) FROM sessions GROUP BY exam_id, status;",
-        )?;
+        recount(&tx)?;
     }
     tx.commit()?;
     Ok(drift)
+}
+
+/// Replaces the kept counts with a count of the sessions.
+pub fn recount(tx: &Connection) -> Result<(), StoreError> {
+    tx.execute_batch(
+        "DELETE FROM session_counts;
+         INSERT INTO session_counts (exam_id, status, n)
+         SELECT exam_id, status, COUNT(*) FROM sessions GROUP BY exam_id, status;",
+    )?;
+    Ok(())
 }

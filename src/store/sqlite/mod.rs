@@ -32,7 +32,7 @@ use crate::domain::{
     CourseSummary, DecisionError, ExamId, Job, JobId, JobKind, MediaId, MediaItem, ReportRow,
     Reviewer, Role, SessionDetail, SessionId, SessionRow,
 };
-use crate::store::seed::SeedData;
+use crate::store::seed::SeedBatches;
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -246,8 +246,8 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn seed(&self, data: SeedData) -> Result<(), StoreError> {
-        self.write(move |c| seed::seed(c, &data)).await
+    async fn seed_batches(&self, batches: SeedBatches) -> Result<(), StoreError> {
+        self.write(move |c| seed::seed(c, batches)).await
     }
 
     async fn courses(&self, scope: CourseScope) -> Result<Vec<CourseSummary>, StoreError> {

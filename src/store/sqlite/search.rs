@@ -27,6 +27,17 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     )
 }
 
+/// Fills the search index from every learner at once (after a bulk load, which sets its
+/// triggers aside). The key is the one the triggers of migration 0010 keep.
+pub fn rebuild(tx: &Connection) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "DELETE FROM learner_search;
+         INSERT INTO learner_search (rowid, key)
+         SELECT id, search_key(username || ' ' || email || ' ' || full_name) FROM learners;
+         INSERT INTO learner_search (learner_search) VALUES ('optimize');",
+    )
+}
+
 /// How one search is answered.
 pub enum Search {
     /// No learner matches.

@@ -28,7 +28,9 @@ CREATE TRIGGER learners_sort_columns AFTER UPDATE OF username, full_name ON lear
     WHERE learner_id = new.id;
 END;
 
+-- Superseded by the ones below (their first column is the exam too).
 DROP INDEX sessions_attention_first;
+DROP INDEX sessions_by_exam_started;
 
 -- One exam's list: Require Attention first, then the order, the id breaking ties.
 CREATE INDEX sessions_exam_started ON sessions (exam_id, attention_rank, started_at, id);
@@ -73,4 +75,3 @@ WHEN old.exam_id <> new.exam_id OR old.status <> new.status BEGIN
     UPDATE session_counts SET n = n + 1 WHERE exam_id = new.exam_id AND status = new.status;
 END;
 
-ANALYZE;
