@@ -46,6 +46,7 @@ pub struct SqliteStore {
 struct Inner {
     writer: Mutex<Connection>,
     readers: Arc<pool::Readers>,
+    tiers: Mutex<search::Tiers>,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -105,6 +106,7 @@ impl SqliteStore {
             inner: Arc::new(Inner {
                 writer: Mutex::new(writer),
                 readers,
+                tiers: Mutex::new(search::Tiers::default()),
             }),
         })
     }
@@ -112,6 +114,19 @@ impl SqliteStore {
     /// How long a list or lookup may take before it is stopped and answered as busy (503).
     pub fn set_query_budget(&self, budget: std::time::Duration) {
         self.inner.readers.set_budget(budget);
+    }
+
+    /// Where searches change how they are answered (matching learners); tests set small
+    /// tiers to take every way on a small data set.
+    #[doc(hidden)]
+    pub fn set_search_tiers(&self, few: i64, several: i64) {
+        if let Ok(mut t) = self.inner.tiers.lock() {
+            *t = search::Tiers { few, several };
+        }
+    }
+
+    fn tiers(&self) -> search::Tiers {
+        self.inner.tiers.lock().map(|t| *t).unwrap_or_default()
     }
 
     /// A point lookup (any reader).
@@ -267,7 +282,8 @@ impl Store for SqliteStore {
         exam: ExamId,
         query: SessionFilter,
     ) -> Result<Page<SessionRow>, StoreError> {
-        self.read_list(move |c| read::sessions(c, exam, &query))
+        let tiers = self.tiers();
+        self.read_list(move |c| read::sessions(c, exam, &query, tiers))
             .await
     }
 
@@ -276,7 +292,8 @@ impl Store for SqliteStore {
         scope: CourseScope,
         query: SessionFilter,
     ) -> Result<Page<SessionRow>, StoreError> {
-        self.read_list(move |c| read::queue(c, &scope, &query))
+        let tiers = self.tiers();
+        self.read_list(move |c| read::queue(c, &scope, &query, tiers))
             .await
     }
 

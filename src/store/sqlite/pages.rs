@@ -23,6 +23,7 @@ pub struct Scope {
     pub attention_only: bool,
     /// The exams whose counters give the total when there is no search.
     pub exams: Vec<Value>,
+    pub tiers: super::search::Tiers,
 }
 
 fn key_column(sort: SortKey) -> &'static str {
@@ -97,7 +98,7 @@ pub fn page(
     // few learners, through theirs (then sorted).
     let mut from = "sessions s";
     let mut at_least = false;
-    let total = match super::search::plan(c, &q.search)? {
+    let total = match super::search::plan(c, &q.search, scope.tiers)? {
         None => counted(c, &scope.exams, &q.statuses, scope.attention_only)?,
         Some(Search::Nobody) => {
             return Ok(Page {
@@ -115,12 +116,17 @@ pub fn page(
             from = "sessions s INDEXED BY sessions_by_learner";
             count(c, &filter, &args)?
         }
-        Some(Search::Many { test, arg, counted }) => {
+        Some(Search::Several {
+            walk: test,
+            arg,
+            counted,
+        })
+        | Some(Search::Many { test, arg, counted }) => {
             let mut some = filter.clone();
             some.push_str(&counted.0);
             let mut some_args = args.clone();
             some_args.push(counted.1);
-            filter.push_str(test);
+            filter.push_str(&test);
             args.push(arg);
             at_least = true;
             count(c, &some, &some_args)?
@@ -141,7 +147,7 @@ pub fn page(
             (0, rows, false, None)
         }
         PageFrom::Offset(n) => {
-            let rows = reader.skip(*n, limit + 1, segments.iter().any(|s| s.null))?;
+            let rows = reader.skip(&segments, *n, limit + 1)?;
             (*n, rows, *n > 0, None)
         }
         PageFrom::After(cur) => {
@@ -209,9 +215,8 @@ pub fn page(
 
 fn count(c: &Connection, filter: &str, args: &[Value]) -> Result<u64, StoreError> {
     let n: i64 = c.query_row(
-        &format!(
-            "SELECT COUNT(*) FROM sessions s JOIN learners l ON l.id = s.learner_id WHERE {filter}"
-        ),
+        // Counting filters never name the learner's own columns.
+        &format!("SELECT COUNT(*) FROM sessions s WHERE {filter}"),
         rusqlite::params_from_iter(args.iter()),
         |r| r.get(0),
     )?;
@@ -308,6 +313,17 @@ impl Reader<'_> {
         walk: Walk,
         want: usize,
     ) -> Result<Vec<(SessionRow, SortValue)>, StoreError> {
+        let (sql, args) = self.segment_sql(seg, bound, walk);
+        self.rows(&format!("{sql} LIMIT {want}"), &args)
+    }
+
+    /// The rows of one segment past `bound`, in `walk` order, read along its index.
+    fn segment_sql(
+        &self,
+        seg: Segment,
+        bound: Option<&Cursor>,
+        walk: Walk,
+    ) -> (String, Vec<Value>) {
         let key = key_column(self.sort);
         // The list's own direction, turned round when walking back up it.
         let asc = (!self.desc) ^ (walk == Walk::Backward);
@@ -338,34 +354,41 @@ impl Reader<'_> {
             }
             format!("{key} {dir}, s.id {dir}")
         };
-        sql.push_str(&format!(" ORDER BY {order} LIMIT {want}"));
-        self.rows(&sql, &args)
+        sql.push_str(&format!(" ORDER BY {order}"));
+        (sql, args)
     }
 
-    /// The old offset paging: the rows from `offset` in list order.
+    /// The old offset paging: the rows from `offset` in list order. Whole segments before
+    /// it are skipped by counting them in their index; the rest is skipped along the index
+    /// of the order, never sorted.
     fn skip(
         &self,
-        offset: u64,
+        segments: &[Segment],
+        mut offset: u64,
         want: usize,
-        nulls: bool,
     ) -> Result<Vec<(SessionRow, SortValue)>, StoreError> {
-        let key = key_column(self.sort);
-        let dir = if self.desc { "DESC" } else { "ASC" };
-        let nulls_last = if nulls {
-            format!("({key}) IS NULL, ")
-        } else {
-            String::new()
-        };
-        let sql = format!(
-            "SELECT {ROW_COLUMNS}, {key} FROM {} JOIN learners l ON l.id = s.learner_id
-             WHERE {}
-             ORDER BY s.attention_rank, {nulls_last}{key} {dir}, s.id {dir}
-             LIMIT {want} OFFSET {}",
-            self.from,
-            self.filter,
-            i64::try_from(offset).unwrap_or(i64::MAX)
-        );
-        self.rows(&sql, self.args)
+        let mut out = Vec::new();
+        for seg in segments {
+            let (sql, args) = self.segment_sql(*seg, None, Walk::Forward);
+            if offset > 0 {
+                let n: i64 = self
+                    .c
+                    .prepare_cached(&format!("SELECT COUNT(*) FROM ({sql})"))?
+                    .query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
+                let n = n.max(0) as u64;
+                if offset >= n {
+                    offset -= n;
+                    continue;
+                }
+            }
+            let page = format!("{sql} LIMIT {} OFFSET {offset}", want - out.len());
+            offset = 0;
+            out.extend(self.rows(&page, &args)?);
+            if out.len() >= want {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     fn rows(&self, sql: &str, args: &[Value]) -> Result<Vec<(SessionRow, SortValue)>, StoreError> {

@@ -1,6 +1,7 @@
 //! Queries that only read.
 
 use super::pages::Scope;
+use super::search::Tiers;
 use super::timefmt::{from_sql, opt_from_sql};
 use crate::domain::JobState;
 use crate::domain::access::CourseScope;
@@ -183,6 +184,7 @@ pub fn sessions(
     c: &Connection,
     exam: ExamId,
     q: &SessionFilter,
+    tiers: Tiers,
 ) -> Result<Page<SessionRow>, StoreError> {
     let exists: bool = c.query_row(
         "SELECT EXISTS (SELECT 1 FROM exams WHERE id = ?1)",
@@ -197,6 +199,7 @@ pub fn sessions(
         args: vec![Value::Integer(exam)],
         attention_only: false,
         exams: vec![Value::Integer(exam)],
+        tiers,
     };
     super::pages::page(c, scope, q)
 }
@@ -206,6 +209,7 @@ pub fn queue(
     c: &Connection,
     scope: &CourseScope,
     q: &SessionFilter,
+    tiers: Tiers,
 ) -> Result<Page<SessionRow>, StoreError> {
     let (courses, args) = match scope {
         CourseScope::All => (String::new(), Vec::new()),
@@ -240,6 +244,7 @@ pub fn queue(
         args: exams.clone(),
         attention_only: true,
         exams,
+        tiers,
     };
     let q = SessionFilter {
         statuses: Vec::new(),

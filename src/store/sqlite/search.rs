@@ -3,7 +3,7 @@
 //! kept in step by triggers that call the same folding as the query.
 //!
 //! How a list is searched depends on how many learners match, which the index tells at
-//! once (it stops counting at `FEW`): a few learners' sessions are looked up and sorted; a
+//! once (it stops counting at a few thousand): a few learners' sessions are looked up and sorted; a
 //! term so common that it matches thousands (`edu`, a frequent surname) is answered by
 //! reading the list in order and keeping the matching rows, which finds a page of them
 //! within a few hundred rows.
@@ -13,8 +13,24 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value;
 use rusqlite::{Connection, params};
 
-/// Learners up to which a search looks their sessions up rather than reading the list.
-const FEW: i64 = 2_000;
+/// Where the ways of answering a search change, in matching learners.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tiers {
+    /// Up to this many, their sessions are looked up and sorted.
+    pub few: i64,
+    /// Up to this many, the list is read keeping the rows of learners the index found;
+    /// above it, each row read is tested itself (gathering that many would cost more).
+    pub several: i64,
+}
+
+impl Default for Tiers {
+    fn default() -> Self {
+        Self {
+            few: 2_000,
+            several: 20_000,
+        }
+    }
+}
 
 /// Makes `search_key(text)` callable from SQL on `conn`; the triggers that keep the index
 /// in step need it on every connection that writes learners.
@@ -44,10 +60,18 @@ pub enum Search {
     Nobody,
     /// SQL over `s` keeping the sessions of the few learners who match, and its argument.
     Few(String, Value),
+    /// The same for more learners, read along the order's index (never by learner);
+    /// `counted` keeps the sessions of the first `few` of them (the total is at least
+    /// theirs: counting every one would cost more than the page).
+    Several {
+        walk: String,
+        arg: Value,
+        counted: (String, Value),
+    },
     /// SQL over `s` and `l` testing each row read, and its argument; `counted` keeps the
-    /// sessions of the first `FEW` matching learners (the total is at least theirs).
+    /// sessions of the first `few` matching learners (the total is at least theirs).
     Many {
-        test: &'static str,
+        test: String,
         arg: Value,
         counted: (String, Value),
     },
@@ -55,12 +79,14 @@ pub enum Search {
 
 /// How `query` is best answered, or `None` when there is nothing to search for. Three
 /// characters or more are looked up in the trigram index; shorter ones scan the keys.
-pub fn plan(c: &Connection, query: &str) -> rusqlite::Result<Option<Search>> {
+pub fn plan(c: &Connection, query: &str, tiers: Tiers) -> rusqlite::Result<Option<Search>> {
+    let Tiers { few, several } = tiers;
     let key = search_key(query.trim());
     if key.is_empty() {
         return Ok(None);
     }
-    let (learners, arg) = if key.chars().count() >= 3 {
+    let short = key.chars().count() < 3;
+    let (learners, arg) = if !short {
         (
             "SELECT rowid FROM learner_search WHERE learner_search MATCH ?",
             // One phrase: the folded query as a substring, quotes doubled.
@@ -72,19 +98,35 @@ pub fn plan(c: &Connection, query: &str) -> rusqlite::Result<Option<Search>> {
             Value::Text(key.clone()),
         )
     };
-    let matching: i64 = c
-        .prepare_cached(&format!("SELECT count(*) FROM ({learners} LIMIT ?)"))?
-        .query_row(params![arg, FEW + 1], |r| r.get(0))?;
-    Ok(Some(match matching {
+    let matching = |limit: i64| -> rusqlite::Result<i64> {
+        c.prepare_cached(&format!("SELECT count(*) FROM ({learners} LIMIT ?)"))?
+            .query_row(params![arg, limit], |r| r.get(0))
+    };
+    // Short queries scan every key to count; past `few` their rows are tested instead.
+    let found = match matching(few + 1)? {
+        n if n > few && short => several + 1,
+        n if n > few => matching(several + 1)?,
+        n => n,
+    };
+    let counted = (
+        format!(" AND s.learner_id IN ({learners} LIMIT {few})"),
+        arg.clone(),
+    );
+    Ok(Some(match found {
         0 => Search::Nobody,
-        n if n <= FEW => Search::Few(format!(" AND s.learner_id IN ({learners})"), arg),
+        n if n <= few => Search::Few(format!(" AND s.learner_id IN ({learners})"), arg),
+        // The unary + keeps the planner from reading by learner.
+        n if n <= several => Search::Several {
+            walk: format!(" AND +s.learner_id IN ({learners})"),
+            arg,
+            counted,
+        },
         _ => Search::Many {
-            test: " AND instr(search_key(l.username || ' ' || l.email || ' ' || l.full_name), ?) > 0",
+            test:
+                " AND instr(search_key(l.username || ' ' || l.email || ' ' || l.full_name), ?) > 0"
+                    .into(),
             arg: Value::Text(key),
-            counted: (
-                format!(" AND s.learner_id IN ({learners} LIMIT {FEW})"),
-                arg,
-            ),
+            counted,
         },
     }))
 }
