@@ -458,3 +458,45 @@ async fn an_unreachable_server_is_a_clear_error() {
         Err(ClientError::BadUrl(_))
     ));
 }
+
+/// Load balancers ask without a token: `/healthz` while the process answers, `/readyz`
+/// while the database answers with the schema this server knows.
+#[tokio::test]
+async fn health_and_readiness_for_load_balancers() {
+    let d = start_demo().await;
+    proctor_review::client::tls_ready();
+    let http = reqwest::Client::new();
+    let get = async |path: &str| {
+        let resp = http
+            .get(format!("{}{path}", d.server.url))
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json::<serde_json::Value>().await.unwrap())
+    };
+    let (status, body) = get("/healthz").await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
+    let (status, body) = get("/readyz").await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("ready")),
+        "{body}"
+    );
+    let known = body["schema"].as_i64().unwrap();
+
+    // Another instance upgraded the database past what this one knows.
+    let db = rusqlite::Connection::open(d.dir.path().join("review.sqlite3")).unwrap();
+    db.pragma_update(None, "user_version", known + 1).unwrap();
+    let (status, body) = get("/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"], "unavailable");
+    let says = body["message"].as_str().unwrap();
+    assert!(
+        says.contains(&format!("schema version {}", known + 1)),
+        "{says}"
+    );
+    assert_eq!(get("/healthz").await.0, 200, "alive all the same");
+    db.pragma_update(None, "user_version", known).unwrap();
+    assert_eq!(get("/readyz").await.0, 200);
+}

@@ -3,6 +3,7 @@
 mod auth;
 mod error;
 mod events;
+mod health;
 mod http;
 mod ids;
 pub mod media;
@@ -70,6 +71,8 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .merge(media::router::<S>())
         .merge(reports::router::<S>());
     Router::new()
+        .route("/healthz", get(health::live))
+        .route("/readyz", get(health::ready::<S>))
         .nest(PREFIX, api)
         .nest("/provider", provider::router::<S>())
         .fallback(routes::not_found)

@@ -237,6 +237,9 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn revoke_token(&self, id: String) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
     fn is_empty(&self) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// The database answers a query and its schema is the one this program knows:
+    /// `(the database's schema version, this program's)`.
+    fn schema_versions(&self) -> impl Future<Output = Result<(u32, u32), StoreError>> + Send;
     /// Loads a data set into an empty database, part by part, in one transaction.
     fn seed_batches(
         &self,

@@ -17,6 +17,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_keyset_and_counters.sql"),
 ];
 
+/// The schema version this program brings a database to.
+pub const VERSION: u32 = MIGRATIONS.len() as u32;
+
 pub fn run(conn: &Connection) -> Result<(), StoreError> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let current = usize::try_from(current).unwrap_or(usize::MAX);

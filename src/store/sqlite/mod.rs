@@ -256,6 +256,14 @@ impl Store for SqliteStore {
         self.write(move |c| accounts::revoke_token(c, &id)).await
     }
 
+    async fn schema_versions(&self) -> Result<(u32, u32), StoreError> {
+        self.read(|c| {
+            let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            Ok((u32::try_from(v).unwrap_or(0), migrate::VERSION))
+        })
+        .await
+    }
+
     async fn is_empty(&self) -> Result<bool, StoreError> {
         self.read(|c| Ok(c.query_row("SELECT NOT EXISTS (SELECT 1 FROM exams)", [], |r| r.get(0))?))
             .await
