@@ -583,3 +583,45 @@ fn the_status_bar_never_cuts_a_word_and_hides_news_about_another_learner_under_a
     let screen = text(&draw(&mut s, 120, 40));
     assert!(screen.contains("ada failed Ana just now"), "{screen}");
 }
+
+#[test]
+fn a_search_total_counted_only_so_far_says_so() {
+    let mut s = opened();
+    key(&mut s, KeyCode::Char('/'));
+    for c in "edu".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    key(&mut s, KeyCode::Enter);
+    let request = s.sessions.request.expect("the search was asked for");
+    let Action::SessionsLoaded {
+        result: Ok(mut page),
+        ..
+    } = crate::console::fixtures::page_of(request, 0, rows(), 2_000)
+    else {
+        unreachable!()
+    };
+    page.at_least = true;
+    update(
+        &mut s,
+        Action::SessionsLoaded {
+            request,
+            result: Ok(page),
+        },
+    );
+    let t = text(&draw(&mut s, 120, 40));
+    assert!(t.contains("2,000+/"), "at least 2,000 match:\n{t}");
+    page_exact(&mut s);
+    let t = text(&draw(&mut s, 120, 40));
+    assert!(t.contains("2,000/") && !t.contains("2,000+"), "{t}");
+}
+
+/// The same search answered with an exact count.
+fn page_exact(s: &mut State) {
+    key(s, KeyCode::Char('/'));
+    key(s, KeyCode::Enter);
+    let request = s.sessions.request.expect("asked again");
+    update(
+        s,
+        crate::console::fixtures::page_of(request, 0, rows(), 2_000),
+    );
+}
