@@ -149,6 +149,11 @@ struct ServeArgs {
     seed_demo: Option<usize>,
     #[command(flatten)]
     media: MediaArgs,
+    /// The secret signed links are made with (made, mode 0600, if missing; default:
+    /// beside the database). Servers that share a database give it the same file, so a
+    /// link one of them issued works on every one.
+    #[arg(long, env = "PROCTOR_REVIEW_LINK_KEY_FILE")]
+    link_key_file: Option<PathBuf>,
     /// How long a signed link to evidence works, in seconds.
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     link_ttl_secs: u64,
@@ -482,10 +487,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             }
         }
     };
-    let mut media = MediaSettings::open(
-        &args.media.dir(&args.db),
-        &embedded::link_key_path(&args.db),
-    )?;
+    let link_key = args
+        .link_key_file
+        .clone()
+        .unwrap_or_else(|| embedded::link_key_path(&args.db));
+    let mut media = MediaSettings::open(&args.media.dir(&args.db), &link_key)?;
     media.link_ttl = std::time::Duration::from_secs(args.link_ttl_secs);
     media.max_bytes = args.max_media_mib * 1024 * 1024;
     if args.seed_demo.is_some() {

@@ -582,3 +582,50 @@ async fn the_list_and_the_detail_agree_on_where_violations_fall() {
     }
     assert!(checked >= 5, "only {checked} sessions with violations");
 }
+
+/// Several servers on one database: a link one of them issued is served by another that
+/// shares its link key, and refused by one with a key of its own.
+#[tokio::test]
+async fn a_link_from_one_server_is_served_by_another_sharing_its_key() {
+    let shared = tempfile::tempdir().unwrap();
+    let key = shared.path().join("link.key");
+    let key = key.to_str().unwrap();
+    let a = common::peer::Ours::start_with(&[
+        "--lms-sync-secs",
+        "0",
+        "--seed-demo",
+        "--link-key-file",
+        key,
+    ]);
+    let b = a.beside(&["--lms-sync-secs", "0", "--link-key-file", key]);
+    let other_key = shared.path().join("other.key");
+    let c = a.beside(&[
+        "--lms-sync-secs",
+        "0",
+        "--link-key-file",
+        other_key.to_str().unwrap(),
+    ]);
+    let token = a.reviewer("ada", "ada@example.edu", "admin");
+    let api_a = a.api(&token);
+    let detail = attention_detail(&api_a).await;
+    let shot = first(&detail, MediaKind::Screenshot);
+    let link = api_a.media_link(shot.id).await.unwrap();
+    assert!(link.url.starts_with(&a.url), "{}", link.url);
+    let on = |server: &common::peer::Ours| link.url.replacen(&a.url, &server.url, 1);
+
+    let api_b = b.api(&token);
+    let bytes = api_b.fetch_signed(&on(&b), 1 << 20).await.unwrap();
+    assert_eq!(
+        &bytes[..],
+        asset_bytes(&shot.sha256),
+        "served by the other server"
+    );
+
+    let resp = reqwest::get(on(&c)).await.unwrap();
+    let (status, message) = error_message(resp).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{message}");
+    assert!(message.contains("not valid"), "{message}");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(key).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "the shared key is private");
+}
