@@ -140,3 +140,17 @@ pub struct Page<T> {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub at_least: bool,
 }
+
+impl<T> Page<T> {
+    /// A list with nothing in it.
+    pub fn empty() -> Self {
+        Self {
+            total: 0,
+            offset: 0,
+            items: Vec::new(),
+            prev: None,
+            next: None,
+            at_least: false,
+        }
+    }
+}

@@ -101,14 +101,7 @@ pub fn page(
     let total = match super::search::plan(c, &q.search, scope.tiers)? {
         None => counted(c, &scope.exams, &q.statuses, scope.attention_only)?,
         Some(Search::Nobody) => {
-            return Ok(Page {
-                total: 0,
-                offset: 0,
-                items: Vec::new(),
-                prev: None,
-                next: None,
-                at_least: false,
-            });
+            return Ok(Page::empty());
         }
         Some(Search::Few(sql, arg)) => {
             filter.push_str(&sql);
@@ -141,7 +134,7 @@ pub fn page(
         desc: q.desc,
     };
     let limit = q.limit as usize;
-    let (offset, rows, has_prev, has_next) = match &q.from {
+    let (offset, mut rows, has_prev, has_next) = match &q.from {
         PageFrom::Start => {
             let rows = reader.walk(&segments, None, Walk::Forward, limit + 1)?;
             (0, rows, false, None)
@@ -179,7 +172,6 @@ pub fn page(
             (offset, rows, more, Some(false))
         }
     };
-    let mut rows = rows;
     let has_next = has_next.unwrap_or_else(|| {
         let more = rows.len() > limit;
         rows.truncate(limit);

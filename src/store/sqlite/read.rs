@@ -226,14 +226,7 @@ pub fn queue(
         .map(|id| id.map(Value::Integer))
         .collect::<Result<Vec<_>, _>>()?;
     if exams.is_empty() {
-        return Ok(Page {
-            total: 0,
-            offset: 0,
-            items: Vec::new(),
-            prev: None,
-            next: None,
-            at_least: false,
-        });
+        return Ok(Page::empty());
     }
     let scope = Scope {
         // The literal status lets the queue's partial indexes serve it.
