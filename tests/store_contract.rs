@@ -1,6 +1,9 @@
 //! The store contract: behaviours every `Store` backend must have, written once against the
-//! trait. `backend!` runs the whole suite on a backend; today SQLite, tomorrow PostgreSQL
-//! (issue #11) with one more line.
+//! trait. `backend!` runs the whole suite on a backend: SQLite, and PostgreSQL in a fresh
+//! database per test (skipped loudly when no PostgreSQL answers, unless required).
+
+#[path = "common/pg.rs"]
+mod pg;
 
 use proctor_review::demo;
 use proctor_review::domain::access::{Access, Actor, CourseScope, Grant, authenticate};
@@ -760,3 +763,42 @@ impl Backend for Sqlite {
 }
 
 backend!(sqlite, Sqlite::new());
+
+/// PostgreSQL: each store in a database of its own, dropped with the backend.
+struct Postgres(std::sync::Mutex<Vec<pg::TestDb>>);
+
+impl Postgres {
+    /// `None` when no PostgreSQL answers (and it is not required).
+    async fn new() -> Option<Self> {
+        // Answers now whether there is a server to use.
+        let probe = pg::TestDb::create().await?;
+        Some(Self(std::sync::Mutex::new(vec![probe])))
+    }
+}
+
+impl Backend for Postgres {
+    type S = proctor_review::store::postgres::PgStore;
+    async fn fresh(&self) -> Self::S {
+        let db = pg::TestDb::create().await.expect("a test database");
+        let store = proctor_review::store::postgres::PgStore::connect(
+            &db.url,
+            std::time::Duration::from_secs(30),
+        )
+        .await
+        .expect("connect");
+        self.0.lock().expect("databases").push(db);
+        store
+    }
+
+    fn search_tiers(&self, store: &Self::S, few: i64, several: i64) {
+        store.set_search_tiers(few, several);
+    }
+}
+
+backend!(
+    postgres,
+    match Postgres::new().await {
+        Some(b) => b,
+        None => return,
+    }
+);

@@ -2,8 +2,10 @@
 //! so a second backend (PostgreSQL, for several server instances) slots in beside SQLite.
 
 pub mod lms;
+pub mod postgres;
 pub mod seed;
 pub mod sqlite;
+pub mod timefmt;
 
 use crate::domain::access::{CourseScope, Grant, TokenRecord};
 use crate::domain::email::LearnerEmail;
@@ -495,4 +497,17 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<u64, StoreError>> + Send
     where
         F: FnMut(ReportRow) -> Result<(), String> + Send + 'static;
+
+    /// Tells the other servers sharing this database about a change (JSON). A database
+    /// only one server uses (SQLite) has nobody to tell.
+    fn announce(&self, payload: String) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = payload;
+        std::future::ready(Ok(()))
+    }
+
+    /// What the other servers sharing this database announce, as it arrives; `None` when
+    /// no other server can share it.
+    fn announcements(&self) -> Option<tokio::sync::mpsc::Receiver<String>> {
+        None
+    }
 }

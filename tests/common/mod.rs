@@ -2,6 +2,7 @@
 
 pub mod console;
 pub mod peer;
+pub mod pg;
 pub mod pty;
 pub mod sessions;
 pub mod smtp;

@@ -1,9 +1,9 @@
 //! Reviewers' tokens and course grants.
 
 use super::read::{reviewer_by_username, reviewer_from};
-use super::timefmt::{opt_from_sql, to_sql};
 use crate::domain::Reviewer;
 use crate::domain::access::{Access, Grant, TokenRecord};
+use crate::store::timefmt::{opt_from_sql, to_sql};
 use crate::store::{ReviewerListing, StoreError, TokenInfo};
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
@@ -162,7 +162,7 @@ pub fn reviewers(c: &Connection) -> Result<Vec<ReviewerListing>, StoreError> {
                 .map(|(hash, created, expires, revoked)| {
                     Ok(TokenInfo {
                         id: hash.chars().take(TOKEN_ID_LEN).collect(),
-                        created: super::timefmt::from_sql(&created)?,
+                        created: crate::store::timefmt::from_sql(&created)?,
                         expires: opt_from_sql(expires)?,
                         revoked,
                     })

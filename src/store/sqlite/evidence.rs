@@ -2,8 +2,8 @@
 //! into place, so a row never points at a missing file and no file is left without a row.
 
 use super::read;
-use super::timefmt::to_sql;
 use crate::domain::{MediaItem, SessionId};
+use crate::store::timefmt::to_sql;
 use crate::store::{NewMedia, NewOnboarding, PlaceFiles, StoreError};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use time::OffsetDateTime;

@@ -1,8 +1,8 @@
 //! The jobs table: claiming due work, recording progress and outcomes, and the reports a
 //! course has asked for.
 
-use super::timefmt::{from_sql, opt_from_sql, to_sql};
 use crate::domain::{Job, JobId, JobKind, JobState, ReportFile};
+use crate::store::timefmt::{from_sql, opt_from_sql, to_sql};
 use crate::store::{ClaimedJob, EmailJob, FailedEmail, StoreError};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
@@ -310,5 +310,7 @@ pub fn next_due(c: &Connection, kind: JobKind) -> Result<Option<OffsetDateTime>,
         [kind.as_str()],
         |r| r.get(0),
     )?;
-    at.as_deref().map(super::timefmt::from_sql).transpose()
+    at.as_deref()
+        .map(crate::store::timefmt::from_sql)
+        .transpose()
 }

@@ -1,10 +1,10 @@
 //! Open edX in SQL: clients, the exams and attempts an LMS registered, reviews queued for its
 //! callback and what became of them, retirement, and reconciliation with the LMS's listing.
 
-use super::timefmt::{from_sql, to_sql};
 use super::{jobs, read};
 use crate::domain::lms::{AutomatedReview, ReviewTarget, status_after_review};
 use crate::domain::{AttemptStatus, JobId, JobKind, LmsState, SessionDetail, SessionId, Verdict};
+use crate::store::timefmt::{from_sql, to_sql};
 use crate::store::{
     LmsAttempt, LmsClient, LmsDelivery, LmsExam, LmsOutcome, LmsReviewJob, Reconciled,
     RemoteAttempt, StoreError,
@@ -679,9 +679,9 @@ pub fn onboarding(
                 status: status.parse().map_err(|_| {
                     StoreError::Backend(format!("bad onboarding status '{status}'"))
                 })?,
-                started_at: super::timefmt::opt_from_sql(r.get(2)?)?,
-                submitted_at: super::timefmt::opt_from_sql(r.get(3)?)?,
-                verified_at: super::timefmt::opt_from_sql(r.get(4)?)?,
+                started_at: crate::store::timefmt::opt_from_sql(r.get(2)?)?,
+                submitted_at: crate::store::timefmt::opt_from_sql(r.get(3)?)?,
+                verified_at: crate::store::timefmt::opt_from_sql(r.get(4)?)?,
             },
         });
     }

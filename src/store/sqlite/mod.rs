@@ -14,9 +14,14 @@ mod read;
 mod report;
 mod search;
 mod seed;
-mod timefmt;
+
 mod undo;
 mod write;
+
+pub use accounts::TOKEN_ID_LEN;
+pub(crate) use lms::SYNC_VERDICT;
+pub(crate) use read::UNDO_PREFIX;
+pub use search::Tiers;
 
 use super::{
     ClaimedJob, CountDrift, DecisionCommand, DecisionContext, FailedEmail, LmsAttempt, LmsClient,

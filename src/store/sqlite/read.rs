@@ -2,7 +2,6 @@
 
 use super::pages::Scope;
 use super::search::Tiers;
-use super::timefmt::{from_sql, opt_from_sql};
 use crate::domain::JobState;
 use crate::domain::access::CourseScope;
 use crate::domain::email::{EmailDelivery, MailState};
@@ -14,6 +13,7 @@ use crate::domain::{
     SessionDetail, SessionId, SessionRow, Verdict, Violation, ViolationKind, ViolationMark,
 };
 use crate::store::StoreError;
+use crate::store::timefmt::{from_sql, opt_from_sql};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 

@@ -1,9 +1,9 @@
 //! The rows of the Proctored Exam Results report, streamed: each exam's attempts are read
 //! newest first from an index, so memory stays flat however large the course.
 
-use super::timefmt::opt_from_sql;
 use crate::domain::{RULES_VIOLATION, ReportRow};
 use crate::store::StoreError;
+use crate::store::timefmt::opt_from_sql;
 use rusqlite::{Connection, params};
 
 const SUSPICIOUS: &str = "Suspicious";

@@ -8,9 +8,9 @@
 use super::counts;
 use super::evidence;
 use super::search;
-use super::timefmt::to_sql;
 use crate::domain::text::search_key;
 use crate::store::seed::{SeedBatches, SeedData};
+use crate::store::timefmt::to_sql;
 use crate::store::{NewMedia, NewOnboarding, StoreError};
 use rusqlite::{Connection, params};
 

@@ -4,9 +4,9 @@
 //! nothing is sent, or the worker does and the undo is refused.
 
 use super::read::{self, UNDO_PREFIX};
-use super::timefmt::{from_sql, to_sql};
 use crate::domain::undo::{UndoError, UndoFacts, UndoPlan};
 use crate::domain::{Grade, SessionDetail, Verdict};
+use crate::store::timefmt::{from_sql, to_sql};
 use crate::store::{StoreError, UndoCommand};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 

@@ -2,8 +2,8 @@
 //! history and the queued email commit together or not at all.
 
 use super::read;
-use super::timefmt::to_sql;
 use crate::domain::{DecisionError, DecisionFacts, Grade, Learner, Reviewer, Role, SessionDetail};
+use crate::store::timefmt::to_sql;
 use crate::store::{
     DecisionCommand, DecisionContext, EmailJob, LmsLink, PlannedDecision, StoreError,
 };

@@ -1,0 +1,619 @@
+//! PostgreSQL backend, for several review servers sharing one database: the same `Store`
+//! as SQLite's, over a pool of async connections (tokio-postgres + deadpool). Decisions,
+//! job claims and migrations take database locks, so any number of servers can share it;
+//! changes are announced to the other servers with NOTIFY.
+
+mod accounts;
+mod counts;
+mod decide;
+mod events;
+mod evidence;
+mod jobs;
+pub mod migrate;
+mod pages;
+mod read;
+mod report;
+mod search;
+mod seed;
+mod sql;
+
+use super::{
+    ClaimedJob, CountDrift, DecisionCommand, DecisionContext, FailedEmail, LmsAttempt, LmsClient,
+    LmsDelivery, LmsExam, LmsOnboarding, LmsOutcome, NewMedia, NewOnboarding, PlaceFiles,
+    PlannedDecision, Reconciled, RemoteAttempt, ReviewerListing, Store, StoreError, UndoCommand,
+};
+use crate::domain::access::{CourseScope, Grant, TokenRecord};
+use crate::domain::lms::AutomatedReview;
+use crate::domain::query::{Page, SessionFilter};
+use crate::domain::undo::{UndoError, UndoFacts, UndoPlan};
+use crate::domain::{
+    AttemptStatus, CourseSummary, DecisionError, ExamId, Job, JobId, JobKind, MediaId, MediaItem,
+    ReportRow, Reviewer, Role, SessionDetail, SessionId, SessionRow,
+};
+use crate::store::seed::SeedBatches;
+use crate::store::sqlite::Tiers;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use pages::Scope;
+use sql::Val;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio_postgres::config::SslMode;
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+/// Connections one server keeps open.
+const POOL_SIZE: usize = 16;
+
+/// Whether `db` names a PostgreSQL database rather than a SQLite file.
+pub fn is_url(db: &str) -> bool {
+    db.starts_with("postgres://") || db.starts_with("postgresql://")
+}
+
+#[derive(Clone)]
+pub struct PgStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    config: tokio_postgres::Config,
+    tls: MakeRustlsConnect,
+    tiers: Mutex<Tiers>,
+}
+
+/// What the LMS methods answer: Open edX's side is not on this backend yet.
+fn lms_unsupported() -> StoreError {
+    StoreError::Invalid(
+        "the Open edX (LMS) integration runs on the SQLite backend for now; \
+         this server's database is PostgreSQL"
+            .into(),
+    )
+}
+
+fn tls() -> Result<MakeRustlsConnect, StoreError> {
+    use rustls_platform_verifier::ConfigVerifierExt;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = rustls::ClientConfig::with_platform_verifier()
+        .map_err(|e| StoreError::Invalid(format!("cannot set up TLS to PostgreSQL: {e}")))?;
+    Ok(MakeRustlsConnect::new(config))
+}
+
+/// Where a URL hides its password, for messages and logs.
+pub fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://user@host:port/dbname`; TLS when it
+    /// says `sslmode=require`) and brings its schema up to date.
+    pub async fn connect(url: &str, budget: Duration) -> Result<Self, StoreError> {
+        let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
+            StoreError::Invalid(format!("{} is not a PostgreSQL URL: {e}", redacted(url)))
+        })?;
+        // TLS only when asked for: the driver's default ("prefer") would try it on servers
+        // whose certificate nobody can check.
+        if !url.contains("sslmode=") {
+            config.ssl_mode(SslMode::Disable);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("proctor-review");
+        }
+        // Every statement has the list budget; a stopped one answers 503.
+        config.options(format!("-c statement_timeout={}", budget.as_millis()));
+        config.connect_timeout(Duration::from_secs(10));
+        let tls = tls()?;
+        let manager = Manager::from_config(
+            config.clone(),
+            tls.clone(),
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(Duration::from_secs(10)))
+            .create_timeout(Some(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| StoreError::Backend(format!("cannot make the connection pool: {e}")))?;
+        let store = Self {
+            inner: Arc::new(Inner {
+                pool,
+                config,
+                tls,
+                tiers: Mutex::new(Tiers::default()),
+            }),
+        };
+        let mut client = store.client().await?;
+        migrate::run(&mut client).await?;
+        Ok(store)
+    }
+
+    /// Where searches change how they are answered (matching learners).
+    #[doc(hidden)]
+    pub fn set_search_tiers(&self, few: i64, several: i64) {
+        if let Ok(mut t) = self.inner.tiers.lock() {
+            *t = Tiers { few, several };
+        }
+    }
+
+    fn tiers(&self) -> Tiers {
+        self.inner.tiers.lock().map(|t| *t).unwrap_or_default()
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Client, StoreError> {
+        Ok(self.inner.pool.get().await?)
+    }
+
+    /// Runs a read-only query answering one number; for operators' checks and tests.
+    #[doc(hidden)]
+    pub async fn count_sql(&self, sql: String) -> Result<i64, StoreError> {
+        Ok(self
+            .client()
+            .await?
+            .query_one(&sql, &[])
+            .await?
+            .try_get(0)?)
+    }
+}
+
+/// A pooled connection as the driver's own client.
+fn pg(c: &mut deadpool_postgres::Client) -> &mut tokio_postgres::Client {
+    c
+}
+
+impl Store for PgStore {
+    async fn token(&self, hash: String) -> Result<Option<TokenRecord>, StoreError> {
+        accounts::token(&**self.client().await?, &hash).await
+    }
+
+    async fn reviewer_by_id(&self, id: i64) -> Result<Option<Reviewer>, StoreError> {
+        read::reviewer_by_id(&**self.client().await?, id).await
+    }
+
+    async fn create_reviewer(
+        &self,
+        username: String,
+        email: String,
+        full_name: String,
+        role: Role,
+    ) -> Result<Reviewer, StoreError> {
+        accounts::create_reviewer(&**self.client().await?, &username, &email, &full_name, role)
+            .await
+    }
+
+    async fn ensure_reviewer(
+        &self,
+        username: String,
+        email: String,
+        full_name: String,
+    ) -> Result<Reviewer, StoreError> {
+        let c = self.client().await?;
+        match read::reviewer_by_username(&**c, &username).await? {
+            Some(r) => Ok(r),
+            None => {
+                match accounts::create_reviewer(&**c, &username, &email, &full_name, Role::Reviewer)
+                    .await
+                {
+                    // Another server made them meanwhile.
+                    Err(StoreError::Conflict(_)) => read::reviewer_by_username(&**c, &username)
+                        .await?
+                        .ok_or_else(|| StoreError::NotFound(format!("no reviewer '{username}'"))),
+                    other => other,
+                }
+            }
+        }
+    }
+
+    async fn add_token(
+        &self,
+        reviewer_id: i64,
+        hash: String,
+        expires: Option<OffsetDateTime>,
+    ) -> Result<(), StoreError> {
+        accounts::add_token(&**self.client().await?, reviewer_id, &hash, expires).await
+    }
+
+    async fn grants(&self, reviewer_id: i64) -> Result<Vec<Grant>, StoreError> {
+        accounts::grants(&**self.client().await?, reviewer_id).await
+    }
+
+    async fn reviewer_by_username(&self, username: String) -> Result<Option<Reviewer>, StoreError> {
+        read::reviewer_by_username(&**self.client().await?, &username).await
+    }
+
+    async fn reviewers(&self) -> Result<Vec<ReviewerListing>, StoreError> {
+        accounts::reviewers(&**self.client().await?).await
+    }
+
+    async fn grant(&self, username: String, grant: Grant) -> Result<Reviewer, StoreError> {
+        accounts::grant(&**self.client().await?, &username, &grant).await
+    }
+
+    async fn withdraw(&self, username: String, course: String) -> Result<bool, StoreError> {
+        accounts::withdraw(&**self.client().await?, &username, &course).await
+    }
+
+    async fn revoke_tokens(&self, username: String) -> Result<u64, StoreError> {
+        accounts::revoke_tokens(&**self.client().await?, &username).await
+    }
+
+    async fn revoke_token(&self, id: String) -> Result<u64, StoreError> {
+        accounts::revoke_token(&**self.client().await?, &id).await
+    }
+
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self
+            .client()
+            .await?
+            .query_one("SELECT NOT EXISTS (SELECT 1 FROM exams)", &[])
+            .await?
+            .try_get(0)?)
+    }
+
+    async fn schema_versions(&self) -> Result<(u32, u32), StoreError> {
+        Ok((
+            migrate::current(&**self.client().await?).await?,
+            migrate::VERSION,
+        ))
+    }
+
+    async fn seed_batches(&self, batches: SeedBatches) -> Result<(), StoreError> {
+        let mut c = self.client().await?;
+        let tx = pg(&mut c).transaction().await?;
+        seed::seed(tx, batches).await
+    }
+
+    async fn courses(&self, scope: CourseScope) -> Result<Vec<CourseSummary>, StoreError> {
+        read::courses(&**self.client().await?, &scope).await
+    }
+
+    async fn exam_course(&self, exam: ExamId) -> Result<Option<String>, StoreError> {
+        read::exam_course(&**self.client().await?, exam).await
+    }
+
+    async fn session_course(&self, session: SessionId) -> Result<Option<String>, StoreError> {
+        read::session_course(&**self.client().await?, session).await
+    }
+
+    async fn sessions(
+        &self,
+        exam: ExamId,
+        query: SessionFilter,
+    ) -> Result<Page<SessionRow>, StoreError> {
+        let c = self.client().await?;
+        if c.query_opt("SELECT 1 FROM exams WHERE id = $1", &[&exam])
+            .await?
+            .is_none()
+        {
+            return Err(StoreError::NotFound(format!("no exam with id {exam}")));
+        }
+        let scope = Scope {
+            filter: "s.exam_id = ?".into(),
+            args: vec![Val::Int(exam)],
+            attention_only: false,
+            exams: vec![exam],
+            tiers: self.tiers(),
+        };
+        pages::page(&**c, scope, &query).await
+    }
+
+    async fn queue(
+        &self,
+        scope: CourseScope,
+        query: SessionFilter,
+    ) -> Result<Page<SessionRow>, StoreError> {
+        let c = self.client().await?;
+        let courses: Option<Vec<String>> = match scope {
+            CourseScope::All => None,
+            CourseScope::Only(ids) => Some(ids),
+        };
+        let exams: Vec<i64> = c
+            .query(
+                "SELECT id FROM exams WHERE is_active AND ($1::text[] IS NULL OR course_id = ANY($1))",
+                &[&courses],
+            )
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?;
+        if exams.is_empty() {
+            return Ok(Page::empty());
+        }
+        let scope = Scope {
+            // The literal status lets the queue's partial indexes serve it.
+            filter: "s.status = 'second_review_required' AND s.exam_id = ANY(?)".into(),
+            args: vec![Val::Ints(exams.clone())],
+            attention_only: true,
+            exams,
+            tiers: self.tiers(),
+        };
+        let query = SessionFilter {
+            statuses: Vec::new(),
+            ..query
+        };
+        pages::page(&**c, scope, &query).await
+    }
+
+    async fn session(&self, id: SessionId) -> Result<SessionDetail, StoreError> {
+        read::session(&**self.client().await?, id).await
+    }
+
+    async fn decide<P>(&self, cmd: DecisionCommand<P>) -> Result<SessionDetail, StoreError>
+    where
+        P: FnOnce(&DecisionContext) -> Result<PlannedDecision, DecisionError> + Send + 'static,
+    {
+        let mut c = self.client().await?;
+        let tx = pg(&mut c).transaction().await?;
+        decide::decide(tx, cmd).await
+    }
+
+    async fn undo<P>(&self, cmd: UndoCommand<P>) -> Result<SessionDetail, StoreError>
+    where
+        P: FnOnce(Option<&UndoFacts>) -> Result<UndoPlan, UndoError> + Send + 'static,
+    {
+        let mut c = self.client().await?;
+        let tx = pg(&mut c).transaction().await?;
+        decide::undo(tx, cmd).await
+    }
+
+    async fn add_evidence<F: PlaceFiles>(
+        &self,
+        items: Vec<NewMedia>,
+        onboarding: Vec<NewOnboarding>,
+        files: F,
+    ) -> Result<Vec<MediaItem>, StoreError> {
+        let mut c = self.client().await?;
+        let tx = pg(&mut c).transaction().await?;
+        evidence::add_evidence(tx, &items, &onboarding, files).await
+    }
+
+    async fn media(&self, id: MediaId) -> Result<(SessionId, MediaItem), StoreError> {
+        read::media(&**self.client().await?, id).await
+    }
+
+    async fn media_count(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .count_sql("SELECT COUNT(*) FROM media".into())
+            .await?
+            .max(0) as u64)
+    }
+
+    async fn claim_job(
+        &self,
+        kind: JobKind,
+        instance: String,
+        now: OffsetDateTime,
+    ) -> Result<Option<ClaimedJob>, StoreError> {
+        jobs::claim(&**self.client().await?, kind, &instance, now).await
+    }
+
+    async fn next_due(&self, kind: JobKind) -> Result<Option<OffsetDateTime>, StoreError> {
+        jobs::next_due(&**self.client().await?, kind).await
+    }
+
+    async fn job_progress(&self, id: JobId, progress: f64) -> Result<(), StoreError> {
+        jobs::progress(&**self.client().await?, id, progress).await
+    }
+
+    async fn job_done(&self, id: JobId, result: Option<String>) -> Result<(), StoreError> {
+        jobs::done(
+            &**self.client().await?,
+            id,
+            result.as_deref(),
+            OffsetDateTime::now_utc(),
+        )
+        .await
+    }
+
+    async fn job_retry(
+        &self,
+        id: JobId,
+        error: String,
+        next: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        jobs::retry(&**self.client().await?, id, &error, next).await
+    }
+
+    async fn job_failed(&self, id: JobId, error: String) -> Result<(), StoreError> {
+        jobs::failed(
+            &**self.client().await?,
+            id,
+            &error,
+            OffsetDateTime::now_utc(),
+        )
+        .await
+    }
+
+    async fn recover_jobs(
+        &self,
+        instance: String,
+        now: OffsetDateTime,
+        stale: time::Duration,
+    ) -> Result<u64, StoreError> {
+        let mut c = self.client().await?;
+        let tx = pg(&mut c).transaction().await?;
+        jobs::recover(tx, &instance, now, stale).await
+    }
+
+    async fn check_counts(&self, repair: bool) -> Result<Vec<CountDrift>, StoreError> {
+        let mut c = self.client().await?;
+        let tx = pg(&mut c).transaction().await?;
+        counts::check(tx, repair).await
+    }
+
+    async fn audit_chain(&self) -> Result<Vec<crate::domain::audit::StoredEntry>, StoreError> {
+        decide::entries(&**self.client().await?).await
+    }
+
+    async fn failed_emails(&self) -> Result<Vec<FailedEmail>, StoreError> {
+        jobs::failed_emails(&**self.client().await?).await
+    }
+
+    async fn requeue_failed(
+        &self,
+        kind: JobKind,
+        job: Option<JobId>,
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        jobs::requeue_failed(&**self.client().await?, kind, job, now).await
+    }
+
+    async fn job(&self, id: JobId) -> Result<Job, StoreError> {
+        jobs::job(&**self.client().await?, id).await
+    }
+
+    async fn jobs(&self, kind: JobKind, course: Option<String>) -> Result<Vec<Job>, StoreError> {
+        jobs::list(&**self.client().await?, kind, course.as_deref()).await
+    }
+
+    async fn start_report(&self, course: String, reviewer: i64) -> Result<Job, StoreError> {
+        let mut c = self.client().await?;
+        let tx = pg(&mut c).transaction().await?;
+        jobs::start_report(tx, &course, reviewer, OffsetDateTime::now_utc()).await
+    }
+
+    async fn report_size(&self, course: String) -> Result<u64, StoreError> {
+        report::count(&**self.client().await?, &course).await
+    }
+
+    async fn lms_client(&self, _client_id: String) -> Result<Option<LmsClient>, StoreError> {
+        Ok(None)
+    }
+
+    async fn lms_clients(&self) -> Result<Vec<LmsClient>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    async fn save_lms_client(&self, _client: LmsClient) -> Result<(), StoreError> {
+        Err(lms_unsupported())
+    }
+
+    async fn lms_save_exam(&self, _client: String, _exam: LmsExam) -> Result<String, StoreError> {
+        Err(lms_unsupported())
+    }
+
+    async fn lms_register_attempt(
+        &self,
+        _client: String,
+        _exam: String,
+        _attempt: LmsAttempt,
+    ) -> Result<String, StoreError> {
+        Err(lms_unsupported())
+    }
+
+    async fn lms_attempt(
+        &self,
+        _client: String,
+        _exam: String,
+        _attempt: String,
+    ) -> Result<AttemptStatus, StoreError> {
+        Err(lms_unsupported())
+    }
+
+    async fn lms_set_attempt_status(
+        &self,
+        _client: String,
+        _exam: String,
+        _attempt: String,
+        _status: AttemptStatus,
+    ) -> Result<(), StoreError> {
+        Err(lms_unsupported())
+    }
+
+    async fn lms_delete_attempt(
+        &self,
+        _client: String,
+        _exam: String,
+        _attempt: String,
+    ) -> Result<(), StoreError> {
+        Err(lms_unsupported())
+    }
+
+    async fn lms_retire_user(
+        &self,
+        _client: String,
+        _user: String,
+    ) -> Result<Option<Vec<String>>, StoreError> {
+        Err(lms_unsupported())
+    }
+
+    async fn automated_review(
+        &self,
+        _session: SessionId,
+        _review: AutomatedReview,
+    ) -> Result<SessionDetail, StoreError> {
+        Err(lms_unsupported())
+    }
+
+    async fn lms_delivery_outcome(
+        &self,
+        _job: JobId,
+        _outcome: LmsOutcome,
+    ) -> Result<(), StoreError> {
+        Err(lms_unsupported())
+    }
+
+    async fn lms_retry(&self, _session: SessionId) -> Result<SessionDetail, StoreError> {
+        Err(lms_unsupported())
+    }
+
+    async fn lms_undelivered(&self) -> Result<Vec<LmsDelivery>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    async fn lms_onboarding(
+        &self,
+        _client: String,
+        _course: String,
+        _user: Option<String>,
+    ) -> Result<Vec<LmsOnboarding>, StoreError> {
+        Err(lms_unsupported())
+    }
+
+    async fn lms_courses(&self, _client: String) -> Result<Vec<String>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    async fn lms_reconcile(
+        &self,
+        _client: String,
+        _attempts: Vec<RemoteAttempt>,
+        _at: OffsetDateTime,
+    ) -> Result<Reconciled, StoreError> {
+        Err(lms_unsupported())
+    }
+
+    async fn lms_sync_result(
+        &self,
+        _client: String,
+        _error: Option<String>,
+        _at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn report_rows<F>(&self, course: String, mut each: F) -> Result<u64, StoreError>
+    where
+        F: FnMut(ReportRow) -> Result<(), String> + Send + 'static,
+    {
+        report::stream(&**self.client().await?, &course, &mut each).await
+    }
+
+    async fn announce(&self, payload: String) -> Result<(), StoreError> {
+        events::announce(&**self.client().await?, &payload).await
+    }
+
+    fn announcements(&self) -> Option<tokio::sync::mpsc::Receiver<String>> {
+        Some(events::listen(
+            self.inner.config.clone(),
+            self.inner.tls.clone(),
+        ))
+    }
+}

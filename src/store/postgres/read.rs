@@ -1,0 +1,464 @@
+//! Queries that only read: the same answers as the SQLite backend's, in PostgreSQL's words.
+
+use super::sql::count;
+use crate::domain::access::CourseScope;
+use crate::domain::email::{EmailDelivery, MailState};
+use crate::domain::{
+    AttemptStatus, ContentType, CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, Grade,
+    HistoryEntry, JobState, Learner, LearnerView, LmsState, LmsSync, MediaId, MediaItem, MediaKind,
+    Onboarding, OnboardingStatus, RULES_VIOLATION, ReviewStatus, Reviewer, Role, ScanResult,
+    SessionDetail, SessionId, SessionRow, Verdict, Violation, ViolationKind, ViolationMark,
+};
+use crate::store::StoreError;
+use crate::store::timefmt::{from_sql, opt_from_sql};
+use tokio_postgres::{GenericClient, Row};
+
+pub(super) fn reviewer_from(r: &Row) -> Result<Reviewer, StoreError> {
+    Ok(Reviewer {
+        id: r.try_get(0)?,
+        username: r.try_get(1)?,
+        email: r.try_get(2)?,
+        full_name: r.try_get(3)?,
+        role: Role::parse(r.try_get::<_, &str>(4)?).unwrap_or_default(),
+    })
+}
+
+pub async fn reviewer_by_username<C: GenericClient + Sync>(
+    c: &C,
+    username: &str,
+) -> Result<Option<Reviewer>, StoreError> {
+    c.query_opt(
+        "SELECT id, username, email, full_name, role FROM reviewers WHERE username = $1",
+        &[&username],
+    )
+    .await?
+    .as_ref()
+    .map(reviewer_from)
+    .transpose()
+}
+
+pub async fn reviewer_by_id<C: GenericClient + Sync>(
+    c: &C,
+    id: i64,
+) -> Result<Option<Reviewer>, StoreError> {
+    c.query_opt(
+        "SELECT id, username, email, full_name, role FROM reviewers WHERE id = $1",
+        &[&id],
+    )
+    .await?
+    .as_ref()
+    .map(reviewer_from)
+    .transpose()
+}
+
+pub(super) fn parse<T: std::str::FromStr>(s: &str) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse()
+        .map_err(|e: T::Err| StoreError::Backend(format!("bad value in database: {e}")))
+}
+
+pub(super) fn opt_parse<T: std::str::FromStr>(s: Option<&str>) -> Result<Option<T>, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    s.map(parse).transpose()
+}
+
+pub async fn courses<C: GenericClient + Sync>(
+    c: &C,
+    scope: &CourseScope,
+) -> Result<Vec<CourseSummary>, StoreError> {
+    let ids: Option<Vec<String>> = match scope {
+        CourseScope::All => None,
+        CourseScope::Only(ids) if ids.is_empty() => return Ok(Vec::new()),
+        CourseScope::Only(ids) => Some(ids.clone()),
+    };
+    let rows = c
+        .query(
+            "SELECT c.id, c.name, e.id, e.content_id, e.external_id, e.exam_name, e.time_limit_mins,
+                    e.is_proctored, e.is_practice_exam, e.backend,
+                    COALESCE(SUM(n.n), 0)::bigint,
+                    COALESCE(SUM(n.n) FILTER (WHERE n.status = 'second_review_required'), 0)::bigint,
+                    COALESCE(SUM(n.n) FILTER (WHERE n.status = 'submitted'), 0)::bigint,
+                    COALESCE(SUM(n.n) FILTER (WHERE n.status = 'verified'), 0)::bigint,
+                    COALESCE(SUM(n.n) FILTER (WHERE n.status = 'rejected'), 0)::bigint
+             FROM courses c
+             JOIN exams e ON e.course_id = c.id AND e.is_active
+             LEFT JOIN session_counts n ON n.exam_id = e.id
+             WHERE $1::text[] IS NULL OR c.id = ANY($1)
+             GROUP BY c.seq, c.id, e.id
+             ORDER BY c.seq, e.id",
+            &[&ids],
+        )
+        .await?;
+    let mut out: Vec<CourseSummary> = Vec::new();
+    for r in &rows {
+        let course_id: String = r.try_get(0)?;
+        let exam = ExamSummary {
+            exam: Exam {
+                id: r.try_get(2)?,
+                course_id: course_id.clone(),
+                content_id: r.try_get(3)?,
+                external_id: r.try_get(4)?,
+                exam_name: r.try_get(5)?,
+                time_limit_mins: r.try_get(6)?,
+                is_proctored: r.try_get(7)?,
+                is_practice_exam: r.try_get(8)?,
+                backend: r.try_get(9)?,
+            },
+            counts: ExamCounts {
+                sessions: count(r.try_get(10)?),
+                require_attention: count(r.try_get(11)?),
+                pending: count(r.try_get(12)?),
+                passed: count(r.try_get(13)?),
+                failed: count(r.try_get(14)?),
+            },
+        };
+        match out.last_mut() {
+            Some(last) if last.id == course_id => last.exams.push(exam),
+            _ => out.push(CourseSummary {
+                id: course_id,
+                name: r.try_get(1)?,
+                exams: vec![exam],
+                access: None,
+            }),
+        }
+    }
+    Ok(out)
+}
+
+pub async fn exam_course<C: GenericClient + Sync>(
+    c: &C,
+    exam: ExamId,
+) -> Result<Option<String>, StoreError> {
+    Ok(
+        c.query_opt("SELECT course_id FROM exams WHERE id = $1", &[&exam])
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?,
+    )
+}
+
+pub async fn session_course<C: GenericClient + Sync>(
+    c: &C,
+    session: SessionId,
+) -> Result<Option<String>, StoreError> {
+    Ok(c.query_opt(
+        "SELECT e.course_id FROM sessions s JOIN exams e ON e.id = s.exam_id WHERE s.id = $1",
+        &[&session],
+    )
+    .await?
+    .map(|r| r.try_get(0))
+    .transpose()?)
+}
+
+pub(super) const ROW_COLUMNS: &str =
+    "s.id, s.exam_id, l.username, l.email, l.full_name, s.status, s.review_status,
+     s.violation_count, s.started_at, s.completed_at, s.lms_state, s.lms_note";
+pub(super) const ROW_COLUMN_COUNT: usize = 12;
+
+pub(super) fn session_row(r: &Row) -> Result<SessionRow, StoreError> {
+    Ok(SessionRow {
+        id: r.try_get(0)?,
+        exam_id: r.try_get(1)?,
+        learner: Learner {
+            username: r.try_get(2)?,
+            email: r.try_get(3)?,
+            full_name: r.try_get(4)?,
+        },
+        status: parse::<AttemptStatus>(r.try_get(5)?)?,
+        review_status: opt_parse::<ReviewStatus>(r.try_get(6)?)?,
+        violation_count: u32::try_from(r.try_get::<_, i64>(7)?).unwrap_or(u32::MAX),
+        started_at: opt_from_sql(r.try_get(8)?)?,
+        completed_at: opt_from_sql(r.try_get(9)?)?,
+        marks: Vec::new(),
+        lms: match r.try_get::<_, Option<&str>>(10)? {
+            None => None,
+            Some(state) => Some(LmsSync {
+                state: LmsState::parse(state).ok_or_else(|| {
+                    StoreError::Backend(format!("unknown lms_state '{state}' in database"))
+                })?,
+                note: r.try_get(11)?,
+            }),
+        },
+    })
+}
+
+pub async fn session<C: GenericClient + Sync>(
+    c: &C,
+    id: SessionId,
+) -> Result<SessionDetail, StoreError> {
+    let sql = format!(
+        "SELECT {ROW_COLUMNS}, e.course_id, e.exam_name, e.time_limit_mins, e.backend, s.attempt_code,
+                s.external_id, s.allowed_time_limit_mins, s.is_sample_attempt, s.track, s.reviewed_by,
+                s.grade_earned, s.grade_possible, s.grade_override
+         FROM sessions s JOIN learners l ON l.id = s.learner_id JOIN exams e ON e.id = s.exam_id
+         WHERE s.id = $1"
+    );
+    let Some(r) = c.query_opt(&sql, &[&id]).await? else {
+        return Err(StoreError::NotFound(format!("no session with id {id}")));
+    };
+    let mut row = session_row(&r)?;
+    let violations = violations(c, id).await?;
+    row.marks = violations
+        .iter()
+        .map(|v| ViolationMark {
+            at: v.start_time,
+            rules: v.is_rules_violation(),
+        })
+        .collect();
+    let original_grade = match (
+        r.try_get::<_, Option<f64>>(22)?,
+        r.try_get::<_, Option<f64>>(23)?,
+    ) {
+        (Some(earned), Some(possible)) => Some(Grade { earned, possible }),
+        _ => None,
+    };
+    let grade_override: Option<f64> = r.try_get(24)?;
+    Ok(SessionDetail {
+        learner_view: LearnerView::of(row.status),
+        course_id: r.try_get(12)?,
+        exam_name: r.try_get(13)?,
+        exam_time_limit_mins: r.try_get(14)?,
+        provider: r.try_get(15)?,
+        attempt_code: r.try_get(16)?,
+        external_id: r.try_get(17)?,
+        allowed_time_limit_mins: r.try_get(18)?,
+        is_sample_attempt: r.try_get(19)?,
+        track: r.try_get(20)?,
+        reviewed_by: r.try_get(21)?,
+        original_grade,
+        grade_in_force: Grade::in_force(original_grade, grade_override),
+        violations,
+        history: history(c, id).await?,
+        undo_until: None,
+        media: session_media(c, id).await?,
+        onboarding: onboarding(c, id).await?,
+        row,
+    })
+}
+
+/// Fills in where each row's violations fall, with one query for the whole page.
+pub(super) async fn add_marks<C: GenericClient + Sync>(
+    c: &C,
+    rows: &mut [SessionRow],
+) -> Result<(), StoreError> {
+    let ids: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.violation_count > 0)
+        .map(|r| r.id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let found = c
+        .query(
+            "SELECT session_id, start_time, status = $1 FROM violations
+             WHERE session_id = ANY($2) ORDER BY session_id, start_time, id",
+            &[&RULES_VIOLATION, &ids],
+        )
+        .await?;
+    let index: std::collections::HashMap<SessionId, usize> =
+        rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+    for r in &found {
+        let id: SessionId = r.try_get(0)?;
+        if let Some(&i) = index.get(&id) {
+            rows[i].marks.push(ViolationMark {
+                at: r.try_get(1)?,
+                rules: r.try_get(2)?,
+            });
+        }
+    }
+    Ok(())
+}
+
+const MEDIA_COLUMNS: &str =
+    "m.id, m.kind, m.content_type, m.size, m.sha256, m.offset_start, m.offset_end,
+     m.captured_at, m.violation_id, m.scan_result, m.face_match_score";
+
+fn media_item(r: &Row) -> Result<MediaItem, StoreError> {
+    Ok(MediaItem {
+        id: r.try_get(0)?,
+        kind: parse::<MediaKind>(r.try_get(1)?)?,
+        content_type: parse::<ContentType>(r.try_get(2)?)?,
+        size: count(r.try_get(3)?),
+        sha256: r.try_get(4)?,
+        offset_start: r.try_get(5)?,
+        offset_end: r.try_get(6)?,
+        captured_at: opt_from_sql(r.try_get(7)?)?,
+        violation_id: r.try_get(8)?,
+        scan_result: opt_parse::<ScanResult>(r.try_get(9)?)?,
+        face_match_score: r.try_get(10)?,
+    })
+}
+
+pub async fn media<C: GenericClient + Sync>(
+    c: &C,
+    id: MediaId,
+) -> Result<(SessionId, MediaItem), StoreError> {
+    let sql = format!("SELECT {MEDIA_COLUMNS}, m.session_id FROM media m WHERE m.id = $1");
+    let Some(r) = c.query_opt(&sql, &[&id]).await? else {
+        return Err(StoreError::NotFound(format!("no media with id {id}")));
+    };
+    Ok((r.try_get(11)?, media_item(&r)?))
+}
+
+/// The session's own media, then the learner's latest onboarding photo for the course if
+/// it was taken with another session.
+async fn session_media<C: GenericClient + Sync>(
+    c: &C,
+    session: SessionId,
+) -> Result<Vec<MediaItem>, StoreError> {
+    let sql = format!(
+        "SELECT {MEDIA_COLUMNS} FROM media m WHERE m.session_id = $1
+         UNION ALL
+         (SELECT {MEDIA_COLUMNS} FROM media m
+           JOIN sessions o ON o.id = m.session_id JOIN exams oe ON oe.id = o.exam_id
+           JOIN sessions s ON s.id = $1 JOIN exams e ON e.id = s.exam_id
+           WHERE m.kind = 'onboarding_photo' AND o.learner_id = s.learner_id
+             AND oe.course_id = e.course_id AND o.id <> s.id
+             AND NOT EXISTS (SELECT 1 FROM media own WHERE own.session_id = s.id AND own.kind = 'onboarding_photo')
+           ORDER BY m.created DESC, m.id DESC LIMIT 1)"
+    );
+    let mut out = c
+        .query(&sql, &[&session])
+        .await?
+        .iter()
+        .map(media_item)
+        .collect::<Result<Vec<_>, _>>()?;
+    out.sort_by_key(|m| (m.kind as u8, m.offset_start.unwrap_or(0), m.id));
+    Ok(out)
+}
+
+async fn onboarding<C: GenericClient + Sync>(
+    c: &C,
+    session: SessionId,
+) -> Result<Option<Onboarding>, StoreError> {
+    let Some(r) = c
+        .query_opt(
+            "SELECT o.status, o.started_at, o.submitted_at, o.verified_at FROM onboarding o
+             JOIN sessions s ON s.learner_id = o.learner_id JOIN exams e ON e.id = s.exam_id
+             WHERE s.id = $1 AND o.course_id = e.course_id",
+            &[&session],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Onboarding {
+        status: parse::<OnboardingStatus>(r.try_get(0)?)?,
+        started_at: opt_from_sql(r.try_get(1)?)?,
+        submitted_at: opt_from_sql(r.try_get(2)?)?,
+        verified_at: opt_from_sql(r.try_get(3)?)?,
+    }))
+}
+
+pub async fn violations<C: GenericClient + Sync>(
+    c: &C,
+    session: SessionId,
+) -> Result<Vec<Violation>, StoreError> {
+    c.query(
+        "SELECT id, start_time, stop_time, duration, kind, status, comment FROM violations
+         WHERE session_id = $1 ORDER BY start_time, id",
+        &[&session],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        let kind: &str = r.try_get(4)?;
+        Ok(Violation {
+            id: r.try_get(0)?,
+            start_time: r.try_get(1)?,
+            stop_time: r.try_get(2)?,
+            duration: r.try_get(3)?,
+            kind: ViolationKind::parse(kind)
+                .ok_or_else(|| StoreError::Backend(format!("unknown violation kind '{kind}'")))?,
+            status: r.try_get(5)?,
+            comment: r.try_get(6)?,
+        })
+    })
+    .collect()
+}
+
+fn grade(possible: Option<f64>, earned: Option<f64>) -> Option<Grade> {
+    Some(Grade {
+        earned: earned?,
+        possible: possible?,
+    })
+}
+
+fn email_delivery(r: &Row) -> Result<Option<EmailDelivery>, StoreError> {
+    let (Some(job), Some(state)) = (
+        r.try_get::<_, Option<i64>>(12)?,
+        r.try_get::<_, Option<&str>>(13)?,
+    ) else {
+        return Ok(None);
+    };
+    let state = match JobState::parse(state) {
+        Some(JobState::Queued | JobState::Running) => MailState::Queued,
+        Some(JobState::Done) => MailState::Delivered,
+        Some(JobState::Failed) => MailState::Failed,
+        Some(JobState::Cancelled) => MailState::Cancelled,
+        None => return Err(StoreError::Backend(format!("bad job state '{state}'"))),
+    };
+    let attempts: Option<i64> = r.try_get(14)?;
+    Ok(Some(EmailDelivery {
+        job,
+        state,
+        attempts: attempts.map_or(0, |a| u32::try_from(a).unwrap_or(u32::MAX)),
+        error: if state == MailState::Delivered {
+            None
+        } else {
+            r.try_get(15)?
+        },
+    }))
+}
+
+/// The verdict column of an undo: `undo-fail`, `undo-pass`.
+pub const UNDO_PREFIX: &str = crate::store::sqlite::UNDO_PREFIX;
+
+async fn history<C: GenericClient + Sync>(
+    c: &C,
+    session: SessionId,
+) -> Result<Vec<HistoryEntry>, StoreError> {
+    let rows = c
+        .query(
+            "SELECT d.id, r.username, d.decided_at, d.verdict, d.reason, d.status_before, d.status_after,
+                    d.review_status_before, d.review_status_after, d.grade_possible, d.grade_before,
+                    d.grade_after, j.id, j.state, j.attempts, j.last_error
+             FROM decisions d JOIN reviewers r ON r.id = d.reviewer_id
+             LEFT JOIN jobs j ON j.decision_id = d.id AND j.kind = 'email'
+             WHERE d.session_id = $1 ORDER BY d.decided_at, d.id",
+            &[&session],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let verdict: &str = r.try_get(3)?;
+            let possible: Option<f64> = r.try_get(9)?;
+            Ok(HistoryEntry {
+                id: r.try_get(0)?,
+                reviewer: r.try_get(1)?,
+                decided_at: from_sql(r.try_get(2)?)?,
+                verdict: match verdict {
+                    crate::store::sqlite::SYNC_VERDICT => None,
+                    v if v.starts_with(UNDO_PREFIX) => None,
+                    v => Some(Verdict::parse(v).ok_or_else(|| {
+                        StoreError::Backend(format!("unknown verdict '{verdict}' in database"))
+                    })?),
+                },
+                undoes: verdict.strip_prefix(UNDO_PREFIX).and_then(Verdict::parse),
+                reason: r.try_get(4)?,
+                status_before: parse(r.try_get(5)?)?,
+                status_after: parse(r.try_get(6)?)?,
+                review_status_before: opt_parse(r.try_get(7)?)?,
+                review_status_after: opt_parse(r.try_get(8)?)?,
+                grade_before: grade(possible, r.try_get(10)?),
+                grade_after: grade(possible, r.try_get(11)?),
+                email: email_delivery(r)?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,102 @@
+//! Small helpers for writing queries: `?` placeholders (as the SQLite backend writes them)
+//! numbered for PostgreSQL, argument lists built at run time, and driver errors.
+
+use crate::store::StoreError;
+use bytes::BytesMut;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+
+/// One argument of a query built at run time.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    Int(i64),
+    Text(String),
+    Ints(Vec<i64>),
+    Texts(Vec<String>),
+}
+
+impl ToSql for Val {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            Val::Int(v) => v.to_sql(ty, out),
+            Val::Text(v) => v.to_sql(ty, out),
+            Val::Ints(v) => v.to_sql(ty, out),
+            Val::Texts(v) => v.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        <i64 as ToSql>::accepts(ty)
+            || <String as ToSql>::accepts(ty)
+            || <Vec<i64> as ToSql>::accepts(ty)
+            || <Vec<String> as ToSql>::accepts(ty)
+    }
+
+    to_sql_checked!();
+}
+
+pub fn refs(args: &[Val]) -> Vec<&(dyn ToSql + Sync)> {
+    args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
+}
+
+/// Numbers each `?` in order (`$1`, `$2`, …). Our queries hold no `?` inside literals.
+pub fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for ch in sql.chars() {
+        if ch == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+pub fn count(n: i64) -> u64 {
+    n.max(0) as u64
+}
+
+/// The driver's error; a unique-key clash is the caller's to name.
+pub fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
+    e.code() == Some(&SqlState::UNIQUE_VIOLATION)
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        if e.code() == Some(&SqlState::QUERY_CANCELED) {
+            return StoreError::Busy(
+                "the database did not answer within the query budget; try again".into(),
+            );
+        }
+        StoreError::Database(Box::new(e))
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        match e {
+            deadpool_postgres::PoolError::Timeout(_) => {
+                StoreError::Busy("every database connection is busy; try again".into())
+            }
+            other => StoreError::Database(Box::new(other)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        assert_eq!(
+            super::numbered("a = ? AND (b, c) > (?, ?)"),
+            "a = $1 AND (b, c) > ($2, $3)"
+        );
+    }
+}
