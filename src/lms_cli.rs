@@ -11,7 +11,7 @@ pub enum LmsCommand {
     /// Connect an Open edX instance (or change its settings): the credentials it uses to
     /// call us, and its own, for the review callback.
     Add {
-        #[arg(long)]
+        #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
         /// What Open edX puts in PROCTORING_BACKENDS[…]['client_id'].
         #[arg(long)]
@@ -34,7 +34,7 @@ pub enum LmsCommand {
     },
     /// List reviews that have not (yet) reached Open edX: waiting, failed, or in conflict.
     Status {
-        #[arg(long)]
+        #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
     },
 }

@@ -1,12 +1,9 @@
 //! `proctor-review mail …`: the learner emails that could not be delivered, and sending
 //! them again once the mail server is fixed.
 
-use anyhow::Context;
 use clap::Subcommand;
 use proctor_review::domain::JobKind;
 use proctor_review::domain::text::printable;
-use proctor_review::store::Store;
-use proctor_review::store::sqlite::SqliteStore;
 use std::path::PathBuf;
 use time::OffsetDateTime;
 
@@ -14,13 +11,13 @@ use time::OffsetDateTime;
 pub enum MailCommand {
     /// List learner emails whose delivery failed for good (after every retry).
     Failed {
-        #[arg(long)]
+        #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
     },
     /// Queue failed emails again with a fresh retry budget; a running server sends them
     /// within its poll interval (15 s).
     Retry {
-        #[arg(long)]
+        #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
         /// One email job (the id `mail failed` and the console's History show).
         #[arg(long, conflicts_with = "all", required_unless_present = "all")]
@@ -32,12 +29,20 @@ pub enum MailCommand {
 }
 
 pub async fn run(cmd: MailCommand) -> anyhow::Result<()> {
-    let open = |db: &PathBuf| {
-        SqliteStore::open(db).with_context(|| format!("cannot open {}", db.display()))
+    let db = match &cmd {
+        MailCommand::Failed { db } | MailCommand::Retry { db, .. } => db.clone(),
     };
+    let opened = crate::db_open::open(&db, false, crate::db_open::TOOL_BUDGET).await?;
+    crate::on_store!(opened, |store| run_on(&store, cmd).await)
+}
+
+async fn run_on<S: proctor_review::store::Store>(
+    store: &S,
+    cmd: MailCommand,
+) -> anyhow::Result<()> {
     match cmd {
-        MailCommand::Failed { db } => {
-            let failed = open(&db)?.failed_emails().await?;
+        MailCommand::Failed { db: _ } => {
+            let failed = store.failed_emails().await?;
             if failed.is_empty() {
                 println!("No failed learner emails.");
             }
@@ -57,8 +62,8 @@ pub async fn run(cmd: MailCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        MailCommand::Retry { db, job, all: _ } => {
-            let n = open(&db)?
+        MailCommand::Retry { db: _, job, all: _ } => {
+            let n = store
                 .requeue_failed(JobKind::Email, job, OffsetDateTime::now_utc())
                 .await?;
             println!("{n} email(s) queued again.");

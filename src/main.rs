@@ -1,6 +1,7 @@
 //! The `proctor-review` command: the console (default), the review server (`serve`), and
 //! reviewer administration.
 
+mod db_open;
 mod lms_cli;
 mod mail_cli;
 mod reviewer_cli;
@@ -13,7 +14,6 @@ use proctor_review::config::{self, Paths};
 use proctor_review::embedded::{self, EmbeddedOptions};
 use proctor_review::server::{self, MailSettings, MailTransport, MediaSettings, ServerOptions};
 use proctor_review::store::Store;
-use proctor_review::store::sqlite::SqliteStore;
 use proctor_review::{console, demo, fsutil};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -126,8 +126,9 @@ enum Command {
 
 #[derive(Args)]
 struct ServeArgs {
-    /// SQLite database file (created if missing).
-    #[arg(long)]
+    /// SQLite database file (created if missing), or a PostgreSQL URL
+    /// (postgres://user@host:port/dbname; TLS with ?sslmode=require) that several servers share.
+    #[arg(long, env = "PROCTOR_REVIEW_DB")]
     db: PathBuf,
     /// Address to listen on; port 0 picks a free one.
     #[arg(long, default_value = "127.0.0.1:8750")]
@@ -225,7 +226,12 @@ impl MediaArgs {
     }
 }
 
+/// A folder beside the SQLite file; for a PostgreSQL database, in `proctor-review-data`
+/// under the working directory (several servers name a shared one with the flags).
 fn beside(db: &std::path::Path, name: &str) -> PathBuf {
+    if db_open::postgres_url(db).is_some() {
+        return PathBuf::from("proctor-review-data").join(name);
+    }
     db.parent()
         .map(|p| p.join(name))
         .unwrap_or_else(|| PathBuf::from(name))
@@ -236,7 +242,7 @@ enum AuditCommand {
     /// Recompute every decision's hash and its link to the one before; names the first
     /// entry that was changed, removed or reordered (exit status 1).
     Verify {
-        #[arg(long)]
+        #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
     },
 }
@@ -246,7 +252,7 @@ enum DbCommand {
     /// Recount sessions per exam and status and compare them with the counts the Quiz List
     /// shows; names each difference (exit status 1), and with --repair puts it right.
     Check {
-        #[arg(long)]
+        #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
         #[arg(long)]
         repair: bool,
@@ -257,7 +263,7 @@ enum DbCommand {
 enum EvidenceCommand {
     /// Import evidence files described by a JSON manifest (all or nothing).
     Import {
-        #[arg(long)]
+        #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
         #[command(flatten)]
         media: MediaArgs,
@@ -292,16 +298,17 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             max_media_mib,
             manifest,
         })) => {
-            let store =
-                SqliteStore::open(&db).with_context(|| format!("cannot open {}", db.display()))?;
+            let opened = db_open::open(&db, false, db_open::TOOL_BUDGET).await?;
             let folder = proctor_review::media::MediaFolder::open(&media.dir(&db))?;
-            let report = proctor_review::media::import::run(
-                &store,
-                &folder,
-                &manifest,
-                max_media_mib * 1024 * 1024,
-            )
-            .await?;
+            let report = on_store!(opened, |store| {
+                proctor_review::media::import::run(
+                    &store,
+                    &folder,
+                    &manifest,
+                    max_media_mib * 1024 * 1024,
+                )
+                .await?
+            });
             println!("{report}");
             Ok(())
         }
@@ -457,9 +464,12 @@ async fn run_console(args: ConsoleArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let store = SqliteStore::open(&args.db)
-        .with_context(|| format!("cannot open {}", args.db.display()))?;
-    store.set_query_budget(std::time::Duration::from_millis(args.query_budget_ms));
+    let budget = std::time::Duration::from_millis(args.query_budget_ms);
+    let opened = db_open::open(&args.db, true, budget).await?;
+    on_store!(opened, |store| serve_on(store, args).await)
+}
+
+async fn serve_on<S: Store>(store: S, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(n) = args.seed_demo
         && store.is_empty().await?
     {
@@ -475,22 +485,23 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mail = match &args.smtp_url {
         Some(url) => MailSettings::smtp(url, from).context("invalid --smtp-url")?,
         None => {
-            let dir = args.outbox.clone().unwrap_or_else(|| {
-                args.db
-                    .parent()
-                    .map(|p| p.join("outbox"))
-                    .unwrap_or_else(|| PathBuf::from("outbox"))
-            });
+            let dir = args
+                .outbox
+                .clone()
+                .unwrap_or_else(|| beside(&args.db, "outbox"));
             MailSettings {
                 from,
                 transport: MailTransport::Folder(dir),
             }
         }
     };
-    let link_key = args
-        .link_key_file
-        .clone()
-        .unwrap_or_else(|| embedded::link_key_path(&args.db));
+    let link_key =
+        args.link_key_file
+            .clone()
+            .unwrap_or_else(|| match db_open::postgres_url(&args.db) {
+                Some(_) => beside(&args.db, "link.key"),
+                None => embedded::link_key_path(&args.db),
+            });
     let mut media = MediaSettings::open(&args.media.dir(&args.db), &link_key)?;
     media.link_ttl = std::time::Duration::from_secs(args.link_ttl_secs);
     media.max_bytes = args.max_media_mib * 1024 * 1024;
@@ -505,11 +516,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     // Scripts and tests read this line to find the port.
     println!("listening on http://{addr}");
-    tracing::info!(%addr, db = %args.db.display(), "review server started");
+    tracing::info!(%addr, db = %db_open::shown(&args.db), "review server started");
     // What an admin does next (stderr: stdout's first line is for scripts).
     eprintln!(
         "Next: add a reviewer with\n  proctor-review reviewer add --db {} --username NAME --email ADDRESS --course COURSE_ID\nand connect with\n  proctor-review --server http://{addr} --token-file FILE_HOLDING_THE_TOKEN",
-        args.db.display()
+        db_open::shown(&args.db)
     );
     let shutdown = shutdown_signal();
     server::run(
@@ -549,8 +560,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn db_check(db: &std::path::Path, repair: bool) -> anyhow::Result<()> {
-    let store = SqliteStore::open(db).with_context(|| format!("cannot open {}", db.display()))?;
-    let drift = store.check_counts(repair).await?;
+    let opened = db_open::open(db, false, db_open::TOOL_BUDGET).await?;
+    let drift = on_store!(opened, |store| store.check_counts(repair).await?);
     if drift.is_empty() {
         println!("ok: the Quiz List's counts match the sessions");
         return Ok(());
@@ -574,8 +585,9 @@ async fn db_check(db: &std::path::Path, repair: bool) -> anyhow::Result<()> {
 
 async fn audit_verify(db: &std::path::Path) -> anyhow::Result<()> {
     use proctor_review::domain::audit;
-    let store = SqliteStore::open(db).with_context(|| format!("cannot open {}", db.display()))?;
-    match audit::verify(store.audit_chain().await?) {
+    let opened = db_open::open(db, false, db_open::TOOL_BUDGET).await?;
+    let chain = on_store!(opened, |store| store.audit_chain().await?);
+    match audit::verify(chain) {
         Ok(v) => {
             println!(
                 "ok: {} decisions verified ({} reasons erased at a learner's retirement); head {}",

@@ -1,13 +1,11 @@
 //! `proctor-review reviewer …` and `token …`: accounts, their course grants and tokens.
 //! Run by an admin on the server's database.
 
-use anyhow::{Context, bail};
 use clap::Subcommand;
 use proctor_review::domain::Role;
 use proctor_review::domain::access::{Access, Grant};
 use proctor_review::domain::text::{printable, utc_minute};
 use proctor_review::server::{hash_token, new_token};
-use proctor_review::store::sqlite::SqliteStore;
 use proctor_review::store::{ReviewerListing, Store};
 use std::path::{Path, PathBuf};
 use time::{Duration, OffsetDateTime};
@@ -17,7 +15,7 @@ pub enum ReviewerCommand {
     /// Create a reviewer and print a new token for them (shown once).
     Add {
         /// The server's database.
-        #[arg(long)]
+        #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
         /// Make the database if it does not exist yet (else a typo is refused).
         #[arg(long)]
@@ -46,13 +44,13 @@ pub enum ReviewerCommand {
     },
     /// Every reviewer with role, course grants and tokens.
     List {
-        #[arg(long)]
+        #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
     },
     /// Let a reviewer see (and, unless --read-only, decide in) a course. A course id that
     /// no exam uses yet is accepted: the grant applies once the course arrives.
     Grant {
-        #[arg(long)]
+        #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
         #[arg(long)]
         username: String,
@@ -64,7 +62,7 @@ pub enum ReviewerCommand {
     },
     /// Take a course grant away; the course disappears from the reviewer's console.
     Withdraw {
-        #[arg(long)]
+        #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
         #[arg(long)]
         username: String,
@@ -73,7 +71,7 @@ pub enum ReviewerCommand {
     },
     /// Revoke every token of a reviewer (they are refused at once).
     Revoke {
-        #[arg(long)]
+        #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
         #[arg(long)]
         username: String,
@@ -84,7 +82,7 @@ pub enum ReviewerCommand {
 pub enum TokenCommand {
     /// Make another token for a reviewer and print it (shown once).
     Add {
-        #[arg(long)]
+        #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
         #[arg(long)]
         username: String,
@@ -94,7 +92,7 @@ pub enum TokenCommand {
     },
     /// Revoke one token by the id `reviewer list` shows.
     Revoke {
-        #[arg(long)]
+        #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
         #[arg(long)]
         id: String,
@@ -107,14 +105,8 @@ fn parse_role(s: &str) -> Result<Role, String> {
 
 /// The server's database; a missing file is refused unless `create` (a typo in --db would
 /// otherwise make a new, empty database and a token the server never heard of).
-fn open(db: &Path, create: bool) -> anyhow::Result<SqliteStore> {
-    if !create && !db.exists() {
-        bail!(
-            "{} does not exist; check --db (the server's database), or add --create to make a new one",
-            db.display()
-        );
-    }
-    SqliteStore::open(db).with_context(|| format!("cannot open {}", db.display()))
+async fn open(db: &Path, create: bool) -> anyhow::Result<crate::db_open::Opened> {
+    crate::db_open::open(db, create, crate::db_open::TOOL_BUDGET).await
 }
 
 fn expiry(days: Option<u32>) -> Option<OffsetDateTime> {
@@ -123,7 +115,7 @@ fn expiry(days: Option<u32>) -> Option<OffsetDateTime> {
 
 /// Makes a token, stores its hash and prints it: the only time it is ever shown.
 async fn issue_token(
-    store: &SqliteStore,
+    store: &impl Store,
     reviewer: i64,
     days: Option<u32>,
 ) -> anyhow::Result<String> {
@@ -139,10 +131,21 @@ async fn issue_token(
 }
 
 pub async fn run(cmd: ReviewerCommand) -> anyhow::Result<()> {
+    let (db, create) = match &cmd {
+        ReviewerCommand::Add { db, create, .. } => (db.clone(), *create),
+        ReviewerCommand::List { db }
+        | ReviewerCommand::Grant { db, .. }
+        | ReviewerCommand::Withdraw { db, .. }
+        | ReviewerCommand::Revoke { db, .. } => (db.clone(), false),
+    };
+    crate::on_store!(open(&db, create).await?, |store| run_on(&store, cmd).await)
+}
+
+async fn run_on<S: Store>(store: &S, cmd: ReviewerCommand) -> anyhow::Result<()> {
     match cmd {
         ReviewerCommand::Add {
-            db,
-            create,
+            db: _,
+            create: _,
             username,
             email,
             name,
@@ -155,7 +158,6 @@ pub async fn run(cmd: ReviewerCommand) -> anyhow::Result<()> {
             email
                 .parse::<lettre::Address>()
                 .map_err(|e| anyhow::anyhow!("--email '{}': {e}", printable(&email)))?;
-            let store = open(&db, create)?;
             let name = if name.is_empty() {
                 username.clone()
             } else {
@@ -173,7 +175,7 @@ pub async fn run(cmd: ReviewerCommand) -> anyhow::Result<()> {
                     .grant(username.clone(), Grant { course_id, access })
                     .await?;
             }
-            let token = issue_token(&store, reviewer.id, expires_in_days).await?;
+            let token = issue_token(store, reviewer.id, expires_in_days).await?;
             eprintln!(
                 "Reviewer '{}' created. Their token (shown only now):",
                 reviewer.username
@@ -184,19 +186,18 @@ pub async fn run(cmd: ReviewerCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        ReviewerCommand::List { db } => {
-            for listing in open(&db, false)?.reviewers().await? {
+        ReviewerCommand::List { db: _ } => {
+            for listing in store.reviewers().await? {
                 print!("{}", describe(&listing, OffsetDateTime::now_utc()));
             }
             Ok(())
         }
         ReviewerCommand::Grant {
-            db,
+            db: _,
             username,
             courses,
             read_only,
         } => {
-            let store = open(&db, false)?;
             let access = if read_only {
                 Access::Read
             } else {
@@ -223,11 +224,10 @@ pub async fn run(cmd: ReviewerCommand) -> anyhow::Result<()> {
             Ok(())
         }
         ReviewerCommand::Withdraw {
-            db,
+            db: _,
             username,
             courses,
         } => {
-            let store = open(&db, false)?;
             for course_id in courses {
                 if store.withdraw(username.clone(), course_id.clone()).await? {
                     println!("{username}: no longer sees {course_id}");
@@ -237,8 +237,8 @@ pub async fn run(cmd: ReviewerCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        ReviewerCommand::Revoke { db, username } => {
-            let n = open(&db, false)?.revoke_tokens(username.clone()).await?;
+        ReviewerCommand::Revoke { db: _, username } => {
+            let n = store.revoke_tokens(username.clone()).await?;
             println!("Revoked {n} token(s) of '{username}'.");
             Ok(())
         }
@@ -246,24 +246,30 @@ pub async fn run(cmd: ReviewerCommand) -> anyhow::Result<()> {
 }
 
 pub async fn run_token(cmd: TokenCommand) -> anyhow::Result<()> {
+    let db = match &cmd {
+        TokenCommand::Add { db, .. } | TokenCommand::Revoke { db, .. } => db.clone(),
+    };
+    crate::on_store!(open(&db, false).await?, |store| token_on(&store, cmd).await)
+}
+
+async fn token_on<S: Store>(store: &S, cmd: TokenCommand) -> anyhow::Result<()> {
     match cmd {
         TokenCommand::Add {
-            db,
+            db: _,
             username,
             expires_in_days,
         } => {
-            let store = open(&db, false)?;
             let reviewer = store
                 .reviewer_by_username(username.clone())
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no reviewer named '{username}'"))?;
-            let token = issue_token(&store, reviewer.id, expires_in_days).await?;
+            let token = issue_token(store, reviewer.id, expires_in_days).await?;
             eprintln!("A new token for '{username}' (shown only now):");
             println!("{token}");
             Ok(())
         }
-        TokenCommand::Revoke { db, id } => {
-            match open(&db, false)?.revoke_token(id.clone()).await? {
+        TokenCommand::Revoke { db: _, id } => {
+            match store.revoke_token(id.clone()).await? {
                 0 => println!("Token {id} was already revoked."),
                 _ => println!("Revoked token {id}."),
             }

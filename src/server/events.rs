@@ -18,7 +18,7 @@ use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 
 /// Events kept for consoles that reconnect.
 const KEPT: usize = 1024;
@@ -26,6 +26,11 @@ const KEPT: usize = 1024;
 const BUFFER: usize = 256;
 
 pub struct EventHub {
+    /// Names this server in what it announces, so it does not hear itself.
+    origin: String,
+    /// Where this server's own changes go to be announced to the servers sharing its
+    /// database (none on a database no other server uses).
+    announce: Option<mpsc::UnboundedSender<Arc<ChangeEvent>>>,
     tx: broadcast::Sender<Arc<ChangeEvent>>,
     recent: Mutex<VecDeque<Arc<ChangeEvent>>>,
     next_id: AtomicU64,
@@ -35,13 +40,48 @@ pub struct EventHub {
 
 impl Default for EventHub {
     fn default() -> Self {
+        Self::new(None)
+    }
+}
+
+/// A change as one server announces it to the others.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Announced {
+    pub origin: String,
+    pub event: ChangeEvent,
+}
+
+impl EventHub {
+    /// A hub whose own changes are also sent to `announce`.
+    pub fn new(announce: Option<mpsc::UnboundedSender<Arc<ChangeEvent>>>) -> Self {
         Self {
+            origin: crate::random::hex::<8>().unwrap_or_else(|_| first_id().to_string()),
+            announce,
             tx: broadcast::channel(BUFFER).0,
             recent: Mutex::new(VecDeque::with_capacity(KEPT)),
             // Ids keep growing across restarts, so a console resuming after one is told to
             // resync instead of waiting for ids it has already seen.
             next_id: AtomicU64::new(first_id()),
             closing: watch::channel(false).0,
+        }
+    }
+
+    /// What this server announces `event` as.
+    pub fn announcement(&self, event: &ChangeEvent) -> Option<String> {
+        serde_json::to_string(&Announced {
+            origin: self.origin.clone(),
+            event: event.clone(),
+        })
+        .ok()
+    }
+
+    /// A change another server announced: published here as if made here (with an id of
+    /// this server's), unless it is this server's own.
+    pub fn heard(&self, payload: &str) {
+        match serde_json::from_str::<Announced>(payload) {
+            Ok(a) if a.origin == self.origin => {}
+            Ok(a) => self.publish(a.event),
+            Err(e) => tracing::warn!(error = %e, "an announced change could not be read"),
         }
     }
 }
@@ -62,8 +102,8 @@ impl EventHub {
         reviewer: Option<&str>,
         verdict: Option<Verdict>,
     ) {
-        let event = Arc::new(ChangeEvent {
-            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+        let event = ChangeEvent {
+            id: 0,
             kind,
             session_id: d.row.id,
             exam_id: d.row.exam_id,
@@ -72,7 +112,16 @@ impl EventHub {
             status: d.row.status,
             reviewer: reviewer.map(str::to_owned),
             verdict,
-        });
+        };
+        if let Some(out) = &self.announce {
+            let _ = out.send(Arc::new(event.clone()));
+        }
+        self.publish(event);
+    }
+
+    fn publish(&self, mut event: ChangeEvent) {
+        event.id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let event = Arc::new(event);
         if let Ok(mut recent) = self.recent.lock() {
             if recent.len() == KEPT {
                 recent.pop_front();

@@ -132,6 +132,30 @@ pub async fn run<S: Store>(
         kicks.clone(),
         stopped,
     ));
+    // Changes made here go to the servers sharing the database, and theirs come here.
+    let heard = store.announcements();
+    let (announce, mut outgoing) = tokio::sync::mpsc::unbounded_channel();
+    let events = Arc::new(events::EventHub::new(heard.is_some().then_some(announce)));
+    if let Some(mut heard) = heard {
+        let hub = events.clone();
+        tokio::spawn(async move {
+            while let Some(payload) = heard.recv().await {
+                hub.heard(&payload);
+            }
+        });
+        let hub = events.clone();
+        let to = store.clone();
+        tokio::spawn(async move {
+            while let Some(event) = outgoing.recv().await {
+                let Some(payload) = hub.announcement(&event) else {
+                    continue;
+                };
+                if let Err(e) = to.announce(payload).await {
+                    tracing::warn!(error = %e, "a change could not be announced to the other servers");
+                }
+            }
+        });
+    }
     let state = AppState {
         store,
         kicks,
@@ -142,7 +166,7 @@ pub async fn run<S: Store>(
             undo_grace: options.undo_grace,
         }),
         media: Arc::new(options.media),
-        events: Arc::new(events::EventHub::default()),
+        events,
     };
     let hub = state.events.clone();
     // Live streams never end by themselves; they end when shutdown begins, so the

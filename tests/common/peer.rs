@@ -413,6 +413,19 @@ impl Ours {
         Self::spawn_on(command, dir, db, extra)
     }
 
+    /// A server process on the database `db` (a file or a PostgreSQL URL), with a log
+    /// folder of its own.
+    pub fn on(db: &str, extra: &[&str]) -> Ours {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::spawn_on(Command::new(BIN), dir, PathBuf::from(db), extra)
+    }
+
+    /// Kills the server process (SIGKILL: no shutdown at all).
+    pub fn kill(&mut self) {
+        let _ = self._proc.0.kill();
+        let _ = self._proc.0.wait();
+    }
+
     /// A second server process on this one's database (its own log folder).
     pub fn beside(&self, extra: &[&str]) -> Ours {
         let dir = tempfile::tempdir().expect("temp dir");

@@ -1,0 +1,256 @@
+//! Two real `serve` processes on one PostgreSQL database (issue #11): decisions have one
+//! winner and one email whichever server each request reaches, emails are delivered once
+//! even when a server is killed mid-delivery, a decision made through one server reaches a
+//! live stream on the other, and a signed link from one is served by the other.
+//! Skipped loudly without PostgreSQL, unless PROCTOR_REVIEW_REQUIRE_PG is set (CI).
+
+mod common;
+
+use common::peer::Ours;
+use common::pg::TestDb;
+use common::sessions::attention;
+use proctor_review::api::DecisionRequest;
+use proctor_review::client::{ApiClient, ClientError};
+use proctor_review::domain::email::MailState;
+use proctor_review::domain::{AttemptStatus, SessionRow, Verdict};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Two servers sharing a database and the folders every server must see.
+struct Pair {
+    a: Ours,
+    b: Ours,
+    shared: tempfile::TempDir,
+    token: String,
+    _db: TestDb,
+}
+
+fn flags(shared: &Path, extra: &[&str]) -> Vec<String> {
+    let dir = |name: &str| shared.join(name).to_string_lossy().into_owned();
+    let mut f = vec![
+        "--media-dir".to_owned(),
+        dir("media"),
+        "--outbox".into(),
+        dir("outbox"),
+        "--reports-dir".into(),
+        dir("reports"),
+        "--link-key-file".into(),
+        dir("link.key"),
+        "--lms-sync-secs".into(),
+        "0".into(),
+        "--job-poll-ms".into(),
+        "100".into(),
+        "--instance-stale-secs".into(),
+        "3".into(),
+    ];
+    f.extend(extra.iter().map(|s| (*s).to_owned()));
+    f
+}
+
+async fn pair(extra: &[&str]) -> Option<Pair> {
+    let db = TestDb::create().await?;
+    let shared = tempfile::tempdir().expect("temp dir");
+    let mut first = flags(shared.path(), extra);
+    first.extend(["--seed-demo".to_owned(), "200".to_owned()]);
+    let first: Vec<&str> = first.iter().map(String::as_str).collect();
+    let a = Ours::on(&db.url, &first);
+    let second = flags(shared.path(), extra);
+    let second: Vec<&str> = second.iter().map(String::as_str).collect();
+    let b = Ours::on(&db.url, &second);
+    let token = a.reviewer("alice", "alice@example.edu", "admin");
+    Some(Pair {
+        a,
+        b,
+        shared,
+        token,
+        _db: db,
+    })
+}
+
+impl Pair {
+    fn apis(&self) -> (ApiClient, ApiClient) {
+        (self.a.api(&self.token), self.b.api(&self.token))
+    }
+
+    fn emails(&self) -> Vec<String> {
+        common::eml_files(&self.shared.path().join("outbox"))
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+            .collect()
+    }
+
+    fn logs(&self) -> String {
+        format!("A:\n{}\nB:\n{}", self.a.log(), self.b.log())
+    }
+}
+
+fn fail(s: &SessionRow, key: Option<String>) -> DecisionRequest {
+    DecisionRequest {
+        verdict: Verdict::Fail,
+        reason: format!("two servers, session {}", s.id),
+        expected_status: Some(AttemptStatus::SecondReviewRequired),
+        idempotency_key: key,
+    }
+}
+
+/// Waits until every one of `sessions` has its learner email delivered.
+async fn delivered(p: &Pair, api: &ApiClient, sessions: &[SessionRow]) {
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let mut done = 0;
+        for s in sessions {
+            let h = api.session(s.id).await.expect("session").history;
+            if h.iter().any(|e| {
+                e.email
+                    .as_ref()
+                    .is_some_and(|m| m.state == MailState::Delivered)
+            }) {
+                done += 1;
+            }
+        }
+        if done == sessions.len() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{done} of {} delivered\n{}",
+            sessions.len(),
+            p.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_decisions_on_one_session_through_two_servers_have_one_winner_and_one_email() {
+    let Some(p) = pair(&[]).await else { return };
+    let (a, b) = p.apis();
+    let session = attention(&a, 1).await.remove(0);
+    let id = session.id;
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let api = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let req = fail(&session, Some(format!("racer-key-{i}")));
+        tasks.push(tokio::spawn(async move { api.decide(id, &req).await }));
+    }
+    let mut won = 0;
+    let mut refused = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            Ok(d) => {
+                assert_eq!(d.row.status, AttemptStatus::Rejected);
+                won += 1;
+            }
+            Err(ClientError::Conflict(_)) => refused += 1,
+            Err(e) => panic!("neither decided nor refused: {e}\n{}", p.logs()),
+        }
+    }
+    assert_eq!((won, refused), (1, 49), "one winner across both servers");
+    let detail = b.session(id).await.unwrap();
+    assert_eq!(detail.history.len(), 1, "decided once");
+    delivered(&p, &b, std::slice::from_ref(&session)).await;
+    // Both servers keep polling: a second delivery would show up by now.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let to_learner = p
+        .emails()
+        .iter()
+        .filter(|m| m.contains(&session.learner.email))
+        .count();
+    assert_eq!(to_learner, 1, "one email to the learner");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn emails_are_delivered_once_when_a_server_is_killed_mid_delivery() {
+    // Slow mail, so the kill lands while both servers are delivering.
+    let Some(mut p) = pair(&["--mail-per-second", "8"]).await else {
+        return;
+    };
+    let (a, b) = p.apis();
+    let sessions = attention(&a, 30).await;
+    for (i, s) in sessions.iter().enumerate() {
+        let api = if i % 2 == 0 { &a } else { &b };
+        api.decide(s.id, &fail(s, Some(format!("burst-{}", s.id))))
+            .await
+            .expect("decided");
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while p.emails().len() < 4 {
+        assert!(Instant::now() < deadline, "no mail went out\n{}", p.logs());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    p.a.kill();
+    let sent_before = p.emails().len();
+    assert!(sent_before < 30, "killed mid-delivery ({sent_before} sent)");
+    delivered(&p, &b, &sessions).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let emails = p.emails();
+    assert_eq!(emails.len(), 30, "one email per decision");
+    for s in &sessions {
+        let n = emails
+            .iter()
+            .filter(|m| m.contains(&s.learner.email))
+            .count();
+        assert!(n >= 1, "{} got their email", s.learner.email);
+    }
+    for s in &sessions {
+        let h = b.session(s.id).await.unwrap().history;
+        assert_eq!(h.len(), 1, "session {} decided once", s.id);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_decision_through_one_server_reaches_a_live_stream_on_the_other() {
+    let Some(p) = pair(&[]).await else { return };
+    let (a, b) = p.apis();
+    let (opened_tx, opened) = tokio::sync::oneshot::channel();
+    let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let follower = tokio::spawn(async move {
+        let _ = b
+            .events(
+                None,
+                move || {
+                    let _ = opened_tx.send(());
+                },
+                move |e| {
+                    let _ = seen_tx.send(e);
+                },
+            )
+            .await;
+    });
+    opened.await.expect("the stream opened");
+    let session = attention(&a, 1).await.remove(0);
+    let sent = Instant::now();
+    a.decide(session.id, &fail(&session, None))
+        .await
+        .expect("decided");
+    let event = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let e = seen.recv().await.expect("stream open");
+            if e.session_id == session.id {
+                return e;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("server B never told its console\n{}", p.logs()));
+    let took = sent.elapsed();
+    eprintln!("decision on A seen on B's stream after {took:?}");
+    assert_eq!(event.status, AttemptStatus::Rejected);
+    assert_eq!(event.verdict, Some(Verdict::Fail));
+    assert_eq!(event.reviewer.as_deref(), Some("alice"));
+    assert!(took < Duration::from_secs(1), "within a second: {took:?}");
+    follower.abort();
+}
+
+#[tokio::test]
+async fn a_signed_link_from_one_server_is_served_by_the_other() {
+    let Some(p) = pair(&[]).await else { return };
+    let (a, b) = p.apis();
+    let detail = a.session(1).await.expect("session 1");
+    let item = detail.media.first().expect("the demo's evidence");
+    let link = a.media_link(item.id).await.expect("a link");
+    let on_b = link.url.replacen(&p.a.url, &p.b.url, 1);
+    assert_ne!(on_b, link.url, "the link names server A");
+    let bytes = b.fetch_signed(&on_b, 64 << 20).await.expect("served by B");
+    assert_eq!(bytes.len() as u64, item.size);
+}
