@@ -3,7 +3,9 @@
 //! and with eight at once; prints p50/p99 per query. Asserts nothing.
 //!
 //! The seeded databases are kept in `target/scale-bench/` and reused (delete to re-seed).
-//! `SCALE_SIZES=100000` limits the sizes.
+//! `SCALE_SIZES=100000` limits the sizes. With `SCALE_PG` (an admin URL, e.g.
+//! `postgres://postgres@127.0.0.1:5432/postgres`) the same runs follow on PostgreSQL, in a
+//! database `proctor_review_scale_N` filled once by `db copy` from the SQLite one.
 
 use proctor_review::api::{SessionQuery, SortKey};
 use proctor_review::client::ApiClient;
@@ -307,12 +309,54 @@ fn server_rss_mib(s: &Server) -> u64 {
         / 1024
 }
 
+/// The PostgreSQL database of `n` sessions (copied once from `sqlite`), if asked for.
+async fn postgres(n: usize, sqlite: &Path) -> Option<String> {
+    let admin = std::env::var("SCALE_PG").ok()?;
+    let name = format!("proctor_review_scale_{n}");
+    let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let mut url = url::Url::parse(&admin).unwrap();
+    url.set_path(&format!("/{name}"));
+    let url = url.to_string();
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+        .await
+        .unwrap()
+        .is_some();
+    if !exists {
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        let store =
+            proctor_review::store::postgres::PgStore::connect(&url, Duration::from_secs(3600))
+                .await
+                .unwrap();
+        let t = Instant::now();
+        store.copy_from_sqlite(sqlite).await.unwrap();
+        println!(
+            "db copy {n:>9} sessions to PostgreSQL: {:>6.1} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
+    Some(url)
+}
+
 async fn run(n: usize) {
     let db = database(n).await;
-    let s = serve(&db);
+    run_on(n, "SQLite", &db).await;
+    if let Some(url) = postgres(n, &db).await {
+        run_on(n, "PostgreSQL", Path::new(&url)).await;
+    }
+}
+
+async fn run_on(n: usize, backend: &str, db: &Path) {
+    let s = serve(db);
     let api = ApiClient::new(&s.url, &s.token).unwrap();
     println!(
-        "\n{n} sessions (exam of {}): p50 / p99 ms",
+        "\n{backend}, {n} sessions (exam of {}): p50 / p99 ms",
         api.sessions(EXAM, &SessionQuery::default())
             .await
             .unwrap()

@@ -257,6 +257,18 @@ enum DbCommand {
         #[arg(long)]
         repair: bool,
     },
+    /// Move a SQLite installation into a new, empty PostgreSQL database: every table, the
+    /// decision history with its hash chain, pending jobs. Refuses a target that holds
+    /// data; checks row counts and the chain before it commits. Media and report folders
+    /// are not in the database: copy them (or point --media-dir at them).
+    Copy {
+        /// The SQLite database file.
+        #[arg(long)]
+        from: PathBuf,
+        /// postgres://user@host:port/dbname
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -316,6 +328,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Mail(cmd)) => mail_cli::run(cmd).await,
         Some(Command::Audit(AuditCommand::Verify { db })) => audit_verify(&db).await,
         Some(Command::Db(DbCommand::Check { db, repair })) => db_check(&db, repair).await,
+        Some(Command::Db(DbCommand::Copy { from, to })) => db_copy(&from, &to).await,
         Some(Command::Paths) => {
             let paths = Paths::resolve(cli.console.data_dir)?;
             println!("data dir:      {}", paths.data_dir.display());
@@ -581,6 +594,44 @@ async fn db_check(db: &std::path::Path, repair: bool) -> anyhow::Result<()> {
         drift.len()
     );
     std::process::exit(1);
+}
+
+async fn db_copy(from: &std::path::Path, to: &str) -> anyhow::Result<()> {
+    use proctor_review::store::postgres::{self, PgStore};
+    if !postgres::is_url(to) {
+        anyhow::bail!("--to must be a postgres:// URL, not '{to}'");
+    }
+    if db_open::postgres_url(from).is_some() || !from.exists() {
+        anyhow::bail!("--from must be an existing SQLite file: {}", from.display());
+    }
+    // The source is brought up to this program's schema first, as a server would.
+    let source = db_open::open(from, false, db_open::TOOL_BUDGET).await?;
+    drop(source);
+    let target = PgStore::connect(to, db_open::TOOL_BUDGET)
+        .await
+        .with_context(|| format!("cannot open {}", postgres::redacted(to)))?;
+    let copied = target.copy_from_sqlite(from).await.with_context(|| {
+        format!(
+            "cannot copy {} to {}",
+            from.display(),
+            postgres::redacted(to)
+        )
+    })?;
+    for (table, n) in &copied.tables {
+        println!("{table}: {n} rows");
+    }
+    match proctor_review::domain::audit::verify(target.audit_chain().await?) {
+        Ok(v) => println!(
+            "ok: copied; {} decisions verified on the target, head {}",
+            v.entries, v.head
+        ),
+        Err(broken) => anyhow::bail!(
+            "the copy's decision history does not verify at decision {}: {}",
+            broken.0.fields.id,
+            broken.1
+        ),
+    }
+    Ok(())
 }
 
 async fn audit_verify(db: &std::path::Path) -> anyhow::Result<()> {

@@ -4,6 +4,7 @@
 //! changes are announced to the other servers with NOTIFY.
 
 mod accounts;
+pub mod copy;
 mod counts;
 mod decide;
 mod events;
@@ -149,6 +150,15 @@ impl PgStore {
 
     async fn client(&self) -> Result<deadpool_postgres::Client, StoreError> {
         Ok(self.inner.pool.get().await?)
+    }
+
+    /// Copies the SQLite database at `from` into this one, which must be empty.
+    pub async fn copy_from_sqlite(
+        &self,
+        from: &std::path::Path,
+    ) -> Result<copy::Copied, StoreError> {
+        let mut c = self.client().await?;
+        copy::copy(from, pg(&mut c)).await
     }
 
     /// Runs a read-only query answering one number; for operators' checks and tests.

@@ -1,0 +1,282 @@
+//! `db copy`: moves a SQLite installation into an empty PostgreSQL database — every table,
+//! the decision history with its hash chain as it is, and the jobs still waiting — in one
+//! PostgreSQL transaction, then checks that every table holds as many rows as the source
+//! and that the chain's head is the same.
+
+use crate::domain::text::search_key;
+use crate::store::StoreError;
+use bytes::BytesMut;
+use rusqlite::types::ValueRef;
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+
+/// Tables in the order their references need, with the columns copied (generated and
+/// PostgreSQL-only columns are made there).
+const TABLES: &[(&str, &str)] = &[
+    ("courses", "id, name"),
+    (
+        "lms_clients",
+        "client_id, client_secret, lms_url, lms_client_id, lms_client_secret, backend, created, last_sync_at, last_sync_error",
+    ),
+    (
+        "exams",
+        "id, course_id, content_id, external_id, exam_name, time_limit_mins, is_proctored, is_practice_exam, is_active, backend, lms_client, lms_exam_id",
+    ),
+    (
+        "learners",
+        "id, username, email, full_name, external_user_id",
+    ),
+    (
+        "sessions",
+        "id, exam_id, learner_id, attempt_code, external_id, status, review_status, reviewed_by, started_at, completed_at, allowed_time_limit_mins, taking_as_proctored, is_sample_attempt, track, grade_earned, grade_possible, grade_override, violation_count, created, modified, lms_state, lms_note, sort_name, sort_username",
+    ),
+    (
+        "violations",
+        "id, session_id, start_time, stop_time, duration, kind, status, comment",
+    ),
+    ("reviewers", "id, username, email, full_name, created, role"),
+    (
+        "api_tokens",
+        "token_hash, reviewer_id, created, revoked, expires",
+    ),
+    (
+        "course_grants",
+        "reviewer_id, course_id, access, granted_at",
+    ),
+    (
+        "decisions",
+        "id, session_id, reviewer_id, decided_at, verdict, reason, status_before, status_after, review_status_before, review_status_after, grade_possible, grade_before, grade_after, learner_emailed, idempotency_key, reason_sha256, prev_hash, hash",
+    ),
+    (
+        "jobs",
+        "id, kind, payload, state, progress, attempts, next_attempt_at, last_error, requested_by, course_id, created, started_at, finished_at, result, session_id, decision_id, claimed_by",
+    ),
+    (
+        "media",
+        "id, session_id, kind, content_type, size, sha256, offset_start, offset_end, captured_at, violation_id, scan_result, face_match_score, created",
+    ),
+    (
+        "onboarding",
+        "learner_id, course_id, status, started_at, submitted_at, verified_at, modified",
+    ),
+];
+
+/// Rows per INSERT (PostgreSQL takes at most 65,535 arguments in one statement).
+const ARGS_PER_INSERT: usize = 60_000;
+
+/// One value on its way from SQLite to PostgreSQL, typed by the target column.
+#[derive(Debug)]
+enum Cell {
+    Null,
+    Int(i64),
+    Bool(bool),
+    Float(f64),
+    Text(String),
+}
+
+impl ToSql for Cell {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            Cell::Null => Ok(IsNull::Yes),
+            Cell::Int(v) => v.to_sql(ty, out),
+            Cell::Bool(v) => v.to_sql(ty, out),
+            Cell::Float(v) => v.to_sql(ty, out),
+            Cell::Text(v) => v.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        [Type::INT8, Type::INT2, Type::BOOL, Type::FLOAT8, Type::TEXT].contains(ty)
+    }
+
+    to_sql_checked!();
+}
+
+fn cell(v: ValueRef<'_>, ty: &Type, at: &str) -> Result<Cell, StoreError> {
+    let bad = || StoreError::Invalid(format!("{at}: {v:?} does not fit a {ty} column"));
+    Ok(match (v, ty) {
+        (ValueRef::Null, _) => Cell::Null,
+        (ValueRef::Integer(i), t) if *t == Type::BOOL => Cell::Bool(i != 0),
+        (ValueRef::Integer(i), t) if *t == Type::FLOAT8 => Cell::Float(i as f64),
+        (ValueRef::Integer(i), _) => Cell::Int(i),
+        (ValueRef::Real(f), t) if *t == Type::FLOAT8 => Cell::Float(f),
+        (ValueRef::Text(t), ty) if *ty == Type::TEXT => {
+            Cell::Text(String::from_utf8(t.to_vec()).map_err(|_| bad())?)
+        }
+        _ => return Err(bad()),
+    })
+}
+
+/// What a copy moved, table by table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Copied {
+    pub tables: Vec<(String, u64)>,
+    /// The decision history's head hash (the same on both sides).
+    pub head: Option<String>,
+}
+
+/// Copies the SQLite database at `from` (already migrated) into the empty database `to`.
+pub async fn copy(
+    from: &std::path::Path,
+    to: &mut tokio_postgres::Client,
+) -> Result<Copied, StoreError> {
+    let src = rusqlite::Connection::open_with_flags(
+        from,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    let tx = to.transaction().await?;
+    let used: bool = tx
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM exams) OR EXISTS (SELECT 1 FROM reviewers)
+                 OR EXISTS (SELECT 1 FROM decisions) OR EXISTS (SELECT 1 FROM jobs)",
+            &[],
+        )
+        .await?
+        .try_get(0)?;
+    if used {
+        return Err(StoreError::Conflict(
+            "the target database is not empty; db copy only fills a new one".into(),
+        ));
+    }
+    let mut tables = Vec::new();
+    for (table, columns) in TABLES {
+        let n = copy_table(&src, &tx, table, columns).await?;
+        tables.push(((*table).to_owned(), n));
+    }
+    for table in [
+        "exams",
+        "learners",
+        "sessions",
+        "violations",
+        "reviewers",
+        "jobs",
+        "media",
+    ] {
+        tx.execute(
+            &format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'),
+                               GREATEST((SELECT MAX(id) FROM {table}), 1))"
+            ),
+            &[],
+        )
+        .await?;
+    }
+    // Checked before anything is kept: as many rows on each side, the same chain head.
+    for (table, n) in &tables {
+        let there: i64 = tx
+            .query_one(&format!("SELECT COUNT(*) FROM {table}"), &[])
+            .await?
+            .try_get(0)?;
+        if there as u64 != *n {
+            return Err(StoreError::Backend(format!(
+                "{table}: copied {n} rows but the target holds {there}"
+            )));
+        }
+    }
+    let head_src: Option<String> = src
+        .query_row(
+            "SELECT hash FROM decisions ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })?;
+    let head: Option<String> = tx
+        .query_opt("SELECT hash FROM decisions ORDER BY id DESC LIMIT 1", &[])
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?
+        .flatten();
+    if head != head_src {
+        return Err(StoreError::Backend(
+            "the decision history's head differs after the copy".into(),
+        ));
+    }
+    tx.execute("ANALYZE", &[]).await?;
+    tx.commit().await?;
+    Ok(Copied { tables, head })
+}
+
+async fn copy_table(
+    src: &rusqlite::Connection,
+    tx: &tokio_postgres::Transaction<'_>,
+    table: &str,
+    columns: &str,
+) -> Result<u64, StoreError> {
+    let names: Vec<&str> = columns.split(',').map(str::trim).collect();
+    let learners = table == "learners";
+    let mut target: Vec<String> = names.iter().map(|c| (*c).to_owned()).collect();
+    if learners {
+        target.push("search_key".into());
+    }
+    let width = target.len();
+    let types: Vec<Type> = {
+        let probe = tx
+            .prepare(&format!(
+                "SELECT {} FROM {table} LIMIT 0",
+                target.join(", ")
+            ))
+            .await?;
+        probe.columns().iter().map(|c| c.type_().clone()).collect()
+    };
+    let per_insert = (ARGS_PER_INSERT / width).max(1);
+    let mut stmt = src.prepare(&format!("SELECT {columns} FROM {table}"))?;
+    let mut rows = stmt.query([])?;
+    let mut batch: Vec<Cell> = Vec::with_capacity(per_insert * width);
+    let mut n = 0u64;
+    while let Some(r) = rows.next()? {
+        for (i, ty) in types.iter().enumerate().take(names.len()) {
+            let at = format!("{table}.{}", names[i]);
+            batch.push(cell(r.get_ref(i)?, ty, &at)?);
+        }
+        if learners {
+            let text = |i: usize| -> Result<String, StoreError> {
+                Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())
+            };
+            batch.push(Cell::Text(search_key(&format!(
+                "{} {} {}",
+                text(1)?,
+                text(2)?,
+                text(3)?
+            ))));
+        }
+        n += 1;
+        if batch.len() >= per_insert * width {
+            insert(tx, table, &target, &mut batch).await?;
+        }
+    }
+    insert(tx, table, &target, &mut batch).await?;
+    Ok(n)
+}
+
+async fn insert(
+    tx: &tokio_postgres::Transaction<'_>,
+    table: &str,
+    columns: &[String],
+    batch: &mut Vec<Cell>,
+) -> Result<(), StoreError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let width = columns.len();
+    let rows: Vec<String> = (0..batch.len() / width)
+        .map(|r| {
+            let args: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
+            format!("({})", args.join(", "))
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO {table} ({}) VALUES {}",
+        columns.join(", "),
+        rows.join(", ")
+    );
+    let args: Vec<&(dyn ToSql + Sync)> = batch.iter().map(|c| c as &(dyn ToSql + Sync)).collect();
+    tx.execute(&sql, &args).await?;
+    batch.clear();
+    Ok(())
+}
