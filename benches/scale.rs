@@ -89,11 +89,21 @@ impl Drop for Server {
     }
 }
 
+static SERVED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 fn serve(db: &Path) -> Server {
     let out = Command::new(BIN)
         .args(["reviewer", "add", "--db"])
         .arg(db)
-        .args(["--username", &format!("bench{}", std::process::id())])
+        // A fresh name per server: a copied database holds the earlier runs' reviewers.
+        .args([
+            "--username",
+            &format!(
+                "bench{}-{}",
+                std::process::id(),
+                SERVED.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            ),
+        ])
         .args(["--email", "bench@example.edu", "--role", "admin"])
         .output()
         .unwrap();
