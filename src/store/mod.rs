@@ -1,8 +1,10 @@
 //! Everything the server keeps, behind one interface. The server's routes only see [`Store`],
 //! so a second backend (PostgreSQL, for several server instances) slots in beside SQLite.
 
+pub mod keyset;
 pub mod lms;
 pub mod postgres;
+pub mod rows;
 pub mod seed;
 pub mod sqlite;
 pub mod timefmt;

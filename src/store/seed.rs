@@ -5,6 +5,7 @@ use crate::domain::{
     AttemptStatus, ContentType, Exam, Grade, Learner, MediaKind, Onboarding, ReviewStatus,
     ScanResult, Violation,
 };
+use crate::store::{NewMedia, NewOnboarding};
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone)]
@@ -68,6 +69,39 @@ pub struct SeedMedia {
 pub type SeedBatches = Box<dyn Iterator<Item = SeedData> + Send>;
 
 impl SeedData {
+    /// The evidence records of this part, as the store adds them.
+    pub fn media_records(&self) -> Vec<NewMedia> {
+        self.media
+            .iter()
+            .map(|m| NewMedia {
+                label: m.asset.to_owned(),
+                session_id: m.session_id,
+                kind: m.kind,
+                content_type: m.content_type,
+                size: m.size,
+                sha256: m.sha256.clone(),
+                offset_start: m.offset_start,
+                offset_end: m.offset_end,
+                captured_at: m.captured_at,
+                violation_id: m.violation_id,
+                scan_result: m.scan_result,
+                face_match_score: m.face_match_score,
+            })
+            .collect()
+    }
+
+    /// The onboarding of this part, as the store records it.
+    pub fn onboarding_records(&self) -> Vec<NewOnboarding> {
+        self.onboarding
+            .iter()
+            .map(|(session_id, o)| NewOnboarding {
+                label: "demo onboarding".into(),
+                session_id: *session_id,
+                onboarding: o.clone(),
+            })
+            .collect()
+    }
+
     /// Appends a later part.
     pub fn extend(&mut self, more: SeedData) {
         self.courses.extend(more.courses);

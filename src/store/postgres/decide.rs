@@ -3,13 +3,14 @@
 //! the status a planner sees is the status it changes (one winner), and each decision is
 //! appended after the one before it on the hash chain.
 
-use super::read::{self, UNDO_PREFIX};
+use super::read;
 use super::sql::is_unique_violation;
 use crate::domain::audit::{AuditFields, GENESIS, StoredEntry, entry_hash, sha256};
 use crate::domain::undo::{UndoError, UndoFacts, UndoPlan};
 use crate::domain::{
     DecisionError, DecisionFacts, Grade, JobKind, Learner, SessionDetail, SessionId, Verdict,
 };
+use crate::store::rows::{NewDecision, UNDO_PREFIX};
 use crate::store::timefmt::{from_sql, to_sql};
 use crate::store::{
     DecisionCommand, DecisionContext, EmailJob, PlannedDecision, StoreError, UndoCommand,
@@ -300,24 +301,6 @@ where
     Ok(detail)
 }
 
-/// A decision row before it has an id and its place in the chain.
-struct NewDecision<'a> {
-    session_id: i64,
-    reviewer_id: i64,
-    decided_at: &'a str,
-    verdict: &'a str,
-    reason: &'a str,
-    status_before: &'a str,
-    status_after: &'a str,
-    review_status_before: Option<&'a str>,
-    review_status_after: Option<&'a str>,
-    grade_possible: Option<f64>,
-    grade_before: Option<f64>,
-    grade_after: Option<f64>,
-    learner_emailed: bool,
-    idempotency_key: Option<&'a str>,
-}
-
 /// Appends a decision to the chain; the caller holds the history's lock.
 async fn append(tx: &Transaction<'_>, d: &NewDecision<'_>) -> Result<i64, StoreError> {
     let (last, prev) = match tx
@@ -336,22 +319,7 @@ async fn append(tx: &Transaction<'_>, d: &NewDecision<'_>) -> Result<i64, StoreE
         None => (0, GENESIS.to_owned()),
     };
     let id = last + 1;
-    let fields = AuditFields {
-        id,
-        session_id: d.session_id,
-        reviewer_id: d.reviewer_id,
-        decided_at: d.decided_at.to_owned(),
-        verdict: d.verdict.to_owned(),
-        reason_sha256: sha256(d.reason),
-        status_before: d.status_before.to_owned(),
-        status_after: d.status_after.to_owned(),
-        review_status_before: d.review_status_before.map(str::to_owned),
-        review_status_after: d.review_status_after.map(str::to_owned),
-        grade_possible: d.grade_possible,
-        grade_before: d.grade_before,
-        grade_after: d.grade_after,
-        learner_emailed: d.learner_emailed,
-    };
+    let fields = d.fields(id);
     let hash = entry_hash(&prev, &fields);
     let inserted = tx
         .execute(

@@ -1,14 +1,13 @@
 //! Pages of the Sessions list read along the index of their order (keyset paging), as on
-//! SQLite: Require Attention first, then the order, the id breaking ties; rows without the
-//! sort value last in each group. Each group and null/non-null part is a *segment* one
-//! index serves in one direction.
+//! SQLite: segments, cursors and the page's shape are `store::keyset`'s.
 
 use super::read::{ROW_COLUMN_COUNT, ROW_COLUMNS, add_marks, session_row};
 use super::search::Search;
 use super::sql::{Val, count, numbered, refs};
-use crate::domain::query::{Cursor, Page, PageFrom, SessionFilter, SortKey, SortValue};
+use crate::domain::query::{Cursor, Page, SessionFilter, SortKey, SortValue};
 use crate::domain::{AttemptStatus, SessionRow};
 use crate::store::StoreError;
+use crate::store::keyset::{self, Read, Segment, Walk, key_column};
 use crate::store::sqlite::Tiers;
 use tokio_postgres::GenericClient;
 use tokio_postgres::types::Type;
@@ -24,33 +23,6 @@ pub struct Scope {
     pub tiers: Tiers,
 }
 
-fn key_column(sort: SortKey) -> &'static str {
-    match sort {
-        SortKey::Started => "s.started_at",
-        SortKey::Learner => "s.sort_name",
-        SortKey::Username => "s.sort_username",
-        SortKey::Violations => "s.violation_count",
-        SortKey::Duration => "s.duration_secs",
-        SortKey::Status => "s.status",
-    }
-}
-
-fn nullable(sort: SortKey) -> bool {
-    matches!(sort, SortKey::Started | SortKey::Duration)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Segment {
-    attention: bool,
-    null: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Walk {
-    Forward,
-    Backward,
-}
-
 pub async fn page<C: GenericClient + Sync>(
     c: &C,
     scope: Scope,
@@ -58,38 +30,13 @@ pub async fn page<C: GenericClient + Sync>(
 ) -> Result<Page<SessionRow>, StoreError> {
     let mut filter = scope.filter.clone();
     let mut args = scope.args.clone();
-    let wants = |s: AttemptStatus| q.statuses.is_empty() || q.statuses.contains(&s);
-    let others = q.statuses.is_empty()
-        || q.statuses
-            .iter()
-            .any(|s| *s != AttemptStatus::SecondReviewRequired);
     if !q.statuses.is_empty() {
         filter.push_str(" AND s.status = ANY(?)");
         args.push(Val::Texts(
             q.statuses.iter().map(|s| s.as_str().to_owned()).collect(),
         ));
     }
-    let mut segments = Vec::new();
-    for attention in [true, false] {
-        let wanted = if attention {
-            wants(AttemptStatus::SecondReviewRequired)
-        } else {
-            others && !scope.attention_only
-        };
-        if !wanted {
-            continue;
-        }
-        segments.push(Segment {
-            attention,
-            null: false,
-        });
-        if nullable(q.sort) {
-            segments.push(Segment {
-                attention,
-                null: true,
-            });
-        }
-    }
+    let segments = keyset::segments(q, scope.attention_only);
     let mut at_least = false;
     let total = match super::search::plan(c, &q.search, scope.tiers).await? {
         None => counted(c, &scope.exams, &q.statuses, scope.attention_only).await?,
@@ -117,84 +64,14 @@ pub async fn page<C: GenericClient + Sync>(
         sort: q.sort,
         desc: q.desc,
     };
-    let limit = q.limit as usize;
-    let (offset, mut rows, has_prev, has_next) = match &q.from {
-        PageFrom::Start => {
-            let rows = reader
-                .walk(&segments, None, Walk::Forward, limit + 1)
-                .await?;
-            (0, rows, false, None)
-        }
-        PageFrom::Offset(n) => {
-            let rows = reader.skip(&segments, *n, limit + 1).await?;
-            (*n, rows, *n > 0, None)
-        }
-        PageFrom::After(cur) => {
-            let rows = reader
-                .walk(&segments, Some(cur), Walk::Forward, limit + 1)
-                .await?;
-            (cur.pos + 1, rows, true, None)
-        }
-        PageFrom::Before(cur) => {
-            let mut rows = reader
-                .walk(&segments, Some(cur), Walk::Backward, limit + 1)
-                .await?;
-            let more = rows.len() > limit;
-            rows.truncate(limit);
-            rows.reverse();
-            let offset = if more {
-                cur.pos.saturating_sub(rows.len() as u64).max(1)
-            } else {
-                0
-            };
-            (offset, rows, more, Some(true))
-        }
-        PageFrom::End => {
-            let mut rows = reader
-                .walk(&segments, None, Walk::Backward, limit + 1)
-                .await?;
-            let more = rows.len() > limit;
-            rows.truncate(limit);
-            rows.reverse();
-            let offset = if more {
-                total.saturating_sub(rows.len() as u64).max(1)
-            } else {
-                0
-            };
-            (offset, rows, more, Some(false))
-        }
+    let want = q.limit as usize + 1;
+    let rows = match keyset::read_for(&q.from) {
+        Read::Walk(walk, from) => reader.walk(&segments, from, walk, want).await?,
+        Read::Skip(n) => reader.skip(&segments, n, want).await?,
     };
-    let has_next = has_next.unwrap_or_else(|| {
-        let more = rows.len() > limit;
-        rows.truncate(limit);
-        more
-    });
-    let cursor = |i: usize, (row, key): &(SessionRow, SortValue)| {
-        Cursor {
-            sort: q.sort,
-            desc: q.desc,
-            attention: row.status == AttemptStatus::SecondReviewRequired,
-            key: key.clone(),
-            id: row.id,
-            pos: offset + i as u64,
-        }
-        .encode()
-    };
-    let prev = rows.first().filter(|_| has_prev).map(|r| cursor(0, r));
-    let next = rows
-        .last()
-        .filter(|_| has_next)
-        .map(|r| cursor(rows.len() - 1, r));
-    let mut items: Vec<SessionRow> = rows.into_iter().map(|(row, _)| row).collect();
-    add_marks(c, &mut items).await?;
-    Ok(Page {
-        total,
-        offset,
-        items,
-        prev,
-        next,
-        at_least,
-    })
+    let mut page = keyset::assemble(q, total, at_least, rows);
+    add_marks(c, &mut page.items).await?;
+    Ok(page)
 }
 
 async fn count_where<C: GenericClient + Sync>(
@@ -248,22 +125,9 @@ impl<C: GenericClient + Sync> Reader<'_, C> {
         walk: Walk,
         want: usize,
     ) -> Result<Vec<(SessionRow, SortValue)>, StoreError> {
-        let ordered: Vec<Segment> = match walk {
-            Walk::Forward => segments.to_vec(),
-            Walk::Backward => segments.iter().rev().copied().collect(),
-        };
-        let start = from.map(|c| Segment {
-            attention: c.attention,
-            null: c.key == SortValue::Null,
-        });
-        let (first, from) = match start.and_then(|s| ordered.iter().position(|x| *x == s)) {
-            Some(i) => (i, from),
-            None => (0, None),
-        };
         let mut out = Vec::new();
-        for (i, seg) in ordered.iter().enumerate().skip(first) {
-            let bound = if i == first { from } else { None };
-            let (sql, args) = self.segment_sql(*seg, bound, walk);
+        for (seg, bound) in keyset::walk_from(segments, from, walk) {
+            let (sql, args) = self.segment_sql(seg, bound, walk);
             let rows = self
                 .rows(&format!("{sql} LIMIT {}", want - out.len()), &args)
                 .await?;

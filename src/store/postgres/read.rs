@@ -2,14 +2,15 @@
 
 use super::sql::count;
 use crate::domain::access::CourseScope;
-use crate::domain::email::{EmailDelivery, MailState};
+use crate::domain::email::EmailDelivery;
 use crate::domain::{
     AttemptStatus, ContentType, CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, Grade,
-    HistoryEntry, JobState, Learner, LearnerView, LmsState, LmsSync, MediaId, MediaItem, MediaKind,
-    Onboarding, OnboardingStatus, RULES_VIOLATION, ReviewStatus, Reviewer, Role, ScanResult,
-    SessionDetail, SessionId, SessionRow, Verdict, Violation, ViolationKind, ViolationMark,
+    HistoryEntry, Learner, LearnerView, MediaId, MediaItem, MediaKind, Onboarding,
+    OnboardingStatus, RULES_VIOLATION, ReviewStatus, Reviewer, Role, ScanResult, SessionDetail,
+    SessionId, SessionRow, Violation, ViolationKind, ViolationMark,
 };
 use crate::store::StoreError;
+use crate::store::rows::{email_delivery, grade, history_verdicts, lms_sync, opt_parse, parse};
 use crate::store::timefmt::{from_sql, opt_from_sql};
 use tokio_postgres::{GenericClient, Row};
 
@@ -49,21 +50,6 @@ pub async fn reviewer_by_id<C: GenericClient + Sync>(
     .as_ref()
     .map(reviewer_from)
     .transpose()
-}
-
-pub(super) fn parse<T: std::str::FromStr>(s: &str) -> Result<T, StoreError>
-where
-    T::Err: std::fmt::Display,
-{
-    s.parse()
-        .map_err(|e: T::Err| StoreError::Backend(format!("bad value in database: {e}")))
-}
-
-pub(super) fn opt_parse<T: std::str::FromStr>(s: Option<&str>) -> Result<Option<T>, StoreError>
-where
-    T::Err: std::fmt::Display,
-{
-    s.map(parse).transpose()
 }
 
 pub async fn courses<C: GenericClient + Sync>(
@@ -174,15 +160,7 @@ pub(super) fn session_row(r: &Row) -> Result<SessionRow, StoreError> {
         started_at: opt_from_sql(r.try_get(8)?)?,
         completed_at: opt_from_sql(r.try_get(9)?)?,
         marks: Vec::new(),
-        lms: match r.try_get::<_, Option<&str>>(10)? {
-            None => None,
-            Some(state) => Some(LmsSync {
-                state: LmsState::parse(state).ok_or_else(|| {
-                    StoreError::Backend(format!("unknown lms_state '{state}' in database"))
-                })?,
-                note: r.try_get(11)?,
-            }),
-        },
+        lms: lms_sync(r.try_get(10)?, r.try_get(11)?)?,
     })
 }
 
@@ -382,42 +360,15 @@ pub async fn violations<C: GenericClient + Sync>(
     .collect()
 }
 
-fn grade(possible: Option<f64>, earned: Option<f64>) -> Option<Grade> {
-    Some(Grade {
-        earned: earned?,
-        possible: possible?,
-    })
-}
-
-fn email_delivery(r: &Row) -> Result<Option<EmailDelivery>, StoreError> {
-    let (Some(job), Some(state)) = (
-        r.try_get::<_, Option<i64>>(12)?,
-        r.try_get::<_, Option<&str>>(13)?,
-    ) else {
-        return Ok(None);
-    };
-    let state = match JobState::parse(state) {
-        Some(JobState::Queued | JobState::Running) => MailState::Queued,
-        Some(JobState::Done) => MailState::Delivered,
-        Some(JobState::Failed) => MailState::Failed,
-        Some(JobState::Cancelled) => MailState::Cancelled,
-        None => return Err(StoreError::Backend(format!("bad job state '{state}'"))),
-    };
+fn email(r: &Row) -> Result<Option<EmailDelivery>, StoreError> {
     let attempts: Option<i64> = r.try_get(14)?;
-    Ok(Some(EmailDelivery {
-        job,
-        state,
-        attempts: attempts.map_or(0, |a| u32::try_from(a).unwrap_or(u32::MAX)),
-        error: if state == MailState::Delivered {
-            None
-        } else {
-            r.try_get(15)?
-        },
-    }))
+    email_delivery(
+        r.try_get(12)?,
+        r.try_get(13)?,
+        attempts.map(|a| u32::try_from(a).unwrap_or(u32::MAX)),
+        r.try_get(15)?,
+    )
 }
-
-/// The verdict column of an undo: `undo-fail`, `undo-pass`.
-pub const UNDO_PREFIX: &str = crate::store::sqlite::UNDO_PREFIX;
 
 async fn history<C: GenericClient + Sync>(
     c: &C,
@@ -436,20 +387,14 @@ async fn history<C: GenericClient + Sync>(
         .await?;
     rows.iter()
         .map(|r| {
-            let verdict: &str = r.try_get(3)?;
+            let (gave, undoes) = history_verdicts(r.try_get(3)?)?;
             let possible: Option<f64> = r.try_get(9)?;
             Ok(HistoryEntry {
                 id: r.try_get(0)?,
                 reviewer: r.try_get(1)?,
                 decided_at: from_sql(r.try_get(2)?)?,
-                verdict: match verdict {
-                    crate::store::sqlite::SYNC_VERDICT => None,
-                    v if v.starts_with(UNDO_PREFIX) => None,
-                    v => Some(Verdict::parse(v).ok_or_else(|| {
-                        StoreError::Backend(format!("unknown verdict '{verdict}' in database"))
-                    })?),
-                },
-                undoes: verdict.strip_prefix(UNDO_PREFIX).and_then(Verdict::parse),
+                verdict: gave,
+                undoes,
                 reason: r.try_get(4)?,
                 status_before: parse(r.try_get(5)?)?,
                 status_after: parse(r.try_get(6)?)?,
@@ -457,7 +402,7 @@ async fn history<C: GenericClient + Sync>(
                 review_status_after: opt_parse(r.try_get(8)?)?,
                 grade_before: grade(possible, r.try_get(10)?),
                 grade_after: grade(possible, r.try_get(11)?),
-                email: email_delivery(r)?,
+                email: email(r)?,
             })
         })
         .collect()

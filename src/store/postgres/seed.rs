@@ -4,9 +4,9 @@
 
 use super::evidence;
 use crate::domain::text::search_key;
+use crate::store::StoreError;
 use crate::store::seed::{SeedBatches, SeedData};
 use crate::store::timefmt::to_sql;
-use crate::store::{NewMedia, NewOnboarding, StoreError};
 use tokio_postgres::Transaction;
 
 pub async fn seed(tx: Transaction<'_>, batches: SeedBatches) -> Result<(), StoreError> {
@@ -210,33 +210,6 @@ async fn sessions(
 
 /// The demo's evidence rows; whoever seeds puts their files in the media folder.
 async fn seed_evidence(tx: &Transaction<'_>, data: &SeedData) -> Result<(), StoreError> {
-    let media: Vec<NewMedia> = data
-        .media
-        .iter()
-        .map(|m| NewMedia {
-            label: m.asset.to_owned(),
-            session_id: m.session_id,
-            kind: m.kind,
-            content_type: m.content_type,
-            size: m.size,
-            sha256: m.sha256.clone(),
-            offset_start: m.offset_start,
-            offset_end: m.offset_end,
-            captured_at: m.captured_at,
-            violation_id: m.violation_id,
-            scan_result: m.scan_result,
-            face_match_score: m.face_match_score,
-        })
-        .collect();
-    evidence::seed_media(tx, &media).await?;
-    let onboarding: Vec<NewOnboarding> = data
-        .onboarding
-        .iter()
-        .map(|(session_id, o)| NewOnboarding {
-            label: "demo onboarding".into(),
-            session_id: *session_id,
-            onboarding: o.clone(),
-        })
-        .collect();
-    evidence::set_onboarding(tx, &onboarding).await
+    evidence::seed_media(tx, &data.media_records()).await?;
+    evidence::set_onboarding(tx, &data.onboarding_records()).await
 }

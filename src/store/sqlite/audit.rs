@@ -2,25 +2,8 @@
 
 use crate::domain::audit::{AuditFields, GENESIS, StoredEntry, entry_hash, sha256};
 use crate::store::StoreError;
+pub use crate::store::rows::NewDecision;
 use rusqlite::{Connection, OptionalExtension, params};
-
-/// A decision row before it has an id and its place in the chain.
-pub struct NewDecision<'a> {
-    pub session_id: i64,
-    pub reviewer_id: i64,
-    pub decided_at: &'a str,
-    pub verdict: &'a str,
-    pub reason: &'a str,
-    pub status_before: &'a str,
-    pub status_after: &'a str,
-    pub review_status_before: Option<&'a str>,
-    pub review_status_after: Option<&'a str>,
-    pub grade_possible: Option<f64>,
-    pub grade_before: Option<f64>,
-    pub grade_after: Option<f64>,
-    pub learner_emailed: bool,
-    pub idempotency_key: Option<&'a str>,
-}
 
 fn head(c: &Connection) -> Result<(i64, String), StoreError> {
     let last: Option<(i64, Option<String>)> = c
@@ -45,22 +28,7 @@ fn head(c: &Connection) -> Result<(i64, String), StoreError> {
 pub fn append(c: &Connection, d: &NewDecision<'_>) -> Result<i64, StoreError> {
     let (last, prev) = head(c)?;
     let id = last + 1;
-    let fields = AuditFields {
-        id,
-        session_id: d.session_id,
-        reviewer_id: d.reviewer_id,
-        decided_at: d.decided_at.to_owned(),
-        verdict: d.verdict.to_owned(),
-        reason_sha256: sha256(d.reason),
-        status_before: d.status_before.to_owned(),
-        status_after: d.status_after.to_owned(),
-        review_status_before: d.review_status_before.map(str::to_owned),
-        review_status_after: d.review_status_after.map(str::to_owned),
-        grade_possible: d.grade_possible,
-        grade_before: d.grade_before,
-        grade_after: d.grade_after,
-        learner_emailed: d.learner_emailed,
-    };
+    let fields = d.fields(id);
     let hash = entry_hash(&prev, &fields);
     c.prepare_cached(
         "INSERT INTO decisions (id, session_id, reviewer_id, decided_at, verdict, reason, status_before,

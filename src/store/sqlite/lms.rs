@@ -800,7 +800,7 @@ pub fn reconcile(
 }
 
 /// The verdict column's word for a status change that came from the LMS.
-pub const SYNC_VERDICT: &str = "sync";
+pub use crate::store::rows::SYNC_VERDICT;
 
 /// The reviewer that changes made in Open edX are attributed to.
 fn system_reviewer(tx: &Connection) -> Result<i64, StoreError> {

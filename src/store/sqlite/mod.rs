@@ -19,8 +19,6 @@ mod undo;
 mod write;
 
 pub use accounts::TOKEN_ID_LEN;
-pub(crate) use lms::SYNC_VERDICT;
-pub(crate) use read::UNDO_PREFIX;
 pub use search::Tiers;
 
 use super::{

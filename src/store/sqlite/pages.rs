@@ -1,17 +1,14 @@
 //! Pages of the Sessions list read straight from the index of their order (keyset paging):
 //! a page after, before or at the end of the list costs the same as the first one, however
-//! many sessions the exam holds.
-//!
-//! The list is Require Attention first, then the order, the id breaking ties; rows without
-//! the sort value (never started, never finished) come last in each group. Each group and
-//! each null/non-null part is a *segment* that one index serves in one direction, so a page
-//! is at most a few small range reads (indexes in migration 0011).
+//! many sessions the exam holds. Segments, cursors and the page's shape are `store::keyset`'s;
+//! a page is at most a few small range reads (indexes in migration 0011).
 
 use super::read::{add_marks, session_row};
 use super::search::Search;
-use crate::domain::query::{Cursor, Page, PageFrom, SessionFilter, SortKey, SortValue};
+use crate::domain::query::{Cursor, Page, SessionFilter, SortKey, SortValue};
 use crate::domain::{AttemptStatus, SessionRow};
 use crate::store::StoreError;
+use crate::store::keyset::{self, Read, Segment, Walk, key_column};
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
@@ -26,28 +23,6 @@ pub struct Scope {
     pub tiers: super::search::Tiers,
 }
 
-fn key_column(sort: SortKey) -> &'static str {
-    match sort {
-        SortKey::Started => "s.started_at",
-        SortKey::Learner => "s.sort_name",
-        SortKey::Username => "s.sort_username",
-        SortKey::Violations => "s.violation_count",
-        SortKey::Duration => "s.duration_secs",
-        SortKey::Status => "s.status",
-    }
-}
-
-fn nullable(sort: SortKey) -> bool {
-    matches!(sort, SortKey::Started | SortKey::Duration)
-}
-
-/// One run of the list that one index reads in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Segment {
-    attention: bool,
-    null: bool,
-}
-
 const ROW_COLUMNS: &str = super::read::ROW_COLUMNS;
 
 pub fn page(
@@ -57,11 +32,6 @@ pub fn page(
 ) -> Result<Page<SessionRow>, StoreError> {
     let mut filter = scope.filter.clone();
     let mut args = scope.args.clone();
-    let wants = |s: AttemptStatus| q.statuses.is_empty() || q.statuses.contains(&s);
-    let others = q.statuses.is_empty()
-        || q.statuses
-            .iter()
-            .any(|s| *s != AttemptStatus::SecondReviewRequired);
     if !q.statuses.is_empty() {
         filter.push_str(&format!(
             " AND s.status IN ({})",
@@ -73,27 +43,7 @@ pub fn page(
                 .map(|s| Value::Text(s.as_str().to_owned())),
         );
     }
-    let mut segments = Vec::new();
-    for attention in [true, false] {
-        let wanted = if attention {
-            wants(AttemptStatus::SecondReviewRequired)
-        } else {
-            others && !scope.attention_only
-        };
-        if !wanted {
-            continue;
-        }
-        segments.push(Segment {
-            attention,
-            null: false,
-        });
-        if nullable(q.sort) {
-            segments.push(Segment {
-                attention,
-                null: true,
-            });
-        }
-    }
+    let segments = keyset::segments(q, scope.attention_only);
     // Sessions are read through the index of the order, or, for a search that matches a
     // few learners, through theirs (then sorted).
     let mut from = "sessions s";
@@ -133,76 +83,14 @@ pub fn page(
         sort: q.sort,
         desc: q.desc,
     };
-    let limit = q.limit as usize;
-    let (offset, mut rows, has_prev, has_next) = match &q.from {
-        PageFrom::Start => {
-            let rows = reader.walk(&segments, None, Walk::Forward, limit + 1)?;
-            (0, rows, false, None)
-        }
-        PageFrom::Offset(n) => {
-            let rows = reader.skip(&segments, *n, limit + 1)?;
-            (*n, rows, *n > 0, None)
-        }
-        PageFrom::After(cur) => {
-            let rows = reader.walk(&segments, Some(cur), Walk::Forward, limit + 1)?;
-            (cur.pos + 1, rows, true, None)
-        }
-        PageFrom::Before(cur) => {
-            let mut rows = reader.walk(&segments, Some(cur), Walk::Backward, limit + 1)?;
-            let more = rows.len() > limit;
-            rows.truncate(limit);
-            rows.reverse();
-            let offset = if more {
-                cur.pos.saturating_sub(rows.len() as u64).max(1)
-            } else {
-                0
-            };
-            (offset, rows, more, Some(true))
-        }
-        PageFrom::End => {
-            let mut rows = reader.walk(&segments, None, Walk::Backward, limit + 1)?;
-            let more = rows.len() > limit;
-            rows.truncate(limit);
-            rows.reverse();
-            let offset = if more {
-                total.saturating_sub(rows.len() as u64).max(1)
-            } else {
-                0
-            };
-            (offset, rows, more, Some(false))
-        }
+    let want = q.limit as usize + 1;
+    let rows = match keyset::read_for(&q.from) {
+        Read::Walk(walk, from) => reader.walk(&segments, from, walk, want)?,
+        Read::Skip(n) => reader.skip(&segments, n, want)?,
     };
-    let has_next = has_next.unwrap_or_else(|| {
-        let more = rows.len() > limit;
-        rows.truncate(limit);
-        more
-    });
-    let cursor = |i: usize, (row, key): &(SessionRow, SortValue)| {
-        Cursor {
-            sort: q.sort,
-            desc: q.desc,
-            attention: row.status == AttemptStatus::SecondReviewRequired,
-            key: key.clone(),
-            id: row.id,
-            pos: offset + i as u64,
-        }
-        .encode()
-    };
-    let prev = rows.first().filter(|_| has_prev).map(|r| cursor(0, r));
-    let next = rows
-        .last()
-        .filter(|_| has_next)
-        .map(|r| cursor(rows.len() - 1, r));
-    let mut items: Vec<SessionRow> = rows.into_iter().map(|(row, _)| row).collect();
-    add_marks(c, &mut items)?;
-    Ok(Page {
-        total,
-        offset,
-        items,
-        prev,
-        next,
-        at_least,
-    })
+    let mut page = keyset::assemble(q, total, at_least, rows);
+    add_marks(c, &mut page.items)?;
+    Ok(page)
 }
 
 fn count(c: &Connection, filter: &str, args: &[Value]) -> Result<u64, StoreError> {
@@ -246,12 +134,6 @@ fn counted(
     Ok(n.max(0) as u64)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Walk {
-    Forward,
-    Backward,
-}
-
 struct Reader<'a> {
     c: &'a Connection,
     from: &'a str,
@@ -271,25 +153,9 @@ impl Reader<'_> {
         walk: Walk,
         want: usize,
     ) -> Result<Vec<(SessionRow, SortValue)>, StoreError> {
-        let ordered: Vec<Segment> = match walk {
-            Walk::Forward => segments.to_vec(),
-            Walk::Backward => segments.iter().rev().copied().collect(),
-        };
-        let start = from.map(|c| Segment {
-            attention: c.attention,
-            null: c.key == SortValue::Null,
-        });
-        // Segments before the cursor's (in the walk's direction) hold nothing we want. A
-        // cursor whose segment this list lacks (a filter changed) cannot be placed: the
-        // walk starts from the edge.
-        let (first, from) = match start.and_then(|s| ordered.iter().position(|x| *x == s)) {
-            Some(i) => (i, from),
-            None => (0, None),
-        };
         let mut out = Vec::new();
-        for (i, seg) in ordered.iter().enumerate().skip(first) {
-            let bound = if i == first { from } else { None };
-            let rows = self.segment(*seg, bound, walk, want - out.len())?;
+        for (seg, bound) in keyset::walk_from(segments, from, walk) {
+            let rows = self.segment(seg, bound, walk, want - out.len())?;
             out.extend(rows);
             if out.len() >= want {
                 break;

@@ -2,17 +2,16 @@
 
 use super::pages::Scope;
 use super::search::Tiers;
-use crate::domain::JobState;
 use crate::domain::access::CourseScope;
-use crate::domain::email::{EmailDelivery, MailState};
 use crate::domain::query::{Page, SessionFilter};
 use crate::domain::{
     AttemptStatus, ContentType, CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, Grade,
-    HistoryEntry, Learner, LearnerView, LmsState, LmsSync, MediaId, MediaItem, MediaKind,
-    Onboarding, OnboardingStatus, RULES_VIOLATION, ReviewStatus, Reviewer, Role, ScanResult,
-    SessionDetail, SessionId, SessionRow, Verdict, Violation, ViolationKind, ViolationMark,
+    HistoryEntry, Learner, LearnerView, MediaId, MediaItem, MediaKind, Onboarding,
+    OnboardingStatus, RULES_VIOLATION, ReviewStatus, Reviewer, Role, ScanResult, SessionDetail,
+    SessionId, SessionRow, Violation, ViolationKind, ViolationMark,
 };
 use crate::store::StoreError;
+use crate::store::rows::{email_delivery, grade, history_verdicts, lms_sync, parse};
 use crate::store::timefmt::{from_sql, opt_from_sql};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
@@ -52,19 +51,12 @@ pub fn reviewer_by_id(c: &Connection, id: i64) -> Result<Option<Reviewer>, Store
     .optional()?)
 }
 
-fn parse<T: std::str::FromStr>(s: &str) -> Result<T, StoreError>
-where
-    T::Err: std::fmt::Display,
-{
-    s.parse()
-        .map_err(|e: T::Err| StoreError::Backend(format!("bad value in database: {e}")))
-}
-
+/// A nullable word column (SQLite hands it over owned).
 fn opt_parse<T: std::str::FromStr>(s: Option<String>) -> Result<Option<T>, StoreError>
 where
     T::Err: std::fmt::Display,
 {
-    s.as_deref().map(parse).transpose()
+    crate::store::rows::opt_parse(s.as_deref())
 }
 
 pub fn courses(c: &Connection, scope: &CourseScope) -> Result<Vec<CourseSummary>, StoreError> {
@@ -168,15 +160,7 @@ pub(super) fn session_row(r: &Row<'_>) -> Result<SessionRow, StoreError> {
         started_at: opt_from_sql(r.get(8)?)?,
         completed_at: opt_from_sql(r.get(9)?)?,
         marks: Vec::new(),
-        lms: match r.get::<_, Option<String>>(10)? {
-            None => None,
-            Some(state) => Some(LmsSync {
-                state: LmsState::parse(&state).ok_or_else(|| {
-                    StoreError::Backend(format!("unknown lms_state '{state}' in database"))
-                })?,
-                note: r.get(11)?,
-            }),
-        },
+        lms: lms_sync(r.get::<_, Option<String>>(10)?.as_deref(), r.get(11)?)?,
     })
 }
 
@@ -429,43 +413,7 @@ pub fn violations(c: &Connection, session: SessionId) -> Result<Vec<Violation>, 
     Ok(out)
 }
 
-fn grade(possible: Option<f64>, earned: Option<f64>) -> Option<Grade> {
-    Some(Grade {
-        earned: earned?,
-        possible: possible?,
-    })
-}
-
-fn email_delivery(
-    job: Option<i64>,
-    state: Option<String>,
-    attempts: Option<u32>,
-    error: Option<String>,
-) -> Result<Option<EmailDelivery>, StoreError> {
-    let (Some(job), Some(state)) = (job, state) else {
-        return Ok(None);
-    };
-    let state = match JobState::parse(&state) {
-        Some(JobState::Queued | JobState::Running) => MailState::Queued,
-        Some(JobState::Done) => MailState::Delivered,
-        Some(JobState::Failed) => MailState::Failed,
-        Some(JobState::Cancelled) => MailState::Cancelled,
-        None => return Err(StoreError::Backend(format!("bad job state '{state}'"))),
-    };
-    Ok(Some(EmailDelivery {
-        job,
-        state,
-        attempts: attempts.unwrap_or(0),
-        error: if state == MailState::Delivered {
-            None
-        } else {
-            error
-        },
-    }))
-}
-
-/// The verdict column of an undo: `undo-fail`, `undo-pass`.
-pub const UNDO_PREFIX: &str = "undo-";
+pub use crate::store::rows::UNDO_PREFIX;
 
 fn history(c: &Connection, session: SessionId) -> Result<Vec<HistoryEntry>, StoreError> {
     let mut stmt = c.prepare(
@@ -479,20 +427,14 @@ fn history(c: &Connection, session: SessionId) -> Result<Vec<HistoryEntry>, Stor
     let mut rows = stmt.query(params![session])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
-        let verdict: String = r.get(3)?;
+        let (gave, undoes) = history_verdicts(&r.get::<_, String>(3)?)?;
         let possible: Option<f64> = r.get(9)?;
         out.push(HistoryEntry {
             id: r.get(0)?,
             reviewer: r.get(1)?,
             decided_at: from_sql(&r.get::<_, String>(2)?)?,
-            verdict: match verdict.as_str() {
-                super::lms::SYNC_VERDICT => None,
-                v if v.starts_with(UNDO_PREFIX) => None,
-                v => Some(Verdict::parse(v).ok_or_else(|| {
-                    StoreError::Backend(format!("unknown verdict '{verdict}' in database"))
-                })?),
-            },
-            undoes: verdict.strip_prefix(UNDO_PREFIX).and_then(Verdict::parse),
+            verdict: gave,
+            undoes,
             reason: r.get(4)?,
             status_before: parse(&r.get::<_, String>(5)?)?,
             status_after: parse(&r.get::<_, String>(6)?)?,
@@ -500,7 +442,12 @@ fn history(c: &Connection, session: SessionId) -> Result<Vec<HistoryEntry>, Stor
             review_status_after: opt_parse(r.get(8)?)?,
             grade_before: grade(possible, r.get(10)?),
             grade_after: grade(possible, r.get(11)?),
-            email: email_delivery(r.get(12)?, r.get(13)?, r.get(14)?, r.get(15)?)?,
+            email: email_delivery(
+                r.get(12)?,
+                r.get::<_, Option<String>>(13)?.as_deref(),
+                r.get(14)?,
+                r.get(15)?,
+            )?,
         });
     }
     Ok(out)
