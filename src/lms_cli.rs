@@ -1,8 +1,9 @@
 //! `proctor-review lms …`: connect an Open edX instance, and list what has not reached it.
 
+use crate::db_open::{self, TOOL_BUDGET};
+use crate::on_store;
 use anyhow::Context;
 use clap::Subcommand;
-use proctor_review::store::sqlite::SqliteStore;
 use proctor_review::store::{LmsClient, Store};
 use std::path::PathBuf;
 
@@ -11,6 +12,7 @@ pub enum LmsCommand {
     /// Connect an Open edX instance (or change its settings): the credentials it uses to
     /// call us, and its own, for the review callback.
     Add {
+        /// The server's database: a SQLite file or a postgres:// URL.
         #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
         /// What Open edX puts in PROCTORING_BACKENDS[…]['client_id'].
@@ -34,6 +36,7 @@ pub enum LmsCommand {
     },
     /// List reviews that have not (yet) reached Open edX: waiting, failed, or in conflict.
     Status {
+        /// The server's database: a SQLite file or a postgres:// URL.
         #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
     },
@@ -60,17 +63,16 @@ pub async fn run(cmd: LmsCommand) -> anyhow::Result<()> {
                 client_secret.len() >= 16,
                 "--client-secret is too short (at least 16 characters: it signs launch links)"
             );
-            let store = open(&db)?;
-            store
-                .save_lms_client(LmsClient {
-                    client_id: client_id.clone(),
-                    client_secret,
-                    lms_url: lms_url.trim_end_matches('/').to_owned(),
-                    lms_client_id,
-                    lms_client_secret,
-                    backend,
-                })
-                .await?;
+            let client = LmsClient {
+                client_id: client_id.clone(),
+                client_secret,
+                lms_url: lms_url.trim_end_matches('/').to_owned(),
+                lms_client_id,
+                lms_client_secret,
+                backend,
+            };
+            let opened = db_open::open(&db, false, TOOL_BUDGET).await?;
+            on_store!(opened, |store| store.save_lms_client(client).await?);
             println!("Open edX client '{client_id}' saved for {lms_url}.");
             println!(
                 "In the LMS: PROCTORING_BACKENDS['proctortrack']['base_url'] = 'https://<this server>/provider'"
@@ -78,8 +80,8 @@ pub async fn run(cmd: LmsCommand) -> anyhow::Result<()> {
             Ok(())
         }
         LmsCommand::Status { db } => {
-            let store = open(&db)?;
-            let rows = store.lms_undelivered().await?;
+            let opened = db_open::open(&db, false, TOOL_BUDGET).await?;
+            let rows = on_store!(opened, |store| store.lms_undelivered().await?);
             if rows.is_empty() {
                 println!("Every review has reached Open edX.");
                 return Ok(());
@@ -105,8 +107,4 @@ pub async fn run(cmd: LmsCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-fn open(db: &std::path::Path) -> anyhow::Result<SqliteStore> {
-    SqliteStore::open(db).with_context(|| format!("cannot open {}", db.display()))
 }

@@ -1,10 +1,13 @@
 //! Open edX interop against the real edx-proctoring 6.1.4 (the peer in
 //! `../shared/peers/edx-proctoring`), with our real `serve` as its Proctortrack provider.
-//! Skipped with a loud line where the peer cannot run; `.ci/run` makes a skip a failure.
+//! Every test runs twice: on SQLite, and on PostgreSQL (a fresh database each). Skipped
+//! with a loud line where the peer or PostgreSQL cannot run; `.ci/run` makes a skip a
+//! failure.
 
 mod common;
 
 use common::peer::{self, COURSE, Ours, Peer};
+use common::pg::TestDb;
 use proctor_review::api::DecisionRequest;
 use proctor_review::client::ApiClient;
 use proctor_review::domain::lms::{AutomatedComment, AutomatedReview, CallbackStatus};
@@ -16,17 +19,31 @@ struct Loop {
     peer: Peer,
     reviewer: ApiClient,
     pipeline: ApiClient,
+    _db: Option<TestDb>,
+}
+
+/// The review server's database in a test.
+#[derive(Clone, Copy)]
+enum Db {
+    Sqlite,
+    Postgres,
 }
 
 /// Both servers, connected: the peer's provider is us; we post reviews as the peer's staff
 /// service account (in the LMS: staff, so it may review and read attempts back).
-async fn connected() -> Option<Loop> {
-    connected_with(Ours::start).await
+async fn connected(db: Db) -> Option<Loop> {
+    connected_with(db, &["--lms-sync-secs", "0"]).await
 }
 
-async fn connected_with(start: impl FnOnce() -> Ours) -> Option<Loop> {
+async fn connected_with(db: Db, extra: &[&str]) -> Option<Loop> {
     let dir = peer::prepared()?;
-    let ours = start();
+    let (ours, db) = match db {
+        Db::Sqlite => (Ours::start_with(extra), None),
+        Db::Postgres => {
+            let db = TestDb::create().await?;
+            (Ours::on(&db.url, extra), Some(db))
+        }
+    };
     let peer = Peer::start(&dir, &format!("{}/provider", ours.url)).await;
     ours.connect(&peer, "peer-staff-client", "peer-staff-secret");
     let reviewer = ApiClient::new(
@@ -44,6 +61,7 @@ async fn connected_with(start: impl FnOnce() -> Ours) -> Option<Loop> {
         peer,
         reviewer,
         pipeline,
+        _db: db,
     })
 }
 
@@ -167,9 +185,8 @@ async fn flagged_attempt(l: &Loop, content: &str) -> (String, i64) {
     (external, row.id)
 }
 
-#[tokio::test]
-async fn an_attempt_through_edx_proctoring_is_reviewed_and_decided_in_the_lms() {
-    let Some(l) = connected().await else { return };
+async fn an_attempt_through_edx_proctoring_is_reviewed_and_decided_in_the_lms(db: Db) {
+    let Some(l) = connected(db).await else { return };
     let (external, id) = flagged_attempt(&l, "peer_midterm").await;
 
     // Require Attention in both places.
@@ -236,9 +253,8 @@ async fn an_attempt_through_edx_proctoring_is_reviewed_and_decided_in_the_lms() 
     );
 }
 
-#[tokio::test]
-async fn a_decision_made_while_the_lms_is_down_is_delivered_once_it_is_back() {
-    let Some(mut l) = connected().await else {
+async fn a_decision_made_while_the_lms_is_down_is_delivered_once_it_is_back(db: Db) {
+    let Some(mut l) = connected(db).await else {
         return;
     };
     let (external, id) = flagged_attempt(&l, "peer_down").await;
@@ -298,9 +314,8 @@ async fn a_decision_made_while_the_lms_is_down_is_delivered_once_it_is_back() {
     );
 }
 
-#[tokio::test]
-async fn refusals_are_recorded_with_the_lms_s_reason() {
-    let Some(l) = connected().await else { return };
+async fn refusals_are_recorded_with_the_lms_s_reason(db: Db) {
+    let Some(l) = connected(db).await else { return };
     let (external, id) = flagged_attempt(&l, "peer_refusals").await;
 
     // A reviewer whose email is no Open edX user: the LMS answers OK but keeps the attempt
@@ -385,9 +400,8 @@ async fn refusals_are_recorded_with_the_lms_s_reason() {
     );
 }
 
-#[tokio::test]
-async fn our_provider_api_refuses_bad_tokens_and_forged_launches() {
-    let Some(l) = connected().await else { return };
+async fn our_provider_api_refuses_bad_tokens_and_forged_launches(db: Db) {
+    let Some(l) = connected(db).await else { return };
     let http = reqwest::Client::new();
     let base = format!("{}/provider", l.ours.url);
     // No token, a made-up one, an expired one.
@@ -498,9 +512,8 @@ async fn our_provider_api_refuses_bad_tokens_and_forged_launches() {
 
 /// The Done-means of Open edX: an attempt taken through edx-proctoring shows as Require
 /// Attention in the console, and `f` pressed there makes edx-proctoring reject it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_fail_pressed_in_the_console_rejects_the_attempt_in_open_edx() {
-    let Some(l) = connected().await else { return };
+async fn a_fail_pressed_in_the_console_rejects_the_attempt_in_open_edx(db: Db) {
+    let Some(l) = connected(db).await else { return };
     let (external, id) = flagged_attempt(&l, "peer_console").await;
     let token = l
         .ours
@@ -551,9 +564,8 @@ async fn a_fail_pressed_in_the_console_rejects_the_attempt_in_open_edx() {
 
 /// A decision made in Open edX itself (here: a staff review posted straight to the LMS, as
 /// the Django admin would) reaches our session through reconciliation, recorded in History.
-#[tokio::test]
-async fn a_change_made_in_open_edx_is_followed_and_recorded() {
-    let Some(l) = connected_with(|| Ours::start_with(&["--lms-sync-secs", "1"])).await else {
+async fn a_change_made_in_open_edx_is_followed_and_recorded(db: Db) {
+    let Some(l) = connected_with(db, &["--lms-sync-secs", "1"]).await else {
         return;
     };
     let (external, id) = flagged_attempt(&l, "peer_sync").await;
@@ -586,4 +598,72 @@ async fn a_change_made_in_open_edx_is_followed_and_recorded() {
     assert_eq!(last.verdict, Some(Verdict::Pass), "{:?}", detail.history);
     // The LMS's username replaced the email that stood in for it.
     assert_eq!(detail.row.learner.username, "learner");
+}
+
+mod sqlite {
+    use super::Db;
+
+    #[tokio::test]
+    async fn an_attempt_through_edx_proctoring_is_reviewed_and_decided_in_the_lms() {
+        super::an_attempt_through_edx_proctoring_is_reviewed_and_decided_in_the_lms(Db::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn a_decision_made_while_the_lms_is_down_is_delivered_once_it_is_back() {
+        super::a_decision_made_while_the_lms_is_down_is_delivered_once_it_is_back(Db::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn refusals_are_recorded_with_the_lms_s_reason() {
+        super::refusals_are_recorded_with_the_lms_s_reason(Db::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn our_provider_api_refuses_bad_tokens_and_forged_launches() {
+        super::our_provider_api_refuses_bad_tokens_and_forged_launches(Db::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_fail_pressed_in_the_console_rejects_the_attempt_in_open_edx() {
+        super::a_fail_pressed_in_the_console_rejects_the_attempt_in_open_edx(Db::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn a_change_made_in_open_edx_is_followed_and_recorded() {
+        super::a_change_made_in_open_edx_is_followed_and_recorded(Db::Sqlite).await;
+    }
+}
+
+mod postgres {
+    use super::Db;
+
+    #[tokio::test]
+    async fn an_attempt_through_edx_proctoring_is_reviewed_and_decided_in_the_lms() {
+        super::an_attempt_through_edx_proctoring_is_reviewed_and_decided_in_the_lms(Db::Postgres).await;
+    }
+
+    #[tokio::test]
+    async fn a_decision_made_while_the_lms_is_down_is_delivered_once_it_is_back() {
+        super::a_decision_made_while_the_lms_is_down_is_delivered_once_it_is_back(Db::Postgres).await;
+    }
+
+    #[tokio::test]
+    async fn refusals_are_recorded_with_the_lms_s_reason() {
+        super::refusals_are_recorded_with_the_lms_s_reason(Db::Postgres).await;
+    }
+
+    #[tokio::test]
+    async fn our_provider_api_refuses_bad_tokens_and_forged_launches() {
+        super::our_provider_api_refuses_bad_tokens_and_forged_launches(Db::Postgres).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_fail_pressed_in_the_console_rejects_the_attempt_in_open_edx() {
+        super::a_fail_pressed_in_the_console_rejects_the_attempt_in_open_edx(Db::Postgres).await;
+    }
+
+    #[tokio::test]
+    async fn a_change_made_in_open_edx_is_followed_and_recorded() {
+        super::a_change_made_in_open_edx_is_followed_and_recorded(Db::Postgres).await;
+    }
 }

@@ -5,6 +5,9 @@
 #[path = "common/pg.rs"]
 mod pg;
 
+#[path = "store_contract/lms.rs"]
+mod lms;
+
 use proctor_review::demo;
 use proctor_review::domain::access::{Access, Actor, CourseScope, Grant, authenticate};
 use proctor_review::domain::audit;
@@ -734,6 +737,27 @@ macro_rules! backend {
             #[tokio::test]
             async fn tokens_and_grants() {
                 super::tokens_and_grants($backend).await;
+            }
+
+            #[tokio::test]
+            async fn lms_a_waiting_review_is_flagged_not_overwritten_by_the_lms() {
+                super::lms::a_waiting_review_is_flagged_not_overwritten_by_the_lms($backend).await;
+            }
+
+            #[tokio::test]
+            async fn lms_a_delivered_session_follows_the_lms_and_retirement_erases_the_learner() {
+                super::lms::a_delivered_session_follows_the_lms_and_retirement_erases_the_learner(
+                    $backend,
+                )
+                .await;
+            }
+
+            #[tokio::test]
+            async fn lms_a_decision_s_callback_waits_out_the_grace_and_an_undo_cancels_it() {
+                super::lms::a_decision_s_callback_waits_out_the_grace_and_an_undo_cancels_it(
+                    $backend,
+                )
+                .await;
             }
         }
     };

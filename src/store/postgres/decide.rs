@@ -20,7 +20,7 @@ use tokio_postgres::{GenericClient, Row, Transaction};
 /// The advisory lock that orders the decision history (any number; ours).
 const HISTORY_LOCK: i64 = 0x7072_6f63_746f_7201;
 
-async fn lock_history(tx: &Transaction<'_>) -> Result<(), StoreError> {
+pub(super) async fn lock_history(tx: &Transaction<'_>) -> Result<(), StoreError> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&HISTORY_LOCK])
         .await?;
     Ok(())
@@ -33,8 +33,7 @@ async fn context(
     let Some(r) = tx
         .query_opt(
             "SELECT s.status, s.review_status, s.grade_earned, s.grade_possible, s.grade_override,
-                    s.is_sample_attempt, l.username, l.email, l.full_name, e.exam_name, e.course_id,
-                    e.lms_client
+                    s.is_sample_attempt, l.username, l.email, l.full_name, e.exam_name, e.course_id
              FROM sessions s JOIN learners l ON l.id = s.learner_id JOIN exams e ON e.id = s.exam_id
              WHERE s.id = $1 FOR UPDATE OF s",
             &[&session],
@@ -43,13 +42,6 @@ async fn context(
     else {
         return Ok(None);
     };
-    if r.try_get::<_, Option<&str>>(11)?.is_some() {
-        return Err(StoreError::Invalid(
-            "sessions registered by Open edX are decided on the SQLite backend for now; \
-             this server's PostgreSQL backend does not yet send the LMS callback"
-                .into(),
-        ));
-    }
     let bad = |e: crate::domain::status::UnknownStatus| StoreError::Backend(e.to_string());
     let earned: Option<f64> = r.try_get(2)?;
     let possible: Option<f64> = r.try_get(3)?;
@@ -74,7 +66,7 @@ async fn context(
         },
         exam_name: r.try_get(9)?,
         course_id: r.try_get(10)?,
-        lms: None,
+        lms: super::lms::decision_link(tx, session).await?,
     }))
 }
 
@@ -106,7 +98,7 @@ where
     let ctx = context(&tx, cmd.session_id)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("no session with id {}", cmd.session_id)))?;
-    let PlannedDecision { plan, email, .. } = (cmd.planner)(&ctx)?;
+    let PlannedDecision { plan, email, lms } = (cmd.planner)(&ctx)?;
     let at = to_sql(cmd.at);
     tx.execute(
         "UPDATE sessions SET status = $1, review_status = $2, reviewed_by = $3, grade_override = $4,
@@ -159,6 +151,20 @@ where
                 &at,
                 &decision_id,
             ],
+        )
+        .await?;
+    }
+    if let Some(callback) = lms {
+        super::lms::queue_decision(
+            &tx,
+            super::lms::DecisionReview {
+                session: cmd.session_id,
+                decision_id,
+                callback,
+                expect: plan.status_after,
+                at: cmd.at,
+                hold_until: cmd.hold_until,
+            },
         )
         .await?;
     }
@@ -302,7 +308,7 @@ where
 }
 
 /// Appends a decision to the chain; the caller holds the history's lock.
-async fn append(tx: &Transaction<'_>, d: &NewDecision<'_>) -> Result<i64, StoreError> {
+pub(super) async fn append(tx: &Transaction<'_>, d: &NewDecision<'_>) -> Result<i64, StoreError> {
     let (last, prev) = match tx
         .query_opt(
             "SELECT id, hash FROM decisions ORDER BY id DESC LIMIT 1",

@@ -4,7 +4,10 @@
 use crate::store::StoreError;
 use tokio_postgres::Client;
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_schema.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_schema.sql"),
+    include_str!("migrations/0002_retirement_erases_reasons.sql"),
+];
 
 pub const VERSION: u32 = MIGRATIONS.len() as u32;
 

@@ -10,6 +10,7 @@ mod decide;
 mod events;
 mod evidence;
 mod jobs;
+mod lms;
 pub mod migrate;
 mod pages;
 mod read;
@@ -60,15 +61,6 @@ struct Inner {
     config: tokio_postgres::Config,
     tls: MakeRustlsConnect,
     tiers: Mutex<Tiers>,
-}
-
-/// What the LMS methods answer: Open edX's side is not on this backend yet.
-fn lms_unsupported() -> StoreError {
-    StoreError::Invalid(
-        "the Open edX (LMS) integration runs on the SQLite backend for now; \
-         this server's database is PostgreSQL"
-            .into(),
-    )
 }
 
 fn tls() -> Result<MakeRustlsConnect, StoreError> {
@@ -493,120 +485,143 @@ impl Store for PgStore {
         report::count(&**self.client().await?, &course).await
     }
 
-    async fn lms_client(&self, _client_id: String) -> Result<Option<LmsClient>, StoreError> {
-        Ok(None)
+    async fn lms_client(&self, client_id: String) -> Result<Option<LmsClient>, StoreError> {
+        lms::client(&**self.client().await?, &client_id).await
     }
 
     async fn lms_clients(&self) -> Result<Vec<LmsClient>, StoreError> {
-        Ok(Vec::new())
+        lms::clients(&**self.client().await?).await
     }
 
-    async fn save_lms_client(&self, _client: LmsClient) -> Result<(), StoreError> {
-        Err(lms_unsupported())
+    async fn save_lms_client(&self, client: LmsClient) -> Result<(), StoreError> {
+        lms::save_client(&**self.client().await?, &client).await
     }
 
-    async fn lms_save_exam(&self, _client: String, _exam: LmsExam) -> Result<String, StoreError> {
-        Err(lms_unsupported())
+    async fn lms_save_exam(&self, client_id: String, exam: LmsExam) -> Result<String, StoreError> {
+        let mut c = self.client().await?;
+        lms::save_exam(pg(&mut c).transaction().await?, &client_id, &exam).await
     }
 
     async fn lms_register_attempt(
         &self,
-        _client: String,
-        _exam: String,
-        _attempt: LmsAttempt,
+        client_id: String,
+        exam_external_id: String,
+        attempt: LmsAttempt,
     ) -> Result<String, StoreError> {
-        Err(lms_unsupported())
+        let mut c = self.client().await?;
+        let tx = pg(&mut c).transaction().await?;
+        lms::register_attempt(tx, &client_id, &exam_external_id, &attempt).await
     }
 
     async fn lms_attempt(
         &self,
-        _client: String,
-        _exam: String,
-        _attempt: String,
+        client_id: String,
+        exam_external_id: String,
+        attempt_external_id: String,
     ) -> Result<AttemptStatus, StoreError> {
-        Err(lms_unsupported())
+        let c = self.client().await?;
+        lms::attempt(&**c, &client_id, &exam_external_id, &attempt_external_id).await
     }
 
     async fn lms_set_attempt_status(
         &self,
-        _client: String,
-        _exam: String,
-        _attempt: String,
-        _status: AttemptStatus,
+        client_id: String,
+        exam_external_id: String,
+        attempt_external_id: String,
+        status: AttemptStatus,
     ) -> Result<(), StoreError> {
-        Err(lms_unsupported())
+        let mut c = self.client().await?;
+        let tx = pg(&mut c).transaction().await?;
+        lms::set_attempt_status(
+            tx,
+            &client_id,
+            &exam_external_id,
+            &attempt_external_id,
+            status,
+        )
+        .await
     }
 
     async fn lms_delete_attempt(
         &self,
-        _client: String,
-        _exam: String,
-        _attempt: String,
+        client_id: String,
+        exam_external_id: String,
+        attempt_external_id: String,
     ) -> Result<(), StoreError> {
-        Err(lms_unsupported())
+        let mut c = self.client().await?;
+        let tx = pg(&mut c).transaction().await?;
+        lms::delete_attempt(tx, &client_id, &exam_external_id, &attempt_external_id).await
     }
 
     async fn lms_retire_user(
         &self,
-        _client: String,
-        _user: String,
+        client_id: String,
+        external_user_id: String,
     ) -> Result<Option<Vec<String>>, StoreError> {
-        Err(lms_unsupported())
+        let mut c = self.client().await?;
+        let tx = pg(&mut c).transaction().await?;
+        lms::retire_user(tx, &client_id, &external_user_id).await
     }
 
     async fn automated_review(
         &self,
-        _session: SessionId,
-        _review: AutomatedReview,
+        session: SessionId,
+        review: AutomatedReview,
     ) -> Result<SessionDetail, StoreError> {
-        Err(lms_unsupported())
+        let mut c = self.client().await?;
+        let tx = pg(&mut c).transaction().await?;
+        lms::automated_review(tx, session, &review).await
     }
 
-    async fn lms_delivery_outcome(
-        &self,
-        _job: JobId,
-        _outcome: LmsOutcome,
-    ) -> Result<(), StoreError> {
-        Err(lms_unsupported())
+    async fn lms_delivery_outcome(&self, job: JobId, outcome: LmsOutcome) -> Result<(), StoreError> {
+        let mut c = self.client().await?;
+        let tx = pg(&mut c).transaction().await?;
+        lms::delivery_outcome(tx, job, &outcome).await
     }
 
-    async fn lms_retry(&self, _session: SessionId) -> Result<SessionDetail, StoreError> {
-        Err(lms_unsupported())
+    async fn lms_retry(&self, session: SessionId) -> Result<SessionDetail, StoreError> {
+        let mut c = self.client().await?;
+        let tx = pg(&mut c).transaction().await?;
+        lms::retry(tx, session).await
     }
 
     async fn lms_undelivered(&self) -> Result<Vec<LmsDelivery>, StoreError> {
-        Ok(Vec::new())
+        lms::undelivered(&**self.client().await?).await
     }
 
     async fn lms_onboarding(
         &self,
-        _client: String,
-        _course: String,
-        _user: Option<String>,
+        client_id: String,
+        course_id: String,
+        user_id: Option<String>,
     ) -> Result<Vec<LmsOnboarding>, StoreError> {
-        Err(lms_unsupported())
+        let c = self.client().await?;
+        lms::onboarding(&**c, &client_id, &course_id, user_id.as_deref()).await
     }
 
-    async fn lms_courses(&self, _client: String) -> Result<Vec<String>, StoreError> {
-        Ok(Vec::new())
+    async fn lms_courses(&self, client_id: String) -> Result<Vec<String>, StoreError> {
+        lms::courses(&**self.client().await?, &client_id).await
     }
 
     async fn lms_reconcile(
         &self,
-        _client: String,
-        _attempts: Vec<RemoteAttempt>,
-        _at: OffsetDateTime,
+        client_id: String,
+        attempts: Vec<RemoteAttempt>,
+        at: OffsetDateTime,
     ) -> Result<Reconciled, StoreError> {
-        Err(lms_unsupported())
+        let mut c = self.client().await?;
+        let tx = pg(&mut c).transaction().await?;
+        lms::reconcile(tx, &client_id, &attempts, at).await
     }
 
     async fn lms_sync_result(
         &self,
-        _client: String,
-        _error: Option<String>,
-        _at: OffsetDateTime,
+        client_id: String,
+        error: Option<String>,
+        at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        Ok(())
+        let c = self.client().await?;
+        lms::sync_result(&**c, &client_id, error.as_deref(), at).await
     }
 
     async fn report_rows<F>(&self, course: String, mut each: F) -> Result<u64, StoreError>

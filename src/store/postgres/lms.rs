@@ -1,0 +1,1008 @@
+//! Open edX in PostgreSQL: clients, the exams and attempts an LMS registered, reviews queued
+//! for its callback and what became of them, retirement, and reconciliation with the LMS's
+//! listing. The same statements as SQLite's; where SQLite's single writer made a step safe,
+//! a lock does here (registrations under one advisory lock, status changes under the
+//! session's row lock, anything that appends to the decision history under its lock).
+
+use super::decide::{append, lock_history};
+use super::{jobs, read};
+use crate::domain::lms::{AutomatedReview, ReviewCallback, ReviewTarget, status_after_review};
+use crate::domain::text::search_key;
+use crate::domain::{
+    AttemptStatus, JobId, JobKind, LmsState, Onboarding, SessionDetail, SessionId, Verdict,
+};
+use crate::store::rows::{NewDecision, SYNC_VERDICT, parse};
+use crate::store::timefmt::{from_sql, opt_from_sql, to_sql};
+use crate::store::{
+    LmsAttempt, LmsClient, LmsDelivery, LmsExam, LmsLink, LmsOnboarding, LmsOutcome,
+    LmsReviewJob, Reconciled, RemoteAttempt, StoreError,
+};
+use time::OffsetDateTime;
+use tokio_postgres::{GenericClient, Row, Transaction};
+
+/// Orders registrations (exams, attempts, deletions, retirements) across servers, as
+/// SQLite's single writer does: they read, then write what they read was missing.
+const REGISTRATION_LOCK: i64 = 0x7072_6f63_746f_7203;
+
+async fn lock_registrations(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&REGISTRATION_LOCK])
+        .await?;
+    Ok(())
+}
+
+const CLIENT_COLUMNS: &str =
+    "client_id, client_secret, lms_url, lms_client_id, lms_client_secret, backend";
+
+fn client_from(r: &Row) -> Result<LmsClient, StoreError> {
+    Ok(LmsClient {
+        client_id: r.try_get(0)?,
+        client_secret: r.try_get(1)?,
+        lms_url: r.try_get(2)?,
+        lms_client_id: r.try_get(3)?,
+        lms_client_secret: r.try_get(4)?,
+        backend: r.try_get(5)?,
+    })
+}
+
+pub async fn client<C: GenericClient + Sync>(
+    c: &C,
+    id: &str,
+) -> Result<Option<LmsClient>, StoreError> {
+    c.query_opt(
+        &format!("SELECT {CLIENT_COLUMNS} FROM lms_clients WHERE client_id = $1"),
+        &[&id],
+    )
+    .await?
+    .as_ref()
+    .map(client_from)
+    .transpose()
+}
+
+pub async fn clients<C: GenericClient + Sync>(c: &C) -> Result<Vec<LmsClient>, StoreError> {
+    c.query(
+        &format!("SELECT {CLIENT_COLUMNS} FROM lms_clients ORDER BY client_id"),
+        &[],
+    )
+    .await?
+    .iter()
+    .map(client_from)
+    .collect()
+}
+
+pub async fn save_client<C: GenericClient + Sync>(c: &C, l: &LmsClient) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO lms_clients (client_id, client_secret, lms_url, lms_client_id, lms_client_secret, backend, created)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (client_id) DO UPDATE SET client_secret = $2, lms_url = $3, lms_client_id = $4,
+             lms_client_secret = $5, backend = $6",
+        &[
+            &l.client_id,
+            &l.client_secret,
+            &l.lms_url,
+            &l.lms_client_id,
+            &l.lms_client_secret,
+            &l.backend,
+            &to_sql(OffsetDateTime::now_utc()),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+fn random_hex() -> Result<String, StoreError> {
+    crate::random::hex::<8>().map_err(|e| StoreError::Backend(format!("{e} for an id")))
+}
+
+async fn exam_owner(
+    tx: &Transaction<'_>,
+    sql: &str,
+    args: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Option<(i64, Option<String>)>, StoreError> {
+    tx.query_opt(sql, args)
+        .await?
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .transpose()
+}
+
+pub async fn save_exam(
+    tx: Transaction<'_>,
+    client: &str,
+    e: &LmsExam,
+) -> Result<String, StoreError> {
+    lock_registrations(&tx).await?;
+    let by_external = match &e.external_id {
+        Some(ext) => {
+            exam_owner(
+                &tx,
+                "SELECT id, lms_client FROM exams WHERE external_id = $1",
+                &[ext],
+            )
+            .await?
+        }
+        None => None,
+    };
+    let existing = match by_external {
+        Some(found) => Some(found),
+        None => {
+            exam_owner(
+                &tx,
+                "SELECT id, lms_client FROM exams WHERE course_id = $1 AND content_id = $2",
+                &[&e.course_id, &e.content_id],
+            )
+            .await?
+        }
+    };
+    let limit = e.time_limit_mins.unwrap_or(0);
+    let id: i64 = match existing {
+        Some((_, Some(owner))) if owner != client => {
+            return Err(StoreError::Conflict(format!(
+                "exam {} of {} belongs to another LMS client",
+                e.content_id, e.course_id
+            )));
+        }
+        Some((id, _)) => {
+            tx.execute(
+                "UPDATE exams SET exam_name = $1, time_limit_mins = $2, is_proctored = $3, is_practice_exam = $4,
+                     is_active = $5, backend = $6, lms_client = $7, lms_exam_id = $8,
+                     external_id = COALESCE(external_id, 'prx-' || id)
+                 WHERE id = $9",
+                &[
+                    &e.exam_name,
+                    &limit,
+                    &e.is_proctored,
+                    &e.is_practice_exam,
+                    &e.is_active,
+                    &e.backend,
+                    &client,
+                    &e.id,
+                    &id,
+                ],
+            )
+            .await?;
+            id
+        }
+        None => {
+            tx.execute(
+                "INSERT INTO courses (id, name) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING",
+                &[&e.course_id],
+            )
+            .await?;
+            tx.query_one(
+                "INSERT INTO exams (course_id, content_id, exam_name, time_limit_mins, is_proctored,
+                     is_practice_exam, is_active, backend, lms_client, lms_exam_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                &[
+                    &e.course_id,
+                    &e.content_id,
+                    &e.exam_name,
+                    &limit,
+                    &e.is_proctored,
+                    &e.is_practice_exam,
+                    &e.is_active,
+                    &e.backend,
+                    &client,
+                    &e.id,
+                ],
+            )
+            .await?
+            .try_get(0)?
+        }
+    };
+    let external: String = tx
+        .query_one(
+            "UPDATE exams SET external_id = COALESCE(external_id, 'prx-' || id) WHERE id = $1
+             RETURNING external_id",
+            &[&id],
+        )
+        .await?
+        .try_get(0)?;
+    tx.commit().await?;
+    Ok(external)
+}
+
+async fn exam_of<C: GenericClient + Sync>(
+    c: &C,
+    client: &str,
+    exam_ext: &str,
+) -> Result<i64, StoreError> {
+    c.query_opt(
+        "SELECT id FROM exams WHERE external_id = $1 AND lms_client = $2",
+        &[&exam_ext, &client],
+    )
+    .await?
+    .map(|r| r.try_get(0))
+    .transpose()?
+    .ok_or_else(|| StoreError::NotFound(format!("no exam with id '{exam_ext}'")))
+}
+
+/// The attempt's session and status; `lock` holds its row until the transaction ends.
+async fn session_of<C: GenericClient + Sync>(
+    c: &C,
+    client: &str,
+    exam_ext: &str,
+    attempt_ext: &str,
+    lock: bool,
+) -> Result<(i64, AttemptStatus), StoreError> {
+    let exam = exam_of(c, client, exam_ext).await?;
+    let sql = format!(
+        "SELECT id, status FROM sessions WHERE external_id = $1 AND exam_id = $2{}",
+        if lock { " FOR UPDATE" } else { "" }
+    );
+    let r = c
+        .query_opt(&sql, &[&attempt_ext, &exam])
+        .await?
+        .ok_or_else(|| {
+            StoreError::NotFound(format!("no attempt '{attempt_ext}' for exam '{exam_ext}'"))
+        })?;
+    Ok((r.try_get(0)?, parse(r.try_get(1)?)?))
+}
+
+/// Writes the learner's folded search key and the sort keys their sessions carry: on
+/// SQLite triggers do this with the program's own function, which PostgreSQL cannot call.
+async fn refresh_learner_keys(tx: &Transaction<'_>, learner: i64) -> Result<(), StoreError> {
+    let Some(r) = tx
+        .query_opt(
+            "SELECT username, email, full_name FROM learners WHERE id = $1",
+            &[&learner],
+        )
+        .await?
+    else {
+        return Ok(());
+    };
+    let (username, email, name): (String, String, String) =
+        (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+    tx.execute(
+        "UPDATE learners SET search_key = $2 WHERE id = $1",
+        &[
+            &learner,
+            &search_key(&format!("{username} {email} {name}")),
+        ],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE sessions SET sort_name = $2, sort_username = $3
+         WHERE learner_id = $1 AND (sort_name <> $2 OR sort_username <> $3)",
+        &[&learner, &search_key(&name), &username],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn register_attempt(
+    tx: Transaction<'_>,
+    client: &str,
+    exam_ext: &str,
+    a: &LmsAttempt,
+) -> Result<String, StoreError> {
+    lock_registrations(&tx).await?;
+    let exam = exam_of(&tx, client, exam_ext).await?;
+    let now = to_sql(OffsetDateTime::now_utc());
+    let known: Option<i64> = tx
+        .query_opt(
+            "SELECT id FROM learners WHERE external_user_id = $1",
+            &[&a.user_id],
+        )
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?;
+    let learner = match known {
+        Some(id) => {
+            tx.execute(
+                "UPDATE learners SET email = $1, full_name = $2 WHERE id = $3",
+                &[&a.email, &a.full_name, &id],
+            )
+            .await?;
+            id
+        }
+        None => {
+            // The LMS sends no username; the email stands in until a sync reads the real one.
+            let taken = tx
+                .query_opt("SELECT 1 FROM learners WHERE username = $1", &[&a.email])
+                .await?
+                .is_some();
+            let username = if taken {
+                format!("{}#{}", a.email, &a.user_id[..a.user_id.len().min(8)])
+            } else {
+                a.email.clone()
+            };
+            tx.query_one(
+                "INSERT INTO learners (username, email, full_name, external_user_id, search_key)
+                 VALUES ($1, $2, $3, $4, '') RETURNING id",
+                &[&username, &a.email, &a.full_name, &a.user_id],
+            )
+            .await?
+            .try_get(0)?
+        }
+    };
+    refresh_learner_keys(&tx, learner).await?;
+    // A registration repeated before the exam starts is the same attempt.
+    let existing: Option<String> = tx
+        .query_opt(
+            "SELECT external_id FROM sessions WHERE exam_id = $1 AND learner_id = $2 AND status = 'created'
+             ORDER BY id DESC LIMIT 1",
+            &[&exam, &learner],
+        )
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?;
+    let external = match existing {
+        Some(ext) => ext,
+        None => {
+            let ext = format!("pra-{}", random_hex()?);
+            let code = uuid_upper()?;
+            tx.execute(
+                "INSERT INTO sessions (exam_id, learner_id, attempt_code, external_id, status,
+                     allowed_time_limit_mins, is_sample_attempt, track, created, modified,
+                     sort_name, sort_username)
+                 SELECT $1, $2, $3, $4, 'created', $5, $6, '', $7, $7, '', username
+                 FROM learners WHERE id = $2",
+                &[
+                    &exam,
+                    &learner,
+                    &code,
+                    &ext,
+                    &a.time_limit_mins,
+                    &a.is_sample_attempt,
+                    &now,
+                ],
+            )
+            .await?;
+            refresh_learner_keys(&tx, learner).await?;
+            ext
+        }
+    };
+    tx.commit().await?;
+    Ok(external)
+}
+
+fn uuid_upper() -> Result<String, StoreError> {
+    let h = format!("{}{}", random_hex()?, random_hex()?).to_uppercase();
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    ))
+}
+
+pub async fn attempt<C: GenericClient + Sync>(
+    c: &C,
+    client: &str,
+    exam_ext: &str,
+    attempt_ext: &str,
+) -> Result<AttemptStatus, StoreError> {
+    Ok(session_of(c, client, exam_ext, attempt_ext, false).await?.1)
+}
+
+pub async fn set_attempt_status(
+    tx: Transaction<'_>,
+    client: &str,
+    exam_ext: &str,
+    attempt_ext: &str,
+    to: AttemptStatus,
+) -> Result<(), StoreError> {
+    let (id, from) = session_of(&tx, client, exam_ext, attempt_ext, true).await?;
+    if from.is_completed() && !to.is_completed() {
+        return Err(StoreError::Conflict(format!(
+            "attempt '{attempt_ext}' is {} and cannot go back to {}",
+            from.as_str(),
+            to.as_str()
+        )));
+    }
+    let now = to_sql(OffsetDateTime::now_utc());
+    tx.execute(
+        "UPDATE sessions SET status = $1, modified = $2,
+             started_at = CASE WHEN $1 = 'started' THEN COALESCE(started_at, $2) ELSE started_at END,
+             completed_at = CASE WHEN $1 = 'submitted' THEN COALESCE(completed_at, $2) ELSE completed_at END
+         WHERE id = $3",
+        &[&to.as_str(), &now, &id],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn delete_attempt(
+    tx: Transaction<'_>,
+    client: &str,
+    exam_ext: &str,
+    attempt_ext: &str,
+) -> Result<(), StoreError> {
+    lock_registrations(&tx).await?;
+    let (id, _) = session_of(&tx, client, exam_ext, attempt_ext, true).await?;
+    let reviewed: bool = tx
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM decisions WHERE session_id = $1)
+                 OR EXISTS (SELECT 1 FROM media WHERE session_id = $1)
+                 OR EXISTS (SELECT 1 FROM violations WHERE session_id = $1)",
+            &[&id],
+        )
+        .await?
+        .try_get(0)?;
+    if reviewed {
+        // Evidence and decisions stay for the record; the reviewer sees why it moved.
+        tx.execute(
+            "UPDATE sessions SET lms_state = 'conflict', lms_note = 'the attempt was reset (deleted) in Open edX', modified = $2
+             WHERE id = $1",
+            &[&id, &to_sql(OffsetDateTime::now_utc())],
+        )
+        .await?;
+    } else {
+        tx.execute("DELETE FROM jobs WHERE session_id = $1", &[&id])
+            .await?;
+        tx.execute("DELETE FROM sessions WHERE id = $1", &[&id])
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn retire_user(
+    tx: Transaction<'_>,
+    client: &str,
+    user: &str,
+) -> Result<Option<Vec<String>>, StoreError> {
+    lock_registrations(&tx).await?;
+    let found = tx
+        .query_opt(
+            "SELECT l.id, l.email FROM learners l WHERE l.external_user_id = $1
+               AND EXISTS (SELECT 1 FROM sessions s JOIN exams e ON e.id = s.exam_id
+                           WHERE s.learner_id = l.id AND e.lms_client = $2)
+             FOR UPDATE OF l",
+            &[&user, &client],
+        )
+        .await?;
+    let Some(found) = found else {
+        return Ok(None);
+    };
+    let learner: i64 = found.try_get(0)?;
+    let email: String = found.try_get(1)?;
+    let hashes: Vec<String> = tx
+        .query(
+            "SELECT DISTINCT m.sha256 FROM media m JOIN sessions s ON s.id = m.session_id
+             WHERE s.learner_id = $1",
+            &[&learner],
+        )
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?;
+    let sessions = "(SELECT id FROM sessions WHERE learner_id = $1)";
+    for sql in [
+        format!("DELETE FROM media WHERE session_id IN {sessions}"),
+        "DELETE FROM onboarding WHERE learner_id = $1".to_owned(),
+        format!("UPDATE violations SET comment = '' WHERE session_id IN {sessions}"),
+        // Verdicts and counts stay (anonymised); reasons may name the learner, so they go.
+        format!(
+            "UPDATE decisions SET reason = 'erased: learner retired' WHERE session_id IN {sessions}"
+        ),
+        "UPDATE learners SET username = 'retired-' || id, email = '', full_name = 'Retired learner',
+             external_user_id = NULL WHERE id = $1"
+            .to_owned(),
+    ] {
+        tx.execute(&sql, &[&learner]).await?;
+    }
+    tx.execute(
+        "UPDATE jobs SET payload = '{}' WHERE kind = 'email' AND state IN ('done', 'failed')
+             AND payload::jsonb ->> 'to_address' = $1",
+        &[&email],
+    )
+    .await?;
+    refresh_learner_keys(&tx, learner).await?;
+    let mut unused = Vec::new();
+    for h in hashes {
+        let used = tx
+            .query_opt("SELECT 1 FROM media WHERE sha256 = $1 LIMIT 1", &[&h])
+            .await?
+            .is_some();
+        if !used {
+            unused.push(h);
+        }
+    }
+    tx.commit().await?;
+    Ok(Some(unused))
+}
+
+/// Inserts a review job for the session, retiring any earlier one still waiting: only the
+/// latest word on a session may reach the LMS.
+async fn queue_review(
+    tx: &Transaction<'_>,
+    job: &LmsReviewJob,
+    decision: Option<i64>,
+    due: OffsetDateTime,
+    at: OffsetDateTime,
+) -> Result<JobId, StoreError> {
+    let at = to_sql(at);
+    tx.execute(
+        "UPDATE jobs SET state = 'failed', last_error = 'superseded by a later review', finished_at = $2
+         WHERE session_id = $1 AND kind = 'lms_review' AND state = 'queued'",
+        &[&job.session_id, &at],
+    )
+    .await?;
+    let payload = serde_json::to_string(job).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let id: JobId = tx
+        .query_one(
+            "INSERT INTO jobs (kind, payload, state, next_attempt_at, course_id, created,
+                 session_id, decision_id)
+             VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7) RETURNING id",
+            &[
+                &JobKind::LmsReview.as_str(),
+                &payload,
+                &to_sql(due),
+                &job.course_id,
+                &at,
+                &job.session_id,
+                &decision,
+            ],
+        )
+        .await?
+        .try_get(0)?;
+    tx.execute(
+        "UPDATE sessions SET lms_state = 'waiting', lms_note = NULL WHERE id = $1",
+        &[&job.session_id],
+    )
+    .await?;
+    Ok(id)
+}
+
+/// The LMS facts of a session, for a decision or an automated review.
+struct SessionLms {
+    client: String,
+    course_id: String,
+    external_id: String,
+    learner_email: String,
+}
+
+async fn session_lms<C: GenericClient + Sync>(
+    c: &C,
+    id: SessionId,
+) -> Result<Option<SessionLms>, StoreError> {
+    c.query_opt(
+        "SELECT e.lms_client, e.course_id, s.external_id, l.email FROM sessions s
+         JOIN exams e ON e.id = s.exam_id JOIN learners l ON l.id = s.learner_id
+         WHERE s.id = $1 AND e.lms_client IS NOT NULL AND s.external_id IS NOT NULL",
+        &[&id],
+    )
+    .await?
+    .map(|r| {
+        Ok(SessionLms {
+            client: r.try_get(0)?,
+            course_id: r.try_get(1)?,
+            external_id: r.try_get(2)?,
+            learner_email: r.try_get(3)?,
+        })
+    })
+    .transpose()
+}
+
+/// What a decision on the session must tell the LMS about, if an LMS registered it.
+pub async fn decision_link<C: GenericClient + Sync>(
+    c: &C,
+    session: SessionId,
+) -> Result<Option<LmsLink>, StoreError> {
+    Ok(match session_lms(c, session).await? {
+        Some(link) => Some(LmsLink {
+            client: link.client,
+            violations: read::violations(c, session).await?,
+        }),
+        None => None,
+    })
+}
+
+/// What a decision asks of `queue_decision`: the review, and when it may leave.
+pub struct DecisionReview {
+    pub session: SessionId,
+    pub decision_id: i64,
+    pub callback: ReviewCallback,
+    pub expect: AttemptStatus,
+    pub at: OffsetDateTime,
+    /// The grace period to undo: nobody is told before it has passed.
+    pub hold_until: OffsetDateTime,
+}
+
+/// The decision's callback, queued in the decision's own transaction.
+pub async fn queue_decision(
+    tx: &Transaction<'_>,
+    d: DecisionReview,
+) -> Result<Option<JobId>, StoreError> {
+    let Some(link) = session_lms(tx, d.session).await? else {
+        return Ok(None);
+    };
+    let job = LmsReviewJob {
+        session_id: d.session,
+        decision_id: Some(d.decision_id),
+        client_id: link.client,
+        course_id: link.course_id,
+        external_id: link.external_id,
+        learner_email: link.learner_email,
+        callback: d.callback,
+        expect: d.expect,
+    };
+    queue_review(tx, &job, Some(d.decision_id), d.hold_until, d.at)
+        .await
+        .map(Some)
+}
+
+pub async fn automated_review(
+    tx: Transaction<'_>,
+    session: SessionId,
+    review: &AutomatedReview,
+) -> Result<SessionDetail, StoreError> {
+    let callback = review.callback().map_err(StoreError::Invalid)?;
+    let r = tx
+        .query_opt(
+            "SELECT status, completed_at IS NOT NULL, is_sample_attempt FROM sessions
+             WHERE id = $1 FOR UPDATE",
+            &[&session],
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("no session with id {session}")))?;
+    let from: AttemptStatus = parse(r.try_get(0)?)?;
+    if !from.is_completed() {
+        return Err(StoreError::Invalid(format!(
+            "session {session} is {}: only a finished recording can be reviewed",
+            from.as_str()
+        )));
+    }
+    let to = status_after_review(
+        ReviewTarget {
+            completed: r.try_get(1)?,
+            is_sample_attempt: r.try_get(2)?,
+        },
+        review.status,
+        false,
+    );
+    let now = OffsetDateTime::now_utc();
+    tx.execute(
+        "DELETE FROM violations WHERE session_id = $1
+           AND NOT EXISTS (SELECT 1 FROM media WHERE media.violation_id = violations.id)",
+        &[&session],
+    )
+    .await?;
+    for (c, k) in callback.comments.iter().zip(&review.comments) {
+        tx.execute(
+            "INSERT INTO violations (session_id, start_time, stop_time, duration, kind, status, comment)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &session,
+                &c.start,
+                &c.stop,
+                &c.duration,
+                &k.kind.as_str(),
+                &c.status,
+                &c.comment,
+            ],
+        )
+        .await?;
+    }
+    tx.execute(
+        "UPDATE sessions SET status = $1, review_status = $2, reviewed_by = NULL, modified = $3,
+             violation_count = (SELECT COUNT(*) FROM violations WHERE session_id = $4)
+         WHERE id = $4",
+        &[
+            &to.as_str(),
+            &review.status.review_status().as_str(),
+            &to_sql(now),
+            &session,
+        ],
+    )
+    .await?;
+    if let Some(link) = session_lms(&tx, session).await? {
+        let job = LmsReviewJob {
+            session_id: session,
+            decision_id: None,
+            client_id: link.client,
+            course_id: link.course_id,
+            external_id: link.external_id,
+            learner_email: link.learner_email,
+            callback,
+            expect: to,
+        };
+        queue_review(&tx, &job, None, now, now).await?;
+    }
+    let detail = read::session(&tx, session).await?;
+    tx.commit().await?;
+    Ok(detail)
+}
+
+pub async fn delivery_outcome(
+    tx: Transaction<'_>,
+    job: JobId,
+    outcome: &LmsOutcome,
+) -> Result<(), StoreError> {
+    let now = OffsetDateTime::now_utc();
+    let session: Option<i64> = tx
+        .query_opt("SELECT session_id FROM jobs WHERE id = $1", &[&job])
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?
+        .flatten();
+    let (state, note) = match outcome {
+        LmsOutcome::Delivered { note } => {
+            jobs::done(&tx, job, None, now).await?;
+            (LmsState::Delivered, note.as_str())
+        }
+        LmsOutcome::Retry { error, next } => {
+            jobs::retry(&tx, job, error, *next).await?;
+            (LmsState::Waiting, error.as_str())
+        }
+        LmsOutcome::Failed { error } => {
+            jobs::failed(&tx, job, error, now).await?;
+            (LmsState::Failed, error.as_str())
+        }
+    };
+    if let Some(session) = session {
+        tx.execute(
+            "UPDATE sessions SET lms_state = $1, lms_note = $2 WHERE id = $3",
+            &[&state.as_str(), &note, &session],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sends the session's latest delivery now: a failed one again, a waiting one without
+/// waiting out its backoff.
+pub async fn retry(tx: Transaction<'_>, session: SessionId) -> Result<SessionDetail, StoreError> {
+    let job: Option<i64> = tx
+        .query_opt(
+            "SELECT id FROM jobs WHERE session_id = $1 AND kind = 'lms_review'
+                 AND (state = 'queued' OR (state = 'failed' AND COALESCE(last_error, '') NOT IN
+                      ('superseded by a later review', 'conflict: changed in Open edX')))
+             ORDER BY id DESC LIMIT 1 FOR UPDATE",
+            &[&session],
+        )
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?;
+    let Some(job) = job else {
+        return Err(StoreError::Conflict(format!(
+            "session {session} has no waiting or failed delivery to Open edX to retry"
+        )));
+    };
+    tx.execute(
+        "UPDATE jobs SET state = 'queued', attempts = 0, next_attempt_at = $2, finished_at = NULL
+         WHERE id = $1",
+        &[&job, &to_sql(OffsetDateTime::now_utc())],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE sessions SET lms_state = 'waiting', lms_note = NULL WHERE id = $1",
+        &[&session],
+    )
+    .await?;
+    let detail = read::session(&tx, session).await?;
+    tx.commit().await?;
+    Ok(detail)
+}
+
+pub async fn undelivered<C: GenericClient + Sync>(c: &C) -> Result<Vec<LmsDelivery>, StoreError> {
+    c.query(
+        "SELECT s.id, s.external_id, l.username, e.exam_name, s.lms_state, s.lms_note,
+                COALESCE(j.attempts, 0), COALESCE(j.created, s.modified)
+         FROM sessions s JOIN learners l ON l.id = s.learner_id JOIN exams e ON e.id = s.exam_id
+         LEFT JOIN jobs j ON j.id = (SELECT MAX(id) FROM jobs WHERE session_id = s.id AND kind = 'lms_review')
+         WHERE s.lms_state IN ('waiting', 'failed', 'conflict')
+         ORDER BY COALESCE(j.created, s.modified), s.id",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        let state: &str = r.try_get(4)?;
+        let attempts: i64 = r.try_get(6)?;
+        Ok(LmsDelivery {
+            session_id: r.try_get(0)?,
+            external_id: r.try_get::<_, Option<String>>(1)?.unwrap_or_default(),
+            learner: r.try_get(2)?,
+            exam_name: r.try_get(3)?,
+            state: LmsState::parse(state)
+                .ok_or_else(|| StoreError::Backend(format!("bad lms_state '{state}'")))?,
+            note: r.try_get(5)?,
+            attempts: u32::try_from(attempts.max(0)).unwrap_or(u32::MAX),
+            queued_at: from_sql(r.try_get(7)?)?,
+        })
+    })
+    .collect()
+}
+
+pub async fn onboarding<C: GenericClient + Sync>(
+    c: &C,
+    client: &str,
+    course: &str,
+    user: Option<&str>,
+) -> Result<Vec<LmsOnboarding>, StoreError> {
+    c.query(
+        "SELECT l.external_user_id, o.status, o.started_at, o.submitted_at, o.verified_at
+         FROM onboarding o JOIN learners l ON l.id = o.learner_id
+         WHERE o.course_id = $1 AND l.external_user_id IS NOT NULL
+           AND ($2::text IS NULL OR l.external_user_id = $2)
+           AND EXISTS (SELECT 1 FROM exams e WHERE e.course_id = $1 AND e.lms_client = $3)
+         ORDER BY l.external_user_id",
+        &[&course, &user, &client],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(LmsOnboarding {
+            user_id: r.try_get(0)?,
+            onboarding: Onboarding {
+                status: parse(r.try_get(1)?)?,
+                started_at: opt_from_sql(r.try_get(2)?)?,
+                submitted_at: opt_from_sql(r.try_get(3)?)?,
+                verified_at: opt_from_sql(r.try_get(4)?)?,
+            },
+        })
+    })
+    .collect()
+}
+
+pub async fn courses<C: GenericClient + Sync>(
+    c: &C,
+    client: &str,
+) -> Result<Vec<String>, StoreError> {
+    c.query(
+        "SELECT DISTINCT course_id FROM exams WHERE lms_client = $1 ORDER BY 1",
+        &[&client],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok(r.try_get(0)?))
+    .collect()
+}
+
+/// Follows the LMS where it changed an attempt (a staff reset, a decision in the Django
+/// admin); a decision of ours still on its way is flagged instead of overwritten. Every
+/// server may run the sync: the history's lock makes them take turns, and the second
+/// finds nothing left to change.
+pub async fn reconcile(
+    tx: Transaction<'_>,
+    client: &str,
+    attempts: &[RemoteAttempt],
+    at: OffsetDateTime,
+) -> Result<Reconciled, StoreError> {
+    lock_history(&tx).await?;
+    let mut out = Reconciled::default();
+    let mut system = None;
+    let now = to_sql(at);
+    for a in attempts {
+        let Ok(remote) = a.status.parse::<AttemptStatus>() else {
+            continue;
+        };
+        let Some(r) = tx
+            .query_opt(
+                "SELECT s.id, s.status, s.lms_state, s.learner_id, s.modified FROM sessions s
+                 JOIN exams e ON e.id = s.exam_id WHERE s.external_id = $1 AND e.lms_client = $2
+                 FOR UPDATE OF s",
+                &[&a.external_id, &client],
+            )
+            .await?
+        else {
+            continue;
+        };
+        let id: i64 = r.try_get(0)?;
+        let ours: AttemptStatus = parse(r.try_get(1)?)?;
+        let lms_state: Option<&str> = r.try_get(2)?;
+        let learner: i64 = r.try_get(3)?;
+        let modified: &str = r.try_get(4)?;
+        out.seen += 1;
+        // Changed here (a PATCH from the LMS, a decision) after the listing was asked
+        // for: the listing is older than what we have, and the next sync reads it anew.
+        // Fixed-width timestamps compare as text.
+        if modified > now.as_str() {
+            continue;
+        }
+        // The LMS knows the learner's username and the attempt's code; we only had stand-ins.
+        let renamed = tx
+            .execute(
+                "UPDATE learners SET username = $1 WHERE id = $2 AND username <> $1
+                     AND NOT EXISTS (SELECT 1 FROM learners WHERE username = $1)",
+                &[&a.username, &learner],
+            )
+            .await?;
+        if renamed > 0 {
+            refresh_learner_keys(&tx, learner).await?;
+        }
+        tx.execute(
+            "UPDATE sessions SET attempt_code = $1 WHERE id = $2 AND attempt_code <> $1
+                 AND NOT EXISTS (SELECT 1 FROM sessions WHERE attempt_code = $1)",
+            &[&a.attempt_code, &id],
+        )
+        .await?;
+        if ours == remote {
+            continue;
+        }
+        if lms_state == Some("waiting") {
+            out.conflicts += 1;
+            tx.execute(
+                "UPDATE sessions SET lms_state = 'conflict', lms_note = $1 WHERE id = $2",
+                &[
+                    &format!(
+                        "Open edX shows the attempt as {} while our review (→ {}) was still waiting to be delivered; decide again or retry",
+                        remote.as_str(),
+                        ours.as_str()
+                    ),
+                    &id,
+                ],
+            )
+            .await?;
+            tx.execute(
+                "UPDATE jobs SET state = 'failed', last_error = 'conflict: changed in Open edX', finished_at = $2
+                 WHERE session_id = $1 AND kind = 'lms_review' AND state = 'queued'",
+                &[&id, &now],
+            )
+            .await?;
+            continue;
+        }
+        out.changed += 1;
+        tx.execute(
+            "UPDATE sessions SET status = $1, modified = $2, lms_state = 'delivered',
+                 lms_note = 'changed in Open edX' WHERE id = $3",
+            &[&remote.as_str(), &now, &id],
+        )
+        .await?;
+        let reviewer = match system {
+            Some(id) => id,
+            None => *system.insert(system_reviewer(&tx).await?),
+        };
+        append(
+            &tx,
+            &NewDecision {
+                session_id: id,
+                reviewer_id: reviewer,
+                decided_at: &now,
+                verdict: match remote {
+                    AttemptStatus::Verified => Verdict::Pass.as_str(),
+                    AttemptStatus::Rejected => Verdict::Fail.as_str(),
+                    _ => SYNC_VERDICT,
+                },
+                reason: "changed in Open edX",
+                status_before: ours.as_str(),
+                status_after: remote.as_str(),
+                review_status_before: None,
+                review_status_after: None,
+                grade_possible: None,
+                grade_before: None,
+                grade_after: None,
+                learner_emailed: false,
+                idempotency_key: None,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The reviewer that changes made in Open edX are attributed to.
+async fn system_reviewer(tx: &Transaction<'_>) -> Result<i64, StoreError> {
+    if let Some(r) = read::reviewer_by_username(tx, "open-edx").await? {
+        return Ok(r.id);
+    }
+    Ok(super::accounts::create_reviewer(
+        tx,
+        "open-edx",
+        "",
+        "Open edX",
+        crate::domain::Role::Service,
+    )
+    .await?
+    .id)
+}
+
+pub async fn sync_result<C: GenericClient + Sync>(
+    c: &C,
+    client: &str,
+    error: Option<&str>,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    c.execute(
+        "UPDATE lms_clients SET last_sync_at = $1, last_sync_error = $2 WHERE client_id = $3",
+        &[&to_sql(at), &error, &client],
+    )
+    .await?;
+    Ok(())
+}
