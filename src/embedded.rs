@@ -106,6 +106,7 @@ pub async fn start(opts: EmbeddedOptions) -> anyhow::Result<RunningServer> {
     let media = MediaSettings::open(&opts.media_dir, &link_key_path(&opts.db))?;
     media
         .put_demo_assets()
+        .await
         .context("cannot write the demo's media files")?;
     if store.is_empty().await? {
         store
@@ -159,6 +160,7 @@ pub async fn start(opts: EmbeddedOptions) -> anyhow::Result<RunningServer> {
         mail_per_second: 50,
         job_poll: crate::jobs::POLL,
         instance_stale: crate::jobs::STALE,
+        job_drain: crate::jobs::DRAIN,
         undo_grace: opts.undo_grace,
     };
     let task = tokio::spawn(server::run(listener, store.clone(), options, async {

@@ -203,6 +203,11 @@ struct ServeArgs {
     /// are queued again (tests shorten it).
     #[arg(long, default_value_t = 45, hide = true, value_parser = clap::value_parser!(u64).range(1..=3600))]
     instance_stale_secs: u64,
+    /// On SIGTERM, how long running jobs (an email, a report, an LMS callback) may finish
+    /// before they are handed back for another server to do; keep it under the load
+    /// balancer's or orchestrator's grace period.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    drain_secs: u64,
     /// How often job workers look for work queued by other processes, in milliseconds.
     #[arg(long, default_value_t = 15_000, hide = true, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
     job_poll_ms: u64,
@@ -213,12 +218,26 @@ struct ServeArgs {
 
 #[derive(Args)]
 struct MediaArgs {
-    /// Folder of evidence files (default: `media` beside the database).
+    /// Folder of evidence files (default: `media` beside the database). With
+    /// --object-store, only where uploads arrive before they go there.
     #[arg(long)]
     media_dir: Option<PathBuf>,
+    /// Keep evidence and reports in an object store instead of folders:
+    /// s3://BUCKET[/PREFIX] (settings from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+    /// AWS_REGION, AWS_ENDPOINT, AWS_ALLOW_HTTP) or file:///FOLDER.
+    #[arg(long, env = "PROCTOR_REVIEW_OBJECT_STORE")]
+    object_store: Option<String>,
 }
 
 impl MediaArgs {
+    fn objects(&self) -> anyhow::Result<Option<proctor_review::media::Objects>> {
+        self.object_store
+            .as_deref()
+            .map(proctor_review::media::Objects::open)
+            .transpose()
+            .map_err(Into::into)
+    }
+
     fn dir(&self, db: &std::path::Path) -> PathBuf {
         self.media_dir
             .clone()
@@ -289,6 +308,12 @@ enum EvidenceCommand {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // Whatever this process writes is learner data or a secret, also where a library makes
+    // the file (an object store's local folder): private to its owner.
+    // SAFETY: umask only sets the process's file-creation mask; no memory is involved.
+    unsafe {
+        libc::umask(0o077);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -312,10 +337,12 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
         })) => {
             let opened = db_open::open(&db, false, db_open::TOOL_BUDGET).await?;
             let folder = proctor_review::media::MediaFolder::open(&media.dir(&db))?;
+            let objects = media.objects()?;
             let report = on_store!(opened, |store| {
                 proctor_review::media::import::run(
                     &store,
                     &folder,
+                    objects.as_ref(),
                     &manifest,
                     max_media_mib * 1024 * 1024,
                 )
@@ -516,11 +543,13 @@ async fn serve_on<S: Store>(store: S, args: ServeArgs) -> anyhow::Result<()> {
                 None => embedded::link_key_path(&args.db),
             });
     let mut media = MediaSettings::open(&args.media.dir(&args.db), &link_key)?;
+    media.objects = args.media.objects()?;
     media.link_ttl = std::time::Duration::from_secs(args.link_ttl_secs);
     media.max_bytes = args.max_media_mib * 1024 * 1024;
     if args.seed_demo.is_some() {
         media
             .put_demo_assets()
+            .await
             .context("cannot write the demo's media files")?;
     }
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -564,6 +593,7 @@ async fn serve_on<S: Store>(store: S, args: ServeArgs) -> anyhow::Result<()> {
             mail_per_second: args.mail_per_second,
             job_poll: std::time::Duration::from_millis(args.job_poll_ms),
             instance_stale: std::time::Duration::from_secs(args.instance_stale_secs),
+            job_drain: std::time::Duration::from_secs(args.drain_secs),
             undo_grace: time::Duration::seconds(i64::from(args.undo_grace_secs)),
         },
         shutdown,

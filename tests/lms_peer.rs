@@ -605,7 +605,8 @@ mod sqlite {
 
     #[tokio::test]
     async fn an_attempt_through_edx_proctoring_is_reviewed_and_decided_in_the_lms() {
-        super::an_attempt_through_edx_proctoring_is_reviewed_and_decided_in_the_lms(Db::Sqlite).await;
+        super::an_attempt_through_edx_proctoring_is_reviewed_and_decided_in_the_lms(Db::Sqlite)
+            .await;
     }
 
     #[tokio::test]
@@ -639,12 +640,14 @@ mod postgres {
 
     #[tokio::test]
     async fn an_attempt_through_edx_proctoring_is_reviewed_and_decided_in_the_lms() {
-        super::an_attempt_through_edx_proctoring_is_reviewed_and_decided_in_the_lms(Db::Postgres).await;
+        super::an_attempt_through_edx_proctoring_is_reviewed_and_decided_in_the_lms(Db::Postgres)
+            .await;
     }
 
     #[tokio::test]
     async fn a_decision_made_while_the_lms_is_down_is_delivered_once_it_is_back() {
-        super::a_decision_made_while_the_lms_is_down_is_delivered_once_it_is_back(Db::Postgres).await;
+        super::a_decision_made_while_the_lms_is_down_is_delivered_once_it_is_back(Db::Postgres)
+            .await;
     }
 
     #[tokio::test]

@@ -254,3 +254,215 @@ async fn a_signed_link_from_one_server_is_served_by_the_other() {
     let bytes = b.fetch_signed(&on_b, 64 << 20).await.expect("served by B");
     assert_eq!(bytes.len() as u64, item.size);
 }
+
+/// Every file below `dir` (recursively), skipping the uploads' waiting room.
+fn files_in(dir: &Path) -> Vec<std::path::PathBuf> {
+    common::files_below(dir)
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().contains(".incoming"))
+        .collect()
+}
+
+/// Servers that share no folder at all, only the database, the link key and an object
+/// store (here `file://`, the same interface as S3): evidence uploaded through one is
+/// served by the other, a video player's byte range included, and so is a report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_and_reports_in_an_object_store_are_served_by_either_server() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let root = tempfile::tempdir().expect("temp dir");
+    let objects = root.path().join("objects");
+    let store_url = url::Url::from_directory_path(&objects).expect("file URL");
+    let server = |name: &str, extra: &[&str]| {
+        let own = root.path().join(name);
+        let dir = |n: &str| own.join(n).to_string_lossy().into_owned();
+        let mut f = vec![
+            "--media-dir".to_owned(),
+            dir("media"),
+            "--reports-dir".into(),
+            dir("reports"),
+            "--outbox".into(),
+            dir("outbox"),
+            "--link-key-file".into(),
+            root.path().join("link.key").to_string_lossy().into_owned(),
+            "--object-store".into(),
+            store_url.to_string(),
+            "--lms-sync-secs".into(),
+            "0".into(),
+            "--job-poll-ms".into(),
+            "100".into(),
+        ];
+        f.extend(extra.iter().map(|s| (*s).to_owned()));
+        let f: Vec<&str> = f.iter().map(String::as_str).collect();
+        Ours::on(&db.url, &f)
+    };
+    let a = server("a", &["--seed-demo", "40"]);
+    let b = server("b", &[]);
+    let token = a.reviewer("alice", "alice@example.edu", "admin");
+    let (api_a, api_b) = (a.api(&token), b.api(&token));
+
+    // The demo's evidence went to the object store, and B serves A's link, in part too.
+    let detail = api_a.session(1).await.expect("session 1");
+    let demo = detail.media.first().expect("the demo's evidence").clone();
+    let link = api_a.media_link(demo.id).await.expect("a link");
+    let on_b = link.url.replacen(&a.url, &b.url, 1);
+    let whole = api_b
+        .fetch_signed(&on_b, 64 << 20)
+        .await
+        .expect("served by B");
+    assert_eq!(whole.len() as u64, demo.size);
+    let http = reqwest::Client::new();
+    let part = http
+        .get(&on_b)
+        .header("Range", "bytes=4-11")
+        .send()
+        .await
+        .expect("range");
+    assert_eq!(part.status(), 206);
+    assert_eq!(
+        part.headers()["content-range"],
+        format!("bytes 4-11/{}", demo.size).as_str()
+    );
+    assert_eq!(part.bytes().await.expect("bytes").as_ref(), &whole[4..12]);
+    let beyond = http
+        .get(&on_b)
+        .header("Range", format!("bytes={}-", demo.size))
+        .send()
+        .await
+        .expect("range");
+    assert_eq!(beyond.status(), 416);
+
+    // Uploaded through B, fetched through A.
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.resize(3000, 7);
+    let up = http
+        .post(format!(
+            "{}/api/v1/sessions/2/media?kind=screenshot&captured_at=2026-11-13T19:12:00Z",
+            b.url
+        ))
+        .bearer_auth(&token)
+        .header("Content-Type", "image/png")
+        .body(png.clone())
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(up.status(), 201, "{}", up.text().await.unwrap_or_default());
+    let item: proctor_review::domain::MediaItem = up.json().await.expect("item");
+    let link = api_a.media_link(item.id).await.expect("a link");
+    assert_eq!(
+        api_a.fetch_signed(&link.url, 1 << 20).await.expect("A"),
+        png
+    );
+
+    // A report made by whichever server took the job, downloaded through the other.
+    let course = api_a.courses().await.expect("courses")[0].id.clone();
+    let job = api_a.start_report(&course).await.expect("report");
+    let done = proctor_review::client::report::wait(&api_a, &course, job.id, |_| {})
+        .await
+        .expect("report done");
+    let link = api_b.report_link(done.id).await.expect("report link");
+    let csv = api_b.fetch_signed(&link.url, 64 << 20).await.expect("CSV");
+    let csv = String::from_utf8_lossy(&csv).into_owned();
+    assert!(
+        csv.trim_start_matches('\u{feff}')
+            .starts_with("course_id,provider"),
+        "{csv}"
+    );
+    let rows = done.report.as_ref().expect("a report").rows;
+    assert!(rows > 0);
+    assert_eq!(
+        csv.lines().count() as u64,
+        rows + 1,
+        "header and one line a row"
+    );
+
+    // Nothing was kept in either server's folders; the store holds it all, privately.
+    for name in ["a", "b"] {
+        let own = root.path().join(name);
+        assert!(files_in(&own.join("media")).is_empty(), "{name}'s media");
+        assert!(
+            files_in(&own.join("reports")).is_empty(),
+            "{name}'s reports"
+        );
+    }
+    let kept = files_in(&objects);
+    assert!(kept.iter().any(|p| p.ends_with(&item.sha256)), "{kept:?}");
+    assert!(
+        kept.iter().any(|p| p
+            .to_string_lossy()
+            .contains(&format!("reports/{}/", done.id))),
+        "{kept:?}"
+    );
+    for p in &kept {
+        let mode = std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", p.display());
+    }
+}
+
+/// A stopping server waits `--drain-secs` for the job it is running (an email to a mail
+/// server that takes its time), then hands it back: another server sends it at once, not
+/// after the stopped one has been quiet for `--instance-stale-secs`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_server_hands_back_the_job_it_could_not_finish() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let (slow, _) = common::smtp::sink_slow(None, Duration::from_secs(30)).await;
+    let (fast, mut received) = common::smtp::sink(None).await;
+    let shared = tempfile::tempdir().expect("temp dir");
+    let stale = ["--instance-stale-secs", "120", "--drain-secs", "1"];
+    let mut first = flags(shared.path(), &["--smtp-url", &slow]);
+    first.retain(|f| f != "--instance-stale-secs" && f != "3");
+    first.extend(stale.iter().map(|s| (*s).to_owned()));
+    first.extend(["--seed-demo".to_owned(), "40".to_owned()]);
+    let first: Vec<&str> = first.iter().map(String::as_str).collect();
+    let mut a = Ours::on(&db.url, &first);
+    let token = a.reviewer("alice", "alice@example.edu", "admin");
+    let api = a.api(&token);
+    let s = attention(&api, 1).await.remove(0);
+    api.decide(s.id, &fail(&s, None)).await.expect("decided");
+    // A has the email in hand: the mail server is sitting on it.
+    let (sql, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let running: i64 = sql
+            .query_one(
+                "SELECT count(*) FROM jobs WHERE kind = 'email' AND state = 'running'",
+                &[],
+            )
+            .await
+            .expect("jobs")
+            .get(0);
+        if running == 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "A never took the email\n{}",
+            a.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(a.terminate().success(), "stopped cleanly\n{}", a.log());
+    assert!(
+        a.log().contains("handed back"),
+        "A says it handed the job back:\n{}",
+        a.log()
+    );
+
+    let mut second = flags(shared.path(), &["--smtp-url", &fast]);
+    second.retain(|f| f != "--instance-stale-secs" && f != "3");
+    second.extend(stale.iter().map(|s| (*s).to_owned()));
+    let second: Vec<&str> = second.iter().map(String::as_str).collect();
+    let b = Ours::on(&db.url, &second);
+    let (to, _) = tokio::time::timeout(Duration::from_secs(30), received.recv())
+        .await
+        .unwrap_or_else(|_| panic!("B never sent the handed-back email\n{}", b.log()))
+        .expect("a message");
+    assert!(to.contains(&s.learner.email), "{to}");
+}

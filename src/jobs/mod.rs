@@ -24,10 +24,16 @@ pub const POLL: Duration = Duration::from_secs(15);
 /// It says it is alive (and looks for jobs a silent one left running) 4.5 times as often.
 pub const STALE: Duration = Duration::from_secs(45);
 
+/// See [`JobSettings::drain`].
+pub const DRAIN: Duration = Duration::from_secs(20);
+
 pub struct JobSettings {
     pub mail: MailSettings,
-    /// Where finished reports are kept, one folder per job.
+    /// Where finished reports are kept, one folder per job (or, with an object store,
+    /// written before they go there).
     pub reports_dir: PathBuf,
+    /// The object store that keeps finished reports, when servers share no folder.
+    pub objects: Option<crate::media::Objects>,
     /// Write report cells exactly as they are, formulas included.
     pub raw_cells: bool,
     /// How often to reconcile with each connected Open edX; never if None.
@@ -39,6 +45,8 @@ pub struct JobSettings {
     pub poll: Duration,
     /// See [`STALE`].
     pub stale: Duration,
+    /// How long a stopping server lets its running jobs finish before it hands them back.
+    pub drain: Duration,
 }
 
 /// Wakes a kind's worker when a job of that kind was queued.
@@ -117,13 +125,32 @@ pub async fn run<S: Store>(
             ))
         })
         .collect();
-    for w in workers {
-        let _ = w.await;
-    }
-    if let Some(sync) = sync {
-        let _ = sync.await;
+    let mut running: Vec<_> = workers.into_iter().chain(sync).collect();
+    let aborts: Vec<_> = running.iter().map(|w| w.abort_handle()).collect();
+    let all = futures_util::future::join_all(running.iter_mut());
+    let mut stopping = stop.clone();
+    let deadline = async move {
+        let _ = stopping.wait_for(|s| *s).await;
+        tokio::time::sleep(settings.drain).await;
+    };
+    tokio::select! {
+        _ = all => {}
+        _ = deadline => {
+            // A load balancer's grace period is short; another server finishes the job.
+            for a in &aborts {
+                a.abort();
+            }
+        }
     }
     let _ = heartbeat.await;
+    match store.release_jobs(instance.to_string()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            jobs = n,
+            "jobs still running at shutdown were handed back to the other servers"
+        ),
+        Err(e) => tracing::error!(error = %e, "cannot hand back running jobs"),
+    }
 }
 
 async fn recover<S: Store>(store: &S, instance: &str, stale: time::Duration) {

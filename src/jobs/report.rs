@@ -44,7 +44,15 @@ pub async fn build<S: Store>(
     let name = report::file_name(&course, started);
     let dir = folder(&settings.reports_dir, job.id);
     crate::fsutil::private_dir(&dir)?;
-    let result = write(store, settings, job, &course, &dir, &name).await;
+    let mut result = write(store, settings, job, &course, &dir, &name).await;
+    if let (Ok(_), Some(objects)) = (&result, &settings.objects) {
+        let key = crate::media::Objects::report_key(job.id, &name);
+        if let Err(e) = objects.put_file(&key, &dir.join(&name)).await {
+            result = Err(ReportError::Io(e));
+        }
+        // Kept in the object store only: every server serves it from there.
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&dir);
     }

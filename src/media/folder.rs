@@ -148,6 +148,17 @@ impl Staged {
     pub fn join(&mut self, other: Staged) {
         self.pending.extend(other.pending);
     }
+
+    /// Each received file and its SHA-256, for a home other than the folder.
+    pub(crate) fn files(&self) -> impl Iterator<Item = (&NamedTempFile, String)> {
+        self.pending.iter().map(|(file, target)| {
+            let sha = target
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (file, sha)
+        })
+    }
 }
 
 impl PlaceFiles for Staged {

@@ -1,7 +1,7 @@
 //! `proctor-review evidence import`: a folder of evidence described by a JSON manifest,
 //! checked item by item, then written all together or not at all.
 
-use super::{MediaFolder, Staged, describe};
+use super::{MediaFolder, Objects, Placement, Staged, describe};
 use crate::api::MediaMeta;
 use crate::domain::{Onboarding, OnboardingStatus, SessionId};
 use crate::store::{NewOnboarding, Store};
@@ -75,6 +75,7 @@ fn onboarding_row(i: usize, o: &ManifestOnboarding) -> anyhow::Result<NewOnboard
 pub async fn run<S: Store>(
     store: &S,
     folder: &MediaFolder,
+    objects: Option<&Objects>,
     manifest_path: &Path,
     limit: u64,
 ) -> anyhow::Result<String> {
@@ -127,12 +128,18 @@ pub async fn run<S: Store>(
         .map(|(i, o)| onboarding_row(i, o))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let (files, rows) = (records.len(), onboarding.len());
+    let placed = Placement::of(staged, objects)
+        .await
+        .context("cannot put the files in the object store; nothing was imported")?;
     store
-        .add_evidence(records, onboarding, staged)
+        .add_evidence(records, onboarding, placed)
         .await
         .context("nothing was imported")?;
+    let into = match objects {
+        Some(o) => o.shown().to_owned(),
+        None => folder.dir().display().to_string(),
+    };
     Ok(format!(
-        "imported {files} evidence file(s) and {rows} onboarding record(s) into {}",
-        folder.dir().display()
+        "imported {files} evidence file(s) and {rows} onboarding record(s) into {into}"
     ))
 }

@@ -13,7 +13,7 @@ use crate::domain::MediaItem;
 use crate::domain::text::printable;
 use crate::media::describe::Refusal;
 use crate::media::folder::ReceiveError;
-use crate::media::{LinkKey, MediaFolder, SignedLink, describe};
+use crate::media::{LinkKey, MediaFolder, Objects, Placement, SignedLink, describe};
 use crate::review;
 use crate::store::Store;
 use axum::Json;
@@ -28,7 +28,10 @@ use std::time::Duration;
 
 /// Where evidence lives and how links to it are made.
 pub struct MediaSettings {
+    /// Evidence files; with an object store, only where uploads arrive before they go there.
     pub folder: MediaFolder,
+    /// Where evidence and reports live when servers share no folder.
+    pub objects: Option<Objects>,
     pub key: LinkKey,
     /// How long a link works.
     pub link_ttl: Duration,
@@ -44,17 +47,39 @@ impl MediaSettings {
             folder: MediaFolder::open(dir)
                 .with_context(|| format!("cannot open the media folder {}", dir.display()))?,
             key: LinkKey::load_or_create(key)?,
+            objects: None,
             link_ttl: DEFAULT_LINK_TTL,
             max_bytes: crate::media::DEFAULT_MAX_BYTES,
         })
     }
 
-    /// Puts the demo's files in the folder (once; they are named by their hash).
-    pub fn put_demo_assets(&self) -> std::io::Result<()> {
+    /// Puts the demo's files in place (once; they are named by their hash).
+    pub async fn put_demo_assets(&self) -> std::io::Result<()> {
         for a in crate::demo::evidence::assets() {
-            self.folder.put(a.bytes)?;
+            match &self.objects {
+                Some(o) => {
+                    let sha = super::super::media::hex(
+                        ring::digest::digest(&ring::digest::SHA256, a.bytes).as_ref(),
+                    );
+                    o.put_bytes(&Objects::media_key(&sha), a.bytes).await?;
+                }
+                None => {
+                    self.folder.put(a.bytes)?;
+                }
+            }
         }
         Ok(())
+    }
+
+    /// Removes an evidence file no record uses any more (retirement); a missing one is fine.
+    pub async fn remove(&self, sha256: &str) -> std::io::Result<()> {
+        match &self.objects {
+            Some(o) => o
+                .delete(&Objects::media_key(sha256))
+                .await
+                .map_err(std::io::Error::other),
+            None => self.folder.remove(sha256),
+        }
     }
 }
 
@@ -101,14 +126,21 @@ pub async fn file<S: Store>(
     let actor = signed::check(&st, PURPOSE, id, link).await?;
     // Checked again: a grant withdrawn after the link was made takes effect at once.
     let item = review::media(&st.store, &actor, id).await?;
-    signed::serve(
-        &st.media.folder.path_of(&item.sha256),
-        item.content_type.as_str(),
-        "inline",
-        &format!("media {id}"),
-        req,
-    )
-    .await
+    let what = format!("media {id}");
+    match &st.media.objects {
+        Some(objects) => {
+            let offer = signed::Offer {
+                content_type: item.content_type.as_str(),
+                disposition: "inline",
+                what: &what,
+            };
+            signed::serve_object(objects, &Objects::media_key(&item.sha256), offer, req).await
+        }
+        None => {
+            let path = st.media.folder.path_of(&item.sha256);
+            signed::serve(&path, item.content_type.as_str(), "inline", &what, req).await
+        }
+    }
 }
 
 pub async fn upload<S: Store>(
@@ -140,7 +172,13 @@ pub async fn upload<S: Store>(
         Refusal::Type(m) => ApiError::UnsupportedMediaType(m),
         Refusal::Meta(m) => ApiError::BadRequest(m),
     })?;
-    let mut added = st.store.add_evidence(vec![item], vec![], staged).await?;
+    let placed = Placement::of(staged, st.media.objects.as_ref())
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot put an upload in the object store");
+            ApiError::Unavailable("the object store did not take the file; try again".into())
+        })?;
+    let mut added = st.store.add_evidence(vec![item], vec![], placed).await?;
     let item = added.pop().ok_or(ApiError::Internal)?;
     tracing::info!(session_id, media = item.id, kind = item.kind.as_str(), by = %printable(&who.reviewer.username), "evidence added");
     Ok((StatusCode::CREATED, Json(item)))

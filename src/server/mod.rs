@@ -105,6 +105,8 @@ pub struct ServerOptions {
     pub job_poll: std::time::Duration,
     /// A server silent this long has stopped; the jobs it was running are queued again.
     pub instance_stale: std::time::Duration,
+    /// How long a stopping server lets running jobs finish before handing them back.
+    pub job_drain: std::time::Duration,
 }
 
 /// Serves until `shutdown` resolves. The job workers run beside the HTTP server and pick
@@ -122,12 +124,14 @@ pub async fn run<S: Store>(
         JobSettings {
             mail: options.mail,
             reports_dir: options.reports_dir.clone(),
+            objects: options.media.objects.clone(),
             raw_cells: options.raw_cells,
             lms_sync: options.lms_sync,
             email_retry: options.email_retry,
             mail_per_second: options.mail_per_second,
             poll: options.job_poll,
             stale: options.instance_stale,
+            drain: options.job_drain,
         },
         kicks.clone(),
         stopped,

@@ -309,7 +309,7 @@ async fn retire_user<S: Store>(
         return Ok(Json(json!(false)));
     };
     for sha in unused {
-        if let Err(e) = st.media.folder.remove(&sha) {
+        if let Err(e) = st.media.remove(&sha).await {
             tracing::warn!(error = %e, "cannot remove a retired learner's evidence file");
         }
     }

@@ -102,14 +102,23 @@ pub async fn file<S: Store>(
     let Some(report) = job.report else {
         return Err(ApiError::Internal);
     };
-    let path = crate::jobs::report::folder(&st.reports_dir, id).join(&report.name);
+    let what = format!("report {id}");
     // The name is ours (sanitized like the platform's), so it is safe in the header.
-    signed::serve(
-        &path,
-        "text/csv; charset=utf-8",
-        &format!("attachment; filename=\"{}\"", report.name),
-        &format!("report {id}"),
-        req,
-    )
-    .await
+    let disposition = format!("attachment; filename=\"{}\"", report.name);
+    let content_type = "text/csv; charset=utf-8";
+    match &st.media.objects {
+        Some(objects) => {
+            let offer = signed::Offer {
+                content_type,
+                disposition: &disposition,
+                what: &what,
+            };
+            let key = crate::media::Objects::report_key(id, &report.name);
+            signed::serve_object(objects, &key, offer, req).await
+        }
+        None => {
+            let path = crate::jobs::report::folder(&st.reports_dir, id).join(&report.name);
+            signed::serve(&path, content_type, &disposition, &what, req).await
+        }
+    }
 }

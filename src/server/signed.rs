@@ -5,7 +5,8 @@ use super::AppState;
 use super::error::ApiError;
 use crate::api::{PREFIX, SignedUrl};
 use crate::domain::access::Actor;
-use crate::media::{LinkError, SignedLink};
+use crate::media::objects::byte_range;
+use crate::media::{LinkError, Objects, SignedLink};
 use crate::store::Store;
 use axum::body::Body;
 use axum::extract::Query;
@@ -75,6 +76,90 @@ pub async fn check<S: Store>(
     Ok(Actor::new(reviewer, grants))
 }
 
+fn private_headers(h: &mut HeaderMap, disposition: &str) {
+    if let Ok(v) = HeaderValue::from_str(disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+}
+
+/// What a file to serve is, and how it is offered.
+pub struct Offer<'a> {
+    pub content_type: &'a str,
+    pub disposition: &'a str,
+    /// For messages: "media 7", "report 3".
+    pub what: &'a str,
+}
+
+/// Serves the object at `key` as a file would be: one byte range when asked for (a video
+/// player seeks), never cached.
+pub async fn serve_object(
+    objects: &Objects,
+    key: &object_store::path::Path,
+    offer: Offer<'_>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let what = offer.what;
+    let failed = |e: object_store::Error| {
+        tracing::error!(what, error = %e, "cannot read an object to serve");
+        ApiError::Unavailable(format!(
+            "the object store did not answer for {what}; try again"
+        ))
+    };
+    let Some(meta) = objects.meta(key).await.map_err(failed)? else {
+        tracing::error!(what, %key, "object missing");
+        return Err(ApiError::NotFound(format!(
+            "the file of {what} is missing on the server"
+        )));
+    };
+    let size = meta.size;
+    let asked = req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|h| h.to_str().ok());
+    let Ok(range) = byte_range(asked, size) else {
+        let mut resp = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+        if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
+            resp.headers_mut().insert(header::CONTENT_RANGE, v);
+        }
+        return Ok(resp);
+    };
+    let got = objects
+        .get(key, range.clone().or(Some(0..size)).filter(|_| size > 0))
+        .await
+        .map_err(failed)?;
+    let served = got.range.clone();
+    let mut resp = Response::new(Body::from_stream(got.into_stream()));
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(offer.content_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(
+        header::CONTENT_LENGTH,
+        HeaderValue::from(served.end - served.start),
+    );
+    if range.is_some() {
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "bytes {}-{}/{size}",
+            served.start,
+            served.end.saturating_sub(1)
+        )) {
+            h.insert(header::CONTENT_RANGE, v);
+        }
+        *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
+    }
+    private_headers(resp.headers_mut(), offer.disposition);
+    Ok(resp)
+}
+
 /// Serves `path` as `content_type` with `disposition`, never cached.
 pub async fn serve(
     path: &Path,
@@ -98,17 +183,6 @@ pub async fn serve(
         )));
     }
     let (mut parts, body) = resp.into_parts();
-    let h = &mut parts.headers;
-    if let Ok(v) = HeaderValue::from_str(disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    private_headers(&mut parts.headers, disposition);
     Ok(Response::from_parts(parts, Body::new(body)).into_response())
 }

@@ -361,6 +361,12 @@ pub trait Store: Clone + Send + Sync + 'static {
         now: OffsetDateTime,
         stale: time::Duration,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Hands back what server `instance` is still running (it is stopping) and forgets the
+    /// server, so others take the jobs at once rather than after it has gone quiet; how many.
+    fn release_jobs(
+        &self,
+        instance: String,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
     /// Recounts sessions per exam and status and compares the counts kept for the Quiz
     /// List; with `repair`, the kept counts are replaced by the recount (in one transaction).
     fn check_counts(

@@ -130,3 +130,8 @@ impl NewDecision<'_> {
         }
     }
 }
+
+/// Hands back the jobs a stopping server is still running (`?`: its instance id).
+pub const RELEASE_JOBS: &str = "UPDATE jobs SET state = 'queued', progress = 0, claimed_by = NULL,
+       last_error = 'handed back by a server shutting down; started again'
+     WHERE state = 'running' AND claimed_by = ?";

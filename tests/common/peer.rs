@@ -435,20 +435,24 @@ impl Ours {
     fn spawn_on(mut command: Command, dir: tempfile::TempDir, db: PathBuf, extra: &[&str]) -> Ours {
         // On PostgreSQL the folders default to ./proctor-review-data; a test keeps them in
         // its own folder unless it shares them between servers.
-        let own_folders: Vec<PathBuf> = if db.to_string_lossy().starts_with("postgres")
-            && !extra.contains(&"--media-dir")
-        {
-            ["media", "outbox", "reports", "link.key"]
-                .iter()
-                .map(|n| dir.path().join(n))
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let own_folders: Vec<PathBuf> =
+            if db.to_string_lossy().starts_with("postgres") && !extra.contains(&"--media-dir") {
+                ["media", "outbox", "reports", "link.key"]
+                    .iter()
+                    .map(|n| dir.path().join(n))
+                    .collect()
+            } else {
+                Vec::new()
+            };
         command.args(["serve", "--db"]).arg(&db);
-        for (flag, path) in ["--media-dir", "--outbox", "--reports-dir", "--link-key-file"]
-            .iter()
-            .zip(&own_folders)
+        for (flag, path) in [
+            "--media-dir",
+            "--outbox",
+            "--reports-dir",
+            "--link-key-file",
+        ]
+        .iter()
+        .zip(&own_folders)
         {
             command.arg(flag).arg(path);
         }

@@ -69,7 +69,12 @@ async fn registered<S: Store>(store: &S) -> (String, String) {
         .await
         .unwrap();
     assert_eq!(
-        store.lms_client(CLIENT.into()).await.unwrap().unwrap().lms_url,
+        store
+            .lms_client(CLIENT.into())
+            .await
+            .unwrap()
+            .unwrap()
+            .lms_url,
         "http://lms"
     );
     let ext = store.lms_save_exam(CLIENT.into(), exam(7)).await.unwrap();
@@ -99,7 +104,12 @@ async fn registered<S: Store>(store: &S) -> (String, String) {
             .unwrap();
     }
     let back = store
-        .lms_set_attempt_status(CLIENT.into(), ext.clone(), a.clone(), AttemptStatus::Started)
+        .lms_set_attempt_status(
+            CLIENT.into(),
+            ext.clone(),
+            a.clone(),
+            AttemptStatus::Started,
+        )
         .await;
     assert!(matches!(back, Err(StoreError::Conflict(_))), "{back:?}");
     assert_eq!(
@@ -193,7 +203,10 @@ pub async fn a_waiting_review_is_flagged_not_overwritten_by_the_lms<B: Backend>(
     let d = store.session(session).await.unwrap();
     assert_eq!(d.row.status, AttemptStatus::SecondReviewRequired);
     assert_eq!(d.row.lms.as_ref().unwrap().state, LmsState::Conflict);
-    assert_eq!(d.row.learner.username, "lena", "the LMS's username replaces the stand-in");
+    assert_eq!(
+        d.row.learner.username, "lena",
+        "the LMS's username replaces the stand-in"
+    );
     assert_eq!(d.attempt_code, "LMS-CODE");
     assert_eq!(found(&store, "lena").await, Some(session));
     let undelivered = store.lms_undelivered().await.unwrap();
@@ -289,7 +302,11 @@ pub async fn a_delivered_session_follows_the_lms_and_retirement_erases_the_learn
     assert!(d.violations.iter().all(|v| v.comment.is_empty()));
     assert_eq!(d.history.len(), 1, "the decision stays");
     assert!(d.history[0].reason.starts_with("erased"));
-    assert_eq!(found(&store, "lena").await, None, "nothing finds her any more");
+    assert_eq!(
+        found(&store, "lena").await,
+        None,
+        "nothing finds her any more"
+    );
     assert_eq!(found(&store, "retired").await, Some(session));
     assert!(
         store
@@ -389,7 +406,10 @@ pub async fn a_decision_s_callback_waits_out_the_grace_and_an_undo_cancels_it<B:
         .unwrap()
         .expect("the Pass's callback");
     assert!(job.payload.contains(&a), "{}", job.payload);
-    assert!(job.payload.contains("Phone"), "the flagged moment goes along");
+    assert!(
+        job.payload.contains("Phone"),
+        "the flagged moment goes along"
+    );
     assert!(
         store
             .claim_job(JobKind::LmsReview, "i2".into(), later)
@@ -420,7 +440,10 @@ pub async fn a_decision_s_callback_waits_out_the_grace_and_an_undo_cancels_it<B:
     assert_eq!(again.job.id, job.job.id);
 
     // A reviewed attempt that the LMS resets stays, flagged for the reviewer.
-    store.lms_delete_attempt(CLIENT.into(), ext, a).await.unwrap();
+    store
+        .lms_delete_attempt(CLIENT.into(), ext, a)
+        .await
+        .unwrap();
     let d = store.session(session).await.unwrap();
     assert_eq!(d.row.lms.as_ref().unwrap().state, LmsState::Conflict);
     let chain = store.audit_chain().await.unwrap();

@@ -204,6 +204,19 @@ pub async fn recover(
     Ok(n)
 }
 
+pub async fn release(tx: Transaction<'_>, instance: &str) -> Result<u64, StoreError> {
+    let n = tx
+        .execute(
+            &super::sql::numbered(crate::store::rows::RELEASE_JOBS),
+            &[&instance],
+        )
+        .await?;
+    tx.execute("DELETE FROM server_instances WHERE id = $1", &[&instance])
+        .await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
 pub async fn failed_emails<C: GenericClient + Sync>(c: &C) -> Result<Vec<FailedEmail>, StoreError> {
     c.query(
         "SELECT j.id, d.session_id, j.payload, j.attempts, j.last_error, j.created

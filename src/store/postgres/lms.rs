@@ -14,8 +14,8 @@ use crate::domain::{
 use crate::store::rows::{NewDecision, SYNC_VERDICT, parse};
 use crate::store::timefmt::{from_sql, opt_from_sql, to_sql};
 use crate::store::{
-    LmsAttempt, LmsClient, LmsDelivery, LmsExam, LmsLink, LmsOnboarding, LmsOutcome,
-    LmsReviewJob, Reconciled, RemoteAttempt, StoreError,
+    LmsAttempt, LmsClient, LmsDelivery, LmsExam, LmsLink, LmsOnboarding, LmsOutcome, LmsReviewJob,
+    Reconciled, RemoteAttempt, StoreError,
 };
 use time::OffsetDateTime;
 use tokio_postgres::{GenericClient, Row, Transaction};
@@ -253,10 +253,7 @@ async fn refresh_learner_keys(tx: &Transaction<'_>, learner: i64) -> Result<(), 
         (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
     tx.execute(
         "UPDATE learners SET search_key = $2 WHERE id = $1",
-        &[
-            &learner,
-            &search_key(&format!("{username} {email} {name}")),
-        ],
+        &[&learner, &search_key(&format!("{username} {email} {name}"))],
     )
     .await?;
     tx.execute(

@@ -444,6 +444,11 @@ impl Store for PgStore {
         jobs::recover(tx, &instance, now, stale).await
     }
 
+    async fn release_jobs(&self, instance: String) -> Result<u64, StoreError> {
+        let mut c = self.client().await?;
+        jobs::release(pg(&mut c).transaction().await?, &instance).await
+    }
+
     async fn check_counts(&self, repair: bool) -> Result<Vec<CountDrift>, StoreError> {
         let mut c = self.client().await?;
         let tx = pg(&mut c).transaction().await?;
@@ -573,7 +578,11 @@ impl Store for PgStore {
         lms::automated_review(tx, session, &review).await
     }
 
-    async fn lms_delivery_outcome(&self, job: JobId, outcome: LmsOutcome) -> Result<(), StoreError> {
+    async fn lms_delivery_outcome(
+        &self,
+        job: JobId,
+        outcome: LmsOutcome,
+    ) -> Result<(), StoreError> {
         let mut c = self.client().await?;
         let tx = pg(&mut c).transaction().await?;
         lms::delivery_outcome(tx, job, &outcome).await

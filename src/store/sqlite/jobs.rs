@@ -213,6 +213,14 @@ pub fn recover(
     Ok(n as u64)
 }
 
+pub fn release(c: &mut Connection, instance: &str) -> Result<u64, StoreError> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let n = tx.execute(crate::store::rows::RELEASE_JOBS, [instance])?;
+    tx.execute("DELETE FROM server_instances WHERE id = ?1", [instance])?;
+    tx.commit()?;
+    Ok(n as u64)
+}
+
 pub fn failed_emails(c: &Connection) -> Result<Vec<FailedEmail>, StoreError> {
     let mut stmt = c.prepare(
         "SELECT j.id, d.session_id, j.payload, j.attempts, j.last_error, j.created

@@ -391,6 +391,10 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn release_jobs(&self, instance: String) -> Result<u64, StoreError> {
+        self.write(move |c| jobs::release(c, &instance)).await
+    }
+
     async fn check_counts(&self, repair: bool) -> Result<Vec<CountDrift>, StoreError> {
         self.write(move |c| counts::check(c, repair)).await
     }
