@@ -175,11 +175,19 @@ pub async fn session<C: GenericClient + Sync>(
          FROM sessions s JOIN learners l ON l.id = s.learner_id JOIN exams e ON e.id = s.exam_id
          WHERE s.id = $1"
     );
-    let Some(r) = c.query_opt(&sql, &[&id]).await? else {
+    // One connection pipelines what it is sent together: the five queries cost about one
+    // round trip instead of five.
+    let (found, violations, history, media, onboarding) = tokio::try_join!(
+        async { Ok::<_, StoreError>(c.query_opt(&sql, &[&id]).await?) },
+        violations(c, id),
+        history(c, id),
+        session_media(c, id),
+        onboarding(c, id),
+    )?;
+    let Some(r) = found else {
         return Err(StoreError::NotFound(format!("no session with id {id}")));
     };
     let mut row = session_row(&r)?;
-    let violations = violations(c, id).await?;
     row.marks = violations
         .iter()
         .map(|v| ViolationMark {
@@ -210,10 +218,10 @@ pub async fn session<C: GenericClient + Sync>(
         original_grade,
         grade_in_force: Grade::in_force(original_grade, grade_override),
         violations,
-        history: history(c, id).await?,
+        history,
         undo_until: None,
-        media: session_media(c, id).await?,
-        onboarding: onboarding(c, id).await?,
+        media,
+        onboarding,
         row,
     })
 }
