@@ -8,6 +8,7 @@ use crate::store::timefmt::{from_sql, opt_from_sql, to_sql};
 use crate::store::{ReviewerListing, StoreError, TokenInfo};
 use time::OffsetDateTime;
 use tokio_postgres::GenericClient;
+use tokio_postgres::types::Type;
 
 const TOKEN_ID_LEN: usize = crate::store::sqlite::TOKEN_ID_LEN;
 
@@ -16,10 +17,10 @@ pub async fn token<C: GenericClient + Sync>(
     hash: &str,
 ) -> Result<Option<TokenRecord>, StoreError> {
     let Some(r) = c
-        .query_opt(
+        .query_typed_opt(
             "SELECT r.id, r.username, r.email, r.full_name, r.role, t.revoked, t.expires
              FROM api_tokens t JOIN reviewers r ON r.id = t.reviewer_id WHERE t.token_hash = $1",
-            &[&hash],
+            &[(&hash, Type::TEXT)],
         )
         .await?
     else {
@@ -38,9 +39,9 @@ pub async fn grants<C: GenericClient + Sync>(
     c: &C,
     reviewer: i64,
 ) -> Result<Vec<Grant>, StoreError> {
-    c.query(
+    c.query_typed(
         "SELECT course_id, access FROM course_grants WHERE reviewer_id = $1 ORDER BY course_id",
-        &[&reviewer],
+        &[(&reviewer, Type::INT8)],
     )
     .await?
     .iter()

@@ -3,7 +3,7 @@
 
 use super::read::{ROW_COLUMN_COUNT, ROW_COLUMNS, add_marks, session_row};
 use super::search::Search;
-use super::sql::{Val, count, numbered, refs};
+use super::sql::{Val, count, numbered, typed};
 use crate::domain::query::{Cursor, Page, SessionFilter, SortKey, SortValue};
 use crate::domain::{AttemptStatus, SessionRow};
 use crate::store::StoreError;
@@ -81,7 +81,9 @@ async fn count_where<C: GenericClient + Sync>(
 ) -> Result<u64, StoreError> {
     // Counting filters never name the learner's own columns.
     let sql = numbered(&format!("SELECT COUNT(*) FROM sessions s WHERE {filter}"));
-    Ok(count(c.query_one(&sql, &refs(args)).await?.try_get(0)?))
+    Ok(count(
+        c.query_typed_one(&sql, &typed(args)).await?.try_get(0)?,
+    ))
 }
 
 /// The sessions of `exams` with `statuses` (all when empty), from the counters table.
@@ -100,10 +102,10 @@ async fn counted<C: GenericClient + Sync>(
         statuses.iter().map(|s| s.as_str().to_owned()).collect()
     };
     let row = c
-        .query_one(
+        .query_typed_one(
             "SELECT COALESCE(SUM(n), 0)::bigint FROM session_counts
              WHERE exam_id = ANY($1) AND (cardinality($2::text[]) = 0 OR status = ANY($2))",
-            &[&exams, &statuses],
+            &[(&exams, Type::INT8_ARRAY), (&statuses, Type::TEXT_ARRAY)],
         )
         .await?;
     Ok(count(row.try_get(0)?))
@@ -187,9 +189,9 @@ impl<C: GenericClient + Sync> Reader<'_, C> {
             if offset > 0 {
                 let n: i64 = self
                     .c
-                    .query_one(
+                    .query_typed_one(
                         &numbered(&format!("SELECT COUNT(*) FROM ({sql}) seg")),
-                        &refs(&args),
+                        &typed(&args),
                     )
                     .await?
                     .try_get(0)?;
@@ -214,7 +216,7 @@ impl<C: GenericClient + Sync> Reader<'_, C> {
         sql: &str,
         args: &[Val],
     ) -> Result<Vec<(SessionRow, SortValue)>, StoreError> {
-        let rows = self.c.query(&numbered(sql), &refs(args)).await?;
+        let rows = self.c.query_typed(&numbered(sql), &typed(args)).await?;
         rows.iter()
             .map(|r| {
                 let i = ROW_COLUMN_COUNT;

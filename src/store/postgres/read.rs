@@ -12,6 +12,7 @@ use crate::domain::{
 use crate::store::StoreError;
 use crate::store::rows::{email_delivery, grade, history_verdicts, lms_sync, opt_parse, parse};
 use crate::store::timefmt::{from_sql, opt_from_sql};
+use tokio_postgres::types::Type;
 use tokio_postgres::{GenericClient, Row};
 
 pub(super) fn reviewer_from(r: &Row) -> Result<Reviewer, StoreError> {
@@ -119,21 +120,22 @@ pub async fn exam_course<C: GenericClient + Sync>(
     c: &C,
     exam: ExamId,
 ) -> Result<Option<String>, StoreError> {
-    Ok(
-        c.query_opt("SELECT course_id FROM exams WHERE id = $1", &[&exam])
-            .await?
-            .map(|r| r.try_get(0))
-            .transpose()?,
+    Ok(c.query_typed_opt(
+        "SELECT course_id FROM exams WHERE id = $1",
+        &[(&exam, Type::INT8)],
     )
+    .await?
+    .map(|r| r.try_get(0))
+    .transpose()?)
 }
 
 pub async fn session_course<C: GenericClient + Sync>(
     c: &C,
     session: SessionId,
 ) -> Result<Option<String>, StoreError> {
-    Ok(c.query_opt(
+    Ok(c.query_typed_opt(
         "SELECT e.course_id FROM sessions s JOIN exams e ON e.id = s.exam_id WHERE s.id = $1",
-        &[&session],
+        &[(&session, Type::INT8)],
     )
     .await?
     .map(|r| r.try_get(0))
@@ -178,7 +180,7 @@ pub async fn session<C: GenericClient + Sync>(
     // One connection pipelines what it is sent together: the five queries cost about one
     // round trip instead of five.
     let (found, violations, history, media, onboarding) = tokio::try_join!(
-        async { Ok::<_, StoreError>(c.query_opt(&sql, &[&id]).await?) },
+        async { Ok::<_, StoreError>(c.query_typed_opt(&sql, &[(&id, Type::INT8)]).await?) },
         violations(c, id),
         history(c, id),
         session_media(c, id),
@@ -240,10 +242,10 @@ pub(super) async fn add_marks<C: GenericClient + Sync>(
         return Ok(());
     }
     let found = c
-        .query(
+        .query_typed(
             "SELECT session_id, start_time, status = $1 FROM violations
              WHERE session_id = ANY($2) ORDER BY session_id, start_time, id",
-            &[&RULES_VIOLATION, &ids],
+            &[(&RULES_VIOLATION, Type::TEXT), (&ids, Type::INT8_ARRAY)],
         )
         .await?;
     let index: std::collections::HashMap<SessionId, usize> =
@@ -309,7 +311,7 @@ async fn session_media<C: GenericClient + Sync>(
            ORDER BY m.created DESC, m.id DESC LIMIT 1)"
     );
     let mut out = c
-        .query(&sql, &[&session])
+        .query_typed(&sql, &[(&session, Type::INT8)])
         .await?
         .iter()
         .map(media_item)
@@ -323,11 +325,11 @@ async fn onboarding<C: GenericClient + Sync>(
     session: SessionId,
 ) -> Result<Option<Onboarding>, StoreError> {
     let Some(r) = c
-        .query_opt(
+        .query_typed_opt(
             "SELECT o.status, o.started_at, o.submitted_at, o.verified_at FROM onboarding o
              JOIN sessions s ON s.learner_id = o.learner_id JOIN exams e ON e.id = s.exam_id
              WHERE s.id = $1 AND o.course_id = e.course_id",
-            &[&session],
+            &[(&session, Type::INT8)],
         )
         .await?
     else {
@@ -345,10 +347,10 @@ pub async fn violations<C: GenericClient + Sync>(
     c: &C,
     session: SessionId,
 ) -> Result<Vec<Violation>, StoreError> {
-    c.query(
+    c.query_typed(
         "SELECT id, start_time, stop_time, duration, kind, status, comment FROM violations
          WHERE session_id = $1 ORDER BY start_time, id",
-        &[&session],
+        &[(&session, Type::INT8)],
     )
     .await?
     .iter()
@@ -383,14 +385,14 @@ async fn history<C: GenericClient + Sync>(
     session: SessionId,
 ) -> Result<Vec<HistoryEntry>, StoreError> {
     let rows = c
-        .query(
+        .query_typed(
             "SELECT d.id, r.username, d.decided_at, d.verdict, d.reason, d.status_before, d.status_after,
                     d.review_status_before, d.review_status_after, d.grade_possible, d.grade_before,
                     d.grade_after, j.id, j.state, j.attempts, j.last_error
              FROM decisions d JOIN reviewers r ON r.id = d.reviewer_id
              LEFT JOIN jobs j ON j.decision_id = d.id AND j.kind = 'email'
              WHERE d.session_id = $1 ORDER BY d.decided_at, d.id",
-            &[&session],
+            &[(&session, Type::INT8)],
         )
         .await?;
     rows.iter()

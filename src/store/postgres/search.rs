@@ -12,6 +12,7 @@ use crate::domain::text::search_key;
 use crate::store::StoreError;
 use crate::store::sqlite::Tiers;
 use tokio_postgres::GenericClient;
+use tokio_postgres::types::Type;
 
 pub enum Search {
     Nobody,
@@ -53,9 +54,9 @@ pub async fn plan<C: GenericClient + Sync>(
     }
     let arg = Val::Text(pattern(&key));
     let found: i64 = c
-        .query_one(
+        .query_typed_one(
             "SELECT count(*) FROM (SELECT id FROM learners WHERE search_key LIKE $1 LIMIT $2) m",
-            &[&arg, &(tiers.few + 1)],
+            &[(&arg, Type::TEXT), (&(tiers.few + 1), Type::INT8)],
         )
         .await?
         .try_get(0)?;
