@@ -575,8 +575,8 @@ async fn session_lms<C: GenericClient + Sync>(
 }
 
 /// What a decision on the session must tell the LMS about, if an LMS registered it.
-pub async fn decision_link<C: GenericClient + Sync>(
-    c: &C,
+pub async fn decision_link(
+    c: &Transaction<'_>,
     session: SessionId,
 ) -> Result<Option<LmsLink>, StoreError> {
     Ok(match session_lms(c, session).await? {

@@ -344,7 +344,7 @@ impl Store for PgStore {
     }
 
     async fn session(&self, id: SessionId) -> Result<SessionDetail, StoreError> {
-        read::session(&**self.client().await?, id).await
+        read::session(&self.client().await?, id).await
     }
 
     async fn decide<P>(&self, cmd: DecisionCommand<P>) -> Result<SessionDetail, StoreError>

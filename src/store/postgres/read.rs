@@ -1,6 +1,6 @@
 //! Queries that only read: the same answers as the SQLite backend's, in PostgreSQL's words.
 
-use super::sql::count;
+use super::sql::{Cached, count};
 use crate::domain::access::CourseScope;
 use crate::domain::email::EmailDelivery;
 use crate::domain::{
@@ -166,10 +166,7 @@ pub(super) fn session_row(r: &Row) -> Result<SessionRow, StoreError> {
     })
 }
 
-pub async fn session<C: GenericClient + Sync>(
-    c: &C,
-    id: SessionId,
-) -> Result<SessionDetail, StoreError> {
+pub async fn session<C: Cached>(c: &C, id: SessionId) -> Result<SessionDetail, StoreError> {
     let sql = format!(
         "SELECT {ROW_COLUMNS}, e.course_id, e.exam_name, e.time_limit_mins, e.backend, s.attempt_code,
                 s.external_id, s.allowed_time_limit_mins, s.is_sample_attempt, s.track, s.reviewed_by,
@@ -180,7 +177,10 @@ pub async fn session<C: GenericClient + Sync>(
     // One connection pipelines what it is sent together: the five queries cost about one
     // round trip instead of five.
     let (found, violations, history, media, onboarding) = tokio::try_join!(
-        async { Ok::<_, StoreError>(c.query_typed_opt(&sql, &[(&id, Type::INT8)]).await?) },
+        async {
+            let st = c.statement(&sql).await?;
+            Ok::<_, StoreError>(c.client().query_opt(&st, &[&id]).await?)
+        },
         violations(c, id),
         history(c, id),
         session_media(c, id),
@@ -295,10 +295,7 @@ pub async fn media<C: GenericClient + Sync>(
 
 /// The session's own media, then the learner's latest onboarding photo for the course if
 /// it was taken with another session.
-async fn session_media<C: GenericClient + Sync>(
-    c: &C,
-    session: SessionId,
-) -> Result<Vec<MediaItem>, StoreError> {
+async fn session_media<C: Cached>(c: &C, session: SessionId) -> Result<Vec<MediaItem>, StoreError> {
     let sql = format!(
         "SELECT {MEDIA_COLUMNS} FROM media m WHERE m.session_id = $1
          UNION ALL
@@ -310,8 +307,10 @@ async fn session_media<C: GenericClient + Sync>(
              AND NOT EXISTS (SELECT 1 FROM media own WHERE own.session_id = s.id AND own.kind = 'onboarding_photo')
            ORDER BY m.created DESC, m.id DESC LIMIT 1)"
     );
+    let st = c.statement(&sql).await?;
     let mut out = c
-        .query_typed(&sql, &[(&session, Type::INT8)])
+        .client()
+        .query(&st, &[&session])
         .await?
         .iter()
         .map(media_item)
@@ -320,19 +319,18 @@ async fn session_media<C: GenericClient + Sync>(
     Ok(out)
 }
 
-async fn onboarding<C: GenericClient + Sync>(
+async fn onboarding<C: Cached>(
     c: &C,
     session: SessionId,
 ) -> Result<Option<Onboarding>, StoreError> {
-    let Some(r) = c
-        .query_typed_opt(
+    let st = c
+        .statement(
             "SELECT o.status, o.started_at, o.submitted_at, o.verified_at FROM onboarding o
              JOIN sessions s ON s.learner_id = o.learner_id JOIN exams e ON e.id = s.exam_id
              WHERE s.id = $1 AND o.course_id = e.course_id",
-            &[(&session, Type::INT8)],
         )
-        .await?
-    else {
+        .await?;
+    let Some(r) = c.client().query_opt(&st, &[&session]).await? else {
         return Ok(None);
     };
     Ok(Some(Onboarding {
@@ -343,31 +341,35 @@ async fn onboarding<C: GenericClient + Sync>(
     }))
 }
 
-pub async fn violations<C: GenericClient + Sync>(
+pub async fn violations<C: Cached>(
     c: &C,
     session: SessionId,
 ) -> Result<Vec<Violation>, StoreError> {
-    c.query_typed(
-        "SELECT id, start_time, stop_time, duration, kind, status, comment FROM violations
-         WHERE session_id = $1 ORDER BY start_time, id",
-        &[(&session, Type::INT8)],
-    )
-    .await?
-    .iter()
-    .map(|r| {
-        let kind: &str = r.try_get(4)?;
-        Ok(Violation {
-            id: r.try_get(0)?,
-            start_time: r.try_get(1)?,
-            stop_time: r.try_get(2)?,
-            duration: r.try_get(3)?,
-            kind: ViolationKind::parse(kind)
-                .ok_or_else(|| StoreError::Backend(format!("unknown violation kind '{kind}'")))?,
-            status: r.try_get(5)?,
-            comment: r.try_get(6)?,
+    let st = c
+        .statement(
+            "SELECT id, start_time, stop_time, duration, kind, status, comment FROM violations
+             WHERE session_id = $1 ORDER BY start_time, id",
+        )
+        .await?;
+    c.client()
+        .query(&st, &[&session])
+        .await?
+        .iter()
+        .map(|r| {
+            let kind: &str = r.try_get(4)?;
+            Ok(Violation {
+                id: r.try_get(0)?,
+                start_time: r.try_get(1)?,
+                stop_time: r.try_get(2)?,
+                duration: r.try_get(3)?,
+                kind: ViolationKind::parse(kind).ok_or_else(|| {
+                    StoreError::Backend(format!("unknown violation kind '{kind}'"))
+                })?,
+                status: r.try_get(5)?,
+                comment: r.try_get(6)?,
+            })
         })
-    })
-    .collect()
+        .collect()
 }
 
 fn email(r: &Row) -> Result<Option<EmailDelivery>, StoreError> {
@@ -380,21 +382,18 @@ fn email(r: &Row) -> Result<Option<EmailDelivery>, StoreError> {
     )
 }
 
-async fn history<C: GenericClient + Sync>(
-    c: &C,
-    session: SessionId,
-) -> Result<Vec<HistoryEntry>, StoreError> {
-    let rows = c
-        .query_typed(
+async fn history<C: Cached>(c: &C, session: SessionId) -> Result<Vec<HistoryEntry>, StoreError> {
+    let st = c
+        .statement(
             "SELECT d.id, r.username, d.decided_at, d.verdict, d.reason, d.status_before, d.status_after,
                     d.review_status_before, d.review_status_after, d.grade_possible, d.grade_before,
                     d.grade_after, j.id, j.state, j.attempts, j.last_error
              FROM decisions d JOIN reviewers r ON r.id = d.reviewer_id
              LEFT JOIN jobs j ON j.decision_id = d.id AND j.kind = 'email'
              WHERE d.session_id = $1 ORDER BY d.decided_at, d.id",
-            &[(&session, Type::INT8)],
         )
         .await?;
+    let rows = c.client().query(&st, &[&session]).await?;
     rows.iter()
         .map(|r| {
             let (gave, undoes) = history_verdicts(r.try_get(3)?)?;

@@ -78,6 +78,44 @@ pub fn count(n: i64) -> u64 {
     n.max(0) as u64
 }
 
+/// A connection that can keep its statements prepared. The pool's connections do, so a
+/// fixed query (a session's detail) is parsed and planned once per connection and later
+/// sent in one round trip; a transaction prepares each time (it is the rare path).
+pub trait Cached: Sync {
+    type Client: tokio_postgres::GenericClient + Sync;
+    fn client(&self) -> &Self::Client;
+    fn statement(
+        &self,
+        sql: &str,
+    ) -> impl Future<Output = Result<tokio_postgres::Statement, tokio_postgres::Error>> + Send;
+}
+
+impl Cached for deadpool_postgres::Client {
+    type Client = tokio_postgres::Client;
+    fn client(&self) -> &tokio_postgres::Client {
+        self
+    }
+    fn statement(
+        &self,
+        sql: &str,
+    ) -> impl Future<Output = Result<tokio_postgres::Statement, tokio_postgres::Error>> + Send {
+        self.prepare_cached(sql)
+    }
+}
+
+impl Cached for tokio_postgres::Transaction<'_> {
+    type Client = Self;
+    fn client(&self) -> &Self {
+        self
+    }
+    fn statement(
+        &self,
+        sql: &str,
+    ) -> impl Future<Output = Result<tokio_postgres::Statement, tokio_postgres::Error>> + Send {
+        self.prepare(sql)
+    }
+}
+
 /// The driver's error; a unique-key clash is the caller's to name.
 pub fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&SqlState::UNIQUE_VIOLATION)
