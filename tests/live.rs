@@ -116,7 +116,10 @@ fn a_decision_in_one_console_appears_in_another_without_a_key_press() {
     for c in [&mut first, &mut second] {
         c.wait_for("All exams");
         c.keys("\r");
-        c.wait_for("to review ·");
+        // The rows, not only the header: Enter on a list still loading opens nothing.
+        c.until("the queue's rows", |s| {
+            s.contains("to review ·") && s.contains("▶ ")
+        });
     }
 
     // Into Learner Detail, so the decision waits for the learner's details.
