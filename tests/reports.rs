@@ -22,12 +22,22 @@ async fn a_report_is_queued_once_survives_a_restart_and_lists_newest_first() {
     let server = start_in(dir.path()).await;
     let c = ApiClient::new(&server.url, &server.token).unwrap();
     let me = c.me().await.unwrap().reviewer;
-    // Queued without waking the worker, so it is certainly still pending.
-    let first = server
-        .store
-        .start_report(COURSE.into(), me.id)
-        .await
-        .unwrap();
+    // Queued, but not due until tomorrow: no worker takes it while the test looks (a worker
+    // finishing its startup pass would otherwise run it at once).
+    let now = time::OffsetDateTime::now_utc();
+    let (now, tomorrow) = (
+        proctor_review::store::timefmt::to_sql(now),
+        proctor_review::store::timefmt::to_sql(now + time::Duration::days(1)),
+    );
+    let db = rusqlite::Connection::open(dir.path().join("review.sqlite3")).unwrap();
+    db.execute(
+        "INSERT INTO jobs (kind, payload, state, next_attempt_at, course_id, requested_by, created)
+         VALUES ('report', '{}', 'queued', ?1, ?2, ?3, ?4)",
+        rusqlite::params![tomorrow, COURSE, me.id, now],
+    )
+    .unwrap();
+    let first = server.store.job(db.last_insert_rowid()).await.unwrap();
+    drop(db);
     assert_eq!(first.state, JobState::Queued);
     let refused = reqwest::Client::new()
         .post(format!("{}/api/v1/courses/{COURSE}/reports", server.url))
@@ -55,7 +65,8 @@ async fn a_report_is_queued_once_survives_a_restart_and_lists_newest_first() {
     server.stop().await;
     let db = rusqlite::Connection::open(dir.path().join("review.sqlite3")).unwrap();
     db.execute(
-        "UPDATE jobs SET state = 'running', attempts = 1, progress = 0.4 WHERE id = ?1",
+        "UPDATE jobs SET state = 'running', attempts = 1, progress = 0.4,
+             next_attempt_at = created WHERE id = ?1",
         [first.id],
     )
     .unwrap();
