@@ -40,9 +40,10 @@ fn flags(shared: &Path, extra: &[&str]) -> Vec<String> {
         "0".into(),
         "--job-poll-ms".into(),
         "100".into(),
-        "--instance-stale-secs".into(),
-        "3".into(),
     ];
+    if !extra.contains(&"--instance-stale-secs") {
+        f.extend(["--instance-stale-secs".to_owned(), "3".to_owned()]);
+    }
     f.extend(extra.iter().map(|s| (*s).to_owned()));
     f
 }
@@ -412,10 +413,18 @@ async fn a_stopping_server_hands_back_the_job_it_could_not_finish() {
     let (slow, _) = common::smtp::sink_slow(None, Duration::from_secs(30)).await;
     let (fast, mut received) = common::smtp::sink(None).await;
     let shared = tempfile::tempdir().expect("temp dir");
-    let stale = ["--instance-stale-secs", "120", "--drain-secs", "1"];
-    let mut first = flags(shared.path(), &["--smtp-url", &slow]);
-    first.retain(|f| f != "--instance-stale-secs" && f != "3");
-    first.extend(stale.iter().map(|s| (*s).to_owned()));
+    let stopping = |smtp: &str| {
+        let extra = [
+            "--smtp-url",
+            smtp,
+            "--instance-stale-secs",
+            "120",
+            "--drain-secs",
+            "1",
+        ];
+        flags(shared.path(), &extra)
+    };
+    let mut first = stopping(&slow);
     first.extend(["--seed-demo".to_owned(), "40".to_owned()]);
     let first: Vec<&str> = first.iter().map(String::as_str).collect();
     let mut a = Ours::on(&db.url, &first);
@@ -455,9 +464,7 @@ async fn a_stopping_server_hands_back_the_job_it_could_not_finish() {
         a.log()
     );
 
-    let mut second = flags(shared.path(), &["--smtp-url", &fast]);
-    second.retain(|f| f != "--instance-stale-secs" && f != "3");
-    second.extend(stale.iter().map(|s| (*s).to_owned()));
+    let second = stopping(&fast);
     let second: Vec<&str> = second.iter().map(String::as_str).collect();
     let b = Ours::on(&db.url, &second);
     let (to, _) = tokio::time::timeout(Duration::from_secs(30), received.recv())

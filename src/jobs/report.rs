@@ -50,10 +50,9 @@ pub async fn build<S: Store>(
         if let Err(e) = objects.put_file(&key, &dir.join(&name)).await {
             result = Err(ReportError::Io(e));
         }
-        // Kept in the object store only: every server serves it from there.
-        let _ = std::fs::remove_dir_all(&dir);
     }
-    if result.is_err() {
+    // A failed report leaves nothing; one in the object store is served from there only.
+    if result.is_err() || settings.objects.is_some() {
         let _ = std::fs::remove_dir_all(&dir);
     }
     result

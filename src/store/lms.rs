@@ -135,3 +135,101 @@ pub struct Reconciled {
     pub changed: u64,
     pub conflicts: u64,
 }
+
+/// The LMS facts of a session, read by either backend for a decision or an automated review.
+pub(crate) struct SessionLms {
+    pub client: String,
+    pub course_id: String,
+    pub external_id: String,
+    pub learner_email: String,
+}
+
+impl SessionLms {
+    /// The review job that carries `callback` to this session's LMS.
+    pub(crate) fn job(
+        self,
+        session_id: SessionId,
+        decision_id: Option<i64>,
+        callback: ReviewCallback,
+        expect: AttemptStatus,
+    ) -> LmsReviewJob {
+        LmsReviewJob {
+            session_id,
+            decision_id,
+            client_id: self.client,
+            course_id: self.course_id,
+            external_id: self.external_id,
+            learner_email: self.learner_email,
+            callback,
+            expect,
+        }
+    }
+}
+
+fn random_hex() -> Result<String, super::StoreError> {
+    crate::random::hex::<8>().map_err(|e| super::StoreError::Backend(format!("{e} for an id")))
+}
+
+/// A new attempt's external id (`pra-…`) and its attempt code (an upper-case UUID, as
+/// edx-proctoring writes them).
+pub(crate) fn new_attempt_ids() -> Result<(String, String), super::StoreError> {
+    let h = format!("{}{}", random_hex()?, random_hex()?).to_uppercase();
+    let code = format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    );
+    Ok((format!("pra-{}", random_hex()?), code))
+}
+
+/// The username a learner the LMS registered goes by until a sync reads the real one: the
+/// LMS sends none, so the email stands in (with the user id when it is taken).
+pub(crate) fn stand_in_username(email: &str, user_id: &str, taken: bool) -> String {
+    if taken {
+        format!("{email}#{}", &user_id[..user_id.len().min(8)])
+    } else {
+        email.to_owned()
+    }
+}
+
+/// What the reviewer reads when Open edX changed an attempt whose review was still on its way.
+pub(crate) fn conflict_note(remote: AttemptStatus, ours: AttemptStatus) -> String {
+    format!(
+        "Open edX shows the attempt as {} while our review (→ {}) was still waiting to be delivered; decide again or retry",
+        remote.as_str(),
+        ours.as_str()
+    )
+}
+
+/// The history entry that records a change made in Open edX.
+pub(crate) fn sync_decision<'a>(
+    session_id: SessionId,
+    reviewer_id: i64,
+    decided_at: &'a str,
+    ours: AttemptStatus,
+    remote: AttemptStatus,
+) -> super::rows::NewDecision<'a> {
+    super::rows::NewDecision {
+        session_id,
+        reviewer_id,
+        decided_at,
+        verdict: match remote {
+            AttemptStatus::Verified => crate::domain::Verdict::Pass.as_str(),
+            AttemptStatus::Rejected => crate::domain::Verdict::Fail.as_str(),
+            _ => super::rows::SYNC_VERDICT,
+        },
+        reason: "changed in Open edX",
+        status_before: ours.as_str(),
+        status_after: remote.as_str(),
+        review_status_before: None,
+        review_status_after: None,
+        grade_possible: None,
+        grade_before: None,
+        grade_after: None,
+        learner_emailed: false,
+        idempotency_key: None,
+    }
+}

@@ -9,9 +9,12 @@ use super::{jobs, read};
 use crate::domain::lms::{AutomatedReview, ReviewCallback, ReviewTarget, status_after_review};
 use crate::domain::text::search_key;
 use crate::domain::{
-    AttemptStatus, JobId, JobKind, LmsState, Onboarding, SessionDetail, SessionId, Verdict,
+    AttemptStatus, JobId, JobKind, LmsState, Onboarding, SessionDetail, SessionId,
 };
-use crate::store::rows::{NewDecision, SYNC_VERDICT, parse};
+use crate::store::lms::{
+    SessionLms, conflict_note, new_attempt_ids, stand_in_username, sync_decision,
+};
+use crate::store::rows::parse;
 use crate::store::timefmt::{from_sql, opt_from_sql, to_sql};
 use crate::store::{
     LmsAttempt, LmsClient, LmsDelivery, LmsExam, LmsLink, LmsOnboarding, LmsOutcome, LmsReviewJob,
@@ -87,10 +90,6 @@ pub async fn save_client<C: GenericClient + Sync>(c: &C, l: &LmsClient) -> Resul
     )
     .await?;
     Ok(())
-}
-
-fn random_hex() -> Result<String, StoreError> {
-    crate::random::hex::<8>().map_err(|e| StoreError::Backend(format!("{e} for an id")))
 }
 
 async fn exam_owner(
@@ -297,11 +296,7 @@ pub async fn register_attempt(
                 .query_opt("SELECT 1 FROM learners WHERE username = $1", &[&a.email])
                 .await?
                 .is_some();
-            let username = if taken {
-                format!("{}#{}", a.email, &a.user_id[..a.user_id.len().min(8)])
-            } else {
-                a.email.clone()
-            };
+            let username = stand_in_username(&a.email, &a.user_id, taken);
             tx.query_one(
                 "INSERT INTO learners (username, email, full_name, external_user_id, search_key)
                  VALUES ($1, $2, $3, $4, '') RETURNING id",
@@ -325,8 +320,7 @@ pub async fn register_attempt(
     let external = match existing {
         Some(ext) => ext,
         None => {
-            let ext = format!("pra-{}", random_hex()?);
-            let code = uuid_upper()?;
+            let (ext, code) = new_attempt_ids()?;
             tx.execute(
                 "INSERT INTO sessions (exam_id, learner_id, attempt_code, external_id, status,
                      allowed_time_limit_mins, is_sample_attempt, track, created, modified,
@@ -350,18 +344,6 @@ pub async fn register_attempt(
     };
     tx.commit().await?;
     Ok(external)
-}
-
-fn uuid_upper() -> Result<String, StoreError> {
-    let h = format!("{}{}", random_hex()?, random_hex()?).to_uppercase();
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    ))
 }
 
 pub async fn attempt<C: GenericClient + Sync>(
@@ -544,14 +526,6 @@ async fn queue_review(
     Ok(id)
 }
 
-/// The LMS facts of a session, for a decision or an automated review.
-struct SessionLms {
-    client: String,
-    course_id: String,
-    external_id: String,
-    learner_email: String,
-}
-
 async fn session_lms<C: GenericClient + Sync>(
     c: &C,
     id: SessionId,
@@ -607,16 +581,7 @@ pub async fn queue_decision(
     let Some(link) = session_lms(tx, d.session).await? else {
         return Ok(None);
     };
-    let job = LmsReviewJob {
-        session_id: d.session,
-        decision_id: Some(d.decision_id),
-        client_id: link.client,
-        course_id: link.course_id,
-        external_id: link.external_id,
-        learner_email: link.learner_email,
-        callback: d.callback,
-        expect: d.expect,
-    };
+    let job = link.job(d.session, Some(d.decision_id), d.callback, d.expect);
     queue_review(tx, &job, Some(d.decision_id), d.hold_until, d.at)
         .await
         .map(Some)
@@ -687,16 +652,7 @@ pub async fn automated_review(
     )
     .await?;
     if let Some(link) = session_lms(&tx, session).await? {
-        let job = LmsReviewJob {
-            session_id: session,
-            decision_id: None,
-            client_id: link.client,
-            course_id: link.course_id,
-            external_id: link.external_id,
-            learner_email: link.learner_email,
-            callback,
-            expect: to,
-        };
+        let job = link.job(session, None, callback, to);
         queue_review(&tx, &job, None, now, now).await?;
     }
     let detail = read::session(&tx, session).await?;
@@ -916,14 +872,7 @@ pub async fn reconcile(
             out.conflicts += 1;
             tx.execute(
                 "UPDATE sessions SET lms_state = 'conflict', lms_note = $1 WHERE id = $2",
-                &[
-                    &format!(
-                        "Open edX shows the attempt as {} while our review (→ {}) was still waiting to be delivered; decide again or retry",
-                        remote.as_str(),
-                        ours.as_str()
-                    ),
-                    &id,
-                ],
+                &[&conflict_note(remote, ours), &id],
             )
             .await?;
             tx.execute(
@@ -945,30 +894,7 @@ pub async fn reconcile(
             Some(id) => id,
             None => *system.insert(system_reviewer(&tx).await?),
         };
-        append(
-            &tx,
-            &NewDecision {
-                session_id: id,
-                reviewer_id: reviewer,
-                decided_at: &now,
-                verdict: match remote {
-                    AttemptStatus::Verified => Verdict::Pass.as_str(),
-                    AttemptStatus::Rejected => Verdict::Fail.as_str(),
-                    _ => SYNC_VERDICT,
-                },
-                reason: "changed in Open edX",
-                status_before: ours.as_str(),
-                status_after: remote.as_str(),
-                review_status_before: None,
-                review_status_after: None,
-                grade_possible: None,
-                grade_before: None,
-                grade_after: None,
-                learner_emailed: false,
-                idempotency_key: None,
-            },
-        )
-        .await?;
+        append(&tx, &sync_decision(id, reviewer, &now, ours, remote)).await?;
     }
     tx.commit().await?;
     Ok(out)

@@ -3,7 +3,10 @@
 
 use super::{jobs, read};
 use crate::domain::lms::{AutomatedReview, ReviewTarget, status_after_review};
-use crate::domain::{AttemptStatus, JobId, JobKind, LmsState, SessionDetail, SessionId, Verdict};
+use crate::domain::{AttemptStatus, JobId, JobKind, LmsState, SessionDetail, SessionId};
+use crate::store::lms::{
+    SessionLms, conflict_note, new_attempt_ids, stand_in_username, sync_decision,
+};
 use crate::store::timefmt::{from_sql, to_sql};
 use crate::store::{
     LmsAttempt, LmsClient, LmsDelivery, LmsExam, LmsOutcome, LmsReviewJob, Reconciled,
@@ -60,10 +63,6 @@ pub fn save_client(c: &Connection, l: &LmsClient) -> Result<(), StoreError> {
         ],
     )?;
     Ok(())
-}
-
-fn random_hex() -> Result<String, StoreError> {
-    crate::random::hex::<8>().map_err(|e| StoreError::Backend(format!("{e} for an id")))
 }
 
 pub fn save_exam(c: &mut Connection, client: &str, e: &LmsExam) -> Result<String, StoreError> {
@@ -219,11 +218,7 @@ pub fn register_attempt(
                 [&a.email],
                 |r| r.get(0),
             )?;
-            let username = if taken {
-                format!("{}#{}", a.email, &a.user_id[..a.user_id.len().min(8)])
-            } else {
-                a.email.clone()
-            };
+            let username = stand_in_username(&a.email, &a.user_id, taken);
             tx.execute(
                 "INSERT INTO learners (username, email, full_name, external_user_id) VALUES (?1, ?2, ?3, ?4)",
                 params![username, a.email, a.full_name, a.user_id],
@@ -243,8 +238,7 @@ pub fn register_attempt(
     let external = match existing {
         Some(ext) => ext,
         None => {
-            let ext = format!("pra-{}", random_hex()?);
-            let code = uuid_upper()?;
+            let (ext, code) = new_attempt_ids()?;
             tx.execute(
                 "INSERT INTO sessions (exam_id, learner_id, attempt_code, external_id, status, allowed_time_limit_mins,
                      is_sample_attempt, track, created, modified)
@@ -256,18 +250,6 @@ pub fn register_attempt(
     };
     tx.commit()?;
     Ok(external)
-}
-
-fn uuid_upper() -> Result<String, StoreError> {
-    let h = format!("{}{}", random_hex()?, random_hex()?).to_uppercase();
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    ))
 }
 
 pub fn attempt(
@@ -434,14 +416,6 @@ pub fn queue_review(
     Ok(id)
 }
 
-/// The LMS facts of a session, for a decision or an automated review.
-pub struct SessionLms {
-    pub client: String,
-    pub course_id: String,
-    pub external_id: String,
-    pub learner_email: String,
-}
-
 pub fn session_lms(c: &Connection, id: SessionId) -> Result<Option<SessionLms>, StoreError> {
     Ok(c.query_row(
         "SELECT e.lms_client, e.course_id, s.external_id, l.email FROM sessions s
@@ -472,21 +446,8 @@ pub fn queue_decision(
     let Some(link) = session_lms(tx, session)? else {
         return Ok(None);
     };
-    queue_review(
-        tx,
-        &LmsReviewJob {
-            session_id: session,
-            decision_id: Some(decision_id),
-            client_id: link.client,
-            course_id: link.course_id,
-            external_id: link.external_id,
-            learner_email: link.learner_email,
-            callback,
-            expect,
-        },
-        at,
-    )
-    .map(Some)
+    let job = link.job(session, Some(decision_id), callback, expect);
+    queue_review(tx, &job, at).map(Some)
 }
 
 pub fn automated_review(
@@ -540,20 +501,7 @@ pub fn automated_review(
         ],
     )?;
     if let Some(link) = session_lms(&tx, session)? {
-        queue_review(
-            &tx,
-            &LmsReviewJob {
-                session_id: session,
-                decision_id: None,
-                client_id: link.client,
-                course_id: link.course_id,
-                external_id: link.external_id,
-                learner_email: link.learner_email,
-                callback,
-                expect: to,
-            },
-            now,
-        )?;
+        queue_review(&tx, &link.job(session, None, callback, to), now)?;
     }
     let detail = read::session(&tx, session)?;
     tx.commit()?;
@@ -749,14 +697,7 @@ pub fn reconcile(
             out.conflicts += 1;
             tx.execute(
                 "UPDATE sessions SET lms_state = 'conflict', lms_note = ?1 WHERE id = ?2",
-                params![
-                    format!(
-                        "Open edX shows the attempt as {} while our review (→ {}) was still waiting to be delivered; decide again or retry",
-                        remote.as_str(),
-                        ours.as_str()
-                    ),
-                    id
-                ],
+                params![conflict_note(remote, ours), id],
             )?;
             tx.execute(
                 "UPDATE jobs SET state = 'failed', last_error = 'conflict: changed in Open edX', finished_at = ?2
@@ -771,36 +712,11 @@ pub fn reconcile(
                  lms_note = 'changed in Open edX' WHERE id = ?3",
             params![remote.as_str(), now, id],
         )?;
-        super::audit::append(
-            &tx,
-            &super::audit::NewDecision {
-                session_id: id,
-                reviewer_id: system,
-                decided_at: &now,
-                verdict: match remote {
-                    AttemptStatus::Verified => Verdict::Pass.as_str(),
-                    AttemptStatus::Rejected => Verdict::Fail.as_str(),
-                    _ => SYNC_VERDICT,
-                },
-                reason: "changed in Open edX",
-                status_before: ours.as_str(),
-                status_after: remote.as_str(),
-                review_status_before: None,
-                review_status_after: None,
-                grade_possible: None,
-                grade_before: None,
-                grade_after: None,
-                learner_emailed: false,
-                idempotency_key: None,
-            },
-        )?;
+        super::audit::append(&tx, &sync_decision(id, system, &now, ours, remote))?;
     }
     tx.commit()?;
     Ok(out)
 }
-
-/// The verdict column's word for a status change that came from the LMS.
-pub use crate::store::rows::SYNC_VERDICT;
 
 /// The reviewer that changes made in Open edX are attributed to.
 fn system_reviewer(tx: &Connection) -> Result<i64, StoreError> {
