@@ -85,7 +85,7 @@ struct ConsoleArgs {
 #[derive(Subcommand)]
 enum Command {
     /// Run the review server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Reviewers: add, list, grant and withdraw courses, revoke their tokens.
     #[command(subcommand)]
     Reviewer(reviewer_cli::ReviewerCommand),
@@ -150,11 +150,15 @@ struct ServeArgs {
     seed_demo: Option<usize>,
     #[command(flatten)]
     media: MediaArgs,
-    /// The secret signed links are made with (made, mode 0600, if missing; default:
-    /// beside the database). Servers that share a database give it the same file, so a
-    /// link one of them issued works on every one.
+    /// The secret signed links and Open edX tokens are made with (made, mode 0600, if
+    /// missing; default: beside a SQLite database, else in the data directory). Servers that
+    /// share a database give it the same file, so a link one of them issued works on every one.
     #[arg(long, env = "PROCTOR_REVIEW_LINK_KEY_FILE")]
     link_key_file: Option<PathBuf>,
+    /// The secret before a rotation: what it signed is still accepted (nothing new is
+    /// signed with it); remove it once the longest link lifetime has passed.
+    #[arg(long, env = "PROCTOR_REVIEW_PREVIOUS_LINK_KEY_FILE")]
+    previous_link_key_file: Option<PathBuf>,
     /// How long a signed link to evidence works, in seconds.
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     link_ttl_secs: u64,
@@ -238,22 +242,55 @@ impl MediaArgs {
             .map_err(Into::into)
     }
 
-    fn dir(&self, db: &std::path::Path) -> PathBuf {
-        self.media_dir
-            .clone()
-            .unwrap_or_else(|| beside(db, "media"))
+    fn dir(
+        &self,
+        db: &std::path::Path,
+        data_dir: Option<&std::path::Path>,
+    ) -> anyhow::Result<PathBuf> {
+        match &self.media_dir {
+            Some(d) => Ok(d.clone()),
+            None => beside(db, data_dir, "media"),
+        }
     }
 }
 
-/// A folder beside the SQLite file; for a PostgreSQL database, in `proctor-review-data`
-/// under the working directory (several servers name a shared one with the flags).
-fn beside(db: &std::path::Path, name: &str) -> PathBuf {
-    if db_open::postgres_url(db).is_some() {
-        return PathBuf::from("proctor-review-data").join(name);
-    }
-    db.parent()
-        .map(|p| p.join(name))
-        .unwrap_or_else(|| PathBuf::from(name))
+/// Where a server keeps what is not in its database (media, reports, outbox, link key) when
+/// the operator names no place: beside a SQLite file; for a PostgreSQL database, a folder
+/// of its own in the user's data directory (made 0700). Never the working directory: a
+/// secret made there ends up committed or shared with the next checkout.
+fn beside(
+    db: &std::path::Path,
+    data_dir: Option<&std::path::Path>,
+    name: &str,
+) -> anyhow::Result<PathBuf> {
+    let Some(url) = db_open::postgres_url(db) else {
+        return Ok(db
+            .parent()
+            .map(|p| p.join(name))
+            .unwrap_or_else(|| PathBuf::from(name)));
+    };
+    let home = Paths::resolve(data_dir.map(PathBuf::from))?
+        .data_dir
+        .join("servers")
+        .join(server_slug(url));
+    fsutil::private_dir(&home).with_context(|| format!("cannot create {}", home.display()))?;
+    Ok(home.join(name))
+}
+
+/// A folder name for a PostgreSQL database: its host, port and name (no user, no secret).
+fn server_slug(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+    let rest = rest.split('?').next().unwrap_or(rest);
+    rest.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 #[derive(Subcommand)]
@@ -325,7 +362,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Serve(args)) => {
             log_to_stderr();
-            serve(args).await
+            serve(*args, cli.console.data_dir).await
         }
         Some(Command::Reviewer(cmd)) => reviewer_cli::run(cmd).await,
         Some(Command::Token(cmd)) => reviewer_cli::run_token(cmd).await,
@@ -336,7 +373,8 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             manifest,
         })) => {
             let opened = db_open::open(&db, false, db_open::TOOL_BUDGET).await?;
-            let folder = proctor_review::media::MediaFolder::open(&media.dir(&db))?;
+            let dir = media.dir(&db, cli.console.data_dir.as_deref())?;
+            let folder = proctor_review::media::MediaFolder::open(&dir)?;
             let objects = media.objects()?;
             let report = on_store!(opened, |store| {
                 proctor_review::media::import::run(
@@ -503,13 +541,18 @@ async fn run_console(args: ConsoleArgs) -> anyhow::Result<()> {
     result
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+async fn serve(args: ServeArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
     let budget = std::time::Duration::from_millis(args.query_budget_ms);
     let opened = db_open::open(&args.db, true, budget).await?;
-    on_store!(opened, |store| serve_on(store, args).await)
+    on_store!(opened, |store| serve_on(store, args, data_dir).await)
 }
 
-async fn serve_on<S: Store>(store: S, args: ServeArgs) -> anyhow::Result<()> {
+async fn serve_on<S: Store>(
+    store: S,
+    args: ServeArgs,
+    data_dir: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let home = |name| beside(&args.db, data_dir.as_deref(), name);
     if let Some(n) = args.seed_demo
         && store.is_empty().await?
     {
@@ -525,24 +568,26 @@ async fn serve_on<S: Store>(store: S, args: ServeArgs) -> anyhow::Result<()> {
     let mail = match &args.smtp_url {
         Some(url) => MailSettings::smtp(url, from).context("invalid --smtp-url")?,
         None => {
-            let dir = args
-                .outbox
-                .clone()
-                .unwrap_or_else(|| beside(&args.db, "outbox"));
+            let dir = match &args.outbox {
+                Some(d) => d.clone(),
+                None => home("outbox")?,
+            };
             MailSettings {
                 from,
                 transport: MailTransport::Folder(dir),
             }
         }
     };
-    let link_key =
-        args.link_key_file
-            .clone()
-            .unwrap_or_else(|| match db_open::postgres_url(&args.db) {
-                Some(_) => beside(&args.db, "link.key"),
-                None => embedded::link_key_path(&args.db),
-            });
-    let mut media = MediaSettings::open(&args.media.dir(&args.db), &link_key)?;
+    let link_key = match (&args.link_key_file, db_open::postgres_url(&args.db)) {
+        (Some(f), _) => f.clone(),
+        (None, Some(_)) => home("link.key")?,
+        (None, None) => embedded::link_key_path(&args.db),
+    };
+    let mut media =
+        MediaSettings::open(&args.media.dir(&args.db, data_dir.as_deref())?, &link_key)?;
+    if let Some(previous) = &args.previous_link_key_file {
+        media.key = media.key.with_previous(previous)?;
+    }
     media.objects = args.media.objects()?;
     media.link_ttl = std::time::Duration::from_secs(args.link_ttl_secs);
     media.max_bytes = args.max_media_mib * 1024 * 1024;
@@ -572,10 +617,10 @@ async fn serve_on<S: Store>(store: S, args: ServeArgs) -> anyhow::Result<()> {
             contact: args.contact,
             mail,
             media,
-            reports_dir: args
-                .reports_dir
-                .clone()
-                .unwrap_or_else(|| beside(&args.db, "reports")),
+            reports_dir: match &args.reports_dir {
+                Some(d) => d.clone(),
+                None => home("reports")?,
+            },
             raw_cells: args.raw_cells,
             lms_sync: (args.lms_sync_secs > 0)
                 .then(|| std::time::Duration::from_secs(args.lms_sync_secs)),

@@ -1,5 +1,7 @@
 //! `proctor-review serve` and `reviewer add` as an operator runs them.
 
+mod common;
+
 use proctor_review::client::ApiClient;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -298,4 +300,105 @@ fn secrets_are_kept_private_or_refused_with_the_fix() {
         err.contains("process list"),
         "the flag form is deprecated: {err}"
     );
+}
+
+/// A server started without folder flags on PostgreSQL (several servers' backend) writes
+/// nothing into its working directory, keeps its key private in the data directory, and
+/// signs nothing that the raw secret in that file (or a copy of it, say from a checkout)
+/// could forge.
+#[tokio::test]
+async fn a_postgres_server_keeps_its_secret_out_of_the_working_directory() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(pg) = common::pg::TestDb::create().await else {
+        return;
+    };
+    let cwd = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--db", &pg.url, "--listen", "127.0.0.1:0"])
+        .args(["--seed-demo", "20", "--lms-sync-secs", "0"])
+        .current_dir(cwd.path())
+        .env("PROCTOR_REVIEW_DATA_DIR", data.path())
+        .env_remove("PROCTOR_REVIEW_LINK_KEY_FILE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _server = Server(child);
+    let url = line.trim().strip_prefix("listening on ").expect(&line);
+
+    assert_eq!(
+        std::fs::read_dir(cwd.path()).unwrap().count(),
+        0,
+        "nothing lands in the working directory"
+    );
+    let keys: Vec<_> = common::files_below(data.path())
+        .into_iter()
+        .filter(|p| p.ends_with("link.key"))
+        .collect();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let key = &keys[0];
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(key), 0o600);
+    assert_eq!(mode(key.parent().unwrap()), 0o700);
+
+    // A link signed with the file's raw secret, as anyone holding it could sign before
+    // each purpose had a key of its own, is refused; the server's own link works.
+    let out = Command::new(BIN)
+        .args(["reviewer", "add", "--db", &pg.url, "--username", "ada"])
+        .args(["--email", "ada@example.edu", "--role", "admin"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let api = ApiClient::new(url, String::from_utf8(out.stdout).unwrap().trim()).unwrap();
+    let me = api.me().await.unwrap().reviewer;
+    let link = api.media_link(1).await.unwrap();
+    assert!(api.fetch_signed(&link.url, 1 << 20).await.is_ok());
+    let secret: Vec<u8> = {
+        let text = std::fs::read_to_string(key).unwrap();
+        (0..64)
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&text.trim()[i..i + 2], 16).unwrap())
+            .collect()
+    };
+    let exp = time::OffsetDateTime::now_utc().unix_timestamp() + 300;
+    let raw = ring::hmac::sign(
+        &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &secret),
+        format!("media\n1\n{exp}\n{}", me.id).as_bytes(),
+    );
+    let forged = format!(
+        "{url}/api/v1/media/1/file?expires={exp}&reviewer={}&signature={}",
+        me.id,
+        proctor_review::domain::text::hex(raw.as_ref())
+    );
+    let err = api.fetch_signed(&forged, 1 << 20).await.unwrap_err();
+    assert!(err.to_string().contains("not valid"), "{err}");
+}
+
+#[test]
+fn the_repository_holds_no_secret() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("git")
+        .args(["ls-files"])
+        .current_dir(root)
+        .output();
+    let Some(out) = out.ok().filter(|o| o.status.success()) else {
+        return; // not a git checkout (a packaged crate)
+    };
+    let tracked = String::from_utf8_lossy(&out.stdout);
+    let secrets: Vec<&str> = tracked
+        .lines()
+        .filter(|f| {
+            f.ends_with(".key") || f.contains("link-key") || f.starts_with("proctor-review-data/")
+        })
+        .collect();
+    assert!(secrets.is_empty(), "committed secrets: {secrets:?}");
 }

@@ -153,7 +153,7 @@ async fn expired_forged_or_altered_links_are_refused_and_keys_survive_restarts()
     let key = LinkKey::load_or_create(&link_key_path(&dir.path().join("review.sqlite3"))).unwrap();
     let me = c.me().await.unwrap().reviewer;
     let stale = key.sign(
-        "media",
+        proctor_review::media::Purpose::Media,
         shot.id,
         OffsetDateTime::now_utc() - Duration::seconds(1),
         me.id,
@@ -168,7 +168,7 @@ async fn expired_forged_or_altered_links_are_refused_and_keys_survive_restarts()
 
     // Signed for a reviewer the server does not know.
     let ghost = key.sign(
-        "media",
+        proctor_review::media::Purpose::Media,
         shot.id,
         OffsetDateTime::now_utc() + Duration::minutes(1),
         4242,

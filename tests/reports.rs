@@ -214,7 +214,7 @@ async fn report_links_expire_and_cannot_be_altered_or_borrowed() {
         )
     };
     let stale = key.sign(
-        "report",
+        proctor_review::media::Purpose::Report,
         job.id,
         OffsetDateTime::now_utc() - Duration::seconds(1),
         me,
@@ -224,14 +224,14 @@ async fn report_links_expire_and_cannot_be_altered_or_borrowed() {
     assert!(resp.text().await.unwrap().contains("expired"));
     // A media link's signature does not open a report with the same number.
     let media = key.sign(
-        "media",
+        proctor_review::media::Purpose::Media,
         job.id,
         OffsetDateTime::now_utc() + Duration::minutes(1),
         me,
     );
     assert_eq!(status(file(media)).await, StatusCode::FORBIDDEN);
     let fresh = key.sign(
-        "report",
+        proctor_review::media::Purpose::Report,
         job.id,
         OffsetDateTime::now_utc() + Duration::minutes(1),
         me,

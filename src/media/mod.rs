@@ -9,7 +9,7 @@ pub mod objects;
 
 pub use describe::describe;
 pub use folder::{MediaFolder, Received, Staged};
-pub use link::{LinkError, LinkKey, SignedLink};
+pub use link::{LinkError, LinkKey, Purpose, SignedLink};
 pub use objects::{Objects, Placement};
 
 /// Uploads larger than this are refused unless the server is told otherwise.

@@ -13,7 +13,7 @@ use crate::domain::MediaItem;
 use crate::domain::text::printable;
 use crate::media::describe::Refusal;
 use crate::media::folder::ReceiveError;
-use crate::media::{LinkKey, MediaFolder, Objects, Placement, SignedLink, describe};
+use crate::media::{LinkKey, MediaFolder, Objects, Placement, Purpose, SignedLink, describe};
 use crate::review;
 use crate::store::Store;
 use axum::Json;
@@ -86,7 +86,7 @@ impl MediaSettings {
 pub const DEFAULT_LINK_TTL: Duration = Duration::from_secs(5 * 60);
 
 /// What a signed link answers for.
-pub const PURPOSE: &str = "media";
+pub const PURPOSE: Purpose = Purpose::Media;
 
 /// Uploads stream to disk under their own limit ([`MediaSettings::max_bytes`]), so the
 /// server's small default body limit does not apply to them.

@@ -7,6 +7,7 @@ use super::AppState;
 use super::error::ApiError;
 use crate::domain::AttemptStatus;
 use crate::lms::jwt;
+use crate::media::Purpose;
 use crate::store::{LmsAttempt, LmsClient, LmsExam, Store};
 use axum::extract::{FromRequestParts, Path, Query, RawForm, State};
 use axum::http::header::AUTHORIZATION;
@@ -24,7 +25,6 @@ use time::OffsetDateTime;
 /// How long a token we issue to an LMS lasts. edx-rest-api-client caches it for about this
 /// long, so it is asked for again every few minutes.
 const TOKEN_SECS: i64 = 600;
-const TOKEN_PURPOSE: &str = "lms-token";
 
 pub fn router<S: Store>() -> Router<AppState<S>> {
     Router::new()
@@ -49,7 +49,7 @@ pub fn router<S: Store>() -> Router<AppState<S>> {
 }
 
 fn token_text(client: &str, expires: i64) -> String {
-    format!("{TOKEN_PURPOSE}\n{client}\n{expires}")
+    format!("{}\n{client}\n{expires}", Purpose::LmsToken.as_str())
 }
 
 /// The LMS client a request's token was issued to.
@@ -87,7 +87,11 @@ impl<S: Store> FromRequestParts<AppState<S>> for LmsAuthed {
         let expires: i64 = expires
             .parse()
             .map_err(|_| ApiError::Unauthorized("not a token issued by this server".into()))?;
-        if !state.media.key.check_tag(&token_text(client, expires), tag) {
+        if !state
+            .media
+            .key
+            .check_tag(Purpose::LmsToken, &token_text(client, expires), tag)
+        {
             return Err(ApiError::Unauthorized(
                 "not a token issued by this server".into(),
             ));
@@ -166,7 +170,10 @@ async fn token<S: Store>(
         );
     }
     let expires = OffsetDateTime::now_utc().unix_timestamp() + TOKEN_SECS;
-    let tag = st.media.key.tag(&token_text(&id, expires));
+    let tag = st
+        .media
+        .key
+        .tag(Purpose::LmsToken, &token_text(&id, expires));
     Json(json!({
         "access_token": format!("{expires}.{tag}.{id}"),
         "token_type": "JWT",

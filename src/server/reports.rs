@@ -11,7 +11,7 @@ use super::signed;
 use crate::api::{ReportList, SignedUrl, report_file_path};
 use crate::domain::access::Actor;
 use crate::domain::{Job, JobKind, JobState};
-use crate::media::SignedLink;
+use crate::media::{Purpose, SignedLink};
 use crate::review;
 use crate::store::Store;
 use axum::Json;
@@ -22,7 +22,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 /// What a signed report link answers for.
-pub const PURPOSE: &str = "report";
+pub const PURPOSE: Purpose = Purpose::Report;
 
 pub fn router<S: Store>() -> axum::Router<AppState<S>> {
     axum::Router::new()

@@ -433,7 +433,7 @@ impl Ours {
     }
 
     fn spawn_on(mut command: Command, dir: tempfile::TempDir, db: PathBuf, extra: &[&str]) -> Ours {
-        // On PostgreSQL the folders default to ./proctor-review-data; a test keeps them in
+        // On PostgreSQL the folders default to the data directory; a test keeps them in
         // its own folder unless it shares them between servers.
         let own_folders: Vec<PathBuf> =
             if db.to_string_lossy().starts_with("postgres") && !extra.contains(&"--media-dir") {
