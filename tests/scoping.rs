@@ -8,6 +8,7 @@ use common::peer::{BIN, DEMO_COURSES, Ours};
 use proctor_review::domain::{SessionDetail, SessionRow};
 use reqwest::Method;
 use serde_json::{Value, json};
+use std::time::Duration;
 
 const MIT: &str = DEMO_COURSES[0];
 const HARVARD: &str = DEMO_COURSES[1];
@@ -418,4 +419,97 @@ fn admin_commands_refuse_a_database_that_does_not_exist() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--email"));
+}
+
+/// Whether `rx` (a followed event stream) ends within `within`: events still arriving are
+/// read past.
+async fn stream_ends(rx: &mut tokio::sync::mpsc::UnboundedReceiver<()>, within: Duration) -> bool {
+    tokio::time::timeout(within, rx.recv()).await.is_ok()
+}
+
+/// Follows `api`'s event stream; the receiver hears once when the stream ends.
+fn follow_until_end(
+    api: proctor_review::client::ApiClient,
+) -> tokio::sync::mpsc::UnboundedReceiver<()> {
+    let (opened_tx, opened_rx) = std::sync::mpsc::channel();
+    let (end_tx, end_rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let _ = api
+            .events(
+                None,
+                move || {
+                    let _ = opened_tx.send(());
+                },
+                |_| {},
+            )
+            .await;
+        let _ = end_tx.send(());
+    });
+    opened_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the stream opens");
+    end_rx
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_or_withdrawing_cuts_signed_links_and_live_streams() {
+    let ours = Ours::start_with(&["--lms-sync-secs", "0", "--seed-demo", "80"]);
+    let mira = ours.api(&ours.reviewer_in("mira", &[MIT], &[]));
+    let rowan = ours.api(&ours.reviewer_in("rowan", &[MIT], &[]));
+    let q = proctor_review::api::SessionQuery::default();
+    let mut media = None;
+    for row in mira.queue(&q).await.unwrap().items {
+        media = mira
+            .session(row.id)
+            .await
+            .unwrap()
+            .media
+            .first()
+            .map(|m| m.id);
+        if media.is_some() {
+            break;
+        }
+    }
+    let media = media.expect("a session with evidence");
+    let job = mira.start_report(MIT).await.unwrap();
+    let done = proctor_review::client::report::wait(&mira, MIT, job.id, |_| {})
+        .await
+        .unwrap();
+
+    // Withdrawing the course: a link issued a moment before is refused, and the stream
+    // ends (a console reconnects, and then sees only what it may).
+    let link = mira.media_link(media).await.unwrap();
+    let report = mira.report_link(done.id).await.unwrap();
+    assert!(mira.fetch_signed(&link.url, 1 << 20).await.is_ok());
+    assert!(mira.fetch_signed(&report.url, 1 << 20).await.is_ok());
+    let mut ended = follow_until_end(mira.clone());
+    ours.cli(&[
+        "reviewer",
+        "withdraw",
+        "--username",
+        "mira",
+        "--course",
+        MIT,
+    ]);
+    assert!(mira.fetch_signed(&link.url, 1 << 20).await.is_err());
+    assert!(mira.fetch_signed(&report.url, 1 << 20).await.is_err());
+    assert!(
+        stream_ends(&mut ended, Duration::from_secs(2)).await,
+        "the stream ends once the course is withdrawn"
+    );
+
+    // Revoking: the same for every link and stream of the reviewer.
+    let link = rowan.media_link(media).await.unwrap();
+    assert!(rowan.fetch_signed(&link.url, 1 << 20).await.is_ok());
+    let mut ended = follow_until_end(rowan.clone());
+    ours.cli(&["reviewer", "revoke", "--username", "rowan"]);
+    let refused = rowan.fetch_signed(&link.url, 1 << 20).await.unwrap_err();
+    assert!(
+        refused.to_string().contains("may no longer sign in"),
+        "{refused}"
+    );
+    assert!(
+        stream_ends(&mut ended, Duration::from_secs(2)).await,
+        "the stream ends once the reviewer is revoked"
+    );
 }

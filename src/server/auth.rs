@@ -24,6 +24,20 @@ pub fn hash_token(token: &str) -> String {
     hex(ring::digest::digest(&ring::digest::SHA256, token.as_bytes()).as_ref())
 }
 
+/// The token of an `Authorization: Bearer …` header.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim()
+        .split_once(' ')
+        // RFC 9110: the scheme is case-insensitive.
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
 /// Who the request's token speaks for, with their grants; every decision is attributed
 /// to them.
 pub struct Authed(pub Actor);
@@ -35,24 +49,16 @@ impl<S: Store> FromRequestParts<AppState<S>> for Authed {
         parts: &mut Parts,
         state: &AppState<S>,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
-            ApiError::Unauthorized(
+        if !parts.headers.contains_key(AUTHORIZATION) {
+            return Err(ApiError::Unauthorized(
                 "missing bearer token: send 'Authorization: Bearer <token>'".into(),
+            ));
+        }
+        let token = bearer(&parts.headers).ok_or_else(|| {
+            ApiError::Unauthorized(
+                "malformed Authorization header: expected 'Bearer <token>'".into(),
             )
         })?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.trim().split_once(' '))
-            // RFC 9110: the scheme is case-insensitive.
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::Unauthorized(
-                    "malformed Authorization header: expected 'Bearer <token>'".into(),
-                )
-            })?;
         let record = state.store.token(hash_token(token)).await?;
         authenticate(record, OffsetDateTime::now_utc())
             .map(Authed)

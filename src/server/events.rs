@@ -4,9 +4,9 @@
 //! console that lost its connection resumes where it stopped (`Last-Event-ID`).
 
 use super::AppState;
-use super::auth::Authed;
+use super::auth::{Authed, bearer, hash_token};
 use crate::api::{ChangeEvent, ChangeKind};
-use crate::domain::access::Actor;
+use crate::domain::access::{Actor, authenticate};
 use crate::domain::{SessionDetail, Verdict};
 use crate::store::Store;
 use axum::extract::State;
@@ -24,6 +24,10 @@ use tokio::sync::{broadcast, mpsc, watch};
 const KEPT: usize = 1024;
 /// Events buffered per subscriber before it is told to resync.
 const BUFFER: usize = 256;
+/// How often a stream checks its token and grants again. Revocation and withdrawal happen
+/// in the database (`reviewer revoke`, on any server or none), so a stream cannot be told;
+/// it looks, and ends within this long.
+const RECHECK: Duration = Duration::from_millis(500);
 
 pub struct EventHub {
     /// Names this server in what it announces, so it does not hear itself.
@@ -171,11 +175,34 @@ fn resync(id: u64) -> Event {
     sse(&e)
 }
 
-struct Subscription {
+struct Subscription<S> {
+    store: S,
+    /// The SHA-256 of the token the stream was opened with, to check it again.
+    token: String,
     actor: Actor,
+    recheck: tokio::time::Interval,
     backlog: VecDeque<Event>,
     rx: broadcast::Receiver<Arc<ChangeEvent>>,
     closing: watch::Receiver<bool>,
+}
+
+impl<S: Store> Subscription<S> {
+    /// `None` (the stream ends) once the caller's token is revoked or expired, or their
+    /// grants or role changed: a console reconnects after an end, and is then refused or
+    /// sees only what it may now (what it missed meanwhile comes as its `Last-Event-ID`
+    /// allows, through the new grants). A database that does not answer keeps the stream.
+    async fn still_allowed(&mut self) -> Option<()> {
+        match self.store.token(self.token.clone()).await {
+            Ok(record) => match authenticate(record, time::OffsetDateTime::now_utc()) {
+                Ok(actor) if actor == self.actor => Some(()),
+                _ => None,
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot check a live stream's token");
+                Some(())
+            }
+        }
+    }
 }
 
 pub async fn stream<S: Store>(
@@ -206,8 +233,13 @@ pub async fn stream<S: Store>(
             None => backlog.push_back(resync(after)),
         }
     }
+    let mut recheck = tokio::time::interval(RECHECK);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let sub = Subscription {
+        store: st.store.clone(),
+        token: bearer(&headers).map(hash_token).unwrap_or_default(),
         actor,
+        recheck,
         backlog,
         rx,
         closing: hub.closing.subscribe(),
@@ -218,8 +250,13 @@ pub async fn stream<S: Store>(
         }
         loop {
             let got = tokio::select! {
-                got = sub.rx.recv() => got,
+                got = sub.rx.recv() => Some(got),
+                _ = sub.recheck.tick() => None,
                 _ = sub.closing.wait_for(|c| *c) => return None,
+            };
+            let Some(got) = got else {
+                sub.still_allowed().await?;
+                continue;
             };
             match got {
                 Ok(e) if e.id <= seen || sub.actor.may_see(&e.course_id).is_err() => continue,

@@ -6,7 +6,7 @@ use super::error::ApiError;
 use crate::api::{PREFIX, SignedUrl};
 use crate::domain::access::Actor;
 use crate::media::objects::byte_range;
-use crate::media::{LinkError, Objects, SignedLink};
+use crate::media::{LinkError, Objects, Purpose, SignedLink};
 use crate::store::Store;
 use axum::body::Body;
 use axum::extract::Query;
@@ -40,7 +40,7 @@ fn origin(headers: &HeaderMap) -> String {
 pub fn issue<S: Store>(
     st: &AppState<S>,
     headers: &HeaderMap,
-    purpose: &str,
+    purpose: Purpose,
     id: i64,
     reviewer: i64,
     path: &str,
@@ -56,21 +56,27 @@ pub fn issue<S: Store>(
 }
 
 /// Checks a link that came back: its signature (constant time), its expiry, and that the
-/// reviewer it was issued to still exists.
+/// reviewer it was issued to may still sign in, with the courses they hold now (a link
+/// issued a moment before a revocation or a withdrawal is refused with it).
 pub async fn check<S: Store>(
     st: &AppState<S>,
-    purpose: &str,
+    purpose: Purpose,
     id: i64,
     link: Result<Query<SignedLink>, QueryRejection>,
 ) -> Result<Actor, ApiError> {
-    let forged = || ApiError::Forbidden(LinkError::Forged.to_string());
-    let Query(link) = link.map_err(|_| forged())?;
+    let Query(link) = link.map_err(|_| ApiError::Forbidden(LinkError::Forged.to_string()))?;
     st.media
         .key
         .verify(purpose, id, &link, OffsetDateTime::now_utc())
         .map_err(|e| ApiError::Forbidden(e.to_string()))?;
-    let Some(reviewer) = st.store.reviewer_by_id(link.reviewer).await? else {
-        return Err(forged());
+    let Some(reviewer) = st
+        .store
+        .active_reviewer(link.reviewer, OffsetDateTime::now_utc())
+        .await?
+    else {
+        return Err(ApiError::Forbidden(
+            "this link's reviewer may no longer sign in".into(),
+        ));
     };
     let grants = st.store.grants(reviewer.id).await?;
     Ok(Actor::new(reviewer, grants))

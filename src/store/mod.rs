@@ -4,6 +4,7 @@
 pub mod keyset;
 pub mod lms;
 pub mod postgres;
+pub mod queries;
 pub mod rows;
 pub mod seed;
 pub mod sqlite;
@@ -186,9 +187,12 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         hash: String,
     ) -> impl Future<Output = Result<Option<TokenRecord>, StoreError>> + Send;
-    fn reviewer_by_id(
+    /// The reviewer with this id while they hold a token that is neither revoked nor
+    /// expired at `now`; `None` once they may no longer sign in.
+    fn active_reviewer(
         &self,
         id: i64,
+        now: OffsetDateTime,
     ) -> impl Future<Output = Result<Option<Reviewer>, StoreError>> + Send;
     fn create_reviewer(
         &self,

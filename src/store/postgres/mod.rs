@@ -175,8 +175,12 @@ impl Store for PgStore {
         accounts::token(&**self.client().await?, &hash).await
     }
 
-    async fn reviewer_by_id(&self, id: i64) -> Result<Option<Reviewer>, StoreError> {
-        read::reviewer_by_id(&**self.client().await?, id).await
+    async fn active_reviewer(
+        &self,
+        id: i64,
+        now: OffsetDateTime,
+    ) -> Result<Option<Reviewer>, StoreError> {
+        read::active_reviewer(&**self.client().await?, id, now).await
     }
 
     async fn create_reviewer(

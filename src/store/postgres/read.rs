@@ -1,6 +1,6 @@
 //! Queries that only read: the same answers as the SQLite backend's, in PostgreSQL's words.
 
-use super::sql::{Cached, count};
+use super::sql::{Cached, count, numbered};
 use crate::domain::access::CourseScope;
 use crate::domain::email::EmailDelivery;
 use crate::domain::{
@@ -11,7 +11,7 @@ use crate::domain::{
 };
 use crate::store::StoreError;
 use crate::store::rows::{email_delivery, grade, history_verdicts, lms_sync, opt_parse, parse};
-use crate::store::timefmt::{from_sql, opt_from_sql};
+use crate::store::timefmt::{from_sql, opt_from_sql, to_sql};
 use tokio_postgres::types::Type;
 use tokio_postgres::{GenericClient, Row};
 
@@ -39,13 +39,14 @@ pub async fn reviewer_by_username<C: GenericClient + Sync>(
     .transpose()
 }
 
-pub async fn reviewer_by_id<C: GenericClient + Sync>(
+pub async fn active_reviewer<C: GenericClient + Sync>(
     c: &C,
     id: i64,
+    now: time::OffsetDateTime,
 ) -> Result<Option<Reviewer>, StoreError> {
-    c.query_opt(
-        "SELECT id, username, email, full_name, role FROM reviewers WHERE id = $1",
-        &[&id],
+    c.query_typed_opt(
+        &numbered(crate::store::queries::ACTIVE_REVIEWER),
+        &[(&id, Type::INT8), (&to_sql(now), Type::TEXT)],
     )
     .await?
     .as_ref()

@@ -189,8 +189,12 @@ impl Store for SqliteStore {
         self.read(move |c| accounts::token(c, &hash)).await
     }
 
-    async fn reviewer_by_id(&self, id: i64) -> Result<Option<Reviewer>, StoreError> {
-        self.read(move |c| read::reviewer_by_id(c, id)).await
+    async fn active_reviewer(
+        &self,
+        id: i64,
+        now: OffsetDateTime,
+    ) -> Result<Option<Reviewer>, StoreError> {
+        self.read(move |c| read::active_reviewer(c, id, now)).await
     }
 
     async fn create_reviewer(

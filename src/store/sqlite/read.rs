@@ -12,7 +12,7 @@ use crate::domain::{
 };
 use crate::store::StoreError;
 use crate::store::rows::{email_delivery, grade, history_verdicts, lms_sync, parse};
-use crate::store::timefmt::{from_sql, opt_from_sql};
+use crate::store::timefmt::{from_sql, opt_from_sql, to_sql};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
@@ -42,13 +42,14 @@ pub fn reviewer_by_username(
     .optional()?)
 }
 
-pub fn reviewer_by_id(c: &Connection, id: i64) -> Result<Option<Reviewer>, StoreError> {
-    Ok(c.query_row(
-        "SELECT id, username, email, full_name, role FROM reviewers WHERE id = ?1",
-        [id],
-        reviewer_from,
-    )
-    .optional()?)
+pub fn active_reviewer(
+    c: &Connection,
+    id: i64,
+    now: time::OffsetDateTime,
+) -> Result<Option<Reviewer>, StoreError> {
+    Ok(c.prepare_cached(crate::store::queries::ACTIVE_REVIEWER)?
+        .query_row(params![id, to_sql(now)], reviewer_from)
+        .optional()?)
 }
 
 /// A nullable word column (SQLite hands it over owned).
