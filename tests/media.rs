@@ -435,6 +435,82 @@ async fn uploads_are_checked_and_never_half_written() {
     );
 }
 
+/// Hostile manifests (issue #22): every way out of the manifest's folder, files that never
+/// end, and a file larger than the limit are refused by name, and nothing is imported.
+#[test]
+fn a_manifest_reads_only_regular_files_inside_its_folder_up_to_the_limit() {
+    use std::os::unix::fs::symlink;
+    let s = serve();
+    let folder = s.dir.path().join("drop");
+    std::fs::create_dir_all(folder.join("shots")).unwrap();
+    std::fs::write(folder.join("shots/a.png"), png(21, 300)).unwrap();
+    std::fs::write(s.dir.path().join("outside.png"), png(22, 300)).unwrap();
+    symlink("../outside.png", folder.join("link.png")).unwrap();
+    symlink("..", folder.join("up")).unwrap();
+    symlink("/dev/zero", folder.join("zero.png")).unwrap();
+    symlink("shots/a.png", folder.join("inside.png")).unwrap();
+    assert!(
+        Command::new("mkfifo")
+            .arg(folder.join("pipe.png"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    // Sparse: 2 MiB that take no disk, over the server's 1 MiB.
+    std::fs::File::create(folder.join("big.png"))
+        .unwrap()
+        .set_len(2 << 20)
+        .unwrap();
+    let outside = s.dir.path().join("outside.png");
+    let run = |file: &str| {
+        let path = folder.join("manifest.json");
+        let m = serde_json::json!({"items": [
+            {"session_id": 1, "file": file, "content_type": "image/png", "kind": "screenshot"}]});
+        std::fs::write(&path, m.to_string()).unwrap();
+        let out = Command::new(BIN)
+            .args([
+                "evidence",
+                "import",
+                "--db",
+                &s.db(),
+                "--max-media-mib",
+                "1",
+            ])
+            .arg(&path)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (files_before, _) = s.media_files();
+    let absolute = outside.to_str().unwrap();
+    for (file, says) in [
+        ("../outside.png", "not a path inside the manifest's folder"),
+        (
+            "shots/../../outside.png",
+            "not a path inside the manifest's folder",
+        ),
+        (absolute, "not a path inside the manifest's folder"),
+        ("link.png", "leads outside the manifest's folder"),
+        ("up/outside.png", "leads outside the manifest's folder"),
+        ("zero.png", "leads outside the manifest's folder"),
+        ("pipe.png", "is not a regular file"),
+        ("shots", "is not a regular file"),
+        ("big.png", "more than the limit of 1048576 bytes"),
+    ] {
+        let (ok, err) = run(file);
+        assert!(!ok, "{file} was imported");
+        assert!(err.contains(says), "{file}: {err}");
+        assert_eq!(s.media_files(), (files_before, 0), "{file}");
+    }
+    // A link that stays inside the folder is followed.
+    let (ok, err) = run("inside.png");
+    assert!(ok, "{err}");
+    assert_eq!(s.media_files(), (files_before + 1, 0));
+}
+
 #[tokio::test]
 async fn a_manifest_imports_all_of_its_items_or_none() {
     let s = serve();

@@ -72,6 +72,72 @@ fn onboarding_row(i: usize, o: &ManifestOnboarding) -> anyhow::Result<NewOnboard
     })
 }
 
+/// Why a manifest's file cannot be imported.
+#[derive(Debug, thiserror::Error)]
+pub enum ItemFileError {
+    #[error("'{0}' is not a path inside the manifest's folder (no absolute paths, no '..')")]
+    Outside(String),
+    #[error("'{0}' leads outside the manifest's folder (through a link)")]
+    LinksOutside(String),
+    #[error("'{0}' is not a regular file")]
+    NotAFile(String),
+    #[error("'{file}' is more than the limit of {limit} bytes")]
+    TooLarge { file: String, limit: u64 },
+    #[error("cannot read '{file}': {source}")]
+    Read {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Reads `file` (as the manifest names it) from the manifest's folder `base` (canonical):
+/// only a relative path without `..`, which after following links is still inside `base`,
+/// a regular file (a FIFO or a device would hang or never end), and at most `limit` bytes
+/// read whatever its metadata says.
+pub fn read_inside(base: &Path, file: &str, limit: u64) -> Result<Vec<u8>, ItemFileError> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::path::Component;
+    let named = Path::new(file);
+    if file.is_empty()
+        || !named
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err(ItemFileError::Outside(file.to_owned()));
+    }
+    let read = |source| ItemFileError::Read {
+        file: file.to_owned(),
+        source,
+    };
+    let real = std::fs::canonicalize(base.join(named)).map_err(read)?;
+    if !real.starts_with(base) {
+        return Err(ItemFileError::LinksOutside(file.to_owned()));
+    }
+    // Not following a link here keeps the file the one just checked; not blocking keeps a
+    // FIFO from holding the import until a writer comes.
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(&real)
+        .map_err(read)?;
+    if !f.metadata().map_err(read)?.is_file() {
+        return Err(ItemFileError::NotAFile(file.to_owned()));
+    }
+    let mut bytes = Vec::new();
+    f.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(read)?;
+    if bytes.len() as u64 > limit {
+        return Err(ItemFileError::TooLarge {
+            file: file.to_owned(),
+            limit,
+        });
+    }
+    Ok(bytes)
+}
+
 pub async fn run<S: Store>(
     store: &S,
     folder: &MediaFolder,
@@ -90,19 +156,18 @@ pub async fn run<S: Store>(
         );
     }
     let base = manifest_path.parent().unwrap_or(Path::new("."));
+    let base = std::fs::canonicalize(if base.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        base
+    })
+    .with_context(|| format!("cannot read the manifest's folder {}", base.display()))?;
     let mut records = Vec::with_capacity(manifest.items.len());
     let mut staged = Staged::default();
     for (i, item) in manifest.items.iter().enumerate() {
         let label = format!("item {} ({})", i + 1, item.file);
-        let path = base.join(&item.file);
-        let size = std::fs::metadata(&path)
-            .with_context(|| format!("{label}: cannot read {}", path.display()))?
-            .len();
-        if size > limit {
-            bail!("{label}: {size} bytes is more than the limit of {limit}");
-        }
-        let bytes = std::fs::read(&path)
-            .with_context(|| format!("{label}: cannot read {}", path.display()))?;
+        let bytes =
+            read_inside(&base, &item.file, limit).map_err(|e| anyhow::anyhow!("{label}: {e}"))?;
         let (got, one) = folder
             .receive(&bytes, limit)
             .map_err(|e| anyhow::anyhow!("{label}: {e}"))?;
