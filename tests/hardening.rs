@@ -324,3 +324,88 @@ async fn hostile_usernames_are_refused_and_never_reach_the_log_raw() {
     assert!(log.contains("old␛]0;owned␇ x"), "{log}");
     assert!(!log.contains('\u{1b}') && !log.contains('\u{7}') && !log.contains('\u{2028}'));
 }
+
+/// What axum's own extractors refuse on /provider (issue #22): too large, not UTF-8, a
+/// number out of range. Each is JSON — OAuth's words on the token endpoint — and a body
+/// declared too large is refused before anything waits for it.
+#[tokio::test]
+async fn every_refusal_on_every_route_is_json_and_a_huge_declared_body_is_refused_at_once() {
+    let d = start_demo().await;
+    let url = d.server.url.clone();
+    let http = http_client();
+    let json_of = |r: reqwest::Response| async move {
+        let status = r.status().as_u16();
+        let kind = r.headers()["content-type"].to_str().unwrap().to_owned();
+        assert_eq!(kind, "application/json", "{status}");
+        (status, r.json::<Value>().await.unwrap())
+    };
+
+    let form = format!(
+        "grant_type=client_credentials&client_id={}",
+        "a".repeat(100_000)
+    );
+    let (status, body) = json_of(
+        http.post(format!("{url}/provider/edx/oauth2/access_token"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 413);
+    assert_eq!(body["error"], "invalid_request", "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("bytes")
+    );
+
+    let (status, body) = json_of(
+        http.post(format!("{url}/provider/api/v1/exam/"))
+            .header("content-type", "application/json")
+            .body(vec![b' '; 1_100_000])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 413);
+    assert_eq!(body["error"], "too_large");
+
+    for (method, path) in [
+        (reqwest::Method::DELETE, "/provider/api/v1/user/%ff/"),
+        (
+            reqwest::Method::GET,
+            "/provider/api/v1/courses/x/onboarding_statuses?page=18446744073709551616",
+        ),
+        (reqwest::Method::GET, "/api/v1/exams/1/sessions?limit=x"),
+    ] {
+        let (status, body) = json_of(
+            http.request(method, format!("{url}{path}"))
+                .bearer_auth(&d.server.token)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert!((400..500).contains(&status), "{path}: {status}");
+        assert!(
+            body["error"].is_string() && body["message"].is_string(),
+            "{path}: {body}"
+        );
+    }
+
+    // Declared, never sent: answered at once, not after the body timeout.
+    let answer = tokio::task::spawn_blocking(move || {
+        raw(
+            &url,
+            b"POST /provider/api/v1/exam/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n",
+        )
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 413 "), "{answer:?}");
+    assert_eq!(json_body(&answer)["error"], "too_large");
+}

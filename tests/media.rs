@@ -91,6 +91,13 @@ async fn a_signed_link_serves_the_file_inline_with_ranges_and_no_token() {
         .await
         .unwrap();
     assert_eq!(beyond.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    // A player learns the length from it; the server keeps the connection.
+    let size = asset_bytes(&clip.sha256).len();
+    assert_eq!(
+        beyond.headers()["content-range"],
+        format!("bytes */{size}").as_str()
+    );
+    assert!(beyond.headers().get("connection").is_none());
 
     let shot = first(&detail, MediaKind::Screenshot);
     let link = c.media_link(shot.id).await.unwrap();

@@ -334,6 +334,10 @@ async fn evidence_and_reports_in_an_object_store_are_served_by_either_server() {
         .await
         .expect("range");
     assert_eq!(beyond.status(), 416);
+    assert_eq!(
+        beyond.headers()["content-range"],
+        format!("bytes */{}", demo.size).as_str()
+    );
 
     // Uploaded through B, fetched through A.
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();

@@ -6,6 +6,7 @@ mod events;
 mod health;
 mod http;
 mod ids;
+mod json_errors;
 pub mod media;
 mod protocol_errors;
 mod provider;
@@ -51,6 +52,7 @@ pub struct AppState<S> {
 }
 
 pub fn router<S: Store>(state: AppState<S>) -> Router {
+    let limits = (MAX_BODY_BYTES as u64, state.media.max_bytes);
     let api = Router::new()
         .route("/me", get(routes::me))
         .route("/courses", get(routes::courses::<S>))
@@ -78,6 +80,10 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            json_errors::declared_length(limits, req, next)
+        }))
+        .layer(axum::middleware::from_fn(json_errors::json_errors))
         .layer(axum::middleware::from_fn(routes::uri_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

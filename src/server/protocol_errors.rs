@@ -1,8 +1,8 @@
 //! hyper answers requests it cannot parse (bad syntax 400, URI too long 414, headers too
 //! large 431, wrong version 505) itself, before any handler runs, with an empty body. Our
 //! contract is that every error is JSON, so the connection's write side recognises such an
-//! answer — an error status with `content-length: 0`, which none of our handlers produce —
-//! and sends the same status with a JSON body instead.
+//! answer — an error status whose only headers are `content-length: 0`, `date` and `connection` — and
+//! sends the same status with a JSON body instead.
 
 use crate::api::ErrorBody;
 use std::io;
@@ -44,11 +44,17 @@ pub fn replacement(head: &[u8]) -> Option<Vec<u8>> {
     if !(400..600).contains(&code) {
         return None;
     }
-    let empty = lines.any(|l| {
-        l.split_once(':').is_some_and(|(k, v)| {
-            k.trim().eq_ignore_ascii_case("content-length") && v.trim() == "0"
-        })
-    });
+    // hyper's own answer says only that it is empty (when, and that it closes): a handler's empty error
+    // answer carries more (a 416's content-range, say), and is passed on as it is.
+    let mut empty = false;
+    for line in lines {
+        let (name, value) = line.split_once(':')?;
+        match name.trim().to_ascii_lowercase().as_str() {
+            "content-length" if value.trim() == "0" => empty = true,
+            "date" | "connection" => {}
+            _ => return None,
+        }
+    }
     if !empty {
         return None;
     }
@@ -151,5 +157,12 @@ mod tests {
         assert!(replacement(b"HTTP/1.1 404 Not Found\r\ncontent-length: 12\r\n\r\n").is_none());
         assert!(replacement(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n{}").is_none());
         assert!(replacement(b"some body bytes").is_none());
+        // A handler's empty error answer keeps its own headers.
+        assert!(
+            replacement(
+                b"HTTP/1.1 416 Range Not Satisfiable\r\ncontent-range: bytes */10\r\ncontent-length: 0\r\ndate: x\r\n\r\n"
+            )
+            .is_none()
+        );
     }
 }
