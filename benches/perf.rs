@@ -190,6 +190,7 @@ async fn store_bench(data: demo::DemoData) {
                 reviewer: reviewer.clone(),
                 reason: String::new(),
                 at: time::OffsetDateTime::now_utc(),
+                verdict: Verdict::Fail,
                 idempotency_key: None,
                 hold_until: time::OffsetDateTime::now_utc(),
                 planner: |ctx: &proctor_review::store::DecisionContext| {

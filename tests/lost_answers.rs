@@ -132,12 +132,29 @@ async fn a_repeated_key_is_answered_with_the_original_result_and_changes_nothing
     assert_eq!(wait_for_emails(&d.outbox(), 1).await.len(), 1);
     assert_eq!(emails_after_a_while(&d.outbox()).await, 1, "emailed once");
 
-    // The same key on another session is a client bug, refused.
+    // The same key for another decision — another session, or another verdict — is a
+    // client bug: refused (422), never answered as if it had been made.
     let other = attention(&api).await;
     match api.decide(other.id, &req).await {
-        Err(ClientError::Conflict(m)) => assert!(m.contains("already used"), "{m}"),
+        Err(ClientError::Rejected(m)) => assert!(
+            m.contains("already used for a Fail of session") && m.contains(&s.id.to_string()),
+            "{m}"
+        ),
         r => panic!("{r:?}"),
     }
+    let pass = DecisionRequest {
+        verdict: Verdict::Pass,
+        expected_status: Some(AttemptStatus::Rejected),
+        ..req.clone()
+    };
+    match api.decide(s.id, &pass).await {
+        Err(ClientError::Rejected(m)) => assert!(m.contains("send a new key"), "{m}"),
+        r => panic!("{r:?}"),
+    }
+    assert_eq!(
+        api.session(s.id).await.unwrap().row.status,
+        AttemptStatus::Rejected
+    );
     let bad = DecisionRequest {
         idempotency_key: Some("no spaces allowed".into()),
         ..req.clone()

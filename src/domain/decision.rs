@@ -35,6 +35,13 @@ impl Verdict {
     }
 }
 
+impl std::str::FromStr for Verdict {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::parse(s).ok_or_else(|| format!("'{s}' is not a verdict (pass or fail)"))
+    }
+}
+
 /// The facts about a session that a decision depends on.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DecisionFacts {
@@ -81,6 +88,25 @@ pub enum DecisionError {
         expected: AttemptStatus,
         actual: AttemptStatus,
     },
+    #[error(
+        "this idempotency key was already used for a {} of session {session}; send a new key for a new decision",
+        .verdict.word()
+    )]
+    KeyReused { session: i64, verdict: Verdict },
+}
+
+/// A decision sent with the idempotency key of an earlier one (`earlier`: its session and
+/// verdict): the same decision is a retry, answered with what the first did; any other is
+/// refused, never answered as if it had been made.
+pub fn check_replay(earlier: (i64, Verdict), now: (i64, Verdict)) -> Result<(), DecisionError> {
+    if earlier == now {
+        Ok(())
+    } else {
+        Err(DecisionError::KeyReused {
+            session: earlier.0,
+            verdict: earlier.1,
+        })
+    }
 }
 
 /// Refuses a decision made on a screen that no longer shows the session as it is.

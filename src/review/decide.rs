@@ -95,6 +95,7 @@ pub async fn decide<S: Store>(
             reviewer: actor.reviewer.clone(),
             reason,
             at,
+            verdict,
             idempotency_key: input.idempotency_key,
             hold_until: at + settings.undo_grace,
             planner,

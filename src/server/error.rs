@@ -32,6 +32,8 @@ pub enum ApiError {
     #[error("{0}")]
     Unprocessable(String),
     #[error("{0}")]
+    KeyReused(String),
+    #[error("{0}")]
     TooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -50,6 +52,9 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(m) => Self::BadRequest(m),
             StoreError::Decision(d @ DecisionError::NotDecidable(_)) => {
                 Self::Unprocessable(d.to_string())
+            }
+            StoreError::Decision(d @ DecisionError::KeyReused { .. }) => {
+                Self::KeyReused(d.to_string())
             }
             StoreError::Decision(d) => Self::Conflict(d.to_string()),
             StoreError::Busy(m) => {
@@ -96,6 +101,7 @@ impl ApiError {
             Self::UriTooLong(_) => (StatusCode::URI_TOO_LONG, "uri_too_long"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "not_decidable"),
+            Self::KeyReused(_) => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")

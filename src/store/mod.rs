@@ -78,6 +78,8 @@ pub struct DecisionCommand<P> {
     pub reviewer: Reviewer,
     pub reason: String,
     pub at: OffsetDateTime,
+    /// The verdict being given, to tell a retry from another decision under the same key.
+    pub verdict: crate::domain::Verdict,
     /// A repeat of a decision with this key (same reviewer) changes nothing.
     pub idempotency_key: Option<String>,
     /// The learner email and Open edX callback wait until then (the undo grace period).

@@ -7,3 +7,8 @@
 pub const ACTIVE_REVIEWER: &str = "SELECT id, username, email, full_name, role FROM reviewers r
      WHERE r.id = ? AND EXISTS (SELECT 1 FROM api_tokens t
         WHERE t.reviewer_id = r.id AND NOT t.revoked AND (t.expires IS NULL OR t.expires > ?))";
+
+/// The earlier decision a reviewer made with an idempotency key (`?` = reviewer, key): its
+/// session and verdict.
+pub const DECISION_BY_KEY: &str =
+    "SELECT session_id, verdict FROM decisions WHERE reviewer_id = ? AND idempotency_key = ?";

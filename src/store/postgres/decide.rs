@@ -81,18 +81,18 @@ where
     if let Some(key) = &cmd.idempotency_key {
         let earlier = tx
             .query_opt(
-                "SELECT session_id FROM decisions WHERE reviewer_id = $1 AND idempotency_key = $2",
+                &super::sql::numbered(crate::store::queries::DECISION_BY_KEY),
                 &[&cmd.reviewer.id, key],
             )
             .await?;
-        match earlier.map(|r| r.try_get::<_, SessionId>(0)).transpose()? {
-            Some(s) if s == cmd.session_id => return read::session(&tx, s).await,
-            Some(s) => {
-                return Err(StoreError::Conflict(format!(
-                    "this idempotency key was already used for a decision on session {s}"
-                )));
-            }
-            None => {}
+        if let Some(row) = earlier {
+            let session: SessionId = row.try_get(0)?;
+            let verdict: &str = row.try_get(1)?;
+            crate::domain::decision::check_replay(
+                (session, crate::store::rows::parse(verdict)?),
+                (cmd.session_id, cmd.verdict),
+            )?;
+            return read::session(&tx, session).await;
         }
     }
     let ctx = context(&tx, cmd.session_id)

@@ -116,21 +116,18 @@ where
 {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if let Some(key) = &cmd.idempotency_key {
-        let earlier: Option<crate::domain::SessionId> = tx
-            .query_row(
-                "SELECT session_id FROM decisions WHERE reviewer_id = ?1 AND idempotency_key = ?2",
-                params![cmd.reviewer.id, key],
-                |r| r.get(0),
-            )
+        let earlier: Option<(crate::domain::SessionId, String)> = tx
+            .prepare_cached(crate::store::queries::DECISION_BY_KEY)?
+            .query_row(params![cmd.reviewer.id, key], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?;
-        match earlier {
-            Some(s) if s == cmd.session_id => return read::session(&tx, s),
-            Some(s) => {
-                return Err(StoreError::Conflict(format!(
-                    "this idempotency key was already used for a decision on session {s}"
-                )));
-            }
-            None => {}
+        if let Some((session, verdict)) = earlier {
+            crate::domain::decision::check_replay(
+                (session, crate::store::rows::parse(&verdict)?),
+                (cmd.session_id, cmd.verdict),
+            )?;
+            return read::session(&tx, session);
         }
     }
     let ctx = context(&tx, cmd.session_id)?
