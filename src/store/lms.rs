@@ -233,3 +233,28 @@ pub(crate) fn sync_decision<'a>(
         idempotency_key: None,
     }
 }
+
+/// Whether an LMS client may save over the exam its registration found (`id`, the client
+/// that owns it): one it owns or nobody does. Another client's exam named by our id is
+/// answered as if there were no such exam (404, like every other cross-client access); one
+/// found by course and content is a conflict (the same exam registered twice).
+pub fn may_save_exam(
+    client: &str,
+    found: Option<(i64, Option<String>)>,
+    by_our_id: bool,
+    e: &super::LmsExam,
+) -> Result<Option<i64>, super::StoreError> {
+    match found {
+        Some((_, Some(owner))) if owner != client && by_our_id => {
+            Err(super::StoreError::NotFound(format!(
+                "no exam with id {}",
+                e.external_id.as_deref().unwrap_or_default()
+            )))
+        }
+        Some((_, Some(owner))) if owner != client => Err(super::StoreError::Conflict(format!(
+            "exam {} of {} belongs to another LMS client",
+            e.content_id, e.course_id
+        ))),
+        found => Ok(found.map(|(id, _)| id)),
+    }
+}

@@ -84,7 +84,21 @@ async fn registered<S: Store>(store: &S) -> (String, String) {
         "saving an exam again is the same exam"
     );
     let taken = store.lms_save_exam("other".into(), exam(7)).await;
-    assert!(taken.is_err(), "another client cannot take the exam over");
+    assert!(
+        matches!(taken, Err(StoreError::Conflict(_))),
+        "another client cannot register the same exam: {taken:?}"
+    );
+    // Updating it by our id is answered as if there were no such exam, as every other
+    // access across clients is.
+    let update = LmsExam {
+        external_id: Some(ext.clone()),
+        ..exam(7)
+    };
+    let taken = store.lms_save_exam("other".into(), update).await;
+    assert!(
+        matches!(&taken, Err(StoreError::NotFound(m)) if m == &format!("no exam with id {ext}")),
+        "{taken:?}"
+    );
     let a = store
         .lms_register_attempt(CLIENT.into(), ext.clone(), lena())
         .await

@@ -120,6 +120,7 @@ pub async fn save_exam(
         }
         None => None,
     };
+    let by_our_id = by_external.is_some();
     let existing = match by_external {
         Some(found) => Some(found),
         None => {
@@ -132,14 +133,8 @@ pub async fn save_exam(
         }
     };
     let limit = e.time_limit_mins.unwrap_or(0);
-    let id: i64 = match existing {
-        Some((_, Some(owner))) if owner != client => {
-            return Err(StoreError::Conflict(format!(
-                "exam {} of {} belongs to another LMS client",
-                e.content_id, e.course_id
-            )));
-        }
-        Some((id, _)) => {
+    let id: i64 = match crate::store::lms::may_save_exam(client, existing, by_our_id, e)? {
+        Some(id) => {
             tx.execute(
                 "UPDATE exams SET exam_name = $1, time_limit_mins = $2, is_proctored = $3, is_practice_exam = $4,
                      is_active = $5, backend = $6, lms_client = $7, lms_exam_id = $8,

@@ -77,6 +77,7 @@ pub fn save_exam(c: &mut Connection, client: &str, e: &LmsExam) -> Result<String
             .optional()?,
         None => None,
     };
+    let by_our_id = by_external.is_some();
     let existing = match by_external {
         Some(found) => Some(found),
         None => tx
@@ -87,14 +88,8 @@ pub fn save_exam(c: &mut Connection, client: &str, e: &LmsExam) -> Result<String
             )
             .optional()?,
     };
-    let id = match existing {
-        Some((_, Some(owner))) if owner != client => {
-            return Err(StoreError::Conflict(format!(
-                "exam {} of {} belongs to another LMS client",
-                e.content_id, e.course_id
-            )));
-        }
-        Some((id, _)) => {
+    let id = match crate::store::lms::may_save_exam(client, existing, by_our_id, e)? {
+        Some(id) => {
             tx.execute(
                 "UPDATE exams SET exam_name = ?1, time_limit_mins = ?2, is_proctored = ?3, is_practice_exam = ?4,
                      is_active = ?5, backend = ?6, lms_client = ?7, lms_exam_id = ?8,
