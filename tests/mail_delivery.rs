@@ -231,3 +231,31 @@ async fn two_servers_on_one_database_never_send_an_email_twice() {
     let by_a = a.log().matches("email delivered").count();
     assert_eq!(by_a + by_b, 6, "a: {by_a}, b: {by_b}");
 }
+
+/// A server killed while writing an email leaves a `.tmp…` file; the next start removes it
+/// (its job was never done, so the email is written again), but not one another server
+/// sharing the folder may be writing now.
+#[tokio::test]
+async fn a_half_written_email_left_by_a_kill_is_removed_at_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox");
+    std::fs::create_dir_all(&outbox).unwrap();
+    let left = outbox.join(".tmpAbC123");
+    let writing = outbox.join(".tmpXyZ789");
+    std::fs::write(&left, "To: learner@example.edu\r\n\r\nhalf").unwrap();
+    std::fs::write(&writing, "To: learner@example.edu\r\n\r\nhalf").unwrap();
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&left)
+        .unwrap()
+        .set_modified(hour_ago)
+        .unwrap();
+    let server = common::start_in(dir.path()).await;
+    // The server clears it before it accepts a connection: a request answered means it has.
+    let api = ApiClient::new(&server.url, &server.token).unwrap();
+    api.me().await.unwrap();
+    assert!(!left.exists(), "the leftover was removed");
+    assert!(writing.exists(), "a file being written now is left alone");
+    server.stop().await;
+}

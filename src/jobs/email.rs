@@ -77,6 +77,49 @@ fn readable_body(text: &str) -> Body {
         .unwrap_or_else(Body::new)
 }
 
+/// How old a half-written email must be before a starting server removes it: older than any
+/// write in progress on a server sharing the folder.
+const LEFTOVER_AGE: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Removes what a killed server left half-written in the outbox (`.tmp…` files: an email is
+/// written under a temporary name and renamed whole). Its job was never marked done, so
+/// it is written again; the leftover is only clutter holding learner data.
+pub async fn sweep_leftovers(dir: &std::path::Path) {
+    let dir = dir.to_owned();
+    let swept = tokio::task::spawn_blocking(move || -> std::io::Result<usize> {
+        let mut n = 0;
+        let entries = match std::fs::read_dir(&dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            other => other?,
+        };
+        for entry in entries {
+            let entry = entry?;
+            let old = entry
+                .metadata()?
+                .modified()?
+                .elapsed()
+                .is_ok_and(|age| age >= LEFTOVER_AGE);
+            if entry.file_name().to_string_lossy().starts_with(".tmp") && old {
+                std::fs::remove_file(entry.path())?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    })
+    .await;
+    match swept {
+        Ok(Ok(0)) => {}
+        Ok(Ok(n)) => tracing::info!(
+            files = n,
+            "removed half-written emails a stopped server left"
+        ),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "cannot clear half-written emails from the outbox")
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot clear half-written emails from the outbox"),
+    }
+}
+
 /// Sends the email of job `id`, queued at `created`.
 pub async fn deliver(
     settings: &MailSettings,

@@ -124,6 +124,9 @@ pub async fn run<S: Store>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let kicks = Kicks::default();
+    if let crate::jobs::email::MailTransport::Folder(dir) = &options.mail.transport {
+        crate::jobs::email::sweep_leftovers(dir).await;
+    }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let workers = tokio::spawn(crate::jobs::run(
         store.clone(),
