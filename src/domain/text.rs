@@ -16,7 +16,8 @@ pub fn hex(bytes: &[u8]) -> String {
 /// …) are dropped, except the joiners (ZWJ, ZWNJ) that Arabic and Indic scripts need. Then
 /// every grapheme cluster is made to measure the same whether a terminal counts it whole
 /// or codepoint by codepoint: emoji sequences that disagree lose their joiners, variation
-/// selectors and skin tones (👨‍👩‍👧 shows as 👨👩👧), so nothing drawn after them shifts.
+/// selectors and skin tones (👨‍👩‍👧 shows as 👨👩👧), so nothing drawn after them shifts;
+/// flags show as their two letters.
 pub fn printable(s: &str) -> Cow<'_, str> {
     if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_control()) {
         return Cow::Borrowed(s);
@@ -26,6 +27,10 @@ pub fn printable(s: &str) -> Cow<'_, str> {
         .filter(|c| !is_hidden_format(*c))
         .map(|c| match c {
             '\u{2028}' | '\u{2029}' => ' ',
+            // Regional indicators (a flag is a pair): terminals measure them 1 or 2 cells
+            // each, and a pair 2 or 4, so what follows lands in different cells; their
+            // letters measure the same everywhere (🇺🇳 shows as UN).
+            '\u{1F1E6}'..='\u{1F1FF}' => char::from(b'A' + (c as u32 - 0x1F1E6) as u8),
             c if c.is_control() => control_picture(c),
             c => c,
         })
@@ -212,6 +217,14 @@ mod tests {
             }
         }
         assert_eq!(printable("👨\u{200D}👩\u{200D}👧"), "👨👩👧");
+    }
+
+    #[test]
+    fn flags_show_as_their_letters_which_every_terminal_measures_alike() {
+        assert_eq!(printable("Amani 🇺🇳 Okafor"), "Amani UN Okafor");
+        assert_eq!(printable("🇵🇱🇩🇪"), "PLDE");
+        assert_eq!(printable("lone \u{1F1FF}"), "lone Z");
+        assert!(printable("🇺🇳").is_ascii());
     }
 
     #[test]
