@@ -314,6 +314,61 @@ async fn a_decision_made_while_the_lms_is_down_is_delivered_once_it_is_back(db: 
     );
 }
 
+/// Issue #22: the LMS is down, the automated review (Require Attention) waits; a reviewer
+/// Fails the session (superseding it) and undoes. The waiting review must not be lost: it
+/// waits again and reaches edx-proctoring once it is back.
+async fn an_undone_fail_leaves_the_waiting_review_to_reach_open_edx(db: Db) {
+    let Some(mut l) =
+        connected_with(db, &["--lms-sync-secs", "0", "--undo-grace-secs", "600"]).await
+    else {
+        return;
+    };
+    let exam = l.peer.create_exam("Midterm (undo)", "peer_undo").await;
+    let external = l.peer.take_exam(exam).await;
+    let row = session_by_external(&l, &external).await;
+    l.peer.stop();
+    let flagged_here = l
+        .pipeline
+        .automated_review(row.id, &flagged())
+        .await
+        .expect("automated review");
+    assert_eq!(
+        flagged_here.row.lms.as_ref().map(|s| s.state),
+        Some(LmsState::Waiting)
+    );
+    l.reviewer
+        .decide(row.id, &decision(Verdict::Fail, flagged_here.row.status))
+        .await
+        .expect("fail");
+    let undone = l.reviewer.undo(row.id).await.expect("undo");
+    assert_eq!(undone.row.status, flagged_here.row.status);
+    assert_eq!(
+        undone.row.lms.as_ref().map(|s| s.state),
+        Some(LmsState::Waiting),
+        "the automated review waits again"
+    );
+    let status = l.ours.cli(&["lms", "status"]);
+    assert!(
+        status.contains(&external) && !status.contains("Every review has reached Open edX"),
+        "{status}"
+    );
+
+    l.peer.run().await;
+    l.reviewer.lms_retry(row.id).await.expect("retry now");
+    let sync = settled(&l.reviewer, row.id).await;
+    assert_eq!(
+        sync.state,
+        LmsState::Delivered,
+        "{sync:?}\n{}",
+        l.ours.log()
+    );
+    assert_eq!(
+        l.peer.attempt_status(&external).await,
+        "second_review_required",
+        "Open edX hears that the session needs attention"
+    );
+}
+
 async fn refusals_are_recorded_with_the_lms_s_reason(db: Db) {
     let Some(l) = connected(db).await else { return };
     let (external, id) = flagged_attempt(&l, "peer_refusals").await;
@@ -620,6 +675,11 @@ mod sqlite {
     }
 
     #[tokio::test]
+    async fn an_undone_fail_leaves_the_waiting_review_to_reach_open_edx() {
+        super::an_undone_fail_leaves_the_waiting_review_to_reach_open_edx(Db::Sqlite).await;
+    }
+
+    #[tokio::test]
     async fn our_provider_api_refuses_bad_tokens_and_forged_launches() {
         super::our_provider_api_refuses_bad_tokens_and_forged_launches(Db::Sqlite).await;
     }
@@ -653,6 +713,11 @@ mod postgres {
     #[tokio::test]
     async fn refusals_are_recorded_with_the_lms_s_reason() {
         super::refusals_are_recorded_with_the_lms_s_reason(Db::Postgres).await;
+    }
+
+    #[tokio::test]
+    async fn an_undone_fail_leaves_the_waiting_review_to_reach_open_edx() {
+        super::an_undone_fail_leaves_the_waiting_review_to_reach_open_edx(Db::Postgres).await;
     }
 
     #[tokio::test]

@@ -753,6 +753,11 @@ macro_rules! backend {
             }
 
             #[tokio::test]
+            async fn lms_an_undo_restores_a_delivered_review_as_it_was() {
+                super::lms::an_undo_restores_a_delivered_review_as_it_was($backend).await;
+            }
+
+            #[tokio::test]
             async fn lms_a_decision_s_callback_waits_out_the_grace_and_an_undo_cancels_it() {
                 super::lms::a_decision_s_callback_waits_out_the_grace_and_an_undo_cancels_it(
                     $backend,

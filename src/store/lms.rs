@@ -88,6 +88,27 @@ pub struct LmsReviewJob {
     pub callback: ReviewCallback,
     /// What the attempt must read back as once the LMS applied the review.
     pub expect: AttemptStatus,
+    /// A decision's callback: the session's delivery before the decision, which undoing
+    /// the decision puts back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restores: Option<DeliveryBefore>,
+}
+
+/// A session's delivery to its LMS as stored (`lms_state`, `lms_note`), kept as it is so
+/// an undo restores exactly that — never "no LMS" for a session an LMS registered.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryBefore {
+    pub state: Option<String>,
+    pub note: Option<String>,
+}
+
+/// What a review job that a later one replaced says: which decision replaced it, so undoing
+/// that decision queues it again.
+pub fn superseded_note(decision: Option<i64>) -> String {
+    match decision {
+        Some(d) => format!("superseded by decision {d}"),
+        None => "superseded by a later review".to_owned(),
+    }
 }
 
 /// How one delivery attempt ended.
@@ -142,6 +163,7 @@ pub(crate) struct SessionLms {
     pub course_id: String,
     pub external_id: String,
     pub learner_email: String,
+    pub before: DeliveryBefore,
 }
 
 impl SessionLms {
@@ -162,8 +184,19 @@ impl SessionLms {
             learner_email: self.learner_email,
             callback,
             expect,
+            restores: decision_id.map(|_| self.before),
         }
     }
+}
+
+/// The delivery a decision's callback job (its payload, if it had one) restores on undo.
+pub fn restored_by(payload: Option<String>) -> Result<Option<DeliveryBefore>, super::StoreError> {
+    let Some(payload) = payload else {
+        return Ok(None);
+    };
+    let job: LmsReviewJob = serde_json::from_str(&payload)
+        .map_err(|e| super::StoreError::Backend(format!("a review job cannot be read: {e}")))?;
+    Ok(job.restores)
 }
 
 fn random_hex() -> Result<String, super::StoreError> {

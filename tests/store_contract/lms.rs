@@ -387,15 +387,16 @@ pub async fn a_decision_s_callback_waits_out_the_grace_and_an_undo_cancels_it<B:
         .await
         .unwrap();
     assert_eq!(undone.row.status, AttemptStatus::SecondReviewRequired);
-    let later = now + time::Duration::minutes(11);
-    assert!(
-        store
-            .claim_job(JobKind::LmsReview, "i1".into(), later)
-            .await
-            .unwrap()
-            .is_none(),
-        "nothing reaches the LMS after an undo"
+    // The undone Fail's callback never leaves; the automated review it superseded waits
+    // again, due now, so Open edX still hears that the session needs attention.
+    assert_eq!(
+        undone.row.lms.as_ref().map(|l| l.state),
+        Some(LmsState::Waiting),
+        "the superseded review waits again"
     );
+    let due = store.next_due(JobKind::LmsReview).await.unwrap();
+    assert!(due.is_some_and(|t| t <= now), "{due:?}");
+    let later = now + time::Duration::minutes(11);
 
     // Decided again: after the grace the callback leaves, saying what the reviewer saw.
     let d = review::decide(
@@ -462,4 +463,60 @@ pub async fn a_decision_s_callback_waits_out_the_grace_and_an_undo_cancels_it<B:
     assert_eq!(d.row.lms.as_ref().unwrap().state, LmsState::Conflict);
     let chain = store.audit_chain().await.unwrap();
     assert_eq!(audit::verify(chain).unwrap().entries, 3);
+}
+
+/// A review Open edX already has stays delivered through a decision that is undone: the
+/// undo puts back exactly what the decision replaced, and sends nothing.
+pub async fn an_undo_restores_a_delivered_review_as_it_was<B: Backend>(b: B) {
+    let store = b.fresh().await;
+    let (_ext, _a) = registered(&store).await;
+    let session = found(&store, "lena").await.unwrap();
+    let flagged = flag(&store, session).await;
+    let now = OffsetDateTime::now_utc();
+    let job = store
+        .claim_job(JobKind::LmsReview, "i1".into(), now)
+        .await
+        .unwrap()
+        .expect("the automated review goes out");
+    store
+        .lms_delivery_outcome(
+            job.job.id,
+            LmsOutcome::Delivered {
+                note: "Open edX shows it as Second Review Required".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let delivered = store.session(session).await.unwrap().row.lms.unwrap();
+    assert_eq!(delivered.state, LmsState::Delivered);
+    let ada = admin(&store, "ada").await;
+    let grace = DecideSettings {
+        undo_grace: time::Duration::minutes(10),
+        ..settings()
+    };
+    review::decide(
+        &store,
+        &ada,
+        session,
+        DecisionInput {
+            verdict: Verdict::Fail,
+            reason: "phone".into(),
+            expected_status: Some(flagged.row.status),
+            idempotency_key: None,
+        },
+        &grace,
+        now,
+    )
+    .await
+    .unwrap();
+    let undone = review::undo(&store, &ada, session, &grace, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        undone.row.lms.as_ref(),
+        Some(&delivered),
+        "delivered, with its note, as before the decision"
+    );
+    assert_eq!(store.next_due(JobKind::LmsReview).await.unwrap(), None);
+    assert!(store.lms_undelivered().await.unwrap().is_empty());
 }

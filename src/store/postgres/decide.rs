@@ -262,7 +262,7 @@ where
         .transpose()?;
     tx.execute(
         "UPDATE sessions SET status = $1, review_status = $2, reviewed_by = $3,
-             grade_override = $4, modified = $5, lms_state = NULL, lms_note = NULL
+             grade_override = $4, modified = $5
          WHERE id = $6",
         &[
             &plan.status_after.as_str(),
@@ -281,6 +281,7 @@ where
         &[&plan.decision_id, &at],
     )
     .await?;
+    super::lms::restore_delivery(&tx, cmd.session_id, plan.decision_id, &at).await?;
     let verdict = format!("{UNDO_PREFIX}{}", plan.undoes.as_str());
     append(
         &tx,

@@ -5,6 +5,7 @@
 //! session's row lock, anything that appends to the decision history under its lock).
 
 use super::decide::{append, lock_history};
+use super::sql::numbered;
 use super::{jobs, read};
 use crate::domain::lms::{AutomatedReview, ReviewCallback, ReviewTarget, status_after_review};
 use crate::domain::text::search_key;
@@ -490,9 +491,12 @@ async fn queue_review(
 ) -> Result<JobId, StoreError> {
     let at = to_sql(at);
     tx.execute(
-        "UPDATE jobs SET state = 'failed', last_error = 'superseded by a later review', finished_at = $2
-         WHERE session_id = $1 AND kind = 'lms_review' AND state = 'queued'",
-        &[&job.session_id, &at],
+        &numbered(crate::store::queries::SUPERSEDE_REVIEWS),
+        &[
+            &crate::store::lms::superseded_note(job.decision_id),
+            &at,
+            &job.session_id,
+        ],
     )
     .await?;
     let payload = serde_json::to_string(job).map_err(|e| StoreError::Backend(e.to_string()))?;
@@ -525,22 +529,21 @@ async fn session_lms<C: GenericClient + Sync>(
     c: &C,
     id: SessionId,
 ) -> Result<Option<SessionLms>, StoreError> {
-    c.query_opt(
-        "SELECT e.lms_client, e.course_id, s.external_id, l.email FROM sessions s
-         JOIN exams e ON e.id = s.exam_id JOIN learners l ON l.id = s.learner_id
-         WHERE s.id = $1 AND e.lms_client IS NOT NULL AND s.external_id IS NOT NULL",
-        &[&id],
-    )
-    .await?
-    .map(|r| {
-        Ok(SessionLms {
-            client: r.try_get(0)?,
-            course_id: r.try_get(1)?,
-            external_id: r.try_get(2)?,
-            learner_email: r.try_get(3)?,
+    c.query_opt(&numbered(crate::store::queries::SESSION_LMS), &[&id])
+        .await?
+        .map(|r| {
+            Ok(SessionLms {
+                client: r.try_get(0)?,
+                course_id: r.try_get(1)?,
+                external_id: r.try_get(2)?,
+                learner_email: r.try_get(3)?,
+                before: crate::store::lms::DeliveryBefore {
+                    state: r.try_get(4)?,
+                    note: r.try_get(5)?,
+                },
+            })
         })
-    })
-    .transpose()
+        .transpose()
 }
 
 /// What a decision on the session must tell the LMS about, if an LMS registered it.
@@ -698,8 +701,9 @@ pub async fn retry(tx: Transaction<'_>, session: SessionId) -> Result<SessionDet
     let job: Option<i64> = tx
         .query_opt(
             "SELECT id FROM jobs WHERE session_id = $1 AND kind = 'lms_review'
-                 AND (state = 'queued' OR (state = 'failed' AND COALESCE(last_error, '') NOT IN
-                      ('superseded by a later review', 'conflict: changed in Open edX')))
+                 AND (state = 'queued' OR (state = 'failed'
+                      AND COALESCE(last_error, '') NOT LIKE 'superseded by %'
+                      AND COALESCE(last_error, '') <> 'conflict: changed in Open edX'))
              ORDER BY id DESC LIMIT 1 FOR UPDATE",
             &[&session],
         )
@@ -920,6 +924,40 @@ pub async fn sync_result<C: GenericClient + Sync>(
     c.execute(
         "UPDATE lms_clients SET last_sync_at = $1, last_sync_error = $2 WHERE client_id = $3",
         &[&to_sql(at), &error, &client],
+    )
+    .await?;
+    Ok(())
+}
+
+/// After an undo: the undone decision's callback restores the delivery it replaced, and
+/// the reviews it superseded are queued again, due now.
+pub async fn restore_delivery(
+    tx: &Transaction<'_>,
+    session: SessionId,
+    decision: i64,
+    at: &str,
+) -> Result<(), StoreError> {
+    use crate::store::queries::{DECISION_CALLBACK, REQUEUE_SUPERSEDED, RESTORE_DELIVERY};
+    let payload: Option<String> = tx
+        .query_opt(&numbered(DECISION_CALLBACK), &[&decision])
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?;
+    let Some(before) = crate::store::lms::restored_by(payload)? else {
+        return Ok(());
+    };
+    tx.execute(
+        &numbered(REQUEUE_SUPERSEDED),
+        &[
+            &at,
+            &session,
+            &crate::store::lms::superseded_note(Some(decision)),
+        ],
+    )
+    .await?;
+    tx.execute(
+        &numbered(RESTORE_DELIVERY),
+        &[&before.state, &before.note, &session],
     )
     .await?;
     Ok(())

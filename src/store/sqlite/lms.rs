@@ -387,9 +387,12 @@ pub fn queue_review(
     at: OffsetDateTime,
 ) -> Result<JobId, StoreError> {
     tx.execute(
-        "UPDATE jobs SET state = 'failed', last_error = 'superseded by a later review', finished_at = ?2
-         WHERE session_id = ?1 AND kind = 'lms_review' AND state = 'queued'",
-        params![job.session_id, to_sql(at)],
+        crate::store::queries::SUPERSEDE_REVIEWS,
+        params![
+            crate::store::lms::superseded_note(job.decision_id),
+            to_sql(at),
+            job.session_id
+        ],
     )?;
     let payload = serde_json::to_string(job).map_err(|e| StoreError::Backend(e.to_string()))?;
     let id = jobs::insert(
@@ -412,21 +415,20 @@ pub fn queue_review(
 }
 
 pub fn session_lms(c: &Connection, id: SessionId) -> Result<Option<SessionLms>, StoreError> {
-    Ok(c.query_row(
-        "SELECT e.lms_client, e.course_id, s.external_id, l.email FROM sessions s
-         JOIN exams e ON e.id = s.exam_id JOIN learners l ON l.id = s.learner_id
-         WHERE s.id = ?1 AND e.lms_client IS NOT NULL AND s.external_id IS NOT NULL",
-        [id],
-        |r| {
+    Ok(c.prepare_cached(crate::store::queries::SESSION_LMS)?
+        .query_row([id], |r| {
             Ok(SessionLms {
                 client: r.get(0)?,
                 course_id: r.get(1)?,
                 external_id: r.get(2)?,
                 learner_email: r.get(3)?,
+                before: crate::store::lms::DeliveryBefore {
+                    state: r.get(4)?,
+                    note: r.get(5)?,
+                },
             })
-        },
-    )
-    .optional()?)
+        })
+        .optional()?)
 }
 
 /// The decision's callback, queued in the decision's own transaction.
@@ -545,8 +547,9 @@ pub fn retry(c: &mut Connection, session: SessionId) -> Result<SessionDetail, St
     let job: Option<i64> = tx
         .query_row(
             "SELECT id FROM jobs WHERE session_id = ?1 AND kind = 'lms_review'
-                 AND (state = 'queued' OR (state = 'failed' AND COALESCE(last_error, '') NOT IN
-                      ('superseded by a later review', 'conflict: changed in Open edX')))
+                 AND (state = 'queued' OR (state = 'failed'
+                      AND COALESCE(last_error, '') NOT LIKE 'superseded by %'
+                      AND COALESCE(last_error, '') <> 'conflict: changed in Open edX'))
              ORDER BY id DESC LIMIT 1",
             [session],
             |r| r.get(0),
@@ -739,6 +742,36 @@ pub fn sync_result(
     c.execute(
         "UPDATE lms_clients SET last_sync_at = ?1, last_sync_error = ?2 WHERE client_id = ?3",
         params![to_sql(at), error, client],
+    )?;
+    Ok(())
+}
+
+/// After an undo: the undone decision's callback restores the delivery it replaced, and
+/// the reviews it superseded are queued again, due now.
+pub fn restore_delivery(
+    tx: &Connection,
+    session: SessionId,
+    decision: i64,
+    at: &str,
+) -> Result<(), StoreError> {
+    use crate::store::queries::{DECISION_CALLBACK, REQUEUE_SUPERSEDED, RESTORE_DELIVERY};
+    let payload: Option<String> = tx
+        .query_row(DECISION_CALLBACK, [decision], |r| r.get(0))
+        .optional()?;
+    let Some(before) = crate::store::lms::restored_by(payload)? else {
+        return Ok(());
+    };
+    tx.execute(
+        REQUEUE_SUPERSEDED,
+        params![
+            at,
+            session,
+            crate::store::lms::superseded_note(Some(decision))
+        ],
+    )?;
+    tx.execute(
+        RESTORE_DELIVERY,
+        params![before.state, before.note, session],
     )?;
     Ok(())
 }

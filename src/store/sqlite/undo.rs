@@ -113,7 +113,7 @@ where
         .optional()?;
     tx.execute(
         "UPDATE sessions SET status = ?1, review_status = ?2, reviewed_by = ?3,
-             grade_override = ?4, modified = ?5, lms_state = NULL, lms_note = NULL
+             grade_override = ?4, modified = ?5
          WHERE id = ?6",
         params![
             plan.status_after.as_str(),
@@ -130,6 +130,7 @@ where
          WHERE decision_id = ?1 AND state = 'queued'",
         params![plan.decision_id, at],
     )?;
+    super::lms::restore_delivery(&tx, cmd.session_id, plan.decision_id, &at)?;
     let verdict = format!("{UNDO_PREFIX}{}", plan.undoes.as_str());
     super::audit::append(
         &tx,
