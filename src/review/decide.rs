@@ -66,12 +66,17 @@ pub async fn decide<S: Store>(
     let verdict = input.verdict;
     let planner = move |ctx: &DecisionContext| {
         ensure_unchanged(expected_status, ctx.facts.status)?;
-        let plan = plan_decision(&ctx.facts, verdict)?;
+        let mut plan = plan_decision(&ctx.facts, verdict)?;
         // With an LMS, Open edX emails the learner and sets the grade; we only tell it.
         let lms = ctx
             .lms
             .as_ref()
             .map(|l| decision_callback(plan.verdict, &l.violations, &reviewer_email));
+        // Ours reads as what Open edX is told (a Fail with a Rules Violation flagged is sent
+        // as one): the report and History read ours.
+        if let Some(callback) = &lms {
+            plan.review_status_after = callback.status.review_status();
+        }
         let email = learner_email(
             &plan,
             &EmailContext {

@@ -8,8 +8,8 @@ use proctor_review::domain::audit;
 use proctor_review::domain::lms::{AutomatedComment, AutomatedReview, CallbackStatus};
 use proctor_review::domain::query::{PageFrom, SessionFilter, SortKey};
 use proctor_review::domain::{
-    AttemptStatus, JobKind, LmsState, Onboarding, OnboardingStatus, SessionDetail, SessionId,
-    Verdict, ViolationKind,
+    AttemptStatus, JobKind, LmsState, Onboarding, OnboardingStatus, ReviewStatus, SessionDetail,
+    SessionId, Verdict, ViolationKind,
 };
 use proctor_review::review::{self, DecideSettings, DecisionInput};
 use proctor_review::store::{
@@ -375,6 +375,8 @@ pub async fn a_decision_s_callback_waits_out_the_grace_and_an_undo_cancels_it<B:
     .unwrap();
     assert_eq!(d.row.status, AttemptStatus::Rejected);
     assert_eq!(d.row.lms.as_ref().unwrap().state, LmsState::Waiting);
+    // A Rules Violation was flagged, so the Fail goes to Open edX as one, and reads so here.
+    assert_eq!(d.row.review_status, Some(ReviewStatus::RulesViolation));
     assert!(
         store
             .claim_job(JobKind::LmsReview, "i1".into(), now)
