@@ -64,6 +64,13 @@ pub fn link_key_path(db: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
+/// So does the key its decision history is sealed with.
+pub fn audit_key_path(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".audit-key");
+    PathBuf::from(p)
+}
+
 pub fn remove_database(db: &Path) -> std::io::Result<()> {
     for suffix in ["", "-wal", "-shm"] {
         let mut p = db.as_os_str().to_owned();
@@ -103,6 +110,7 @@ pub async fn start(opts: EmbeddedOptions) -> anyhow::Result<RunningServer> {
             .with_context(|| format!("cannot remove {}", opts.db.display()))?;
         store = open(&opts.db).await?;
     }
+    crate::server::history_seal::seal_with(&store, &audit_key_path(&opts.db)).await?;
     let media = MediaSettings::open(&opts.media_dir, &link_key_path(&opts.db))?;
     media
         .put_demo_assets()

@@ -17,5 +17,6 @@ pub mod media;
 pub mod random;
 pub mod report;
 pub mod review;
+pub mod secrets;
 pub mod server;
 pub mod store;

@@ -159,6 +159,11 @@ struct ServeArgs {
     /// signed with it); remove it once the longest link lifetime has passed.
     #[arg(long, env = "PROCTOR_REVIEW_PREVIOUS_LINK_KEY_FILE")]
     previous_link_key_file: Option<PathBuf>,
+    /// The key the decision history is sealed with (made, mode 0600, if missing; default:
+    /// beside a SQLite database, else in the data directory). Keep it outside the database
+    /// and give every server sharing the database the same file; `audit verify` needs it.
+    #[arg(long, env = "PROCTOR_REVIEW_AUDIT_KEY_FILE")]
+    audit_key_file: Option<PathBuf>,
     /// How long a signed link to evidence works, in seconds.
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     link_ttl_secs: u64,
@@ -277,6 +282,20 @@ fn beside(
     Ok(home.join(name))
 }
 
+/// The audit key's file: the one named, else beside a SQLite database, else in the data
+/// directory with the server's other files.
+fn audit_key_file(
+    db: &std::path::Path,
+    data_dir: Option<&std::path::Path>,
+    named: &Option<PathBuf>,
+) -> anyhow::Result<PathBuf> {
+    match (named, db_open::postgres_url(db)) {
+        (Some(f), _) => Ok(f.clone()),
+        (None, Some(_)) => beside(db, data_dir, "audit.key"),
+        (None, None) => Ok(embedded::audit_key_path(db)),
+    }
+}
+
 /// A folder name for a PostgreSQL database: its host, port and name (no user, no secret).
 fn server_slug(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
@@ -295,9 +314,24 @@ fn server_slug(url: &str) -> String {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute every decision's hash and its link to the one before; names the first
-    /// entry that was changed, removed or reordered (exit status 1).
+    /// Recompute every decision's hash, its link to the one before and its seal (under the
+    /// audit key, kept outside the database), and check each session's status and erased
+    /// reasons against its history; names what was changed, removed, reordered or forged
+    /// (exit status 1).
     Verify {
+        #[arg(long, env = "PROCTOR_REVIEW_DB")]
+        db: PathBuf,
+        /// The key the history is sealed with (default: where `serve` keeps it).
+        #[arg(long, env = "PROCTOR_REVIEW_AUDIT_KEY_FILE")]
+        audit_key_file: Option<PathBuf>,
+        /// A head hash noted earlier (`audit head`, or the server's log): it must still be in
+        /// the history, or entries after it were removed.
+        #[arg(long, value_name = "HASH")]
+        expect_head: Option<String>,
+    },
+    /// Print how many entries the history has and the newest one's hash: note it somewhere
+    /// the database's users cannot write, to check later with `audit verify --expect-head`.
+    Head {
         #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
     },
@@ -391,7 +425,20 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Lms(cmd)) => lms_cli::run(cmd).await,
         Some(Command::Mail(cmd)) => mail_cli::run(cmd).await,
-        Some(Command::Audit(AuditCommand::Verify { db })) => audit_verify(&db).await,
+        Some(Command::Audit(AuditCommand::Verify {
+            db,
+            audit_key_file: named,
+            expect_head,
+        })) => {
+            let key = audit_key_file(&db, cli.console.data_dir.as_deref(), &named)?;
+            audit_verify(&db, &key, expect_head.as_deref()).await
+        }
+        Some(Command::Audit(AuditCommand::Head { db })) => {
+            let opened = db_open::open(&db, false, db_open::TOOL_BUDGET).await?;
+            let head = on_store!(opened, |store| store.audit_head().await?);
+            println!("entries: {}\nhead: {}", head.entries, head.hash);
+            Ok(())
+        }
         Some(Command::Db(DbCommand::Check { db, repair })) => db_check(&db, repair).await,
         Some(Command::Db(DbCommand::Copy { from, to })) => db_copy(&from, &to).await,
         Some(Command::Paths) => {
@@ -583,6 +630,8 @@ async fn serve_on<S: Store>(
         (None, Some(_)) => home("link.key")?,
         (None, None) => embedded::link_key_path(&args.db),
     };
+    let audit_key = audit_key_file(&args.db, data_dir.as_deref(), &args.audit_key_file)?;
+    proctor_review::server::history_seal::seal_with(&store, &audit_key).await?;
     let mut media =
         MediaSettings::open(&args.media.dir(&args.db, data_dir.as_deref())?, &link_key)?;
     if let Some(previous) = &args.previous_link_key_file {
@@ -696,10 +745,17 @@ async fn db_copy(from: &std::path::Path, to: &str) -> anyhow::Result<()> {
         println!("{table}: {n} rows");
     }
     match proctor_review::domain::audit::verify(target.audit_chain().await?) {
-        Ok(v) => println!(
-            "ok: copied; {} decisions verified on the target, head {}",
-            v.entries, v.head
-        ),
+        Ok(v) => {
+            println!(
+                "ok: copied; {} decisions verified on the target, head {}",
+                v.entries, v.head
+            );
+            println!(
+                "The history stays sealed with {}: give it to the PostgreSQL servers and to \
+                 `audit verify` as --audit-key-file.",
+                embedded::audit_key_path(from).display()
+            );
+        }
         Err(broken) => anyhow::bail!(
             "the copy's decision history does not verify at decision {}: {}",
             broken.0.fields.id,
@@ -709,18 +765,26 @@ async fn db_copy(from: &std::path::Path, to: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn audit_verify(db: &std::path::Path) -> anyhow::Result<()> {
+async fn audit_verify(
+    db: &std::path::Path,
+    key_file: &std::path::Path,
+    expect_head: Option<&str>,
+) -> anyhow::Result<()> {
     use proctor_review::domain::audit;
+    let secret = proctor_review::secrets::load(key_file).with_context(|| {
+        format!(
+            "audit verify needs the key the history is sealed with ({}); pass --audit-key-file",
+            key_file.display()
+        )
+    })?;
+    let key = audit::SealKey::from_bytes(&secret);
     let opened = db_open::open(db, false, db_open::TOOL_BUDGET).await?;
-    let chain = on_store!(opened, |store| store.audit_chain().await?);
-    match audit::verify(chain) {
-        Ok(v) => {
-            println!(
-                "ok: {} decisions verified ({} reasons erased at a learner's retirement); head {}",
-                v.entries, v.erased_reasons, v.head
-            );
-            Ok(())
-        }
+    let (chain, sessions) = on_store!(opened, |store| (
+        store.audit_chain().await?,
+        store.audit_sessions().await?
+    ));
+    let verified = match audit::verify_sealed(chain.iter().cloned(), &key) {
+        Ok(v) => v,
         Err(broken) => {
             let (entry, why) = *broken;
             println!(
@@ -729,7 +793,32 @@ async fn audit_verify(db: &std::path::Path) -> anyhow::Result<()> {
             );
             std::process::exit(1);
         }
+    };
+    let mut problems: Vec<String> = audit::cross_check(&chain, &sessions)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    if let Some(noted) = expect_head
+        && noted != audit::GENESIS
+        && !chain.iter().any(|e| e.hash == noted)
+    {
+        problems.push(format!(
+            "the head noted earlier ({noted}) is not in the history: entries were removed \
+             (the history now ends at {} after {} entries)",
+            verified.head, verified.entries
+        ));
     }
+    if problems.is_empty() {
+        println!(
+            "ok: {} decisions verified and sealed ({} reasons erased at a learner's retirement); head {}",
+            verified.entries, verified.erased_reasons, verified.head
+        );
+        return Ok(());
+    }
+    for p in &problems {
+        println!("BROKEN: {p}");
+    }
+    std::process::exit(1);
 }
 
 /// Ctrl-C or SIGTERM (what service managers send): stop accepting, finish requests in

@@ -72,9 +72,31 @@ async fn the_demo_moves_to_postgres_with_its_history_and_waiting_emails() {
         String::from_utf8_lossy(&again.stderr)
     );
 
+    // The history stays sealed with the SQLite server's audit key: a server given another
+    // key refuses to add to it, and says which key to give it.
+    let key = format!("{}.audit-key", ours.db.display());
+    let other = tempfile::tempdir().unwrap();
+    let refused = Command::new(BIN)
+        .args(["serve", "--db", &db.url, "--listen", "127.0.0.1:0"])
+        .env("PROCTOR_REVIEW_DATA_DIR", other.path())
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("sealed with another key") && err.contains("--audit-key-file"),
+        "{err}"
+    );
     let pg = Ours::on(
         &db.url,
-        &["--lms-sync-secs", "0", "--undo-grace-secs", "3600"],
+        &[
+            "--lms-sync-secs",
+            "0",
+            "--undo-grace-secs",
+            "3600",
+            "--audit-key-file",
+            &key,
+        ],
     );
     let api = pg.api(&token);
     assert_eq!(
@@ -93,7 +115,7 @@ async fn the_demo_moves_to_postgres_with_its_history_and_waiting_emails() {
     );
     assert_eq!(after.media.len(), before.media.len(), "evidence records");
     let verify = Command::new(BIN)
-        .args(["audit", "verify", "--db", &db.url])
+        .args(["audit", "verify", "--db", &db.url, "--audit-key-file", &key])
         .output()
         .unwrap();
     assert!(
@@ -115,7 +137,7 @@ async fn the_demo_moves_to_postgres_with_its_history_and_waiting_emails() {
     .await
     .expect("decided on PostgreSQL");
     let verify = Command::new(BIN)
-        .args(["audit", "verify", "--db", &db.url])
+        .args(["audit", "verify", "--db", &db.url, "--audit-key-file", &key])
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&verify.stdout).contains("ok: 6 decisions"));

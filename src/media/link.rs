@@ -10,7 +10,6 @@
 //! nothing new is signed with it, and once the longest-lived link or token has expired
 //! (`--link-ttl-secs`, ten minutes for a provider token) the old file can go.
 
-use ring::rand::{SecureRandom, SystemRandom};
 use ring::{hkdf, hmac};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -92,18 +91,7 @@ pub enum LinkError {
     Forged,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum KeyError {
-    #[error("cannot read or create the link key {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("the link key {0} is damaged (expected 64 hex digits); remove it to make a new one")]
-    Damaged(String),
-    #[error("no secure random numbers available")]
-    Random,
-}
+pub use crate::secrets::KeyError;
 
 fn message(purpose: Purpose, id: i64, expires: i64, reviewer: i64) -> String {
     format!("{}\n{id}\n{expires}\n{reviewer}", purpose.as_str())
@@ -121,44 +109,15 @@ impl LinkKey {
     /// across restarts. A file others may read is made the owner's alone, with a warning:
     /// whoever read it can forge links until the secret is rotated.
     pub fn load_or_create(path: &Path) -> Result<Self, KeyError> {
-        let io = |source| KeyError::Io {
-            path: path.display().to_string(),
-            source,
-        };
-        match std::fs::read_to_string(path) {
-            Ok(text) => {
-                if crate::fsutil::tighten(path).map_err(io)? {
-                    tracing::warn!(
-                        path = %path.display(),
-                        "the link key could be read by others; it is now the owner's alone \
-                         (if anyone did read it, rotate it: see --previous-link-key-file)"
-                    );
-                }
-                Ok(Self::from_bytes(&parse_secret(&text, path)?))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut secret = [0u8; 32];
-                SystemRandom::new()
-                    .fill(&mut secret)
-                    .map_err(|_| KeyError::Random)?;
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    crate::fsutil::private_dir(dir).map_err(io)?;
-                }
-                crate::fsutil::write_private(path, super::hex(&secret).as_bytes()).map_err(io)?;
-                Ok(Self::from_bytes(&secret))
-            }
-            Err(e) => Err(io(e)),
-        }
+        Ok(Self::from_bytes(
+            &crate::secrets::load_or_create(path)?.bytes,
+        ))
     }
 
     /// Also accepts what the secret in `path` signed (it must exist): the secret before a
     /// rotation, until what it signed has expired.
     pub fn with_previous(mut self, path: &Path) -> Result<Self, KeyError> {
-        let text = std::fs::read_to_string(path).map_err(|source| KeyError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        self.previous = Some(Secret(parse_secret(&text, path)?));
+        self.previous = Some(Secret(crate::secrets::load(path)?));
         Ok(self)
     }
 
@@ -221,20 +180,6 @@ impl LinkKey {
         }
         Ok(())
     }
-}
-
-/// 64 hex digits (surrounding white space ignored).
-fn parse_secret(text: &str, path: &Path) -> Result<Vec<u8>, KeyError> {
-    let text = text.trim();
-    (0..text.len())
-        .step_by(2)
-        .map(|i| {
-            text.get(i..i + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        })
-        .collect::<Option<Vec<u8>>>()
-        .filter(|b| b.len() == 32)
-        .ok_or_else(|| KeyError::Damaged(path.display().to_string()))
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {

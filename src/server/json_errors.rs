@@ -96,7 +96,7 @@ pub async fn declared_length(limits: (u64, u64), req: Request, next: Next) -> Re
             return (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!(
-                    "the request body would be {declared} bytes; at most {limit} are accepted here"
+                    "the request body ({declared} bytes) is larger than the limit of {limit} bytes here"
                 ),
             )
                 .into_response();

@@ -4,6 +4,7 @@ mod auth;
 mod error;
 mod events;
 mod health;
+pub mod history_seal;
 mod http;
 mod ids;
 mod json_errors;
@@ -127,6 +128,7 @@ pub async fn run<S: Store>(
     if let crate::jobs::email::MailTransport::Folder(dir) = &options.mail.transport {
         crate::jobs::email::sweep_leftovers(dir).await;
     }
+    let head_log = tokio::spawn(history_seal::log_head_daily(store.clone()));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let workers = tokio::spawn(crate::jobs::run(
         store.clone(),
@@ -189,6 +191,7 @@ pub async fn run<S: Store>(
         hub.close();
     };
     let result = http::serve(listener, router(state), options.http, shutdown).await;
+    head_log.abort();
     let _ = stop.send(true);
     let _ = workers.await;
     result

@@ -383,6 +383,23 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn audit_chain(
         &self,
     ) -> impl Future<Output = Result<Vec<crate::domain::audit::StoredEntry>, StoreError>> + Send;
+    /// Seals every history entry written from now on with `key`.
+    fn set_seal_key(&self, key: crate::domain::audit::SealKey);
+    /// How many entries the history has, and the newest one's hash: what `audit head`
+    /// prints and the server logs, to notice later if entries were removed.
+    fn audit_head(
+        &self,
+    ) -> impl Future<Output = Result<crate::domain::audit::Head, StoreError>> + Send;
+    /// Every session that has a history, as it is now, to check against it.
+    fn audit_sessions(
+        &self,
+    ) -> impl Future<Output = Result<Vec<crate::domain::audit::SessionNow>, StoreError>> + Send;
+    /// Seals every entry that has no seal yet, with `key`; how many. Only when the key is
+    /// new: later, an entry without a seal is one someone wrote without the key.
+    fn seal_history(
+        &self,
+        key: crate::domain::audit::SealKey,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
     /// Learner emails whose retry budget is spent, oldest first.
     fn failed_emails(&self) -> impl Future<Output = Result<Vec<FailedEmail>, StoreError>> + Send;
     /// Queues failed jobs of `kind` again (one, or all); how many.

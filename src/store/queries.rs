@@ -38,3 +38,34 @@ pub const REQUEUE_SUPERSEDED: &str =
 
 /// Puts a session's delivery back as it was (`?` = state, note, the session).
 pub const RESTORE_DELIVERY: &str = "UPDATE sessions SET lms_state = ?, lms_note = ? WHERE id = ?";
+
+/// The decision history in order, each entry with its seal (if it has one).
+pub const AUDIT_CHAIN: &str =
+    "SELECT d.id, d.session_id, d.reviewer_id, d.decided_at, d.verdict, d.reason,
+        d.status_before, d.status_after, d.review_status_before, d.review_status_after,
+        d.grade_possible, d.grade_before, d.grade_after, d.learner_emailed, d.reason_sha256,
+        d.prev_hash, d.hash, a.seal
+     FROM decisions d LEFT JOIN audit_seals a ON a.decision_id = d.id ORDER BY d.id";
+
+/// Seals an entry (`?` = the decision, its seal).
+pub const INSERT_SEAL: &str = "INSERT INTO audit_seals (decision_id, seal) VALUES (?, ?)";
+
+/// Entries without a seal, in order: their ids and hashes.
+pub const UNSEALED: &str = "SELECT d.id, d.hash FROM decisions d
+     WHERE NOT EXISTS (SELECT 1 FROM audit_seals a WHERE a.decision_id = d.id) ORDER BY d.id";
+
+/// Every session that has a history, as it is now, and whether its learner was retired
+/// (retirement leaves exactly this name and username behind).
+pub const AUDIT_SESSIONS: &str = "SELECT s.id, s.status, s.modified,
+        CAST(CASE WHEN l.full_name = 'Retired learner' AND l.username LIKE 'retired-%'
+             THEN 1 ELSE 0 END AS BIGINT)
+     FROM sessions s JOIN learners l ON l.id = s.learner_id
+     WHERE EXISTS (SELECT 1 FROM decisions d WHERE d.session_id = s.id) ORDER BY s.id";
+
+/// How many entries the history has, the newest one's hash, and the newest sealed entry's
+/// hash and seal (separated by a space).
+pub const AUDIT_HEAD: &str = "SELECT COUNT(*),
+        (SELECT hash FROM decisions ORDER BY id DESC LIMIT 1),
+        (SELECT d.hash || ' ' || a.seal FROM audit_seals a JOIN decisions d ON d.id = a.decision_id
+         ORDER BY a.decision_id DESC LIMIT 1)
+     FROM decisions";

@@ -135,3 +135,16 @@ impl NewDecision<'_> {
 pub const RELEASE_JOBS: &str = "UPDATE jobs SET state = 'queued', progress = 0, claimed_by = NULL,
        last_error = 'handed back by a server shutting down; started again'
      WHERE state = 'running' AND claimed_by = ?";
+
+/// The history's head as `audit_head` answers it: the count, the newest hash (the chain's
+/// start when there is none), and the newest seal.
+pub fn head(count: i64, hash: Option<String>, seal: Option<String>) -> crate::domain::audit::Head {
+    crate::domain::audit::Head {
+        entries: count.max(0) as u64,
+        hash: hash.unwrap_or_else(|| crate::domain::audit::GENESIS.to_owned()),
+        newest_seal: seal.and_then(|s| {
+            s.split_once(' ')
+                .map(|(hash, seal)| (hash.to_owned(), seal.to_owned()))
+        }),
+    }
+}

@@ -444,6 +444,13 @@ impl Ours {
             } else {
                 Vec::new()
             };
+        // A PostgreSQL server keeps what it makes (its audit key) in the data directory, in
+        // a folder named for the database: servers on one database share it, and nothing
+        // lands in the home directory of whoever runs the tests.
+        command.env(
+            "PROCTOR_REVIEW_DATA_DIR",
+            std::env::temp_dir().join("proctor-review-tests"),
+        );
         command.args(["serve", "--db"]).arg(&db);
         for (flag, path) in [
             "--media-dir",

@@ -5,11 +5,15 @@
 
 use super::read;
 use super::sql::is_unique_violation;
-use crate::domain::audit::{AuditFields, GENESIS, StoredEntry, entry_hash, sha256};
+use super::sql::numbered;
+use crate::domain::audit::{
+    AuditFields, GENESIS, SealKey, SessionNow, StoredEntry, entry_hash, sha256,
+};
 use crate::domain::undo::{UndoError, UndoFacts, UndoPlan};
 use crate::domain::{
     DecisionError, DecisionFacts, Grade, JobKind, Learner, SessionDetail, SessionId, Verdict,
 };
+use crate::store::queries::{AUDIT_CHAIN, AUDIT_SESSIONS, INSERT_SEAL, UNSEALED};
 use crate::store::rows::{NewDecision, UNDO_PREFIX};
 use crate::store::timefmt::{from_sql, to_sql};
 use crate::store::{
@@ -73,6 +77,7 @@ async fn context(
 pub async fn decide<P>(
     tx: Transaction<'_>,
     cmd: DecisionCommand<P>,
+    key: Option<&SealKey>,
 ) -> Result<SessionDetail, StoreError>
 where
     P: FnOnce(&DecisionContext) -> Result<PlannedDecision, DecisionError>,
@@ -132,6 +137,7 @@ where
             learner_emailed: email.is_some(),
             idempotency_key: cmd.idempotency_key.as_deref(),
         },
+        key,
     )
     .await?;
     if let Some(mail) = email {
@@ -220,7 +226,11 @@ async fn undo_facts<C: GenericClient + Sync>(
     }))
 }
 
-pub async fn undo<P>(tx: Transaction<'_>, cmd: UndoCommand<P>) -> Result<SessionDetail, StoreError>
+pub async fn undo<P>(
+    tx: Transaction<'_>,
+    cmd: UndoCommand<P>,
+    key: Option<&SealKey>,
+) -> Result<SessionDetail, StoreError>
 where
     P: FnOnce(Option<&UndoFacts>) -> Result<UndoPlan, UndoError>,
 {
@@ -301,6 +311,7 @@ where
             learner_emailed: false,
             idempotency_key: None,
         },
+        key,
     )
     .await?;
     let detail = read::session(&tx, cmd.session_id).await?;
@@ -309,7 +320,11 @@ where
 }
 
 /// Appends a decision to the chain; the caller holds the history's lock.
-pub(super) async fn append(tx: &Transaction<'_>, d: &NewDecision<'_>) -> Result<i64, StoreError> {
+pub(super) async fn append(
+    tx: &Transaction<'_>,
+    d: &NewDecision<'_>,
+    key: Option<&SealKey>,
+) -> Result<i64, StoreError> {
     let (last, prev) = match tx
         .query_opt(
             "SELECT id, hash FROM decisions ORDER BY id DESC LIMIT 1",
@@ -358,17 +373,19 @@ pub(super) async fn append(tx: &Transaction<'_>, d: &NewDecision<'_>) -> Result<
         )
         .await;
     match inserted {
-        Ok(_) => Ok(id),
+        Ok(_) => {
+            if let Some(key) = key {
+                tx.execute(&numbered(INSERT_SEAL), &[&id, &key.seal(&hash)])
+                    .await?;
+            }
+            Ok(id)
+        }
         Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(
             "this idempotency key was already used for another decision".into(),
         )),
         Err(e) => Err(e.into()),
     }
 }
-
-const COLUMNS: &str = "id, session_id, reviewer_id, decided_at, verdict, reason, status_before,
-    status_after, review_status_before, review_status_after, grade_possible, grade_before,
-    grade_after, learner_emailed, reason_sha256, prev_hash, hash";
 
 fn entry(r: &Row) -> Result<StoredEntry, StoreError> {
     let reason: String = r.try_get(5)?;
@@ -394,14 +411,43 @@ fn entry(r: &Row) -> Result<StoredEntry, StoreError> {
         reason,
         prev_hash: r.try_get::<_, Option<String>>(15)?.unwrap_or_default(),
         hash: r.try_get::<_, Option<String>>(16)?.unwrap_or_default(),
+        seal: r.try_get(17)?,
     })
 }
 
-/// Every entry of the chain, in id order.
+/// Every entry of the chain, in id order, with its seal.
 pub async fn entries<C: GenericClient + Sync>(c: &C) -> Result<Vec<StoredEntry>, StoreError> {
-    c.query(&format!("SELECT {COLUMNS} FROM decisions ORDER BY id"), &[])
+    c.query(AUDIT_CHAIN, &[]).await?.iter().map(entry).collect()
+}
+
+/// Every session with a history, as it is now.
+pub async fn sessions<C: GenericClient + Sync>(c: &C) -> Result<Vec<SessionNow>, StoreError> {
+    c.query(AUDIT_SESSIONS, &[])
         .await?
         .iter()
-        .map(entry)
+        .map(|r| {
+            Ok(SessionNow {
+                session_id: r.try_get(0)?,
+                status: r.try_get(1)?,
+                modified: r.try_get(2)?,
+                learner_retired: r.try_get::<_, i64>(3)? != 0,
+            })
+        })
         .collect()
+}
+
+/// Seals the entries that have none (a new key); how many.
+pub async fn seal_unsealed(tx: Transaction<'_>, key: &SealKey) -> Result<u64, StoreError> {
+    lock_history(&tx).await?;
+    let unsealed = tx.query(UNSEALED, &[]).await?;
+    for r in &unsealed {
+        let id: i64 = r.try_get(0)?;
+        let Some(hash) = r.try_get::<_, Option<String>>(1)? else {
+            continue;
+        };
+        tx.execute(&numbered(INSERT_SEAL), &[&id, &key.seal(&hash)])
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(unsealed.len() as u64)
 }

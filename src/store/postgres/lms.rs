@@ -815,6 +815,7 @@ pub async fn reconcile(
     client: &str,
     attempts: &[RemoteAttempt],
     at: OffsetDateTime,
+    key: Option<&crate::domain::audit::SealKey>,
 ) -> Result<Reconciled, StoreError> {
     lock_history(&tx).await?;
     let mut out = Reconciled::default();
@@ -893,7 +894,7 @@ pub async fn reconcile(
             Some(id) => id,
             None => *system.insert(system_reviewer(&tx).await?),
         };
-        append(&tx, &sync_decision(id, reviewer, &now, ours, remote)).await?;
+        append(&tx, &sync_decision(id, reviewer, &now, ours, remote), key).await?;
     }
     tx.commit().await?;
     Ok(out)

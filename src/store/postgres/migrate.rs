@@ -7,6 +7,7 @@ use tokio_postgres::Client;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_schema.sql"),
     include_str!("migrations/0002_retirement_erases_reasons.sql"),
+    include_str!("migrations/0003_audit_seals.sql"),
 ];
 
 pub const VERSION: u32 = MIGRATIONS.len() as u32;

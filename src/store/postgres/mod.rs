@@ -61,6 +61,8 @@ struct Inner {
     config: tokio_postgres::Config,
     tls: MakeRustlsConnect,
     tiers: Mutex<Tiers>,
+    /// What new history entries are sealed with (none until the server sets it).
+    seal: std::sync::RwLock<Option<crate::domain::audit::SealKey>>,
 }
 
 fn tls() -> Result<MakeRustlsConnect, StoreError> {
@@ -121,6 +123,7 @@ impl PgStore {
                 config,
                 tls,
                 tiers: Mutex::new(Tiers::default()),
+                seal: std::sync::RwLock::new(None),
             }),
         };
         let mut client = store.client().await?;
@@ -168,6 +171,19 @@ impl PgStore {
 /// A pooled connection as the driver's own client.
 fn pg(c: &mut deadpool_postgres::Client) -> &mut tokio_postgres::Client {
     c
+}
+
+impl PgStore {
+    /// Seals every history entry written from now on with `key`.
+    pub fn set_seal_key(&self, key: crate::domain::audit::SealKey) {
+        if let Ok(mut k) = self.inner.seal.write() {
+            *k = Some(key);
+        }
+    }
+
+    fn seal_key(&self) -> Option<crate::domain::audit::SealKey> {
+        self.inner.seal.read().ok().and_then(|k| k.clone())
+    }
 }
 
 impl Store for PgStore {
@@ -357,7 +373,7 @@ impl Store for PgStore {
     {
         let mut c = self.client().await?;
         let tx = pg(&mut c).transaction().await?;
-        decide::decide(tx, cmd).await
+        decide::decide(tx, cmd, self.seal_key().as_ref()).await
     }
 
     async fn undo<P>(&self, cmd: UndoCommand<P>) -> Result<SessionDetail, StoreError>
@@ -366,7 +382,7 @@ impl Store for PgStore {
     {
         let mut c = self.client().await?;
         let tx = pg(&mut c).transaction().await?;
-        decide::undo(tx, cmd).await
+        decide::undo(tx, cmd, self.seal_key().as_ref()).await
     }
 
     async fn add_evidence<F: PlaceFiles>(
@@ -461,6 +477,33 @@ impl Store for PgStore {
 
     async fn audit_chain(&self) -> Result<Vec<crate::domain::audit::StoredEntry>, StoreError> {
         decide::entries(&**self.client().await?).await
+    }
+
+    fn set_seal_key(&self, key: crate::domain::audit::SealKey) {
+        PgStore::set_seal_key(self, key);
+    }
+
+    async fn audit_head(&self) -> Result<crate::domain::audit::Head, StoreError> {
+        let r = self
+            .client()
+            .await?
+            .query_one(crate::store::queries::AUDIT_HEAD, &[])
+            .await?;
+        Ok(crate::store::rows::head(
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+        ))
+    }
+
+    async fn audit_sessions(&self) -> Result<Vec<crate::domain::audit::SessionNow>, StoreError> {
+        decide::sessions(&**self.client().await?).await
+    }
+
+    async fn seal_history(&self, key: crate::domain::audit::SealKey) -> Result<u64, StoreError> {
+        let mut c = self.client().await?;
+        let tx = pg(&mut c).transaction().await?;
+        decide::seal_unsealed(tx, &key).await
     }
 
     async fn failed_emails(&self) -> Result<Vec<FailedEmail>, StoreError> {
@@ -624,7 +667,7 @@ impl Store for PgStore {
     ) -> Result<Reconciled, StoreError> {
         let mut c = self.client().await?;
         let tx = pg(&mut c).transaction().await?;
-        lms::reconcile(tx, &client_id, &attempts, at).await
+        lms::reconcile(tx, &client_id, &attempts, at, self.seal_key().as_ref()).await
     }
 
     async fn lms_sync_result(

@@ -1,7 +1,10 @@
 //! Writing decisions onto the hash chain, and reading the chain back for `audit verify`.
 
-use crate::domain::audit::{AuditFields, GENESIS, StoredEntry, entry_hash, sha256};
+use crate::domain::audit::{
+    AuditFields, GENESIS, SealKey, SessionNow, StoredEntry, entry_hash, sha256,
+};
 use crate::store::StoreError;
+use crate::store::queries::{AUDIT_CHAIN, AUDIT_SESSIONS, INSERT_SEAL, UNSEALED};
 pub use crate::store::rows::NewDecision;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -24,8 +27,13 @@ fn head(c: &Connection) -> Result<(i64, String), StoreError> {
     })
 }
 
-/// Appends a decision to the chain (inside the caller's write transaction); its id.
-pub fn append(c: &Connection, d: &NewDecision<'_>) -> Result<i64, StoreError> {
+/// Appends a decision to the chain (inside the caller's write transaction), sealed with
+/// `key` if the store has one; its id.
+pub fn append(
+    c: &Connection,
+    d: &NewDecision<'_>,
+    key: Option<&SealKey>,
+) -> Result<i64, StoreError> {
     let (last, prev) = head(c)?;
     let id = last + 1;
     let fields = d.fields(id);
@@ -56,6 +64,10 @@ pub fn append(c: &Connection, d: &NewDecision<'_>) -> Result<i64, StoreError> {
         prev,
         hash
     ])?;
+    if let Some(key) = key {
+        c.prepare_cached(INSERT_SEAL)?
+            .execute(params![id, key.seal(&hash)])?;
+    }
     Ok(id)
 }
 
@@ -87,6 +99,7 @@ fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEntry> {
         reason,
         prev_hash: r.get::<_, Option<String>>(15)?.unwrap_or_default(),
         hash: r.get::<_, Option<String>>(16)?.unwrap_or_default(),
+        seal: r.get(17).unwrap_or(None),
     })
 }
 
@@ -119,8 +132,37 @@ pub fn backfill(tx: &Connection) -> Result<u64, StoreError> {
     Ok(missing.len() as u64)
 }
 
-/// Every entry of the chain, in id order.
+/// Every entry of the chain, in id order, with its seal.
 pub fn entries(c: &Connection) -> Result<Vec<StoredEntry>, StoreError> {
-    let mut stmt = c.prepare(&format!("SELECT {COLUMNS} FROM decisions ORDER BY id"))?;
+    let mut stmt = c.prepare(AUDIT_CHAIN)?;
     Ok(stmt.query_map([], entry)?.collect::<Result<_, _>>()?)
+}
+
+/// Every session with a history, as it is now.
+pub fn sessions(c: &Connection) -> Result<Vec<SessionNow>, StoreError> {
+    let mut stmt = c.prepare(AUDIT_SESSIONS)?;
+    let rows = stmt.query_map([], |r| {
+        Ok(SessionNow {
+            session_id: r.get(0)?,
+            status: r.get(1)?,
+            modified: r.get(2)?,
+            learner_retired: r.get::<_, i64>(3)? != 0,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Seals the entries that have none (a new key); how many.
+pub fn seal_unsealed(c: &mut Connection, key: &SealKey) -> Result<u64, StoreError> {
+    let tx = c.transaction()?;
+    let unsealed: Vec<(i64, Option<String>)> = tx
+        .prepare(UNSEALED)?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (id, hash) in &unsealed {
+        let Some(hash) = hash else { continue };
+        tx.execute(INSERT_SEAL, params![id, key.seal(hash)])?;
+    }
+    tx.commit()?;
+    Ok(unsealed.len() as u64)
 }

@@ -648,6 +648,7 @@ pub fn reconcile(
     client: &str,
     attempts: &[RemoteAttempt],
     at: OffsetDateTime,
+    key: Option<&crate::domain::audit::SealKey>,
 ) -> Result<Reconciled, StoreError> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut out = Reconciled::default();
@@ -710,7 +711,7 @@ pub fn reconcile(
                  lms_note = 'changed in Open edX' WHERE id = ?3",
             params![remote.as_str(), now, id],
         )?;
-        super::audit::append(&tx, &sync_decision(id, system, &now, ours, remote))?;
+        super::audit::append(&tx, &sync_decision(id, system, &now, ours, remote), key)?;
     }
     tx.commit()?;
     Ok(out)

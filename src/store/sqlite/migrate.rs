@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_course_grants.sql"),
     include_str!("migrations/0010_learner_search.sql"),
     include_str!("migrations/0011_keyset_and_counters.sql"),
+    include_str!("migrations/0012_audit_seals.sql"),
 ];
 
 /// The schema version this program brings a database to.

@@ -50,6 +50,8 @@ struct Inner {
     writer: Mutex<Connection>,
     readers: Arc<pool::Readers>,
     tiers: Mutex<search::Tiers>,
+    /// What new history entries are sealed with (none until the server sets it).
+    seal: std::sync::RwLock<Option<crate::domain::audit::SealKey>>,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -110,11 +112,23 @@ impl SqliteStore {
                 writer: Mutex::new(writer),
                 readers,
                 tiers: Mutex::new(search::Tiers::default()),
+                seal: std::sync::RwLock::new(None),
             }),
         })
     }
 
     /// How long a list or lookup may take before it is stopped and answered as busy (503).
+    /// Seals every history entry written from now on with `key`.
+    pub fn set_seal_key(&self, key: crate::domain::audit::SealKey) {
+        if let Ok(mut k) = self.inner.seal.write() {
+            *k = Some(key);
+        }
+    }
+
+    fn seal_key(&self) -> Option<crate::domain::audit::SealKey> {
+        self.inner.seal.read().ok().and_then(|k| k.clone())
+    }
+
     pub fn set_query_budget(&self, budget: std::time::Duration) {
         self.inner.readers.set_budget(budget);
     }
@@ -320,14 +334,17 @@ impl Store for SqliteStore {
     where
         P: FnOnce(&DecisionContext) -> Result<PlannedDecision, DecisionError> + Send + 'static,
     {
-        self.write(move |c| write::decide(c, cmd)).await
+        let key = self.seal_key();
+        self.write(move |c| write::decide(c, cmd, key.as_ref()))
+            .await
     }
 
     async fn undo<P>(&self, cmd: UndoCommand<P>) -> Result<SessionDetail, StoreError>
     where
         P: FnOnce(Option<&UndoFacts>) -> Result<UndoPlan, UndoError> + Send + 'static,
     {
-        self.write(move |c| undo::undo(c, cmd)).await
+        let key = self.seal_key();
+        self.write(move |c| undo::undo(c, cmd, key.as_ref())).await
     }
 
     async fn add_evidence<F: PlaceFiles>(
@@ -405,6 +422,29 @@ impl Store for SqliteStore {
 
     async fn audit_chain(&self) -> Result<Vec<crate::domain::audit::StoredEntry>, StoreError> {
         self.read(audit::entries).await
+    }
+
+    fn set_seal_key(&self, key: crate::domain::audit::SealKey) {
+        SqliteStore::set_seal_key(self, key);
+    }
+
+    async fn audit_head(&self) -> Result<crate::domain::audit::Head, StoreError> {
+        self.read(|c| {
+            let (n, hash, seal): (i64, Option<String>, Option<String>) =
+                c.query_row(crate::store::queries::AUDIT_HEAD, [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+            Ok(crate::store::rows::head(n, hash, seal))
+        })
+        .await
+    }
+
+    async fn audit_sessions(&self) -> Result<Vec<crate::domain::audit::SessionNow>, StoreError> {
+        self.read(audit::sessions).await
+    }
+
+    async fn seal_history(&self, key: crate::domain::audit::SealKey) -> Result<u64, StoreError> {
+        self.write(move |c| audit::seal_unsealed(c, &key)).await
     }
 
     async fn failed_emails(&self) -> Result<Vec<FailedEmail>, StoreError> {
@@ -562,7 +602,8 @@ impl Store for SqliteStore {
         attempts: Vec<RemoteAttempt>,
         at: OffsetDateTime,
     ) -> Result<Reconciled, StoreError> {
-        self.write(move |c| lms::reconcile(c, &client_id, &attempts, at))
+        let key = self.seal_key();
+        self.write(move |c| lms::reconcile(c, &client_id, &attempts, at, key.as_ref()))
             .await
     }
 

@@ -77,7 +77,11 @@ fn facts(c: &Connection, session: i64) -> Result<Option<UndoFacts>, StoreError> 
     }))
 }
 
-pub fn undo<P>(c: &mut Connection, cmd: UndoCommand<P>) -> Result<SessionDetail, StoreError>
+pub fn undo<P>(
+    c: &mut Connection,
+    cmd: UndoCommand<P>,
+    key: Option<&crate::domain::audit::SealKey>,
+) -> Result<SessionDetail, StoreError>
 where
     P: FnOnce(Option<&UndoFacts>) -> Result<UndoPlan, UndoError>,
 {
@@ -150,6 +154,7 @@ where
             learner_emailed: false,
             idempotency_key: None,
         },
+        key,
     )?;
     let detail = read::session(&tx, cmd.session_id)?;
     tx.commit()?;

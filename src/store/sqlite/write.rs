@@ -110,7 +110,11 @@ fn context(c: &Connection, session: i64) -> Result<Option<DecisionContext>, Stor
     }))
 }
 
-pub fn decide<P>(c: &mut Connection, cmd: DecisionCommand<P>) -> Result<SessionDetail, StoreError>
+pub fn decide<P>(
+    c: &mut Connection,
+    cmd: DecisionCommand<P>,
+    key: Option<&crate::domain::audit::SealKey>,
+) -> Result<SessionDetail, StoreError>
 where
     P: FnOnce(&DecisionContext) -> Result<PlannedDecision, DecisionError>,
 {
@@ -165,6 +169,7 @@ where
             learner_emailed: email.is_some(),
             idempotency_key: cmd.idempotency_key.as_deref(),
         },
+        key,
     )?;
     if let Some(mail) = email {
         let payload = serde_json::to_string(&EmailJob {
