@@ -326,6 +326,16 @@ async fn an_undone_fail_leaves_the_waiting_review_to_reach_open_edx(db: Db) {
     let exam = l.peer.create_exam("Midterm (undo)", "peer_undo").await;
     let external = l.peer.take_exam(exam).await;
     let row = session_by_external(&l, &external).await;
+    // The attempt id Open edX knows finds the session.
+    let q = proctor_review::api::SessionQuery {
+        q: external.clone(),
+        ..Default::default()
+    };
+    let found = l.reviewer.sessions(row.exam_id, &q).await.expect("search");
+    assert_eq!(
+        found.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [row.id]
+    );
     l.peer.stop();
     let flagged_here = l
         .pipeline

@@ -712,3 +712,73 @@ async fn a_link_from_one_server_is_served_by_another_sharing_its_key() {
         std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(key).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600, "the shared key is private");
 }
+
+/// The recording pipeline knows an attempt by its code (or by the `pra-…` id Open edX was
+/// given), not by our number (issue #22): it reports reviews and uploads evidence by it,
+/// and a search by it finds the session.
+#[tokio::test]
+async fn the_pipeline_addresses_a_session_by_the_attempt_it_knows() {
+    let s = serve();
+    let service = s.token("pt-service", "service");
+    let admin = ApiClient::new(&s.url, &s.token("root", "admin")).unwrap();
+    let d = attention_detail(&admin).await;
+    let code = d.attempt_code.clone();
+    let http = reqwest::Client::new();
+
+    let review = serde_json::json!({"status": "suspicious", "comments": []});
+    let resp = http
+        .post(format!("{}/api/v1/sessions/{code}/automated-review", s.url))
+        .bearer_auth(&service)
+        .json(&review)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let reviewed: SessionDetail = resp.json().await.unwrap();
+    assert_eq!(reviewed.row.id, d.row.id);
+
+    let resp = http
+        .post(format!(
+            "{}/api/v1/sessions/{code}/media?kind=screenshot",
+            s.url
+        ))
+        .bearer_auth(&service)
+        .header(CONTENT_TYPE, "image/png")
+        .body(png(31, 400))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    assert_eq!(
+        admin.session(d.row.id).await.unwrap().media.len(),
+        d.media.len() + 1
+    );
+
+    let q = proctor_review::api::SessionQuery {
+        q: code.clone(),
+        ..Default::default()
+    };
+    let found = admin.sessions(d.row.exam_id, &q).await.unwrap();
+    assert_eq!(
+        found.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [d.row.id]
+    );
+
+    let (status, message) = error_message(
+        http.post(format!(
+            "{}/api/v1/sessions/pra-nosuch/automated-review",
+            s.url
+        ))
+        .bearer_auth(&service)
+        .json(&review)
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        message.contains("no session with id or attempt 'pra-nosuch'"),
+        "{message}"
+    );
+}

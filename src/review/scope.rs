@@ -37,7 +37,37 @@ pub async fn sessions<S: Store>(
     actor
         .may_see(&course)
         .map_err(|r| ReviewError::refused(r, missing))?;
+    let fits = |row: &SessionRow| {
+        row.exam_id == exam && (filter.statuses.is_empty() || filter.statuses.contains(&row.status))
+    };
+    if let Some(page) = by_reference(store, &filter.search, fits).await? {
+        return Ok(page);
+    }
     Ok(store.sessions(exam, filter).await?)
+}
+
+/// A search that is exactly an attempt id we gave an LMS (`pra-…`) or an attempt code —
+/// what the recording pipeline and Open edX call a session — finds that session (where
+/// it `fits` the list); `None` for any other search.
+async fn by_reference<S: Store>(
+    store: &S,
+    search: &str,
+    fits: impl Fn(&SessionRow) -> bool,
+) -> Result<Option<Page<SessionRow>>, ReviewError> {
+    let q = search.trim();
+    if q.is_empty() || q.contains(char::is_whitespace) {
+        return Ok(None);
+    }
+    let Some(id) = store.session_by_reference(q.to_owned()).await? else {
+        return Ok(None);
+    };
+    let row = store.session(id).await?.row;
+    let mut page = Page::empty();
+    if fits(&row) {
+        page.total = 1;
+        page.items.push(row);
+    }
+    Ok(Some(page))
 }
 
 /// Require Attention sessions across every exam the caller may see.
@@ -46,6 +76,19 @@ pub async fn queue<S: Store>(
     actor: &Actor,
     filter: SessionFilter,
 ) -> Result<Page<SessionRow>, ReviewError> {
+    let in_queue =
+        |row: &SessionRow| row.status == crate::domain::AttemptStatus::SecondReviewRequired;
+    if let Some(mut page) = by_reference(store, &filter.search, in_queue).await? {
+        // Only within the caller's courses, as every other list.
+        if let Some(row) = page.items.first()
+            && actor
+                .may_see(&store.session_course(row.id).await?.unwrap_or_default())
+                .is_err()
+        {
+            page = Page::empty();
+        }
+        return Ok(page);
+    }
     Ok(store.queue(actor.scope(), filter).await?)
 }
 

@@ -19,6 +19,38 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
     }
 }
 
+/// A session the recording pipeline names in a path: by our id, or as it knows the attempt
+/// — the attempt id we gave Open edX (`pra-…`) or the attempt's code. Nothing else
+/// names a session; an unknown one is answered as any other unknown id.
+pub struct SessionPath(pub crate::domain::SessionId);
+
+impl<S: crate::store::Store> FromRequestParts<super::AppState<S>> for SessionPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &super::AppState<S>,
+    ) -> Result<Self, Self::Rejection> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(super::routes::bad_path)?;
+        if let Ok(id) = parse_id(&raw) {
+            return Ok(SessionPath(id));
+        }
+        state
+            .store
+            .session_by_reference(raw.clone())
+            .await?
+            .map(SessionPath)
+            .ok_or_else(|| {
+                ApiError::NotFound(format!(
+                    "no session with id or attempt '{}'",
+                    crate::domain::text::printable(&raw)
+                ))
+            })
+    }
+}
+
 pub fn parse_id(raw: &str) -> Result<i64, ApiError> {
     let digits = !raw.is_empty() && raw.len() <= 19 && raw.bytes().all(|b| b.is_ascii_digit());
     digits

@@ -5,7 +5,7 @@
 use super::AppState;
 use super::auth::Authed;
 use super::error::ApiError;
-use super::ids::IdPath;
+use super::ids::{IdPath, SessionPath};
 use super::query::StrictQuery;
 use super::signed;
 use crate::api::{MediaMeta, SignedUrl, media_file_path};
@@ -146,7 +146,7 @@ pub async fn file<S: Store>(
 pub async fn upload<S: Store>(
     State(st): State<AppState<S>>,
     Authed(who): Authed,
-    IdPath(session_id): IdPath,
+    SessionPath(session_id): SessionPath,
     StrictQuery(meta): StrictQuery<MediaMeta>,
     headers: HeaderMap,
     body: Body,

@@ -4,7 +4,7 @@
 use super::AppState;
 use super::auth::Authed;
 use super::error::ApiError;
-use super::ids::IdPath;
+use super::ids::{IdPath, SessionPath};
 use super::query::StrictQuery;
 use crate::api::{ChangeKind, DecisionRequest, Me, Page, SessionQuery};
 use crate::domain::lms::AutomatedReview;
@@ -173,7 +173,7 @@ pub async fn undo<S: Store>(
 pub async fn automated_review<S: Store>(
     State(st): State<AppState<S>>,
     Authed(account): Authed,
-    IdPath(session_id): IdPath,
+    SessionPath(session_id): SessionPath,
     body: Result<Json<AutomatedReview>, JsonRejection>,
 ) -> Result<Json<SessionDetail>, ApiError> {
     let role = account.reviewer.role;

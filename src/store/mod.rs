@@ -268,6 +268,12 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         exam: ExamId,
     ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+    /// The session the recording pipeline names by the attempt id we gave its LMS
+    /// (`pra-…`) or by its attempt code; `None` if none.
+    fn session_by_reference(
+        &self,
+        reference: String,
+    ) -> impl Future<Output = Result<Option<SessionId>, StoreError>> + Send;
     /// The course a session belongs to; `None` if there is no such session.
     fn session_course(
         &self,

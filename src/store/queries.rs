@@ -69,3 +69,7 @@ pub const AUDIT_HEAD: &str = "SELECT COUNT(*),
         (SELECT d.hash || ' ' || a.seal FROM audit_seals a JOIN decisions d ON d.id = a.decision_id
          ORDER BY a.decision_id DESC LIMIT 1)
      FROM decisions";
+
+/// The session an attempt id we gave an LMS, or an attempt code, names (`?` twice).
+pub const SESSION_BY_REFERENCE: &str =
+    "SELECT id FROM sessions WHERE external_id = ? OR attempt_code = ? LIMIT 1";

@@ -496,6 +496,22 @@ impl Store for PgStore {
         ))
     }
 
+    async fn session_by_reference(
+        &self,
+        reference: String,
+    ) -> Result<Option<SessionId>, StoreError> {
+        Ok(self
+            .client()
+            .await?
+            .query_opt(
+                &sql::numbered(crate::store::queries::SESSION_BY_REFERENCE),
+                &[&reference, &reference],
+            )
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?)
+    }
+
     async fn audit_sessions(&self) -> Result<Vec<crate::domain::audit::SessionNow>, StoreError> {
         decide::sessions(&**self.client().await?).await
     }

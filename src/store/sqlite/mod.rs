@@ -439,6 +439,21 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn session_by_reference(
+        &self,
+        reference: String,
+    ) -> Result<Option<SessionId>, StoreError> {
+        self.read(move |c| {
+            use rusqlite::OptionalExtension;
+            Ok(
+                c.prepare_cached(crate::store::queries::SESSION_BY_REFERENCE)?
+                    .query_row([&reference, &reference], |r| r.get(0))
+                    .optional()?,
+            )
+        })
+        .await
+    }
+
     async fn audit_sessions(&self) -> Result<Vec<crate::domain::audit::SessionNow>, StoreError> {
         self.read(audit::sessions).await
     }
