@@ -69,7 +69,10 @@ async fn a_fail_emails_the_learner_over_smtp() {
         data.contains("Subject: Proctoring attempt rejected"),
         "{data}"
     );
-    assert!(data.contains("did not pass"), "readable 8-bit body: {data}");
+    assert!(
+        common::smtp::qp_decode(&data).contains("did not pass"),
+        "{data}"
+    );
     // The sink has the message; the server marks it delivered once the SMTP dialogue ends.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while !queued_emails(&server).await.is_empty() {
@@ -134,4 +137,98 @@ async fn with_the_mail_server_down_the_decision_stands_and_the_email_waits() {
         "{}",
         email.describe()
     );
+}
+
+/// A relay without 8BITMIME (issue #22): the email goes as 7-bit, and arrives whole.
+#[tokio::test]
+async fn a_server_without_8bitmime_gets_a_7_bit_email() {
+    let how = common::smtp::Behaviour {
+        eight_bit: false,
+        ..Default::default()
+    };
+    let (url, mut inbox) = common::smtp::sink_with(None, how).await;
+    let (server, _dir) = server_mailing_to(&url).await;
+    let api = ApiClient::new(&server.url, &server.token).unwrap();
+    let q = SessionQuery {
+        status: "second_review_required".into(),
+        limit: 200,
+        ..Default::default()
+    };
+    // A learner whose name is not ASCII, so the email has letters 7-bit cannot carry.
+    let mut s = None;
+    for exam in 1..=4 {
+        s = api
+            .sessions(exam, &q)
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .find(|r| !r.learner.full_name.is_ascii());
+        if s.is_some() {
+            break;
+        }
+    }
+    let s = s.expect("a learner with a name in another script");
+    api.decide(
+        s.id,
+        &DecisionRequest {
+            verdict: Verdict::Fail,
+            reason: String::new(),
+            expected_status: Some(s.status),
+            idempotency_key: None,
+        },
+    )
+    .await
+    .unwrap();
+    let (_, data) = tokio::time::timeout(Duration::from_secs(20), inbox.recv())
+        .await
+        .expect("the email arrived")
+        .unwrap();
+    assert!(data.is_ascii(), "7-bit on the wire: {data}");
+    assert!(
+        data.contains("Content-Transfer-Encoding: quoted-printable"),
+        "{data}"
+    );
+    assert!(
+        common::smtp::qp_decode(&data).contains(&s.learner.full_name),
+        "{data}"
+    );
+}
+
+/// A 5xx reply is final: the email is failed at once and shown, not retried for hours.
+#[tokio::test]
+async fn a_permanent_refusal_fails_the_email_at_once() {
+    let how = common::smtp::Behaviour {
+        refuse: Some("550 5.1.1 no such user here"),
+        ..Default::default()
+    };
+    let (url, _inbox) = common::smtp::sink_with(None, how).await;
+    let (server, _dir) = server_mailing_to(&url).await;
+    let (_, decided) = fail_one(&server).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let failed = loop {
+        let jobs = server.store.jobs(JobKind::Email, None).await.unwrap();
+        if let Some(j) = jobs.into_iter().find(|j| j.state == JobState::Failed) {
+            break j;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the refusal was not taken as final"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(failed.attempts, 1, "tried once");
+    assert!(
+        failed
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("no such user")),
+        "{failed:?}"
+    );
+    let api = ApiClient::new(&server.url, &server.token).unwrap();
+    let email = api.session(decided.row.id).await.unwrap().history[0]
+        .email
+        .clone()
+        .unwrap();
+    assert_eq!(email.state, MailState::Failed);
 }

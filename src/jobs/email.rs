@@ -32,6 +32,19 @@ pub enum MailError {
     Smtp(#[from] lettre::transport::smtp::Error),
 }
 
+impl MailError {
+    /// Whether trying again cannot help: the SMTP server refused for good (a 5xx reply: no
+    /// such mailbox, a message it will never take), or the message itself cannot be built.
+    /// A 4xx reply, a connection that failed or a full disk may pass.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            Self::Smtp(e) => e.is_permanent(),
+            Self::Address(_) | Self::Build(_) => true,
+            Self::Io(_) => false,
+        }
+    }
+}
+
 impl MailSettings {
     pub fn smtp(url: &str, from: Mailbox) -> Result<Self, MailError> {
         Ok(Self {
@@ -46,11 +59,17 @@ impl MailSettings {
 /// The Message-ID is the job's, so an email resent after a crash between delivery and
 /// recording it is recognisably the same message (mail servers and clients drop the copy);
 /// in the folder transport it overwrites the same file.
+///
+/// `readable`: the body as 8-bit text, for `.eml` files a person opens. Over SMTP the body
+/// goes as 7-bit (quoted-printable where it is not ASCII), which every RFC 5321 server
+/// takes, with or without 8BITMIME; headers with non-ASCII words are RFC 2047 encoded
+/// either way.
 fn message(
     from: &Mailbox,
     id: i64,
     mail: &EmailJob,
     created: OffsetDateTime,
+    readable: bool,
 ) -> Result<Message, MailError> {
     let to = Mailbox::new(
         Some(mail.email.to_name.clone()),
@@ -67,7 +86,11 @@ fn message(
         )))
         .date(created.into())
         .header(ContentType::TEXT_PLAIN)
-        .body(readable_body(&mail.email.body))?)
+        .body(if readable {
+            readable_body(&mail.email.body)
+        } else {
+            seven_bit_body(&mail.email.body)
+        })?)
 }
 
 /// 8-bit bodies keep `.eml` files readable as plain text; lettre refuses 8-bit only for
@@ -75,6 +98,16 @@ fn message(
 fn readable_body(text: &str) -> Body {
     Body::new_with_encoding(text.to_owned(), ContentTransferEncoding::EightBit)
         .unwrap_or_else(Body::new)
+}
+
+/// ASCII as it is; anything else quoted-printable, so no server needs 8BITMIME.
+fn seven_bit_body(text: &str) -> Body {
+    let encoding = if text.is_ascii() {
+        ContentTransferEncoding::SevenBit
+    } else {
+        ContentTransferEncoding::QuotedPrintable
+    };
+    Body::new_with_encoding(text.to_owned(), encoding).unwrap_or_else(Body::new)
 }
 
 /// How old a half-written email must be before a starting server removes it: older than any
@@ -127,7 +160,8 @@ pub async fn deliver(
     created: OffsetDateTime,
     mail: &EmailJob,
 ) -> Result<(), MailError> {
-    let msg = message(&settings.from, id, mail, created)?;
+    let readable = matches!(settings.transport, MailTransport::Folder(_));
+    let msg = message(&settings.from, id, mail, created, readable)?;
     match &settings.transport {
         MailTransport::Folder(dir) => {
             let name = format!("{id:08}-{}.eml", created.unix_timestamp());

@@ -260,6 +260,10 @@ async fn run_email<S: Store>(
             tracing::info!(job = job.id, attempt = job.attempts, "email delivered");
             store.job_done(job.id, None).await
         }
+        Err(e) if e.is_permanent() => {
+            tracing::error!(job = job.id, error = %e, "email refused for good; not retried");
+            store.job_failed(job.id, e.to_string()).await
+        }
         Err(e) if job.attempts >= settings.email_retry.attempts => {
             tracing::error!(job = job.id, attempts = job.attempts, error = %e, "email delivery failed for good");
             store.job_failed(job.id, e.to_string()).await

@@ -10,11 +10,48 @@ pub async fn sink(port: Option<u16>) -> (String, mpsc::UnboundedReceiver<(String
     sink_slow(port, Duration::ZERO).await
 }
 
+/// How the test server behaves.
+#[derive(Clone, Copy)]
+pub struct Behaviour {
+    /// Taken before accepting each message's data.
+    pub delay: Duration,
+    /// Announces 8BITMIME (as most servers do; an old relay does not).
+    pub eight_bit: bool,
+    /// Refuses every recipient with this reply, e.g. "550 5.1.1 no such user".
+    pub refuse: Option<&'static str>,
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Self {
+            delay: Duration::ZERO,
+            eight_bit: true,
+            refuse: None,
+        }
+    }
+}
+
 /// Like [`sink`], taking `delay` before accepting each message's data.
 pub async fn sink_slow(
     port: Option<u16>,
     delay: Duration,
 ) -> (String, mpsc::UnboundedReceiver<(String, String)>) {
+    sink_with(
+        port,
+        Behaviour {
+            delay,
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// A server that behaves as `how` says.
+pub async fn sink_with(
+    port: Option<u16>,
+    how: Behaviour,
+) -> (String, mpsc::UnboundedReceiver<(String, String)>) {
+    let delay = how.delay;
     let listener = TcpListener::bind(("127.0.0.1", port.unwrap_or(0)))
         .await
         .unwrap();
@@ -41,8 +78,15 @@ pub async fn sink_slow(
                         continue;
                     }
                     let upper = line.to_ascii_uppercase();
-                    let reply: &[u8] = if upper.starts_with("EHLO") {
+                    let refusal = how.refuse.map(|r| format!("{r}\r\n"));
+                    let reply: &[u8] = if upper.starts_with("EHLO") && how.eight_bit {
                         b"250-sink\r\n250 8BITMIME\r\n"
+                    } else if upper.starts_with("EHLO") {
+                        b"250-sink\r\n250 PIPELINING\r\n"
+                    } else if upper.starts_with("RCPT TO:")
+                        && let Some(refusal) = &refusal
+                    {
+                        refusal.as_bytes()
                     } else if upper.starts_with("RCPT TO:") {
                         rcpt = line[8..].trim().trim_matches(['<', '>']).to_owned();
                         b"250 ok\r\n"
@@ -62,4 +106,25 @@ pub async fn sink_slow(
         }
     });
     (url, rx)
+}
+
+/// A quoted-printable body as text (soft line breaks joined, `=XX` decoded).
+pub fn qp_decode(data: &str) -> String {
+    let joined = data.replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && let Some(hex) = joined.get(i + 1..i + 3)
+            && let Ok(b) = u8::from_str_radix(hex, 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
