@@ -379,6 +379,52 @@ async fn an_undone_fail_leaves_the_waiting_review_to_reach_open_edx(db: Db) {
     );
 }
 
+/// Issue #22: Open edX takes the review from a service user that is not course staff, but
+/// will not let it read the attempt back. The cause and the fix are said; once the user is
+/// staff (here: the staff credentials), the next sync confirms the review by itself.
+async fn a_review_not_read_back_names_the_fix_and_is_confirmed_once_fixed(db: Db) {
+    let Some(l) = connected_with(db, &["--lms-sync-secs", "1"]).await else {
+        return;
+    };
+    l.ours
+        .connect(&l.peer, "peer-provider-client", "peer-provider-secret");
+    let exam = l
+        .peer
+        .create_exam("Midterm (read-back)", "peer_read_back")
+        .await;
+    let external = l.peer.take_exam(exam).await;
+    let row = session_by_external(&l, &external).await;
+    l.pipeline
+        .automated_review(row.id, &flagged())
+        .await
+        .expect("automated review");
+    let sync = settled(&l.reviewer, row.id).await;
+    assert_eq!(sync.state, LmsState::Failed, "{sync:?}");
+    let note = sync.note.unwrap_or_default();
+    assert!(
+        note.contains("not course staff") && note.contains("peer-provider-client"),
+        "{note}"
+    );
+    let status = l.ours.cli(&["lms", "status"]);
+    assert!(status.contains("Make that user staff"), "{status}");
+
+    l.ours
+        .connect(&l.peer, "peer-staff-client", "peer-staff-secret");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let lms = l.reviewer.session(row.id).await.expect("session").row.lms;
+        if lms.as_ref().is_some_and(|s| s.state == LmsState::Delivered) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never confirmed: {lms:?}\n{}",
+            l.ours.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn refusals_are_recorded_with_the_lms_s_reason(db: Db) {
     let Some(l) = connected(db).await else { return };
     let (external, id) = flagged_attempt(&l, "peer_refusals").await;
@@ -690,6 +736,11 @@ mod sqlite {
     }
 
     #[tokio::test]
+    async fn a_review_not_read_back_names_the_fix_and_is_confirmed_once_fixed() {
+        super::a_review_not_read_back_names_the_fix_and_is_confirmed_once_fixed(Db::Sqlite).await;
+    }
+
+    #[tokio::test]
     async fn our_provider_api_refuses_bad_tokens_and_forged_launches() {
         super::our_provider_api_refuses_bad_tokens_and_forged_launches(Db::Sqlite).await;
     }
@@ -728,6 +779,11 @@ mod postgres {
     #[tokio::test]
     async fn an_undone_fail_leaves_the_waiting_review_to_reach_open_edx() {
         super::an_undone_fail_leaves_the_waiting_review_to_reach_open_edx(Db::Postgres).await;
+    }
+
+    #[tokio::test]
+    async fn a_review_not_read_back_names_the_fix_and_is_confirmed_once_fixed() {
+        super::a_review_not_read_back_names_the_fix_and_is_confirmed_once_fixed(Db::Postgres).await;
     }
 
     #[tokio::test]

@@ -753,6 +753,11 @@ macro_rules! backend {
             }
 
             #[tokio::test]
+            async fn lms_a_review_not_read_back_is_confirmed_at_the_next_sync() {
+                super::lms::a_review_not_read_back_is_confirmed_at_the_next_sync($backend).await;
+            }
+
+            #[tokio::test]
             async fn lms_an_undo_restores_a_delivered_review_as_it_was() {
                 super::lms::an_undo_restores_a_delivered_review_as_it_was($backend).await;
             }

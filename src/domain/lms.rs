@@ -263,6 +263,36 @@ pub fn profile_status(s: crate::domain::OnboardingStatus) -> &'static str {
     }
 }
 
+/// How the note of a review Open edX accepted but would not let us read back begins: the
+/// next sync checks such a review again by itself.
+pub const READ_BACK_REFUSED: &str =
+    "Open edX accepted the review but would not let us read the attempt back";
+
+/// The note for that case: the cause (the LMS client's service user is not course staff)
+/// and the fix, in the reviewer's and the operator's words.
+pub fn read_back_refused_note(lms_client_id: &str, course: &str, detail: &str) -> String {
+    format!(
+        "{READ_BACK_REFUSED} ({detail}): the Open edX user of the LMS client '{lms_client_id}' \
+         is not course staff in {course}. Make that user staff of the course (or global staff) \
+         in Open edX; the next sync checks this review again by itself."
+    )
+}
+
+/// At a sync, a review that was accepted but not read back is delivered once Open edX's
+/// own listing shows the attempt as we decided it: the note to record then.
+pub fn confirmed_at_sync(
+    lms_note: Option<&str>,
+    ours: AttemptStatus,
+    remote: AttemptStatus,
+) -> Option<String> {
+    (lms_note.is_some_and(|n| n.starts_with(READ_BACK_REFUSED)) && ours == remote).then(|| {
+        format!(
+            "Open edX shows it as {} (read back at sync)",
+            remote.label()
+        )
+    })
+}
+
 /// The explanation recorded when the LMS kept a Fail at `second_review_required`.
 pub fn unknown_reviewer_note(email: &str) -> String {
     format!(

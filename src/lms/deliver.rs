@@ -5,7 +5,7 @@
 
 use super::client::{LmsError, LmsHttp};
 use crate::domain::AttemptStatus;
-use crate::domain::lms::unknown_reviewer_note;
+use crate::domain::lms::{read_back_refused_note, unknown_reviewer_note};
 use crate::store::{LmsClient, LmsReviewJob};
 
 /// How one delivery ended, before retry policy.
@@ -38,6 +38,16 @@ pub async fn deliver(http: &LmsHttp, client: &LmsClient, job: &LmsReviewJob) -> 
         .await
     {
         Ok(found) => found,
+        Err(LmsError::Refused {
+            status: 403,
+            detail,
+        }) if detail.contains("Staff") => {
+            return Delivery::Refused(read_back_refused_note(
+                &client.lms_client_id,
+                &job.course_id,
+                &detail,
+            ));
+        }
         Err(e) => return from_error("accepted, but reading the attempt back failed", e),
     };
     let Some(attempt) = found else {

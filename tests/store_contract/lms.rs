@@ -522,3 +522,49 @@ pub async fn an_undo_restores_a_delivered_review_as_it_was<B: Backend>(b: B) {
     assert_eq!(store.next_due(JobKind::LmsReview).await.unwrap(), None);
     assert!(store.lms_undelivered().await.unwrap().is_empty());
 }
+
+/// Open edX took the review but our service user may not read the attempt back (not course
+/// staff): the cause and the fix are recorded, and the next sync that can read the attempt
+/// as we decided it marks the review delivered by itself.
+pub async fn a_review_not_read_back_is_confirmed_at_the_next_sync<B: Backend>(b: B) {
+    let store = b.fresh().await;
+    let (_, a) = registered(&store).await;
+    let session = found(&store, "lena").await.unwrap();
+    let d = flag(&store, session).await;
+    let job = store
+        .claim_job(JobKind::LmsReview, "i1".into(), OffsetDateTime::now_utc())
+        .await
+        .unwrap()
+        .expect("the review goes out");
+    let note = proctor_review::domain::lms::read_back_refused_note(
+        "peer-staff-client",
+        COURSE,
+        "Must be a Staff User to Perform this request.",
+    );
+    store
+        .lms_delivery_outcome(job.job.id, LmsOutcome::Failed { error: note })
+        .await
+        .unwrap();
+    let undelivered = store.lms_undelivered().await.unwrap();
+    assert_eq!(undelivered.len(), 1);
+    let said = undelivered[0].note.clone().unwrap_or_default();
+    assert!(
+        said.contains("not course staff") && said.contains("Make that user staff"),
+        "{said}"
+    );
+
+    let now = OffsetDateTime::now_utc();
+    store
+        .lms_reconcile(CLIENT.into(), vec![remote(&a, d.row.status.as_str())], now)
+        .await
+        .unwrap();
+    let lms = store.session(session).await.unwrap().row.lms.unwrap();
+    assert_eq!(lms.state, LmsState::Delivered);
+    assert!(
+        lms.note
+            .as_deref()
+            .is_some_and(|n| n.contains("read back at sync")),
+        "{lms:?}"
+    );
+    assert!(store.lms_undelivered().await.unwrap().is_empty());
+}

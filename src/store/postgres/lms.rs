@@ -827,8 +827,9 @@ pub async fn reconcile(
         };
         let Some(r) = tx
             .query_opt(
-                "SELECT s.id, s.status, s.lms_state, s.learner_id, s.modified FROM sessions s
-                 JOIN exams e ON e.id = s.exam_id WHERE s.external_id = $1 AND e.lms_client = $2
+                "SELECT s.id, s.status, s.lms_state, s.learner_id, s.modified, s.lms_note
+                 FROM sessions s JOIN exams e ON e.id = s.exam_id
+                 WHERE s.external_id = $1 AND e.lms_client = $2
                  FOR UPDATE OF s",
                 &[&a.external_id, &client],
             )
@@ -841,6 +842,7 @@ pub async fn reconcile(
         let lms_state: Option<&str> = r.try_get(2)?;
         let learner: i64 = r.try_get(3)?;
         let modified: &str = r.try_get(4)?;
+        let lms_note: Option<&str> = r.try_get(5)?;
         out.seen += 1;
         // Changed here (a PATCH from the LMS, a decision) after the listing was asked
         // for: the listing is older than what we have, and the next sync reads it anew.
@@ -865,6 +867,14 @@ pub async fn reconcile(
             &[&a.attempt_code, &id],
         )
         .await?;
+        if let Some(note) = crate::domain::lms::confirmed_at_sync(lms_note, ours, remote) {
+            tx.execute(
+                &numbered(crate::store::queries::RESTORE_DELIVERY),
+                &[&"delivered", &note, &id],
+            )
+            .await?;
+            continue;
+        }
         if ours == remote {
             continue;
         }

@@ -658,15 +658,26 @@ pub fn reconcile(
         let Ok(remote) = a.status.parse::<AttemptStatus>() else {
             continue;
         };
-        let found: Option<(i64, String, Option<String>, i64, String)> = tx
+        type Found = (i64, String, Option<String>, i64, String, Option<String>);
+        let found: Option<Found> = tx
             .query_row(
-                "SELECT s.id, s.status, s.lms_state, s.learner_id, s.modified FROM sessions s
-                 JOIN exams e ON e.id = s.exam_id WHERE s.external_id = ?1 AND e.lms_client = ?2",
+                "SELECT s.id, s.status, s.lms_state, s.learner_id, s.modified, s.lms_note
+                 FROM sessions s JOIN exams e ON e.id = s.exam_id
+                 WHERE s.external_id = ?1 AND e.lms_client = ?2",
                 params![a.external_id, client],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
             )
             .optional()?;
-        let Some((id, ours, lms_state, learner, modified)) = found else {
+        let Some((id, ours, lms_state, learner, modified, lms_note)) = found else {
             continue;
         };
         // Changed here (a PATCH from the LMS, a decision) after the listing was asked
@@ -689,6 +700,14 @@ pub fn reconcile(
             params![a.attempt_code, id],
         )?;
         let ours = status(&ours)?;
+        if let Some(note) = crate::domain::lms::confirmed_at_sync(lms_note.as_deref(), ours, remote)
+        {
+            tx.execute(
+                crate::store::queries::RESTORE_DELIVERY,
+                params!["delivered", note, id],
+            )?;
+            continue;
+        }
         if ours == remote {
             continue;
         }
