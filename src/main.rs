@@ -282,6 +282,25 @@ fn beside(
     Ok(home.join(name))
 }
 
+/// The demo's parts, counted on the terminal as they go in (not when stderr is a log).
+fn with_progress(
+    batches: impl Iterator<Item = proctor_review::store::seed::SeedData> + Send + 'static,
+    total: usize,
+) -> impl Iterator<Item = proctor_review::store::seed::SeedData> + Send + 'static {
+    use std::io::IsTerminal;
+    let show = std::io::stderr().is_terminal();
+    let mut done = 0usize;
+    batches.inspect(move |part| {
+        done += part.sessions.len();
+        if show {
+            eprint!("\rloading demo data: {done} of {total} sessions");
+            if done >= total {
+                eprintln!();
+            }
+        }
+    })
+}
+
 /// The audit key's file: the one named, else beside a SQLite database, else in the data
 /// directory with the server's other files.
 fn audit_key_file(
@@ -377,7 +396,26 @@ enum EvidenceCommand {
     },
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            explain(&e);
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// A command that fails ends with one line saying what failed and why, each cause after a
+/// colon (the backtrace only when RUST_BACKTRACE asks for it).
+fn explain(e: &anyhow::Error) {
+    eprintln!("error: {e:#}");
+    if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
+        eprintln!("{}", e.backtrace());
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // Whatever this process writes is learner data or a secret, also where a library makes
     // the file (an object store's local folder): private to its owner.
@@ -603,10 +641,25 @@ async fn serve_on<S: Store>(
     if let Some(n) = args.seed_demo
         && store.is_empty().await?
     {
+        let started = std::time::Instant::now();
         store
-            .seed_batches(Box::new(demo::batches(n, demo::DEMO_SEED)?))
-            .await?;
-        tracing::info!(sessions = n, "demo data loaded");
+            .seed_batches(Box::new(with_progress(
+                demo::batches(n, demo::DEMO_SEED)?,
+                n,
+            )))
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot load {n} demo sessions into {}; nothing was loaded (it is one \
+                     transaction), so start again",
+                    db_open::shown(&args.db)
+                )
+            })?;
+        tracing::info!(
+            sessions = n,
+            secs = started.elapsed().as_secs(),
+            "demo data loaded"
+        );
     }
     let from = args
         .mail_from

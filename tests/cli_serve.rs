@@ -402,3 +402,52 @@ fn the_repository_holds_no_secret() {
         .collect();
     assert!(secrets.is_empty(), "committed secrets: {secrets:?}");
 }
+
+/// Issue #29: seeding (bulk work an operator starts on purpose) is not cut by the query
+/// budget meant for reviewers' requests — here a budget no seeding could meet.
+#[tokio::test]
+async fn seeding_postgres_is_not_cut_by_the_query_budget() {
+    let Some(pg) = common::pg::TestDb::create().await else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--db", &pg.url, "--listen", "127.0.0.1:0"])
+        .args(["--seed-demo", "3000", "--query-budget-ms", "2"])
+        .args(["--lms-sync-secs", "0"])
+        .env("PROCTOR_REVIEW_DATA_DIR", data.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    if line.is_empty() {
+        let out = child.wait_with_output().unwrap();
+        panic!("serve ended: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let _server = Server(child);
+    assert!(line.starts_with("listening on "), "{line}");
+}
+
+/// A command that fails ends with one line saying what failed, not a backtrace.
+#[test]
+fn a_failing_command_says_why_in_one_line() {
+    let out = Command::new(BIN)
+        .args(["serve", "--db", "postgres://postgres@127.0.0.1:1/nowhere"])
+        .args(["--listen", "127.0.0.1:0"])
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].starts_with("error: cannot open postgres://postgres@127.0.0.1:1/nowhere"),
+        "{err}"
+    );
+}

@@ -129,6 +129,7 @@ pub async fn copy(
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     let tx = to.transaction().await?;
+    super::sql::unbudgeted(&tx).await?;
     let used: bool = tx
         .query_one(
             "SELECT EXISTS (SELECT 1 FROM exams) OR EXISTS (SELECT 1 FROM reviewers)
@@ -201,7 +202,11 @@ pub async fn copy(
     tx.commit().await?;
     // A bulk load leaves no statistics and no visibility map: until autovacuum gets there,
     // plans are guesses and index-only scans (the keyset pages) read the table too.
+    // Bulk work, not cut by the reviewers' budget (VACUUM runs outside a transaction, so
+    // the connection's own setting is lifted and put back).
+    to.batch_execute("SET statement_timeout = 0").await?;
     to.batch_execute("VACUUM (ANALYZE)").await?;
+    to.batch_execute("RESET statement_timeout").await?;
     Ok(Copied { tables, head })
 }
 

@@ -18,6 +18,7 @@ const MIGRATION_LOCK: i64 = 0x7072_6f63_746f_7202;
 
 pub async fn run(client: &mut Client) -> Result<(), StoreError> {
     let tx = client.transaction().await?;
+    super::sql::unbudgeted(&tx).await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await?;
     tx.batch_execute(

@@ -289,6 +289,7 @@ impl Store for PgStore {
     async fn seed_batches(&self, batches: SeedBatches) -> Result<(), StoreError> {
         let mut c = self.client().await?;
         let tx = pg(&mut c).transaction().await?;
+        sql::unbudgeted(&tx).await?;
         seed::seed(tx, batches).await
     }
 
@@ -519,6 +520,7 @@ impl Store for PgStore {
     async fn seal_history(&self, key: crate::domain::audit::SealKey) -> Result<u64, StoreError> {
         let mut c = self.client().await?;
         let tx = pg(&mut c).transaction().await?;
+        sql::unbudgeted(&tx).await?;
         decide::seal_unsealed(tx, &key).await
     }
 
@@ -700,7 +702,12 @@ impl Store for PgStore {
     where
         F: FnMut(ReportRow) -> Result<(), String> + Send + 'static,
     {
-        report::stream(&**self.client().await?, &course, &mut each).await
+        let mut c = self.client().await?;
+        let tx = pg(&mut c).transaction().await?;
+        sql::unbudgeted(&tx).await?;
+        let n = report::stream(&tx, &course, &mut each).await?;
+        tx.commit().await?;
+        Ok(n)
     }
 
     async fn announce(&self, payload: String) -> Result<(), StoreError> {

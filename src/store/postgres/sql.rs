@@ -143,6 +143,14 @@ impl From<deadpool_postgres::PoolError> for StoreError {
     }
 }
 
+/// Bulk work an operator starts on purpose (seeding, `db copy`, migrations, sealing the
+/// history, a report) is not cut by the budget meant for reviewers' requests: no statement
+/// timeout for the rest of the transaction `tx`.
+pub async fn unbudgeted<C: tokio_postgres::GenericClient + Sync>(tx: &C) -> Result<(), StoreError> {
+    tx.batch_execute("SET LOCAL statement_timeout = 0").await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
