@@ -289,6 +289,29 @@ pub fn opened() -> State {
     s
 }
 
+/// A console on the queue (All exams — Require Attention) as at launch, listing `items`.
+pub fn queue_with(items: Vec<SessionRow>) -> State {
+    let mut s = State::new("http://test".into(), Theme::plain(), 120, 40);
+    let fx = update(&mut s, Action::Start);
+    let request = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::LoadCourses { request } => Some(*request),
+            _ => None,
+        })
+        .unwrap();
+    let fx = update(
+        &mut s,
+        Action::CoursesLoaded {
+            request,
+            result: Ok(courses()),
+        },
+    );
+    let request = only_request(&fx);
+    update(&mut s, first_page(request, items));
+    s
+}
+
 pub fn report_job(id: i64, state: JobState) -> Job {
     Job {
         id,

@@ -360,6 +360,8 @@ pub fn preview_image(region: Rect) -> Rect {
 /// The Sessions columns a pane of `width` shows; the least needed go first as it narrows.
 pub struct Columns {
     pub status: bool,
+    /// The status as its glyph alone (⚑ ◷ ✔ ✘), when the learner's name needs the room.
+    pub status_glyph: bool,
     /// What is left for the learner's name once the other columns are placed.
     pub learner_w: u16,
     /// The exam of each row (the cross-exam queue).
@@ -380,6 +382,7 @@ pub fn session_columns(width: u16, queue: bool, sort: SortKey, status_w: u16) ->
     let width = (width + 12).saturating_sub(status_w);
     let mut c = Columns {
         status: true,
+        status_glyph: false,
         learner_w: 0,
         exam: queue,
         lms: false,

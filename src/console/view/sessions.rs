@@ -33,7 +33,13 @@ fn header_line(state: &State, width: u16) -> Line<'static> {
     };
     let review = format!("⚑ {} to review", count(to_review));
     let plus = if p.at_least { "+" } else { "" };
-    let shown = format!(" · {}{plus}/{} shown", count(p.total), count(of));
+    // The queue keeps a decided row in view until it is reloaded, so it may show more than
+    // wait: its count stands alone rather than read "20/19".
+    let shown = if matches!(p.listing, Some(Listing::Queue)) {
+        format!(" · {}{plus} shown", count(p.total))
+    } else {
+        format!(" · {}{plus}/{} shown", count(p.total), count(of))
+    };
     let words = order_words(p.sort, p.desc);
     // The order in full when it fits, else just the sort; the filter is always said.
     let filter = if p.attention_only { "only ⚑, " } else { "" };
@@ -98,8 +104,13 @@ fn row<'a>(
 ) -> Row<'a> {
     let mut cells = vec![Cell::from(if selected { "▶" } else { " " })];
     if cols.status {
-        // One word for a status at every width: narrow panes drop columns, never rename.
-        let status = format!("{} {}", r.status.glyph(), r.status.label());
+        // One word for a status at every width: narrow panes drop columns or keep only the
+        // glyph (the Quiz List's legend reads it), never rename.
+        let status = if cols.status_glyph {
+            r.status.glyph().to_owned()
+        } else {
+            format!("{} {}", r.status.glyph(), r.status.label())
+        };
         cells.push(Cell::from(Span::styled(
             status,
             state.theme.status(r.status),
@@ -224,12 +235,20 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
         && visible
             .iter()
             .all(|r| r.status == AttemptStatus::SecondReviewRequired);
-    // The learner keeps fourteen columns and the status its whole label: the least needed
-    // columns give way, the sorted one last.
-    const LEARNER_MIN: u16 = 14;
+    // The learner's name is what a reviewer reads first: it keeps sixteen cells (or its
+    // whole width) while the least needed columns give way, the sorted one last, and the
+    // status shortens to its glyph.
+    const LEARNER_MIN: u16 = 16;
+    let learner_needs = visible
+        .iter()
+        .map(|r| safe(&r.learner.full_name).width() as u16)
+        .max()
+        .unwrap_or(0)
+        .clamp("Learner ↓".width() as u16, LEARNER_MIN);
+    let glyph_w = "St ↓".width() as u16;
     let taken = |c: &Columns| -> u16 {
         let optional = [
-            (c.status, status_w),
+            (c.status, if c.status_glyph { glyph_w } else { status_w }),
             (c.exam, EXAM_W),
             (c.username, 14),
             (c.lms, 1),
@@ -253,13 +272,17 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
             c.username = false;
         } else if c.started && !sorted(SortKey::Started) {
             c.started = false;
+        } else if c.status && !c.status_glyph {
+            c.status_glyph = true;
+        } else if c.exam && round > 0 {
+            c.exam = false;
         } else {
             return false;
         }
         true
     };
     for round in 0..2 {
-        while taken(&cols) + LEARNER_MIN > inner.width && sorted_last(&mut cols, round) {}
+        while taken(&cols) + learner_needs > inner.width && sorted_last(&mut cols, round) {}
     }
     cols.learner_w = inner.width.saturating_sub(taken(&cols)).max(1);
     // The sorted column carries the arrow, so the order is seen where it applies.
@@ -273,7 +296,10 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
     };
     let mut header = vec![String::new()];
     let mut widths = vec![Constraint::Length(1)];
-    if cols.status {
+    if cols.status && cols.status_glyph {
+        header.push(name("St", SortKey::Status));
+        widths.push(Constraint::Length(glyph_w));
+    } else if cols.status {
         header.push(name("Status", SortKey::Status));
         widths.push(Constraint::Length(status_w));
     }

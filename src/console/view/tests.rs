@@ -625,3 +625,73 @@ fn page_exact(s: &mut State) {
         crate::console::fixtures::page_of(request, 0, rows(), 2_000),
     );
 }
+
+/// Issue #23: a learner's name is what a reviewer reads first. At every width, in the queue
+/// and in an exam, before and after decisions (a decided row brings a Status column), each
+/// name on screen shows whole or keeps at least sixteen cells, and the queue's header never
+/// counts more shown than there are rows.
+#[test]
+fn learner_names_stay_readable_at_every_width_before_and_after_decisions() {
+    use crate::console::fixtures::{queue_with, row};
+    let names = [
+        "Tumaini Mwangi",
+        "فاطمه حسینی",
+        "田中 優子",
+        "Wojciech Kowalski-Nowakowski",
+        "Eva van der Berg-Jansen",
+    ];
+    let listed = |decided: bool| -> Vec<crate::domain::SessionRow> {
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let status = if decided && i == 0 {
+                    AttemptStatus::Rejected
+                } else {
+                    AttemptStatus::SecondReviewRequired
+                };
+                row(20 + i as i64, n, status)
+            })
+            .collect()
+    };
+    for decided in [false, true] {
+        for in_queue in [true, false] {
+            for width in (60..=220).step_by(4) {
+                let mut s = if in_queue {
+                    queue_with(listed(decided))
+                } else {
+                    let mut s = opened();
+                    s.sessions.rows = listed(decided);
+                    s
+                };
+                s.focus = Pane::Sessions;
+                let screen = text(&draw(&mut s, width, 40));
+                // A wide character's second cell reads as a space here: compared without.
+                let squeeze = |t: &str| t.replace(' ', "");
+                let table: Vec<String> = screen.lines().map(squeeze).collect();
+                for name in names {
+                    let whole = table.iter().any(|l| l.contains(&squeeze(name)));
+                    let kept: String = {
+                        let mut used = 0;
+                        name.chars()
+                            .take_while(|c| {
+                                used += unicode_width::UnicodeWidthChar::width(*c).unwrap_or(0);
+                                used <= 15
+                            })
+                            .collect()
+                    };
+                    assert!(
+                        whole || table.iter().any(|l| l.contains(&squeeze(&kept))),
+                        "{name} unreadable at {width} (queue: {in_queue}, decided: {decided}):\n{screen}"
+                    );
+                }
+                if in_queue {
+                    assert!(
+                        !screen.contains("/19 shown") && !screen.contains("5/4"),
+                        "{screen}"
+                    );
+                }
+            }
+        }
+    }
+}
