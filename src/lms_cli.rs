@@ -81,8 +81,15 @@ pub async fn run(cmd: LmsCommand) -> anyhow::Result<()> {
         }
         LmsCommand::Status { db } => {
             let opened = db_open::open(&db, false, TOOL_BUDGET).await?;
-            let rows = on_store!(opened, |store| store.lms_undelivered().await?);
-            if rows.is_empty() {
+            let (rows, clients) = on_store!(opened, |store| (
+                store.lms_undelivered().await?,
+                store.lms_clients().await?
+            ));
+            if rows.is_empty() && clients.is_empty() {
+                println!(
+                    "No Open edX is connected to this server; connect one with `proctor-review lms add`."
+                );
+            } else if rows.is_empty() {
                 println!("Every review has reached Open edX.");
                 return Ok(());
             }

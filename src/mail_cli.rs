@@ -16,11 +16,12 @@ pub enum MailCommand {
     },
     /// Queue failed emails again with a fresh retry budget; a running server sends them
     /// within its poll interval (15 s).
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["job", "all"])))]
     Retry {
         #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
-        /// One email job (the id `mail failed` and the console's History show).
-        #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+        /// One email job (the id `mail failed` and the console's History show); or --all.
+        #[arg(long, value_name = "JOB_ID")]
         job: Option<i64>,
         /// Every failed email.
         #[arg(long)]

@@ -158,6 +158,9 @@ async fn run_on<S: Store>(store: &S, cmd: ReviewerCommand) -> anyhow::Result<()>
             email
                 .parse::<lettre::Address>()
                 .map_err(|e| anyhow::anyhow!("--email '{}': {e}", printable(&email)))?;
+            for course in courses.iter().chain(&read_only) {
+                check_grant(store, course).await?;
+            }
             let name = if name.is_empty() {
                 username.clone()
             } else {
@@ -187,7 +190,13 @@ async fn run_on<S: Store>(store: &S, cmd: ReviewerCommand) -> anyhow::Result<()>
             Ok(())
         }
         ReviewerCommand::List { db: _ } => {
-            for listing in store.reviewers().await? {
+            let all = store.reviewers().await?;
+            if all.is_empty() {
+                println!(
+                    "No reviewers yet; add one with\n  proctor-review reviewer add --db … --username NAME --email ADDRESS --course COURSE_ID"
+                );
+            }
+            for listing in all {
                 print!("{}", describe(&listing, OffsetDateTime::now_utc()));
             }
             Ok(())
@@ -203,6 +212,9 @@ async fn run_on<S: Store>(store: &S, cmd: ReviewerCommand) -> anyhow::Result<()>
             } else {
                 Access::Review
             };
+            for course in &courses {
+                check_grant(store, course).await?;
+            }
             for course_id in courses {
                 let r = store
                     .grant(
@@ -243,6 +255,37 @@ async fn run_on<S: Store>(store: &S, cmd: ReviewerCommand) -> anyhow::Result<()>
             Ok(())
         }
     }
+}
+
+/// Refuses a course id that is not one; says so (with the closest known courses) when no
+/// exam uses a well-formed one yet — the grant then waits for the course.
+async fn check_grant<S: Store>(store: &S, course: &str) -> anyhow::Result<()> {
+    proctor_review::domain::check_course_id(course).map_err(anyhow::Error::msg)?;
+    let known: Vec<String> = store
+        .courses(proctor_review::domain::access::CourseScope::All)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    if known.iter().any(|k| k == course) {
+        return Ok(());
+    }
+    let mut closest: Vec<(f64, &String)> = known
+        .iter()
+        .map(|k| (strsim::normalized_levenshtein(k, course), k))
+        .collect();
+    closest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let names: Vec<&str> = closest.iter().take(3).map(|(_, k)| k.as_str()).collect();
+    if names.is_empty() {
+        eprintln!("Note: no exam uses {course} yet; the grant applies once the course arrives.");
+    } else {
+        eprintln!(
+            "Note: no exam uses {course} yet; the grant applies once the course arrives. \
+             Closest known: {}",
+            names.join(", ")
+        );
+    }
+    Ok(())
 }
 
 pub async fn run_token(cmd: TokenCommand) -> anyhow::Result<()> {

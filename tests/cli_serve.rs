@@ -451,3 +451,61 @@ fn a_failing_command_says_why_in_one_line() {
         "{err}"
     );
 }
+
+/// Issue #23: a typo'd course grant is refused with the form a course id takes; a
+/// well-formed course no exam uses yet is granted with a note naming the closest known
+/// ones; an empty reviewer list says how to add one.
+#[test]
+fn course_grants_are_checked_and_an_empty_list_says_what_to_do() {
+    let ours = common::peer::Ours::start_with(&["--lms-sync-secs", "0", "--seed-demo", "20"]);
+    let add = |course: &str| {
+        Command::new(BIN)
+            .args([
+                "reviewer",
+                "add",
+                "--username",
+                "mira",
+                "--email",
+                "mira@example.edu",
+            ])
+            .args(["--course", course, "--db"])
+            .arg(&ours.db)
+            .output()
+            .unwrap()
+    };
+    let status = ours.cli(&["lms", "status"]);
+    assert!(
+        status.contains("No Open edX is connected") && status.contains("lms add"),
+        "{status}"
+    );
+    let typo = add("MITx 6.0001");
+    assert!(!typo.status.success());
+    let err = String::from_utf8_lossy(&typo.stderr);
+    assert!(
+        err.contains("is not an Open edX course id") && err.contains("course-v1:ORG+COURSE+RUN"),
+        "{err}"
+    );
+    let unknown = add("course-v1:MITx+6.0001x+2027_Spring");
+    assert!(unknown.status.success());
+    let err = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        err.contains("no exam uses course-v1:MITx+6.0001x+2027_Spring yet")
+            && err.contains("Closest known: course-v1:MITx+6.0001x+2026_Fall"),
+        "{err}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.sqlite3");
+    drop(proctor_review::store::sqlite::SqliteStore::open(&empty).unwrap());
+    let list = Command::new(BIN)
+        .args(["reviewer", "list", "--db"])
+        .arg(&empty)
+        .output()
+        .unwrap();
+    assert!(list.status.success());
+    let said = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        said.contains("No reviewers yet") && said.contains("reviewer add"),
+        "{said}"
+    );
+}

@@ -63,6 +63,29 @@ pub struct Reviewer {
     pub role: Role,
 }
 
+/// An Open edX course key as a grant names it: `course-v1:ORG+COURSE+RUN`, or the older
+/// `ORG/COURSE/RUN`; each part letters, digits and `_ . ~ -` (opaque-keys' rule). A typo
+/// such as a space or a missing part is refused rather than granted silently.
+pub fn check_course_id(id: &str) -> Result<(), String> {
+    let part_ok = |p: &str| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '~' | '-'))
+    };
+    let parts: Vec<&str> = match id.strip_prefix("course-v1:") {
+        Some(rest) => rest.split('+').collect(),
+        None => id.split('/').collect(),
+    };
+    if parts.len() == 3 && parts.iter().all(|p| part_ok(p)) {
+        return Ok(());
+    }
+    Err(format!(
+        "'{}' is not an Open edX course id: expected course-v1:ORG+COURSE+RUN, e.g. \
+         course-v1:MITx+6.0001x+2026_Fall",
+        crate::domain::text::printable(id)
+    ))
+}
+
 /// A reviewer's username: 1–150 letters (any script), digits and `@ . + - _` — Django's
 /// (and so Open edX's) rule. Nothing else reaches logs, History or the screen.
 pub fn check_username(name: &str) -> Result<(), String> {
@@ -414,5 +437,25 @@ mod tests {
             .to_string(),
             "17.5/20"
         );
+    }
+
+    #[test]
+    fn course_ids_are_open_edx_course_keys() {
+        for good in [
+            "course-v1:MITx+6.0001x+2026_Fall",
+            "course-v1:edX+DemoX+Demo_Course",
+            "HarvardX/STAT110x/2026",
+        ] {
+            assert_eq!(check_course_id(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "MITx 6.0001",
+            "course-v1:MITx+6.0001x",
+            "course-v1:MITx+6.0001x+2026 Fall",
+            "course-v1:MITx++2026",
+            "",
+        ] {
+            assert!(check_course_id(bad).is_err(), "{bad:?} accepted");
+        }
     }
 }
