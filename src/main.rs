@@ -576,9 +576,9 @@ async fn connect(
     })
 }
 
-/// Before the screen is taken: a refused token or something that is not a review server
-/// ends here with a message, not in an empty console. An unreachable server does not: the
-/// console opens and says so, and a refresh tries again.
+/// Before the screen is taken: a refused token, something that is not a review server, or
+/// a server that does not answer ends here with the reason and the likely fix, not in an
+/// empty console. (Once running, a lost server is retried and said in the status bar.)
 async fn preflight(client: &ApiClient, url: &str) -> anyhow::Result<()> {
     use proctor_review::client::ClientError;
     match client.me().await {
@@ -590,6 +590,14 @@ async fn preflight(client: &ApiClient, url: &str) -> anyhow::Result<()> {
         ),
         Err(ClientError::Decode(_)) => anyhow::bail!(
             "{url}: not a proctor-review server (GET /api/v1/me did not answer as one); check --server"
+        ),
+        Err(ClientError::Unreachable { reason, .. }) => anyhow::bail!(
+            "{url} does not answer ({reason}); check the address and port in --server, and that \
+             the review server is running there (proctor-review serve)"
+        ),
+        Err(ClientError::Timeout) => anyhow::bail!(
+            "{url} did not answer in time; check --server, and that the review server there is \
+             not overloaded"
         ),
         _ => Ok(()),
     }

@@ -97,19 +97,40 @@ async fn a_bad_token_ends_the_console_with_a_clear_message_before_the_screen_is_
     .unwrap();
 }
 
+/// Issue #23: a wrong address fails fast, before the screen is taken, with the reason and
+/// the likely fix — not an empty console marked "not live"; an address without its scheme
+/// is told which to add.
 #[test]
-fn an_unreachable_server_is_reported_in_the_status_bar() {
+fn a_wrong_server_address_fails_fast_with_the_fix() {
     let dir = tempfile::tempdir().unwrap();
-    let mut c = Console::start_with(
-        &["--server", "http://127.0.0.1:9"],
-        dir.path(),
-        &[("PROCTOR_REVIEW_TOKEN", "t")],
+    let run = |server: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_proctor-review"))
+            .args(["--server", server])
+            .env("PROCTOR_REVIEW_TOKEN", "t")
+            .env("PROCTOR_REVIEW_DATA_DIR", dir.path())
+            .env("PROCTOR_REVIEW_CONFIG", dir.path().join("none.toml"))
+            .env_remove("RUST_BACKTRACE")
+            .output()
+            .unwrap()
+    };
+    let out = run("http://127.0.0.1:9");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("http://127.0.0.1:9 does not answer") && err.contains("proctor-review serve"),
+        "{err}"
     );
-    // The status bar and the list's placeholder may arrive in different frames.
-    c.until("the unreachable server's error", |s| {
-        s.contains("cannot reach the review server") && s.contains("Could not load")
-    });
-    c.quit();
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("\u{1b}[?1049h"),
+        "the screen was never taken"
+    );
+    let out = run("127.0.0.1:19101");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("invalid server address") && err.contains("https://127.0.0.1:19101"),
+        "{err}"
+    );
 }
 
 #[test]

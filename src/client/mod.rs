@@ -33,7 +33,7 @@ pub enum ClientError {
     Server { status: u16, message: String },
     #[error("unexpected answer from the server: {0}")]
     Decode(String),
-    #[error("invalid server address '{0}'")]
+    #[error("invalid server address '{0}'{hint}", hint = address_hint(.0))]
     BadUrl(String),
     #[error(
         "refusing to send a token over plain http to {0}: use https, or pass --allow-insecure-http if the network is trusted"
@@ -46,6 +46,15 @@ pub struct ApiClient {
     http: reqwest::Client,
     base: Url,
     token: String,
+}
+
+/// What a mistyped server address most likely lacks.
+fn address_hint(address: &str) -> String {
+    if !address.contains("://") && !address.trim().is_empty() && !address.contains(' ') {
+        format!(": give its scheme, e.g. https://{address} (or http://{address} on this machine)")
+    } else {
+        ": expected https://HOST[:PORT] (or http:// on this machine)".to_owned()
+    }
 }
 
 /// Refuses plain http to a server that is not on this machine — the bearer token and
