@@ -21,8 +21,12 @@ pub enum ClientError {
     Unreachable { url: String, reason: String },
     #[error("the server did not answer within {} s", TIMEOUT.as_secs())]
     Timeout,
+    /// 401: the token is unknown, revoked or expired.
     #[error("not authorised: {0}")]
     Unauthorized(String),
+    /// 403: the token is good but this is not allowed (a read-only course, a bad link).
+    #[error("not allowed: {0}")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -152,7 +156,8 @@ impl ApiClient {
             Err(_) => status.canonical_reason().unwrap_or("error").to_owned(),
         };
         Err(match status {
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ClientError::Unauthorized(message),
+            StatusCode::UNAUTHORIZED => ClientError::Unauthorized(message),
+            StatusCode::FORBIDDEN => ClientError::Forbidden(message),
             StatusCode::NOT_FOUND => ClientError::NotFound(message),
             StatusCode::CONFLICT => ClientError::Conflict(message),
             s if s.is_client_error() => ClientError::Rejected(message),

@@ -327,6 +327,11 @@ async fn follow_changes(client: ApiClient, tx: UnboundedSender<Action>) {
         if tx.is_closed() {
             return;
         }
+        // A refused token will not be taken on the next try either.
+        if let Err(crate::client::ClientError::Unauthorized(why)) = &result {
+            let _ = tx.send(Action::AccessLost(why.clone()));
+            return;
+        }
         if opened {
             wait = Duration::from_secs(1);
         }

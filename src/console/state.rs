@@ -470,6 +470,11 @@ pub struct State {
     pub run_id: String,
     /// The keys in force: the defaults with the reviewer's config applied.
     pub keys: Keymap,
+    /// The server no longer takes this reviewer's token (revoked, expired): why. The
+    /// console says so in one place and asks nothing more.
+    pub access_lost: Option<String>,
+    /// The reviewer holds no course grant (so an empty Quiz List is theirs, not the server's).
+    pub no_grants: bool,
     /// Where the last run on this server left off, until the Quiz List has loaded.
     pub resume: Option<Place>,
     /// The session to put the cursor on when the first page arrives.
@@ -504,6 +509,8 @@ impl State {
             live: None,
             next_request: 1,
             keys: Keymap::default(),
+            access_lost: None,
+            no_grants: false,
             resume: None,
             resume_session: None,
             run_id: "console-run".into(),

@@ -36,9 +36,7 @@ pub fn courses(
             {
                 *open = fresh.clone();
             }
-            if state.quizzes.exam_count() == 0 {
-                state.say(Tone::Info, "The server has no proctored exams yet.");
-            }
+            say_if_empty(state);
             if first {
                 if let Some(place) = state.resume.take() {
                     return resume(state, place);
@@ -171,5 +169,23 @@ pub fn detail(
 pub fn patch_row(state: &mut State, d: &SessionDetail) {
     if let Some(row) = state.sessions.rows.iter_mut().find(|r| r.id == d.row.id) {
         *row = d.row.clone();
+    }
+}
+
+/// An empty Quiz List, said in words that fit the reviewer: nothing granted to them yet, or
+/// nothing on the server yet.
+pub(super) fn say_if_empty(state: &mut State) {
+    if state.quizzes.request.is_some() || state.quizzes.exam_count() > 0 || state.reviewer.is_none()
+    {
+        return;
+    }
+    if state.no_grants {
+        state.say(
+            Tone::Info,
+            "You have no courses on this server yet (an admin grants them with \
+             `proctor-review reviewer grant --username YOU --course COURSE_ID`).",
+        );
+    } else {
+        state.say(Tone::Info, "The server has no proctored exams yet.");
     }
 }

@@ -13,7 +13,7 @@ mod reports;
 mod undo;
 
 use super::action::{Action, Effect};
-use super::keymap::Command;
+use super::keymap::{Command, Scope};
 use super::state::{Overlay, State, Tone};
 use crossterm::event::{Event, KeyEvent};
 use tui_input::backend::crossterm::EventHandler;
@@ -21,9 +21,63 @@ use tui_input::backend::crossterm::EventHandler;
 pub use navigate::sessions_query;
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    if let Some(why) = refused_token(&action) {
+        return access_lost(state, why);
+    }
+    if state.access_lost.is_some() {
+        return after_access_lost(state, action);
+    }
     let mut effects = apply(state, action);
     effects.extend(detail::sync_preview(state));
     effects
+}
+
+/// The server's word that the token is no good any more, in whatever answer it came.
+fn refused_token(action: &Action) -> Option<String> {
+    use crate::client::ClientError::Unauthorized;
+    let refused = |e: &crate::client::ClientError| match e {
+        Unauthorized(m) => Some(m.clone()),
+        _ => None,
+    };
+    match action {
+        Action::AccessLost(m) => Some(m.clone()),
+        Action::MeLoaded(Err(e))
+        | Action::CoursesLoaded { result: Err(e), .. }
+        | Action::SessionsLoaded { result: Err(e), .. }
+        | Action::DetailLoaded { result: Err(e), .. }
+        | Action::Decided { result: Err(e), .. }
+        | Action::Undone { result: Err(e), .. }
+        | Action::LmsRetried { result: Err(e), .. }
+        | Action::ReportsLoaded { result: Err(e), .. }
+        | Action::ReportStarted { result: Err(e), .. } => refused(e),
+        _ => None,
+    }
+}
+
+/// The token was refused: one plain message, no list left standing, nothing more asked.
+fn access_lost(state: &mut State, why: String) -> Vec<Effect> {
+    state.access_lost = Some(why);
+    state.dialog = None;
+    state.overlay = None;
+    state.reports = None;
+    state.undo = None;
+    vec![]
+}
+
+/// With the token refused only quitting (and redrawing) does anything.
+fn after_access_lost(state: &mut State, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Resize(w, h) => {
+            state.width = w;
+            state.height = h;
+            vec![]
+        }
+        Action::Key(key) => match state.keys.lookup(&[Scope::Global], &key) {
+            Some(Command::Quit | Command::ForceQuit) => vec![Effect::Quit],
+            _ => vec![],
+        },
+        _ => vec![],
+    }
 }
 
 fn apply(state: &mut State, action: Action) -> Vec<Effect> {
@@ -45,8 +99,12 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Key(key) => on_key(state, key),
         Action::Mouse(m) => mouse::on_mouse(state, m),
         Action::Paste(text) => on_paste(state, &text),
+        Action::AccessLost(why) => access_lost(state, why),
         Action::MeLoaded(Ok(me)) => {
+            state.no_grants =
+                me.reviewer.role == crate::domain::Role::Reviewer && me.grants.is_empty();
             state.reviewer = Some(me.reviewer.username);
+            loaded::say_if_empty(state);
             vec![]
         }
         Action::MeLoaded(Err(e)) => {

@@ -21,6 +21,10 @@ use ratatui::widgets::{Block, BorderType, Borders};
 pub fn view(state: &State, frame: &mut Frame) {
     let bars = layout::bars(frame.area());
     bars::title(state, frame, bars.title);
+    if let Some(why) = &state.access_lost {
+        access_lost(state, why, frame, bars.main);
+        return;
+    }
     for (pane, area) in layout::panes(state, bars.main) {
         match pane {
             Pane::Quizzes => quizzes::draw(state, frame, area),
@@ -85,4 +89,33 @@ fn listing_title(l: &Listing) -> String {
         Listing::Queue => "All exams — Require Attention".to_owned(),
         Listing::Exam(e) => format::safe(&e.exam.exam_name).into_owned(),
     }
+}
+
+/// The server refused the token: said once, plainly, where the lists were (no stale list
+/// left standing to act on).
+fn access_lost(state: &State, why: &str, frame: &mut Frame, area: Rect) {
+    use ratatui::widgets::{Paragraph, Wrap};
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Thick)
+        .title(" Access ended ");
+    let text = vec![
+        Line::styled("Your access to this server has ended.", state.theme.error()),
+        Line::raw(""),
+        Line::raw(format!(
+            "The server says: {}",
+            crate::domain::text::printable(why)
+        )),
+        Line::raw(""),
+        Line::raw(
+            "Ask an admin for a new token (proctor-review token add) or to restore your \
+             course grants, then start the console again.",
+        ),
+        Line::raw(""),
+        Line::styled("q quits.", state.theme.key()),
+    ];
+    frame.render_widget(
+        Paragraph::new(text).block(block).wrap(Wrap { trim: false }),
+        area,
+    );
 }

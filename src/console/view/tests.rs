@@ -695,3 +695,81 @@ fn learner_names_stay_readable_at_every_width_before_and_after_decisions() {
         }
     }
 }
+
+/// Issue #23: a revoked or expired token leaves no zombie console: the first refused
+/// answer replaces the lists with one plain message, nothing more is asked, and only q
+/// does anything.
+#[test]
+fn a_refused_token_ends_the_console_plainly_with_nothing_left_standing() {
+    use crate::client::ClientError;
+    use crate::console::action::Effect;
+    let mut s = opened();
+    let fx = update(
+        &mut s,
+        Action::SessionsLoaded {
+            request: 999,
+            result: Err(ClientError::Unauthorized("unknown or revoked token".into())),
+        },
+    );
+    assert!(fx.is_empty(), "nothing more is asked: {fx:?}");
+    for k in ['j', 'f', 'r'] {
+        let fx = update(
+            &mut s,
+            Action::Key(KeyEvent::new(KeyCode::Char(k), KeyModifiers::NONE)),
+        );
+        assert!(fx.is_empty(), "{k}: {fx:?}");
+    }
+    let screen = text(&draw(&mut s, 120, 40));
+    assert!(
+        screen.contains("Your access to this server has ended"),
+        "{screen}"
+    );
+    assert!(screen.contains("unknown or revoked token") && screen.contains("q quits"));
+    assert!(!screen.contains("Ana"), "no list left standing:\n{screen}");
+    let fx = update(
+        &mut s,
+        Action::Key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE)),
+    );
+    assert_eq!(fx, vec![Effect::Quit]);
+}
+
+/// A reviewer with no grants is told that, not that the server is empty.
+#[test]
+fn a_reviewer_without_grants_is_told_how_to_get_a_course() {
+    use crate::console::action::Effect;
+    let mut s = State::new("http://test".into(), Theme::plain(), 120, 40);
+    let fx = update(&mut s, Action::Start);
+    let request = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::LoadCourses { request } => Some(*request),
+            _ => None,
+        })
+        .unwrap();
+    update(
+        &mut s,
+        Action::MeLoaded(Ok(crate::api::Me {
+            reviewer: crate::domain::Reviewer {
+                id: 3,
+                username: "mira".into(),
+                email: "mira@example.edu".into(),
+                full_name: "Mira".into(),
+                role: crate::domain::Role::Reviewer,
+            },
+            grants: vec![],
+        })),
+    );
+    update(
+        &mut s,
+        Action::CoursesLoaded {
+            request,
+            result: Ok(vec![]),
+        },
+    );
+    let screen = text(&draw(&mut s, 160, 40));
+    assert!(
+        screen.contains("You have no courses on this server yet"),
+        "{screen}"
+    );
+    assert!(!screen.contains("The server has no proctored exams"));
+}
