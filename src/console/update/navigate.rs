@@ -163,6 +163,12 @@ pub fn preview_selected(state: &mut State) -> Vec<Effect> {
         p.other_order = (p.sort, p.desc);
         (p.sort, p.desc) = other;
     }
+    // A search belongs to the list it was made in: another list starts unfiltered (a
+    // resumed search is set before the first list opens, so it stays there).
+    if p.listing.is_some() {
+        p.search = tui_input::Input::default();
+        p.searching = false;
+    }
     state.sessions.listing = Some(listing);
     state.sessions.rows.clear();
     state.sessions.base = 0;

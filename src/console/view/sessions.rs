@@ -4,6 +4,7 @@
 use super::{listing_title, pane_block};
 use crate::api::SortKey;
 use crate::console::format::{count, duration, fit, fit_words, safe, when_short};
+use crate::console::keymap::{Command, Scope};
 use crate::console::layout::{self, Columns, session_columns};
 use crate::console::state::{Listing, Pane, State};
 use crate::console::timeline;
@@ -208,10 +209,18 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
         let msg = match (&p.error, p.request) {
             (Some(e), _) => format!("Could not load: {}", safe(e)),
             (None, Some(_)) => "Loading…".into(),
-            (None, None) if !p.search.value().is_empty() => "No session matches the search.".into(),
+            (None, None) if !p.search.value().is_empty() => format!(
+                "No session matches the search \"{}\" — {} then {} clears it.",
+                safe(p.search.value()),
+                state.keys.key_in(Scope::Sessions, Command::Search),
+                state.keys.key_in(Scope::Search, Command::ClearSearch),
+            ),
             (None, None) => "No sessions.".into(),
         };
-        frame.render_widget(Paragraph::new(msg), table_area);
+        frame.render_widget(
+            Paragraph::new(msg).wrap(ratatui::widgets::Wrap { trim: true }),
+            table_area,
+        );
         return;
     }
 

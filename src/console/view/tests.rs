@@ -773,3 +773,40 @@ fn a_reviewer_without_grants_is_told_how_to_get_a_course() {
     );
     assert!(!screen.contains("The server has no proctored exams"));
 }
+
+/// Issue #23: a search belongs to the list it was made in, says how to clear it when it
+/// hides everything, and does not follow the reviewer to another list.
+#[test]
+fn a_search_stays_in_its_list_and_says_how_to_clear_it() {
+    let mut s = opened();
+    s.focus = Pane::Sessions;
+    key(&mut s, KeyCode::Char('/'));
+    for c in "jose".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    key(&mut s, KeyCode::Enter);
+    // The search's answer: nothing matches.
+    s.sessions.rows.clear();
+    s.sessions.total = 0;
+    s.sessions.request = None;
+    let screen = text(&draw(&mut s, 120, 40));
+    assert!(
+        screen.contains("No session matches the search \"jose\" — / then Esc")
+            && screen.contains("clears it."),
+        "{screen}"
+    );
+    // To the Quiz List and up onto the queue: it opens unfiltered.
+    key(&mut s, KeyCode::Esc);
+    key(&mut s, KeyCode::Esc);
+    s.focus = Pane::Quizzes;
+    key(&mut s, KeyCode::Char('k'));
+    assert!(
+        matches!(
+            s.sessions.listing,
+            Some(crate::console::state::Listing::Queue)
+        ),
+        "{:?}",
+        s.sessions.listing
+    );
+    assert_eq!(s.sessions.search.value(), "");
+}
