@@ -17,6 +17,34 @@ impl Drop for Server {
     }
 }
 
+/// Starts `serve` as set up in `cmd` (its arguments after `serve`); the running server and
+/// its address, or what it said on stderr when it ended instead.
+fn start(mut cmd: Command) -> Result<(Server, String), String> {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    match line.trim().strip_prefix("listening on ") {
+        Some(url) => Ok((Server(child), url.to_owned())),
+        None => {
+            Err(String::from_utf8_lossy(&child.wait_with_output().unwrap().stderr).into_owned())
+        }
+    }
+}
+
+fn serve_cmd(args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("serve")
+        .args(args)
+        .args(["--listen", "127.0.0.1:0"]);
+    cmd
+}
+
 fn add_ada(db: &str, email: &str) -> std::process::Output {
     Command::new(BIN)
         .args([
@@ -42,30 +70,7 @@ async fn serve_with_a_created_reviewer_token() {
     let db = dir.path().join("review.sqlite3");
     let db_arg = db.to_str().unwrap();
 
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--db",
-            db_arg,
-            "--listen",
-            "127.0.0.1:0",
-            "--seed-demo",
-            "40",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let _server = Server(child);
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect(&line)
-        .to_owned();
+    let (_server, url) = start(serve_cmd(&["--db", db_arg, "--seed-demo", "40"])).unwrap();
 
     let out = add_ada(db_arg, "ada@example.edu");
     assert!(
@@ -311,22 +316,12 @@ async fn a_postgres_server_keeps_its_secret_out_of_the_working_directory() {
     };
     let cwd = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--db", &pg.url, "--listen", "127.0.0.1:0"])
-        .args(["--seed-demo", "20", "--lms-sync-secs", "0"])
-        .current_dir(cwd.path())
+    let mut cmd = serve_cmd(&["--db", &pg.url, "--seed-demo", "20", "--lms-sync-secs", "0"]);
+    cmd.current_dir(cwd.path())
         .env("PROCTOR_REVIEW_DATA_DIR", data.path())
-        .env_remove("PROCTOR_REVIEW_LINK_KEY_FILE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let _server = Server(child);
-    let url = line.trim().strip_prefix("listening on ").expect(&line);
+        .env_remove("PROCTOR_REVIEW_LINK_KEY_FILE");
+    let (_server, url) = start(cmd).unwrap();
+    let url = url.as_str();
 
     assert_eq!(
         std::fs::read_dir(cwd.path()).unwrap().count(),
@@ -408,25 +403,19 @@ async fn seeding_postgres_is_not_cut_by_the_query_budget() {
         return;
     };
     let data = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--db", &pg.url, "--listen", "127.0.0.1:0"])
-        .args(["--seed-demo", "3000", "--query-budget-ms", "2"])
-        .args(["--lms-sync-secs", "0"])
-        .env("PROCTOR_REVIEW_DATA_DIR", data.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    if line.is_empty() {
-        let out = child.wait_with_output().unwrap();
-        panic!("serve ended: {}", String::from_utf8_lossy(&out.stderr));
+    let mut cmd = serve_cmd(&[
+        "--db",
+        &pg.url,
+        "--seed-demo",
+        "3000",
+        "--query-budget-ms",
+        "2",
+    ]);
+    cmd.args(["--lms-sync-secs", "0"])
+        .env("PROCTOR_REVIEW_DATA_DIR", data.path());
+    if let Err(said) = start(cmd) {
+        panic!("serve ended: {said}");
     }
-    let _server = Server(child);
-    assert!(line.starts_with("listening on "), "{line}");
 }
 
 /// A command that fails ends with one line saying what failed, not a backtrace.

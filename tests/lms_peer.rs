@@ -98,6 +98,30 @@ async fn find(l: &Loop, external: &str) -> Option<SessionRow> {
     None
 }
 
+/// Waits (30 s at most) until the session is as `done` says; `what` names it if not.
+async fn until_session(
+    l: &Loop,
+    id: i64,
+    what: &str,
+    done: impl Fn(&proctor_review::domain::SessionDetail) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let d = l.reviewer.session(id).await.expect("session");
+        if done(&d) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: {:?} {:?}\n{}",
+            d.row.status,
+            d.row.lms,
+            l.ours.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Waits until the session's delivery to Open edX has settled (not waiting any more).
 async fn settled(api: &ApiClient, id: i64) -> proctor_review::domain::LmsSync {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -163,25 +187,10 @@ async fn flagged_attempt(l: &Loop, content: &str) -> (String, i64) {
     );
     // Delivered to the LMS first, Require Attention here a moment later (under load the
     // two can be seen apart); the tests start from both.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let status = l
-            .reviewer
-            .session(row.id)
-            .await
-            .expect("session")
-            .row
-            .status;
-        if status == AttemptStatus::SecondReviewRequired {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "still {status:?}\n{}",
-            l.ours.log()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_session(l, row.id, "never Require Attention", |d| {
+        d.row.status == AttemptStatus::SecondReviewRequired
+    })
+    .await;
     (external, row.id)
 }
 
@@ -410,19 +419,13 @@ async fn a_review_not_read_back_names_the_fix_and_is_confirmed_once_fixed(db: Db
 
     l.ours
         .connect(&l.peer, "peer-staff-client", "peer-staff-secret");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let lms = l.reviewer.session(row.id).await.expect("session").row.lms;
-        if lms.as_ref().is_some_and(|s| s.state == LmsState::Delivered) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never confirmed: {lms:?}\n{}",
-            l.ours.log()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until_session(&l, row.id, "never confirmed", |d| {
+        d.row
+            .lms
+            .as_ref()
+            .is_some_and(|s| s.state == LmsState::Delivered)
+    })
+    .await;
 }
 
 async fn refusals_are_recorded_with_the_lms_s_reason(db: Db) {

@@ -254,9 +254,8 @@ pub fn detail_request(effects: &[Effect], session: i64) -> u64 {
         .unwrap_or_else(|| panic!("no detail load for {session} in {effects:?}"))
 }
 
-/// A console with the quiz list loaded and exam 1's sessions open, cursor on the first row
-/// and its detail loaded.
-pub fn opened() -> State {
+/// A console just started at 120x40: the request its Quiz List is loading with.
+pub fn started() -> (State, u64) {
     let mut s = State::new("http://test".into(), Theme::plain(), 120, 40);
     let fx = update(&mut s, Action::Start);
     let request = fx
@@ -266,6 +265,13 @@ pub fn opened() -> State {
             _ => None,
         })
         .unwrap();
+    (s, request)
+}
+
+/// A console with the quiz list loaded and exam 1's sessions open, cursor on the first row
+/// and its detail loaded.
+pub fn opened() -> State {
+    let (mut s, request) = started();
     update(
         &mut s,
         Action::CoursesLoaded {
@@ -291,15 +297,7 @@ pub fn opened() -> State {
 
 /// A console on the queue (All exams — Require Attention) as at launch, listing `items`.
 pub fn queue_with(items: Vec<SessionRow>) -> State {
-    let mut s = State::new("http://test".into(), Theme::plain(), 120, 40);
-    let fx = update(&mut s, Action::Start);
-    let request = fx
-        .iter()
-        .find_map(|e| match e {
-            Effect::LoadCourses { request } => Some(*request),
-            _ => None,
-        })
-        .unwrap();
+    let (mut s, request) = started();
     let fx = update(
         &mut s,
         Action::CoursesLoaded {

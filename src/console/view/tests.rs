@@ -736,16 +736,7 @@ fn a_refused_token_ends_the_console_plainly_with_nothing_left_standing() {
 /// A reviewer with no grants is told that, not that the server is empty.
 #[test]
 fn a_reviewer_without_grants_is_told_how_to_get_a_course() {
-    use crate::console::action::Effect;
-    let mut s = State::new("http://test".into(), Theme::plain(), 120, 40);
-    let fx = update(&mut s, Action::Start);
-    let request = fx
-        .iter()
-        .find_map(|e| match e {
-            Effect::LoadCourses { request } => Some(*request),
-            _ => None,
-        })
-        .unwrap();
+    let (mut s, request) = crate::console::fixtures::started();
     update(
         &mut s,
         Action::MeLoaded(Ok(crate::api::Me {
