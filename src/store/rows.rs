@@ -148,3 +148,114 @@ pub fn head(count: i64, hash: Option<String>, seal: Option<String>) -> crate::do
         }),
     }
 }
+
+/// An entry of the decision history as `queries::AUDIT_CHAIN` reads it.
+pub fn stored_entry(
+    r: &impl super::cells::Cells,
+) -> Result<crate::domain::audit::StoredEntry, StoreError> {
+    let reason: String = r.cell(5)?;
+    Ok(crate::domain::audit::StoredEntry {
+        fields: AuditFields {
+            id: r.cell(0)?,
+            session_id: r.cell(1)?,
+            reviewer_id: r.cell(2)?,
+            decided_at: r.cell(3)?,
+            verdict: r.cell(4)?,
+            reason_sha256: r
+                .cell::<Option<String>>(14)?
+                .unwrap_or_else(|| sha256(&reason)),
+            status_before: r.cell(6)?,
+            status_after: r.cell(7)?,
+            review_status_before: r.cell(8)?,
+            review_status_after: r.cell(9)?,
+            grade_possible: r.cell(10)?,
+            grade_before: r.cell(11)?,
+            grade_after: r.cell(12)?,
+            learner_emailed: r.cell(13)?,
+        },
+        reason,
+        prev_hash: r.cell::<Option<String>>(15)?.unwrap_or_default(),
+        hash: r.cell::<Option<String>>(16)?.unwrap_or_default(),
+        seal: r.cell(17)?,
+    })
+}
+
+/// A session with a history as `queries::AUDIT_SESSIONS` reads it.
+pub fn session_now(
+    r: &impl super::cells::Cells,
+) -> Result<crate::domain::audit::SessionNow, StoreError> {
+    Ok(crate::domain::audit::SessionNow {
+        session_id: r.cell(0)?,
+        status: r.cell(1)?,
+        modified: r.cell(2)?,
+        learner_retired: r.cell::<i64>(3)? != 0,
+    })
+}
+
+/// The LMS a session came from, as `queries::SESSION_LMS` reads it.
+pub(crate) fn session_lms(
+    r: &impl super::cells::Cells,
+) -> Result<super::lms::SessionLms, StoreError> {
+    Ok(super::lms::SessionLms {
+        client: r.cell(0)?,
+        course_id: r.cell(1)?,
+        external_id: r.cell(2)?,
+        learner_email: r.cell(3)?,
+        before: super::lms::DeliveryBefore {
+            state: r.cell(4)?,
+            note: r.cell(5)?,
+        },
+    })
+}
+
+/// What a session's detail gathers besides its own row.
+pub struct DetailParts {
+    pub violations: Vec<crate::domain::Violation>,
+    pub history: Vec<crate::domain::HistoryEntry>,
+    pub media: Vec<crate::domain::MediaItem>,
+    pub onboarding: Option<crate::domain::Onboarding>,
+}
+
+/// A session's detail from its row as the detail query reads it (the list row's columns,
+/// then the exam's and the attempt's from column 12 on) and its other parts.
+pub fn session_detail(
+    r: &impl super::cells::Cells,
+    mut row: crate::domain::SessionRow,
+    parts: DetailParts,
+) -> Result<crate::domain::SessionDetail, StoreError> {
+    // The list row drawn from this detail keeps its timeline.
+    row.marks = parts
+        .violations
+        .iter()
+        .map(|v| crate::domain::ViolationMark {
+            at: v.start_time,
+            rules: v.is_rules_violation(),
+        })
+        .collect();
+    let original_grade = match (r.cell::<Option<f64>>(22)?, r.cell::<Option<f64>>(23)?) {
+        (Some(earned), Some(possible)) => Some(Grade { earned, possible }),
+        _ => None,
+    };
+    let grade_override: Option<f64> = r.cell(24)?;
+    Ok(crate::domain::SessionDetail {
+        learner_view: crate::domain::LearnerView::of(row.status),
+        course_id: r.cell(12)?,
+        exam_name: r.cell(13)?,
+        exam_time_limit_mins: r.cell(14)?,
+        provider: r.cell(15)?,
+        attempt_code: r.cell(16)?,
+        external_id: r.cell(17)?,
+        allowed_time_limit_mins: r.cell(18)?,
+        is_sample_attempt: r.cell(19)?,
+        track: r.cell(20)?,
+        reviewed_by: r.cell(21)?,
+        original_grade,
+        grade_in_force: Grade::in_force(original_grade, grade_override),
+        violations: parts.violations,
+        history: parts.history,
+        undo_until: None,
+        media: parts.media,
+        onboarding: parts.onboarding,
+        row,
+    })
+}

@@ -6,9 +6,7 @@
 use super::read;
 use super::sql::is_unique_violation;
 use super::sql::numbered;
-use crate::domain::audit::{
-    AuditFields, GENESIS, SealKey, SessionNow, StoredEntry, entry_hash, sha256,
-};
+use crate::domain::audit::{GENESIS, SealKey, SessionNow, StoredEntry, entry_hash};
 use crate::domain::undo::{UndoError, UndoFacts, UndoPlan};
 use crate::domain::{
     DecisionError, DecisionFacts, Grade, JobKind, Learner, SessionDetail, SessionId, Verdict,
@@ -19,7 +17,7 @@ use crate::store::timefmt::{from_sql, to_sql};
 use crate::store::{
     DecisionCommand, DecisionContext, EmailJob, PlannedDecision, StoreError, UndoCommand,
 };
-use tokio_postgres::{GenericClient, Row, Transaction};
+use tokio_postgres::{GenericClient, Transaction};
 
 /// The advisory lock that orders the decision history (any number; ours).
 const HISTORY_LOCK: i64 = 0x7072_6f63_746f_7201;
@@ -387,37 +385,13 @@ pub(super) async fn append(
     }
 }
 
-fn entry(r: &Row) -> Result<StoredEntry, StoreError> {
-    let reason: String = r.try_get(5)?;
-    Ok(StoredEntry {
-        fields: AuditFields {
-            id: r.try_get(0)?,
-            session_id: r.try_get(1)?,
-            reviewer_id: r.try_get(2)?,
-            decided_at: r.try_get(3)?,
-            verdict: r.try_get(4)?,
-            reason_sha256: r
-                .try_get::<_, Option<String>>(14)?
-                .unwrap_or_else(|| sha256(&reason)),
-            status_before: r.try_get(6)?,
-            status_after: r.try_get(7)?,
-            review_status_before: r.try_get(8)?,
-            review_status_after: r.try_get(9)?,
-            grade_possible: r.try_get(10)?,
-            grade_before: r.try_get(11)?,
-            grade_after: r.try_get(12)?,
-            learner_emailed: r.try_get(13)?,
-        },
-        reason,
-        prev_hash: r.try_get::<_, Option<String>>(15)?.unwrap_or_default(),
-        hash: r.try_get::<_, Option<String>>(16)?.unwrap_or_default(),
-        seal: r.try_get(17)?,
-    })
-}
-
 /// Every entry of the chain, in id order, with its seal.
 pub async fn entries<C: GenericClient + Sync>(c: &C) -> Result<Vec<StoredEntry>, StoreError> {
-    c.query(AUDIT_CHAIN, &[]).await?.iter().map(entry).collect()
+    c.query(AUDIT_CHAIN, &[])
+        .await?
+        .iter()
+        .map(crate::store::rows::stored_entry)
+        .collect()
 }
 
 /// Every session with a history, as it is now.
@@ -425,14 +399,7 @@ pub async fn sessions<C: GenericClient + Sync>(c: &C) -> Result<Vec<SessionNow>,
     c.query(AUDIT_SESSIONS, &[])
         .await?
         .iter()
-        .map(|r| {
-            Ok(SessionNow {
-                session_id: r.try_get(0)?,
-                status: r.try_get(1)?,
-                modified: r.try_get(2)?,
-                learner_retired: r.try_get::<_, i64>(3)? != 0,
-            })
-        })
+        .map(crate::store::rows::session_now)
         .collect()
 }
 

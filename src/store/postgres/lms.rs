@@ -531,18 +531,8 @@ async fn session_lms<C: GenericClient + Sync>(
 ) -> Result<Option<SessionLms>, StoreError> {
     c.query_opt(&numbered(crate::store::queries::SESSION_LMS), &[&id])
         .await?
-        .map(|r| {
-            Ok(SessionLms {
-                client: r.try_get(0)?,
-                course_id: r.try_get(1)?,
-                external_id: r.try_get(2)?,
-                learner_email: r.try_get(3)?,
-                before: crate::store::lms::DeliveryBefore {
-                    state: r.try_get(4)?,
-                    note: r.try_get(5)?,
-                },
-            })
-        })
+        .as_ref()
+        .map(crate::store::rows::session_lms)
         .transpose()
 }
 

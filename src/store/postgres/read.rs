@@ -4,10 +4,10 @@ use super::sql::{Cached, count, numbered};
 use crate::domain::access::CourseScope;
 use crate::domain::email::EmailDelivery;
 use crate::domain::{
-    AttemptStatus, ContentType, CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, Grade,
-    HistoryEntry, Learner, LearnerView, MediaId, MediaItem, MediaKind, Onboarding,
-    OnboardingStatus, RULES_VIOLATION, ReviewStatus, Reviewer, Role, ScanResult, SessionDetail,
-    SessionId, SessionRow, Violation, ViolationKind, ViolationMark,
+    AttemptStatus, ContentType, CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, HistoryEntry,
+    Learner, MediaId, MediaItem, MediaKind, Onboarding, OnboardingStatus, RULES_VIOLATION,
+    ReviewStatus, Reviewer, Role, ScanResult, SessionDetail, SessionId, SessionRow, Violation,
+    ViolationKind, ViolationMark,
 };
 use crate::store::StoreError;
 use crate::store::rows::{email_delivery, grade, history_verdicts, lms_sync, opt_parse, parse};
@@ -190,43 +190,14 @@ pub async fn session<C: Cached>(c: &C, id: SessionId) -> Result<SessionDetail, S
     let Some(r) = found else {
         return Err(StoreError::NotFound(format!("no session with id {id}")));
     };
-    let mut row = session_row(&r)?;
-    row.marks = violations
-        .iter()
-        .map(|v| ViolationMark {
-            at: v.start_time,
-            rules: v.is_rules_violation(),
-        })
-        .collect();
-    let original_grade = match (
-        r.try_get::<_, Option<f64>>(22)?,
-        r.try_get::<_, Option<f64>>(23)?,
-    ) {
-        (Some(earned), Some(possible)) => Some(Grade { earned, possible }),
-        _ => None,
-    };
-    let grade_override: Option<f64> = r.try_get(24)?;
-    Ok(SessionDetail {
-        learner_view: LearnerView::of(row.status),
-        course_id: r.try_get(12)?,
-        exam_name: r.try_get(13)?,
-        exam_time_limit_mins: r.try_get(14)?,
-        provider: r.try_get(15)?,
-        attempt_code: r.try_get(16)?,
-        external_id: r.try_get(17)?,
-        allowed_time_limit_mins: r.try_get(18)?,
-        is_sample_attempt: r.try_get(19)?,
-        track: r.try_get(20)?,
-        reviewed_by: r.try_get(21)?,
-        original_grade,
-        grade_in_force: Grade::in_force(original_grade, grade_override),
+    let row = session_row(&r)?;
+    let parts = crate::store::rows::DetailParts {
         violations,
         history,
-        undo_until: None,
         media,
         onboarding,
-        row,
-    })
+    };
+    crate::store::rows::session_detail(&r, row, parts)
 }
 
 /// Fills in where each row's violations fall, with one query for the whole page.

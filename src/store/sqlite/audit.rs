@@ -1,8 +1,6 @@
 //! Writing decisions onto the hash chain, and reading the chain back for `audit verify`.
 
-use crate::domain::audit::{
-    AuditFields, GENESIS, SealKey, SessionNow, StoredEntry, entry_hash, sha256,
-};
+use crate::domain::audit::{GENESIS, SealKey, SessionNow, StoredEntry, entry_hash};
 use crate::store::StoreError;
 use crate::store::queries::{AUDIT_CHAIN, AUDIT_SESSIONS, INSERT_SEAL, UNSEALED};
 pub use crate::store::rows::NewDecision;
@@ -75,43 +73,20 @@ const COLUMNS: &str = "id, session_id, reviewer_id, decided_at, verdict, reason,
     status_after, review_status_before, review_status_after, grade_possible, grade_before,
     grade_after, learner_emailed, reason_sha256, prev_hash, hash";
 
-fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEntry> {
-    let reason: String = r.get(5)?;
-    Ok(StoredEntry {
-        fields: AuditFields {
-            id: r.get(0)?,
-            session_id: r.get(1)?,
-            reviewer_id: r.get(2)?,
-            decided_at: r.get(3)?,
-            verdict: r.get(4)?,
-            reason_sha256: r
-                .get::<_, Option<String>>(14)?
-                .unwrap_or_else(|| sha256(&reason)),
-            status_before: r.get(6)?,
-            status_after: r.get(7)?,
-            review_status_before: r.get(8)?,
-            review_status_after: r.get(9)?,
-            grade_possible: r.get(10)?,
-            grade_before: r.get(11)?,
-            grade_after: r.get(12)?,
-            learner_emailed: r.get(13)?,
-        },
-        reason,
-        prev_hash: r.get::<_, Option<String>>(15)?.unwrap_or_default(),
-        hash: r.get::<_, Option<String>>(16)?.unwrap_or_default(),
-        seal: r.get(17).unwrap_or(None),
-    })
-}
-
 /// Gives decisions written before the chain existed their hashes, in id order. Runs once,
 /// inside the migration that creates the chain — never later, or it would re-seal rows
 /// someone tampered with and stripped of their hashes.
 pub fn backfill(tx: &Connection) -> Result<u64, StoreError> {
     let missing: Vec<StoredEntry> = {
         let mut stmt = tx.prepare(&format!(
-            "SELECT {COLUMNS} FROM decisions WHERE hash IS NULL ORDER BY id"
+            "SELECT {COLUMNS}, NULL FROM decisions WHERE hash IS NULL ORDER BY id"
         ))?;
-        stmt.query_map([], entry)?.collect::<Result<_, _>>()?
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(crate::store::rows::stored_entry(r)?);
+        }
+        out
     };
     let mut prev: String = tx
         .query_row(
@@ -134,22 +109,26 @@ pub fn backfill(tx: &Connection) -> Result<u64, StoreError> {
 
 /// Every entry of the chain, in id order, with its seal.
 pub fn entries(c: &Connection) -> Result<Vec<StoredEntry>, StoreError> {
-    let mut stmt = c.prepare(AUDIT_CHAIN)?;
-    Ok(stmt.query_map([], entry)?.collect::<Result<_, _>>()?)
+    all(c, AUDIT_CHAIN, |r| crate::store::rows::stored_entry(r))
 }
 
 /// Every session with a history, as it is now.
 pub fn sessions(c: &Connection) -> Result<Vec<SessionNow>, StoreError> {
-    let mut stmt = c.prepare(AUDIT_SESSIONS)?;
-    let rows = stmt.query_map([], |r| {
-        Ok(SessionNow {
-            session_id: r.get(0)?,
-            status: r.get(1)?,
-            modified: r.get(2)?,
-            learner_retired: r.get::<_, i64>(3)? != 0,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    all(c, AUDIT_SESSIONS, |r| crate::store::rows::session_now(r))
+}
+
+fn all<T>(
+    c: &Connection,
+    sql: &str,
+    map: impl Fn(&rusqlite::Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = c.prepare(sql)?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(map(r)?);
+    }
+    Ok(out)
 }
 
 /// Seals the entries that have none (a new key); how many.

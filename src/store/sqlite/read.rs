@@ -5,10 +5,10 @@ use super::search::Tiers;
 use crate::domain::access::CourseScope;
 use crate::domain::query::{Page, SessionFilter};
 use crate::domain::{
-    AttemptStatus, ContentType, CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, Grade,
-    HistoryEntry, Learner, LearnerView, MediaId, MediaItem, MediaKind, Onboarding,
-    OnboardingStatus, RULES_VIOLATION, ReviewStatus, Reviewer, Role, ScanResult, SessionDetail,
-    SessionId, SessionRow, Violation, ViolationKind, ViolationMark,
+    AttemptStatus, ContentType, CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, HistoryEntry,
+    Learner, MediaId, MediaItem, MediaKind, Onboarding, OnboardingStatus, RULES_VIOLATION,
+    ReviewStatus, Reviewer, Role, ScanResult, SessionDetail, SessionId, SessionRow, Violation,
+    ViolationKind, ViolationMark,
 };
 use crate::store::StoreError;
 use crate::store::rows::{email_delivery, grade, history_verdicts, lms_sync, parse};
@@ -244,42 +244,14 @@ pub fn session(c: &Connection, id: SessionId) -> Result<SessionDetail, StoreErro
     let Some(r) = rows.next()? else {
         return Err(StoreError::NotFound(format!("no session with id {id}")));
     };
-    let mut row = session_row(r)?;
-    let violations = violations(c, id)?;
-    // The list row drawn from this detail keeps its timeline.
-    row.marks = violations
-        .iter()
-        .map(|v| ViolationMark {
-            at: v.start_time,
-            rules: v.is_rules_violation(),
-        })
-        .collect();
-    let original_grade = match (r.get::<_, Option<f64>>(22)?, r.get::<_, Option<f64>>(23)?) {
-        (Some(earned), Some(possible)) => Some(Grade { earned, possible }),
-        _ => None,
-    };
-    let grade_override: Option<f64> = r.get(24)?;
-    Ok(SessionDetail {
-        learner_view: LearnerView::of(row.status),
-        course_id: r.get(12)?,
-        exam_name: r.get(13)?,
-        exam_time_limit_mins: r.get(14)?,
-        provider: r.get(15)?,
-        attempt_code: r.get(16)?,
-        external_id: r.get(17)?,
-        allowed_time_limit_mins: r.get(18)?,
-        is_sample_attempt: r.get(19)?,
-        track: r.get(20)?,
-        reviewed_by: r.get(21)?,
-        original_grade,
-        grade_in_force: Grade::in_force(original_grade, grade_override),
-        violations,
+    let row = session_row(r)?;
+    let parts = crate::store::rows::DetailParts {
+        violations: violations(c, id)?,
         history: history(c, id)?,
-        undo_until: None,
         media: session_media(c, id)?,
         onboarding: onboarding(c, id)?,
-        row,
-    })
+    };
+    crate::store::rows::session_detail(r, row, parts)
 }
 
 /// Fills in where each row's violations fall, with one query for the whole page.
