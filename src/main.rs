@@ -625,6 +625,7 @@ async fn run_console(args: ConsoleArgs) -> anyhow::Result<()> {
                 .clone()
                 .or(cfg.export_dir.clone())
                 .unwrap_or_else(|| paths.default_export_dir()),
+            embedded: embedded.is_some(),
         },
     )
     .await;

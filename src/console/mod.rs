@@ -45,6 +45,8 @@ pub struct Options {
     pub images: images::ImageMode,
     /// Where downloaded reports and exports are saved.
     pub export_dir: std::path::PathBuf,
+    /// The server runs inside this process (the demo): it stops when the console does.
+    pub embedded: bool,
 }
 
 /// Runs the console against `client` until the reviewer quits.
@@ -69,6 +71,7 @@ pub async fn run(client: crate::client::ApiClient, options: Options) -> anyhow::
     state.images = picker.is_some();
     state.run_id = run_id();
     state.export_dir = options.export_dir;
+    state.embedded = options.embedded;
     state.keys = options.keys;
     if !options.fresh {
         state.resume = options.places.load();

@@ -473,6 +473,10 @@ pub struct State {
     /// The server no longer takes this reviewer's token (revoked, expired): why. The
     /// console says so in one place and asks nothing more.
     pub access_lost: Option<String>,
+    /// `q` was pressed once while a decision could still be undone; the next `q` quits.
+    pub quit_armed: bool,
+    /// The server runs inside this process (the demo) and stops with the console.
+    pub embedded: bool,
     /// The reviewer holds no course grant (so an empty Quiz List is theirs, not the server's).
     pub no_grants: bool,
     /// Where the last run on this server left off, until the Quiz List has loaded.
@@ -510,6 +514,8 @@ impl State {
             next_request: 1,
             keys: Keymap::default(),
             access_lost: None,
+            quit_armed: false,
+            embedded: false,
             no_grants: false,
             resume: None,
             resume_session: None,

@@ -147,7 +147,12 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     // A message belongs to the action that caused it; the next key press clears it (the
     // log keeps it).
     state.status = None;
+    // Any key but a second q takes back a q pressed during an undo window.
+    let quit_armed = std::mem::take(&mut state.quit_armed);
     let bound = state.keys.lookup(&state.key_scopes(), &key);
+    if bound == Some(Command::Quit) && !quit_armed && quit_would_cut_undo(state) {
+        return vec![];
+    }
     // An offer to go on to the next exam lasts one key: Open (Enter) takes it.
     if let Some(exam) = state.next_exam.take()
         && bound == Some(Command::Open)
@@ -285,4 +290,29 @@ pub(super) fn scroll_overlay(state: &mut State, by: i32) {
     if let Some((_, scroll)) = state.overlay.as_mut() {
         *scroll = scroll.saturating_add_signed(by.clamp(-100, 100) as i16);
     }
+}
+
+/// Quitting while a decision can still be undone: says what happens to it and asks for a
+/// second q (true), so nobody quits unaware that the window closes with the console.
+fn quit_would_cut_undo(state: &mut State) -> bool {
+    let Some(offer) = &state.undo else {
+        return false;
+    };
+    if offer.seconds_left(state.now).is_some_and(|left| left <= 0) {
+        return false;
+    }
+    let when = if state.embedded {
+        "the demo emails the learner when it next starts"
+    } else {
+        "the learner is told when its undo window ends"
+    };
+    // The status bar's countdown ("u to undo (N s)") says how long is left.
+    let message = format!(
+        "Quit? Your {} of {} stands if you quit; {when}. q again quits.",
+        offer.verdict.word(),
+        offer.learner
+    );
+    state.quit_armed = true;
+    state.say(Tone::Info, message);
+    true
 }

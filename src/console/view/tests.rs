@@ -801,3 +801,44 @@ fn a_search_stays_in_its_list_and_says_how_to_clear_it() {
     );
     assert_eq!(s.sessions.search.value(), "");
 }
+
+/// Issue #23: q during an undo window says what happens to the decision and asks for a
+/// second q; any other key stays.
+#[test]
+fn quitting_inside_an_undo_window_says_what_happens_and_asks_again() {
+    use crate::console::action::Effect;
+    use crate::console::state::UndoOffer;
+    let mut s = opened();
+    let now = time::OffsetDateTime::now_utc();
+    s.now = Some(now);
+    s.embedded = true;
+    s.undo = Some(UndoOffer {
+        session: 11,
+        learner: "Ana".into(),
+        verdict: crate::domain::Verdict::Fail,
+        until: now + time::Duration::seconds(20),
+        message: String::new(),
+        request: None,
+    });
+    let press = |s: &mut State, c: char| {
+        update(
+            s,
+            Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+        )
+    };
+    assert!(press(&mut s, 'q').is_empty(), "the first q only asks");
+    let screen = text(&draw(&mut s, 160, 40));
+    assert!(
+        screen.contains("Quit? Your Fail of Ana stands if you quit")
+            && screen.contains("when it next starts. q again quits")
+            && screen.contains("u to undo (20 s)"),
+        "{screen}"
+    );
+    press(&mut s, 'j');
+    assert!(press(&mut s, 'q').is_empty(), "another key took the q back");
+    assert_eq!(press(&mut s, 'q'), vec![Effect::Quit]);
+    // Once the window has passed, q quits at once.
+    s.quit_armed = false;
+    s.now = Some(now + time::Duration::seconds(30));
+    assert_eq!(press(&mut s, 'q'), vec![Effect::Quit]);
+}
