@@ -302,13 +302,13 @@ fn quit_would_cut_undo(state: &mut State) -> bool {
         return false;
     }
     let when = if state.embedded {
-        "the demo emails the learner when it next starts"
+        "the demo emails them when it next starts"
     } else {
-        "the learner is told when its undo window ends"
+        "they are told when its undo window ends"
     };
     // The status bar's countdown ("u to undo (N s)") says how long is left.
     let message = format!(
-        "Quit? Your {} of {} stands if you quit; {when}. q again quits.",
+        "Quit? The {} of {} stands; {when}. q quits.",
         offer.verdict.word(),
         offer.learner
     );
