@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 pub enum MailCommand {
     /// List learner emails whose delivery failed for good (after every retry).
     Failed {
+        /// The server's database: a SQLite file, or a postgres:// URL.
         #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
     },
@@ -18,6 +19,7 @@ pub enum MailCommand {
     /// within its poll interval (15 s).
     #[command(group(clap::ArgGroup::new("which").required(true).args(["job", "all"])))]
     Retry {
+        /// The server's database: a SQLite file, or a postgres:// URL.
         #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
         /// One email job (the id `mail failed` and the console's History show); or --all.

@@ -56,7 +56,8 @@ struct ConsoleArgs {
     /// filter, sort, search and session are remembered per server in the data directory).
     #[arg(long)]
     fresh: bool,
-    /// Where the demo database, outbox and log live.
+    /// The data directory: the demo's database, outbox and log, and a PostgreSQL server's
+    /// key and folders when no flag names them.
     #[arg(long, env = "PROCTOR_REVIEW_DATA_DIR", global = true)]
     data_dir: Option<PathBuf>,
     /// Click to select and open, wheel to scroll (turns off the terminal's text selection).
@@ -338,6 +339,7 @@ enum AuditCommand {
     /// reasons against its history; names what was changed, removed, reordered or forged
     /// (exit status 1).
     Verify {
+        /// The server's database: a SQLite file, or a postgres:// URL.
         #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
         /// The key the history is sealed with (default: where `serve` keeps it).
@@ -351,6 +353,7 @@ enum AuditCommand {
     /// Print how many entries the history has and the newest one's hash: note it somewhere
     /// the database's users cannot write, to check later with `audit verify --expect-head`.
     Head {
+        /// The server's database: a SQLite file, or a postgres:// URL.
         #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
     },
@@ -361,8 +364,10 @@ enum DbCommand {
     /// Recount sessions per exam and status and compare them with the counts the Quiz List
     /// shows; names each difference (exit status 1), and with --repair puts it right.
     Check {
+        /// The server's database: a SQLite file, or a postgres:// URL.
         #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
+        /// Replace the kept counts with the recount (one transaction).
         #[arg(long)]
         repair: bool,
     },
@@ -384,6 +389,7 @@ enum DbCommand {
 enum EvidenceCommand {
     /// Import evidence files described by a JSON manifest (all or nothing).
     Import {
+        /// The server's database: a SQLite file, or a postgres:// URL.
         #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
         #[command(flatten)]

@@ -23,6 +23,8 @@ pub enum ReviewerCommand {
         /// Letters, digits and @ . + - _ (1–150), as Open edX usernames.
         #[arg(long)]
         username: String,
+        /// Their email address (shown to colleagues in History; a decision's reviewer of
+        /// record in Open edX).
         #[arg(long)]
         email: String,
         /// Full name shown in History (default: the username).
@@ -44,12 +46,14 @@ pub enum ReviewerCommand {
     },
     /// Every reviewer with role, course grants and tokens.
     List {
+        /// The server's database: a SQLite file, or a postgres:// URL.
         #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
     },
     /// Let a reviewer see (and, unless --read-only, decide in) a course. A course id that
     /// no exam uses yet is accepted: the grant applies once the course arrives.
     Grant {
+        /// The server's database: a SQLite file, or a postgres:// URL.
         #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
         #[arg(long)]
@@ -62,6 +66,7 @@ pub enum ReviewerCommand {
     },
     /// Take a course grant away; the course disappears from the reviewer's console.
     Withdraw {
+        /// The server's database: a SQLite file, or a postgres:// URL.
         #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
         #[arg(long)]
@@ -71,6 +76,7 @@ pub enum ReviewerCommand {
     },
     /// Revoke every token of a reviewer (they are refused at once).
     Revoke {
+        /// The server's database: a SQLite file, or a postgres:// URL.
         #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
         #[arg(long)]
@@ -82,6 +88,7 @@ pub enum ReviewerCommand {
 pub enum TokenCommand {
     /// Make another token for a reviewer and print it (shown once).
     Add {
+        /// The server's database: a SQLite file, or a postgres:// URL.
         #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
         #[arg(long)]
@@ -92,8 +99,10 @@ pub enum TokenCommand {
     },
     /// Revoke one token by the id `reviewer list` shows.
     Revoke {
+        /// The server's database: a SQLite file, or a postgres:// URL.
         #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
+        /// The token's id as `reviewer list` shows it (the start of its hash, 12+ digits).
         #[arg(long)]
         id: String,
     },
