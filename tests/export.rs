@@ -126,7 +126,9 @@ async fn the_table_export_is_every_row_in_the_lists_order() {
         ..Default::default()
     };
     let path = dir.path().join("out").join("sessions.csv");
-    let n = export::table(&c, 3, &q, &path).await.unwrap();
+    let n = export::table(&c, export::TableOf::Exam(3), &Default::default(), &q, &path)
+        .await
+        .unwrap();
     let mut api = c.sessions(3, &q).await.unwrap();
     assert!(
         api.total > proctor_review::api::MAX_PAGE as u64,
@@ -144,7 +146,16 @@ async fn the_table_export_is_every_row_in_the_lists_order() {
     assert_eq!(api.items.len() as u64, api.total);
     let text = std::fs::read_to_string(&path).unwrap();
     let mut r = csv::Reader::from_reader(text.as_bytes());
-    let names: Vec<String> = r.records().map(|x| x.unwrap()[2].to_owned()).collect();
+    let username = r
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "username")
+        .unwrap();
+    let names: Vec<String> = r
+        .records()
+        .map(|x| x.unwrap()[username].to_owned())
+        .collect();
     let expected: Vec<String> = api
         .items
         .iter()
@@ -152,4 +163,41 @@ async fn the_table_export_is_every_row_in_the_lists_order() {
         .collect();
     assert_eq!(names, expected, "same rows, same order as the list");
     assert_eq!(mode(&path), 0o600);
+}
+
+/// Issue #23: the queue exports too, in the console's words (with the stored code beside
+/// them), each row with its exam and course.
+#[tokio::test]
+async fn the_queue_exports_in_the_console_s_words_with_exam_and_course() {
+    let d = common::start_demo().await;
+    let c = ApiClient::new(&d.server.url, &d.server.token).unwrap();
+    let names: export::ExamNames = c
+        .courses()
+        .await
+        .unwrap()
+        .into_iter()
+        .flat_map(|course| {
+            course
+                .exams
+                .into_iter()
+                .map(move |e| (e.exam.id, (e.exam.exam_name, e.exam.course_id)))
+        })
+        .collect();
+    let path = d.dir.path().join("out").join("queue.csv");
+    let q = SessionQuery::default();
+    let n = export::table(&c, export::TableOf::Queue, &names, &q, &path)
+        .await
+        .unwrap();
+    assert_eq!(n, c.queue(&q).await.unwrap().total);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    for row in r.records() {
+        let row = row.unwrap();
+        assert_eq!(&row[col("status")], "Require Attention");
+        assert_eq!(&row[col("status_code")], "second_review_required");
+        assert!(!row[col("exam")].is_empty() && row[col("course")].starts_with("course-v1:"));
+    }
+    assert_eq!(export::rows_said(1), "1 row");
 }

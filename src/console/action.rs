@@ -180,7 +180,10 @@ pub enum Effect {
     /// Export the exam's whole Sessions list under `query` as CSV.
     ExportTable {
         request: RequestId,
-        exam: Box<crate::domain::ExamSummary>,
+        /// The exam's list, or None for the queue (every exam).
+        exam: Option<Box<crate::domain::ExamSummary>>,
+        /// Names and courses of the exams the rows may belong to.
+        exams: crate::export::ExamNames,
         query: SessionQuery,
         dir: std::path::PathBuf,
     },

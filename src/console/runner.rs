@@ -185,6 +185,7 @@ impl Runner {
             Effect::ExportTable {
                 request,
                 exam,
+                exams,
                 query,
                 dir,
             } => {
@@ -193,13 +194,18 @@ impl Runner {
                         "[year][month][day]-[hour][minute][second]"
                     ))
                     .unwrap_or_default();
-                let path = dir
-                    .join(crate::export::component(&exam.exam.course_id))
-                    .join(crate::export::component(&exam.exam.exam_name))
-                    .join(format!("sessions-{stamp}.csv"));
-                let result = crate::export::table(client, exam.exam.id, &query, &path)
+                let (path, of) = match &exam {
+                    Some(e) => (
+                        dir.join(crate::export::component(&e.exam.course_id))
+                            .join(crate::export::component(&e.exam.exam_name)),
+                        crate::export::TableOf::Exam(e.exam.id),
+                    ),
+                    None => (dir.join("require-attention"), crate::export::TableOf::Queue),
+                };
+                let path = path.join(format!("sessions-{stamp}.csv"));
+                let result = crate::export::table(client, of, &exams, &query, &path)
                     .await
-                    .map(|n| (path, format!("{n} rows")))
+                    .map(|n| (path, crate::export::rows_said(n)))
                     .map_err(|e| e.to_string());
                 Action::Exported { request, result }
             }

@@ -139,25 +139,51 @@ pub async fn session(
     Ok(target)
 }
 
-/// The Sessions table's columns, as the list shows them.
-pub const TABLE_HEADER: [&str; 8] = [
+/// The Sessions table's columns: the status in the console's words and as stored, and
+/// what a head of assessment sorts by.
+pub const TABLE_HEADER: [&str; 12] = [
     "status",
+    "status_code",
+    "review_status",
     "learner",
     "username",
     "email",
+    "exam",
+    "course",
     "violations",
     "started_at",
     "completed_at",
     "duration_secs",
 ];
 
-fn table_row(r: &SessionRow) -> [String; 8] {
+/// Which list a table export reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableOf {
+    Exam(ExamId),
+    /// Require Attention across every exam the reviewer may see.
+    Queue,
+}
+
+/// Exam names and courses by exam id, for the rows' exam and course columns.
+pub type ExamNames = std::collections::HashMap<ExamId, (String, String)>;
+
+fn table_row(r: &SessionRow, exams: &ExamNames) -> [String; 12] {
     let t = |t: Option<time::OffsetDateTime>| t.map(crate::report::py_datetime).unwrap_or_default();
+    let (exam, course) = exams
+        .get(&r.exam_id)
+        .map_or(("", ""), |(e, c)| (e.as_str(), c.as_str()));
     [
+        r.status.label().to_owned(),
         r.status.as_str().to_owned(),
+        r.review_status
+            .map(|s| s.as_str())
+            .unwrap_or_default()
+            .to_owned(),
         neutralize(&r.learner.full_name).into_owned(),
         neutralize(&r.learner.username).into_owned(),
         neutralize(&r.learner.email).into_owned(),
+        neutralize(exam).into_owned(),
+        neutralize(course).into_owned(),
         r.violation_count.to_string(),
         t(r.started_at),
         t(r.completed_at),
@@ -165,10 +191,20 @@ fn table_row(r: &SessionRow) -> [String; 8] {
     ]
 }
 
-/// Exports every row of the exam's list under `query` (all pages, in its order) to `path`.
+/// "1 row", "2 rows".
+pub fn rows_said(n: u64) -> String {
+    if n == 1 {
+        "1 row".to_owned()
+    } else {
+        format!("{n} rows")
+    }
+}
+
+/// Exports every row of a list under `query` (all pages, in its order) to `path`.
 pub async fn table(
     client: &ApiClient,
-    exam: ExamId,
+    of: TableOf,
+    exams: &ExamNames,
     query: &SessionQuery,
     path: &Path,
 ) -> Result<u64, ExportError> {
@@ -184,9 +220,12 @@ pub async fn table(
     };
     let mut n = 0;
     loop {
-        let page = client.sessions(exam, &q).await?;
+        let page = match of {
+            TableOf::Exam(exam) => client.sessions(exam, &q).await?,
+            TableOf::Queue => client.queue(&q).await?,
+        };
         for r in &page.items {
-            csv.write_record(table_row(r))?;
+            csv.write_record(table_row(r, exams))?;
         }
         n += page.items.len() as u64;
         // Each page starts after the last row read, so rows that move while the export

@@ -32,22 +32,34 @@ pub fn session(state: &mut State) -> Vec<Effect> {
 }
 
 pub fn table(state: &mut State) -> Vec<Effect> {
-    let Some(exam) = state.sessions.exam().cloned() else {
-        state.say(
-            Tone::Info,
-            "Open an exam first (the cross-exam queue has no single table).",
-        );
+    if state.sessions.listing.is_none() {
+        state.say(Tone::Info, "Open a list first: the queue or an exam.");
         return vec![];
-    };
+    }
+    let exam = state.sessions.exam().cloned().map(Box::new);
+    let exams = state
+        .quizzes
+        .exams()
+        .map(|e| {
+            (
+                e.exam.id,
+                (e.exam.exam_name.clone(), e.exam.course_id.clone()),
+            )
+        })
+        .collect();
     let request = state.request_id();
     state.exporting = Some(request);
     state.say(
         Tone::Info,
-        format!("Exporting all {} rows…", state.sessions.total),
+        format!(
+            "Exporting all {}…",
+            crate::export::rows_said(state.sessions.total)
+        ),
     );
     vec![Effect::ExportTable {
         request,
-        exam: Box::new(exam),
+        exam,
+        exams,
         query: sessions_query(state),
         dir: state.export_dir.clone(),
     }]

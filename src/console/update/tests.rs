@@ -1069,7 +1069,7 @@ fn e_exports_the_session_on_screen_and_capital_e_the_list_as_queried() {
     update(&mut s, key('s'));
     match &update(&mut s, key('E'))[..] {
         [Effect::ExportTable { exam, query, .. }] => {
-            assert_eq!(exam.exam.id, 1);
+            assert_eq!(exam.as_ref().map(|e| e.exam.id), Some(1));
             assert_eq!(
                 query,
                 &super::sessions_query(&s),
@@ -1393,4 +1393,25 @@ fn only_courses(fx: &[Effect]) -> u64 {
             _ => None,
         })
         .expect("the quiz list is asked for")
+}
+
+/// Issue #23: the queue exports too, with every exam's name and course for its rows.
+#[test]
+fn capital_e_exports_the_queue_with_its_exams() {
+    let mut s = crate::console::fixtures::queue_with(crate::console::fixtures::rows());
+    s.focus = crate::console::state::Pane::Sessions;
+    match &update(&mut s, key('E'))[..] {
+        [Effect::ExportTable { exam, exams, .. }] => {
+            assert!(exam.is_none(), "the queue, not one exam");
+            assert_eq!(exams.len(), s.quizzes.exams().count());
+            assert!(
+                exams
+                    .values()
+                    .all(|(name, course)| !name.is_empty() && !course.is_empty())
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let said = s.status.clone().unwrap().text;
+    assert!(said.contains("Exporting all 4 rows"), "{said}");
 }
