@@ -294,6 +294,7 @@ async fn uploads_are_checked_and_never_half_written() {
     let s = serve();
     let service = s.token("pt-service", "service");
     let reviewer = s.token("rita", "reviewer");
+    proctor_review::client::tls_ready();
     let http = reqwest::Client::new();
     let (files_before, _) = s.media_files();
     let upload = |token: &str, session: i64, query: &str, ct: &str, body: Vec<u8>| {

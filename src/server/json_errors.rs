@@ -17,6 +17,9 @@ use axum::response::{IntoResponse, Response};
 /// The OAuth token endpoint, whose errors RFC 6749 §5.2 words.
 pub const OAUTH_TOKEN_PATH: &str = "/provider/edx/oauth2/access_token";
 
+/// How far over its limit a refused body is still read (and dropped) before answering.
+const DRAINED: u64 = 16 * 1024 * 1024;
+
 /// Most of a refusal's text that is kept.
 const KEPT_TEXT: usize = 4096;
 
@@ -92,6 +95,14 @@ pub async fn declared_length(limits: (u64, u64), req: Request, next: Next) -> Re
             small
         };
         if declared > limit {
+            // A body a little over the limit is read and dropped first: a client still
+            // writing it would otherwise see its connection cut before it reads the 413.
+            // One far over it (a declared terabyte) is not waited for.
+            if declared <= limit.saturating_add(DRAINED) {
+                use futures_util::StreamExt;
+                let mut body = req.into_body().into_data_stream();
+                while let Some(Ok(_)) = body.next().await {}
+            }
             // Plain text, worded as JSON by `json_errors` like every other refusal.
             return (
                 StatusCode::PAYLOAD_TOO_LARGE,
