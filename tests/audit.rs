@@ -9,15 +9,7 @@ use proctor_review::domain::Verdict;
 use std::process::Command;
 
 fn verify(db: &std::path::Path) -> (bool, String) {
-    let out = Command::new(BIN)
-        .args(["audit", "verify", "--db"])
-        .arg(db)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
-    )
+    verify_with(db, &[])
 }
 
 #[tokio::test]

@@ -179,6 +179,22 @@ pub struct NewOnboarding {
 
 /// Files waiting to join the media folder. The store calls `place` inside the transaction
 /// that adds their rows, and `undo` if that transaction then fails to commit.
+/// The key a store seals new history entries with: none until the server sets it.
+#[derive(Default)]
+pub struct SealSlot(std::sync::RwLock<Option<crate::domain::audit::SealKey>>);
+
+impl SealSlot {
+    pub fn set(&self, key: crate::domain::audit::SealKey) {
+        if let Ok(mut k) = self.0.write() {
+            *k = Some(key);
+        }
+    }
+
+    pub fn get(&self) -> Option<crate::domain::audit::SealKey> {
+        self.0.read().ok().and_then(|k| k.clone())
+    }
+}
+
 pub trait PlaceFiles: Send + 'static {
     fn place(&mut self) -> std::io::Result<()>;
     fn undo(&mut self);

@@ -62,7 +62,7 @@ struct Inner {
     tls: MakeRustlsConnect,
     tiers: Mutex<Tiers>,
     /// What new history entries are sealed with (none until the server sets it).
-    seal: std::sync::RwLock<Option<crate::domain::audit::SealKey>>,
+    seal: crate::store::SealSlot,
 }
 
 fn tls() -> Result<MakeRustlsConnect, StoreError> {
@@ -123,7 +123,7 @@ impl PgStore {
                 config,
                 tls,
                 tiers: Mutex::new(Tiers::default()),
-                seal: std::sync::RwLock::new(None),
+                seal: Default::default(),
             }),
         };
         let mut client = store.client().await?;
@@ -174,15 +174,8 @@ fn pg(c: &mut deadpool_postgres::Client) -> &mut tokio_postgres::Client {
 }
 
 impl PgStore {
-    /// Seals every history entry written from now on with `key`.
-    pub fn set_seal_key(&self, key: crate::domain::audit::SealKey) {
-        if let Ok(mut k) = self.inner.seal.write() {
-            *k = Some(key);
-        }
-    }
-
     fn seal_key(&self) -> Option<crate::domain::audit::SealKey> {
-        self.inner.seal.read().ok().and_then(|k| k.clone())
+        self.inner.seal.get()
     }
 }
 
@@ -481,7 +474,7 @@ impl Store for PgStore {
     }
 
     fn set_seal_key(&self, key: crate::domain::audit::SealKey) {
-        PgStore::set_seal_key(self, key);
+        self.inner.seal.set(key);
     }
 
     async fn audit_head(&self) -> Result<crate::domain::audit::Head, StoreError> {

@@ -51,7 +51,7 @@ struct Inner {
     readers: Arc<pool::Readers>,
     tiers: Mutex<search::Tiers>,
     /// What new history entries are sealed with (none until the server sets it).
-    seal: std::sync::RwLock<Option<crate::domain::audit::SealKey>>,
+    seal: crate::store::SealSlot,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -112,21 +112,14 @@ impl SqliteStore {
                 writer: Mutex::new(writer),
                 readers,
                 tiers: Mutex::new(search::Tiers::default()),
-                seal: std::sync::RwLock::new(None),
+                seal: Default::default(),
             }),
         })
     }
 
     /// How long a list or lookup may take before it is stopped and answered as busy (503).
-    /// Seals every history entry written from now on with `key`.
-    pub fn set_seal_key(&self, key: crate::domain::audit::SealKey) {
-        if let Ok(mut k) = self.inner.seal.write() {
-            *k = Some(key);
-        }
-    }
-
     fn seal_key(&self) -> Option<crate::domain::audit::SealKey> {
-        self.inner.seal.read().ok().and_then(|k| k.clone())
+        self.inner.seal.get()
     }
 
     pub fn set_query_budget(&self, budget: std::time::Duration) {
@@ -425,7 +418,7 @@ impl Store for SqliteStore {
     }
 
     fn set_seal_key(&self, key: crate::domain::audit::SealKey) {
-        SqliteStore::set_seal_key(self, key);
+        self.inner.seal.set(key);
     }
 
     async fn audit_head(&self) -> Result<crate::domain::audit::Head, StoreError> {
