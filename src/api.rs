@@ -160,6 +160,12 @@ pub struct ChangeEvent {
     pub reviewer: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
+    /// For `email` and `open_edx`: how the delivery went.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
+    /// For a failed or retried delivery: the reason, in the mail server's or Open edX's words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -169,8 +175,27 @@ pub enum ChangeKind {
     Undo,
     /// A new or changed session (the provider's review, Open edX).
     Session,
+    /// The learner email a decision queued was delivered, or failed.
+    Email,
+    /// A review reached Open edX, failed to, or Open edX changed the attempt itself.
+    OpenEdx,
     /// Events were missed (a slow reader, or a resume id too old): reload everything.
     Resync,
+}
+
+/// What happened to a learner email or an Open edX delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    Delivered,
+    /// Failed for now; tried again later by itself.
+    Retrying,
+    /// Failed for good: an admin retries it (`mail retry`, `R` on the session).
+    Failed,
+    /// Open edX changed the attempt's status itself (a staff member there, a sync).
+    Changed,
+    /// Open edX changed the attempt while our review was on its way: nothing was sent.
+    Conflict,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -756,6 +756,7 @@ async fn serve_on<S: Store>(
             job_poll: std::time::Duration::from_millis(args.job_poll_ms),
             instance_stale: std::time::Duration::from_secs(args.instance_stale_secs),
             job_drain: std::time::Duration::from_secs(args.drain_secs),
+            send_held_at_stop: false,
             undo_grace: time::Duration::seconds(i64::from(args.undo_grace_secs)),
         },
         shutdown,

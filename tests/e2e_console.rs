@@ -190,6 +190,37 @@ fn the_embedded_demo_keeps_decisions_across_runs_until_reset() {
     c.quit();
 }
 
+/// Quitting the demo inside a decision's undo window asks first, and the email it held goes
+/// out as the demo closes, not at its next launch (issue #23, item 5).
+#[test]
+fn quitting_the_demo_inside_the_undo_window_asks_then_sends_the_held_email() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Console::start_with(
+        &[],
+        dir.path(),
+        &[("PROCTOR_REVIEW_DEMO_UNDO_GRACE_SECS", "600")],
+    );
+    c.open_midterm("to review");
+    c.keys("\r");
+    c.wait_for("Learner sees");
+    c.keys("f");
+    c.wait_for("This will:");
+    c.keys("\r");
+    c.wait_for("u to undo");
+    c.keys("q");
+    c.wait_for("its email goes now");
+    assert!(
+        common::eml_files(&dir.path().join("outbox")).is_empty(),
+        "held while it can be undone"
+    );
+    c.quit();
+    assert_eq!(
+        common::eml_files(&dir.path().join("outbox")).len(),
+        1,
+        "sent as the demo closed"
+    );
+}
+
 /// A stand-in `xdg-open` that writes down the URL it was given, first on `PATH`.
 fn stub_opener(dir: &std::path::Path) -> (std::path::PathBuf, String) {
     use std::os::unix::fs::PermissionsExt;

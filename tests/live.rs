@@ -5,20 +5,27 @@ mod common;
 
 use common::peer::{DEMO_COURSES, Ours};
 use common::sessions::{attention, decide};
-use proctor_review::api::{ChangeEvent, ChangeKind};
+use proctor_review::api::{ChangeEvent, ChangeKind, Delivery};
 use proctor_review::client::ApiClient;
 use proctor_review::domain::{AttemptStatus, Verdict};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// Follows the event stream of `api` in the background.
-fn follow(api: ApiClient, last: Option<u64>) -> mpsc::UnboundedReceiver<ChangeEvent> {
+/// Follows the event stream of `api` in the background; returns once the stream is open,
+/// so what happens next is heard.
+async fn follow(api: ApiClient, last: Option<u64>) -> mpsc::UnboundedReceiver<ChangeEvent> {
     let (tx, rx) = mpsc::unbounded_channel();
+    let (opened, is_open) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
+        let mut opened = Some(opened);
         let end = api
             .events(
                 last,
-                || {},
+                || {
+                    if let Some(o) = opened.take() {
+                        let _ = o.send(());
+                    }
+                },
                 |e| {
                     let _ = tx.send(e);
                 },
@@ -26,6 +33,10 @@ fn follow(api: ApiClient, last: Option<u64>) -> mpsc::UnboundedReceiver<ChangeEv
             .await;
         eprintln!("event stream ended: {end:?}");
     });
+    tokio::time::timeout(Duration::from_secs(10), is_open)
+        .await
+        .expect("the stream opens")
+        .expect("the stream opens");
     rx
 }
 
@@ -42,10 +53,8 @@ async fn a_decision_reaches_other_consoles_at_once_and_only_where_they_may_look(
     let ada = ours.api(&ours.reviewer("ada", "ada@example.edu", "reviewer"));
     let bo = ours.api(&ours.reviewer("bo", "bo@example.edu", "reviewer"));
     let outsider = ours.api(&ours.reviewer_in("zed", &[DEMO_COURSES[1]], &[]));
-    let mut bo_sees = follow(bo.clone(), None);
-    let mut zed_sees = follow(outsider, None);
-    // Subscriptions are made before the decision.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut bo_sees = follow(bo.clone(), None).await;
+    let mut zed_sees = follow(outsider, None).await;
 
     let s = attention(&ada, 10)
         .await
@@ -72,14 +81,45 @@ async fn a_decision_reaches_other_consoles_at_once_and_only_where_they_may_look(
         .find(|x| x.exam_id <= 3 && x.id != s.id)
         .unwrap();
     decide(&ada, &s2, Verdict::Pass, "").await;
-    let mut resumed = follow(bo, Some(e.id));
-    let again = next(&mut resumed).await.expect("replayed");
+    let mut resumed = follow(bo, Some(e.id)).await;
+    let mut again = next(&mut resumed).await.expect("replayed");
+    // The first decision's email may have gone out meanwhile; it is replayed too.
+    while again.kind != ChangeKind::Decision {
+        again = next(&mut resumed).await.expect("replayed");
+    }
     assert_eq!(again.session_id, s2.id);
     assert_eq!(again.verdict, Some(Verdict::Pass));
 
     // Open streams do not hold a shutdown up: SIGTERM ends them and the server exits.
     let mut ours = ours;
     assert!(ours.terminate().success());
+}
+
+/// What the jobs do reaches the consoles too: the learner email a Fail queued is announced
+/// once delivered, so no status bar keeps saying "queued" (issue #23, item 5).
+#[tokio::test]
+async fn a_delivered_learner_email_is_announced_live() {
+    let ours = Ours::start_with(&["--lms-sync-secs", "0", "--seed-demo", "60"]);
+    let ada = ours.api(&ours.reviewer("ada", "ada@example.edu", "reviewer"));
+    let mut heard = follow(ada.clone(), None).await;
+    let s = attention(&ada, 10).await.remove(0);
+    decide(&ada, &s, Verdict::Fail, "phone").await;
+    let mut kinds = Vec::new();
+    while let Some(e) = next(&mut heard).await {
+        kinds.push((e.kind, e.delivery));
+        if e.kind == ChangeKind::Email {
+            assert_eq!(e.session_id, s.id);
+            assert_eq!(e.learner, s.learner.full_name);
+            break;
+        }
+    }
+    assert_eq!(
+        kinds,
+        [
+            (ChangeKind::Decision, None),
+            (ChangeKind::Email, Some(Delivery::Delivered))
+        ]
+    );
 }
 
 /// Two consoles on one server: a Fail in the first appears in the second without a key.

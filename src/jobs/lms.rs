@@ -2,7 +2,8 @@
 //! LMS's callback and is read back. Network trouble and 5xx are retried with backoff; a
 //! refusal fails at once with the LMS's own words, shown to reviewers on the session.
 
-use super::jitter;
+use super::{JobSettings, jitter};
+use crate::api::{ChangeKind, Delivery as Told};
 use crate::domain::job::RetryPolicy;
 use crate::lms::LmsHttp;
 use crate::lms::deliver::{Delivery, deliver};
@@ -11,7 +12,12 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
-pub async fn run<S: Store>(store: &S, http: &LmsHttp, c: ClaimedJob) -> Result<(), StoreError> {
+pub async fn run<S: Store>(
+    store: &S,
+    settings: &JobSettings,
+    http: &LmsHttp,
+    c: ClaimedJob,
+) -> Result<(), StoreError> {
     let job = c.job;
     let review: LmsReviewJob = match serde_json::from_str(&c.payload) {
         Ok(r) => r,
@@ -26,9 +32,14 @@ pub async fn run<S: Store>(store: &S, http: &LmsHttp, c: ClaimedJob) -> Result<(
             "no Open edX client '{}' is configured any more",
             review.client_id
         );
-        return store
-            .lms_delivery_outcome(job.id, LmsOutcome::Failed { error })
-            .await;
+        return finish(
+            store,
+            settings,
+            job.id,
+            c.session,
+            LmsOutcome::Failed { error },
+        )
+        .await;
     };
     let outcome = match deliver(http, &client, &review).await {
         Delivery::Confirmed(status) => {
@@ -52,19 +63,48 @@ pub async fn run<S: Store>(store: &S, http: &LmsHttp, c: ClaimedJob) -> Result<(
             LmsOutcome::Failed { error }
         }
     };
-    store.lms_delivery_outcome(job.id, outcome).await
+    finish(store, settings, job.id, c.session, outcome).await
+}
+
+/// Records the outcome, then tells the consoles.
+async fn finish<S: Store>(
+    store: &S,
+    settings: &JobSettings,
+    job: crate::domain::JobId,
+    session: Option<crate::domain::SessionId>,
+    outcome: LmsOutcome,
+) -> Result<(), StoreError> {
+    let (delivery, note) = match &outcome {
+        LmsOutcome::Delivered { note } => (Told::Delivered, Some(note.clone())),
+        LmsOutcome::Retry { error, .. } => (Told::Retrying, Some(error.clone())),
+        LmsOutcome::Failed { error } => (Told::Failed, Some(error.clone())),
+    };
+    store.lms_delivery_outcome(job, outcome).await?;
+    settings.tell(session, ChangeKind::OpenEdx, delivery, note);
+    Ok(())
 }
 
 /// Reconciles every connected LMS every `every` until `stop`.
 pub async fn sync_loop<S: Store>(
     store: S,
+    settings: std::sync::Arc<JobSettings>,
     http: std::sync::Arc<LmsHttp>,
     every: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        if let Err(e) = crate::lms::sync::sync_all(&store, &http).await {
-            tracing::error!(error = %e, "cannot reconcile with Open edX");
+        match crate::lms::sync::sync_all(&store, &http).await {
+            Ok(r) => {
+                for (session, conflict) in r.touched {
+                    let delivery = if conflict {
+                        Told::Conflict
+                    } else {
+                        Told::Changed
+                    };
+                    settings.tell(Some(session), ChangeKind::OpenEdx, delivery, None);
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot reconcile with Open edX"),
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}

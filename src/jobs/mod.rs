@@ -7,15 +7,16 @@ pub mod email;
 pub mod lms;
 pub mod report;
 
+use crate::api::{ChangeKind, Delivery};
 use crate::domain::job::RetryPolicy;
-use crate::domain::{JobKind, ReportFile};
+use crate::domain::{JobKind, ReportFile, SessionId};
 use crate::store::{ClaimedJob, EmailJob, Store};
 use email::MailSettings;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 /// How often a worker looks for due work when nothing wakes it (work queued by another
 /// process, such as `mail retry`, or a retry coming due).
@@ -47,6 +48,41 @@ pub struct JobSettings {
     pub stale: Duration,
     /// How long a stopping server lets its running jobs finish before it hands them back.
     pub drain: Duration,
+    /// Emails held this far ahead go out when the server stops: the embedded demo's undo
+    /// window ends with its console, so what it held is sent then, not at the next launch.
+    pub send_held_at_stop: Duration,
+    /// Where what a job did to a session goes, for the live stream.
+    pub news: Option<mpsc::UnboundedSender<News>>,
+}
+
+/// What a job did to a session: a learner email or an Open edX review delivered or not, or
+/// Open edX changing an attempt itself. The server tells the consoles.
+#[derive(Debug, Clone, PartialEq)]
+pub struct News {
+    pub session: SessionId,
+    pub kind: ChangeKind,
+    pub delivery: Delivery,
+    pub note: Option<String>,
+}
+
+impl JobSettings {
+    fn tell(
+        &self,
+        session: Option<SessionId>,
+        kind: ChangeKind,
+        delivery: Delivery,
+        note: Option<String>,
+    ) {
+        if let (Some(news), Some(session)) = (&self.news, session) {
+            // A server with nobody listening any more is stopping; nothing to tell.
+            let _ = news.send(News {
+                session,
+                kind,
+                delivery,
+                note,
+            });
+        }
+    }
 }
 
 /// Wakes a kind's worker when a job of that kind was queued.
@@ -106,6 +142,7 @@ pub async fn run<S: Store>(
     let sync = settings.lms_sync.map(|every| {
         tokio::spawn(lms::sync_loop(
             store.clone(),
+            settings.clone(),
             lms_http.clone(),
             every,
             stop.clone(),
@@ -177,7 +214,15 @@ async fn worker<S: Store>(
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        drain(&store, &settings, &lms_http, &instance, kind).await;
+        drain(
+            &store,
+            &settings,
+            &lms_http,
+            &instance,
+            kind,
+            Duration::ZERO,
+        )
+        .await;
         // Held work (a decision's email during its undo grace period, a backoff) wakes the
         // worker when it falls due, not a poll interval later.
         let wait = match store.next_due(kind).await {
@@ -196,18 +241,20 @@ async fn worker<S: Store>(
         }
     }
     if kind == JobKind::Email {
-        drain(&store, &settings, &lms_http, &instance, kind).await;
+        let horizon = settings.send_held_at_stop;
+        drain(&store, &settings, &lms_http, &instance, kind, horizon).await;
     }
 }
 
 /// Runs due jobs of `kind` one after another until none is due (emails no faster than the
-/// rate limit).
+/// rate limit); `horizon` counts jobs due that much later as due now.
 async fn drain<S: Store>(
     store: &S,
     settings: &JobSettings,
     lms_http: &crate::lms::LmsHttp,
     instance: &str,
     kind: JobKind,
+    horizon: Duration,
 ) {
     let gap = Duration::from_secs(1) / settings.mail_per_second.max(1);
     let mut last_email: Option<tokio::time::Instant> = None;
@@ -217,10 +264,8 @@ async fn drain<S: Store>(
         {
             tokio::time::sleep_until(last + gap).await;
         }
-        let claimed = match store
-            .claim_job(kind, instance.to_owned(), OffsetDateTime::now_utc())
-            .await
-        {
+        let due = OffsetDateTime::now_utc() + horizon;
+        let claimed = match store.claim_job(kind, instance.to_owned(), due).await {
             Ok(Some(c)) => c,
             Ok(None) => return,
             Err(e) => {
@@ -233,7 +278,7 @@ async fn drain<S: Store>(
         let outcome = match kind {
             JobKind::Email => run_email(store, settings, claimed).await,
             JobKind::Report => run_report(store, settings, claimed).await,
-            JobKind::LmsReview => lms::run(store, lms_http, claimed).await,
+            JobKind::LmsReview => lms::run(store, settings, lms_http, claimed).await,
         };
         if let Err(e) = outcome {
             tracing::error!(job = id, error = %e, "cannot record a job's outcome");
@@ -247,6 +292,7 @@ async fn run_email<S: Store>(
     c: ClaimedJob,
 ) -> Result<(), crate::store::StoreError> {
     let job = c.job;
+    let tell = |delivery, note| settings.tell(c.session, ChangeKind::Email, delivery, note);
     let mail: EmailJob = match serde_json::from_str(&c.payload) {
         Ok(m) => m,
         Err(e) => {
@@ -258,23 +304,28 @@ async fn run_email<S: Store>(
     match email::deliver(&settings.mail, job.id, job.created, &mail).await {
         Ok(()) => {
             tracing::info!(job = job.id, attempt = job.attempts, "email delivered");
-            store.job_done(job.id, None).await
+            store.job_done(job.id, None).await?;
+            tell(Delivery::Delivered, None);
         }
         Err(e) if e.is_permanent() => {
             tracing::error!(job = job.id, error = %e, "email refused for good; not retried");
-            store.job_failed(job.id, e.to_string()).await
+            store.job_failed(job.id, e.to_string()).await?;
+            tell(Delivery::Failed, Some(e.to_string()));
         }
         Err(e) if job.attempts >= settings.email_retry.attempts => {
             tracing::error!(job = job.id, attempts = job.attempts, error = %e, "email delivery failed for good");
-            store.job_failed(job.id, e.to_string()).await
+            store.job_failed(job.id, e.to_string()).await?;
+            tell(Delivery::Failed, Some(e.to_string()));
         }
         Err(e) => {
             let next =
                 OffsetDateTime::now_utc() + settings.email_retry.backoff(job.attempts, jitter());
             tracing::warn!(job = job.id, error = %e, %next, "email delivery failed; will retry");
-            store.job_retry(job.id, e.to_string(), next).await
+            store.job_retry(job.id, e.to_string(), next).await?;
+            tell(Delivery::Retrying, Some(e.to_string()));
         }
     }
+    Ok(())
 }
 
 pub(crate) fn jitter() -> f64 {

@@ -21,9 +21,7 @@ pub async fn sync_all<S: Store>(store: &S, http: &LmsHttp) -> Result<Reconciled,
         let now = OffsetDateTime::now_utc();
         match outcome {
             Ok(r) => {
-                total.seen += r.seen;
-                total.changed += r.changed;
-                total.conflicts += r.conflicts;
+                total.absorb(r);
                 store.lms_sync_result(client.client_id, None, now).await?;
             }
             Err(e) => {
@@ -57,9 +55,7 @@ async fn sync_client<S: Store>(
         if r.changed + r.conflicts > 0 {
             tracing::info!(course = %course, changed = r.changed, conflicts = r.conflicts, "reconciled with Open edX");
         }
-        total.seen += r.seen;
-        total.changed += r.changed;
-        total.conflicts += r.conflicts;
+        total.absorb(r);
     }
     Ok(total)
 }

@@ -106,17 +106,21 @@ impl EventHub {
         reviewer: Option<&str>,
         verdict: Option<Verdict>,
     ) {
-        let event = ChangeEvent {
-            id: 0,
-            kind,
-            session_id: d.row.id,
-            exam_id: d.row.exam_id,
-            course_id: d.course_id.clone(),
-            learner: d.row.learner.full_name.clone(),
-            status: d.row.status,
-            reviewer: reviewer.map(str::to_owned),
-            verdict,
-        };
+        let mut event = about(kind, d);
+        event.reviewer = reviewer.map(str::to_owned);
+        event.verdict = verdict;
+        self.announce_and_publish(event);
+    }
+
+    /// Publishes what a job did to `d` (a learner email, an Open edX delivery or change).
+    pub fn job_news(&self, d: &SessionDetail, news: crate::jobs::News) {
+        let mut event = about(news.kind, d);
+        event.delivery = Some(news.delivery);
+        event.note = news.note;
+        self.announce_and_publish(event);
+    }
+
+    fn announce_and_publish(&self, event: ChangeEvent) {
         if let Some(out) = &self.announce {
             let _ = out.send(Arc::new(event.clone()));
         }
@@ -153,6 +157,23 @@ impl EventHub {
     }
 }
 
+/// A change to `d`, as it is now, before saying who made it or how.
+fn about(kind: ChangeKind, d: &SessionDetail) -> ChangeEvent {
+    ChangeEvent {
+        id: 0,
+        kind,
+        session_id: d.row.id,
+        exam_id: d.row.exam_id,
+        course_id: d.course_id.clone(),
+        learner: d.row.learner.full_name.clone(),
+        status: d.row.status,
+        reviewer: None,
+        verdict: None,
+        delivery: None,
+        note: None,
+    }
+}
+
 fn sse(e: &ChangeEvent) -> Event {
     Event::default()
         .id(e.id.to_string())
@@ -171,6 +192,8 @@ fn resync(id: u64) -> Event {
         status: crate::domain::AttemptStatus::Created,
         reviewer: None,
         verdict: None,
+        delivery: None,
+        note: None,
     };
     sse(&e)
 }

@@ -114,6 +114,9 @@ pub struct ServerOptions {
     pub instance_stale: std::time::Duration,
     /// How long a stopping server lets running jobs finish before handing them back.
     pub job_drain: std::time::Duration,
+    /// The only console that could undo stops with this server (the embedded demo): emails
+    /// still inside their undo window go out as it stops.
+    pub send_held_at_stop: bool,
 }
 
 /// Serves until `shutdown` resolves. The job workers run beside the HTTP server and pick
@@ -130,6 +133,7 @@ pub async fn run<S: Store>(
     }
     let head_log = tokio::spawn(history_seal::log_head_daily(store.clone()));
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let (news, mut told) = tokio::sync::mpsc::unbounded_channel();
     let workers = tokio::spawn(crate::jobs::run(
         store.clone(),
         JobSettings {
@@ -143,6 +147,12 @@ pub async fn run<S: Store>(
             poll: options.job_poll,
             stale: options.instance_stale,
             drain: options.job_drain,
+            send_held_at_stop: if options.send_held_at_stop {
+                std::time::Duration::try_from(options.undo_grace).unwrap_or_default()
+            } else {
+                std::time::Duration::ZERO
+            },
+            news: Some(news),
         },
         kicks.clone(),
         stopped,
@@ -171,6 +181,18 @@ pub async fn run<S: Store>(
             }
         });
     }
+    // What the jobs did reaches the consoles with the session as it is after it.
+    let news_relay = tokio::spawn({
+        let (hub, store) = (events.clone(), store.clone());
+        async move {
+            while let Some(n) = told.recv().await {
+                match store.session(n.session).await {
+                    Ok(d) => hub.job_news(&d, n),
+                    Err(e) => tracing::warn!(error = %e, "a job's outcome could not be told"),
+                }
+            }
+        }
+    });
     let state = AppState {
         store,
         kicks,
@@ -194,5 +216,6 @@ pub async fn run<S: Store>(
     head_log.abort();
     let _ = stop.send(true);
     let _ = workers.await;
+    news_relay.abort();
     result
 }

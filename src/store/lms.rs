@@ -155,6 +155,29 @@ pub struct Reconciled {
     pub seen: u64,
     pub changed: u64,
     pub conflicts: u64,
+    /// The sessions Open edX changed, and whether each was a conflict (a review of ours
+    /// was on its way), so the server can tell the consoles.
+    pub touched: Vec<(SessionId, bool)>,
+}
+
+impl Reconciled {
+    pub(crate) fn changed_one(&mut self, id: SessionId) {
+        self.changed += 1;
+        self.touched.push((id, false));
+    }
+
+    pub(crate) fn conflict_one(&mut self, id: SessionId) {
+        self.conflicts += 1;
+        self.touched.push((id, true));
+    }
+
+    /// Adds what another pass (another course or client) reconciled.
+    pub fn absorb(&mut self, other: Reconciled) {
+        self.seen += other.seen;
+        self.changed += other.changed;
+        self.conflicts += other.conflicts;
+        self.touched.extend(other.touched);
+    }
 }
 
 /// The LMS facts of a session, read by either backend for a decision or an automated review.

@@ -149,6 +149,8 @@ pub struct ClaimedJob {
     pub job: Job,
     /// JSON; its shape depends on the kind.
     pub payload: String,
+    /// The session it concerns, if it concerns one (learner emails, Open edX reviews).
+    pub session: Option<SessionId>,
 }
 
 /// An evidence file's record, before it has an id.

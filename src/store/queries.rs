@@ -73,3 +73,8 @@ pub const AUDIT_HEAD: &str = "SELECT COUNT(*),
 /// The session an attempt id we gave an LMS, or an attempt code, names (`?` twice).
 pub const SESSION_BY_REFERENCE: &str =
     "SELECT id FROM sessions WHERE external_id = ? OR attempt_code = ? LIMIT 1";
+
+/// A claimed job's payload and the session it concerns: its own for an Open edX review, its
+/// decision's for a learner email (`?` = the job).
+pub const CLAIMED: &str = "SELECT j.payload, COALESCE(j.session_id, d.session_id)
+     FROM jobs j LEFT JOIN decisions d ON d.id = j.decision_id WHERE j.id = ?";

@@ -4,7 +4,7 @@
 
 use super::decide::refresh_counts;
 use super::navigate::{refresh, reload_sessions};
-use crate::api::{ChangeEvent, ChangeKind};
+use crate::api::{ChangeEvent, ChangeKind, Delivery};
 use crate::console::action::Effect;
 use crate::console::state::{State, Tone};
 use crate::domain::Verdict;
@@ -19,6 +19,57 @@ fn sentence(e: &ChangeEvent) -> String {
         _ => format!("changed ({})", e.status.label()),
     };
     format!("{who} {did} {} just now", e.learner)
+}
+
+/// What a job did, in words, and how it sounds: "✉ Learner email to Ada Lovelace delivered".
+fn news(e: &ChangeEvent) -> Option<(Tone, String)> {
+    let who = &e.learner;
+    let why = e
+        .note
+        .as_deref()
+        .map(|n| format!(": {n}"))
+        .unwrap_or_default();
+    let said = match (e.kind, e.delivery?) {
+        (ChangeKind::Email, Delivery::Delivered) => {
+            (Tone::Success, format!("✉ Learner email to {who} delivered"))
+        }
+        (ChangeKind::Email, Delivery::Retrying) => (
+            Tone::Info,
+            format!("✉ Learner email to {who} not delivered yet{why}; tried again by itself"),
+        ),
+        (ChangeKind::Email, _) => (
+            Tone::Error,
+            format!("⚠ Learner email to {who} failed{why}; an admin resends it (mail retry)"),
+        ),
+        (_, Delivery::Delivered) => (Tone::Success, format!("Open edX has the review of {who}")),
+        (_, Delivery::Retrying) => (
+            Tone::Info,
+            format!("Open edX did not take the review of {who} yet{why}; tried again by itself"),
+        ),
+        (_, Delivery::Failed) => (
+            Tone::Error,
+            format!("⚠ Open edX refused the review of {who}{why}; R sends it again"),
+        ),
+        (_, Delivery::Changed) => (
+            Tone::Info,
+            format!("Open edX changed {who} to {}", e.status.label()),
+        ),
+        (_, Delivery::Conflict) => (
+            Tone::Error,
+            format!("⚠ Open edX changed {who} while our review was on its way; nothing was sent"),
+        ),
+    };
+    Some(said)
+}
+
+/// Whether the change can move the session's status (so a decision begun before it would
+/// be refused). Deliveries leave it as it was.
+fn moves_status(e: &ChangeEvent) -> bool {
+    match e.kind {
+        ChangeKind::Email => false,
+        ChangeKind::OpenEdx => e.delivery == Some(Delivery::Changed),
+        _ => true,
+    }
 }
 
 pub fn changed(state: &mut State, e: ChangeEvent) -> Vec<Effect> {
@@ -36,17 +87,21 @@ pub fn changed(state: &mut State, e: ChangeEvent) -> Vec<Effect> {
     let mine = e.reviewer.is_some() && e.reviewer == state.reviewer;
     let mut effects = Vec::new();
     if !mine {
-        let said = sentence(&e);
-        if let Some(d) = state.dialog.as_mut().filter(|d| d.session == e.session_id) {
+        let (tone, said) = news(&e).unwrap_or_else(|| (Tone::Info, sentence(&e)));
+        if let Some(d) = state
+            .dialog
+            .as_mut()
+            .filter(|d| d.session == e.session_id && moves_status(&e))
+        {
             d.error = Some(format!(
                 "{said}: Esc, then look again — a decision now would be refused"
             ));
         }
         // A running undo countdown keeps the status bar; the log has every change.
         if state.undo.as_ref().is_some_and(|o| o.live(state.now)) {
-            state.log(Tone::Info, said, Some(e.session_id));
+            state.log(tone, said, Some(e.session_id));
         } else {
-            state.say_about(e.session_id, Tone::Info, said);
+            state.say_about(e.session_id, tone, said);
         }
         if state.detail.session == Some(e.session_id) {
             let request = state.request_id();
@@ -58,7 +113,7 @@ pub fn changed(state: &mut State, e: ChangeEvent) -> Vec<Effect> {
         }
     }
     // One Quiz List request at a time: a burst of changes costs one reload.
-    if state.quizzes.request.is_none() {
+    if state.quizzes.request.is_none() && moves_status(&e) {
         effects.extend(refresh_counts(state));
     }
     effects

@@ -301,14 +301,14 @@ fn quit_would_cut_undo(state: &mut State) -> bool {
     if offer.seconds_left(state.now).is_some_and(|left| left <= 0) {
         return false;
     }
+    // Short enough for 80 columns; the countdown ("u to undo (N s)") says how long is left.
     let when = if state.embedded {
-        "the demo emails them when it next starts"
+        "its email goes now"
     } else {
-        "they are told when its undo window ends"
+        "its email waits for the undo window"
     };
-    // The status bar's countdown ("u to undo (N s)") says how long is left.
     let message = format!(
-        "Quit? The {} of {} stands; {when}. q quits.",
+        "q again quits: the {} of {} stands, {when}",
         offer.verdict.word(),
         offer.learner
     );

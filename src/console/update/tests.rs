@@ -506,7 +506,80 @@ fn change(session: i64, reviewer: &str, verdict: Verdict) -> crate::api::ChangeE
         status: AttemptStatus::Rejected,
         reviewer: Some(reviewer.into()),
         verdict: Some(verdict),
+        delivery: None,
+        note: None,
     }
+}
+
+fn delivered(
+    session: i64,
+    kind: crate::api::ChangeKind,
+    how: crate::api::Delivery,
+) -> crate::api::ChangeEvent {
+    crate::api::ChangeEvent {
+        kind,
+        reviewer: None,
+        verdict: None,
+        delivery: Some(how),
+        note: (how != crate::api::Delivery::Delivered).then(|| "550 no such mailbox".into()),
+        ..change(session, "", Verdict::Fail)
+    }
+}
+
+#[test]
+fn an_email_delivered_after_the_undo_window_replaces_queued_on_the_status_bar() {
+    use crate::api::{ChangeKind, Delivery};
+    let mut s = opened();
+    s.reviewer = Some("me".into());
+    update(&mut s, key('f'));
+    s.say(Tone::Success, "✘ Failed Ana, grade 0, learner email queued");
+    let fx = update(
+        &mut s,
+        Action::Changed(delivered(11, ChangeKind::Email, Delivery::Delivered)),
+    );
+    assert_eq!(
+        s.status.as_ref().unwrap().text,
+        "✉ Learner email to Ana delivered"
+    );
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::LoadDetail { session: 11, .. })),
+        "the open session's History is reloaded"
+    );
+    assert!(
+        s.dialog.as_ref().and_then(|d| d.error.clone()).is_none(),
+        "a delivery does not make a decision in progress stale"
+    );
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::LoadCourses { .. })),
+        "no counts moved"
+    );
+
+    update(
+        &mut s,
+        Action::Changed(delivered(11, ChangeKind::Email, Delivery::Failed)),
+    );
+    let bar = s.status.clone().unwrap();
+    assert_eq!(bar.tone, Tone::Error);
+    assert!(
+        bar.text.contains("550 no such mailbox") && bar.text.contains("mail retry"),
+        "{}",
+        bar.text
+    );
+
+    update(
+        &mut s,
+        Action::Changed(delivered(11, ChangeKind::OpenEdx, Delivery::Failed)),
+    );
+    assert!(s.status.as_ref().unwrap().text.contains("R sends it again"));
+    update(
+        &mut s,
+        Action::Changed(delivered(11, ChangeKind::OpenEdx, Delivery::Changed)),
+    );
+    assert!(
+        s.dialog.as_ref().and_then(|d| d.error.clone()).is_some(),
+        "Open edX changing the attempt does make it stale"
+    );
 }
 
 #[test]

@@ -829,8 +829,7 @@ fn quitting_inside_an_undo_window_says_what_happens_and_asks_again() {
     assert!(press(&mut s, 'q').is_empty(), "the first q only asks");
     let screen = text(&draw(&mut s, 160, 40));
     assert!(
-        screen.contains("Quit? The Fail of Ana stands; the demo emails them")
-            && screen.contains("when it next starts. q quits.")
+        screen.contains("q again quits: the Fail of Ana stands, its email goes now")
             && screen.contains("u to undo (20 s)"),
         "{screen}"
     );

@@ -84,7 +84,7 @@ pub async fn claim<C: GenericClient + Sync>(
              WHERE id = (SELECT id FROM jobs
                          WHERE kind = $1 AND state = 'queued' AND next_attempt_at <= $2
                          ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-             RETURNING id, payload",
+             RETURNING id",
             &[&kind.as_str(), &now_s, &instance],
         )
         .await?;
@@ -92,9 +92,16 @@ pub async fn claim<C: GenericClient + Sync>(
         return Ok(None);
     };
     let id: JobId = r.try_get(0)?;
+    let more = c
+        .query_one(
+            &super::sql::numbered(crate::store::queries::CLAIMED),
+            &[&id],
+        )
+        .await?;
     Ok(Some(ClaimedJob {
         job: job(c, id).await?,
-        payload: r.try_get(1)?,
+        payload: more.try_get(0)?,
+        session: more.try_get(1)?,
     }))
 }
 

@@ -869,7 +869,7 @@ pub async fn reconcile(
             continue;
         }
         if lms_state == Some("waiting") {
-            out.conflicts += 1;
+            out.conflict_one(id);
             tx.execute(
                 "UPDATE sessions SET lms_state = 'conflict', lms_note = $1 WHERE id = $2",
                 &[&conflict_note(remote, ours), &id],
@@ -883,7 +883,7 @@ pub async fn reconcile(
             .await?;
             continue;
         }
-        out.changed += 1;
+        out.changed_one(id);
         tx.execute(
             "UPDATE sessions SET status = $1, modified = $2, lms_state = 'delivered',
                  lms_note = 'changed in Open edX' WHERE id = $3",

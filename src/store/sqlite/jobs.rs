@@ -115,10 +115,15 @@ pub fn claim(
         params![id, now_s, instance],
     )?;
     let job = job(&tx, id)?;
-    let payload: String =
-        tx.query_row("SELECT payload FROM jobs WHERE id = ?1", [id], |r| r.get(0))?;
+    let (payload, session) = tx.query_row(crate::store::queries::CLAIMED, [id], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
     tx.commit()?;
-    Ok(Some(ClaimedJob { job, payload }))
+    Ok(Some(ClaimedJob {
+        job,
+        payload,
+        session,
+    }))
 }
 
 pub fn progress(c: &Connection, id: JobId, progress: f64) -> Result<(), StoreError> {
