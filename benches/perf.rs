@@ -98,6 +98,9 @@ fn store_rows(data: &demo::DemoData) -> Vec<proctor_review::domain::SessionRow> 
                 })
                 .collect(),
             lms: None,
+            grade: None,
+            reviewed_by: None,
+            decided_at: None,
         })
         .collect()
 }

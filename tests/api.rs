@@ -206,7 +206,7 @@ async fn fail_rejects_zeroes_the_grade_records_history_and_emails_then_pass_reve
     assert_eq!(failed.original_grade, Some(original));
     assert_eq!(failed.learner_view, LearnerView::Unsatisfactory);
     assert_eq!(
-        failed.reviewed_by.as_deref(),
+        failed.row.reviewed_by.as_deref(),
         Some("demo-reviewer@example.edu")
     );
     let h = &failed.history[0];

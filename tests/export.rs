@@ -198,6 +198,31 @@ async fn the_queue_exports_in_the_console_s_words_with_exam_and_course() {
         assert_eq!(&row[col("status")], "Require Attention");
         assert_eq!(&row[col("status_code")], "second_review_required");
         assert!(!row[col("exam")].is_empty() && row[col("course")].starts_with("course-v1:"));
+        assert!(row[col("reviewed_by")].is_empty() && row[col("decided_at")].is_empty());
     }
     assert_eq!(export::rows_said(1), "1 row");
+
+    // A decided row says its grade in force, who decided and when.
+    let s = c.queue(&q).await.unwrap().items.remove(0);
+    common::sessions::decide(&c, &s, proctor_review::domain::Verdict::Fail, "phone").await;
+    let path = d.dir.path().join("out").join("exam.csv");
+    export::table(&c, export::TableOf::Exam(s.exam_id), &names, &q, &path)
+        .await
+        .unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let row = r
+        .records()
+        .map(Result::unwrap)
+        .find(|row| row[col("username")] == *s.learner.username)
+        .unwrap();
+    assert_eq!(&row[col("status")], "Failed");
+    assert_eq!(&row[col("grade")], "0");
+    assert!(!row[col("grade_possible")].is_empty());
+    assert!(row[col("reviewed_by")].starts_with("demo-reviewer"));
+    assert!(
+        row[col("decided_at")].starts_with("20"),
+        "{}",
+        &row[col("decided_at")]
+    );
 }

@@ -221,7 +221,7 @@ fn exam_data(b: &mut Builder<'_>, d: &SessionDetail) {
             Style::new(),
         );
     }
-    if let Some(by) = &d.reviewed_by {
+    if let Some(by) = &d.row.reviewed_by {
         b.field("Reviewed by", &safe(by), Style::new());
     }
     b.blank();

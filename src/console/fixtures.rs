@@ -67,6 +67,9 @@ pub fn row(id: i64, name: &str, status: AttemptStatus) -> SessionRow {
             },
         ],
         lms: None,
+        grade: None,
+        reviewed_by: None,
+        decided_at: None,
     }
 }
 
@@ -95,7 +98,6 @@ pub fn detail(r: &SessionRow) -> SessionDetail {
         allowed_time_limit_mins: Some(60),
         is_sample_attempt: false,
         track: "verified".into(),
-        reviewed_by: None,
         original_grade: Some(g),
         grade_in_force: Some(g),
         learner_view: LearnerView::of(r.status),

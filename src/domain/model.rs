@@ -299,6 +299,19 @@ pub struct SessionRow {
     /// Where the latest review stands with Open edX; None when no LMS registered the session.
     #[serde(default)]
     pub lms: Option<super::LmsSync>,
+    /// The grade in force (a Fail's 0, or the original).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grade: Option<Grade>,
+    /// The reviewer whose decision stands, if one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed_by: Option<String>,
+    /// When that decision was made.
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub decided_at: Option<OffsetDateTime>,
 }
 
 /// Where a violation falls in the recording, for the compact timeline of a list row.
@@ -333,7 +346,6 @@ pub struct SessionDetail {
     pub allowed_time_limit_mins: Option<i64>,
     pub is_sample_attempt: bool,
     pub track: String,
-    pub reviewed_by: Option<String>,
     pub original_grade: Option<Grade>,
     pub grade_in_force: Option<Grade>,
     pub learner_view: LearnerView,

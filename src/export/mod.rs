@@ -141,7 +141,7 @@ pub async fn session(
 
 /// The Sessions table's columns: the status in the console's words and as stored, and
 /// what a head of assessment sorts by.
-pub const TABLE_HEADER: [&str; 12] = [
+pub const TABLE_HEADER: [&str; 16] = [
     "status",
     "status_code",
     "review_status",
@@ -151,6 +151,10 @@ pub const TABLE_HEADER: [&str; 12] = [
     "exam",
     "course",
     "violations",
+    "grade",
+    "grade_possible",
+    "reviewed_by",
+    "decided_at",
     "started_at",
     "completed_at",
     "duration_secs",
@@ -167,7 +171,7 @@ pub enum TableOf {
 /// Exam names and courses by exam id, for the rows' exam and course columns.
 pub type ExamNames = std::collections::HashMap<ExamId, (String, String)>;
 
-fn table_row(r: &SessionRow, exams: &ExamNames) -> [String; 12] {
+fn table_row(r: &SessionRow, exams: &ExamNames) -> [String; 16] {
     let t = |t: Option<time::OffsetDateTime>| t.map(crate::report::py_datetime).unwrap_or_default();
     let (exam, course) = exams
         .get(&r.exam_id)
@@ -185,6 +189,14 @@ fn table_row(r: &SessionRow, exams: &ExamNames) -> [String; 12] {
         neutralize(exam).into_owned(),
         neutralize(course).into_owned(),
         r.violation_count.to_string(),
+        r.grade
+            .map(|g| crate::domain::trim_float(g.earned))
+            .unwrap_or_default(),
+        r.grade
+            .map(|g| crate::domain::trim_float(g.possible))
+            .unwrap_or_default(),
+        neutralize(r.reviewed_by.as_deref().unwrap_or_default()).into_owned(),
+        t(r.decided_at),
         t(r.started_at),
         t(r.completed_at),
         r.duration_secs().map(|s| s.to_string()).unwrap_or_default(),

@@ -78,3 +78,12 @@ pub const SESSION_BY_REFERENCE: &str =
 /// decision's for a learner email (`?` = the job).
 pub const CLAIMED: &str = "SELECT j.payload, COALESCE(j.session_id, d.session_id)
      FROM jobs j LEFT JOIN decisions d ON d.id = j.decision_id WHERE j.id = ?";
+
+/// A list row's columns, read by `rows::session_row` (from `sessions s` joined with
+/// `learners l`). The reviewer, grades and `modified` let the row say who decided and when.
+pub const SESSION_ROW: &str =
+    "s.id, s.exam_id, l.username, l.email, l.full_name, s.status, s.review_status,
+     s.violation_count, s.started_at, s.completed_at, s.lms_state, s.lms_note,
+     s.reviewed_by, s.grade_earned, s.grade_possible, s.grade_override, s.modified";
+/// How many columns [`SESSION_ROW`] has: what a query adds after it starts here.
+pub const SESSION_ROW_COUNT: usize = 17;

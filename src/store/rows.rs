@@ -91,6 +91,39 @@ pub fn lms_sync(state: Option<&str>, note: Option<String>) -> Result<Option<LmsS
         .transpose()
 }
 
+/// A list row, from the columns of [`super::queries::SESSION_ROW`] (from column 0).
+pub fn session_row(r: &impl super::cells::Cells) -> Result<crate::domain::SessionRow, StoreError> {
+    let reviewed_by: Option<String> = r.cell(12)?;
+    let original = grade(r.cell(14)?, r.cell(13)?);
+    let modified: String = r.cell(16)?;
+    // A reviewer's decision sets the status, the reviewer and `modified` together; an
+    // automated review clears the reviewer, so `modified` is the decision's time only
+    // while a reviewer is named.
+    let decided_at = match reviewed_by {
+        Some(_) => Some(super::timefmt::from_sql(&modified)?),
+        None => None,
+    };
+    Ok(crate::domain::SessionRow {
+        id: r.cell(0)?,
+        exam_id: r.cell(1)?,
+        learner: crate::domain::Learner {
+            username: r.cell(2)?,
+            email: r.cell(3)?,
+            full_name: r.cell(4)?,
+        },
+        status: parse(&r.cell::<String>(5)?)?,
+        review_status: opt_parse(r.cell::<Option<String>>(6)?.as_deref())?,
+        violation_count: u32::try_from(r.cell::<i64>(7)?).unwrap_or(u32::MAX),
+        started_at: super::timefmt::opt_from_sql(r.cell(8)?)?,
+        completed_at: super::timefmt::opt_from_sql(r.cell(9)?)?,
+        marks: Vec::new(),
+        lms: lms_sync(r.cell::<Option<String>>(10)?.as_deref(), r.cell(11)?)?,
+        grade: Grade::in_force(original, r.cell(15)?),
+        reviewed_by,
+        decided_at,
+    })
+}
+
 /// A decision row before it has an id and its place in the chain.
 pub struct NewDecision<'a> {
     pub session_id: i64,
@@ -217,7 +250,7 @@ pub struct DetailParts {
 }
 
 /// A session's detail from its row as the detail query reads it (the list row's columns,
-/// then the exam's and the attempt's from column 12 on) and its other parts.
+/// then the exam's and the attempt's) and its other parts.
 pub fn session_detail(
     r: &impl super::cells::Cells,
     mut row: crate::domain::SessionRow,
@@ -232,23 +265,20 @@ pub fn session_detail(
             rules: v.is_rules_violation(),
         })
         .collect();
-    let original_grade = match (r.cell::<Option<f64>>(22)?, r.cell::<Option<f64>>(23)?) {
-        (Some(earned), Some(possible)) => Some(Grade { earned, possible }),
-        _ => None,
-    };
-    let grade_override: Option<f64> = r.cell(24)?;
+    let original_grade = grade(r.cell(14)?, r.cell(13)?);
+    let grade_override: Option<f64> = r.cell(15)?;
+    let o = super::queries::SESSION_ROW_COUNT;
     Ok(crate::domain::SessionDetail {
         learner_view: crate::domain::LearnerView::of(row.status),
-        course_id: r.cell(12)?,
-        exam_name: r.cell(13)?,
-        exam_time_limit_mins: r.cell(14)?,
-        provider: r.cell(15)?,
-        attempt_code: r.cell(16)?,
-        external_id: r.cell(17)?,
-        allowed_time_limit_mins: r.cell(18)?,
-        is_sample_attempt: r.cell(19)?,
-        track: r.cell(20)?,
-        reviewed_by: r.cell(21)?,
+        course_id: r.cell(o)?,
+        exam_name: r.cell(o + 1)?,
+        exam_time_limit_mins: r.cell(o + 2)?,
+        provider: r.cell(o + 3)?,
+        attempt_code: r.cell(o + 4)?,
+        external_id: r.cell(o + 5)?,
+        allowed_time_limit_mins: r.cell(o + 6)?,
+        is_sample_attempt: r.cell(o + 7)?,
+        track: r.cell(o + 8)?,
         original_grade,
         grade_in_force: Grade::in_force(original_grade, grade_override),
         violations: parts.violations,

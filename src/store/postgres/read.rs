@@ -4,13 +4,12 @@ use super::sql::{Cached, count, numbered};
 use crate::domain::access::CourseScope;
 use crate::domain::email::EmailDelivery;
 use crate::domain::{
-    AttemptStatus, ContentType, CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, HistoryEntry,
-    Learner, MediaId, MediaItem, MediaKind, Onboarding, OnboardingStatus, RULES_VIOLATION,
-    ReviewStatus, Reviewer, Role, ScanResult, SessionDetail, SessionId, SessionRow, Violation,
-    ViolationKind, ViolationMark,
+    ContentType, CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, HistoryEntry, MediaId,
+    MediaItem, MediaKind, Onboarding, OnboardingStatus, RULES_VIOLATION, Reviewer, Role,
+    ScanResult, SessionDetail, SessionId, SessionRow, Violation, ViolationKind, ViolationMark,
 };
 use crate::store::StoreError;
-use crate::store::rows::{email_delivery, grade, history_verdicts, lms_sync, opt_parse, parse};
+use crate::store::rows::{email_delivery, grade, history_verdicts, opt_parse, parse};
 use crate::store::timefmt::{from_sql, opt_from_sql, to_sql};
 use tokio_postgres::types::Type;
 use tokio_postgres::{GenericClient, Row};
@@ -143,35 +142,15 @@ pub async fn session_course<C: GenericClient + Sync>(
     .transpose()?)
 }
 
-pub(super) const ROW_COLUMNS: &str =
-    "s.id, s.exam_id, l.username, l.email, l.full_name, s.status, s.review_status,
-     s.violation_count, s.started_at, s.completed_at, s.lms_state, s.lms_note";
-pub(super) const ROW_COLUMN_COUNT: usize = 12;
-
-pub(super) fn session_row(r: &Row) -> Result<SessionRow, StoreError> {
-    Ok(SessionRow {
-        id: r.try_get(0)?,
-        exam_id: r.try_get(1)?,
-        learner: Learner {
-            username: r.try_get(2)?,
-            email: r.try_get(3)?,
-            full_name: r.try_get(4)?,
-        },
-        status: parse::<AttemptStatus>(r.try_get(5)?)?,
-        review_status: opt_parse::<ReviewStatus>(r.try_get(6)?)?,
-        violation_count: u32::try_from(r.try_get::<_, i64>(7)?).unwrap_or(u32::MAX),
-        started_at: opt_from_sql(r.try_get(8)?)?,
-        completed_at: opt_from_sql(r.try_get(9)?)?,
-        marks: Vec::new(),
-        lms: lms_sync(r.try_get(10)?, r.try_get(11)?)?,
-    })
-}
+pub(super) use crate::store::queries::{
+    SESSION_ROW as ROW_COLUMNS, SESSION_ROW_COUNT as ROW_COLUMN_COUNT,
+};
+pub(super) use crate::store::rows::session_row;
 
 pub async fn session<C: Cached>(c: &C, id: SessionId) -> Result<SessionDetail, StoreError> {
     let sql = format!(
         "SELECT {ROW_COLUMNS}, e.course_id, e.exam_name, e.time_limit_mins, e.backend, s.attempt_code,
-                s.external_id, s.allowed_time_limit_mins, s.is_sample_attempt, s.track, s.reviewed_by,
-                s.grade_earned, s.grade_possible, s.grade_override
+                s.external_id, s.allowed_time_limit_mins, s.is_sample_attempt, s.track
          FROM sessions s JOIN learners l ON l.id = s.learner_id JOIN exams e ON e.id = s.exam_id
          WHERE s.id = $1"
     );

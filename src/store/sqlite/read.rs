@@ -5,13 +5,12 @@ use super::search::Tiers;
 use crate::domain::access::CourseScope;
 use crate::domain::query::{Page, SessionFilter};
 use crate::domain::{
-    AttemptStatus, ContentType, CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, HistoryEntry,
-    Learner, MediaId, MediaItem, MediaKind, Onboarding, OnboardingStatus, RULES_VIOLATION,
-    ReviewStatus, Reviewer, Role, ScanResult, SessionDetail, SessionId, SessionRow, Violation,
-    ViolationKind, ViolationMark,
+    ContentType, CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, HistoryEntry, MediaId,
+    MediaItem, MediaKind, Onboarding, OnboardingStatus, RULES_VIOLATION, Reviewer, Role,
+    ScanResult, SessionDetail, SessionId, SessionRow, Violation, ViolationKind, ViolationMark,
 };
 use crate::store::StoreError;
-use crate::store::rows::{email_delivery, grade, history_verdicts, lms_sync, parse};
+use crate::store::rows::{email_delivery, grade, history_verdicts, parse};
 use crate::store::timefmt::{from_sql, opt_from_sql, to_sql};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
@@ -141,29 +140,10 @@ pub fn session_course(c: &Connection, session: SessionId) -> Result<Option<Strin
     .optional()?)
 }
 
-pub(super) const ROW_COLUMNS: &str =
-    "s.id, s.exam_id, l.username, l.email, l.full_name, s.status, s.review_status,
-     s.violation_count, s.started_at, s.completed_at, s.lms_state, s.lms_note";
-pub(super) const ROW_COLUMN_COUNT: usize = 12;
-
-pub(super) fn session_row(r: &Row<'_>) -> Result<SessionRow, StoreError> {
-    Ok(SessionRow {
-        id: r.get(0)?,
-        exam_id: r.get(1)?,
-        learner: Learner {
-            username: r.get(2)?,
-            email: r.get(3)?,
-            full_name: r.get(4)?,
-        },
-        status: parse::<AttemptStatus>(&r.get::<_, String>(5)?)?,
-        review_status: opt_parse::<ReviewStatus>(r.get(6)?)?,
-        violation_count: r.get(7)?,
-        started_at: opt_from_sql(r.get(8)?)?,
-        completed_at: opt_from_sql(r.get(9)?)?,
-        marks: Vec::new(),
-        lms: lms_sync(r.get::<_, Option<String>>(10)?.as_deref(), r.get(11)?)?,
-    })
-}
+pub(super) use crate::store::queries::{
+    SESSION_ROW as ROW_COLUMNS, SESSION_ROW_COUNT as ROW_COLUMN_COUNT,
+};
+pub(super) use crate::store::rows::session_row;
 
 pub fn sessions(
     c: &Connection,
@@ -234,8 +214,7 @@ pub fn queue(
 pub fn session(c: &Connection, id: SessionId) -> Result<SessionDetail, StoreError> {
     let sql = format!(
         "SELECT {ROW_COLUMNS}, e.course_id, e.exam_name, e.time_limit_mins, e.backend, s.attempt_code,
-                s.external_id, s.allowed_time_limit_mins, s.is_sample_attempt, s.track, s.reviewed_by,
-                s.grade_earned, s.grade_possible, s.grade_override
+                s.external_id, s.allowed_time_limit_mins, s.is_sample_attempt, s.track
          FROM sessions s JOIN learners l ON l.id = s.learner_id JOIN exams e ON e.id = s.exam_id
          WHERE s.id = ?1"
     );
