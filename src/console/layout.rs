@@ -296,47 +296,67 @@ pub fn detail_regions(state: &State, pane: Rect) -> DetailRegions {
             preview: None,
         };
     }
-    if body.width >= 64 {
-        let side = body.width * 2 / 5;
+    let (list, preview) = preview_split(body);
+    DetailRegions {
+        tabs,
+        timeline,
+        body: list,
+        preview,
+    }
+}
+
+/// Evidence is mostly widescreen video frames and screenshots.
+const EVIDENCE_ASPECT: f32 = 16.0 / 9.0;
+/// The list beside or above a preview keeps at least this much room.
+const LIST_MIN_WIDTH: u16 = 36;
+const LIST_MIN_HEIGHT: u16 = 7;
+
+/// The cells a 16:9 image fills in `region` below its caption (a cell is half as wide as
+/// it is tall).
+fn image_cells(region: Rect) -> u32 {
+    let rows = f32::from(region.height.saturating_sub(1));
+    let width = f32::from(region.width).min(rows * 2.0 * EVIDENCE_ASPECT);
+    let height = (width / EVIDENCE_ASPECT / 2.0).min(rows);
+    (width * height) as u32
+}
+
+/// Splits Learner Detail's body between its list and the preview: beside it or below it,
+/// whichever lets the image be larger, the list keeping room to be read.
+pub fn preview_split(body: Rect) -> (Rect, Option<Rect>) {
+    let side = (body.width >= LIST_MIN_WIDTH + 24).then(|| {
+        let width = (body.width / 2).min(body.width - LIST_MIN_WIDTH);
         let list = Rect {
-            width: body.width - side - 1,
+            width: body.width - width - 1,
             ..body
         };
         let preview = Rect {
             x: body.x + list.width + 1,
-            width: side,
+            width,
             ..body
         };
-        DetailRegions {
-            tabs,
-            timeline,
-            body: list,
-            preview: Some(preview),
-        }
-    } else if body.height >= 14 {
-        let below = body.height * 9 / 20;
+        (list, preview)
+    });
+    let below = (body.height >= LIST_MIN_HEIGHT + 6).then(|| {
+        let height = (body.height * 3 / 5).min(body.height - LIST_MIN_HEIGHT);
         let list = Rect {
-            height: body.height - below,
+            height: body.height - height,
             ..body
         };
         let preview = Rect {
             y: body.y + list.height,
-            height: below,
+            height,
             ..body
         };
-        DetailRegions {
-            tabs,
-            timeline,
-            body: list,
-            preview: Some(preview),
-        }
-    } else {
-        DetailRegions {
-            tabs,
-            timeline,
-            body,
-            preview: None,
-        }
+        (list, preview)
+    });
+    let best = match (side, below) {
+        (Some(s), Some(b)) if image_cells(b.1) > image_cells(s.1) => Some(b),
+        (Some(s), _) => Some(s),
+        (None, b) => b,
+    };
+    match best {
+        Some((list, preview)) => (list, Some(preview)),
+        None => (body, None),
     }
 }
 

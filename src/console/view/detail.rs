@@ -136,11 +136,25 @@ fn body(state: &State, d: &SessionDetail, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(shown), area);
 }
 
+/// What `o` does on this row, in the words of the caption: it may play a clip rather than
+/// open the image shown.
+fn o_does(d: &SessionDetail, tab: crate::console::state::Tab, pick: usize) -> &'static str {
+    match evidence::open_target(d, tab, pick) {
+        Some((m, _)) if m.kind == crate::domain::MediaKind::Video => "o plays the clip",
+        Some(_) => "o opens it full size",
+        None => "nothing for o to open",
+    }
+}
+
 fn preview(state: &State, d: &SessionDetail, frame: &mut Frame, region: Rect) {
     let t = &state.theme;
     let target = evidence::preview_target(d, state.detail.tab, state.detail.pick());
     let caption = match target {
-        Some(m) => format!("{} · o opens", m.kind.label()),
+        Some(m) => format!(
+            "{} · {}",
+            m.kind.label(),
+            o_does(d, state.detail.tab, state.detail.pick())
+        ),
         None => "no image for this row".into(),
     };
     frame.render_widget(
