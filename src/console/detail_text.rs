@@ -23,8 +23,10 @@ pub struct TabText {
     pub items: Vec<Range<usize>>,
 }
 
-/// Breaks `text` into pieces of at most `width` columns, at spaces where it can and inside
-/// a word (an email address, a CJK run) where it must.
+/// Breaks `text` into pieces of at most `width` columns at spaces. A word too long for a
+/// line of its own is a token (an email, a code, a path) and is shortened in its middle,
+/// never broken across lines; a run of wide (CJK) characters wraps anywhere, as such text
+/// does.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut out = Vec::new();
@@ -45,6 +47,10 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
             out.push(std::mem::take(&mut line));
             used = 0;
         }
+        if w > width && !has_wide(word) {
+            out.push(super::format::fit_middle(word, width));
+            continue;
+        }
         for g in word.graphemes(true) {
             let gw = columns(g);
             if used + gw > width && used > 0 {
@@ -59,6 +65,35 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
         out.push(line);
     }
     out
+}
+
+fn has_wide(word: &str) -> bool {
+    columns(word) > word.chars().count()
+}
+
+/// `line` in `width` columns; a cut ends in "…", so nothing is clipped unseen.
+fn fit_line(line: Line<'static>, width: usize) -> Line<'static> {
+    if line.width() <= width {
+        return line;
+    }
+    let mut left = width;
+    let mut spans = Vec::new();
+    for span in line.spans {
+        let w = columns(&span.content);
+        if w < left || (w == left && left > 0) {
+            left -= w;
+            spans.push(span);
+            continue;
+        }
+        if left > 0 {
+            spans.push(Span::styled(
+                super::format::fit(&span.content, left),
+                span.style,
+            ));
+        }
+        break;
+    }
+    Line::from(spans).style(line.style)
 }
 
 struct Builder<'s> {
@@ -127,8 +162,10 @@ pub fn text(state: &State, d: &SessionDetail, tab: Tab, width: u16) -> TabText {
             Vec::new()
         }
     };
+    let width = b.width;
     TabText {
-        lines: b.lines,
+        // Every line is built to fit; this holds it to that for texts nobody foresaw.
+        lines: b.lines.into_iter().map(|l| fit_line(l, width)).collect(),
         items,
     }
 }
@@ -431,10 +468,16 @@ fn history_entry(b: &mut Builder<'_>, h: &HistoryEntry) {
         (None, Some(Verdict::Fail)) => ("↶ Fail undone (nobody was told)", t.dim()),
         (None, None) => ("⇅ Changed in Open edX", t.dim()),
     };
-    b.lines.push(Line::from(vec![
-        Span::raw(format!("{} ", when(Some(h.decided_at)))),
-        Span::styled(glyph, style),
-    ]));
+    let at = when(Some(h.decided_at));
+    if columns(&at) + 1 + columns(glyph) <= b.width {
+        b.lines.push(Line::from(vec![
+            Span::raw(format!("{at} ")),
+            Span::styled(glyph, style),
+        ]));
+    } else {
+        b.lines.push(Line::raw(at));
+        b.indented(2, glyph, style);
+    }
     b.indented(2, &format!("by {}", safe(&h.reviewer)), Style::new());
     let grade = match (h.grade_before, h.grade_after) {
         (Some(x), Some(y)) if x != y => format!(", grade {x} → {y}"),
@@ -470,12 +513,71 @@ mod tests {
     #[test]
     fn wrapping_breaks_at_spaces_and_inside_words_that_cannot_fit() {
         assert_eq!(wrap("a bb ccc", 4), ["a bb", "ccc"]);
+        assert_eq!(wrap("wkowalski@learners.example.edu", 12), ["wkowal…e.edu"]);
         assert_eq!(
-            wrap("wkowalski@learners.example.edu", 12),
-            ["wkowalski@le", "arners.examp", "le.edu"]
+            wrap("mail wkowalski@learners.example.edu now", 16),
+            ["mail", "wkowalsk…ple.edu", "now"]
         );
         assert_eq!(wrap("陈静陈静陈", 4), ["陈静", "陈静", "陈"]);
         assert_eq!(wrap("", 5), [""]);
         assert_eq!(wrap("x", 0), ["x"]);
+    }
+
+    use crate::console::fixtures::{detail, opened, rows};
+    use crate::console::state::Tab;
+    use crate::domain::text::columns;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A piece of wrapped text fits its width, and the text is all there unless a
+        /// token was shortened, which shows "…".
+        #[test]
+        fn wrapped_pieces_fit_and_lose_nothing_unmarked(
+            s in crate::console::format::tests::text(),
+            width in 2usize..60,
+        ) {
+            let pieces = wrap(&s, width);
+            for p in &pieces {
+                prop_assert!(columns(p) <= width, "{p:?} wider than {width}");
+            }
+            let kept: String = pieces.concat().chars().filter(|c| *c != ' ').collect();
+            let all: String = s.chars().filter(|c| *c != ' ').collect();
+            prop_assert!(kept == all || pieces.iter().any(|p| p.contains('…')), "{pieces:?}");
+        }
+
+        /// No line of any Learner Detail tab is wider than the pane, whatever the names,
+        /// emails and reasons: ratatui never clips one unseen.
+        #[test]
+        fn no_detail_line_is_wider_than_its_pane(
+            name in crate::console::format::tests::text(),
+            email in crate::console::format::tests::text(),
+            reason in crate::console::format::tests::text(),
+            width in 12u16..200,
+        ) {
+            let state = opened();
+            let mut d = detail(&rows()[0]);
+            d.row.learner.full_name = name;
+            d.row.learner.email = email;
+            d.history.push(crate::domain::HistoryEntry {
+                id: 1,
+                reviewer: reason.clone(),
+                decided_at: time::macros::datetime!(2026-11-10 10:00 UTC),
+                verdict: None,
+                reason,
+                status_before: crate::domain::AttemptStatus::Rejected,
+                status_after: crate::domain::AttemptStatus::SecondReviewRequired,
+                review_status_before: None,
+                review_status_after: None,
+                grade_before: None,
+                grade_after: None,
+                email: None,
+                undoes: Some(crate::domain::Verdict::Pass),
+            });
+            for tab in [Tab::ExamData, Tab::Video, Tab::Violations, Tab::Scans, Tab::Onboarding, Tab::History] {
+                for line in super::text(&state, &d, tab, width).lines {
+                    prop_assert!(line.width() <= usize::from(width), "{tab:?} at {width}: {line:?}");
+                }
+            }
+        }
     }
 }

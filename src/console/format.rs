@@ -1,6 +1,6 @@
 //! How values read on screen.
 
-use crate::domain::text::{columns, printable, take_columns};
+use crate::domain::text::{columns, last_columns, printable, take_columns};
 use std::borrow::Cow;
 use time::OffsetDateTime;
 use time::macros::format_description;
@@ -87,11 +87,46 @@ pub fn fit(s: &str, width: usize) -> String {
     out
 }
 
-/// `s` in `width` columns, cut between words (never inside one) and ended with `more`,
-/// which says where the whole text is.
+/// `s` in at most `width` columns, shortened in the middle ("tmwangi@lea…example.edu"):
+/// for tokens — emails, codes, paths, URLs — which both ends identify.
+pub fn fit_middle(s: &str, width: usize) -> String {
+    if columns(s) <= width {
+        return s.to_owned();
+    }
+    if width < 5 {
+        return fit(s, width);
+    }
+    let room = width - 1;
+    let tail = last_columns(s, room / 2);
+    let head = take_columns(s, room - columns(tail));
+    format!("{head}…{tail}")
+}
+
+/// A word that names something (an email, a path, a URL, a code) rather than one of prose:
+/// shortened in its middle, never broken across lines. Runs of wide (CJK) characters are
+/// prose that wraps anywhere.
+pub fn is_token(word: &str) -> bool {
+    columns(word) == word.chars().count()
+        && (word.contains(['@', '/', ':', '_', '.', '-']) || word.len() > 24)
+}
+
+/// `s` in `width` columns: its longest token shortened in the middle if that alone makes
+/// it fit (a path keeps its file name), else cut between words (never inside one) and
+/// ended with `more`, which says where the whole text is.
 pub fn fit_words(s: &str, width: usize, more: &str) -> String {
     if columns(s) <= width {
         return s.to_owned();
+    }
+    if let Some(token) = s
+        .split(' ')
+        .filter(|w| is_token(w))
+        .max_by_key(|w| columns(w))
+    {
+        let over = columns(s) + columns(more) - width;
+        let keep = columns(token).saturating_sub(over);
+        if keep >= 12 {
+            return s.replacen(token, &fit_middle(token, keep), 1) + more;
+        }
     }
     let room = width.saturating_sub(columns(more) + 1);
     let head = take_columns(s, room);
@@ -114,7 +149,7 @@ pub fn fit_words(s: &str, width: usize, more: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -131,8 +166,8 @@ mod tests {
         );
         assert_eq!(fit_words("Supercalifragilistic", 10, " (m)"), "Super… (m)");
         assert_eq!(
-            fit_words("✔ Saved /tmp/exports/results_report.csv", 30, " (m)"),
-            "✔ Saved /tmp/exports/resu… (m)"
+            fit_words("✔ Saved /tmp/exports/results_report.csv", 34, " (m)"),
+            "✔ Saved /tmp/export…report.csv (m)"
         );
     }
 
@@ -154,5 +189,59 @@ mod tests {
             ],
             ["0", "999", "1,740", "250,000", "1,000,000"]
         );
+    }
+
+    use proptest::prelude::*;
+
+    /// Text as reviewers meet it: Latin, CJK, Arabic, combining marks, emoji, emails,
+    /// attempt codes and paths, joined by spaces or not.
+    pub fn text() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "Ana",
+            "Wojciech",
+            "Kowalski",
+            "田中",
+            "優子",
+            "فاطمه",
+            "حسینی",
+            "Ayşe",
+            "e\u{301}",
+            "👩‍🎓",
+            "wkowalski@learners.example.edu",
+            "0A1B2C3D-0000-4000-8000-000000000001",
+            "/home/reviewer/exports/course-v1_MITx/results_report.csv",
+            "https://lms.example.edu/x",
+            "(nobody",
+            "was",
+            "told)",
+            "—",
+            "Supercalifragilisticexpialidocious",
+            "",
+        ]);
+        prop::collection::vec((pieces, prop::bool::ANY), 0..10).prop_map(|parts| {
+            parts
+                .into_iter()
+                .map(|(p, space)| if space { format!("{p} ") } else { p.to_owned() })
+                .collect()
+        })
+    }
+
+    proptest! {
+        /// Issue #23 item 6: every cut shows "…", and nothing is ever wider than asked.
+        #[test]
+        fn every_cut_is_marked_and_fits(s in text(), width in 1usize..90) {
+            for (how, out) in [
+                ("fit", fit(&s, width)),
+                ("fit_middle", fit_middle(&s, width)),
+                ("fit_words", fit_words(&s, width, "")),
+            ] {
+                prop_assert!(columns(&out) <= width, "{how}({s:?}, {width}) = {out:?}");
+                if columns(&s) <= width {
+                    prop_assert_eq!(&out, &s, "{} cut what fitted", how);
+                } else {
+                    prop_assert!(out.contains('…'), "{how}({s:?}, {width}) = {out:?} hides its cut");
+                }
+            }
+        }
     }
 }

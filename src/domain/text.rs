@@ -71,6 +71,19 @@ pub fn take_columns(s: &str, width: usize) -> &str {
     s
 }
 
+/// The end of `s` at a grapheme-cluster boundary, at most `width` columns.
+pub fn last_columns(s: &str, width: usize) -> &str {
+    let mut used = 0;
+    for (i, g) in s.grapheme_indices(true).rev() {
+        let w = g.width();
+        if used + w > width {
+            return &s[i + g.len()..];
+        }
+        used += w;
+    }
+    s
+}
+
 fn codepoint_width(s: &str) -> usize {
     s.chars()
         .map(|c| UnicodeWidthChar::width(c).unwrap_or(0))

@@ -208,7 +208,13 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
             (None, Some(_)) => "Loading…".into(),
             (None, None) => "Select a session to see its details.".into(),
         };
-        frame.render_widget(Paragraph::new(msg).style(state.theme.dim()), inner);
+        // A long reason wraps; it is never clipped unseen.
+        frame.render_widget(
+            Paragraph::new(msg)
+                .style(state.theme.dim())
+                .wrap(ratatui::widgets::Wrap { trim: true }),
+            inner,
+        );
         return;
     };
     let DetailRegions {

@@ -2,8 +2,9 @@
 
 use super::centered;
 use crate::console::detail_text::wrap;
-use crate::console::format::{fit, safe, when};
+use crate::console::format::{fit, fit_middle, safe, when};
 use crate::console::state::{ReportsView, State};
+use crate::domain::text::columns;
 use crate::domain::{Job, JobState};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -100,13 +101,18 @@ fn lines(state: &State, v: &ReportsView, w: usize) -> Vec<Line<'static>> {
     for (i, j) in list.available.iter().enumerate() {
         let Some(r) = &j.report else { continue };
         let selected = i == v.cursor;
-        let text = format!(
-            "{}{}  {} · {} rows · {}",
-            if selected { "▶ " } else { "  " },
-            safe(&r.name),
+        // The facts stay in view; a long file name gives way in its middle.
+        let facts = format!(
+            "  {} · {} · {}",
             size(r.size),
-            r.rows,
+            crate::export::rows_said(r.rows),
             when(j.finished_at)
+        );
+        let room = w.saturating_sub(2 + columns(&facts)).max(12);
+        let text = format!(
+            "{}{}{facts}",
+            if selected { "▶ " } else { "  " },
+            fit_middle(&safe(&r.name), room),
         );
         let style = if selected {
             t.selected(true)
