@@ -37,6 +37,8 @@ pub enum Action {
     Changed(crate::api::ChangeEvent),
     /// The live stream of changes is up (true) or down (false; asked again with backoff).
     Live(bool),
+    /// The live stream is tried again at this time.
+    Reconnecting(time::OffsetDateTime),
     /// The server refused the token (revoked, expired): why.
     AccessLost(String),
     /// A second passed (asked for while something counts down).

@@ -345,6 +345,10 @@ async fn follow_changes(client: ApiClient, tx: UnboundedSender<Action>) {
         if tx.send(Action::Live(false)).is_err() {
             return;
         }
+        let at = time::OffsetDateTime::now_utc() + wait;
+        if tx.send(Action::Reconnecting(at)).is_err() {
+            return;
+        }
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(Duration::from_secs(30));
     }

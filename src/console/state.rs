@@ -459,6 +459,11 @@ pub struct State {
     pub messages: std::collections::VecDeque<StatusLine>,
     /// Whether live changes are arriving (None until the first answer).
     pub live: Option<bool>,
+    /// While they are not: when the next attempt to reconnect is made (the status bar
+    /// counts down to it).
+    pub live_retry: Option<time::OffsetDateTime>,
+    /// A `Tick` is on its way: the clock is kept for a countdown (undo, reconnecting).
+    pub ticking: bool,
     /// Offered after the last Require Attention session of an exam was decided: Enter goes.
     pub next_exam: Option<ExamSummary>,
     /// The decision that `u` can still take back.
@@ -514,6 +519,8 @@ impl State {
             next_request: 1,
             keys: Keymap::default(),
             access_lost: None,
+            live_retry: None,
+            ticking: false,
             quit_armed: false,
             embedded: false,
             no_grants: false,

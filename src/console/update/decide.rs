@@ -172,7 +172,7 @@ pub fn decided(
                     message: summary,
                     request: None,
                 });
-                ticking.push(Effect::Tick { delay_ms: 0 });
+                ticking.extend(super::undo::keep_time(state));
             }
             patch_row(state, &d);
             if state.detail.session == Some(d.row.id) {

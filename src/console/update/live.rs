@@ -119,12 +119,26 @@ pub fn changed(state: &mut State, e: ChangeEvent) -> Vec<Effect> {
     effects
 }
 
+/// The live stream is tried again at `at`: the status bar counts down to it.
+pub fn reconnecting(state: &mut State, at: time::OffsetDateTime) -> Vec<Effect> {
+    state.live_retry = Some(at);
+    super::undo::keep_time(state)
+}
+
+/// Whether a failed load is only the server being away while the live stream reconnects:
+/// the status bar already says so, and the screen keeps what it had.
+pub fn away(state: &State, e: &crate::client::ClientError) -> bool {
+    use crate::client::ClientError as E;
+    state.live == Some(false) && matches!(e, E::Unreachable { .. } | E::Timeout)
+}
+
 /// The live stream came up or went down. Down: refresh now (and at every reconnect
 /// attempt), so the screen never goes stale for long.
 pub fn connection(state: &mut State, up: bool) -> Vec<Effect> {
     let was = state.live.replace(up);
     match (was, up) {
         (Some(false), true) => {
+            state.live_retry = None;
             state.say(Tone::Info, "Live updates are back.");
             vec![]
         }
@@ -134,7 +148,7 @@ pub fn connection(state: &mut State, up: bool) -> Vec<Effect> {
             if was_up {
                 state.say(
                     Tone::Error,
-                    "Live updates dropped; refreshing by itself until they are back.",
+                    "Lost the server: the screen keeps what it had and reconnects by itself.",
                 );
             }
             let mut effects = refresh_counts(state);

@@ -45,6 +45,9 @@ pub fn courses(
             }
         }
         Err(e) => {
+            if super::live::away(state, &e) {
+                return vec![];
+            }
             state.quizzes.error = Some(e.to_string());
             state.say(Tone::Error, format!("Could not load the quiz list: {e}"));
         }
@@ -63,6 +66,7 @@ pub fn sessions(
     state.sessions.request = None;
     let page = match result {
         Ok(page) => page,
+        Err(e) if super::live::away(state, &e) => return vec![],
         Err(e) => {
             state.sessions.error = Some(e.to_string());
             state.say(Tone::Error, format!("Could not load sessions: {e}"));
@@ -157,6 +161,7 @@ pub fn detail(
             state.detail.error = None;
             state.detail.data = Some(d);
         }
+        Err(e) if super::live::away(state, &e) => {}
         Err(e) => {
             state.detail.error = Some(e.to_string());
             state.say(Tone::Error, format!("Could not load the session: {e}"));

@@ -123,6 +123,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Tick(now) => undo::tick(state, now),
         Action::Changed(event) => live::changed(state, event),
         Action::Live(up) => live::connection(state, up),
+        Action::Reconnecting(at) => live::reconnecting(state, at),
         Action::Undone { request, result } => undo::undone(state, request, result),
         Action::ReportsLoaded { request, result } => reports::loaded(state, request, result),
         Action::ReportStarted { request, result } => reports::started(state, request, result),

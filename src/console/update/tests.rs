@@ -608,21 +608,56 @@ fn a_colleagues_decision_shows_at_once_on_the_row_the_counts_and_the_open_sessio
 }
 
 #[test]
-fn when_live_updates_drop_the_console_refreshes_by_itself() {
+fn when_the_server_is_lost_the_screen_keeps_its_rows_and_counts_down_to_reconnecting() {
     let mut s = opened();
     assert!(update(&mut s, Action::Live(true)).is_empty());
     let fx = update(&mut s, Action::Live(false));
     assert!(fx.iter().any(|e| matches!(e, Effect::LoadCourses { .. })));
     assert!(fx.iter().any(|e| matches!(e, Effect::LoadSessions { .. })));
-    assert!(
-        s.status
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("Live updates dropped")
+    assert!(s.status.as_ref().unwrap().text.contains("Lost the server"));
+    let now = time::OffsetDateTime::now_utc();
+    let fx = update(
+        &mut s,
+        Action::Reconnecting(now + time::Duration::seconds(4)),
     );
+    assert_eq!(fx, vec![Effect::Tick { delay_ms: 0 }], "the clock starts");
+    assert!(
+        update(
+            &mut s,
+            Action::Reconnecting(now + time::Duration::seconds(8))
+        )
+        .is_empty(),
+        "one clock at a time"
+    );
+    assert_eq!(
+        update(&mut s, Action::Tick(now)),
+        vec![Effect::Tick { delay_ms: 1000 }]
+    );
+
+    // The refresh made while away fails: the rows stay and no error replaces the words.
+    let rows_before = s.sessions.rows.clone();
+    let Some(request) = s.sessions.request else {
+        panic!("a reload is on its way")
+    };
+    update(
+        &mut s,
+        Action::SessionsLoaded {
+            request,
+            result: Err(crate::client::ClientError::Unreachable {
+                url: "http://x".into(),
+                reason: "connection refused".into(),
+            }),
+        },
+    );
+    assert_eq!(s.sessions.rows, rows_before);
+    assert!(s.status.as_ref().unwrap().text.contains("Lost the server"));
+
     update(&mut s, Action::Live(true));
-    assert_eq!(s.status.unwrap().text, "Live updates are back.");
+    assert_eq!(s.status.clone().unwrap().text, "Live updates are back.");
+    assert!(
+        update(&mut s, Action::Tick(now)).is_empty(),
+        "the clock stops with nothing to count"
+    );
 }
 
 #[test]

@@ -33,17 +33,33 @@ pub fn start(state: &mut State) -> Vec<Effect> {
     vec![Effect::Undo { request, session }]
 }
 
-/// Keeps the countdown going while there is something to undo.
+/// Starts the clock for a countdown, unless it already runs: one `Tick` chain at a time.
+pub fn keep_time(state: &mut State) -> Vec<Effect> {
+    if std::mem::replace(&mut state.ticking, true) {
+        vec![]
+    } else {
+        vec![Effect::Tick { delay_ms: 0 }]
+    }
+}
+
+/// Keeps the clock going while a countdown runs: a decision to undo, or a reconnection.
 pub fn tick(state: &mut State, now: OffsetDateTime) -> Vec<Effect> {
     state.now = Some(now);
-    match &state.undo {
-        Some(o) if o.live(state.now) => vec![Effect::Tick { delay_ms: 1000 }],
-        Some(o) if o.request.is_some() => vec![],
+    let undo = match &state.undo {
+        Some(o) if o.live(state.now) => true,
+        Some(o) if o.request.is_some() => false,
         Some(_) => {
             state.undo = None;
-            vec![]
+            false
         }
-        None => vec![],
+        None => false,
+    };
+    let reconnect = state.live == Some(false) && state.live_retry.is_some_and(|at| at > now);
+    state.ticking = undo || reconnect;
+    if state.ticking {
+        vec![Effect::Tick { delay_ms: 1000 }]
+    } else {
+        vec![]
     }
 }
 

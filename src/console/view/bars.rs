@@ -107,10 +107,13 @@ pub fn status(state: &State, frame: &mut Frame, area: Rect) {
         ""
     };
     // Said in words: the reviewer must know the list may be behind.
-    let live = if state.live == Some(false) {
-        "○ not live · "
-    } else {
-        ""
+    let live = match (state.live, state.live_retry, state.now) {
+        (Some(false), Some(at), Some(now)) if at > now => {
+            let secs = (at - now).as_seconds_f64().ceil() as i64;
+            format!("○ reconnecting in {secs} s · ")
+        }
+        (Some(false), _, _) => "○ reconnecting… · ".to_owned(),
+        _ => String::new(),
     };
     // The countdown rides on the message that announced the decision.
     let countdown = match (&state.undo, shown) {
