@@ -327,7 +327,7 @@ fn a_reviewer_generates_and_downloads_the_results_report_from_the_keyboard() {
     c.wait_for("Pending Tasks");
     c.keys("n");
     // Listed under Pending Tasks while it runs, then available (the demo course is small).
-    c.wait_for("_proctored_exam_results_report_");
+    c.wait_for(" rows · ");
     c.keys("\r");
     c.wait_for("personally identifiable");
     c.keys("\r");

@@ -2,7 +2,7 @@
 
 use super::centered;
 use crate::console::detail_text::wrap;
-use crate::console::format::{fit, fit_middle, safe, when};
+use crate::console::format::{fit, fit_middle, safe, when, when_short};
 use crate::console::state::{ReportsView, State};
 use crate::domain::text::columns;
 use crate::domain::{Job, JobState};
@@ -106,7 +106,7 @@ fn lines(state: &State, v: &ReportsView, w: usize) -> Vec<Line<'static>> {
             "  {} · {} · {}",
             size(r.size),
             crate::export::rows_said(r.rows),
-            when(j.finished_at)
+            when_short(j.finished_at)
         );
         let room = w.saturating_sub(2 + columns(&facts)).max(12);
         let text = format!(
