@@ -23,7 +23,10 @@ use tracing_subscriber::EnvFilter;
 #[command(
     name = "proctor-review",
     version,
-    about = "Review proctored-exam sessions from the terminal"
+    about = "Review proctored-exam sessions from the terminal",
+    // The console's flags belong to the console: `proctor-review --server X reviewer list`
+    // is refused rather than quietly ignored.
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
     #[command(subcommand)]
@@ -32,23 +35,57 @@ struct Cli {
     console: ConsoleArgs,
 }
 
-#[derive(Args)]
-struct ConsoleArgs {
+/// Where a console-side command finds the review server.
+#[derive(Args, Clone, Default)]
+struct Reach {
     /// Review server to connect to; without it the console runs the embedded demo.
-    #[arg(long, env = "PROCTOR_REVIEW_SERVER", global = true)]
+    #[arg(long, env = "PROCTOR_REVIEW_SERVER")]
     server: Option<String>,
     /// Deprecated: a token on the command line shows in `ps`. Use --token-file, the
     /// PROCTOR_REVIEW_TOKEN environment variable, `token_file` in the config file, or
     /// type it when asked.
-    #[arg(long, global = true, hide = true)]
+    #[arg(long, hide = true)]
     token: Option<String>,
     /// File holding the reviewer token for --server (mode 0600).
-    #[arg(long, env = "PROCTOR_REVIEW_TOKEN_FILE", global = true)]
+    #[arg(long, env = "PROCTOR_REVIEW_TOKEN_FILE")]
     token_file: Option<PathBuf>,
     /// Talk plain http to a server that is not on this machine (the token and learner data
     /// cross the network unencrypted).
-    #[arg(long, global = true)]
+    #[arg(long)]
     allow_insecure_http: bool,
+}
+
+/// A console-side command's own files on this machine.
+#[derive(Args, Clone, Default)]
+struct Local {
+    /// The data directory: the demo's database, outbox and log, and where you left off.
+    #[arg(long, env = "PROCTOR_REVIEW_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Where downloaded reports and exports go (default: `proctor-review` in your downloads
+    /// folder, else `exports` in the data directory; `paths` shows which).
+    #[arg(long, env = "PROCTOR_REVIEW_EXPORT_DIR")]
+    export_dir: Option<PathBuf>,
+    /// Config file with `server`, `token_file`, `mouse`, `export_dir` and `[keys]`.
+    #[arg(long, env = "PROCTOR_REVIEW_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+/// The data directory, for a server-side command that keeps files there (a PostgreSQL
+/// server's key and folders when no flag names them).
+#[derive(Args, Clone, Default)]
+struct DataDir {
+    /// Where a PostgreSQL server's key and folders are kept when no flag names them
+    /// (a SQLite server keeps them beside its database).
+    #[arg(long = "data-dir", env = "PROCTOR_REVIEW_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ConsoleArgs {
+    #[command(flatten)]
+    reach: Reach,
+    #[command(flatten)]
+    local: Local,
     /// Start the demo from fresh data, dropping decisions made in earlier runs.
     #[arg(long)]
     reset_demo: bool,
@@ -56,16 +93,9 @@ struct ConsoleArgs {
     /// filter, sort, search and session are remembered per server in the data directory).
     #[arg(long)]
     fresh: bool,
-    /// The data directory: the demo's database, outbox and log, and a PostgreSQL server's
-    /// key and folders when no flag names them.
-    #[arg(long, env = "PROCTOR_REVIEW_DATA_DIR", global = true)]
-    data_dir: Option<PathBuf>,
     /// Click to select and open, wheel to scroll (turns off the terminal's text selection).
     #[arg(long, env = "PROCTOR_REVIEW_MOUSE")]
     mouse: bool,
-    /// Where downloaded reports and exports go (default: `proctor-review` in your downloads).
-    #[arg(long, env = "PROCTOR_REVIEW_EXPORT_DIR", global = true)]
-    export_dir: Option<PathBuf>,
     /// Evidence previews: auto (graphics on terminals known for them, half-blocks elsewhere),
     /// detect (ask any terminal), halfblocks, or off.
     #[arg(long, env = "PROCTOR_REVIEW_IMAGES", default_value = "auto")]
@@ -78,9 +108,12 @@ struct ConsoleArgs {
         hide = true
     )]
     demo_undo_grace_secs: u32,
-    /// Config file with `server`, `token`, `mouse`, `export_dir` and `[keys]`.
-    #[arg(long, env = "PROCTOR_REVIEW_CONFIG")]
-    config: Option<PathBuf>,
+}
+
+/// What starts the embedded demo when no server is named.
+struct DemoStart {
+    reset: bool,
+    undo_grace_secs: u32,
 }
 
 #[derive(Subcommand)]
@@ -108,8 +141,8 @@ enum Command {
     /// Connect Open edX, and see which reviews have not reached it.
     #[command(subcommand)]
     Lms(lms_cli::LmsCommand),
-    /// Show where the demo database, outbox, log and config file are.
-    Paths,
+    /// Show where the demo database, outbox, log, exports and config file are.
+    Paths(Local),
     /// Generate a course's Proctored Exam Results report and download it (with --server,
     /// or from the embedded demo); prints the file's path.
     Report {
@@ -119,18 +152,28 @@ enum Command {
         /// Folder to save it in (default: the export folder, see `paths`).
         #[arg(long)]
         out: Option<PathBuf>,
+        #[command(flatten)]
+        reach: Reach,
+        #[command(flatten)]
+        local: Local,
     },
     /// Print every key binding in force (the defaults with the config file's `[keys]`) as a
     /// Markdown table.
-    Keys,
+    Keys(Local),
 }
 
 #[derive(Args)]
 struct ServeArgs {
-    /// SQLite database file (created if missing), or a PostgreSQL URL
+    /// SQLite database file (a new one needs --create), or a PostgreSQL URL
     /// (postgres://user@host:port/dbname; TLS with ?sslmode=require) that several servers share.
     #[arg(long, env = "PROCTOR_REVIEW_DB")]
     db: PathBuf,
+    /// Make a new SQLite database if --db names none (without it a missing file is
+    /// refused, so a typo never starts an empty server).
+    #[arg(long)]
+    create: bool,
+    #[command(flatten)]
+    data_dir: DataDir,
     /// Address to listen on; port 0 picks a free one.
     #[arg(long, default_value = "127.0.0.1:8750")]
     listen: SocketAddr,
@@ -345,6 +388,8 @@ enum AuditCommand {
         /// The key the history is sealed with (default: where `serve` keeps it).
         #[arg(long, env = "PROCTOR_REVIEW_AUDIT_KEY_FILE")]
         audit_key_file: Option<PathBuf>,
+        #[command(flatten)]
+        data_dir: DataDir,
         /// A head hash noted earlier (`audit head`, or the server's log): it must still be in
         /// the history, or entries after it were removed.
         #[arg(long, value_name = "HASH")]
@@ -394,6 +439,8 @@ enum EvidenceCommand {
         db: PathBuf,
         #[command(flatten)]
         media: MediaArgs,
+        #[command(flatten)]
+        data_dir: DataDir,
         /// Largest file accepted, in MiB.
         #[arg(long, default_value_t = 200)]
         max_media_mib: u64,
@@ -440,18 +487,19 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Serve(args)) => {
             log_to_stderr();
-            serve(*args, cli.console.data_dir).await
+            serve(*args).await
         }
         Some(Command::Reviewer(cmd)) => reviewer_cli::run(cmd).await,
         Some(Command::Token(cmd)) => reviewer_cli::run_token(cmd).await,
         Some(Command::Evidence(EvidenceCommand::Import {
             db,
             media,
+            data_dir,
             max_media_mib,
             manifest,
         })) => {
             let opened = db_open::open(&db, false, db_open::TOOL_BUDGET).await?;
-            let dir = media.dir(&db, cli.console.data_dir.as_deref())?;
+            let dir = media.dir(&db, data_dir.data_dir.as_deref())?;
             let folder = proctor_review::media::MediaFolder::open(&dir)?;
             let objects = media.objects()?;
             let report = on_store!(opened, |store| {
@@ -472,9 +520,10 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Audit(AuditCommand::Verify {
             db,
             audit_key_file: named,
+            data_dir,
             expect_head,
         })) => {
-            let key = audit_key_file(&db, cli.console.data_dir.as_deref(), &named)?;
+            let key = audit_key_file(&db, data_dir.data_dir.as_deref(), &named)?;
             audit_verify(&db, &key, expect_head.as_deref()).await
         }
         Some(Command::Audit(AuditCommand::Head { db })) => {
@@ -485,21 +534,30 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Db(DbCommand::Check { db, repair })) => db_check(&db, repair).await,
         Some(Command::Db(DbCommand::Copy { from, to })) => db_copy(&from, &to).await,
-        Some(Command::Paths) => {
-            let paths = Paths::resolve(cli.console.data_dir)?;
+        Some(Command::Paths(local)) => {
+            let paths = Paths::resolve(local.data_dir.clone())?;
+            let cfg = config::load(local.config.as_deref().unwrap_or(&paths.config_file))?;
             println!("data dir:      {}", paths.data_dir.display());
             println!("demo database: {}", paths.demo_db().display());
             println!("demo outbox:   {}", paths.outbox().display());
             println!("demo media:    {}", paths.media_dir().display());
-            println!("exports:       {}", paths.default_export_dir().display());
+            println!(
+                "exports:       {}",
+                export_dir(&local, &paths, &cfg).display()
+            );
             println!("log file:      {}", paths.log_file().display());
             println!("config file:   {}", paths.config_file.display());
             Ok(())
         }
-        Some(Command::Report { course, out }) => report(cli.console, &course, out).await,
-        Some(Command::Keys) => {
-            let (paths, cfg) = setup(&cli.console)?;
-            print!("{}", keymap(&cli.console, &paths, &cfg)?.markdown());
+        Some(Command::Report {
+            course,
+            out,
+            reach,
+            local,
+        }) => report(&reach, &local, &course, out).await,
+        Some(Command::Keys(local)) => {
+            let (paths, cfg) = setup(&local)?;
+            print!("{}", keymap(&local, &paths, &cfg)?.markdown());
             Ok(())
         }
         None => run_console(cli.console).await,
@@ -507,7 +565,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// The data folder (made private), the log file and the config file of a console-side command.
-fn setup(args: &ConsoleArgs) -> anyhow::Result<(Paths, config::ConfigFile)> {
+fn setup(args: &Local) -> anyhow::Result<(Paths, config::ConfigFile)> {
     let paths = Paths::resolve(args.data_dir.clone())?;
     fsutil::private_dir(&paths.data_dir)
         .with_context(|| format!("cannot create {}", paths.data_dir.display()))?;
@@ -519,7 +577,7 @@ fn setup(args: &ConsoleArgs) -> anyhow::Result<(Paths, config::ConfigFile)> {
 /// The keys in force: the defaults with the config file's `[keys]` applied. Every setting
 /// that cannot work is reported with its file and line, before the screen is taken.
 fn keymap(
-    args: &ConsoleArgs,
+    args: &Local,
     paths: &Paths,
     cfg: &config::ConfigFile,
 ) -> anyhow::Result<console::keymap::Keymap> {
@@ -550,9 +608,19 @@ fn keymap(
     })
 }
 
+/// Where exports and downloaded reports go: the flag, the config file, else the default.
+fn export_dir(local: &Local, paths: &Paths, cfg: &config::ConfigFile) -> PathBuf {
+    local
+        .export_dir
+        .clone()
+        .or(cfg.export_dir.clone())
+        .unwrap_or_else(|| paths.default_export_dir())
+}
+
 /// The review server to talk to: `--server` (with its token), or the embedded demo.
 async fn connect(
-    args: &ConsoleArgs,
+    args: &Reach,
+    demo: DemoStart,
     paths: &Paths,
     cfg: &config::ConfigFile,
 ) -> anyhow::Result<(ApiClient, Option<embedded::RunningServer>)> {
@@ -569,11 +637,11 @@ async fn connect(
             let running = embedded::start(EmbeddedOptions {
                 db: paths.demo_db(),
                 mail: MailTransport::Folder(paths.outbox()),
-                reset: args.reset_demo,
+                reset: demo.reset,
                 data: demo::embedded()?,
                 media_dir: paths.media_dir(),
                 reports_dir: paths.data_dir.join("reports"),
-                undo_grace: time::Duration::seconds(i64::from(args.demo_undo_grace_secs)),
+                undo_grace: time::Duration::seconds(i64::from(demo.undo_grace_secs)),
             })
             .await?;
             tracing::info!(url = %running.url, "embedded demo server started");
@@ -610,9 +678,13 @@ async fn preflight(client: &ApiClient, url: &str) -> anyhow::Result<()> {
 }
 
 async fn run_console(args: ConsoleArgs) -> anyhow::Result<()> {
-    let (paths, cfg) = setup(&args)?;
-    let keys = keymap(&args, &paths, &cfg)?;
-    let (client, embedded) = connect(&args, &paths, &cfg).await?;
+    let (paths, cfg) = setup(&args.local)?;
+    let keys = keymap(&args.local, &paths, &cfg)?;
+    let demo = DemoStart {
+        reset: args.reset_demo,
+        undo_grace_secs: args.demo_undo_grace_secs,
+    };
+    let (client, embedded) = connect(&args.reach, demo, &paths, &cfg).await?;
     let server = match embedded {
         Some(_) => "embedded demo".to_owned(),
         None => client.server_label(),
@@ -626,11 +698,7 @@ async fn run_console(args: ConsoleArgs) -> anyhow::Result<()> {
             fresh: args.fresh,
             mouse,
             images: args.images,
-            export_dir: args
-                .export_dir
-                .clone()
-                .or(cfg.export_dir.clone())
-                .unwrap_or_else(|| paths.default_export_dir()),
+            export_dir: export_dir(&args.local, &paths, &cfg),
             embedded: embedded.is_some(),
         },
     )
@@ -641,9 +709,10 @@ async fn run_console(args: ConsoleArgs) -> anyhow::Result<()> {
     result
 }
 
-async fn serve(args: ServeArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let budget = std::time::Duration::from_millis(args.query_budget_ms);
-    let opened = db_open::open(&args.db, true, budget).await?;
+    let opened = db_open::open(&args.db, args.create, budget).await?;
+    let data_dir = args.data_dir.data_dir.clone();
     on_store!(opened, |store| serve_on(store, args, data_dir).await)
 }
 
@@ -912,11 +981,21 @@ async fn shutdown_signal() {
 
 /// `proctor-review report`: start (or join) the course's report, show its progress on
 /// stderr, download it and print where it is.
-async fn report(args: ConsoleArgs, course: &str, out: Option<PathBuf>) -> anyhow::Result<()> {
+async fn report(
+    reach: &Reach,
+    local: &Local,
+    course: &str,
+    out: Option<PathBuf>,
+) -> anyhow::Result<()> {
     use proctor_review::client::report as fetch;
     use std::io::Write;
-    let (paths, cfg) = setup(&args)?;
-    let (client, embedded) = connect(&args, &paths, &cfg).await?;
+    let (paths, cfg) = setup(local)?;
+    // The demo as the console left it: a report reads its decisions.
+    let demo = DemoStart {
+        reset: false,
+        undo_grace_secs: 30,
+    };
+    let (client, embedded) = connect(reach, demo, &paths, &cfg).await?;
     let result = async {
         let job = fetch::start(&client, course).await?;
         let mut stderr = std::io::stderr();
@@ -934,10 +1013,7 @@ async fn report(args: ConsoleArgs, course: &str, out: Option<PathBuf>) -> anyhow
         .await;
         let _ = writeln!(stderr);
         let done = done?;
-        let dir = out
-            .or(args.export_dir.clone())
-            .or(cfg.export_dir.clone())
-            .unwrap_or_else(|| paths.default_export_dir());
+        let dir = out.unwrap_or_else(|| export_dir(local, &paths, &cfg));
         let path = fetch::download(&client, &done, &dir).await?;
         println!("{}", path.display());
         anyhow::Ok(())

@@ -3,13 +3,13 @@
 //! PROCTOR_REVIEW_TOKEN environment variable, the config file's `token_file` or `token`,
 //! and last a prompt that does not echo.
 
-use super::ConsoleArgs;
+use super::Reach;
 use anyhow::{Context, bail};
 use proctor_review::config::ConfigFile;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-pub fn find(args: &ConsoleArgs, cfg: &ConfigFile) -> anyhow::Result<String> {
+pub fn find(args: &Reach, cfg: &ConfigFile) -> anyhow::Result<String> {
     if let Some(t) = &args.token {
         eprintln!(
             "warning: --token puts the token in the process list (ps); use --token-file or PROCTOR_REVIEW_TOKEN instead"

@@ -8,6 +8,7 @@ use std::process::{Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_proctor-review");
 
+#[derive(Debug)]
 struct Server(std::process::Child);
 
 impl Drop for Server {
@@ -70,7 +71,21 @@ async fn serve_with_a_created_reviewer_token() {
     let db = dir.path().join("review.sqlite3");
     let db_arg = db.to_str().unwrap();
 
-    let (_server, url) = start(serve_cmd(&["--db", db_arg, "--seed-demo", "40"])).unwrap();
+    // A new database is made only when asked for, as with `reviewer add`.
+    let refused = start(serve_cmd(&["--db", db_arg, "--seed-demo", "40"])).unwrap_err();
+    assert!(
+        refused.contains("does not exist") && refused.contains("--create"),
+        "{refused}"
+    );
+    assert!(!db.exists(), "nothing was made");
+    let (_server, url) = start(serve_cmd(&[
+        "--db",
+        db_arg,
+        "--create",
+        "--seed-demo",
+        "40",
+    ]))
+    .unwrap();
 
     let out = add_ada(db_arg, "ada@example.edu");
     assert!(
@@ -493,5 +508,53 @@ fn course_grants_are_checked_and_an_empty_list_says_what_to_do() {
     assert!(
         said.contains("No reviewers yet") && said.contains("reviewer add"),
         "{said}"
+    );
+}
+
+/// Issue #23 item 10: each command shows and takes only its own flags; the console's
+/// (--server, --images, --mouse…) stay on the console.
+#[test]
+fn each_command_takes_only_its_own_flags() {
+    let help = |args: &[&str]| {
+        let out = Command::new(BIN).args(args).arg("--help").output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    for cmd in [
+        &["serve"][..],
+        &["reviewer", "list"],
+        &["reviewer", "add"],
+        &["mail", "retry"],
+        &["audit", "verify"],
+        &["db", "check"],
+    ] {
+        let h = help(cmd);
+        for console_only in ["--server", "--images", "--mouse", "--export-dir", "--fresh"] {
+            assert!(
+                !h.contains(console_only),
+                "{cmd:?} offers {console_only}:\n{h}"
+            );
+        }
+    }
+    let report = help(&["report"]);
+    assert!(report.contains("--server") && report.contains("--export-dir"));
+    assert!(!report.contains("--images") && !report.contains("--mouse"));
+    assert!(help(&[]).contains("--images"), "the console keeps its own");
+
+    let out = Command::new(BIN)
+        .args([
+            "--server",
+            "http://127.0.0.1:9",
+            "reviewer",
+            "list",
+            "--db",
+            "x",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot be used with"),
+        "a console flag before a command is refused, not ignored"
     );
 }

@@ -261,6 +261,7 @@ fn serve() -> Served {
     let mut child = Command::new(BIN)
         .args([
             "serve",
+            "--create",
             "--db",
             db.to_str().unwrap(),
             "--listen",

@@ -451,7 +451,7 @@ impl Ours {
             "PROCTOR_REVIEW_DATA_DIR",
             std::env::temp_dir().join("proctor-review-tests"),
         );
-        command.args(["serve", "--db"]).arg(&db);
+        command.args(["serve", "--create", "--db"]).arg(&db);
         for (flag, path) in [
             "--media-dir",
             "--outbox",
