@@ -268,7 +268,7 @@ impl Keymap {
         first_key(self.in_scope(scope), command)
     }
 
-    /// Every binding, grouped by scope, for the `?` help and the README.
+    /// Every binding, grouped by scope, for the `?` help and docs/console.md.
     pub fn by_scope(&self) -> Vec<(Scope, Vec<&Binding>)> {
         DOC_ORDER
             .iter()
@@ -277,7 +277,7 @@ impl Keymap {
             .collect()
     }
 
-    /// The key table of the README and `proctor-review keys`.
+    /// The key table of docs/console.md and `proctor-review keys`.
     pub fn markdown(&self) -> String {
         let mut out = String::from("| where | keys | does |\n| --- | --- | --- |\n");
         for (scope, bindings) in self.by_scope() {
@@ -394,17 +394,17 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_key_table_is_the_registry() {
-        let readme = include_str!("../../../README.md");
+    fn the_documented_key_table_is_the_registry() {
+        let readme = include_str!("../../../docs/console.md");
         let table = readme
             .split("<!-- keys:start -->\n")
             .nth(1)
             .and_then(|rest| rest.split("<!-- keys:end -->").next())
-            .expect("README has a generated key table");
+            .expect("docs/console.md has a generated key table");
         assert_eq!(
             table,
             Keymap::default().markdown(),
-            "README key table is stale; paste the output of keymap::markdown() between the markers"
+            "docs/console.md's key table is stale; paste `proctor-review keys` between the markers"
         );
     }
 
