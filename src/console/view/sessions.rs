@@ -35,9 +35,20 @@ fn header_line(state: &State, width: u16) -> Line<'static> {
     let review = format!("⚑ {} to review", count(to_review));
     let plus = if p.at_least { "+" } else { "" };
     // The queue keeps a decided row in view until it is reloaded, so it may show more than
-    // wait: its count stands alone rather than read "20/19".
+    // wait: it says how many of those it shows, and the counts add up ("19 to review ·
+    // 20 shown, 1 decided") rather than read "20/19".
     let shown = if matches!(p.listing, Some(Listing::Queue)) {
-        format!(" · {}{plus} shown", count(p.total))
+        let decided = p
+            .rows
+            .iter()
+            .filter(|r| r.status != crate::domain::AttemptStatus::SecondReviewRequired)
+            .count();
+        let decided = if decided > 0 {
+            format!(", {decided} decided")
+        } else {
+            String::new()
+        };
+        format!(" · {}{plus} shown{decided}", count(p.total))
     } else {
         format!(" · {}{plus}/{} shown", count(p.total), count(of))
     };
