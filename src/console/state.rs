@@ -351,6 +351,8 @@ pub struct DetailPane {
     pub opening: Option<RequestId>,
     /// Sessions whose video the reviewer opened in this run (the confirmation says so).
     pub video_opened: HashSet<SessionId>,
+    /// A Pass or Fail pressed before the session had loaded: its dialog opens when it has.
+    pub wanted_verdict: Option<(SessionId, crate::domain::Verdict)>,
 }
 
 impl DetailPane {

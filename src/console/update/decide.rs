@@ -31,13 +31,23 @@ fn outcome_unknown(e: &ClientError) -> bool {
 
 pub fn open_confirm(state: &mut State, verdict: Verdict) -> Vec<Effect> {
     let Some(row) = state.sessions.selected() else {
-        state.say(Tone::Info, "Open an exam and select a session first.");
+        let why = if state.sessions.listing.is_some() && state.sessions.request.is_some() {
+            "The list is still loading; press again once its rows show."
+        } else {
+            "Open an exam and select a session first."
+        };
+        state.say(Tone::Info, why);
         return vec![];
     };
     let Some(detail) = state.detail.current().filter(|d| d.row.id == row.id) else {
+        // The dialog needs the session's facts (grade, email); it opens once they are here.
+        state.detail.wanted_verdict = Some((row.id, verdict));
         state.say(
             Tone::Info,
-            "This session is still loading; press again once its details show.",
+            format!(
+                "Loading the session; the {} opens when it is here.",
+                verdict.word()
+            ),
         );
         return vec![];
     };

@@ -159,7 +159,16 @@ pub fn detail(
         Ok(d) => {
             patch_row(state, &d);
             state.detail.error = None;
+            let id = d.row.id;
             state.detail.data = Some(d);
+            // A Pass or Fail pressed while it loaded, still on the same session.
+            if let Some((wanted, verdict)) = state.detail.wanted_verdict.take()
+                && wanted == id
+                && state.sessions.selected().is_some_and(|r| r.id == id)
+                && state.dialog.is_none()
+            {
+                return super::decide::open_confirm(state, verdict);
+            }
         }
         Err(e) if super::live::away(state, &e) => {}
         Err(e) => {

@@ -371,7 +371,13 @@ fn decisions_that_cannot_apply_say_why_without_a_dialog() {
     update(&mut s, key('j'));
     assert!(update(&mut s, key('p')).is_empty());
     assert!(s.dialog.is_none(), "detail not loaded yet");
-    assert!(s.status.as_ref().unwrap().text.contains("still loading"));
+    assert!(
+        s.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("the Pass opens when it is here")
+    );
     let request = s.detail.request.unwrap();
     update(
         &mut s,
@@ -380,9 +386,30 @@ fn decisions_that_cannot_apply_say_why_without_a_dialog() {
             result: Ok(detail(&rows()[1])),
         },
     );
-    update(&mut s, key('p'));
+    // The Pass pressed while it loaded is taken up: this one is already Passed.
     assert!(s.dialog.is_none());
     assert!(s.status.unwrap().text.contains("already Passed"));
+}
+
+#[test]
+fn a_fail_pressed_while_the_session_loads_opens_once_it_is_here() {
+    let mut s = opened();
+    update(&mut s, key('j'));
+    update(&mut s, key('j'));
+    update(&mut s, key('f'));
+    assert!(s.dialog.is_none());
+    let request = s.detail.request.unwrap();
+    let id = s.sessions.selected().unwrap().id;
+    let row = rows().into_iter().find(|r| r.id == id).unwrap();
+    update(
+        &mut s,
+        Action::DetailLoaded {
+            request,
+            result: Ok(detail(&row)),
+        },
+    );
+    let d = s.dialog.as_ref().expect("the dialog opened by itself");
+    assert_eq!((d.session, d.verdict), (id, Verdict::Fail));
 }
 
 #[test]
