@@ -25,6 +25,16 @@ impl Console {
     }
 
     pub fn start_with(args: &[&str], data_dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
+        Self::start_sized(args, data_dir, env, (80, 24))
+    }
+
+    /// On a terminal of `size` (columns, rows).
+    pub fn start_sized(
+        args: &[&str],
+        data_dir: &std::path::Path,
+        env: &[(&str, &str)],
+        size: (u16, u16),
+    ) -> Self {
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_proctor-review"));
         cmd.args(args);
         for (k, v) in env {
@@ -40,7 +50,7 @@ impl Console {
         }
         cmd.env("PROCTOR_REVIEW_DATA_DIR", data_dir);
         cmd.env("PROCTOR_REVIEW_CONFIG", data_dir.join("none.toml"));
-        Self(Pty::spawn(cmd))
+        Self(Pty::spawn_sized(cmd, size.0, size.1))
     }
 
     /// Opens the demo's Midterm Exam and returns the screen once its sessions show.
