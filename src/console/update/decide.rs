@@ -171,7 +171,7 @@ pub fn decided(
             if was_unknown {
                 summary = format!("Confirmed after a lost answer: {summary}");
             }
-            state.say(Tone::Success, summary.clone());
+            state.say_about(d.row.id, Tone::Success, summary.clone());
             let mut ticking = Vec::new();
             if let Some(until) = d.undo_until {
                 state.undo = Some(UndoOffer {

@@ -62,6 +62,26 @@ fn news(e: &ChangeEvent) -> Option<(Tone, String)> {
     Some(said)
 }
 
+/// A learner email delivered for the decision the status bar is telling of: its line says
+/// "learner email delivered" where it said "queued", and keeps the rest (true).
+fn delivered_as_said(state: &mut State, e: &ChangeEvent) -> bool {
+    const QUEUED: &str = "learner email queued";
+    if (e.kind, e.delivery) != (ChangeKind::Email, Some(Delivery::Delivered)) {
+        return false;
+    }
+    let Some(line) = state
+        .status
+        .as_mut()
+        .filter(|l| l.about == Some(e.session_id) && l.text.contains(QUEUED))
+    else {
+        return false;
+    };
+    line.text = line.text.replace(QUEUED, "learner email delivered");
+    let text = line.text.clone();
+    state.log(Tone::Success, text, Some(e.session_id));
+    true
+}
+
 /// Whether the change can move the session's status (so a decision begun before it would
 /// be refused). Deliveries leave it as it was.
 fn moves_status(e: &ChangeEvent) -> bool {
@@ -86,7 +106,9 @@ pub fn changed(state: &mut State, e: ChangeEvent) -> Vec<Effect> {
     }
     let mine = e.reviewer.is_some() && e.reviewer == state.reviewer;
     let mut effects = Vec::new();
-    if !mine {
+    if !mine && delivered_as_said(state, &e) {
+        // The status bar's own line about the decision now says it was delivered.
+    } else if !mine {
         let (tone, said) = news(&e).unwrap_or_else(|| (Tone::Info, sentence(&e)));
         if let Some(d) = state
             .dialog
