@@ -10,6 +10,7 @@ pub mod rows;
 pub mod seed;
 pub mod sqlite;
 pub mod timefmt;
+pub mod tx;
 
 use crate::domain::access::{CourseScope, Grant, TokenRecord};
 use crate::domain::email::LearnerEmail;

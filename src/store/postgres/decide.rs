@@ -20,7 +20,7 @@ use crate::store::{
 use tokio_postgres::{GenericClient, Transaction};
 
 /// The advisory lock that orders the decision history (any number; ours).
-const HISTORY_LOCK: i64 = 0x7072_6f63_746f_7201;
+pub(super) const HISTORY_LOCK: i64 = 0x7072_6f63_746f_7201;
 
 pub(super) async fn lock_history(tx: &Transaction<'_>) -> Result<(), StoreError> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&HISTORY_LOCK])

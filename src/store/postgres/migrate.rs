@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_retirement_erases_reasons.sql"),
     include_str!("migrations/0003_audit_seals.sql"),
     include_str!("migrations/0004_sessions_by_external.sql"),
+    include_str!("migrations/0005_learner_key_default.sql"),
 ];
 
 pub const VERSION: u32 = MIGRATIONS.len() as u32;

@@ -18,6 +18,8 @@ mod report;
 mod search;
 mod seed;
 mod sql;
+mod tx;
+use tx::Pg;
 
 use super::{
     ClaimedJob, CountDrift, DecisionCommand, DecisionContext, FailedEmail, LmsAttempt, LmsClient,
@@ -169,6 +171,21 @@ impl PgStore {
 }
 
 /// A pooled connection as the driver's own client.
+/// Runs shared store code (over [`Tx`](crate::store::tx::Tx)) in one transaction on a
+/// pooled connection: committed if it succeeds, rolled back (dropped) if not.
+macro_rules! in_tx {
+    ($store:expr, |$tx:ident| $body:expr) => {{
+        let mut c = $store.client().await?;
+        let t = pg(&mut c).transaction().await?;
+        let out = {
+            let $tx = &mut tx::Pg(&t);
+            $body.await?
+        };
+        t.commit().await?;
+        Ok(out)
+    }};
+}
+
 fn pg(c: &mut deadpool_postgres::Client) -> &mut tokio_postgres::Client {
     c
 }
@@ -549,20 +566,22 @@ impl Store for PgStore {
     }
 
     async fn lms_client(&self, client_id: String) -> Result<Option<LmsClient>, StoreError> {
-        lms::client(&**self.client().await?, &client_id).await
+        crate::store::lms::registrations::client(&mut Pg(&**self.client().await?), &client_id).await
     }
 
     async fn lms_clients(&self) -> Result<Vec<LmsClient>, StoreError> {
-        lms::clients(&**self.client().await?).await
+        crate::store::lms::registrations::clients(&mut Pg(&**self.client().await?)).await
     }
 
     async fn save_lms_client(&self, client: LmsClient) -> Result<(), StoreError> {
-        lms::save_client(&**self.client().await?, &client).await
+        crate::store::lms::registrations::save_client(&mut Pg(&**self.client().await?), &client)
+            .await
     }
 
     async fn lms_save_exam(&self, client_id: String, exam: LmsExam) -> Result<String, StoreError> {
-        let mut c = self.client().await?;
-        lms::save_exam(pg(&mut c).transaction().await?, &client_id, &exam).await
+        in_tx!(self, |tx| crate::store::lms::registrations::save_exam(
+            tx, &client_id, &exam
+        ))
     }
 
     async fn lms_register_attempt(
@@ -571,9 +590,14 @@ impl Store for PgStore {
         exam_external_id: String,
         attempt: LmsAttempt,
     ) -> Result<String, StoreError> {
-        let mut c = self.client().await?;
-        let tx = pg(&mut c).transaction().await?;
-        lms::register_attempt(tx, &client_id, &exam_external_id, &attempt).await
+        in_tx!(self, |tx| {
+            crate::store::lms::registrations::register_attempt(
+                tx,
+                &client_id,
+                &exam_external_id,
+                &attempt,
+            )
+        })
     }
 
     async fn lms_attempt(
@@ -583,7 +607,8 @@ impl Store for PgStore {
         attempt_external_id: String,
     ) -> Result<AttemptStatus, StoreError> {
         let c = self.client().await?;
-        lms::attempt(&**c, &client_id, &exam_external_id, &attempt_external_id).await
+        let (client, exam, attempt) = (&client_id, &exam_external_id, &attempt_external_id);
+        crate::store::lms::registrations::attempt(&mut Pg(&**c), client, exam, attempt).await
     }
 
     async fn lms_set_attempt_status(
@@ -593,16 +618,15 @@ impl Store for PgStore {
         attempt_external_id: String,
         status: AttemptStatus,
     ) -> Result<(), StoreError> {
-        let mut c = self.client().await?;
-        let tx = pg(&mut c).transaction().await?;
-        lms::set_attempt_status(
-            tx,
-            &client_id,
-            &exam_external_id,
-            &attempt_external_id,
-            status,
-        )
-        .await
+        in_tx!(self, |tx| {
+            crate::store::lms::registrations::set_attempt_status(
+                tx,
+                &client_id,
+                &exam_external_id,
+                &attempt_external_id,
+                status,
+            )
+        })
     }
 
     async fn lms_delete_attempt(
@@ -611,9 +635,12 @@ impl Store for PgStore {
         exam_external_id: String,
         attempt_external_id: String,
     ) -> Result<(), StoreError> {
-        let mut c = self.client().await?;
-        let tx = pg(&mut c).transaction().await?;
-        lms::delete_attempt(tx, &client_id, &exam_external_id, &attempt_external_id).await
+        in_tx!(self, |tx| crate::store::lms::registrations::delete_attempt(
+            tx,
+            &client_id,
+            &exam_external_id,
+            &attempt_external_id
+        ))
     }
 
     async fn lms_retire_user(
@@ -621,9 +648,11 @@ impl Store for PgStore {
         client_id: String,
         external_user_id: String,
     ) -> Result<Option<Vec<String>>, StoreError> {
-        let mut c = self.client().await?;
-        let tx = pg(&mut c).transaction().await?;
-        lms::retire_user(tx, &client_id, &external_user_id).await
+        in_tx!(self, |tx| crate::store::lms::registrations::retire_user(
+            tx,
+            &client_id,
+            &external_user_id
+        ))
     }
 
     async fn automated_review(

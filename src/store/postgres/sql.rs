@@ -58,17 +58,25 @@ pub fn typed(args: &[Val]) -> Vec<(&(dyn ToSql + Sync), Type)> {
         .collect()
 }
 
-/// Numbers each `?` in order (`$1`, `$2`, …). Our queries hold no `?` inside literals.
+/// Numbers each `?` in order (`$1`, `$2`, …), and makes `?N` (SQLite's numbered
+/// placeholder, for an argument used twice) `$N`. Our queries hold no `?` inside literals.
 pub fn numbered(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
     let mut n = 0;
-    for ch in sql.chars() {
-        if ch == '?' {
-            n += 1;
-            out.push('$');
-            out.push_str(&n.to_string());
-        } else {
+    let mut chars = sql.chars().peekable();
+    while let Some(ch) = chars.next() {
+        if ch != '?' {
             out.push(ch);
+            continue;
+        }
+        out.push('$');
+        if chars.peek().is_some_and(char::is_ascii_digit) {
+            while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                out.push(d);
+            }
+        } else {
+            n += 1;
+            out.push_str(&n.to_string());
         }
     }
     out
@@ -153,6 +161,14 @@ pub async fn unbudgeted<C: tokio_postgres::GenericClient + Sync>(tx: &C) -> Resu
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn numbered_placeholders_keep_their_numbers() {
+        assert_eq!(
+            super::numbered("a = ?1 OR b = ?1 AND c = ?12"),
+            "a = $1 OR b = $1 AND c = $12"
+        );
+    }
+
     #[test]
     fn placeholders_are_numbered_in_order() {
         assert_eq!(

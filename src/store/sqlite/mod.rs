@@ -15,6 +15,7 @@ mod report;
 mod search;
 mod seed;
 
+mod tx;
 mod undo;
 mod write;
 
@@ -36,10 +37,12 @@ use crate::domain::{
     Reviewer, Role, SessionDetail, SessionId, SessionRow,
 };
 use crate::store::seed::SeedBatches;
+use crate::store::tx::at_once;
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
+use tx::Lite;
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -176,6 +179,33 @@ impl SqliteStore {
             f(&mut conn)
         })
         .await
+    }
+}
+
+impl SqliteStore {
+    /// Runs shared store code (over [`Tx`](crate::store::tx::Tx)) in one IMMEDIATE
+    /// transaction on the writer: committed if it succeeds, rolled back if not.
+    async fn transact<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Lite<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let out = f(&mut Lite(&tx))?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Runs shared read-only store code on a reader.
+    async fn look<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Lite<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.read(move |c| f(&mut Lite(c))).await
     }
 }
 
@@ -488,20 +518,27 @@ impl Store for SqliteStore {
     }
 
     async fn lms_client(&self, client_id: String) -> Result<Option<LmsClient>, StoreError> {
-        self.read(move |c| lms::client(c, &client_id)).await
+        self.look(move |tx| at_once(crate::store::lms::registrations::client(tx, &client_id)))
+            .await
     }
 
     async fn lms_clients(&self) -> Result<Vec<LmsClient>, StoreError> {
-        self.read(lms::clients).await
+        self.look(|tx| at_once(crate::store::lms::registrations::clients(tx)))
+            .await
     }
 
     async fn save_lms_client(&self, client: LmsClient) -> Result<(), StoreError> {
-        self.write(move |c| lms::save_client(c, &client)).await
+        self.transact(move |tx| at_once(crate::store::lms::registrations::save_client(tx, &client)))
+            .await
     }
 
     async fn lms_save_exam(&self, client_id: String, exam: LmsExam) -> Result<String, StoreError> {
-        self.write(move |c| lms::save_exam(c, &client_id, &exam))
-            .await
+        self.transact(move |tx| {
+            at_once(crate::store::lms::registrations::save_exam(
+                tx, &client_id, &exam,
+            ))
+        })
+        .await
     }
 
     async fn lms_register_attempt(
@@ -510,8 +547,15 @@ impl Store for SqliteStore {
         exam_external_id: String,
         attempt: LmsAttempt,
     ) -> Result<String, StoreError> {
-        self.write(move |c| lms::register_attempt(c, &client_id, &exam_external_id, &attempt))
-            .await
+        self.transact(move |tx| {
+            at_once(crate::store::lms::registrations::register_attempt(
+                tx,
+                &client_id,
+                &exam_external_id,
+                &attempt,
+            ))
+        })
+        .await
     }
 
     async fn lms_attempt(
@@ -520,8 +564,15 @@ impl Store for SqliteStore {
         exam_external_id: String,
         attempt_external_id: String,
     ) -> Result<AttemptStatus, StoreError> {
-        self.read(move |c| lms::attempt(c, &client_id, &exam_external_id, &attempt_external_id))
-            .await
+        self.look(move |tx| {
+            at_once(crate::store::lms::registrations::attempt(
+                tx,
+                &client_id,
+                &exam_external_id,
+                &attempt_external_id,
+            ))
+        })
+        .await
     }
 
     async fn lms_set_attempt_status(
@@ -531,14 +582,14 @@ impl Store for SqliteStore {
         attempt_external_id: String,
         status: AttemptStatus,
     ) -> Result<(), StoreError> {
-        self.write(move |c| {
-            lms::set_attempt_status(
-                c,
+        self.transact(move |tx| {
+            at_once(crate::store::lms::registrations::set_attempt_status(
+                tx,
                 &client_id,
                 &exam_external_id,
                 &attempt_external_id,
                 status,
-            )
+            ))
         })
         .await
     }
@@ -549,8 +600,13 @@ impl Store for SqliteStore {
         exam_external_id: String,
         attempt_external_id: String,
     ) -> Result<(), StoreError> {
-        self.write(move |c| {
-            lms::delete_attempt(c, &client_id, &exam_external_id, &attempt_external_id)
+        self.transact(move |tx| {
+            at_once(crate::store::lms::registrations::delete_attempt(
+                tx,
+                &client_id,
+                &exam_external_id,
+                &attempt_external_id,
+            ))
         })
         .await
     }
@@ -560,8 +616,14 @@ impl Store for SqliteStore {
         client_id: String,
         external_user_id: String,
     ) -> Result<Option<Vec<String>>, StoreError> {
-        self.write(move |c| lms::retire_user(c, &client_id, &external_user_id))
-            .await
+        self.transact(move |tx| {
+            at_once(crate::store::lms::registrations::retire_user(
+                tx,
+                &client_id,
+                &external_user_id,
+            ))
+        })
+        .await
     }
 
     async fn automated_review(

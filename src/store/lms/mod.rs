@@ -1,6 +1,8 @@
 //! What the store keeps about Open edX: the LMS clients, the exams and attempts they
 //! registered, and the reviews on their way to the LMS's callback.
 
+pub mod registrations;
+
 use crate::domain::lms::ReviewCallback;
 use crate::domain::{AttemptStatus, LmsState, SessionId};
 use serde::{Deserialize, Serialize};

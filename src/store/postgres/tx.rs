@@ -1,0 +1,119 @@
+//! PostgreSQL's side of [`Tx`]: statements numbered from their `?`s, arguments converted to
+//! the types the server asks for, advisory locks for what SQLite's single writer orders,
+//! and the search keys SQLite's triggers keep.
+
+use super::sql::numbered;
+use crate::domain::text::search_key;
+use crate::store::StoreError;
+use crate::store::tx::{Arg, Lock, Tx};
+use bytes::BytesMut;
+use tokio_postgres::GenericClient;
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+
+/// Orders registrations (exams, attempts, deletions, retirements) across servers.
+const REGISTRATION_LOCK: i64 = 0x7072_6f63_746f_7203;
+
+pub struct Pg<'a, C>(pub &'a C);
+
+impl ToSql for Arg {
+    /// As the statement's parameter type asks: the server infers it from the SQL, so an
+    /// integer may be bound to a `SMALLINT`, a `BOOLEAN` or a `DOUBLE PRECISION` column.
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match (self, ty) {
+            (Arg::Null, _) => Ok(IsNull::Yes),
+            (Arg::Int(v), &Type::INT2) => i16::try_from(*v)?.to_sql(ty, out),
+            (Arg::Int(v), &Type::INT4) => i32::try_from(*v)?.to_sql(ty, out),
+            (Arg::Int(v), &Type::FLOAT8) => (*v as f64).to_sql(ty, out),
+            (Arg::Int(v), &Type::BOOL) => (*v != 0).to_sql(ty, out),
+            (Arg::Int(v), &Type::TEXT | &Type::VARCHAR) => v.to_string().to_sql(ty, out),
+            (Arg::Int(v), _) => v.to_sql(ty, out),
+            (Arg::Real(v), &Type::FLOAT4) => (*v as f32).to_sql(ty, out),
+            (Arg::Real(v), _) => v.to_sql(ty, out),
+            (Arg::Bool(v), &Type::INT2 | &Type::INT4 | &Type::INT8) => {
+                i64::from(*v).to_sql(&Type::INT8, out)
+            }
+            (Arg::Bool(v), _) => v.to_sql(ty, out),
+            (Arg::Text(v), _) => v.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+fn params(args: &[Arg]) -> Vec<&(dyn ToSql + Sync)> {
+    args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
+}
+
+impl<C: GenericClient + Sync> Tx for Pg<'_, C> {
+    type Row = tokio_postgres::Row;
+
+    fn rows(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> impl Future<Output = Result<Vec<tokio_postgres::Row>, StoreError>> {
+        let sql = numbered(sql);
+        async move { Ok(self.0.query(&sql, &params(&args)).await?) }
+    }
+
+    fn exec(&mut self, sql: &str, args: Vec<Arg>) -> impl Future<Output = Result<u64, StoreError>> {
+        let sql = numbered(sql);
+        async move { Ok(self.0.execute(&sql, &params(&args)).await?) }
+    }
+
+    fn for_update(&self) -> &'static str {
+        " FOR UPDATE"
+    }
+
+    fn lock(&mut self, what: Lock) -> impl Future<Output = Result<(), StoreError>> {
+        let key = match what {
+            Lock::Registrations => REGISTRATION_LOCK,
+            Lock::History => super::decide::HISTORY_LOCK,
+        };
+        async move {
+            self.0
+                .execute("SELECT pg_advisory_xact_lock($1)", &[&key])
+                .await?;
+            Ok(())
+        }
+    }
+
+    /// Writes the learner's folded search key and the sort keys their sessions carry: on
+    /// SQLite triggers do this with the program's own function, which PostgreSQL cannot call.
+    async fn learner_changed(&mut self, learner: i64) -> Result<(), StoreError> {
+        let Some(r) = self
+            .0
+            .query_opt(
+                "SELECT username, email, full_name FROM learners WHERE id = $1",
+                &[&learner],
+            )
+            .await?
+        else {
+            return Ok(());
+        };
+        let (username, email, name): (String, String, String) =
+            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        self.0
+            .execute(
+                "UPDATE learners SET search_key = $2 WHERE id = $1",
+                &[&learner, &search_key(&format!("{username} {email} {name}"))],
+            )
+            .await?;
+        self.0
+            .execute(
+                "UPDATE sessions SET sort_name = $2, sort_username = $3
+                     WHERE learner_id = $1 AND (sort_name <> $2 OR sort_username <> $3)",
+                &[&learner, &search_key(&name), &username],
+            )
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,161 @@
+//! A transaction written once for both databases. Shared store code is `async fn f(tx: &mut
+//! impl Tx, …)` with SQL that both accept (`?N` or `?` placeholders, numbered for
+//! PostgreSQL by `postgres::sql::numbered`); each backend implements [`Tx`] — how a query is
+//! sent, how its rows are read, and the few things that truly differ (locks across servers,
+//! search keys SQLite's triggers keep) — and keeps its own connection handling.
+//!
+//! SQLite's driver is synchronous: its `Tx` answers at once, so the backend runs shared code
+//! on its writer thread with [`at_once`], which polls the future once.
+
+use super::StoreError;
+use super::cells::Cells;
+use std::future::Future;
+
+/// One argument of a query, as both drivers take it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Bool(bool),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+
+impl From<u32> for Arg {
+    fn from(v: u32) -> Self {
+        Arg::Int(i64::from(v))
+    }
+}
+
+impl From<f64> for Arg {
+    fn from(v: f64) -> Self {
+        Arg::Real(v)
+    }
+}
+
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Bool(v)
+    }
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_owned())
+    }
+}
+
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(v.clone())
+    }
+}
+
+impl<T: Clone + Into<Arg>> From<&Option<T>> for Arg {
+    fn from(v: &Option<T>) -> Self {
+        v.clone().into()
+    }
+}
+
+impl<T: Into<Arg>> From<Option<T>> for Arg {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Arg::Null, Into::into)
+    }
+}
+
+/// `args![a, b, c]`: a query's arguments.
+#[macro_export]
+macro_rules! args {
+    ($($a:expr),* $(,)?) => { vec![$($crate::store::tx::Arg::from($a)),*] };
+}
+
+/// What a transaction must hold so that no other server's interleaves with it. SQLite has
+/// one writer, so each is already held there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// LMS registrations (exams, attempts, deletions, retirements): each reads, then writes
+    /// what it read was missing.
+    Registrations,
+    /// The decision history: appends stay in one line.
+    History,
+}
+
+/// No `Send` is asked here: SQLite's side borrows a connection that is not `Sync`, and is
+/// polled where it stands ([`at_once`]); PostgreSQL's futures are `Send`, and the shared
+/// code over them is too, as its concrete types show.
+pub trait Tx {
+    type Row: Cells;
+
+    fn rows(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> impl Future<Output = Result<Vec<Self::Row>, StoreError>>;
+
+    /// Runs a statement; how many rows it changed.
+    fn exec(&mut self, sql: &str, args: Vec<Arg>) -> impl Future<Output = Result<u64, StoreError>>;
+
+    fn lock(&mut self, what: Lock) -> impl Future<Output = Result<(), StoreError>>;
+
+    /// A learner's name, username or email changed: SQLite's triggers refresh their search
+    /// and sort keys; PostgreSQL writes them here.
+    fn learner_changed(&mut self, learner: i64) -> impl Future<Output = Result<(), StoreError>>;
+
+    /// What ends a `SELECT` whose rows must stay as read until the transaction ends: with
+    /// SQLite's one writer, nothing.
+    fn for_update(&self) -> &'static str {
+        ""
+    }
+
+    /// The first row, if any.
+    fn row(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> impl Future<Output = Result<Option<Self::Row>, StoreError>>
+    where
+        Self: Sized,
+    {
+        async move { Ok(self.rows(sql, args).await?.into_iter().next()) }
+    }
+
+    /// The only row a query always answers (an aggregate, an `EXISTS`).
+    fn one(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> impl Future<Output = Result<Self::Row, StoreError>>
+    where
+        Self: Sized,
+    {
+        async move {
+            self.row(sql, args)
+                .await?
+                .ok_or_else(|| StoreError::Backend("a query that always answers did not".into()))
+        }
+    }
+}
+
+/// Runs a future that never waits — shared store code over SQLite's [`Tx`] — to its end.
+pub fn at_once<T>(f: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match f.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(out) => out,
+        std::task::Poll::Pending => Err(StoreError::Backend(
+            "a SQLite transaction waited for something; it cannot".into(),
+        )),
+    }
+}
