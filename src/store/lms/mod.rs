@@ -1,6 +1,7 @@
 //! What the store keeps about Open edX: the LMS clients, the exams and attempts they
 //! registered, and the reviews on their way to the LMS's callback.
 
+pub mod listings;
 pub mod registrations;
 
 use crate::domain::lms::ReviewCallback;

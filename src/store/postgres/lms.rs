@@ -9,16 +9,11 @@ use super::sql::numbered;
 use super::{jobs, read};
 use crate::domain::lms::{AutomatedReview, ReviewCallback, ReviewTarget, status_after_review};
 use crate::domain::text::search_key;
-use crate::domain::{
-    AttemptStatus, JobId, JobKind, LmsState, Onboarding, SessionDetail, SessionId,
-};
+use crate::domain::{AttemptStatus, JobId, JobKind, LmsState, SessionDetail, SessionId};
 use crate::store::lms::{SessionLms, conflict_note, sync_decision};
 use crate::store::rows::parse;
-use crate::store::timefmt::{from_sql, opt_from_sql, to_sql};
-use crate::store::{
-    LmsDelivery, LmsLink, LmsOnboarding, LmsOutcome, LmsReviewJob, Reconciled, RemoteAttempt,
-    StoreError,
-};
+use crate::store::timefmt::to_sql;
+use crate::store::{LmsLink, LmsOutcome, LmsReviewJob, Reconciled, RemoteAttempt, StoreError};
 use time::OffsetDateTime;
 use tokio_postgres::{GenericClient, Transaction};
 
@@ -291,81 +286,6 @@ pub async fn retry(tx: Transaction<'_>, session: SessionId) -> Result<SessionDet
     Ok(detail)
 }
 
-pub async fn undelivered<C: GenericClient + Sync>(c: &C) -> Result<Vec<LmsDelivery>, StoreError> {
-    c.query(
-        "SELECT s.id, s.external_id, l.username, e.exam_name, s.lms_state, s.lms_note,
-                COALESCE(j.attempts, 0), COALESCE(j.created, s.modified)
-         FROM sessions s JOIN learners l ON l.id = s.learner_id JOIN exams e ON e.id = s.exam_id
-         LEFT JOIN jobs j ON j.id = (SELECT MAX(id) FROM jobs WHERE session_id = s.id AND kind = 'lms_review')
-         WHERE s.lms_state IN ('waiting', 'failed', 'conflict')
-         ORDER BY COALESCE(j.created, s.modified), s.id",
-        &[],
-    )
-    .await?
-    .iter()
-    .map(|r| {
-        let state: &str = r.try_get(4)?;
-        let attempts: i64 = r.try_get(6)?;
-        Ok(LmsDelivery {
-            session_id: r.try_get(0)?,
-            external_id: r.try_get::<_, Option<String>>(1)?.unwrap_or_default(),
-            learner: r.try_get(2)?,
-            exam_name: r.try_get(3)?,
-            state: LmsState::parse(state)
-                .ok_or_else(|| StoreError::Backend(format!("bad lms_state '{state}'")))?,
-            note: r.try_get(5)?,
-            attempts: u32::try_from(attempts.max(0)).unwrap_or(u32::MAX),
-            queued_at: from_sql(r.try_get(7)?)?,
-        })
-    })
-    .collect()
-}
-
-pub async fn onboarding<C: GenericClient + Sync>(
-    c: &C,
-    client: &str,
-    course: &str,
-    user: Option<&str>,
-) -> Result<Vec<LmsOnboarding>, StoreError> {
-    c.query(
-        "SELECT l.external_user_id, o.status, o.started_at, o.submitted_at, o.verified_at
-         FROM onboarding o JOIN learners l ON l.id = o.learner_id
-         WHERE o.course_id = $1 AND l.external_user_id IS NOT NULL
-           AND ($2::text IS NULL OR l.external_user_id = $2)
-           AND EXISTS (SELECT 1 FROM exams e WHERE e.course_id = $1 AND e.lms_client = $3)
-         ORDER BY l.external_user_id",
-        &[&course, &user, &client],
-    )
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(LmsOnboarding {
-            user_id: r.try_get(0)?,
-            onboarding: Onboarding {
-                status: parse(r.try_get(1)?)?,
-                started_at: opt_from_sql(r.try_get(2)?)?,
-                submitted_at: opt_from_sql(r.try_get(3)?)?,
-                verified_at: opt_from_sql(r.try_get(4)?)?,
-            },
-        })
-    })
-    .collect()
-}
-
-pub async fn courses<C: GenericClient + Sync>(
-    c: &C,
-    client: &str,
-) -> Result<Vec<String>, StoreError> {
-    c.query(
-        "SELECT DISTINCT course_id FROM exams WHERE lms_client = $1 ORDER BY 1",
-        &[&client],
-    )
-    .await?
-    .iter()
-    .map(|r| Ok(r.try_get(0)?))
-    .collect()
-}
-
 /// Follows the LMS where it changed an attempt (a staff reset, a decision in the Django
 /// admin); a decision of ours still on its way is flagged instead of overwritten. Every
 /// server may run the sync: the history's lock makes them take turns, and the second
@@ -484,20 +404,6 @@ async fn system_reviewer(tx: &Transaction<'_>) -> Result<i64, StoreError> {
     )
     .await?
     .id)
-}
-
-pub async fn sync_result<C: GenericClient + Sync>(
-    c: &C,
-    client: &str,
-    error: Option<&str>,
-    at: OffsetDateTime,
-) -> Result<(), StoreError> {
-    c.execute(
-        "UPDATE lms_clients SET last_sync_at = $1, last_sync_error = $2 WHERE client_id = $3",
-        &[&to_sql(at), &error, &client],
-    )
-    .await?;
-    Ok(())
 }
 
 /// After an undo: the undone decision's callback restores the delivery it replaced, and

@@ -682,7 +682,7 @@ impl Store for PgStore {
     }
 
     async fn lms_undelivered(&self) -> Result<Vec<LmsDelivery>, StoreError> {
-        lms::undelivered(&**self.client().await?).await
+        crate::store::lms::listings::undelivered(&mut Pg(&**self.client().await?)).await
     }
 
     async fn lms_onboarding(
@@ -692,11 +692,17 @@ impl Store for PgStore {
         user_id: Option<String>,
     ) -> Result<Vec<LmsOnboarding>, StoreError> {
         let c = self.client().await?;
-        lms::onboarding(&**c, &client_id, &course_id, user_id.as_deref()).await
+        crate::store::lms::listings::onboarding(
+            &mut Pg(&**c),
+            &client_id,
+            &course_id,
+            user_id.as_deref(),
+        )
+        .await
     }
 
     async fn lms_courses(&self, client_id: String) -> Result<Vec<String>, StoreError> {
-        lms::courses(&**self.client().await?, &client_id).await
+        crate::store::lms::listings::courses(&mut Pg(&**self.client().await?), &client_id).await
     }
 
     async fn lms_reconcile(
@@ -717,7 +723,8 @@ impl Store for PgStore {
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let c = self.client().await?;
-        lms::sync_result(&**c, &client_id, error.as_deref(), at).await
+        crate::store::lms::listings::sync_result(&mut Pg(&**c), &client_id, error.as_deref(), at)
+            .await
     }
 
     async fn report_rows<F>(&self, course: String, mut each: F) -> Result<u64, StoreError>

@@ -5,8 +5,8 @@ use super::{jobs, read};
 use crate::domain::lms::{AutomatedReview, ReviewTarget, status_after_review};
 use crate::domain::{AttemptStatus, JobId, JobKind, LmsState, SessionDetail, SessionId};
 use crate::store::lms::{SessionLms, conflict_note, sync_decision};
-use crate::store::timefmt::{from_sql, to_sql};
-use crate::store::{LmsDelivery, LmsOutcome, LmsReviewJob, Reconciled, RemoteAttempt, StoreError};
+use crate::store::timefmt::to_sql;
+use crate::store::{LmsOutcome, LmsReviewJob, Reconciled, RemoteAttempt, StoreError};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use time::OffsetDateTime;
 
@@ -210,73 +210,6 @@ pub fn retry(c: &mut Connection, session: SessionId) -> Result<SessionDetail, St
     Ok(detail)
 }
 
-pub fn undelivered(c: &Connection) -> Result<Vec<LmsDelivery>, StoreError> {
-    let mut stmt = c.prepare(
-        "SELECT s.id, s.external_id, l.username, e.exam_name, s.lms_state, s.lms_note,
-                COALESCE(j.attempts, 0), COALESCE(j.created, s.modified)
-         FROM sessions s JOIN learners l ON l.id = s.learner_id JOIN exams e ON e.id = s.exam_id
-         LEFT JOIN jobs j ON j.id = (SELECT MAX(id) FROM jobs WHERE session_id = s.id AND kind = 'lms_review')
-         WHERE s.lms_state IN ('waiting', 'failed', 'conflict')
-         ORDER BY COALESCE(j.created, s.modified), s.id",
-    )?;
-    let mut rows = stmt.query([])?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        let state: String = r.get(4)?;
-        out.push(LmsDelivery {
-            session_id: r.get(0)?,
-            external_id: r.get(1)?,
-            learner: r.get(2)?,
-            exam_name: r.get(3)?,
-            state: LmsState::parse(&state)
-                .ok_or_else(|| StoreError::Backend(format!("bad lms_state '{state}'")))?,
-            note: r.get(5)?,
-            attempts: r.get(6)?,
-            queued_at: from_sql(&r.get::<_, String>(7)?)?,
-        });
-    }
-    Ok(out)
-}
-
-pub fn onboarding(
-    c: &Connection,
-    client: &str,
-    course: &str,
-    user: Option<&str>,
-) -> Result<Vec<crate::store::LmsOnboarding>, StoreError> {
-    let mut stmt = c.prepare(
-        "SELECT l.external_user_id, o.status, o.started_at, o.submitted_at, o.verified_at
-         FROM onboarding o JOIN learners l ON l.id = o.learner_id
-         WHERE o.course_id = ?1 AND l.external_user_id IS NOT NULL AND (?2 IS NULL OR l.external_user_id = ?2)
-           AND EXISTS (SELECT 1 FROM exams e WHERE e.course_id = ?1 AND e.lms_client = ?3)
-         ORDER BY l.external_user_id",
-    )?;
-    let mut rows = stmt.query(params![course, user, client])?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        let status: String = r.get(1)?;
-        out.push(crate::store::LmsOnboarding {
-            user_id: r.get(0)?,
-            onboarding: crate::domain::Onboarding {
-                status: status.parse().map_err(|_| {
-                    StoreError::Backend(format!("bad onboarding status '{status}'"))
-                })?,
-                started_at: crate::store::timefmt::opt_from_sql(r.get(2)?)?,
-                submitted_at: crate::store::timefmt::opt_from_sql(r.get(3)?)?,
-                verified_at: crate::store::timefmt::opt_from_sql(r.get(4)?)?,
-            },
-        });
-    }
-    Ok(out)
-}
-
-pub fn courses(c: &Connection, client: &str) -> Result<Vec<String>, StoreError> {
-    let mut stmt =
-        c.prepare("SELECT DISTINCT course_id FROM exams WHERE lms_client = ?1 ORDER BY 1")?;
-    let rows = stmt.query_map([client], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
 /// Follows the LMS where it changed an attempt (a staff reset, a decision in the Django
 /// admin); a decision of ours still on its way is flagged instead of overwritten.
 pub fn reconcile(
@@ -387,19 +320,6 @@ fn system_reviewer(tx: &Connection) -> Result<i64, StoreError> {
         )?
         .id,
     )
-}
-
-pub fn sync_result(
-    c: &Connection,
-    client: &str,
-    error: Option<&str>,
-    at: OffsetDateTime,
-) -> Result<(), StoreError> {
-    c.execute(
-        "UPDATE lms_clients SET last_sync_at = ?1, last_sync_error = ?2 WHERE client_id = ?3",
-        params![to_sql(at), error, client],
-    )?;
-    Ok(())
 }
 
 /// After an undo: the undone decision's callback restores the delivery it replaced, and

@@ -649,7 +649,8 @@ impl Store for SqliteStore {
     }
 
     async fn lms_undelivered(&self) -> Result<Vec<LmsDelivery>, StoreError> {
-        self.read(lms::undelivered).await
+        self.look(|tx| at_once(crate::store::lms::listings::undelivered(tx)))
+            .await
     }
 
     async fn lms_onboarding(
@@ -658,12 +659,18 @@ impl Store for SqliteStore {
         course_id: String,
         user_id: Option<String>,
     ) -> Result<Vec<super::LmsOnboarding>, StoreError> {
-        self.read(move |c| lms::onboarding(c, &client_id, &course_id, user_id.as_deref()))
-            .await
+        self.look(move |tx| {
+            let user = user_id.as_deref();
+            at_once(crate::store::lms::listings::onboarding(
+                tx, &client_id, &course_id, user,
+            ))
+        })
+        .await
     }
 
     async fn lms_courses(&self, client_id: String) -> Result<Vec<String>, StoreError> {
-        self.read(move |c| lms::courses(c, &client_id)).await
+        self.look(move |tx| at_once(crate::store::lms::listings::courses(tx, &client_id)))
+            .await
     }
 
     async fn lms_reconcile(
@@ -683,8 +690,15 @@ impl Store for SqliteStore {
         error: Option<String>,
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        self.write(move |c| lms::sync_result(c, &client_id, error.as_deref(), at))
-            .await
+        self.transact(move |tx| {
+            at_once(crate::store::lms::listings::sync_result(
+                tx,
+                &client_id,
+                error.as_deref(),
+                at,
+            ))
+        })
+        .await
     }
 
     async fn report_rows<F>(&self, course: String, mut each: F) -> Result<u64, StoreError>
