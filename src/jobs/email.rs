@@ -2,7 +2,10 @@
 //! `.eml` files in a folder (the default), or over SMTP. A failed delivery is tried again
 //! with backoff, so a decision never loses its email.
 
-use crate::store::EmailJob;
+use super::{JobHandler, JobSettings, Outcome, Work, jitter};
+use crate::api::{ChangeKind, Delivery};
+use crate::domain::JobKind;
+use crate::store::{ClaimedJob, EmailJob, Store, StoreError};
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, Mailbox};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -177,6 +180,66 @@ pub async fn deliver(
         }
         MailTransport::Smtp(t) => {
             t.send(msg).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Learner emails: at most `mail_per_second`, and one last pass as the server stops.
+pub struct Emails;
+
+impl<S: Store> JobHandler<S> for Emails {
+    fn kind(&self) -> JobKind {
+        JobKind::Email
+    }
+
+    fn run<'a>(&'a self, work: &'a Work<S>, job: ClaimedJob) -> Outcome<'a> {
+        Box::pin(run(work, job))
+    }
+
+    fn per_second(&self, settings: &JobSettings) -> Option<u32> {
+        Some(settings.mail_per_second)
+    }
+
+    fn last_pass(&self) -> bool {
+        true
+    }
+}
+
+async fn run<S: Store>(work: &Work<S>, c: ClaimedJob) -> Result<(), StoreError> {
+    let (store, settings) = (&work.store, &*work.settings);
+    let job = c.job;
+    let tell = |delivery, note| settings.tell(c.session, ChangeKind::Email, delivery, note);
+    let mail: EmailJob = match serde_json::from_str(&c.payload) {
+        Ok(m) => m,
+        Err(e) => {
+            return store
+                .job_failed(job.id, format!("unreadable email job: {e}"))
+                .await;
+        }
+    };
+    match deliver(&settings.mail, job.id, job.created, &mail).await {
+        Ok(()) => {
+            tracing::info!(job = job.id, attempt = job.attempts, "email delivered");
+            store.job_done(job.id, None).await?;
+            tell(Delivery::Delivered, None);
+        }
+        Err(e) if e.is_permanent() => {
+            tracing::error!(job = job.id, error = %e, "email refused for good; not retried");
+            store.job_failed(job.id, e.to_string()).await?;
+            tell(Delivery::Failed, Some(e.to_string()));
+        }
+        Err(e) if job.attempts >= settings.email_retry.attempts => {
+            tracing::error!(job = job.id, attempts = job.attempts, error = %e, "email delivery failed for good");
+            store.job_failed(job.id, e.to_string()).await?;
+            tell(Delivery::Failed, Some(e.to_string()));
+        }
+        Err(e) => {
+            let next =
+                OffsetDateTime::now_utc() + settings.email_retry.backoff(job.attempts, jitter());
+            tracing::warn!(job = job.id, error = %e, %next, "email delivery failed; will retry");
+            store.job_retry(job.id, e.to_string(), next).await?;
+            tell(Delivery::Retrying, Some(e.to_string()));
         }
     }
     Ok(())

@@ -2,8 +2,9 @@
 //! LMS's callback and is read back. Network trouble and 5xx are retried with backoff; a
 //! refusal fails at once with the LMS's own words, shown to reviewers on the session.
 
-use super::{JobSettings, jitter};
+use super::{JobHandler, JobSettings, Outcome, Work, jitter};
 use crate::api::{ChangeKind, Delivery as Told};
+use crate::domain::JobKind;
 use crate::domain::job::RetryPolicy;
 use crate::lms::LmsHttp;
 use crate::lms::deliver::{Delivery, deliver};
@@ -12,7 +13,20 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
-pub async fn run<S: Store>(
+/// Reviews on their way to Open edX's review callback, read back once applied.
+pub struct Reviews;
+
+impl<S: Store> JobHandler<S> for Reviews {
+    fn kind(&self) -> JobKind {
+        JobKind::LmsReview
+    }
+
+    fn run<'a>(&'a self, work: &'a Work<S>, job: ClaimedJob) -> Outcome<'a> {
+        Box::pin(run(&work.store, &work.settings, &work.lms_http, job))
+    }
+}
+
+async fn run<S: Store>(
     store: &S,
     settings: &JobSettings,
     http: &LmsHttp,

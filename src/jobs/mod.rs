@@ -2,15 +2,57 @@
 //! jobs from the `jobs` table, runs them off the request path, and records the outcome —
 //! done, retried later with backoff, or failed with the reason. A job a stopped server left
 //! running is queued again when the next one starts.
+//!
+//! Each kind is a [`JobHandler`] in a file of its own, listed once in [`handlers`]: adding a
+//! kind is its `JobKind` variant, its handler file and one line there.
 
 pub mod email;
 pub mod lms;
 pub mod report;
 
+/// Every kind of background work, each with its handler.
+fn handlers<S: Store>() -> Vec<Arc<dyn JobHandler<S>>> {
+    vec![
+        Arc::new(email::Emails),
+        Arc::new(report::Reports),
+        Arc::new(lms::Reviews),
+    ]
+}
+
+/// What a handler's `run` returns: the outcome recorded, or why it could not be.
+pub type Outcome<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StoreError>> + Send + 'a>>;
+
+/// One kind of background work: how a claimed job of it runs and records its outcome.
+pub trait JobHandler<S: Store>: Send + Sync + 'static {
+    fn kind(&self) -> JobKind;
+
+    /// Runs the job and records what became of it (done, retry, failed).
+    fn run<'a>(&'a self, work: &'a Work<S>, job: ClaimedJob) -> Outcome<'a>;
+
+    /// At most this many jobs a second (emails: the mail server's limits).
+    fn per_second(&self, _: &JobSettings) -> Option<u32> {
+        None
+    }
+
+    /// Whether a stopping server makes one last pass first (emails: the last decisions'
+    /// go out before it exits).
+    fn last_pass(&self) -> bool {
+        false
+    }
+}
+
+/// What every handler works with.
+pub struct Work<S> {
+    pub store: S,
+    pub settings: Arc<JobSettings>,
+    pub lms_http: Arc<crate::lms::LmsHttp>,
+}
+
 use crate::api::{ChangeKind, Delivery};
 use crate::domain::job::RetryPolicy;
-use crate::domain::{JobKind, ReportFile, SessionId};
-use crate::store::{ClaimedJob, EmailJob, Store};
+use crate::domain::{JobKind, SessionId};
+use crate::store::{ClaimedJob, Store, StoreError};
 use email::MailSettings;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -87,26 +129,18 @@ impl JobSettings {
 
 /// Wakes a kind's worker when a job of that kind was queued.
 #[derive(Clone, Default)]
-pub struct Kicks {
-    email: Arc<Notify>,
-    report: Arc<Notify>,
-    lms: Arc<Notify>,
-}
+pub struct Kicks(Arc<std::sync::Mutex<std::collections::HashMap<JobKind, Arc<Notify>>>>);
 
 impl Kicks {
     pub fn kick(&self, kind: JobKind) {
-        match kind {
-            JobKind::Email => self.email.notify_one(),
-            JobKind::Report => self.report.notify_one(),
-            JobKind::LmsReview => self.lms.notify_one(),
-        }
+        self.of(kind).notify_one();
     }
 
     fn of(&self, kind: JobKind) -> Arc<Notify> {
-        match kind {
-            JobKind::Email => self.email.clone(),
-            JobKind::Report => self.report.clone(),
-            JobKind::LmsReview => self.lms.clone(),
+        match self.0.lock() {
+            Ok(mut kinds) => kinds.entry(kind).or_default().clone(),
+            // A panic elsewhere poisoned it: the worker still polls.
+            Err(_) => Arc::default(),
         }
     }
 }
@@ -138,26 +172,29 @@ pub async fn run<S: Store>(
         }
     });
     let settings = Arc::new(settings);
-    let lms_http = Arc::new(crate::lms::LmsHttp::new());
+    let work = Arc::new(Work {
+        store: store.clone(),
+        settings: settings.clone(),
+        lms_http: Arc::new(crate::lms::LmsHttp::new()),
+    });
     let sync = settings.lms_sync.map(|every| {
         tokio::spawn(lms::sync_loop(
             store.clone(),
             settings.clone(),
-            lms_http.clone(),
+            work.lms_http.clone(),
             every,
             stop.clone(),
         ))
     });
-    let workers: Vec<_> = [JobKind::Email, JobKind::Report, JobKind::LmsReview]
+    let workers: Vec<_> = handlers::<S>()
         .into_iter()
-        .map(|kind| {
+        .map(|handler| {
+            let kick = kicks.of(handler.kind());
             tokio::spawn(worker(
-                store.clone(),
-                settings.clone(),
-                lms_http.clone(),
+                work.clone(),
+                handler,
                 instance.clone(),
-                kind,
-                kicks.of(kind),
+                kick,
                 stop.clone(),
             ))
         })
@@ -205,34 +242,24 @@ async fn recover<S: Store>(store: &S, instance: &str, stale: time::Duration) {
 }
 
 async fn worker<S: Store>(
-    store: S,
-    settings: Arc<JobSettings>,
-    lms_http: Arc<crate::lms::LmsHttp>,
+    work: Arc<Work<S>>,
+    handler: Arc<dyn JobHandler<S>>,
     instance: Arc<str>,
-    kind: JobKind,
     kick: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let kind = handler.kind();
     loop {
-        drain(
-            &store,
-            &settings,
-            &lms_http,
-            &instance,
-            kind,
-            Duration::ZERO,
-        )
-        .await;
+        drain(&work, &*handler, &instance, Duration::ZERO).await;
         // Held work (a decision's email during its undo grace period, a backoff) wakes the
         // worker when it falls due, not a poll interval later.
-        let wait = match store.next_due(kind).await {
+        let poll = work.settings.poll;
+        let wait = match work.store.next_due(kind).await {
             Ok(Some(at)) => {
                 let until = (at - OffsetDateTime::now_utc()).max(time::Duration::ZERO);
-                Duration::try_from(until)
-                    .unwrap_or(settings.poll)
-                    .min(settings.poll)
+                Duration::try_from(until).unwrap_or(poll).min(poll)
             }
-            _ => settings.poll,
+            _ => poll,
         };
         tokio::select! {
             _ = kick.notified() => {}
@@ -240,32 +267,31 @@ async fn worker<S: Store>(
             _ = stop.wait_for(|s| *s) => break,
         }
     }
-    if kind == JobKind::Email {
-        let horizon = settings.send_held_at_stop;
-        drain(&store, &settings, &lms_http, &instance, kind, horizon).await;
+    if handler.last_pass() {
+        let horizon = work.settings.send_held_at_stop;
+        drain(&work, &*handler, &instance, horizon).await;
     }
 }
 
-/// Runs due jobs of `kind` one after another until none is due (emails no faster than the
-/// rate limit); `horizon` counts jobs due that much later as due now.
+/// Runs due jobs of the handler's kind one after another until none is due (no faster than
+/// its rate); `horizon` counts jobs due that much later as due now.
 async fn drain<S: Store>(
-    store: &S,
-    settings: &JobSettings,
-    lms_http: &crate::lms::LmsHttp,
+    work: &Work<S>,
+    handler: &dyn JobHandler<S>,
     instance: &str,
-    kind: JobKind,
     horizon: Duration,
 ) {
-    let gap = Duration::from_secs(1) / settings.mail_per_second.max(1);
-    let mut last_email: Option<tokio::time::Instant> = None;
+    let kind = handler.kind();
+    let gap = handler
+        .per_second(&work.settings)
+        .map(|n| Duration::from_secs(1) / n.max(1));
+    let mut last: Option<tokio::time::Instant> = None;
     loop {
-        if kind == JobKind::Email
-            && let Some(last) = last_email
-        {
+        if let (Some(gap), Some(last)) = (gap, last) {
             tokio::time::sleep_until(last + gap).await;
         }
         let due = OffsetDateTime::now_utc() + horizon;
-        let claimed = match store.claim_job(kind, instance.to_owned(), due).await {
+        let claimed = match work.store.claim_job(kind, instance.to_owned(), due).await {
             Ok(Some(c)) => c,
             Ok(None) => return,
             Err(e) => {
@@ -274,79 +300,13 @@ async fn drain<S: Store>(
             }
         };
         let id = claimed.job.id;
-        last_email = Some(tokio::time::Instant::now());
-        let outcome = match kind {
-            JobKind::Email => run_email(store, settings, claimed).await,
-            JobKind::Report => run_report(store, settings, claimed).await,
-            JobKind::LmsReview => lms::run(store, settings, lms_http, claimed).await,
-        };
-        if let Err(e) = outcome {
+        last = Some(tokio::time::Instant::now());
+        if let Err(e) = handler.run(work, claimed).await {
             tracing::error!(job = id, error = %e, "cannot record a job's outcome");
         }
     }
 }
 
-async fn run_email<S: Store>(
-    store: &S,
-    settings: &JobSettings,
-    c: ClaimedJob,
-) -> Result<(), crate::store::StoreError> {
-    let job = c.job;
-    let tell = |delivery, note| settings.tell(c.session, ChangeKind::Email, delivery, note);
-    let mail: EmailJob = match serde_json::from_str(&c.payload) {
-        Ok(m) => m,
-        Err(e) => {
-            return store
-                .job_failed(job.id, format!("unreadable email job: {e}"))
-                .await;
-        }
-    };
-    match email::deliver(&settings.mail, job.id, job.created, &mail).await {
-        Ok(()) => {
-            tracing::info!(job = job.id, attempt = job.attempts, "email delivered");
-            store.job_done(job.id, None).await?;
-            tell(Delivery::Delivered, None);
-        }
-        Err(e) if e.is_permanent() => {
-            tracing::error!(job = job.id, error = %e, "email refused for good; not retried");
-            store.job_failed(job.id, e.to_string()).await?;
-            tell(Delivery::Failed, Some(e.to_string()));
-        }
-        Err(e) if job.attempts >= settings.email_retry.attempts => {
-            tracing::error!(job = job.id, attempts = job.attempts, error = %e, "email delivery failed for good");
-            store.job_failed(job.id, e.to_string()).await?;
-            tell(Delivery::Failed, Some(e.to_string()));
-        }
-        Err(e) => {
-            let next =
-                OffsetDateTime::now_utc() + settings.email_retry.backoff(job.attempts, jitter());
-            tracing::warn!(job = job.id, error = %e, %next, "email delivery failed; will retry");
-            store.job_retry(job.id, e.to_string(), next).await?;
-            tell(Delivery::Retrying, Some(e.to_string()));
-        }
-    }
-    Ok(())
-}
-
 pub(crate) fn jitter() -> f64 {
     crate::random::bytes::<1>().map_or(0.5, |b| f64::from(b[0]) / 255.0)
-}
-
-async fn run_report<S: Store>(
-    store: &S,
-    settings: &JobSettings,
-    c: ClaimedJob,
-) -> Result<(), crate::store::StoreError> {
-    let job = c.job;
-    match report::build(store, settings, &job).await {
-        Ok(file) => {
-            let result = serde_json::to_string::<ReportFile>(&file).ok();
-            tracing::info!(job = job.id, rows = file.rows, "report ready");
-            store.job_done(job.id, result).await
-        }
-        Err(e) => {
-            tracing::error!(job = job.id, error = %e, "report failed");
-            store.job_failed(job.id, e.to_string()).await
-        }
-    }
 }

@@ -2,10 +2,12 @@
 //! aside in the job's own folder, renamed (0600) only when complete. Progress is recorded as
 //! it goes; a failure leaves no partial report behind.
 
-use super::JobSettings;
+use super::{JobHandler, JobSettings, Outcome, Work};
+use crate::domain::JobKind;
 use crate::domain::{Job, ReportFile};
 use crate::report;
 use crate::store::Store;
+use crate::store::{ClaimedJob, StoreError};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -128,4 +130,33 @@ async fn write<S: Store>(
         size,
         rows,
     })
+}
+
+/// The Proctored Exam Results report of a course.
+pub struct Reports;
+
+impl<S: Store> JobHandler<S> for Reports {
+    fn kind(&self) -> JobKind {
+        JobKind::Report
+    }
+
+    fn run<'a>(&'a self, work: &'a Work<S>, job: ClaimedJob) -> Outcome<'a> {
+        Box::pin(run(work, job))
+    }
+}
+
+async fn run<S: Store>(work: &Work<S>, c: ClaimedJob) -> Result<(), StoreError> {
+    let (store, settings) = (&work.store, &*work.settings);
+    let job = c.job;
+    match build(store, settings, &job).await {
+        Ok(file) => {
+            let result = serde_json::to_string::<ReportFile>(&file).ok();
+            tracing::info!(job = job.id, rows = file.rows, "report ready");
+            store.job_done(job.id, result).await
+        }
+        Err(e) => {
+            tracing::error!(job = job.id, error = %e, "report failed");
+            store.job_failed(job.id, e.to_string()).await
+        }
+    }
 }
