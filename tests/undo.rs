@@ -10,7 +10,6 @@ use common::{eml_files, wait_for_emails};
 use proctor_review::client::ClientError;
 use proctor_review::domain::email::MailState;
 use proctor_review::domain::{AttemptStatus, Verdict};
-use std::time::Duration;
 
 #[tokio::test]
 async fn an_undone_fail_reaches_nobody_and_one_left_standing_is_emailed_once() {
@@ -55,18 +54,30 @@ async fn an_undone_fail_reaches_nobody_and_one_left_standing_is_emailed_once() {
         Err(ClientError::Conflict(_))
     ));
 
-    // Within the grace period nobody was emailed.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Within the grace period nobody was emailed: the email is held, as History says.
+    let held = api.session(kept.id).await.unwrap();
+    assert_eq!(
+        held.history
+            .last()
+            .and_then(|h| h.email.as_ref())
+            .map(|e| e.state),
+        Some(MailState::Queued)
+    );
     assert!(
         eml_files(outbox.path()).is_empty(),
         "held during the grace period"
     );
 
-    // After it, the decision left standing is emailed exactly once; the undone one never.
+    // After it, the decision left standing is emailed exactly once; the undone one never
+    // (its email was cancelled, so no worker will ever take it).
     let emails = wait_for_emails(outbox.path(), 1).await;
     assert_eq!(emails.len(), 1);
     assert!(emails[0].contains(&kept.learner.email), "{}", emails[0]);
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let gone = api.session(undone.id).await.unwrap();
+    assert_eq!(
+        gone.history[0].email.as_ref().map(|e| e.state),
+        Some(MailState::Cancelled)
+    );
     assert_eq!(eml_files(outbox.path()).len(), 1);
 
     // Too late now: the way back is a new decision.
