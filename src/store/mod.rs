@@ -2,6 +2,7 @@
 //! so a second backend (PostgreSQL, for several server instances) slots in beside SQLite.
 
 pub mod cells;
+mod job_outcomes;
 pub mod keyset;
 pub mod lms;
 pub mod postgres;

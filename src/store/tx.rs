@@ -113,6 +113,23 @@ pub trait Tx {
     /// and sort keys; PostgreSQL writes them here.
     fn learner_changed(&mut self, learner: i64) -> impl Future<Output = Result<(), StoreError>>;
 
+    /// The session as Learner Detail shows it, read as this backend reads it.
+    fn session_detail(
+        &mut self,
+        id: crate::domain::SessionId,
+    ) -> impl Future<Output = Result<crate::domain::SessionDetail, StoreError>>;
+
+    /// Appends a decision to the hash chain, sealed with `key`; its id. The caller holds
+    /// [`Lock::History`].
+    fn append_decision(
+        &mut self,
+        d: &super::rows::NewDecision<'_>,
+        key: Option<&crate::domain::audit::SealKey>,
+    ) -> impl Future<Output = Result<i64, StoreError>>;
+
+    /// The service account changes made in Open edX are attributed to (made if missing).
+    fn open_edx_reviewer(&mut self) -> impl Future<Output = Result<i64, StoreError>>;
+
     /// What ends a `SELECT` whose rows must stay as read until the transaction ends: with
     /// SQLite's one writer, nothing.
     fn for_update(&self) -> &'static str {

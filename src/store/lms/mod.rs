@@ -1,8 +1,13 @@
 //! What the store keeps about Open edX: the LMS clients, the exams and attempts they
 //! registered, and the reviews on their way to the LMS's callback.
 
+/// The service account changes made in Open edX are attributed to.
+pub const OPEN_EDX: &str = "open-edx";
+
 pub mod listings;
+pub mod reconcile;
 pub mod registrations;
+pub mod reviews;
 
 use crate::domain::lms::ReviewCallback;
 use crate::domain::{AttemptStatus, LmsState, SessionId};
@@ -184,7 +189,7 @@ impl Reconciled {
 }
 
 /// The LMS facts of a session, read by either backend for a decision or an automated review.
-pub(crate) struct SessionLms {
+pub struct SessionLms {
     pub client: String,
     pub course_id: String,
     pub external_id: String,

@@ -68,8 +68,23 @@ async fn context(
         },
         exam_name: r.try_get(9)?,
         course_id: r.try_get(10)?,
-        lms: super::lms::decision_link(tx, session).await?,
+        lms: decision_link(tx, session).await?,
     }))
+}
+
+/// What a decision on the session must tell the LMS about, if an LMS registered it.
+async fn decision_link(
+    tx: &Transaction<'_>,
+    session: SessionId,
+) -> Result<Option<crate::store::LmsLink>, StoreError> {
+    let link = crate::store::lms::reviews::session_lms(&mut super::tx::Pg(tx), session).await?;
+    Ok(match link {
+        Some(link) => Some(crate::store::LmsLink {
+            client: link.client,
+            violations: read::violations(tx, session).await?,
+        }),
+        None => None,
+    })
 }
 
 pub async fn decide<P>(
@@ -159,9 +174,9 @@ where
         .await?;
     }
     if let Some(callback) = lms {
-        super::lms::queue_decision(
-            &tx,
-            super::lms::DecisionReview {
+        crate::store::lms::reviews::queue_decision(
+            &mut super::tx::Pg(&tx),
+            crate::store::lms::reviews::DecisionReview {
                 session: cmd.session_id,
                 decision_id,
                 callback,
@@ -289,7 +304,14 @@ where
         &[&plan.decision_id, &at],
     )
     .await?;
-    super::lms::restore_delivery(&tx, cmd.session_id, plan.decision_id, &at).await?;
+    let mut shared = super::tx::Pg(&tx);
+    crate::store::lms::reviews::restore_delivery(
+        &mut shared,
+        cmd.session_id,
+        plan.decision_id,
+        &at,
+    )
+    .await?;
     let verdict = format!("{UNDO_PREFIX}{}", plan.undoes.as_str());
     append(
         &tx,

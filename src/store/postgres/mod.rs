@@ -10,7 +10,6 @@ mod decide;
 mod events;
 mod evidence;
 mod jobs;
-mod lms;
 pub mod migrate;
 mod pages;
 mod read;
@@ -660,9 +659,9 @@ impl Store for PgStore {
         session: SessionId,
         review: AutomatedReview,
     ) -> Result<SessionDetail, StoreError> {
-        let mut c = self.client().await?;
-        let tx = pg(&mut c).transaction().await?;
-        lms::automated_review(tx, session, &review).await
+        in_tx!(self, |tx| crate::store::lms::reviews::automated_review(
+            tx, session, &review
+        ))
     }
 
     async fn lms_delivery_outcome(
@@ -670,15 +669,13 @@ impl Store for PgStore {
         job: JobId,
         outcome: LmsOutcome,
     ) -> Result<(), StoreError> {
-        let mut c = self.client().await?;
-        let tx = pg(&mut c).transaction().await?;
-        lms::delivery_outcome(tx, job, &outcome).await
+        in_tx!(self, |tx| crate::store::lms::reviews::delivery_outcome(
+            tx, job, &outcome
+        ))
     }
 
     async fn lms_retry(&self, session: SessionId) -> Result<SessionDetail, StoreError> {
-        let mut c = self.client().await?;
-        let tx = pg(&mut c).transaction().await?;
-        lms::retry(tx, session).await
+        in_tx!(self, |tx| crate::store::lms::reviews::retry(tx, session))
     }
 
     async fn lms_undelivered(&self) -> Result<Vec<LmsDelivery>, StoreError> {
@@ -711,9 +708,14 @@ impl Store for PgStore {
         attempts: Vec<RemoteAttempt>,
         at: OffsetDateTime,
     ) -> Result<Reconciled, StoreError> {
-        let mut c = self.client().await?;
-        let tx = pg(&mut c).transaction().await?;
-        lms::reconcile(tx, &client_id, &attempts, at, self.seal_key().as_ref()).await
+        let key = self.seal_key();
+        in_tx!(self, |tx| crate::store::lms::reconcile::reconcile(
+            tx,
+            &client_id,
+            &attempts,
+            at,
+            key.as_ref()
+        ))
     }
 
     async fn lms_sync_result(

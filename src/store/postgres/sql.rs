@@ -111,6 +111,19 @@ impl Cached for deadpool_postgres::Client {
     }
 }
 
+impl Cached for tokio_postgres::Client {
+    type Client = Self;
+    fn client(&self) -> &Self {
+        self
+    }
+    fn statement(
+        &self,
+        sql: &str,
+    ) -> impl Future<Output = Result<tokio_postgres::Statement, tokio_postgres::Error>> + Send {
+        self.prepare(sql)
+    }
+}
+
 impl Cached for tokio_postgres::Transaction<'_> {
     type Client = Self;
     fn client(&self) -> &Self {

@@ -15,6 +15,38 @@ const REGISTRATION_LOCK: i64 = 0x7072_6f63_746f_7203;
 
 pub struct Pg<'a, C>(pub &'a C);
 
+/// What a connection does beyond sending statements: a transaction appends to the history;
+/// a pooled connection only reads.
+pub trait Conn: GenericClient + super::sql::Cached + Sync {
+    fn append<'a>(
+        &'a self,
+        d: &'a crate::store::rows::NewDecision<'_>,
+        key: Option<&'a crate::domain::audit::SealKey>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send + 'a;
+}
+
+impl Conn for tokio_postgres::Transaction<'_> {
+    fn append<'a>(
+        &'a self,
+        d: &'a crate::store::rows::NewDecision<'_>,
+        key: Option<&'a crate::domain::audit::SealKey>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send + 'a {
+        super::decide::append(self, d, key)
+    }
+}
+
+impl Conn for tokio_postgres::Client {
+    async fn append(
+        &self,
+        _: &crate::store::rows::NewDecision<'_>,
+        _: Option<&crate::domain::audit::SealKey>,
+    ) -> Result<i64, StoreError> {
+        Err(StoreError::Backend(
+            "the decision history is appended to only inside a transaction".into(),
+        ))
+    }
+}
+
 impl ToSql for Arg {
     /// As the statement's parameter type asks: the server infers it from the SQL, so an
     /// integer may be bound to a `SMALLINT`, a `BOOLEAN` or a `DOUBLE PRECISION` column.
@@ -52,7 +84,7 @@ fn params(args: &[Arg]) -> Vec<&(dyn ToSql + Sync)> {
     args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
 }
 
-impl<C: GenericClient + Sync> Tx for Pg<'_, C> {
+impl<C: Conn> Tx for Pg<'_, C> {
     type Row = tokio_postgres::Row;
 
     fn rows(
@@ -67,6 +99,31 @@ impl<C: GenericClient + Sync> Tx for Pg<'_, C> {
     fn exec(&mut self, sql: &str, args: Vec<Arg>) -> impl Future<Output = Result<u64, StoreError>> {
         let sql = numbered(sql);
         async move { Ok(self.0.execute(&sql, &params(&args)).await?) }
+    }
+
+    fn session_detail(
+        &mut self,
+        id: crate::domain::SessionId,
+    ) -> impl Future<Output = Result<crate::domain::SessionDetail, StoreError>> {
+        super::read::session(self.0, id)
+    }
+
+    async fn append_decision(
+        &mut self,
+        d: &crate::store::rows::NewDecision<'_>,
+        key: Option<&crate::domain::audit::SealKey>,
+    ) -> Result<i64, StoreError> {
+        self.0.append(d, key).await
+    }
+
+    async fn open_edx_reviewer(&mut self) -> Result<i64, StoreError> {
+        use crate::store::lms::OPEN_EDX;
+        if let Some(r) = super::read::reviewer_by_username(self.0, OPEN_EDX).await? {
+            return Ok(r.id);
+        }
+        let role = crate::domain::Role::Service;
+        let made = super::accounts::create_reviewer(self.0, OPEN_EDX, "", "Open edX", role);
+        Ok(made.await?.id)
     }
 
     fn for_update(&self) -> &'static str {

@@ -6,7 +6,6 @@ pub mod audit;
 mod counts;
 mod evidence;
 mod jobs;
-mod lms;
 mod migrate;
 mod pages;
 mod pool;
@@ -631,8 +630,12 @@ impl Store for SqliteStore {
         session: SessionId,
         review: AutomatedReview,
     ) -> Result<SessionDetail, StoreError> {
-        self.write(move |c| lms::automated_review(c, session, &review))
-            .await
+        self.transact(move |tx| {
+            at_once(crate::store::lms::reviews::automated_review(
+                tx, session, &review,
+            ))
+        })
+        .await
     }
 
     async fn lms_delivery_outcome(
@@ -640,12 +643,17 @@ impl Store for SqliteStore {
         job: JobId,
         outcome: LmsOutcome,
     ) -> Result<(), StoreError> {
-        self.write(move |c| lms::delivery_outcome(c, job, &outcome))
-            .await
+        self.transact(move |tx| {
+            at_once(crate::store::lms::reviews::delivery_outcome(
+                tx, job, &outcome,
+            ))
+        })
+        .await
     }
 
     async fn lms_retry(&self, session: SessionId) -> Result<SessionDetail, StoreError> {
-        self.write(move |c| lms::retry(c, session)).await
+        self.transact(move |tx| at_once(crate::store::lms::reviews::retry(tx, session)))
+            .await
     }
 
     async fn lms_undelivered(&self) -> Result<Vec<LmsDelivery>, StoreError> {
@@ -680,8 +688,16 @@ impl Store for SqliteStore {
         at: OffsetDateTime,
     ) -> Result<Reconciled, StoreError> {
         let key = self.seal_key();
-        self.write(move |c| lms::reconcile(c, &client_id, &attempts, at, key.as_ref()))
-            .await
+        self.transact(move |tx| {
+            at_once(crate::store::lms::reconcile::reconcile(
+                tx,
+                &client_id,
+                &attempts,
+                at,
+                key.as_ref(),
+            ))
+        })
+        .await
     }
 
     async fn lms_sync_result(

@@ -134,7 +134,12 @@ where
          WHERE decision_id = ?1 AND state = 'queued'",
         params![plan.decision_id, at],
     )?;
-    super::lms::restore_delivery(&tx, cmd.session_id, plan.decision_id, &at)?;
+    crate::store::tx::at_once(crate::store::lms::reviews::restore_delivery(
+        &mut super::tx::Lite(&tx),
+        cmd.session_id,
+        plan.decision_id,
+        &at,
+    ))?;
     let verdict = format!("{UNDO_PREFIX}{}", plan.undoes.as_str());
     super::audit::append(
         &tx,

@@ -100,7 +100,10 @@ fn context(c: &Connection, session: i64) -> Result<Option<DecisionContext>, Stor
         learner,
         exam_name,
         course_id,
-        lms: match super::lms::session_lms(c, session)? {
+        lms: match crate::store::tx::at_once(crate::store::lms::reviews::session_lms(
+            &mut super::tx::Lite(c),
+            session,
+        ))? {
             Some(link) => Some(LmsLink {
                 client: link.client,
                 violations: read::violations(c, session)?,
@@ -190,20 +193,19 @@ where
             params![job, decision_id],
         )?;
     }
-    if let Some(callback) = lms
-        && let Some(job) = super::lms::queue_decision(
-            &tx,
-            cmd.session_id,
+    if let Some(callback) = lms {
+        let review = crate::store::lms::reviews::DecisionReview {
+            session: cmd.session_id,
             decision_id,
             callback,
-            plan.status_after,
-            cmd.at,
-        )?
-    {
-        tx.execute(
-            "UPDATE jobs SET decision_id = ?2 WHERE id = ?1",
-            params![job, decision_id],
-        )?;
+            expect: plan.status_after,
+            at: cmd.at,
+            hold_until: cmd.hold_until,
+        };
+        crate::store::tx::at_once(crate::store::lms::reviews::queue_decision(
+            &mut super::tx::Lite(&tx),
+            review,
+        ))?;
     }
     // Nobody is told before the grace period to undo has passed.
     tx.execute(
