@@ -3,6 +3,7 @@
 
 pub mod cells;
 mod job_outcomes;
+pub mod jobs;
 pub mod keyset;
 pub mod lms;
 pub mod postgres;

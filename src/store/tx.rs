@@ -136,6 +136,12 @@ pub trait Tx {
         ""
     }
 
+    /// What ends a `SELECT … LIMIT 1` that takes a row to work on: rows another server is
+    /// taking are passed over. SQLite's one writer takes them in turn.
+    fn skip_locked(&self) -> &'static str {
+        ""
+    }
+
     /// The first row, if any.
     fn row(
         &mut self,

@@ -9,7 +9,7 @@ use super::sql::numbered;
 use crate::domain::audit::{GENESIS, SealKey, SessionNow, StoredEntry, entry_hash};
 use crate::domain::undo::{UndoError, UndoFacts, UndoPlan};
 use crate::domain::{
-    DecisionError, DecisionFacts, Grade, JobKind, Learner, SessionDetail, SessionId, Verdict,
+    DecisionError, DecisionFacts, Grade, Learner, SessionDetail, SessionId, Verdict,
 };
 use crate::store::queries::{AUDIT_CHAIN, AUDIT_SESSIONS, INSERT_SEAL, UNSEALED};
 use crate::store::rows::{NewDecision, UNDO_PREFIX};
@@ -154,24 +154,13 @@ where
     )
     .await?;
     if let Some(mail) = email {
-        let payload = serde_json::to_string(&EmailJob {
+        let mail = EmailJob {
             decision_id: Some(decision_id),
             email: mail,
-        })
-        .map_err(|e| StoreError::Backend(e.to_string()))?;
+        };
         // Nobody is told before the grace period to undo has passed.
-        tx.execute(
-            "INSERT INTO jobs (kind, payload, state, next_attempt_at, created, decision_id)
-             VALUES ($1, $2, 'queued', $3, $4, $5)",
-            &[
-                &JobKind::Email.as_str(),
-                &payload,
-                &to_sql(cmd.hold_until),
-                &at,
-                &decision_id,
-            ],
-        )
-        .await?;
+        crate::store::jobs::queue_email(&mut super::tx::Pg(&tx), &mail, cmd.hold_until, &at)
+            .await?;
     }
     if let Some(callback) = lms {
         crate::store::lms::reviews::queue_decision(

@@ -9,7 +9,6 @@ mod counts;
 mod decide;
 mod events;
 mod evidence;
-mod jobs;
 pub mod migrate;
 mod pages;
 mod read;
@@ -423,20 +422,20 @@ impl Store for PgStore {
         instance: String,
         now: OffsetDateTime,
     ) -> Result<Option<ClaimedJob>, StoreError> {
-        jobs::claim(&**self.client().await?, kind, &instance, now).await
+        crate::store::jobs::claim(&mut Pg(&**self.client().await?), kind, &instance, now).await
     }
 
     async fn next_due(&self, kind: JobKind) -> Result<Option<OffsetDateTime>, StoreError> {
-        jobs::next_due(&**self.client().await?, kind).await
+        crate::store::jobs::next_due(&mut Pg(&**self.client().await?), kind).await
     }
 
     async fn job_progress(&self, id: JobId, progress: f64) -> Result<(), StoreError> {
-        jobs::progress(&**self.client().await?, id, progress).await
+        crate::store::jobs::progress(&mut Pg(&**self.client().await?), id, progress).await
     }
 
     async fn job_done(&self, id: JobId, result: Option<String>) -> Result<(), StoreError> {
-        jobs::done(
-            &**self.client().await?,
+        crate::store::jobs::done(
+            &mut Pg(&**self.client().await?),
             id,
             result.as_deref(),
             OffsetDateTime::now_utc(),
@@ -450,12 +449,12 @@ impl Store for PgStore {
         error: String,
         next: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        jobs::retry(&**self.client().await?, id, &error, next).await
+        crate::store::jobs::retry(&mut Pg(&**self.client().await?), id, &error, next).await
     }
 
     async fn job_failed(&self, id: JobId, error: String) -> Result<(), StoreError> {
-        jobs::failed(
-            &**self.client().await?,
+        crate::store::jobs::failed(
+            &mut Pg(&**self.client().await?),
             id,
             &error,
             OffsetDateTime::now_utc(),
@@ -469,14 +468,13 @@ impl Store for PgStore {
         now: OffsetDateTime,
         stale: time::Duration,
     ) -> Result<u64, StoreError> {
-        let mut c = self.client().await?;
-        let tx = pg(&mut c).transaction().await?;
-        jobs::recover(tx, &instance, now, stale).await
+        in_tx!(self, |tx| crate::store::jobs::recover(
+            tx, &instance, now, stale
+        ))
     }
 
     async fn release_jobs(&self, instance: String) -> Result<u64, StoreError> {
-        let mut c = self.client().await?;
-        jobs::release(pg(&mut c).transaction().await?, &instance).await
+        in_tx!(self, |tx| crate::store::jobs::release(tx, &instance))
     }
 
     async fn check_counts(&self, repair: bool) -> Result<Vec<CountDrift>, StoreError> {
@@ -534,7 +532,7 @@ impl Store for PgStore {
     }
 
     async fn failed_emails(&self) -> Result<Vec<FailedEmail>, StoreError> {
-        jobs::failed_emails(&**self.client().await?).await
+        crate::store::jobs::failed_emails(&mut Pg(&**self.client().await?)).await
     }
 
     async fn requeue_failed(
@@ -543,21 +541,22 @@ impl Store for PgStore {
         job: Option<JobId>,
         now: OffsetDateTime,
     ) -> Result<u64, StoreError> {
-        jobs::requeue_failed(&**self.client().await?, kind, job, now).await
+        crate::store::jobs::requeue_failed(&mut Pg(&**self.client().await?), kind, job, now).await
     }
 
     async fn job(&self, id: JobId) -> Result<Job, StoreError> {
-        jobs::job(&**self.client().await?, id).await
+        crate::store::jobs::job(&mut Pg(&**self.client().await?), id).await
     }
 
     async fn jobs(&self, kind: JobKind, course: Option<String>) -> Result<Vec<Job>, StoreError> {
-        jobs::list(&**self.client().await?, kind, course.as_deref()).await
+        crate::store::jobs::list(&mut Pg(&**self.client().await?), kind, course.as_deref()).await
     }
 
     async fn start_report(&self, course: String, reviewer: i64) -> Result<Job, StoreError> {
-        let mut c = self.client().await?;
-        let tx = pg(&mut c).transaction().await?;
-        jobs::start_report(tx, &course, reviewer, OffsetDateTime::now_utc()).await
+        let now = OffsetDateTime::now_utc();
+        in_tx!(self, |tx| crate::store::jobs::start_report(
+            tx, &course, reviewer, now
+        ))
     }
 
     async fn report_size(&self, course: String) -> Result<u64, StoreError> {

@@ -126,6 +126,10 @@ impl<C: Conn> Tx for Pg<'_, C> {
         Ok(made.await?.id)
     }
 
+    fn skip_locked(&self) -> &'static str {
+        " FOR UPDATE SKIP LOCKED"
+    }
+
     fn for_update(&self) -> &'static str {
         " FOR UPDATE"
     }

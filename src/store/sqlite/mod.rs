@@ -5,7 +5,6 @@ mod accounts;
 pub mod audit;
 mod counts;
 mod evidence;
-mod jobs;
 mod migrate;
 mod pages;
 mod pool;
@@ -393,21 +392,30 @@ impl Store for SqliteStore {
         instance: String,
         now: OffsetDateTime,
     ) -> Result<Option<ClaimedJob>, StoreError> {
-        self.write(move |c| jobs::claim(c, kind, &instance, now))
+        self.transact(move |tx| at_once(crate::store::jobs::claim(tx, kind, &instance, now)))
             .await
     }
 
     async fn next_due(&self, kind: JobKind) -> Result<Option<OffsetDateTime>, StoreError> {
-        self.read(move |c| jobs::next_due(c, kind)).await
+        self.look(move |tx| at_once(crate::store::jobs::next_due(tx, kind)))
+            .await
     }
 
     async fn job_progress(&self, id: JobId, progress: f64) -> Result<(), StoreError> {
-        self.write(move |c| jobs::progress(c, id, progress)).await
+        self.transact(move |tx| at_once(crate::store::jobs::progress(tx, id, progress)))
+            .await
     }
 
     async fn job_done(&self, id: JobId, result: Option<String>) -> Result<(), StoreError> {
-        self.write(move |c| jobs::done(c, id, result.as_deref(), OffsetDateTime::now_utc()))
-            .await
+        self.transact(move |tx| {
+            at_once(crate::store::jobs::done(
+                tx,
+                id,
+                result.as_deref(),
+                OffsetDateTime::now_utc(),
+            ))
+        })
+        .await
     }
 
     async fn job_retry(
@@ -416,12 +424,20 @@ impl Store for SqliteStore {
         error: String,
         next: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        self.write(move |c| jobs::retry(c, id, &error, next)).await
+        self.transact(move |tx| at_once(crate::store::jobs::retry(tx, id, &error, next)))
+            .await
     }
 
     async fn job_failed(&self, id: JobId, error: String) -> Result<(), StoreError> {
-        self.write(move |c| jobs::failed(c, id, &error, OffsetDateTime::now_utc()))
-            .await
+        self.transact(move |tx| {
+            at_once(crate::store::jobs::failed(
+                tx,
+                id,
+                &error,
+                OffsetDateTime::now_utc(),
+            ))
+        })
+        .await
     }
 
     async fn recover_jobs(
@@ -430,12 +446,13 @@ impl Store for SqliteStore {
         now: OffsetDateTime,
         stale: time::Duration,
     ) -> Result<u64, StoreError> {
-        self.write(move |c| jobs::recover(c, &instance, now, stale))
+        self.transact(move |tx| at_once(crate::store::jobs::recover(tx, &instance, now, stale)))
             .await
     }
 
     async fn release_jobs(&self, instance: String) -> Result<u64, StoreError> {
-        self.write(move |c| jobs::release(c, &instance)).await
+        self.transact(move |tx| at_once(crate::store::jobs::release(tx, &instance)))
+            .await
     }
 
     async fn check_counts(&self, repair: bool) -> Result<Vec<CountDrift>, StoreError> {
@@ -485,7 +502,8 @@ impl Store for SqliteStore {
     }
 
     async fn failed_emails(&self) -> Result<Vec<FailedEmail>, StoreError> {
-        self.read(jobs::failed_emails).await
+        self.look(|tx| at_once(crate::store::jobs::failed_emails(tx)))
+            .await
     }
 
     async fn requeue_failed(
@@ -494,22 +512,30 @@ impl Store for SqliteStore {
         job: Option<JobId>,
         now: OffsetDateTime,
     ) -> Result<u64, StoreError> {
-        self.write(move |c| jobs::requeue_failed(c, kind, job, now))
+        self.transact(move |tx| at_once(crate::store::jobs::requeue_failed(tx, kind, job, now)))
             .await
     }
 
     async fn job(&self, id: JobId) -> Result<Job, StoreError> {
-        self.read(move |c| jobs::job(c, id)).await
+        self.look(move |tx| at_once(crate::store::jobs::job(tx, id)))
+            .await
     }
 
     async fn jobs(&self, kind: JobKind, course: Option<String>) -> Result<Vec<Job>, StoreError> {
-        self.read(move |c| jobs::list(c, kind, course.as_deref()))
+        self.look(move |tx| at_once(crate::store::jobs::list(tx, kind, course.as_deref())))
             .await
     }
 
     async fn start_report(&self, course: String, reviewer: i64) -> Result<Job, StoreError> {
-        self.write(move |c| jobs::start_report(c, &course, reviewer, OffsetDateTime::now_utc()))
-            .await
+        self.transact(move |tx| {
+            at_once(crate::store::jobs::start_report(
+                tx,
+                &course,
+                reviewer,
+                OffsetDateTime::now_utc(),
+            ))
+        })
+        .await
     }
 
     async fn report_size(&self, course: String) -> Result<u64, StoreError> {

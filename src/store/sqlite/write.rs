@@ -175,23 +175,17 @@ where
         key,
     )?;
     if let Some(mail) = email {
-        let payload = serde_json::to_string(&EmailJob {
+        let mail = EmailJob {
             decision_id: Some(decision_id),
             email: mail,
-        })
-        .map_err(|e| StoreError::Backend(e.to_string()))?;
-        let job = super::jobs::insert(
-            &tx,
-            crate::domain::JobKind::Email,
-            &payload,
-            None,
-            None,
-            cmd.at,
-        )?;
-        tx.execute(
-            "UPDATE jobs SET decision_id = ?2 WHERE id = ?1",
-            params![job, decision_id],
-        )?;
+        };
+        // Nobody is told before the grace period to undo has passed.
+        crate::store::tx::at_once(crate::store::jobs::queue_email(
+            &mut super::tx::Lite(&tx),
+            &mail,
+            cmd.hold_until,
+            &at,
+        ))?;
     }
     if let Some(callback) = lms {
         let review = crate::store::lms::reviews::DecisionReview {
@@ -207,11 +201,6 @@ where
             review,
         ))?;
     }
-    // Nobody is told before the grace period to undo has passed.
-    tx.execute(
-        "UPDATE jobs SET next_attempt_at = ?2 WHERE decision_id = ?1 AND state = 'queued'",
-        params![decision_id, to_sql(cmd.hold_until)],
-    )?;
     let detail = read::session(&tx, cmd.session_id)?;
     tx.commit()?;
     Ok(detail)
