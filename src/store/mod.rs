@@ -2,6 +2,7 @@
 //! so a second backend (PostgreSQL, for several server instances) slots in beside SQLite.
 
 pub mod cells;
+pub mod evidence;
 mod job_outcomes;
 pub mod jobs;
 pub mod keyset;
@@ -48,6 +49,21 @@ pub enum StoreError {
     /// The database itself failed; the driver's error is kept as the source.
     #[error("database error: {0}")]
     Database(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+/// Moves an import's files into place, then commits its rows; a failure of either takes
+/// the files back out, so no row points at a missing file and no file is left without one.
+pub(crate) fn place_then_commit<F: PlaceFiles>(
+    files: &mut F,
+    commit: impl FnOnce() -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    if let Err(e) = files.place() {
+        files.undo();
+        return Err(StoreError::Backend(format!(
+            "cannot move media into place: {e}"
+        )));
+    }
+    commit().inspect_err(|_| files.undo())
 }
 
 /// What a decision is made on, read inside the decision's transaction.

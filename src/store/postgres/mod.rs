@@ -8,7 +8,6 @@ pub mod copy;
 mod counts;
 mod decide;
 mod events;
-mod evidence;
 pub mod migrate;
 mod pages;
 mod read;
@@ -398,15 +397,27 @@ impl Store for PgStore {
         &self,
         items: Vec<NewMedia>,
         onboarding: Vec<NewOnboarding>,
-        files: F,
+        mut files: F,
     ) -> Result<Vec<MediaItem>, StoreError> {
         let mut c = self.client().await?;
         let tx = pg(&mut c).transaction().await?;
-        evidence::add_evidence(tx, &items, &onboarding, files).await
+        let added = crate::store::evidence::add_rows(&mut Pg(&tx), &items, &onboarding).await?;
+        // The files move in before the commit, and out again if it fails.
+        if let Err(e) = files.place() {
+            files.undo();
+            return Err(StoreError::Backend(format!(
+                "cannot move media into place: {e}"
+            )));
+        }
+        if let Err(e) = tx.commit().await {
+            files.undo();
+            return Err(e.into());
+        }
+        Ok(added)
     }
 
     async fn media(&self, id: MediaId) -> Result<(SessionId, MediaItem), StoreError> {
-        read::media(&**self.client().await?, id).await
+        crate::store::evidence::media(&mut Pg(&**self.client().await?), id).await
     }
 
     async fn media_count(&self) -> Result<u64, StoreError> {

@@ -4,11 +4,12 @@ use super::sql::{Cached, count, numbered};
 use crate::domain::access::CourseScope;
 use crate::domain::email::EmailDelivery;
 use crate::domain::{
-    ContentType, CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, HistoryEntry, MediaId,
-    MediaItem, MediaKind, Onboarding, OnboardingStatus, RULES_VIOLATION, Reviewer, Role,
-    ScanResult, SessionDetail, SessionId, SessionRow, Violation, ViolationKind, ViolationMark,
+    CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, HistoryEntry, MediaItem, Onboarding,
+    OnboardingStatus, RULES_VIOLATION, Reviewer, Role, SessionDetail, SessionId, SessionRow,
+    Violation, ViolationKind, ViolationMark,
 };
 use crate::store::StoreError;
+use crate::store::evidence::{MEDIA_COLUMNS, media_item};
 use crate::store::rows::{email_delivery, grade, history_verdicts, opt_parse, parse};
 use crate::store::timefmt::{from_sql, opt_from_sql, to_sql};
 use tokio_postgres::types::Type;
@@ -211,37 +212,6 @@ pub(super) async fn add_marks<C: GenericClient + Sync>(
         }
     }
     Ok(())
-}
-
-const MEDIA_COLUMNS: &str =
-    "m.id, m.kind, m.content_type, m.size, m.sha256, m.offset_start, m.offset_end,
-     m.captured_at, m.violation_id, m.scan_result, m.face_match_score";
-
-fn media_item(r: &Row) -> Result<MediaItem, StoreError> {
-    Ok(MediaItem {
-        id: r.try_get(0)?,
-        kind: parse::<MediaKind>(r.try_get(1)?)?,
-        content_type: parse::<ContentType>(r.try_get(2)?)?,
-        size: count(r.try_get(3)?),
-        sha256: r.try_get(4)?,
-        offset_start: r.try_get(5)?,
-        offset_end: r.try_get(6)?,
-        captured_at: opt_from_sql(r.try_get(7)?)?,
-        violation_id: r.try_get(8)?,
-        scan_result: opt_parse::<ScanResult>(r.try_get(9)?)?,
-        face_match_score: r.try_get(10)?,
-    })
-}
-
-pub async fn media<C: GenericClient + Sync>(
-    c: &C,
-    id: MediaId,
-) -> Result<(SessionId, MediaItem), StoreError> {
-    let sql = format!("SELECT {MEDIA_COLUMNS}, m.session_id FROM media m WHERE m.id = $1");
-    let Some(r) = c.query_opt(&sql, &[&id]).await? else {
-        return Err(StoreError::NotFound(format!("no media with id {id}")));
-    };
-    Ok((r.try_get(11)?, media_item(&r)?))
 }
 
 /// The session's own media, then the learner's latest onboarding photo for the course if

@@ -2,7 +2,6 @@
 //! as arrays (one statement per table and part), and the counts are kept by the statement
 //! triggers in one pass per part.
 
-use super::evidence;
 use crate::domain::text::search_key;
 use crate::store::StoreError;
 use crate::store::seed::{SeedBatches, SeedData};
@@ -210,6 +209,7 @@ async fn sessions(
 
 /// The demo's evidence rows; whoever seeds puts their files in the media folder.
 async fn seed_evidence(tx: &Transaction<'_>, data: &SeedData) -> Result<(), StoreError> {
-    evidence::seed_media(tx, &data.media_records()).await?;
-    evidence::set_onboarding(tx, &data.onboarding_records()).await
+    let mut tx = super::tx::Pg(tx);
+    crate::store::evidence::seed_media(&mut tx, &data.media_records()).await?;
+    crate::store::evidence::set_onboarding(&mut tx, &data.onboarding_records()).await
 }

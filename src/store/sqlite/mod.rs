@@ -4,7 +4,6 @@
 mod accounts;
 pub mod audit;
 mod counts;
-mod evidence;
 mod migrate;
 mod pages;
 mod pool;
@@ -372,18 +371,33 @@ impl Store for SqliteStore {
         &self,
         items: Vec<NewMedia>,
         onboarding: Vec<NewOnboarding>,
-        files: F,
+        mut files: F,
     ) -> Result<Vec<MediaItem>, StoreError> {
-        self.write(move |c| evidence::add_evidence(c, &items, &onboarding, files))
-            .await
+        // Rows and files stand or fall together: the files move in before the commit and
+        // move out again if it fails.
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let added = at_once(crate::store::evidence::add_rows(
+                &mut Lite(&tx),
+                &items,
+                &onboarding,
+            ))?;
+            crate::store::place_then_commit(&mut files, || Ok(tx.commit()?))?;
+            Ok(added)
+        })
+        .await
     }
 
     async fn media(&self, id: MediaId) -> Result<(SessionId, MediaItem), StoreError> {
-        self.read(move |c| read::media(c, id)).await
+        self.look(move |tx| at_once(crate::store::evidence::media(tx, id)))
+            .await
     }
 
     async fn media_count(&self) -> Result<u64, StoreError> {
-        self.read(evidence::media_count).await
+        Ok(self
+            .count_sql("SELECT COUNT(*) FROM media".into())
+            .await?
+            .max(0) as u64)
     }
 
     async fn claim_job(

@@ -5,11 +5,12 @@ use super::search::Tiers;
 use crate::domain::access::CourseScope;
 use crate::domain::query::{Page, SessionFilter};
 use crate::domain::{
-    ContentType, CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, HistoryEntry, MediaId,
-    MediaItem, MediaKind, Onboarding, OnboardingStatus, RULES_VIOLATION, Reviewer, Role,
-    ScanResult, SessionDetail, SessionId, SessionRow, Violation, ViolationKind, ViolationMark,
+    CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, HistoryEntry, MediaItem, Onboarding,
+    OnboardingStatus, RULES_VIOLATION, Reviewer, Role, SessionDetail, SessionId, SessionRow,
+    Violation, ViolationKind, ViolationMark,
 };
 use crate::store::StoreError;
+use crate::store::evidence::{MEDIA_COLUMNS, media_item};
 use crate::store::rows::{email_delivery, grade, history_verdicts, parse};
 use crate::store::timefmt::{from_sql, opt_from_sql, to_sql};
 use rusqlite::types::Value;
@@ -265,37 +266,6 @@ pub(super) fn add_marks(c: &Connection, rows: &mut [SessionRow]) -> Result<(), S
         }
     }
     Ok(())
-}
-
-const MEDIA_COLUMNS: &str =
-    "m.id, m.kind, m.content_type, m.size, m.sha256, m.offset_start, m.offset_end,
-     m.captured_at, m.violation_id, m.scan_result, m.face_match_score";
-
-fn media_item(r: &Row<'_>) -> Result<MediaItem, StoreError> {
-    Ok(MediaItem {
-        id: r.get(0)?,
-        kind: parse::<MediaKind>(&r.get::<_, String>(1)?)?,
-        content_type: parse::<ContentType>(&r.get::<_, String>(2)?)?,
-        size: count(r, 3)?,
-        sha256: r.get(4)?,
-        offset_start: r.get(5)?,
-        offset_end: r.get(6)?,
-        captured_at: opt_from_sql(r.get(7)?)?,
-        violation_id: r.get(8)?,
-        scan_result: opt_parse::<ScanResult>(r.get(9)?)?,
-        face_match_score: r.get(10)?,
-    })
-}
-
-/// One evidence file's record and the session it belongs to.
-pub fn media(c: &Connection, id: MediaId) -> Result<(SessionId, MediaItem), StoreError> {
-    let sql = format!("SELECT {MEDIA_COLUMNS}, m.session_id FROM media m WHERE m.id = ?1");
-    let mut stmt = c.prepare(&sql)?;
-    let mut rows = stmt.query([id])?;
-    let Some(r) = rows.next()? else {
-        return Err(StoreError::NotFound(format!("no media with id {id}")));
-    };
-    Ok((r.get(11)?, media_item(r)?))
 }
 
 /// The session's own media, then the learner's latest onboarding photo for the course if

@@ -6,7 +6,6 @@
 //! made in one pass each.
 
 use super::counts;
-use super::evidence;
 use super::search;
 use crate::domain::text::search_key;
 use crate::store::StoreError;
@@ -170,6 +169,13 @@ fn insert(
 
 /// The demo's evidence rows; whoever seeds puts their files in the media folder.
 fn seed_evidence(tx: &Connection, data: &SeedData) -> Result<(), StoreError> {
-    evidence::seed_media(tx, &data.media_records())?;
-    evidence::set_onboarding(tx, &data.onboarding_records())
+    let mut tx = super::tx::Lite(tx);
+    crate::store::tx::at_once(crate::store::evidence::seed_media(
+        &mut tx,
+        &data.media_records(),
+    ))?;
+    crate::store::tx::at_once(crate::store::evidence::set_onboarding(
+        &mut tx,
+        &data.onboarding_records(),
+    ))
 }
