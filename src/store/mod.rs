@@ -1,6 +1,7 @@
 //! Everything the server keeps, behind one interface. The server's routes only see [`Store`],
 //! so a second backend (PostgreSQL, for several server instances) slots in beside SQLite.
 
+pub mod accounts;
 pub mod cells;
 pub mod evidence;
 mod job_outcomes;

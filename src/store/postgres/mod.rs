@@ -213,8 +213,9 @@ impl Store for PgStore {
         full_name: String,
         role: Role,
     ) -> Result<Reviewer, StoreError> {
-        accounts::create_reviewer(&**self.client().await?, &username, &email, &full_name, role)
-            .await
+        in_tx!(self, |tx| crate::store::accounts::create_reviewer(
+            tx, &username, &email, &full_name, role
+        ))
     }
 
     async fn ensure_reviewer(
@@ -223,21 +224,9 @@ impl Store for PgStore {
         email: String,
         full_name: String,
     ) -> Result<Reviewer, StoreError> {
-        let c = self.client().await?;
-        match read::reviewer_by_username(&**c, &username).await? {
-            Some(r) => Ok(r),
-            None => {
-                match accounts::create_reviewer(&**c, &username, &email, &full_name, Role::Reviewer)
-                    .await
-                {
-                    // Another server made them meanwhile.
-                    Err(StoreError::Conflict(_)) => read::reviewer_by_username(&**c, &username)
-                        .await?
-                        .ok_or_else(|| StoreError::NotFound(format!("no reviewer '{username}'"))),
-                    other => other,
-                }
-            }
-        }
+        in_tx!(self, |tx| crate::store::accounts::ensure_reviewer(
+            tx, &username, &email, &full_name
+        ))
     }
 
     async fn add_token(
@@ -246,7 +235,12 @@ impl Store for PgStore {
         hash: String,
         expires: Option<OffsetDateTime>,
     ) -> Result<(), StoreError> {
-        accounts::add_token(&**self.client().await?, reviewer_id, &hash, expires).await
+        in_tx!(self, |tx| crate::store::accounts::add_token(
+            tx,
+            reviewer_id,
+            &hash,
+            expires
+        ))
     }
 
     async fn grants(&self, reviewer_id: i64) -> Result<Vec<Grant>, StoreError> {
@@ -254,27 +248,35 @@ impl Store for PgStore {
     }
 
     async fn reviewer_by_username(&self, username: String) -> Result<Option<Reviewer>, StoreError> {
-        read::reviewer_by_username(&**self.client().await?, &username).await
+        let c = self.client().await?;
+        crate::store::accounts::reviewer_by_username(&mut Pg(&**c), &username).await
     }
 
     async fn reviewers(&self) -> Result<Vec<ReviewerListing>, StoreError> {
-        accounts::reviewers(&**self.client().await?).await
+        let c = self.client().await?;
+        crate::store::accounts::reviewers(&mut Pg(&**c)).await
     }
 
     async fn grant(&self, username: String, grant: Grant) -> Result<Reviewer, StoreError> {
-        accounts::grant(&**self.client().await?, &username, &grant).await
+        in_tx!(self, |tx| crate::store::accounts::grant(
+            tx, &username, &grant
+        ))
     }
 
     async fn withdraw(&self, username: String, course: String) -> Result<bool, StoreError> {
-        accounts::withdraw(&**self.client().await?, &username, &course).await
+        in_tx!(self, |tx| crate::store::accounts::withdraw(
+            tx, &username, &course
+        ))
     }
 
     async fn revoke_tokens(&self, username: String) -> Result<u64, StoreError> {
-        accounts::revoke_tokens(&**self.client().await?, &username).await
+        in_tx!(self, |tx| crate::store::accounts::revoke_tokens(
+            tx, &username
+        ))
     }
 
     async fn revoke_token(&self, id: String) -> Result<u64, StoreError> {
-        accounts::revoke_token(&**self.client().await?, &id).await
+        in_tx!(self, |tx| crate::store::accounts::revoke_token(tx, &id))
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {

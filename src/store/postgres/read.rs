@@ -25,20 +25,6 @@ pub(super) fn reviewer_from(r: &Row) -> Result<Reviewer, StoreError> {
     })
 }
 
-pub async fn reviewer_by_username<C: GenericClient + Sync>(
-    c: &C,
-    username: &str,
-) -> Result<Option<Reviewer>, StoreError> {
-    c.query_opt(
-        "SELECT id, username, email, full_name, role FROM reviewers WHERE username = $1",
-        &[&username],
-    )
-    .await?
-    .as_ref()
-    .map(reviewer_from)
-    .transpose()
-}
-
 pub async fn active_reviewer<C: GenericClient + Sync>(
     c: &C,
     id: i64,

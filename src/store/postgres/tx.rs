@@ -117,13 +117,15 @@ impl<C: Conn> Tx for Pg<'_, C> {
     }
 
     async fn open_edx_reviewer(&mut self) -> Result<i64, StoreError> {
+        use crate::store::accounts::{create_reviewer, reviewer_by_username};
         use crate::store::lms::OPEN_EDX;
-        if let Some(r) = super::read::reviewer_by_username(self.0, OPEN_EDX).await? {
+        if let Some(r) = reviewer_by_username(self, OPEN_EDX).await? {
             return Ok(r.id);
         }
         let role = crate::domain::Role::Service;
-        let made = super::accounts::create_reviewer(self.0, OPEN_EDX, "", "Open edX", role);
-        Ok(made.await?.id)
+        Ok(create_reviewer(self, OPEN_EDX, "", "Open edX", role)
+            .await?
+            .id)
     }
 
     fn skip_locked(&self) -> &'static str {

@@ -16,7 +16,6 @@ mod tx;
 mod undo;
 mod write;
 
-pub use accounts::TOKEN_ID_LEN;
 pub use search::Tiers;
 
 use super::{
@@ -238,8 +237,12 @@ impl Store for SqliteStore {
         full_name: String,
         role: Role,
     ) -> Result<Reviewer, StoreError> {
-        self.write(move |c| write::create_reviewer(c, &username, &email, &full_name, role))
-            .await
+        self.transact(move |tx| {
+            at_once(crate::store::accounts::create_reviewer(
+                tx, &username, &email, &full_name, role,
+            ))
+        })
+        .await
     }
 
     async fn ensure_reviewer(
@@ -248,9 +251,10 @@ impl Store for SqliteStore {
         email: String,
         full_name: String,
     ) -> Result<Reviewer, StoreError> {
-        self.write(move |c| match read::reviewer_by_username(c, &username)? {
-            Some(r) => Ok(r),
-            None => write::create_reviewer(c, &username, &email, &full_name, Role::Reviewer),
+        self.transact(move |tx| {
+            at_once(crate::store::accounts::ensure_reviewer(
+                tx, &username, &email, &full_name,
+            ))
         })
         .await
     }
@@ -261,8 +265,15 @@ impl Store for SqliteStore {
         hash: String,
         expires: Option<OffsetDateTime>,
     ) -> Result<(), StoreError> {
-        self.write(move |c| accounts::add_token(c, reviewer_id, &hash, expires))
-            .await
+        self.transact(move |tx| {
+            at_once(crate::store::accounts::add_token(
+                tx,
+                reviewer_id,
+                &hash,
+                expires,
+            ))
+        })
+        .await
     }
 
     async fn grants(&self, reviewer_id: i64) -> Result<Vec<Grant>, StoreError> {
@@ -270,31 +281,33 @@ impl Store for SqliteStore {
     }
 
     async fn reviewer_by_username(&self, username: String) -> Result<Option<Reviewer>, StoreError> {
-        self.read(move |c| read::reviewer_by_username(c, &username))
+        self.look(move |tx| at_once(crate::store::accounts::reviewer_by_username(tx, &username)))
             .await
     }
 
     async fn reviewers(&self) -> Result<Vec<ReviewerListing>, StoreError> {
-        self.read(accounts::reviewers).await
+        self.look(move |tx| at_once(crate::store::accounts::reviewers(tx)))
+            .await
     }
 
     async fn grant(&self, username: String, grant: Grant) -> Result<Reviewer, StoreError> {
-        self.write(move |c| accounts::grant(c, &username, &grant))
+        self.transact(move |tx| at_once(crate::store::accounts::grant(tx, &username, &grant)))
             .await
     }
 
     async fn withdraw(&self, username: String, course: String) -> Result<bool, StoreError> {
-        self.write(move |c| accounts::withdraw(c, &username, &course))
+        self.transact(move |tx| at_once(crate::store::accounts::withdraw(tx, &username, &course)))
             .await
     }
 
     async fn revoke_tokens(&self, username: String) -> Result<u64, StoreError> {
-        self.write(move |c| accounts::revoke_tokens(c, &username))
+        self.transact(move |tx| at_once(crate::store::accounts::revoke_tokens(tx, &username)))
             .await
     }
 
     async fn revoke_token(&self, id: String) -> Result<u64, StoreError> {
-        self.write(move |c| accounts::revoke_token(c, &id)).await
+        self.transact(move |tx| at_once(crate::store::accounts::revoke_token(tx, &id)))
+            .await
     }
 
     async fn schema_versions(&self) -> Result<(u32, u32), StoreError> {

@@ -30,18 +30,6 @@ pub(super) fn reviewer_from(r: &Row<'_>) -> rusqlite::Result<Reviewer> {
     })
 }
 
-pub fn reviewer_by_username(
-    c: &Connection,
-    username: &str,
-) -> Result<Option<Reviewer>, StoreError> {
-    Ok(c.query_row(
-        "SELECT id, username, email, full_name, role FROM reviewers WHERE username = ?1",
-        [username],
-        reviewer_from,
-    )
-    .optional()?)
-}
-
 pub fn active_reviewer(
     c: &Connection,
     id: i64,

@@ -94,16 +94,18 @@ impl Tx for Lite<'_> {
     }
 
     fn open_edx_reviewer(&mut self) -> impl Future<Output = Result<i64, StoreError>> {
-        let found = super::read::reviewer_by_username(self.0, OPEN_EDX).and_then(|r| match r {
-            Some(r) => Ok(r.id),
-            None => super::write::create_reviewer(
-                self.0,
-                OPEN_EDX,
-                "",
-                "Open edX",
-                crate::domain::Role::Service,
-            )
-            .map(|r| r.id),
+        let mut me = Lite(self.0);
+        let found = crate::store::tx::at_once(async {
+            match crate::store::accounts::reviewer_by_username(&mut me, OPEN_EDX).await? {
+                Some(r) => Ok(r.id),
+                None => {
+                    let role = crate::domain::Role::Service;
+                    let made = crate::store::accounts::create_reviewer(
+                        &mut me, OPEN_EDX, "", "Open edX", role,
+                    );
+                    Ok(made.await?.id)
+                }
+            }
         });
         std::future::ready(found)
     }

@@ -2,48 +2,12 @@
 //! history and the queued email commit together or not at all.
 
 use super::read;
-use crate::domain::{DecisionError, DecisionFacts, Grade, Learner, Reviewer, Role, SessionDetail};
+use crate::domain::{DecisionError, DecisionFacts, Grade, Learner, SessionDetail};
 use crate::store::timefmt::to_sql;
 use crate::store::{
     DecisionCommand, DecisionContext, EmailJob, LmsLink, PlannedDecision, StoreError,
 };
-use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
-use time::OffsetDateTime;
-
-pub fn create_reviewer(
-    c: &Connection,
-    username: &str,
-    email: &str,
-    full_name: &str,
-    role: Role,
-) -> Result<Reviewer, StoreError> {
-    crate::domain::check_username(username).map_err(StoreError::Invalid)?;
-    let res = c.execute(
-        "INSERT INTO reviewers (username, email, full_name, created, role) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            username,
-            email,
-            full_name,
-            to_sql(OffsetDateTime::now_utc()),
-            role.as_str()
-        ],
-    );
-    match res {
-        Ok(_) => Ok(Reviewer {
-            id: c.last_insert_rowid(),
-            username: username.to_owned(),
-            email: email.to_owned(),
-            full_name: full_name.to_owned(),
-            role,
-        }),
-        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::ConstraintViolation => {
-            Err(StoreError::Conflict(format!(
-                "a reviewer named '{username}' already exists"
-            )))
-        }
-        Err(e) => Err(e.into()),
-    }
-}
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 fn context(c: &Connection, session: i64) -> Result<Option<DecisionContext>, StoreError> {
     let row = c
