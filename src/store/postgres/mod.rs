@@ -381,18 +381,20 @@ impl Store for PgStore {
     where
         P: FnOnce(&DecisionContext) -> Result<PlannedDecision, DecisionError> + Send + 'static,
     {
-        let mut c = self.client().await?;
-        let tx = pg(&mut c).transaction().await?;
-        decide::decide(tx, cmd, self.seal_key().as_ref()).await
+        let key = self.seal_key();
+        in_tx!(self, |tx| crate::store::decide::decide(
+            tx,
+            cmd,
+            key.as_ref()
+        ))
     }
 
     async fn undo<P>(&self, cmd: UndoCommand<P>) -> Result<SessionDetail, StoreError>
     where
         P: FnOnce(Option<&UndoFacts>) -> Result<UndoPlan, UndoError> + Send + 'static,
     {
-        let mut c = self.client().await?;
-        let tx = pg(&mut c).transaction().await?;
-        decide::undo(tx, cmd, self.seal_key().as_ref()).await
+        let key = self.seal_key();
+        in_tx!(self, |tx| crate::store::decide::undo(tx, cmd, key.as_ref()))
     }
 
     async fn add_evidence<F: PlaceFiles>(

@@ -6,7 +6,7 @@ use crate::domain::email::EmailDelivery;
 use crate::domain::{
     CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, HistoryEntry, MediaItem, Onboarding,
     OnboardingStatus, RULES_VIOLATION, Reviewer, Role, SessionDetail, SessionId, SessionRow,
-    Violation, ViolationKind, ViolationMark,
+    Violation, ViolationMark,
 };
 use crate::store::StoreError;
 use crate::store::evidence::{MEDIA_COLUMNS, media_item};
@@ -262,20 +262,7 @@ pub async fn violations<C: Cached>(
         .query(&st, &[&session])
         .await?
         .iter()
-        .map(|r| {
-            let kind: &str = r.try_get(4)?;
-            Ok(Violation {
-                id: r.try_get(0)?,
-                start_time: r.try_get(1)?,
-                stop_time: r.try_get(2)?,
-                duration: r.try_get(3)?,
-                kind: ViolationKind::parse(kind).ok_or_else(|| {
-                    StoreError::Backend(format!("unknown violation kind '{kind}'"))
-                })?,
-                status: r.try_get(5)?,
-                comment: r.try_get(6)?,
-            })
-        })
+        .map(crate::store::decide::violation_from)
         .collect()
 }
 

@@ -13,8 +13,6 @@ mod search;
 mod seed;
 
 mod tx;
-mod undo;
-mod write;
 
 pub use search::Tiers;
 
@@ -368,7 +366,7 @@ impl Store for SqliteStore {
         P: FnOnce(&DecisionContext) -> Result<PlannedDecision, DecisionError> + Send + 'static,
     {
         let key = self.seal_key();
-        self.write(move |c| write::decide(c, cmd, key.as_ref()))
+        self.transact(move |tx| at_once(crate::store::decide::decide(tx, cmd, key.as_ref())))
             .await
     }
 
@@ -377,7 +375,8 @@ impl Store for SqliteStore {
         P: FnOnce(Option<&UndoFacts>) -> Result<UndoPlan, UndoError> + Send + 'static,
     {
         let key = self.seal_key();
-        self.write(move |c| undo::undo(c, cmd, key.as_ref())).await
+        self.transact(move |tx| at_once(crate::store::decide::undo(tx, cmd, key.as_ref())))
+            .await
     }
 
     async fn add_evidence<F: PlaceFiles>(

@@ -7,7 +7,7 @@ use crate::domain::query::{Page, SessionFilter};
 use crate::domain::{
     CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, HistoryEntry, MediaItem, Onboarding,
     OnboardingStatus, RULES_VIOLATION, Reviewer, Role, SessionDetail, SessionId, SessionRow,
-    Violation, ViolationKind, ViolationMark,
+    Violation, ViolationMark,
 };
 use crate::store::StoreError;
 use crate::store::evidence::{MEDIA_COLUMNS, media_item};
@@ -301,29 +301,11 @@ fn onboarding(c: &Connection, session: SessionId) -> Result<Option<Onboarding>, 
 }
 
 pub fn violations(c: &Connection, session: SessionId) -> Result<Vec<Violation>, StoreError> {
-    let mut stmt = c.prepare(
-        "SELECT id, start_time, stop_time, duration, kind, status, comment FROM violations
-         WHERE session_id = ?1 ORDER BY start_time, id",
-    )?;
-    let mut rows = stmt.query([session])?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        let kind: String = r.get(4)?;
-        out.push(Violation {
-            id: r.get(0)?,
-            start_time: r.get(1)?,
-            stop_time: r.get(2)?,
-            duration: r.get(3)?,
-            kind: ViolationKind::parse(&kind)
-                .ok_or_else(|| StoreError::Backend(format!("unknown violation kind '{kind}'")))?,
-            status: r.get(5)?,
-            comment: r.get(6)?,
-        });
-    }
-    Ok(out)
+    crate::store::tx::at_once(crate::store::decide::violations(
+        &mut super::tx::Lite(c),
+        session,
+    ))
 }
-
-pub use crate::store::rows::UNDO_PREFIX;
 
 fn history(c: &Connection, session: SessionId) -> Result<Vec<HistoryEntry>, StoreError> {
     let mut stmt = c.prepare(

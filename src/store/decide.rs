@@ -1,0 +1,325 @@
+//! A decision and its undo, written once for both databases. Each is one transaction that
+//! first takes the decision history's lock ([`Lock::History`]; SQLite's one writer holds it
+//! by itself): decisions are made one at a time, so the status a planner sees is the status
+//! it changes (one winner), and each is appended after the one before it on the hash chain.
+
+use super::cells::Cells;
+use super::rows::{NewDecision, UNDO_PREFIX};
+use super::timefmt::{from_sql, to_sql};
+use super::tx::{Lock, Tx};
+use super::{DecisionCommand, DecisionContext, EmailJob, PlannedDecision, StoreError, UndoCommand};
+use crate::args;
+use crate::domain::audit::SealKey;
+use crate::domain::undo::{UndoError, UndoFacts, UndoPlan};
+use crate::domain::{
+    DecisionError, DecisionFacts, Grade, Learner, SessionDetail, SessionId, Verdict, Violation,
+    ViolationKind,
+};
+
+/// The flagged moments of a session, in order.
+pub async fn violations(
+    tx: &mut impl Tx,
+    session: SessionId,
+) -> Result<Vec<Violation>, StoreError> {
+    tx.rows(
+        "SELECT id, start_time, stop_time, duration, kind, status, comment FROM violations
+         WHERE session_id = ? ORDER BY start_time, id",
+        args![session],
+    )
+    .await?
+    .iter()
+    .map(violation_from)
+    .collect()
+}
+
+/// A violation row (`id, start_time, stop_time, duration, kind, status, comment`).
+pub fn violation_from(r: &impl Cells) -> Result<Violation, StoreError> {
+    let kind: String = r.cell(4)?;
+    Ok(Violation {
+        id: r.cell(0)?,
+        start_time: r.cell(1)?,
+        stop_time: r.cell(2)?,
+        duration: r.cell(3)?,
+        kind: ViolationKind::parse(&kind)
+            .ok_or_else(|| StoreError::Backend(format!("unknown violation kind '{kind}'")))?,
+        status: r.cell(5)?,
+        comment: r.cell(6)?,
+    })
+}
+
+async fn context(tx: &mut impl Tx, session: i64) -> Result<Option<DecisionContext>, StoreError> {
+    let held = if tx.for_update().is_empty() {
+        ""
+    } else {
+        " FOR UPDATE OF s"
+    };
+    let sql = format!(
+        "SELECT s.status, s.review_status, s.grade_earned, s.grade_possible, s.grade_override,
+                s.is_sample_attempt, l.username, l.email, l.full_name, e.exam_name, e.course_id
+         FROM sessions s JOIN learners l ON l.id = s.learner_id JOIN exams e ON e.id = s.exam_id
+         WHERE s.id = ?{held}"
+    );
+    let Some(r) = tx.row(&sql, args![session]).await? else {
+        return Ok(None);
+    };
+    let bad = |e: crate::domain::status::UnknownStatus| StoreError::Backend(e.to_string());
+    let earned: Option<f64> = r.cell(2)?;
+    let possible: Option<f64> = r.cell(3)?;
+    Ok(Some(DecisionContext {
+        facts: DecisionFacts {
+            status: r.cell::<String>(0)?.parse().map_err(bad)?,
+            review_status: r
+                .cell::<Option<String>>(1)?
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(bad)?,
+            original_grade: earned
+                .zip(possible)
+                .map(|(earned, possible)| Grade { earned, possible }),
+            grade_override: r.cell(4)?,
+            is_sample_attempt: r.cell(5)?,
+        },
+        learner: Learner {
+            username: r.cell(6)?,
+            email: r.cell(7)?,
+            full_name: r.cell(8)?,
+        },
+        exam_name: r.cell(9)?,
+        course_id: r.cell(10)?,
+        lms: decision_link(tx, session).await?,
+    }))
+}
+
+/// What a decision on the session must tell the LMS about, if an LMS registered it.
+async fn decision_link(
+    tx: &mut impl Tx,
+    session: SessionId,
+) -> Result<Option<crate::store::LmsLink>, StoreError> {
+    let link = super::lms::reviews::session_lms(tx, session).await?;
+    Ok(match link {
+        Some(link) => Some(crate::store::LmsLink {
+            client: link.client,
+            violations: violations(tx, session).await?,
+        }),
+        None => None,
+    })
+}
+
+pub async fn decide<P>(
+    tx: &mut impl Tx,
+    cmd: DecisionCommand<P>,
+    key: Option<&SealKey>,
+) -> Result<SessionDetail, StoreError>
+where
+    P: FnOnce(&DecisionContext) -> Result<PlannedDecision, DecisionError>,
+{
+    tx.lock(Lock::History).await?;
+    if let Some(key) = &cmd.idempotency_key {
+        let earlier = tx
+            .row(super::queries::DECISION_BY_KEY, args![cmd.reviewer.id, key])
+            .await?;
+        if let Some(row) = earlier {
+            let session: SessionId = row.cell(0)?;
+            let verdict: String = row.cell(1)?;
+            crate::domain::decision::check_replay(
+                (session, super::rows::parse(&verdict)?),
+                (cmd.session_id, cmd.verdict),
+            )?;
+            return tx.session_detail(session).await;
+        }
+    }
+    let ctx = context(tx, cmd.session_id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("no session with id {}", cmd.session_id)))?;
+    let PlannedDecision { plan, email, lms } = (cmd.planner)(&ctx)?;
+    let at = to_sql(cmd.at);
+    tx.exec(
+        "UPDATE sessions SET status = ?, review_status = ?, reviewed_by = ?, grade_override = ?,
+             modified = ?
+         WHERE id = ?",
+        args![
+            plan.status_after.as_str(),
+            plan.review_status_after.as_str(),
+            &cmd.reviewer.email,
+            plan.override_after,
+            &at,
+            cmd.session_id
+        ],
+    )
+    .await?;
+    let decision_id = tx
+        .append_decision(
+            &NewDecision {
+                session_id: cmd.session_id,
+                reviewer_id: cmd.reviewer.id,
+                decided_at: &at,
+                verdict: plan.verdict.as_str(),
+                reason: &cmd.reason,
+                status_before: plan.status_before.as_str(),
+                status_after: plan.status_after.as_str(),
+                review_status_before: plan.review_status_before.map(|r| r.as_str()),
+                review_status_after: Some(plan.review_status_after.as_str()),
+                grade_possible: ctx.facts.original_grade.map(|g| g.possible),
+                grade_before: plan.grade_before.map(|g| g.earned),
+                grade_after: plan.grade_after.map(|g| g.earned),
+                learner_emailed: email.is_some(),
+                idempotency_key: cmd.idempotency_key.as_deref(),
+            },
+            key,
+        )
+        .await?;
+    if let Some(mail) = email {
+        let mail = EmailJob {
+            decision_id: Some(decision_id),
+            email: mail,
+        };
+        // Nobody is told before the grace period to undo has passed.
+        super::jobs::queue_email(tx, &mail, cmd.hold_until, &at).await?;
+    }
+    if let Some(callback) = lms {
+        super::lms::reviews::queue_decision(
+            tx,
+            super::lms::reviews::DecisionReview {
+                session: cmd.session_id,
+                decision_id,
+                callback,
+                expect: plan.status_after,
+                at: cmd.at,
+                hold_until: cmd.hold_until,
+            },
+        )
+        .await?;
+    }
+    tx.session_detail(cmd.session_id).await
+}
+
+async fn undo_facts(tx: &mut impl Tx, session: i64) -> Result<Option<UndoFacts>, StoreError> {
+    let Some(r) = tx
+        .row(
+            "SELECT d.id, d.verdict, d.reviewer_id, r.username, d.decided_at, d.status_before,
+                    d.status_after, d.review_status_before, d.grade_before, s.status,
+                    s.grade_earned, s.grade_possible,
+                    NOT EXISTS (SELECT 1 FROM jobs j WHERE j.decision_id = d.id AND j.state <> 'queued')
+             FROM decisions d JOIN reviewers r ON r.id = d.reviewer_id
+             JOIN sessions s ON s.id = d.session_id
+             WHERE d.session_id = ? ORDER BY d.id DESC LIMIT 1",
+            args![session],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let bad = |e: crate::domain::status::UnknownStatus| StoreError::Backend(e.to_string());
+    let status = |i: usize| -> Result<crate::domain::AttemptStatus, StoreError> {
+        r.cell::<String>(i)?.parse().map_err(bad)
+    };
+    let earned: Option<f64> = r.cell(10)?;
+    let possible: Option<f64> = r.cell(11)?;
+    Ok(Some(UndoFacts {
+        decision_id: r.cell(0)?,
+        verdict: Verdict::parse(&r.cell::<String>(1)?),
+        reviewer_id: r.cell(2)?,
+        reviewer: r.cell(3)?,
+        decided_at: from_sql(&r.cell::<String>(4)?)?,
+        status_before: status(5)?,
+        status_after: status(6)?,
+        review_status_before: r
+            .cell::<Option<String>>(7)?
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(bad)?,
+        grade_before: r.cell(8)?,
+        status_now: status(9)?,
+        original_grade: earned
+            .zip(possible)
+            .map(|(earned, possible)| Grade { earned, possible }),
+        held: r.cell(12)?,
+    }))
+}
+
+pub async fn undo<P>(
+    tx: &mut impl Tx,
+    cmd: UndoCommand<P>,
+    key: Option<&SealKey>,
+) -> Result<SessionDetail, StoreError>
+where
+    P: FnOnce(Option<&UndoFacts>) -> Result<UndoPlan, UndoError>,
+{
+    tx.lock(Lock::History).await?;
+    let held = tx.for_update();
+    let sql = format!("SELECT review_status, grade_possible FROM sessions WHERE id = ?{held}");
+    let Some(session) = tx.row(&sql, args![cmd.session_id]).await? else {
+        return Err(StoreError::NotFound(format!(
+            "no session with id {}",
+            cmd.session_id
+        )));
+    };
+    let review_now: Option<String> = session.cell(0)?;
+    let possible: Option<f64> = session.cell(1)?;
+    // A worker claiming the decision's email waits for this, or this for it: either the
+    // undo cancels the email, or it sees the email on its way and is refused.
+    let sql = format!(
+        "SELECT id FROM jobs WHERE decision_id =
+           (SELECT MAX(id) FROM decisions WHERE session_id = ?){held}"
+    );
+    tx.rows(&sql, args![cmd.session_id]).await?;
+    let found = undo_facts(tx, cmd.session_id).await?;
+    let plan = (cmd.plan)(found.as_ref()).map_err(|e| StoreError::Conflict(e.to_string()))?;
+    let at = to_sql(cmd.at);
+    let earlier_reviewer: Option<String> = tx
+        .row(
+            "SELECT r.email FROM decisions d JOIN reviewers r ON r.id = d.reviewer_id
+             WHERE d.session_id = ? AND d.id < ? AND d.verdict IN ('pass', 'fail')
+             ORDER BY d.id DESC LIMIT 1",
+            args![cmd.session_id, plan.decision_id],
+        )
+        .await?
+        .map(|r| r.cell(0))
+        .transpose()?;
+    tx.exec(
+        "UPDATE sessions SET status = ?, review_status = ?, reviewed_by = ?,
+             grade_override = ?, modified = ?
+         WHERE id = ?",
+        args![
+            plan.status_after.as_str(),
+            plan.review_status_after.map(|r| r.as_str()),
+            earlier_reviewer,
+            plan.override_after,
+            &at,
+            cmd.session_id
+        ],
+    )
+    .await?;
+    tx.exec(
+        "UPDATE jobs SET state = 'cancelled', finished_at = ?2,
+             last_error = 'the decision was undone before anyone was told'
+         WHERE decision_id = ?1 AND state = 'queued'",
+        args![plan.decision_id, &at],
+    )
+    .await?;
+    super::lms::reviews::restore_delivery(tx, cmd.session_id, plan.decision_id, &at).await?;
+    let verdict = format!("{UNDO_PREFIX}{}", plan.undoes.as_str());
+    tx.append_decision(
+        &NewDecision {
+            session_id: cmd.session_id,
+            reviewer_id: cmd.reviewer.id,
+            decided_at: &at,
+            verdict: &verdict,
+            reason: "",
+            status_before: plan.status_before.as_str(),
+            status_after: plan.status_after.as_str(),
+            review_status_before: review_now.as_deref(),
+            review_status_after: plan.review_status_after.map(|r| r.as_str()),
+            grade_possible: possible,
+            grade_before: plan.grade_before,
+            grade_after: plan.grade_after,
+            learner_emailed: false,
+            idempotency_key: None,
+        },
+        key,
+    )
+    .await?;
+    tx.session_detail(cmd.session_id).await
+}
