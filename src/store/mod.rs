@@ -11,6 +11,7 @@ pub mod keyset;
 pub mod lms;
 pub mod postgres;
 pub mod queries;
+pub mod report;
 pub mod rows;
 pub mod seed;
 pub mod sqlite;

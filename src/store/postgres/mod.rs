@@ -11,7 +11,6 @@ mod events;
 pub mod migrate;
 mod pages;
 mod read;
-mod report;
 mod search;
 mod seed;
 mod sql;
@@ -575,7 +574,7 @@ impl Store for PgStore {
     }
 
     async fn report_size(&self, course: String) -> Result<u64, StoreError> {
-        report::count(&**self.client().await?, &course).await
+        crate::store::report::count(&mut Pg(&**self.client().await?), &course).await
     }
 
     async fn lms_client(&self, client_id: String) -> Result<Option<LmsClient>, StoreError> {
@@ -750,7 +749,7 @@ impl Store for PgStore {
         let mut c = self.client().await?;
         let tx = pg(&mut c).transaction().await?;
         sql::unbudgeted(&tx).await?;
-        let n = report::stream(&tx, &course, &mut each).await?;
+        let n = crate::store::report::stream(&mut Pg(&tx), &course, &mut each).await?;
         tx.commit().await?;
         Ok(n)
     }

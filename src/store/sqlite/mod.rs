@@ -8,7 +8,6 @@ mod migrate;
 mod pages;
 mod pool;
 mod read;
-mod report;
 mod search;
 mod seed;
 
@@ -565,7 +564,8 @@ impl Store for SqliteStore {
     }
 
     async fn report_size(&self, course: String) -> Result<u64, StoreError> {
-        self.read_list(move |c| report::count(c, &course)).await
+        self.read_list(move |c| at_once(crate::store::report::count(&mut Lite(c), &course)))
+            .await
     }
 
     async fn lms_client(&self, client_id: String) -> Result<Option<LmsClient>, StoreError> {
@@ -776,7 +776,11 @@ impl Store for SqliteStore {
         self.inner
             .readers
             .read(pool::Kind::Report, move |c| {
-                report::stream(c, &course, &mut each)
+                at_once(crate::store::report::stream(
+                    &mut Lite(c),
+                    &course,
+                    &mut each,
+                ))
             })
             .await
     }

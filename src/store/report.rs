@@ -1,0 +1,109 @@
+//! The rows of the Proctored Exam Results report, written once for both databases: exam by
+//! exam (by name, then id), attempts newest first, read in parts of [`PART`] along the
+//! (exam, created) index so memory stays flat however large the course.
+
+use super::StoreError;
+use super::cells::Cells;
+use super::timefmt::opt_from_sql;
+use super::tx::Tx;
+use crate::args;
+use crate::domain::{RULES_VIOLATION, ReportRow};
+
+const SUSPICIOUS: &str = "Suspicious";
+/// Attempts read at a time.
+const PART: i64 = 2000;
+
+pub async fn count(tx: &mut impl Tx, course: &str) -> Result<u64, StoreError> {
+    let n: i64 = tx
+        .one(
+            "SELECT COUNT(*) FROM sessions s JOIN exams e ON e.id = s.exam_id WHERE e.course_id = ?",
+            args![course],
+        )
+        .await?
+        .cell(0)?;
+    Ok(n.max(0) as u64)
+}
+
+/// Hands every row to `each`; how many there were.
+pub async fn stream(
+    tx: &mut impl Tx,
+    course: &str,
+    each: &mut (dyn FnMut(ReportRow) -> Result<(), String> + Send),
+) -> Result<u64, StoreError> {
+    let exams = tx
+        .rows(
+            "SELECT id, exam_name, is_practice_exam, backend FROM exams WHERE course_id = ?
+             ORDER BY exam_name, id",
+            args![course],
+        )
+        .await?;
+    let mut n = 0;
+    for exam in &exams {
+        let exam_id: i64 = exam.cell(0)?;
+        let exam_name: String = exam.cell(1)?;
+        let practice: bool = exam.cell(2)?;
+        let backend: Option<String> = exam.cell(3)?;
+        let mut after: Option<(String, i64)> = None;
+        loop {
+            let (created, id) = after.clone().unzip();
+            let part = tx
+                .rows(
+                    "SELECT s.id, l.username, l.email, s.attempt_code, s.allowed_time_limit_mins,
+                            s.is_sample_attempt, s.started_at, s.completed_at, s.status,
+                            s.review_status, s.track, s.violation_count, s.created
+                     FROM sessions s JOIN learners l ON l.id = s.learner_id
+                     WHERE s.exam_id = ?1
+                       AND (CAST(?2 AS TEXT) IS NULL OR (s.created, s.id) < (?2, ?3))
+                     ORDER BY s.created DESC, s.id DESC LIMIT ?4",
+                    args![exam_id, created, id, PART],
+                )
+                .await?;
+            let Some(last) = part.last() else { break };
+            after = Some((last.cell(12)?, last.cell(0)?));
+            for r in &part {
+                // Practice exams' reviews are not joined, as upstream: their review data is empty.
+                let review_status: Option<String> = if practice { None } else { r.cell(9)? };
+                let mut row = ReportRow {
+                    course_id: course.to_owned(),
+                    provider: backend.clone(),
+                    track: r.cell(10)?,
+                    exam_name: exam_name.clone(),
+                    username: r.cell(1)?,
+                    email: r.cell(2)?,
+                    attempt_code: r.cell(3)?,
+                    allowed_time_limit_mins: r.cell(4)?,
+                    is_sample_attempt: r.cell(5)?,
+                    started_at: opt_from_sql(r.cell(6)?)?,
+                    completed_at: opt_from_sql(r.cell(7)?)?,
+                    status: r.cell(8)?,
+                    review_status,
+                    suspicious: Vec::new(),
+                    rules_violation: Vec::new(),
+                };
+                let violations: i64 = r.cell(11)?;
+                if row.review_status.is_some() && violations > 0 {
+                    let id: i64 = r.cell(0)?;
+                    let comments = tx
+                        .rows(
+                            "SELECT status, comment FROM violations
+                             WHERE session_id = ? AND status IN (?, ?) ORDER BY id",
+                            args![id, SUSPICIOUS, RULES_VIOLATION],
+                        )
+                        .await?;
+                    for v in comments {
+                        let status: String = v.cell(0)?;
+                        let text: String = v.cell(1)?;
+                        if status == SUSPICIOUS {
+                            row.suspicious.push(text);
+                        } else {
+                            row.rules_violation.push(text);
+                        }
+                    }
+                }
+                each(row).map_err(StoreError::Backend)?;
+                n += 1;
+            }
+        }
+    }
+    Ok(n)
+}
