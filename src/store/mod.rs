@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod cells;
+pub mod counts;
 pub mod decide;
 pub mod evidence;
 mod job_outcomes;

@@ -90,6 +90,8 @@ pub enum Lock {
     Registrations,
     /// The decision history: appends stay in one line.
     History,
+    /// No session changes until the transaction ends (a recount).
+    Sessions,
 }
 
 /// No `Send` is asked here: SQLite's side borrows a connection that is not `Sync`, and is

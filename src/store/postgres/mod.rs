@@ -5,7 +5,6 @@
 
 mod accounts;
 pub mod copy;
-mod counts;
 mod decide;
 mod events;
 pub mod migrate;
@@ -492,9 +491,7 @@ impl Store for PgStore {
     }
 
     async fn check_counts(&self, repair: bool) -> Result<Vec<CountDrift>, StoreError> {
-        let mut c = self.client().await?;
-        let tx = pg(&mut c).transaction().await?;
-        counts::check(tx, repair).await
+        in_tx!(self, |tx| crate::store::counts::check(tx, repair))
     }
 
     async fn audit_chain(&self) -> Result<Vec<crate::domain::audit::StoredEntry>, StoreError> {

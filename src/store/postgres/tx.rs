@@ -136,17 +136,22 @@ impl<C: Conn> Tx for Pg<'_, C> {
         " FOR UPDATE"
     }
 
-    fn lock(&mut self, what: Lock) -> impl Future<Output = Result<(), StoreError>> {
+    async fn lock(&mut self, what: Lock) -> Result<(), StoreError> {
         let key = match what {
             Lock::Registrations => REGISTRATION_LOCK,
             Lock::History => super::decide::HISTORY_LOCK,
+            Lock::Sessions => {
+                // Sessions change under a shared lock: this waits for those in flight.
+                self.0
+                    .batch_execute("LOCK TABLE sessions IN SHARE MODE")
+                    .await?;
+                return Ok(());
+            }
         };
-        async move {
-            self.0
-                .execute("SELECT pg_advisory_xact_lock($1)", &[&key])
-                .await?;
-            Ok(())
-        }
+        self.0
+            .execute("SELECT pg_advisory_xact_lock($1)", &[&key])
+            .await?;
+        Ok(())
     }
 
     /// Writes the learner's folded search key and the sort keys their sessions carry: on

@@ -3,7 +3,6 @@
 
 mod accounts;
 pub mod audit;
-mod counts;
 mod migrate;
 mod pages;
 mod pool;
@@ -481,7 +480,8 @@ impl Store for SqliteStore {
     }
 
     async fn check_counts(&self, repair: bool) -> Result<Vec<CountDrift>, StoreError> {
-        self.write(move |c| counts::check(c, repair)).await
+        self.transact(move |tx| at_once(crate::store::counts::check(tx, repair)))
+            .await
     }
 
     async fn audit_chain(&self) -> Result<Vec<crate::domain::audit::StoredEntry>, StoreError> {

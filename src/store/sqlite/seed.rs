@@ -5,7 +5,6 @@
 //! than keeping twelve of them in step row by row; the counts and the search index are
 //! made in one pass each.
 
-use super::counts;
 use super::search;
 use crate::domain::text::search_key;
 use crate::store::StoreError;
@@ -47,7 +46,7 @@ fn seed_in(c: &mut Connection, batches: SeedBatches) -> Result<(), StoreError> {
         tx.execute_batch(&sql)?;
     }
     tracing::debug!(total = ?t.elapsed(), "seed: indexes made");
-    counts::recount(&tx)?;
+    crate::store::tx::at_once(crate::store::counts::recount(&mut super::tx::Lite(&tx)))?;
     search::rebuild(&tx)?;
     tracing::debug!(total = ?t.elapsed(), "seed: counted");
     tx.commit()?;
