@@ -68,7 +68,14 @@ fn main() {
     let url = line.trim().trim_start_matches("listening on ").to_owned();
     let out = std::process::Command::new(bin)
         .args(["reviewer", "add", "--db", db.to_str().unwrap()])
-        .args(["--username", "bench", "--email", "bench@example.edu"])
+        .args([
+            "--username",
+            "bench",
+            "--email",
+            "bench@example.edu",
+            "--role",
+            "admin",
+        ])
         .output()
         .unwrap();
     let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();

@@ -289,3 +289,44 @@ pub fn session_detail(
         row,
     })
 }
+
+/// Adds one row of the Quiz List's query (course, exam and its counts, in course order) to
+/// the courses read so far.
+pub fn add_course_row(
+    out: &mut Vec<crate::domain::CourseSummary>,
+    r: &impl super::cells::Cells,
+) -> Result<(), StoreError> {
+    use crate::domain::{CourseSummary, Exam, ExamCounts, ExamSummary};
+    let count = |i: usize| -> Result<u64, StoreError> { Ok(r.cell::<i64>(i)?.max(0) as u64) };
+    let course_id: String = r.cell(0)?;
+    let exam = ExamSummary {
+        exam: Exam {
+            id: r.cell(2)?,
+            course_id: course_id.clone(),
+            content_id: r.cell(3)?,
+            external_id: r.cell(4)?,
+            exam_name: r.cell(5)?,
+            time_limit_mins: r.cell(6)?,
+            is_proctored: r.cell(7)?,
+            is_practice_exam: r.cell(8)?,
+            backend: r.cell(9)?,
+        },
+        counts: ExamCounts {
+            sessions: count(10)?,
+            require_attention: count(11)?,
+            pending: count(12)?,
+            passed: count(13)?,
+            failed: count(14)?,
+        },
+    };
+    match out.last_mut() {
+        Some(last) if last.id == course_id => last.exams.push(exam),
+        _ => out.push(CourseSummary {
+            id: course_id,
+            name: r.cell(1)?,
+            exams: vec![exam],
+            access: None,
+        }),
+    }
+    Ok(())
+}

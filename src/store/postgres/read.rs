@@ -1,12 +1,11 @@
 //! Queries that only read: the same answers as the SQLite backend's, in PostgreSQL's words.
 
-use super::sql::{Cached, count, numbered};
+use super::sql::{Cached, numbered};
 use crate::domain::access::CourseScope;
 use crate::domain::email::EmailDelivery;
 use crate::domain::{
-    CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, HistoryEntry, MediaItem, Onboarding,
-    OnboardingStatus, RULES_VIOLATION, Reviewer, Role, SessionDetail, SessionId, SessionRow,
-    Violation, ViolationMark,
+    CourseSummary, ExamId, HistoryEntry, MediaItem, Onboarding, OnboardingStatus, RULES_VIOLATION,
+    Reviewer, Role, SessionDetail, SessionId, SessionRow, Violation, ViolationMark,
 };
 use crate::store::StoreError;
 use crate::store::evidence::{MEDIA_COLUMNS, media_item};
@@ -69,36 +68,7 @@ pub async fn courses<C: GenericClient + Sync>(
         .await?;
     let mut out: Vec<CourseSummary> = Vec::new();
     for r in &rows {
-        let course_id: String = r.try_get(0)?;
-        let exam = ExamSummary {
-            exam: Exam {
-                id: r.try_get(2)?,
-                course_id: course_id.clone(),
-                content_id: r.try_get(3)?,
-                external_id: r.try_get(4)?,
-                exam_name: r.try_get(5)?,
-                time_limit_mins: r.try_get(6)?,
-                is_proctored: r.try_get(7)?,
-                is_practice_exam: r.try_get(8)?,
-                backend: r.try_get(9)?,
-            },
-            counts: ExamCounts {
-                sessions: count(r.try_get(10)?),
-                require_attention: count(r.try_get(11)?),
-                pending: count(r.try_get(12)?),
-                passed: count(r.try_get(13)?),
-                failed: count(r.try_get(14)?),
-            },
-        };
-        match out.last_mut() {
-            Some(last) if last.id == course_id => last.exams.push(exam),
-            _ => out.push(CourseSummary {
-                id: course_id,
-                name: r.try_get(1)?,
-                exams: vec![exam],
-                access: None,
-            }),
-        }
+        crate::store::rows::add_course_row(&mut out, r)?;
     }
     Ok(out)
 }

@@ -5,9 +5,8 @@ use super::search::Tiers;
 use crate::domain::access::CourseScope;
 use crate::domain::query::{Page, SessionFilter};
 use crate::domain::{
-    CourseSummary, Exam, ExamCounts, ExamId, ExamSummary, HistoryEntry, MediaItem, Onboarding,
-    OnboardingStatus, RULES_VIOLATION, Reviewer, Role, SessionDetail, SessionId, SessionRow,
-    Violation, ViolationMark,
+    CourseSummary, ExamId, HistoryEntry, MediaItem, Onboarding, OnboardingStatus, RULES_VIOLATION,
+    Reviewer, Role, SessionDetail, SessionId, SessionRow, Violation, ViolationMark,
 };
 use crate::store::StoreError;
 use crate::store::evidence::{MEDIA_COLUMNS, media_item};
@@ -15,10 +14,6 @@ use crate::store::rows::{email_delivery, grade, history_verdicts, parse};
 use crate::store::timefmt::{from_sql, opt_from_sql, to_sql};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
-
-fn count(r: &Row<'_>, i: usize) -> rusqlite::Result<u64> {
-    Ok(r.get::<_, i64>(i)?.max(0) as u64)
-}
 
 pub(super) fn reviewer_from(r: &Row<'_>) -> rusqlite::Result<Reviewer> {
     Ok(Reviewer {
@@ -75,36 +70,7 @@ pub fn courses(c: &Connection, scope: &CourseScope) -> Result<Vec<CourseSummary>
     let mut out: Vec<CourseSummary> = Vec::new();
     let mut rows = stmt.query(params_from_iter(ids))?;
     while let Some(r) = rows.next()? {
-        let course_id: String = r.get(0)?;
-        let exam = ExamSummary {
-            exam: Exam {
-                id: r.get(2)?,
-                course_id: course_id.clone(),
-                content_id: r.get(3)?,
-                external_id: r.get(4)?,
-                exam_name: r.get(5)?,
-                time_limit_mins: r.get(6)?,
-                is_proctored: r.get(7)?,
-                is_practice_exam: r.get(8)?,
-                backend: r.get(9)?,
-            },
-            counts: ExamCounts {
-                sessions: count(r, 10)?,
-                require_attention: count(r, 11)?,
-                pending: count(r, 12)?,
-                passed: count(r, 13)?,
-                failed: count(r, 14)?,
-            },
-        };
-        match out.last_mut() {
-            Some(last) if last.id == course_id => last.exams.push(exam),
-            _ => out.push(CourseSummary {
-                id: course_id,
-                name: r.get(1)?,
-                exams: vec![exam],
-                access: None,
-            }),
-        }
+        crate::store::rows::add_course_row(&mut out, r)?;
     }
     Ok(out)
 }
