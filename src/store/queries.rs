@@ -87,3 +87,13 @@ pub const SESSION_ROW: &str =
      s.reviewed_by, s.grade_earned, s.grade_possible, s.grade_override, s.modified";
 /// How many columns [`SESSION_ROW`] has: what a query adds after it starts here.
 pub const SESSION_ROW_COUNT: usize = 17;
+
+/// A session's decision history, oldest first, each entry with its email's job
+/// (`?` = the session); read by `rows::history_entry`.
+pub const HISTORY: &str =
+    "SELECT d.id, r.username, d.decided_at, d.verdict, d.reason, d.status_before, d.status_after,
+            d.review_status_before, d.review_status_after, d.grade_possible, d.grade_before,
+            d.grade_after, j.id, j.state, j.attempts, j.last_error
+     FROM decisions d JOIN reviewers r ON r.id = d.reviewer_id
+     LEFT JOIN jobs j ON j.decision_id = d.id AND j.kind = 'email'
+     WHERE d.session_id = ? ORDER BY d.decided_at, d.id";

@@ -330,3 +330,32 @@ pub fn add_course_row(
     }
     Ok(())
 }
+
+/// One entry of [`super::queries::HISTORY`].
+pub fn history_entry(
+    r: &impl super::cells::Cells,
+) -> Result<crate::domain::HistoryEntry, StoreError> {
+    let (gave, undoes) = history_verdicts(&r.cell::<String>(3)?)?;
+    let possible: Option<f64> = r.cell(9)?;
+    let attempts: Option<i64> = r.cell(14)?;
+    Ok(crate::domain::HistoryEntry {
+        id: r.cell(0)?,
+        reviewer: r.cell(1)?,
+        decided_at: super::timefmt::from_sql(&r.cell::<String>(2)?)?,
+        verdict: gave,
+        undoes,
+        reason: r.cell(4)?,
+        status_before: parse(&r.cell::<String>(5)?)?,
+        status_after: parse(&r.cell::<String>(6)?)?,
+        review_status_before: opt_parse(r.cell::<Option<String>>(7)?.as_deref())?,
+        review_status_after: opt_parse(r.cell::<Option<String>>(8)?.as_deref())?,
+        grade_before: grade(possible, r.cell(10)?),
+        grade_after: grade(possible, r.cell(11)?),
+        email: email_delivery(
+            r.cell(12)?,
+            r.cell::<Option<String>>(13)?.as_deref(),
+            attempts.map(|a| u32::try_from(a).unwrap_or(u32::MAX)),
+            r.cell(15)?,
+        )?,
+    })
+}

@@ -2,15 +2,14 @@
 
 use super::sql::{Cached, numbered};
 use crate::domain::access::CourseScope;
-use crate::domain::email::EmailDelivery;
 use crate::domain::{
     CourseSummary, ExamId, HistoryEntry, MediaItem, Onboarding, OnboardingStatus, RULES_VIOLATION,
     Reviewer, Role, SessionDetail, SessionId, SessionRow, Violation, ViolationMark,
 };
 use crate::store::StoreError;
 use crate::store::evidence::{MEDIA_COLUMNS, media_item};
-use crate::store::rows::{email_delivery, grade, history_verdicts, opt_parse, parse};
-use crate::store::timefmt::{from_sql, opt_from_sql, to_sql};
+use crate::store::rows::parse;
+use crate::store::timefmt::{opt_from_sql, to_sql};
 use tokio_postgres::types::Type;
 use tokio_postgres::{GenericClient, Row};
 
@@ -236,47 +235,10 @@ pub async fn violations<C: Cached>(
         .collect()
 }
 
-fn email(r: &Row) -> Result<Option<EmailDelivery>, StoreError> {
-    let attempts: Option<i64> = r.try_get(14)?;
-    email_delivery(
-        r.try_get(12)?,
-        r.try_get(13)?,
-        attempts.map(|a| u32::try_from(a).unwrap_or(u32::MAX)),
-        r.try_get(15)?,
-    )
-}
-
 async fn history<C: Cached>(c: &C, session: SessionId) -> Result<Vec<HistoryEntry>, StoreError> {
     let st = c
-        .statement(
-            "SELECT d.id, r.username, d.decided_at, d.verdict, d.reason, d.status_before, d.status_after,
-                    d.review_status_before, d.review_status_after, d.grade_possible, d.grade_before,
-                    d.grade_after, j.id, j.state, j.attempts, j.last_error
-             FROM decisions d JOIN reviewers r ON r.id = d.reviewer_id
-             LEFT JOIN jobs j ON j.decision_id = d.id AND j.kind = 'email'
-             WHERE d.session_id = $1 ORDER BY d.decided_at, d.id",
-        )
+        .statement(&numbered(crate::store::queries::HISTORY))
         .await?;
     let rows = c.client().query(&st, &[&session]).await?;
-    rows.iter()
-        .map(|r| {
-            let (gave, undoes) = history_verdicts(r.try_get(3)?)?;
-            let possible: Option<f64> = r.try_get(9)?;
-            Ok(HistoryEntry {
-                id: r.try_get(0)?,
-                reviewer: r.try_get(1)?,
-                decided_at: from_sql(r.try_get(2)?)?,
-                verdict: gave,
-                undoes,
-                reason: r.try_get(4)?,
-                status_before: parse(r.try_get(5)?)?,
-                status_after: parse(r.try_get(6)?)?,
-                review_status_before: opt_parse(r.try_get(7)?)?,
-                review_status_after: opt_parse(r.try_get(8)?)?,
-                grade_before: grade(possible, r.try_get(10)?),
-                grade_after: grade(possible, r.try_get(11)?),
-                email: email(r)?,
-            })
-        })
-        .collect()
+    rows.iter().map(crate::store::rows::history_entry).collect()
 }

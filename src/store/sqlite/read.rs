@@ -10,8 +10,8 @@ use crate::domain::{
 };
 use crate::store::StoreError;
 use crate::store::evidence::{MEDIA_COLUMNS, media_item};
-use crate::store::rows::{email_delivery, grade, history_verdicts, parse};
-use crate::store::timefmt::{from_sql, opt_from_sql, to_sql};
+use crate::store::rows::parse;
+use crate::store::timefmt::{opt_from_sql, to_sql};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
@@ -33,14 +33,6 @@ pub fn active_reviewer(
     Ok(c.prepare_cached(crate::store::queries::ACTIVE_REVIEWER)?
         .query_row(params![id, to_sql(now)], reviewer_from)
         .optional()?)
-}
-
-/// A nullable word column (SQLite hands it over owned).
-fn opt_parse<T: std::str::FromStr>(s: Option<String>) -> Result<Option<T>, StoreError>
-where
-    T::Err: std::fmt::Display,
-{
-    crate::store::rows::opt_parse(s.as_deref())
 }
 
 pub fn courses(c: &Connection, scope: &CourseScope) -> Result<Vec<CourseSummary>, StoreError> {
@@ -274,39 +266,11 @@ pub fn violations(c: &Connection, session: SessionId) -> Result<Vec<Violation>, 
 }
 
 fn history(c: &Connection, session: SessionId) -> Result<Vec<HistoryEntry>, StoreError> {
-    let mut stmt = c.prepare(
-        "SELECT d.id, r.username, d.decided_at, d.verdict, d.reason, d.status_before, d.status_after,
-                d.review_status_before, d.review_status_after, d.grade_possible, d.grade_before,
-                d.grade_after, j.id, j.state, j.attempts, j.last_error
-         FROM decisions d JOIN reviewers r ON r.id = d.reviewer_id
-         LEFT JOIN jobs j ON j.decision_id = d.id AND j.kind = 'email'
-         WHERE d.session_id = ?1 ORDER BY d.decided_at, d.id",
-    )?;
+    let mut stmt = c.prepare_cached(crate::store::queries::HISTORY)?;
     let mut rows = stmt.query(params![session])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
-        let (gave, undoes) = history_verdicts(&r.get::<_, String>(3)?)?;
-        let possible: Option<f64> = r.get(9)?;
-        out.push(HistoryEntry {
-            id: r.get(0)?,
-            reviewer: r.get(1)?,
-            decided_at: from_sql(&r.get::<_, String>(2)?)?,
-            verdict: gave,
-            undoes,
-            reason: r.get(4)?,
-            status_before: parse(&r.get::<_, String>(5)?)?,
-            status_after: parse(&r.get::<_, String>(6)?)?,
-            review_status_before: opt_parse(r.get(7)?)?,
-            review_status_after: opt_parse(r.get(8)?)?,
-            grade_before: grade(possible, r.get(10)?),
-            grade_after: grade(possible, r.get(11)?),
-            email: email_delivery(
-                r.get(12)?,
-                r.get::<_, Option<String>>(13)?.as_deref(),
-                r.get(14)?,
-                r.get(15)?,
-            )?,
-        });
+        out.push(crate::store::rows::history_entry(r)?);
     }
     Ok(out)
 }
