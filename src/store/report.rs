@@ -45,19 +45,24 @@ pub async fn stream(
         let backend: Option<String> = exam.cell(3)?;
         let mut after: Option<(String, i64)> = None;
         loop {
-            let (created, id) = after.clone().unzip();
-            let part = tx
-                .rows(
-                    "SELECT s.id, l.username, l.email, s.attempt_code, s.allowed_time_limit_mins,
-                            s.is_sample_attempt, s.started_at, s.completed_at, s.status,
-                            s.review_status, s.track, s.violation_count, s.created
-                     FROM sessions s JOIN learners l ON l.id = s.learner_id
-                     WHERE s.exam_id = ?1
-                       AND (CAST(?2 AS TEXT) IS NULL OR (s.created, s.id) < (?2, ?3))
-                     ORDER BY s.created DESC, s.id DESC LIMIT ?4",
-                    args![exam_id, created, id, PART],
-                )
-                .await?;
+            // The first part, then each after the last row read: a bound without an OR, so
+            // both databases read straight along the index.
+            let (bound, args) = match after.clone() {
+                None => ("", args![exam_id, PART]),
+                Some((created, id)) => (
+                    " AND (s.created, s.id) < (?3, ?4)",
+                    args![exam_id, PART, created, id],
+                ),
+            };
+            let sql = format!(
+                "SELECT s.id, l.username, l.email, s.attempt_code, s.allowed_time_limit_mins,
+                        s.is_sample_attempt, s.started_at, s.completed_at, s.status,
+                        s.review_status, s.track, s.violation_count, s.created
+                 FROM sessions s JOIN learners l ON l.id = s.learner_id
+                 WHERE s.exam_id = ?1{bound}
+                 ORDER BY s.created DESC, s.id DESC LIMIT ?2"
+            );
+            let part = tx.rows(&sql, args).await?;
             let Some(last) = part.last() else { break };
             after = Some((last.cell(12)?, last.cell(0)?));
             for r in &part {
