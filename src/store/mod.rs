@@ -16,7 +16,9 @@ pub mod report;
 pub mod rows;
 pub mod seed;
 pub mod sqlite;
+mod tiers;
 pub mod timefmt;
+pub use tiers::Tiers;
 pub mod tx;
 
 use crate::domain::access::{CourseScope, Grant, TokenRecord};

@@ -29,8 +29,8 @@ use crate::domain::{
     AttemptStatus, CourseSummary, DecisionError, ExamId, Job, JobId, JobKind, MediaId, MediaItem,
     ReportRow, Reviewer, Role, SessionDetail, SessionId, SessionRow,
 };
+use crate::store::Tiers;
 use crate::store::seed::SeedBatches;
-use crate::store::sqlite::Tiers;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use pages::Scope;
 use sql::Val;

@@ -7,8 +7,8 @@ use super::sql::{Val, count, numbered, typed};
 use crate::domain::query::{Cursor, Page, SessionFilter, SortKey, SortValue};
 use crate::domain::{AttemptStatus, SessionRow};
 use crate::store::StoreError;
+use crate::store::Tiers;
 use crate::store::keyset::{self, Read, Segment, Walk, key_column};
-use crate::store::sqlite::Tiers;
 use tokio_postgres::GenericClient;
 use tokio_postgres::types::Type;
 

@@ -10,7 +10,7 @@
 use super::sql::Val;
 use crate::domain::text::search_key;
 use crate::store::StoreError;
-use crate::store::sqlite::Tiers;
+use crate::store::Tiers;
 use tokio_postgres::GenericClient;
 use tokio_postgres::types::Type;
 

@@ -13,24 +13,7 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value;
 use rusqlite::{Connection, params};
 
-/// Where the ways of answering a search change, in matching learners.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Tiers {
-    /// Up to this many, their sessions are looked up and sorted.
-    pub few: i64,
-    /// Up to this many, the list is read keeping the rows of learners the index found;
-    /// above it, each row read is tested itself (gathering that many would cost more).
-    pub several: i64,
-}
-
-impl Default for Tiers {
-    fn default() -> Self {
-        Self {
-            few: 2_000,
-            several: 20_000,
-        }
-    }
-}
+pub use crate::store::tiers::Tiers;
 
 /// Makes `search_key(text)` callable from SQL on `conn`; the triggers that keep the index
 /// in step need it on every connection that writes learners.
