@@ -148,27 +148,27 @@ where
         ],
     )
     .await?;
-    let decision_id = tx
-        .append_decision(
-            &NewDecision {
-                session_id: cmd.session_id,
-                reviewer_id: cmd.reviewer.id,
-                decided_at: &at,
-                verdict: plan.verdict.as_str(),
-                reason: &cmd.reason,
-                status_before: plan.status_before.as_str(),
-                status_after: plan.status_after.as_str(),
-                review_status_before: plan.review_status_before.map(|r| r.as_str()),
-                review_status_after: Some(plan.review_status_after.as_str()),
-                grade_possible: ctx.facts.original_grade.map(|g| g.possible),
-                grade_before: plan.grade_before.map(|g| g.earned),
-                grade_after: plan.grade_after.map(|g| g.earned),
-                learner_emailed: email.is_some(),
-                idempotency_key: cmd.idempotency_key.as_deref(),
-            },
-            key,
-        )
-        .await?;
+    let decision_id = super::audit::append(
+        tx,
+        &NewDecision {
+            session_id: cmd.session_id,
+            reviewer_id: cmd.reviewer.id,
+            decided_at: &at,
+            verdict: plan.verdict.as_str(),
+            reason: &cmd.reason,
+            status_before: plan.status_before.as_str(),
+            status_after: plan.status_after.as_str(),
+            review_status_before: plan.review_status_before.map(|r| r.as_str()),
+            review_status_after: Some(plan.review_status_after.as_str()),
+            grade_possible: ctx.facts.original_grade.map(|g| g.possible),
+            grade_before: plan.grade_before.map(|g| g.earned),
+            grade_after: plan.grade_after.map(|g| g.earned),
+            learner_emailed: email.is_some(),
+            idempotency_key: cmd.idempotency_key.as_deref(),
+        },
+        key,
+    )
+    .await?;
     if let Some(mail) = email {
         let mail = EmailJob {
             decision_id: Some(decision_id),
@@ -301,7 +301,8 @@ where
     .await?;
     super::lms::reviews::restore_delivery(tx, cmd.session_id, plan.decision_id, &at).await?;
     let verdict = format!("{UNDO_PREFIX}{}", plan.undoes.as_str());
-    tx.append_decision(
+    super::audit::append(
+        tx,
         &NewDecision {
             session_id: cmd.session_id,
             reviewer_id: cmd.reviewer.id,

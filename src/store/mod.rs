@@ -2,6 +2,7 @@
 //! so a second backend (PostgreSQL, for several server instances) slots in beside SQLite.
 
 pub mod accounts;
+pub mod audit;
 pub mod cells;
 pub mod counts;
 pub mod decide;

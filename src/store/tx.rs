@@ -121,14 +121,6 @@ pub trait Tx {
         id: crate::domain::SessionId,
     ) -> impl Future<Output = Result<crate::domain::SessionDetail, StoreError>>;
 
-    /// Appends a decision to the hash chain, sealed with `key`; its id. The caller holds
-    /// [`Lock::History`].
-    fn append_decision(
-        &mut self,
-        d: &super::rows::NewDecision<'_>,
-        key: Option<&crate::domain::audit::SealKey>,
-    ) -> impl Future<Output = Result<i64, StoreError>>;
-
     /// The service account changes made in Open edX are attributed to (made if missing).
     fn open_edx_reviewer(&mut self) -> impl Future<Output = Result<i64, StoreError>>;
 

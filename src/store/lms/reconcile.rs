@@ -112,7 +112,7 @@ pub async fn reconcile(
             None => *system.insert(tx.open_edx_reviewer().await?),
         };
         let entry = sync_decision(id, reviewer, &now, ours, remote);
-        tx.append_decision(&entry, key).await?;
+        crate::store::audit::append(tx, &entry, key).await?;
     }
     Ok(out)
 }

@@ -5,7 +5,6 @@
 
 mod accounts;
 pub mod copy;
-mod decide;
 mod events;
 pub mod migrate;
 mod pages;
@@ -495,7 +494,7 @@ impl Store for PgStore {
     }
 
     async fn audit_chain(&self) -> Result<Vec<crate::domain::audit::StoredEntry>, StoreError> {
-        decide::entries(&**self.client().await?).await
+        crate::store::audit::entries(&mut Pg(&**self.client().await?)).await
     }
 
     fn set_seal_key(&self, key: crate::domain::audit::SealKey) {
@@ -532,14 +531,11 @@ impl Store for PgStore {
     }
 
     async fn audit_sessions(&self) -> Result<Vec<crate::domain::audit::SessionNow>, StoreError> {
-        decide::sessions(&**self.client().await?).await
+        crate::store::audit::sessions(&mut Pg(&**self.client().await?)).await
     }
 
     async fn seal_history(&self, key: crate::domain::audit::SealKey) -> Result<u64, StoreError> {
-        let mut c = self.client().await?;
-        let tx = pg(&mut c).transaction().await?;
-        sql::unbudgeted(&tx).await?;
-        decide::seal_unsealed(tx, &key).await
+        in_tx!(self, |tx| crate::store::audit::seal_unsealed(tx, &key))
     }
 
     async fn failed_emails(&self) -> Result<Vec<FailedEmail>, StoreError> {

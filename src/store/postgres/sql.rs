@@ -137,11 +137,6 @@ impl Cached for tokio_postgres::Transaction<'_> {
     }
 }
 
-/// The driver's error; a unique-key clash is the caller's to name.
-pub fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
-    e.code() == Some(&SqlState::UNIQUE_VIOLATION)
-}
-
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
         if e.code() == Some(&SqlState::QUERY_CANCELED) {

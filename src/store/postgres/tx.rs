@@ -12,40 +12,17 @@ use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 
 /// Orders registrations (exams, attempts, deletions, retirements) across servers.
 const REGISTRATION_LOCK: i64 = 0x7072_6f63_746f_7203;
+/// Orders the decision history across servers (any number; ours).
+const HISTORY_LOCK: i64 = 0x7072_6f63_746f_7201;
 
 pub struct Pg<'a, C>(pub &'a C);
 
-/// What a connection does beyond sending statements: a transaction appends to the history;
-/// a pooled connection only reads.
-pub trait Conn: GenericClient + super::sql::Cached + Sync {
-    fn append<'a>(
-        &'a self,
-        d: &'a crate::store::rows::NewDecision<'_>,
-        key: Option<&'a crate::domain::audit::SealKey>,
-    ) -> impl Future<Output = Result<i64, StoreError>> + Send + 'a;
-}
+/// A connection shared code runs on: a pooled one (reads) or a transaction.
+pub trait Conn: GenericClient + super::sql::Cached + Sync {}
 
-impl Conn for tokio_postgres::Transaction<'_> {
-    fn append<'a>(
-        &'a self,
-        d: &'a crate::store::rows::NewDecision<'_>,
-        key: Option<&'a crate::domain::audit::SealKey>,
-    ) -> impl Future<Output = Result<i64, StoreError>> + Send + 'a {
-        super::decide::append(self, d, key)
-    }
-}
+impl Conn for tokio_postgres::Transaction<'_> {}
 
-impl Conn for tokio_postgres::Client {
-    async fn append(
-        &self,
-        _: &crate::store::rows::NewDecision<'_>,
-        _: Option<&crate::domain::audit::SealKey>,
-    ) -> Result<i64, StoreError> {
-        Err(StoreError::Backend(
-            "the decision history is appended to only inside a transaction".into(),
-        ))
-    }
-}
+impl Conn for tokio_postgres::Client {}
 
 impl ToSql for Arg {
     /// As the statement's parameter type asks: the server infers it from the SQL, so an
@@ -108,14 +85,6 @@ impl<C: Conn> Tx for Pg<'_, C> {
         super::read::session(self.0, id)
     }
 
-    async fn append_decision(
-        &mut self,
-        d: &crate::store::rows::NewDecision<'_>,
-        key: Option<&crate::domain::audit::SealKey>,
-    ) -> Result<i64, StoreError> {
-        self.0.append(d, key).await
-    }
-
     async fn open_edx_reviewer(&mut self) -> Result<i64, StoreError> {
         use crate::store::accounts::{create_reviewer, reviewer_by_username};
         use crate::store::lms::OPEN_EDX;
@@ -139,7 +108,7 @@ impl<C: Conn> Tx for Pg<'_, C> {
     async fn lock(&mut self, what: Lock) -> Result<(), StoreError> {
         let key = match what {
             Lock::Registrations => REGISTRATION_LOCK,
-            Lock::History => super::decide::HISTORY_LOCK,
+            Lock::History => HISTORY_LOCK,
             Lock::Sessions => {
                 // Sessions change under a shared lock: this waits for those in flight.
                 self.0

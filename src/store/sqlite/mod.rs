@@ -485,7 +485,8 @@ impl Store for SqliteStore {
     }
 
     async fn audit_chain(&self) -> Result<Vec<crate::domain::audit::StoredEntry>, StoreError> {
-        self.read(audit::entries).await
+        self.look(|tx| at_once(crate::store::audit::entries(tx)))
+            .await
     }
 
     fn set_seal_key(&self, key: crate::domain::audit::SealKey) {
@@ -519,11 +520,13 @@ impl Store for SqliteStore {
     }
 
     async fn audit_sessions(&self) -> Result<Vec<crate::domain::audit::SessionNow>, StoreError> {
-        self.read(audit::sessions).await
+        self.look(|tx| at_once(crate::store::audit::sessions(tx)))
+            .await
     }
 
     async fn seal_history(&self, key: crate::domain::audit::SealKey) -> Result<u64, StoreError> {
-        self.write(move |c| audit::seal_unsealed(c, &key)).await
+        self.transact(move |tx| at_once(crate::store::audit::seal_unsealed(tx, &key)))
+            .await
     }
 
     async fn failed_emails(&self) -> Result<Vec<FailedEmail>, StoreError> {

@@ -85,14 +85,6 @@ impl Tx for Lite<'_> {
         std::future::ready(super::read::session(self.0, id))
     }
 
-    fn append_decision(
-        &mut self,
-        d: &crate::store::rows::NewDecision<'_>,
-        key: Option<&crate::domain::audit::SealKey>,
-    ) -> impl Future<Output = Result<i64, StoreError>> {
-        std::future::ready(super::audit::append(self.0, d, key))
-    }
-
     fn open_edx_reviewer(&mut self) -> impl Future<Output = Result<i64, StoreError>> {
         let mut me = Lite(self.0);
         let found = crate::store::tx::at_once(async {
