@@ -3,7 +3,7 @@
 //! server's peak resident memory; asserts nothing.
 
 use proctor_review::demo;
-use proctor_review::store::Store;
+use proctor_review::store::prelude::*;
 use proctor_review::store::sqlite::SqliteStore;
 use std::io::BufRead;
 use std::time::{Duration, Instant};

@@ -11,7 +11,7 @@
 use proctor_review::api::{SessionQuery, SortKey};
 use proctor_review::client::ApiClient;
 use proctor_review::demo;
-use proctor_review::store::Store;
+use proctor_review::store::prelude::*;
 use proctor_review::store::sqlite::SqliteStore;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@ use crate::domain::access::{Access, CourseScope, Grant};
 use crate::server::{
     self, MailSettings, MailTransport, MediaSettings, ServerOptions, hash_token, new_token,
 };
-use crate::store::Store;
+use crate::store::prelude::*;
 use crate::store::sqlite::SqliteStore;
 use anyhow::Context;
 use std::net::SocketAddr;

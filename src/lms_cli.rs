@@ -4,7 +4,8 @@ use crate::db_open::{self, TOOL_BUDGET};
 use crate::on_store;
 use anyhow::Context;
 use clap::Subcommand;
-use proctor_review::store::{LmsClient, Store};
+use proctor_review::store::LmsClient;
+use proctor_review::store::prelude::*;
 use std::path::PathBuf;
 
 #[derive(Subcommand)]

@@ -14,6 +14,7 @@ use proctor_review::config::{self, Paths};
 use proctor_review::embedded::{self, EmbeddedOptions};
 use proctor_review::server::{self, MailSettings, MailTransport, MediaSettings, ServerOptions};
 use proctor_review::store::Store;
+use proctor_review::store::prelude::*;
 use proctor_review::{console, demo, fsutil};
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -4,8 +4,9 @@
 
 use proctor_review::demo;
 use proctor_review::domain::access::CourseScope;
+use proctor_review::store::StoreError;
+use proctor_review::store::prelude::*;
 use proctor_review::store::sqlite::SqliteStore;
-use proctor_review::store::{Store, StoreError};
 use std::time::Duration;
 use tokio::time::timeout;
 

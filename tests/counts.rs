@@ -3,7 +3,7 @@
 
 use proctor_review::demo;
 use proctor_review::domain::access::CourseScope;
-use proctor_review::store::Store;
+use proctor_review::store::prelude::*;
 use proctor_review::store::sqlite::SqliteStore;
 use std::process::Command;
 

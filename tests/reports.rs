@@ -9,7 +9,7 @@ use proctor_review::client::report as fetch;
 use proctor_review::domain::{JobKind, JobState};
 use proctor_review::embedded::link_key_path;
 use proctor_review::media::LinkKey;
-use proctor_review::store::Store;
+use proctor_review::store::prelude::*;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use time::{Duration, OffsetDateTime};

@@ -9,7 +9,7 @@ use proctor_review::domain::email::MailState;
 use proctor_review::domain::{Job, JobKind, JobState, SessionDetail, SessionRow, Verdict};
 use proctor_review::embedded::{self, EmbeddedOptions};
 use proctor_review::server::MailSettings;
-use proctor_review::store::Store;
+use proctor_review::store::prelude::*;
 use std::time::Duration;
 
 /// A demo server that sends learner email over SMTP to `url`.

@@ -14,6 +14,7 @@ use proctor_review::domain::audit;
 use proctor_review::domain::query::{Cursor, PageFrom, SessionFilter, SortKey};
 use proctor_review::domain::{AttemptStatus, JobKind, JobState, Role, SessionRow, Verdict};
 use proctor_review::review::{self, DecideSettings, DecisionInput, ReviewError};
+use proctor_review::store::prelude::*;
 use proctor_review::store::{Store, StoreError};
 use std::future::Future;
 use time::OffsetDateTime;

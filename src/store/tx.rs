@@ -94,35 +94,42 @@ pub enum Lock {
     Sessions,
 }
 
-/// No `Send` is asked here: SQLite's side borrows a connection that is not `Sync`, and is
-/// polled where it stands ([`at_once`]); PostgreSQL's futures are `Send`, and the shared
-/// code over them is too, as its concrete types show.
-pub trait Tx {
-    type Row: Cells;
+/// Every future is `Send`, so shared code generic over a backend's `Tx` is `Send` too and
+/// can run on PostgreSQL's async pool; SQLite's side holds its connection by `&mut`, which
+/// may move between threads, and answers at once ([`at_once`]).
+pub trait Tx: Send {
+    type Row: Cells + Send + Sync;
 
     fn rows(
         &mut self,
         sql: &str,
         args: Vec<Arg>,
-    ) -> impl Future<Output = Result<Vec<Self::Row>, StoreError>>;
+    ) -> impl Future<Output = Result<Vec<Self::Row>, StoreError>> + Send;
 
     /// Runs a statement; how many rows it changed.
-    fn exec(&mut self, sql: &str, args: Vec<Arg>) -> impl Future<Output = Result<u64, StoreError>>;
+    fn exec(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
-    fn lock(&mut self, what: Lock) -> impl Future<Output = Result<(), StoreError>>;
+    fn lock(&mut self, what: Lock) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// A learner's name, username or email changed: SQLite's triggers refresh their search
     /// and sort keys; PostgreSQL writes them here.
-    fn learner_changed(&mut self, learner: i64) -> impl Future<Output = Result<(), StoreError>>;
+    fn learner_changed(
+        &mut self,
+        learner: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The session as Learner Detail shows it, read as this backend reads it.
     fn session_detail(
         &mut self,
         id: crate::domain::SessionId,
-    ) -> impl Future<Output = Result<crate::domain::SessionDetail, StoreError>>;
+    ) -> impl Future<Output = Result<crate::domain::SessionDetail, StoreError>> + Send;
 
     /// The service account changes made in Open edX are attributed to (made if missing).
-    fn open_edx_reviewer(&mut self) -> impl Future<Output = Result<i64, StoreError>>;
+    fn open_edx_reviewer(&mut self) -> impl Future<Output = Result<i64, StoreError>> + Send;
 
     /// What ends a `SELECT` whose rows must stay as read until the transaction ends: with
     /// SQLite's one writer, nothing.
@@ -141,7 +148,7 @@ pub trait Tx {
         &mut self,
         sql: &str,
         args: Vec<Arg>,
-    ) -> impl Future<Output = Result<Option<Self::Row>, StoreError>>
+    ) -> impl Future<Output = Result<Option<Self::Row>, StoreError>> + Send
     where
         Self: Sized,
     {
@@ -153,7 +160,7 @@ pub trait Tx {
         &mut self,
         sql: &str,
         args: Vec<Arg>,
-    ) -> impl Future<Output = Result<Self::Row, StoreError>>
+    ) -> impl Future<Output = Result<Self::Row, StoreError>> + Send
     where
         Self: Sized,
     {

@@ -12,6 +12,7 @@ use proctor_review::domain::{
     SessionId, Verdict, ViolationKind,
 };
 use proctor_review::review::{self, DecideSettings, DecisionInput};
+use proctor_review::store::prelude::*;
 use proctor_review::store::{
     LmsAttempt, LmsClient, LmsExam, LmsOutcome, NewOnboarding, PlaceFiles, RemoteAttempt, Store,
     StoreError,

@@ -68,12 +68,16 @@ impl<C: Conn> Tx for Pg<'_, C> {
         &mut self,
         sql: &str,
         args: Vec<Arg>,
-    ) -> impl Future<Output = Result<Vec<tokio_postgres::Row>, StoreError>> {
+    ) -> impl Future<Output = Result<Vec<tokio_postgres::Row>, StoreError>> + Send {
         let sql = numbered(sql);
         async move { Ok(self.0.query(&sql, &params(&args)).await?) }
     }
 
-    fn exec(&mut self, sql: &str, args: Vec<Arg>) -> impl Future<Output = Result<u64, StoreError>> {
+    fn exec(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
         let sql = numbered(sql);
         async move { Ok(self.0.execute(&sql, &params(&args)).await?) }
     }
@@ -81,7 +85,7 @@ impl<C: Conn> Tx for Pg<'_, C> {
     fn session_detail(
         &mut self,
         id: crate::domain::SessionId,
-    ) -> impl Future<Output = Result<crate::domain::SessionDetail, StoreError>> {
+    ) -> impl Future<Output = Result<crate::domain::SessionDetail, StoreError>> + Send {
         super::read::session(self.0, id)
     }
 

@@ -14,23 +14,17 @@ mod tx;
 
 pub use search::Tiers;
 
-use super::{
-    ClaimedJob, CountDrift, DecisionCommand, DecisionContext, FailedEmail, LmsAttempt, LmsClient,
-    LmsDelivery, LmsExam, LmsOutcome, NewMedia, NewOnboarding, PlaceFiles, PlannedDecision,
-    Reconciled, RemoteAttempt, ReviewerListing, Store, StoreError, UndoCommand,
-};
-use crate::domain::AttemptStatus;
+use super::backend::{Backend, NoFiles, TxFuture};
+use super::{Accounts, Evidence, Jobs, Lms, Operations, PlaceFiles, Review, StoreError};
 use crate::domain::access::{CourseScope, Grant, TokenRecord};
-use crate::domain::lms::AutomatedReview;
 use crate::domain::query::{Page, SessionFilter};
-use crate::domain::undo::{UndoError, UndoFacts, UndoPlan};
 use crate::domain::{
-    CourseSummary, DecisionError, ExamId, Job, JobId, JobKind, MediaId, MediaItem, ReportRow,
-    Reviewer, Role, SessionDetail, SessionId, SessionRow,
+    CourseSummary, ExamId, ReportRow, Reviewer, SessionDetail, SessionId, SessionRow,
 };
 use crate::store::seed::SeedBatches;
 use crate::store::tx::at_once;
 use rusqlite::Connection;
+use std::future::Future;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
@@ -113,10 +107,6 @@ impl SqliteStore {
     }
 
     /// How long a list or lookup may take before it is stopped and answered as busy (503).
-    fn seal_key(&self) -> Option<crate::domain::audit::SealKey> {
-        self.inner.seal.get()
-    }
-
     pub fn set_query_budget(&self, budget: std::time::Duration) {
         self.inner.readers.set_budget(budget);
     }
@@ -135,10 +125,10 @@ impl SqliteStore {
     }
 
     /// A point lookup (any reader).
-    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    async fn quick<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
         self.inner.readers.read(pool::Kind::Quick, f).await
     }
@@ -147,7 +137,7 @@ impl SqliteStore {
     async fn read_list<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
         self.inner.readers.read(pool::Kind::List, f).await
     }
@@ -160,7 +150,7 @@ impl SqliteStore {
             .await
     }
 
-    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    async fn on_writer<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
@@ -175,29 +165,32 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
-    /// Runs shared store code (over [`Tx`](crate::store::tx::Tx)) in one IMMEDIATE
-    /// transaction on the writer: committed if it succeeds, rolled back if not.
-    async fn transact<T, F>(&self, f: F) -> Result<T, StoreError>
+    /// Runs `f` on the writer inside one IMMEDIATE transaction; `files` move in before the
+    /// commit and out again if it fails.
+    async fn in_transaction<T, F, P>(&self, mut files: P, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Lite<'_>) -> Result<T, StoreError> + Send + 'static,
+        P: PlaceFiles,
+        F: for<'a, 'c> FnOnce(&'a mut Lite<'c>) -> TxFuture<'a, T> + Send + 'static,
     {
-        self.write(move |c| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let out = f(&mut Lite(&tx))?;
-            tx.commit()?;
-            Ok(out)
+        self.on_writer(move |c| {
+            // A transaction an earlier panic left open is not ours to finish.
+            if !c.is_autocommit() {
+                c.execute_batch("ROLLBACK")?;
+            }
+            c.execute_batch("BEGIN IMMEDIATE")?;
+            let done = at_once(async {
+                let out = f(&mut Lite(c)).await?;
+                let commit = async { Ok(c.execute_batch("COMMIT")?) };
+                crate::store::place_then_commit(&mut files, commit).await?;
+                Ok(out)
+            });
+            if done.is_err() && !c.is_autocommit() {
+                c.execute_batch("ROLLBACK")?;
+            }
+            done
         })
         .await
-    }
-
-    /// Runs shared read-only store code on a reader.
-    async fn look<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Lite<'_>) -> Result<T, StoreError> + Send + 'static,
-    {
-        self.read(move |c| f(&mut Lite(c))).await
     }
 }
 
@@ -213,9 +206,48 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| StoreError::Backend(format!("database task failed: {e}")))?
 }
 
-impl Store for SqliteStore {
+/// SQLite has one writer: whatever writes takes it, inside a transaction.
+impl Backend for SqliteStore {
+    type Tx<'c> = Lite<'c>;
+    type Conn<'c> = Lite<'c>;
+
+    fn transact_placing<T, F, P>(
+        &self,
+        files: P,
+        f: F,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send
+    where
+        T: Send + 'static,
+        P: PlaceFiles,
+        F: for<'a, 'c> FnOnce(&'a mut Lite<'c>) -> TxFuture<'a, T> + Send + 'static,
+    {
+        self.in_transaction(files, f)
+    }
+
+    fn write<T, F>(&self, f: F) -> impl Future<Output = Result<T, StoreError>> + Send
+    where
+        T: Send + 'static,
+        F: for<'a, 'c> FnOnce(&'a mut Lite<'c>) -> TxFuture<'a, T> + Send + 'static,
+    {
+        self.in_transaction(NoFiles, f)
+    }
+
+    fn read<T, F>(&self, f: F) -> impl Future<Output = Result<T, StoreError>> + Send
+    where
+        T: Send + 'static,
+        F: for<'a, 'c> FnOnce(&'a mut Lite<'c>) -> TxFuture<'a, T> + Send + 'static,
+    {
+        self.quick(move |c| at_once(f(&mut Lite(c))))
+    }
+
+    fn seal_slot(&self) -> &crate::store::SealSlot {
+        &self.inner.seal
+    }
+}
+
+impl Accounts for SqliteStore {
     async fn token(&self, hash: String) -> Result<Option<TokenRecord>, StoreError> {
-        self.read(move |c| accounts::token(c, &hash)).await
+        self.quick(move |c| accounts::token(c, &hash)).await
     }
 
     async fn active_reviewer(
@@ -223,116 +255,25 @@ impl Store for SqliteStore {
         id: i64,
         now: OffsetDateTime,
     ) -> Result<Option<Reviewer>, StoreError> {
-        self.read(move |c| read::active_reviewer(c, id, now)).await
-    }
-
-    async fn create_reviewer(
-        &self,
-        username: String,
-        email: String,
-        full_name: String,
-        role: Role,
-    ) -> Result<Reviewer, StoreError> {
-        self.transact(move |tx| {
-            at_once(crate::store::accounts::create_reviewer(
-                tx, &username, &email, &full_name, role,
-            ))
-        })
-        .await
-    }
-
-    async fn ensure_reviewer(
-        &self,
-        username: String,
-        email: String,
-        full_name: String,
-    ) -> Result<Reviewer, StoreError> {
-        self.transact(move |tx| {
-            at_once(crate::store::accounts::ensure_reviewer(
-                tx, &username, &email, &full_name,
-            ))
-        })
-        .await
-    }
-
-    async fn add_token(
-        &self,
-        reviewer_id: i64,
-        hash: String,
-        expires: Option<OffsetDateTime>,
-    ) -> Result<(), StoreError> {
-        self.transact(move |tx| {
-            at_once(crate::store::accounts::add_token(
-                tx,
-                reviewer_id,
-                &hash,
-                expires,
-            ))
-        })
-        .await
+        self.quick(move |c| read::active_reviewer(c, id, now)).await
     }
 
     async fn grants(&self, reviewer_id: i64) -> Result<Vec<Grant>, StoreError> {
-        self.read(move |c| accounts::grants(c, reviewer_id)).await
+        self.quick(move |c| accounts::grants(c, reviewer_id)).await
     }
+}
 
-    async fn reviewer_by_username(&self, username: String) -> Result<Option<Reviewer>, StoreError> {
-        self.look(move |tx| at_once(crate::store::accounts::reviewer_by_username(tx, &username)))
-            .await
-    }
-
-    async fn reviewers(&self) -> Result<Vec<ReviewerListing>, StoreError> {
-        self.look(move |tx| at_once(crate::store::accounts::reviewers(tx)))
-            .await
-    }
-
-    async fn grant(&self, username: String, grant: Grant) -> Result<Reviewer, StoreError> {
-        self.transact(move |tx| at_once(crate::store::accounts::grant(tx, &username, &grant)))
-            .await
-    }
-
-    async fn withdraw(&self, username: String, course: String) -> Result<bool, StoreError> {
-        self.transact(move |tx| at_once(crate::store::accounts::withdraw(tx, &username, &course)))
-            .await
-    }
-
-    async fn revoke_tokens(&self, username: String) -> Result<u64, StoreError> {
-        self.transact(move |tx| at_once(crate::store::accounts::revoke_tokens(tx, &username)))
-            .await
-    }
-
-    async fn revoke_token(&self, id: String) -> Result<u64, StoreError> {
-        self.transact(move |tx| at_once(crate::store::accounts::revoke_token(tx, &id)))
-            .await
-    }
-
-    async fn schema_versions(&self) -> Result<(u32, u32), StoreError> {
-        self.read(|c| {
-            let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            Ok((u32::try_from(v).unwrap_or(0), migrate::VERSION))
-        })
-        .await
-    }
-
-    async fn is_empty(&self) -> Result<bool, StoreError> {
-        self.read(|c| Ok(c.query_row("SELECT NOT EXISTS (SELECT 1 FROM exams)", [], |r| r.get(0))?))
-            .await
-    }
-
-    async fn seed_batches(&self, batches: SeedBatches) -> Result<(), StoreError> {
-        self.write(move |c| seed::seed(c, batches)).await
-    }
-
+impl Review for SqliteStore {
     async fn courses(&self, scope: CourseScope) -> Result<Vec<CourseSummary>, StoreError> {
         self.read_list(move |c| read::courses(c, &scope)).await
     }
 
     async fn exam_course(&self, exam: ExamId) -> Result<Option<String>, StoreError> {
-        self.read(move |c| read::exam_course(c, exam)).await
+        self.quick(move |c| read::exam_course(c, exam)).await
     }
 
     async fn session_course(&self, session: SessionId) -> Result<Option<String>, StoreError> {
-        self.read(move |c| read::session_course(c, session)).await
+        self.quick(move |c| read::session_course(c, session)).await
     }
 
     async fn sessions(
@@ -356,420 +297,12 @@ impl Store for SqliteStore {
     }
 
     async fn session(&self, id: SessionId) -> Result<SessionDetail, StoreError> {
-        self.read(move |c| read::session(c, id)).await
-    }
-
-    async fn decide<P>(&self, cmd: DecisionCommand<P>) -> Result<SessionDetail, StoreError>
-    where
-        P: FnOnce(&DecisionContext) -> Result<PlannedDecision, DecisionError> + Send + 'static,
-    {
-        let key = self.seal_key();
-        self.transact(move |tx| at_once(crate::store::decide::decide(tx, cmd, key.as_ref())))
-            .await
-    }
-
-    async fn undo<P>(&self, cmd: UndoCommand<P>) -> Result<SessionDetail, StoreError>
-    where
-        P: FnOnce(Option<&UndoFacts>) -> Result<UndoPlan, UndoError> + Send + 'static,
-    {
-        let key = self.seal_key();
-        self.transact(move |tx| at_once(crate::store::decide::undo(tx, cmd, key.as_ref())))
-            .await
-    }
-
-    async fn add_evidence<F: PlaceFiles>(
-        &self,
-        items: Vec<NewMedia>,
-        onboarding: Vec<NewOnboarding>,
-        mut files: F,
-    ) -> Result<Vec<MediaItem>, StoreError> {
-        // Rows and files stand or fall together: the files move in before the commit and
-        // move out again if it fails.
-        self.write(move |c| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let added = at_once(crate::store::evidence::add_rows(
-                &mut Lite(&tx),
-                &items,
-                &onboarding,
-            ))?;
-            crate::store::place_then_commit(&mut files, || Ok(tx.commit()?))?;
-            Ok(added)
-        })
-        .await
-    }
-
-    async fn media(&self, id: MediaId) -> Result<(SessionId, MediaItem), StoreError> {
-        self.look(move |tx| at_once(crate::store::evidence::media(tx, id)))
-            .await
-    }
-
-    async fn media_count(&self) -> Result<u64, StoreError> {
-        Ok(self
-            .count_sql("SELECT COUNT(*) FROM media".into())
-            .await?
-            .max(0) as u64)
-    }
-
-    async fn claim_job(
-        &self,
-        kind: JobKind,
-        instance: String,
-        now: OffsetDateTime,
-    ) -> Result<Option<ClaimedJob>, StoreError> {
-        self.transact(move |tx| at_once(crate::store::jobs::claim(tx, kind, &instance, now)))
-            .await
-    }
-
-    async fn next_due(&self, kind: JobKind) -> Result<Option<OffsetDateTime>, StoreError> {
-        self.look(move |tx| at_once(crate::store::jobs::next_due(tx, kind)))
-            .await
-    }
-
-    async fn job_progress(&self, id: JobId, progress: f64) -> Result<(), StoreError> {
-        self.transact(move |tx| at_once(crate::store::jobs::progress(tx, id, progress)))
-            .await
-    }
-
-    async fn job_done(&self, id: JobId, result: Option<String>) -> Result<(), StoreError> {
-        self.transact(move |tx| {
-            at_once(crate::store::jobs::done(
-                tx,
-                id,
-                result.as_deref(),
-                OffsetDateTime::now_utc(),
-            ))
-        })
-        .await
-    }
-
-    async fn job_retry(
-        &self,
-        id: JobId,
-        error: String,
-        next: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        self.transact(move |tx| at_once(crate::store::jobs::retry(tx, id, &error, next)))
-            .await
-    }
-
-    async fn job_failed(&self, id: JobId, error: String) -> Result<(), StoreError> {
-        self.transact(move |tx| {
-            at_once(crate::store::jobs::failed(
-                tx,
-                id,
-                &error,
-                OffsetDateTime::now_utc(),
-            ))
-        })
-        .await
-    }
-
-    async fn recover_jobs(
-        &self,
-        instance: String,
-        now: OffsetDateTime,
-        stale: time::Duration,
-    ) -> Result<u64, StoreError> {
-        self.transact(move |tx| at_once(crate::store::jobs::recover(tx, &instance, now, stale)))
-            .await
-    }
-
-    async fn release_jobs(&self, instance: String) -> Result<u64, StoreError> {
-        self.transact(move |tx| at_once(crate::store::jobs::release(tx, &instance)))
-            .await
-    }
-
-    async fn check_counts(&self, repair: bool) -> Result<Vec<CountDrift>, StoreError> {
-        self.transact(move |tx| at_once(crate::store::counts::check(tx, repair)))
-            .await
-    }
-
-    async fn audit_chain(&self) -> Result<Vec<crate::domain::audit::StoredEntry>, StoreError> {
-        self.look(|tx| at_once(crate::store::audit::entries(tx)))
-            .await
-    }
-
-    fn set_seal_key(&self, key: crate::domain::audit::SealKey) {
-        self.inner.seal.set(key);
-    }
-
-    async fn audit_head(&self) -> Result<crate::domain::audit::Head, StoreError> {
-        self.read(|c| {
-            let (n, hash, seal): (i64, Option<String>, Option<String>) =
-                c.query_row(crate::store::queries::AUDIT_HEAD, [], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })?;
-            Ok(crate::store::rows::head(n, hash, seal))
-        })
-        .await
-    }
-
-    async fn session_by_reference(
-        &self,
-        reference: String,
-    ) -> Result<Option<SessionId>, StoreError> {
-        self.read(move |c| {
-            use rusqlite::OptionalExtension;
-            Ok(
-                c.prepare_cached(crate::store::queries::SESSION_BY_REFERENCE)?
-                    .query_row([&reference, &reference], |r| r.get(0))
-                    .optional()?,
-            )
-        })
-        .await
-    }
-
-    async fn audit_sessions(&self) -> Result<Vec<crate::domain::audit::SessionNow>, StoreError> {
-        self.look(|tx| at_once(crate::store::audit::sessions(tx)))
-            .await
-    }
-
-    async fn seal_history(&self, key: crate::domain::audit::SealKey) -> Result<u64, StoreError> {
-        self.transact(move |tx| at_once(crate::store::audit::seal_unsealed(tx, &key)))
-            .await
-    }
-
-    async fn failed_emails(&self) -> Result<Vec<FailedEmail>, StoreError> {
-        self.look(|tx| at_once(crate::store::jobs::failed_emails(tx)))
-            .await
-    }
-
-    async fn requeue_failed(
-        &self,
-        kind: JobKind,
-        job: Option<JobId>,
-        now: OffsetDateTime,
-    ) -> Result<u64, StoreError> {
-        self.transact(move |tx| at_once(crate::store::jobs::requeue_failed(tx, kind, job, now)))
-            .await
-    }
-
-    async fn job(&self, id: JobId) -> Result<Job, StoreError> {
-        self.look(move |tx| at_once(crate::store::jobs::job(tx, id)))
-            .await
-    }
-
-    async fn jobs(&self, kind: JobKind, course: Option<String>) -> Result<Vec<Job>, StoreError> {
-        self.look(move |tx| at_once(crate::store::jobs::list(tx, kind, course.as_deref())))
-            .await
-    }
-
-    async fn start_report(&self, course: String, reviewer: i64) -> Result<Job, StoreError> {
-        self.transact(move |tx| {
-            at_once(crate::store::jobs::start_report(
-                tx,
-                &course,
-                reviewer,
-                OffsetDateTime::now_utc(),
-            ))
-        })
-        .await
+        self.quick(move |c| read::session(c, id)).await
     }
 
     async fn report_size(&self, course: String) -> Result<u64, StoreError> {
         self.read_list(move |c| at_once(crate::store::report::count(&mut Lite(c), &course)))
             .await
-    }
-
-    async fn lms_client(&self, client_id: String) -> Result<Option<LmsClient>, StoreError> {
-        self.look(move |tx| at_once(crate::store::lms::registrations::client(tx, &client_id)))
-            .await
-    }
-
-    async fn lms_clients(&self) -> Result<Vec<LmsClient>, StoreError> {
-        self.look(|tx| at_once(crate::store::lms::registrations::clients(tx)))
-            .await
-    }
-
-    async fn save_lms_client(&self, client: LmsClient) -> Result<(), StoreError> {
-        self.transact(move |tx| at_once(crate::store::lms::registrations::save_client(tx, &client)))
-            .await
-    }
-
-    async fn lms_save_exam(&self, client_id: String, exam: LmsExam) -> Result<String, StoreError> {
-        self.transact(move |tx| {
-            at_once(crate::store::lms::registrations::save_exam(
-                tx, &client_id, &exam,
-            ))
-        })
-        .await
-    }
-
-    async fn lms_register_attempt(
-        &self,
-        client_id: String,
-        exam_external_id: String,
-        attempt: LmsAttempt,
-    ) -> Result<String, StoreError> {
-        self.transact(move |tx| {
-            at_once(crate::store::lms::registrations::register_attempt(
-                tx,
-                &client_id,
-                &exam_external_id,
-                &attempt,
-            ))
-        })
-        .await
-    }
-
-    async fn lms_attempt(
-        &self,
-        client_id: String,
-        exam_external_id: String,
-        attempt_external_id: String,
-    ) -> Result<AttemptStatus, StoreError> {
-        self.look(move |tx| {
-            at_once(crate::store::lms::registrations::attempt(
-                tx,
-                &client_id,
-                &exam_external_id,
-                &attempt_external_id,
-            ))
-        })
-        .await
-    }
-
-    async fn lms_set_attempt_status(
-        &self,
-        client_id: String,
-        exam_external_id: String,
-        attempt_external_id: String,
-        status: AttemptStatus,
-    ) -> Result<(), StoreError> {
-        self.transact(move |tx| {
-            at_once(crate::store::lms::registrations::set_attempt_status(
-                tx,
-                &client_id,
-                &exam_external_id,
-                &attempt_external_id,
-                status,
-            ))
-        })
-        .await
-    }
-
-    async fn lms_delete_attempt(
-        &self,
-        client_id: String,
-        exam_external_id: String,
-        attempt_external_id: String,
-    ) -> Result<(), StoreError> {
-        self.transact(move |tx| {
-            at_once(crate::store::lms::registrations::delete_attempt(
-                tx,
-                &client_id,
-                &exam_external_id,
-                &attempt_external_id,
-            ))
-        })
-        .await
-    }
-
-    async fn lms_retire_user(
-        &self,
-        client_id: String,
-        external_user_id: String,
-    ) -> Result<Option<Vec<String>>, StoreError> {
-        self.transact(move |tx| {
-            at_once(crate::store::lms::registrations::retire_user(
-                tx,
-                &client_id,
-                &external_user_id,
-            ))
-        })
-        .await
-    }
-
-    async fn automated_review(
-        &self,
-        session: SessionId,
-        review: AutomatedReview,
-    ) -> Result<SessionDetail, StoreError> {
-        self.transact(move |tx| {
-            at_once(crate::store::lms::reviews::automated_review(
-                tx, session, &review,
-            ))
-        })
-        .await
-    }
-
-    async fn lms_delivery_outcome(
-        &self,
-        job: JobId,
-        outcome: LmsOutcome,
-    ) -> Result<(), StoreError> {
-        self.transact(move |tx| {
-            at_once(crate::store::lms::reviews::delivery_outcome(
-                tx, job, &outcome,
-            ))
-        })
-        .await
-    }
-
-    async fn lms_retry(&self, session: SessionId) -> Result<SessionDetail, StoreError> {
-        self.transact(move |tx| at_once(crate::store::lms::reviews::retry(tx, session)))
-            .await
-    }
-
-    async fn lms_undelivered(&self) -> Result<Vec<LmsDelivery>, StoreError> {
-        self.look(|tx| at_once(crate::store::lms::listings::undelivered(tx)))
-            .await
-    }
-
-    async fn lms_onboarding(
-        &self,
-        client_id: String,
-        course_id: String,
-        user_id: Option<String>,
-    ) -> Result<Vec<super::LmsOnboarding>, StoreError> {
-        self.look(move |tx| {
-            let user = user_id.as_deref();
-            at_once(crate::store::lms::listings::onboarding(
-                tx, &client_id, &course_id, user,
-            ))
-        })
-        .await
-    }
-
-    async fn lms_courses(&self, client_id: String) -> Result<Vec<String>, StoreError> {
-        self.look(move |tx| at_once(crate::store::lms::listings::courses(tx, &client_id)))
-            .await
-    }
-
-    async fn lms_reconcile(
-        &self,
-        client_id: String,
-        attempts: Vec<RemoteAttempt>,
-        at: OffsetDateTime,
-    ) -> Result<Reconciled, StoreError> {
-        let key = self.seal_key();
-        self.transact(move |tx| {
-            at_once(crate::store::lms::reconcile::reconcile(
-                tx,
-                &client_id,
-                &attempts,
-                at,
-                key.as_ref(),
-            ))
-        })
-        .await
-    }
-
-    async fn lms_sync_result(
-        &self,
-        client_id: String,
-        error: Option<String>,
-        at: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        self.transact(move |tx| {
-            at_once(crate::store::lms::listings::sync_result(
-                tx,
-                &client_id,
-                error.as_deref(),
-                at,
-            ))
-        })
-        .await
     }
 
     async fn report_rows<F>(&self, course: String, mut each: F) -> Result<u64, StoreError>
@@ -788,3 +321,21 @@ impl Store for SqliteStore {
             .await
     }
 }
+
+impl Operations for SqliteStore {
+    async fn schema_versions(&self) -> Result<(u32, u32), StoreError> {
+        self.quick(|c| {
+            let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            Ok((u32::try_from(v).unwrap_or(0), migrate::VERSION))
+        })
+        .await
+    }
+
+    async fn seed_batches(&self, batches: SeedBatches) -> Result<(), StoreError> {
+        self.on_writer(move |c| seed::seed(c, batches)).await
+    }
+}
+
+impl Evidence for SqliteStore {}
+impl Jobs for SqliteStore {}
+impl Lms for SqliteStore {}

@@ -74,7 +74,7 @@ impl Readers {
     pub async fn read<T, F>(self: &Arc<Self>, kind: Kind, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let closed = |_| StoreError::Backend("the database is closing".into());
         let heavy = match kind {
@@ -132,7 +132,7 @@ fn run<T>(
     conn: &mut Connection,
     budget: Option<Duration>,
     abandoned: Arc<AtomicBool>,
-    f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
     let deadline = budget.map(|b| Instant::now() + b);
     let stop = abandoned.clone();

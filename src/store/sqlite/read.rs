@@ -158,13 +158,15 @@ pub fn queue(
     super::pages::page(c, scope, &q)
 }
 
-pub fn session(c: &Connection, id: SessionId) -> Result<SessionDetail, StoreError> {
+pub fn session(c: &mut Connection, id: SessionId) -> Result<SessionDetail, StoreError> {
     let sql = format!(
         "SELECT {ROW_COLUMNS}, e.course_id, e.exam_name, e.time_limit_mins, e.backend, s.attempt_code,
                 s.external_id, s.allowed_time_limit_mins, s.is_sample_attempt, s.track
          FROM sessions s JOIN learners l ON l.id = s.learner_id JOIN exams e ON e.id = s.exam_id
          WHERE s.id = ?1"
     );
+    // Read first: the shared query borrows the connection whole.
+    let violations = violations(c, id)?;
     let mut stmt = c.prepare(&sql)?;
     let mut rows = stmt.query([id])?;
     let Some(r) = rows.next()? else {
@@ -172,7 +174,7 @@ pub fn session(c: &Connection, id: SessionId) -> Result<SessionDetail, StoreErro
     };
     let row = session_row(r)?;
     let parts = crate::store::rows::DetailParts {
-        violations: violations(c, id)?,
+        violations,
         history: history(c, id)?,
         media: session_media(c, id)?,
         onboarding: onboarding(c, id)?,
@@ -258,7 +260,7 @@ fn onboarding(c: &Connection, session: SessionId) -> Result<Option<Onboarding>, 
     }))
 }
 
-pub fn violations(c: &Connection, session: SessionId) -> Result<Vec<Violation>, StoreError> {
+pub fn violations(c: &mut Connection, session: SessionId) -> Result<Vec<Violation>, StoreError> {
     crate::store::tx::at_once(crate::store::decide::violations(
         &mut super::tx::Lite(c),
         session,

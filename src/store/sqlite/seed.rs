@@ -29,8 +29,16 @@ const SEED_CACHE_KIB: i64 = 64 * 1024;
 const SEED_SORT_THREADS: i64 = 2;
 
 fn seed_in(c: &mut Connection, batches: SeedBatches) -> Result<(), StoreError> {
-    let tx = c.transaction()?;
-    let set_aside = set_aside(&tx)?;
+    c.execute_batch("BEGIN")?;
+    let done = seed_rows(c, batches);
+    if done.is_err() && !c.is_autocommit() {
+        c.execute_batch("ROLLBACK")?;
+    }
+    done
+}
+
+fn seed_rows(tx: &mut Connection, batches: SeedBatches) -> Result<(), StoreError> {
+    let set_aside = set_aside(tx)?;
     let mut learners = Vec::new();
     let t = std::time::Instant::now();
     let mut made = std::time::Duration::ZERO;
@@ -39,17 +47,17 @@ fn seed_in(c: &mut Connection, batches: SeedBatches) -> Result<(), StoreError> {
         let m = std::time::Instant::now();
         let Some(data) = batches.next() else { break };
         made += m.elapsed();
-        insert(&tx, &data, &mut learners)?;
+        insert(tx, &data, &mut learners)?;
     }
     tracing::debug!(?made, total = ?t.elapsed(), "seed: rows in");
     for sql in set_aside {
         tx.execute_batch(&sql)?;
     }
     tracing::debug!(total = ?t.elapsed(), "seed: indexes made");
-    crate::store::tx::at_once(crate::store::counts::recount(&mut super::tx::Lite(&tx)))?;
-    search::rebuild(&tx)?;
+    crate::store::tx::at_once(crate::store::counts::recount(&mut super::tx::Lite(tx)))?;
+    search::rebuild(tx)?;
     tracing::debug!(total = ?t.elapsed(), "seed: counted");
-    tx.commit()?;
+    tx.execute_batch("COMMIT")?;
     tracing::debug!(total = ?t.elapsed(), "seed: committed");
     Ok(())
 }
@@ -73,7 +81,7 @@ fn set_aside(tx: &Connection) -> Result<Vec<String>, StoreError> {
 
 /// One part. `learners` keeps each learner's (username, folded name) for later parts.
 fn insert(
-    tx: &Connection,
+    tx: &mut Connection,
     data: &SeedData,
     learners: &mut Vec<(String, String)>,
 ) -> Result<(), StoreError> {
@@ -167,7 +175,7 @@ fn insert(
 }
 
 /// The demo's evidence rows; whoever seeds puts their files in the media folder.
-fn seed_evidence(tx: &Connection, data: &SeedData) -> Result<(), StoreError> {
+fn seed_evidence(tx: &mut Connection, data: &SeedData) -> Result<(), StoreError> {
     let mut tx = super::tx::Lite(tx);
     crate::store::tx::at_once(crate::store::evidence::seed_media(
         &mut tx,

@@ -7,7 +7,9 @@ use crate::store::tx::{Arg, Lock, Tx};
 use rusqlite::Connection;
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 
-pub struct Lite<'c>(pub &'c Connection);
+/// By `&mut`: a connection is `Send` but not `Sync`, so shared code holding this may be
+/// `Send` (see [`Tx`]).
+pub struct Lite<'c>(pub &'c mut Connection);
 
 use crate::store::lms::OPEN_EDX;
 
@@ -60,11 +62,15 @@ impl Tx for Lite<'_> {
         &mut self,
         sql: &str,
         args: Vec<Arg>,
-    ) -> impl Future<Output = Result<Vec<LiteRow>, StoreError>> {
+    ) -> impl Future<Output = Result<Vec<LiteRow>, StoreError>> + Send {
         std::future::ready(self.rows_now(sql, &args))
     }
 
-    fn exec(&mut self, sql: &str, args: Vec<Arg>) -> impl Future<Output = Result<u64, StoreError>> {
+    fn exec(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
         let done = self
             .0
             .prepare_cached(sql)
@@ -74,19 +80,19 @@ impl Tx for Lite<'_> {
         std::future::ready(done)
     }
 
-    fn lock(&mut self, _: Lock) -> impl Future<Output = Result<(), StoreError>> {
+    fn lock(&mut self, _: Lock) -> impl Future<Output = Result<(), StoreError>> + Send {
         std::future::ready(Ok(()))
     }
 
     fn session_detail(
         &mut self,
         id: crate::domain::SessionId,
-    ) -> impl Future<Output = Result<crate::domain::SessionDetail, StoreError>> {
-        std::future::ready(super::read::session(self.0, id))
+    ) -> impl Future<Output = Result<crate::domain::SessionDetail, StoreError>> + Send {
+        std::future::ready(super::read::session(&mut *self.0, id))
     }
 
-    fn open_edx_reviewer(&mut self) -> impl Future<Output = Result<i64, StoreError>> {
-        let mut me = Lite(self.0);
+    fn open_edx_reviewer(&mut self) -> impl Future<Output = Result<i64, StoreError>> + Send {
+        let mut me = Lite(&mut *self.0);
         let found = crate::store::tx::at_once(async {
             match crate::store::accounts::reviewer_by_username(&mut me, OPEN_EDX).await? {
                 Some(r) => Ok(r.id),
@@ -102,7 +108,7 @@ impl Tx for Lite<'_> {
         std::future::ready(found)
     }
 
-    fn learner_changed(&mut self, _: i64) -> impl Future<Output = Result<(), StoreError>> {
+    fn learner_changed(&mut self, _: i64) -> impl Future<Output = Result<(), StoreError>> + Send {
         std::future::ready(Ok(()))
     }
 }
