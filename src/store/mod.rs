@@ -18,6 +18,7 @@ pub mod queries;
 pub mod report;
 pub mod rows;
 pub mod seed;
+mod segments;
 pub mod sqlite;
 mod tiers;
 pub mod timefmt;

@@ -24,8 +24,8 @@ use crate::domain::{
 };
 use crate::store::Tiers;
 use crate::store::seed::SeedBatches;
+use crate::store::segments::Scope;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use pages::Scope;
 use sql::Val;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

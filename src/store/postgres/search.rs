@@ -14,18 +14,7 @@ use crate::store::Tiers;
 use tokio_postgres::GenericClient;
 use tokio_postgres::types::Type;
 
-pub enum Search {
-    Nobody,
-    /// SQL over `s` keeping the sessions of the few learners who match, and its argument.
-    Few(String, Val),
-    /// SQL over `l` testing each row read, and its argument; `counted` keeps the sessions
-    /// of the first `few` matching learners.
-    Many {
-        test: String,
-        arg: Val,
-        counted: (String, Val),
-    },
-}
+pub type Search = crate::store::segments::Search<Val>;
 
 /// `%key%` for LIKE, with LIKE's own characters taken literally.
 fn pattern(key: &str) -> String {

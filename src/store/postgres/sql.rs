@@ -39,6 +39,18 @@ impl ToSql for Val {
     to_sql_checked!();
 }
 
+impl From<i64> for Val {
+    fn from(v: i64) -> Self {
+        Val::Int(v)
+    }
+}
+
+impl From<String> for Val {
+    fn from(v: String) -> Self {
+        Val::Text(v)
+    }
+}
+
 impl Val {
     fn ty(&self) -> Type {
         match self {

@@ -1,256 +1,104 @@
 //! Pages of the Sessions list read straight from the index of their order (keyset paging):
 //! a page after, before or at the end of the list costs the same as the first one, however
-//! many sessions the exam holds. Segments, cursors and the page's shape are `store::keyset`'s;
-//! a page is at most a few small range reads (indexes in migration 0011).
+//! many sessions the exam holds. The steps are `store::segments`'; here is how SQLite is
+//! asked (indexes in migration 0011, learners found through the FTS5 trigram index).
 
-use super::read::{add_marks, session_row};
-use super::search::Search;
-use crate::domain::query::{Cursor, Page, SessionFilter, SortKey, SortValue};
+use super::read::session_row;
+use crate::domain::query::{Page, SessionFilter, SortValue};
 use crate::domain::{AttemptStatus, SessionRow};
-use crate::store::StoreError;
-use crate::store::keyset::{self, Read, Segment, Walk, key_column};
+use crate::store::segments::{self, Scope, Search, Source};
+use crate::store::tx::at_once;
+use crate::store::{StoreError, Tiers};
 use rusqlite::Connection;
 use rusqlite::types::Value;
-
-/// Which sessions a list holds before the query's own filters: SQL over `s` and its args.
-pub struct Scope {
-    pub filter: String,
-    pub args: Vec<Value>,
-    /// Every row is Require Attention (the queue): its partial indexes apply.
-    pub attention_only: bool,
-    /// The exams whose counters give the total when there is no search.
-    pub exams: Vec<Value>,
-    pub tiers: super::search::Tiers,
-}
-
-const ROW_COLUMNS: &str = super::read::ROW_COLUMNS;
+use std::future::Future;
 
 pub fn page(
     c: &Connection,
-    scope: Scope,
+    scope: Scope<Value>,
     q: &SessionFilter,
 ) -> Result<Page<SessionRow>, StoreError> {
-    let mut filter = scope.filter.clone();
-    let mut args = scope.args.clone();
-    if !q.statuses.is_empty() {
-        filter.push_str(&format!(
-            " AND s.status IN ({})",
-            vec!["?"; q.statuses.len()].join(",")
-        ));
-        args.extend(
-            q.statuses
-                .iter()
-                .map(|s| Value::Text(s.as_str().to_owned())),
-        );
+    at_once(segments::page(&Lists(c), scope, q))
+}
+
+fn marks(n: usize) -> String {
+    vec!["?"; n].join(",")
+}
+
+/// A reader connection, as keyset paging sends its queries.
+struct Lists<'a>(&'a Connection);
+
+impl Source for Lists<'_> {
+    type Arg = Value;
+    const BY_LEARNER: &'static str = "sessions s INDEXED BY sessions_by_learner";
+
+    fn with_statuses(filter: &mut String, args: &mut Vec<Value>, statuses: &[AttemptStatus]) {
+        filter.push_str(&format!(" AND s.status IN ({})", marks(statuses.len())));
+        args.extend(statuses.iter().map(|s| Value::Text(s.as_str().to_owned())));
     }
-    let segments = keyset::segments(q, scope.attention_only);
-    // Sessions are read through the index of the order, or, for a search that matches a
-    // few learners, through theirs (then sorted).
-    let mut from = "sessions s";
-    let mut at_least = false;
-    let total = match super::search::plan(c, &q.search, scope.tiers)? {
-        None => counted(c, &scope.exams, &q.statuses, scope.attention_only)?,
-        Some(Search::Nobody) => {
-            return Ok(Page::empty());
-        }
-        Some(Search::Few(sql, arg)) => {
-            filter.push_str(&sql);
-            args.push(arg);
-            from = "sessions s INDEXED BY sessions_by_learner";
-            count(c, &filter, &args)?
-        }
-        Some(Search::Several {
-            walk: test,
-            arg,
-            counted,
-        })
-        | Some(Search::Many { test, arg, counted }) => {
-            let mut some = filter.clone();
-            some.push_str(&counted.0);
-            let mut some_args = args.clone();
-            some_args.push(counted.1);
-            filter.push_str(&test);
-            args.push(arg);
-            at_least = true;
-            count(c, &some, &some_args)?
-        }
-    };
-    let reader = Reader {
-        c,
-        from,
-        filter: &filter,
-        args: &args,
-        sort: q.sort,
-        desc: q.desc,
-    };
-    let want = q.limit as usize + 1;
-    let rows = match keyset::read_for(&q.from) {
-        Read::Walk(walk, from) => reader.walk(&segments, from, walk, want)?,
-        Read::Skip(n) => reader.skip(&segments, n, want)?,
-    };
-    let mut page = keyset::assemble(q, total, at_least, rows);
-    add_marks(c, &mut page.items)?;
-    Ok(page)
-}
 
-fn count(c: &Connection, filter: &str, args: &[Value]) -> Result<u64, StoreError> {
-    let n: i64 = c.query_row(
-        // Counting filters never name the learner's own columns.
-        &format!("SELECT COUNT(*) FROM sessions s WHERE {filter}"),
-        rusqlite::params_from_iter(args.iter()),
-        |r| r.get(0),
-    )?;
-    Ok(n.max(0) as u64)
-}
-
-/// The sessions of `exams` with `statuses` (all when empty), from the counters table.
-fn counted(
-    c: &Connection,
-    exams: &[Value],
-    statuses: &[AttemptStatus],
-    attention_only: bool,
-) -> Result<u64, StoreError> {
-    if exams.is_empty() {
-        return Ok(0);
-    }
-    let mut sql = format!(
-        "SELECT COALESCE(SUM(n), 0) FROM session_counts WHERE exam_id IN ({})",
-        vec!["?"; exams.len()].join(",")
-    );
-    let mut args = exams.to_vec();
-    let statuses: Vec<&str> = if attention_only {
-        vec![AttemptStatus::SecondReviewRequired.as_str()]
-    } else {
-        statuses.iter().map(|s| s.as_str()).collect()
-    };
-    if !statuses.is_empty() {
-        sql.push_str(&format!(
-            " AND status IN ({})",
-            vec!["?"; statuses.len()].join(",")
-        ));
-        args.extend(statuses.iter().map(|s| Value::Text((*s).to_owned())));
-    }
-    let n: i64 = c.query_row(&sql, rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
-    Ok(n.max(0) as u64)
-}
-
-struct Reader<'a> {
-    c: &'a Connection,
-    from: &'a str,
-    filter: &'a str,
-    args: &'a [Value],
-    sort: SortKey,
-    desc: bool,
-}
-
-impl Reader<'_> {
-    /// Up to `want` rows in `walk` direction through `segments`, starting just past `from`
-    /// (or at the first or last segment's edge), in the order walked.
-    fn walk(
+    fn search(
         &self,
-        segments: &[Segment],
-        from: Option<&Cursor>,
-        walk: Walk,
-        want: usize,
-    ) -> Result<Vec<(SessionRow, SortValue)>, StoreError> {
-        let mut out = Vec::new();
-        for (seg, bound) in keyset::walk_from(segments, from, walk) {
-            let rows = self.segment(seg, bound, walk, want - out.len())?;
-            out.extend(rows);
-            if out.len() >= want {
-                break;
-            }
-        }
-        Ok(out)
+        query: &str,
+        tiers: Tiers,
+    ) -> impl Future<Output = Result<Option<Search<Value>>, StoreError>> {
+        std::future::ready(super::search::plan(self.0, query, tiers).map_err(StoreError::from))
     }
 
-    fn segment(
+    fn counted(
         &self,
-        seg: Segment,
-        bound: Option<&Cursor>,
-        walk: Walk,
-        want: usize,
-    ) -> Result<Vec<(SessionRow, SortValue)>, StoreError> {
-        let (sql, args) = self.segment_sql(seg, bound, walk);
-        self.rows(&format!("{sql} LIMIT {want}"), &args)
+        exams: &[i64],
+        statuses: &[&str],
+    ) -> impl Future<Output = Result<u64, StoreError>> {
+        std::future::ready(self.counted_now(exams, statuses))
     }
 
-    /// The rows of one segment past `bound`, in `walk` order, read along its index.
-    fn segment_sql(
+    fn add_marks(&self, rows: &mut [SessionRow]) -> impl Future<Output = Result<(), StoreError>> {
+        std::future::ready(super::read::add_marks(self.0, rows))
+    }
+
+    fn rows(
         &self,
-        seg: Segment,
-        bound: Option<&Cursor>,
-        walk: Walk,
-    ) -> (String, Vec<Value>) {
-        let key = key_column(self.sort);
-        // The list's own direction, turned round when walking back up it.
-        let asc = (!self.desc) ^ (walk == Walk::Backward);
-        let (dir, op) = if asc { ("ASC", ">") } else { ("DESC", "<") };
+        sql: &str,
+        args: &[Value],
+    ) -> impl Future<Output = Result<Vec<(SessionRow, SortValue)>, StoreError>> {
+        std::future::ready(self.rows_now(sql, args))
+    }
+
+    fn count(&self, sql: &str, args: &[Value]) -> impl Future<Output = Result<u64, StoreError>> {
+        let n = self
+            .0
+            .prepare_cached(sql)
+            .and_then(|mut s| s.query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0)))
+            .map(|n: i64| n.max(0) as u64)
+            .map_err(StoreError::from);
+        std::future::ready(n)
+    }
+}
+
+impl Lists<'_> {
+    fn counted_now(&self, exams: &[i64], statuses: &[&str]) -> Result<u64, StoreError> {
         let mut sql = format!(
-            "SELECT {ROW_COLUMNS}, {key} FROM {} JOIN learners l ON l.id = s.learner_id
-             WHERE {} AND s.attention_rank = {}",
-            self.from,
-            self.filter,
-            u8::from(!seg.attention)
+            "SELECT COALESCE(SUM(n), 0) FROM session_counts WHERE exam_id IN ({})",
+            marks(exams.len())
         );
-        let mut args = self.args.to_vec();
-        let order = if seg.null {
-            sql.push_str(&format!(" AND {key} IS NULL"));
-            if let Some(c) = bound {
-                sql.push_str(&format!(" AND s.id {op} ?"));
-                args.push(Value::Integer(c.id));
-            }
-            format!("s.id {dir}")
-        } else {
-            match bound {
-                Some(c) => {
-                    sql.push_str(&format!(" AND ({key}, s.id) {op} (?, ?)"));
-                    args.push(sort_arg(&c.key));
-                    args.push(Value::Integer(c.id));
-                }
-                None => sql.push_str(&format!(" AND {key} IS NOT NULL")),
-            }
-            format!("{key} {dir}, s.id {dir}")
-        };
-        sql.push_str(&format!(" ORDER BY {order}"));
-        (sql, args)
-    }
-
-    /// The old offset paging: the rows from `offset` in list order. Whole segments before
-    /// it are skipped by counting them in their index; the rest is skipped along the index
-    /// of the order, never sorted.
-    fn skip(
-        &self,
-        segments: &[Segment],
-        mut offset: u64,
-        want: usize,
-    ) -> Result<Vec<(SessionRow, SortValue)>, StoreError> {
-        let mut out = Vec::new();
-        for seg in segments {
-            let (sql, args) = self.segment_sql(*seg, None, Walk::Forward);
-            if offset > 0 {
-                let n: i64 = self
-                    .c
-                    .prepare_cached(&format!("SELECT COUNT(*) FROM ({sql})"))?
-                    .query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
-                let n = n.max(0) as u64;
-                if offset >= n {
-                    offset -= n;
-                    continue;
-                }
-            }
-            let page = format!("{sql} LIMIT {} OFFSET {offset}", want - out.len());
-            offset = 0;
-            out.extend(self.rows(&page, &args)?);
-            if out.len() >= want {
-                break;
-            }
+        let mut args: Vec<Value> = exams.iter().map(|e| Value::Integer(*e)).collect();
+        if !statuses.is_empty() {
+            sql.push_str(&format!(" AND status IN ({})", marks(statuses.len())));
+            args.extend(statuses.iter().map(|s| Value::Text((*s).to_owned())));
         }
-        Ok(out)
+        let n: i64 = self
+            .0
+            .query_row(&sql, rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
+        Ok(n.max(0) as u64)
     }
 
-    fn rows(&self, sql: &str, args: &[Value]) -> Result<Vec<(SessionRow, SortValue)>, StoreError> {
-        let mut stmt = self.c.prepare_cached(sql)?;
+    fn rows_now(
+        &self,
+        sql: &str,
+        args: &[Value],
+    ) -> Result<Vec<(SessionRow, SortValue)>, StoreError> {
+        let mut stmt = self.0.prepare_cached(sql)?;
         let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
@@ -267,13 +115,5 @@ impl Reader<'_> {
             out.push((session_row(r)?, key));
         }
         Ok(out)
-    }
-}
-
-fn sort_arg(v: &SortValue) -> Value {
-    match v {
-        SortValue::Null => Value::Null,
-        SortValue::Int(i) => Value::Integer(*i),
-        SortValue::Text(t) => Value::Text(t.clone()),
     }
 }

@@ -1,6 +1,5 @@
 //! Queries that only read.
 
-use super::pages::Scope;
 use super::search::Tiers;
 use crate::domain::access::CourseScope;
 use crate::domain::query::{Page, SessionFilter};
@@ -11,6 +10,7 @@ use crate::domain::{
 use crate::store::StoreError;
 use crate::store::evidence::{MEDIA_COLUMNS, media_item};
 use crate::store::rows::parse;
+use crate::store::segments::Scope;
 use crate::store::timefmt::{opt_from_sql, to_sql};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
@@ -110,7 +110,7 @@ pub fn sessions(
         filter: String::from("s.exam_id = ?"),
         args: vec![Value::Integer(exam)],
         attention_only: false,
-        exams: vec![Value::Integer(exam)],
+        exams: vec![exam],
         tiers,
     };
     super::pages::page(c, scope, q)
@@ -135,8 +135,7 @@ pub fn queue(
     let mut stmt = c.prepare(&format!("SELECT id FROM exams WHERE is_active{courses}"))?;
     let exams = stmt
         .query_map(params_from_iter(args.iter()), |r| r.get::<_, i64>(0))?
-        .map(|id| id.map(Value::Integer))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<i64>, _>>()?;
     if exams.is_empty() {
         return Ok(Page::empty());
     }
@@ -146,7 +145,7 @@ pub fn queue(
             "s.status = 'second_review_required' AND s.exam_id IN ({})",
             vec!["?"; exams.len()].join(",")
         ),
-        args: exams.clone(),
+        args: exams.iter().map(|e| Value::Integer(*e)).collect(),
         attention_only: true,
         exams,
         tiers,

@@ -37,28 +37,7 @@ pub fn rebuild(tx: &Connection) -> rusqlite::Result<()> {
     )
 }
 
-/// How one search is answered.
-pub enum Search {
-    /// No learner matches.
-    Nobody,
-    /// SQL over `s` keeping the sessions of the few learners who match, and its argument.
-    Few(String, Value),
-    /// The same for more learners, read along the order's index (never by learner);
-    /// `counted` keeps the sessions of the first `few` of them (the total is at least
-    /// theirs: counting every one would cost more than the page).
-    Several {
-        walk: String,
-        arg: Value,
-        counted: (String, Value),
-    },
-    /// SQL over `s` and `l` testing each row read, and its argument; `counted` keeps the
-    /// sessions of the first `few` matching learners (the total is at least theirs).
-    Many {
-        test: String,
-        arg: Value,
-        counted: (String, Value),
-    },
-}
+pub type Search = crate::store::segments::Search<Value>;
 
 /// How `query` is best answered, or `None` when there is nothing to search for. Three
 /// characters or more are looked up in the trigram index; shorter ones scan the keys.
@@ -98,9 +77,10 @@ pub fn plan(c: &Connection, query: &str, tiers: Tiers) -> rusqlite::Result<Optio
     Ok(Some(match found {
         0 => Search::Nobody,
         n if n <= few => Search::Few(format!(" AND s.learner_id IN ({learners})"), arg),
-        // The unary + keeps the planner from reading by learner.
-        n if n <= several => Search::Several {
-            walk: format!(" AND +s.learner_id IN ({learners})"),
+        // More learners: their rows are kept as the list is read in order; the unary +
+        // keeps the planner from reading by learner.
+        n if n <= several => Search::Many {
+            test: format!(" AND +s.learner_id IN ({learners})"),
             arg,
             counted,
         },
