@@ -168,35 +168,7 @@ pub struct ChangeEvent {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChangeKind {
-    Decision,
-    Undo,
-    /// A new or changed session (the provider's review, Open edX).
-    Session,
-    /// The learner email a decision queued was delivered, or failed.
-    Email,
-    /// A review reached Open edX, failed to, or Open edX changed the attempt itself.
-    OpenEdx,
-    /// Events were missed (a slow reader, or a resume id too old): reload everything.
-    Resync,
-}
-
-/// What happened to a learner email or an Open edX delivery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Delivery {
-    Delivered,
-    /// Failed for now; tried again later by itself.
-    Retrying,
-    /// Failed for good: an admin retries it (`mail retry`, `R` on the session).
-    Failed,
-    /// Open edX changed the attempt's status itself (a staff member there, a sync).
-    Changed,
-    /// Open edX changed the attempt while our review was on its way: nothing was sent.
-    Conflict,
-}
+pub use crate::domain::change::{ChangeKind, Delivery};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
@@ -232,26 +204,9 @@ pub fn media_file_path(id: crate::domain::MediaId) -> String {
     format!("media/{id}/file")
 }
 
-/// What describes an evidence file besides its bytes: the query of
-/// `POST /sessions/{id}/media` (the body is the file, its `Content-Type` the type), and an
-/// item of an import manifest.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MediaMeta {
-    pub kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offset_start: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offset_end: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub captured_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub violation_id: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scan_result: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub face_match_score: Option<f64>,
-}
+/// What describes an evidence file besides its bytes (the query of
+/// `POST /sessions/{id}/media`, an import manifest's item): the domain's words.
+pub use crate::domain::evidence::MediaMeta;
 
 /// `GET /courses/{course_id}/reports`: the Pending Tasks (queued, running and failed report
 /// jobs) and the Reports Available, each newest first.

@@ -113,7 +113,7 @@ pub async fn start(opts: EmbeddedOptions) -> anyhow::Result<RunningServer> {
     crate::server::history_seal::seal_with(&store, &audit_key_path(&opts.db)).await?;
     let media = MediaSettings::open(&opts.media_dir, &link_key_path(&opts.db))?;
     media
-        .put_demo_assets()
+        .put_files(crate::demo::evidence::assets().iter().map(|a| a.bytes))
         .await
         .context("cannot write the demo's media files")?;
     if store.is_empty().await? {
@@ -142,7 +142,7 @@ pub async fn start(opts: EmbeddedOptions) -> anyhow::Result<RunningServer> {
             )
             .await?;
     }
-    let token = new_token().map_err(|_| anyhow::anyhow!("no secure random numbers available"))?;
+    let token = new_token()?;
     store
         .add_token(reviewer.id, hash_token(&token), None)
         .await?;

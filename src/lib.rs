@@ -20,3 +20,4 @@ pub mod review;
 pub mod secrets;
 pub mod server;
 pub mod store;
+pub mod tls;

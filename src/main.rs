@@ -780,7 +780,11 @@ async fn serve_on<S: Store>(
     media.max_bytes = args.max_media_mib * 1024 * 1024;
     if args.seed_demo.is_some() {
         media
-            .put_demo_assets()
+            .put_files(
+                proctor_review::demo::evidence::assets()
+                    .iter()
+                    .map(|a| a.bytes),
+            )
             .await
             .context("cannot write the demo's media files")?;
     }

@@ -128,7 +128,7 @@ async fn issue_token(
     reviewer: i64,
     days: Option<u32>,
 ) -> anyhow::Result<String> {
-    let token = new_token().map_err(|_| anyhow::anyhow!("no secure random numbers available"))?;
+    let token = new_token()?;
     let expires = expiry(days);
     store
         .add_token(reviewer, hash_token(&token), expires)

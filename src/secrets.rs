@@ -33,13 +33,9 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> KeyError + '_ {
 
 /// Reads the secret in `path`, making it the first time.
 pub fn load_or_create(path: &Path) -> Result<Secret, KeyError> {
-    use ring::rand::{SecureRandom, SystemRandom};
     match load(path) {
         Err(KeyError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-            let mut bytes = [0u8; 32];
-            SystemRandom::new()
-                .fill(&mut bytes)
-                .map_err(|_| KeyError::Random)?;
+            let bytes = crate::random::bytes::<32>().map_err(|_| KeyError::Random)?;
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 crate::fsutil::private_dir(dir).map_err(io_error(path))?;
             }

@@ -1,4 +1,6 @@
 //! The console's async client of the review server.
+//!
+//! May use: `api`, `domain`.
 
 pub mod report;
 
@@ -77,11 +79,7 @@ pub fn check_transport(server: &str, allow_insecure_http: bool) -> Result<(), Cl
     Ok(())
 }
 
-/// reqwest is built without a default crypto provider: installs ring, once (idempotent).
-/// Every HTTP client in the process calls this before it is built.
-pub fn tls_ready() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
+pub use crate::tls::ready as tls_ready;
 
 impl ApiClient {
     pub fn new(server: &str, token: &str) -> Result<Self, ClientError> {

@@ -1,6 +1,8 @@
 //! The terminal console. Keys, pastes and resizes become actions; `update` turns actions
 //! into state changes and effects; the runner performs effects and answers with actions;
 //! `view` draws the state. Nothing on this road waits on the network.
+//!
+//! May use: `client`, `export`, `api`, `domain`; `update` and `view` never each other.
 
 pub mod action;
 pub mod detail_text;

@@ -1,6 +1,8 @@
 //! The demo data set: the roster in `assets/demo/roster.toml` plus deterministic sessions.
 //! The same (roster, seed, size) always yields the same data, so tests and benchmarks can
 //! ask for 80 sessions or 100 000 and know exactly what they get.
+//!
+//! May use: `store`, `media`, `domain`.
 
 pub mod evidence;
 

@@ -355,3 +355,24 @@ mod tests {
         assert_eq!(pending.expires_at(), None);
     }
 }
+
+/// What describes an evidence file besides its bytes: the query of
+/// `POST /sessions/{id}/media` (the body is the file, its `Content-Type` the type), and an
+/// item of an import manifest.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaMeta {
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset_start: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset_end: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captured_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub violation_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_result: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub face_match_score: Option<f64>,
+}

@@ -1,8 +1,11 @@
 //! The review vocabulary and rules. Nothing in here performs I/O, so every rule is testable
 //! without a database or a terminal.
+//!
+//! May use: nothing of ours; it is what every other room speaks.
 
 pub mod access;
 pub mod audit;
+pub mod change;
 pub mod decision;
 pub mod email;
 pub mod evidence;

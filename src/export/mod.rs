@@ -2,6 +2,8 @@
 //! its own, or the Sessions table as it is filtered and sorted now. Every path component
 //! that comes from data is sanitized, files are 0600 and folders 0700, and a folder is
 //! replaced as a whole (written aside, then renamed) so a half-written export never stands.
+//!
+//! May use: `client`, `report`, `api`, `domain`.
 
 use crate::api::{MAX_PAGE, SessionQuery};
 use crate::client::{ApiClient, ClientError};

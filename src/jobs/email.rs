@@ -3,8 +3,8 @@
 //! with backoff, so a decision never loses its email.
 
 use super::{JobHandler, JobSettings, Outcome, Work, jitter};
-use crate::api::{ChangeKind, Delivery};
 use crate::domain::JobKind;
+use crate::domain::change::{ChangeKind, Delivery};
 use crate::store::{ClaimedJob, EmailJob, Store, StoreError};
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, Mailbox};

@@ -3,8 +3,8 @@
 //! refusal fails at once with the LMS's own words, shown to reviewers on the session.
 
 use super::{JobHandler, JobSettings, Outcome, Work, jitter};
-use crate::api::{ChangeKind, Delivery as Told};
 use crate::domain::JobKind;
+use crate::domain::change::{ChangeKind, Delivery as Told};
 use crate::domain::job::RetryPolicy;
 use crate::lms::LmsHttp;
 use crate::lms::deliver::{Delivery, deliver};

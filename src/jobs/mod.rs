@@ -5,6 +5,8 @@
 //!
 //! Each kind is a [`JobHandler`] in a file of its own, listed once in [`handlers`]: adding a
 //! kind is its `JobKind` variant, its handler file and one line there.
+//!
+//! May use: `lms`, `media`, `report`, `store`, `domain`.
 
 pub mod email;
 pub mod lms;
@@ -49,7 +51,7 @@ pub struct Work<S> {
     pub lms_http: Arc<crate::lms::LmsHttp>,
 }
 
-use crate::api::{ChangeKind, Delivery};
+use crate::domain::change::{ChangeKind, Delivery};
 use crate::domain::job::RetryPolicy;
 use crate::domain::{JobKind, SessionId};
 use crate::store::{ClaimedJob, Store, StoreError};

@@ -141,7 +141,7 @@ impl Default for LmsHttp {
 
 impl LmsHttp {
     pub fn new() -> Self {
-        crate::client::tls_ready();
+        crate::tls::ready();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(30))

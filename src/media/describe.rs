@@ -2,7 +2,7 @@
 //! imports, and turns it into the record the store writes.
 
 use super::folder::Received;
-use crate::api::MediaMeta;
+use crate::domain::evidence::MediaMeta;
 use crate::domain::{ContentType, MediaKind, ScanResult, SessionId};
 use crate::store::NewMedia;
 use time::OffsetDateTime;

@@ -2,7 +2,7 @@
 //! checked item by item, then written all together or not at all.
 
 use super::{MediaFolder, Objects, Placement, Staged, describe};
-use crate::api::MediaMeta;
+use crate::domain::evidence::MediaMeta;
 use crate::domain::{Onboarding, OnboardingStatus, SessionId};
 use crate::store::{NewOnboarding, Store};
 use anyhow::{Context, bail};

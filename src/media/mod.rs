@@ -1,5 +1,7 @@
 //! Evidence files: the media folder or object store they live in, and the signed, expiring links through
 //! which a player or viewer fetches them without a bearer token.
+//!
+//! May use: `store`, `secrets`, `domain`.
 
 pub mod describe;
 pub mod folder;

@@ -2,6 +2,8 @@
 //! its 17 columns and header, Python `str()` cells, `csv.writer`'s default dialect, and its
 //! file name. One deliberate difference: text a spreadsheet would run as a formula is
 //! neutralized unless raw cells are asked for.
+//!
+//! May use: `domain`.
 
 use crate::domain::ReportRow;
 use std::borrow::Cow;

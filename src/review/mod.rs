@@ -1,6 +1,8 @@
 //! The application layer between the routes and the store: who may see and do what, and
 //! the decision use case. Routes only parse, call these and shape answers, so a second
 //! store backend never re-implements a rule.
+//!
+//! May use: `store`, `domain`.
 
 mod decide;
 mod scope;

@@ -9,15 +9,12 @@ use crate::store::Store;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use ring::rand::{SecureRandom, SystemRandom};
 use time::OffsetDateTime;
 
 const TOKEN_PREFIX: &str = "prt_";
 
-pub fn new_token() -> Result<String, ring::error::Unspecified> {
-    let mut bytes = [0u8; 32];
-    SystemRandom::new().fill(&mut bytes)?;
-    Ok(format!("{TOKEN_PREFIX}{}", hex(&bytes)))
+pub fn new_token() -> Result<String, crate::random::NoRandomness> {
+    Ok(format!("{TOKEN_PREFIX}{}", crate::random::hex::<32>()?))
 }
 
 pub fn hash_token(token: &str) -> String {

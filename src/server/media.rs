@@ -53,18 +53,21 @@ impl MediaSettings {
         })
     }
 
-    /// Puts the demo's files in place (once; they are named by their hash).
-    pub async fn put_demo_assets(&self) -> std::io::Result<()> {
-        for a in crate::demo::evidence::assets() {
+    /// Puts files in place that records already name by their hash (the demo's; once).
+    pub async fn put_files<'a>(
+        &self,
+        files: impl IntoIterator<Item = &'a [u8]>,
+    ) -> std::io::Result<()> {
+        for bytes in files {
             match &self.objects {
                 Some(o) => {
-                    let sha = super::super::media::hex(
-                        ring::digest::digest(&ring::digest::SHA256, a.bytes).as_ref(),
+                    let sha = crate::media::hex(
+                        ring::digest::digest(&ring::digest::SHA256, bytes).as_ref(),
                     );
-                    o.put_bytes(&Objects::media_key(&sha), a.bytes).await?;
+                    o.put_bytes(&Objects::media_key(&sha), bytes).await?;
                 }
                 None => {
-                    self.folder.put(a.bytes)?;
+                    self.folder.put(bytes)?;
                 }
             }
         }

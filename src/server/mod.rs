@@ -1,4 +1,6 @@
 //! The review server: JSON over HTTP under `/api/v1`, every route behind a reviewer token.
+//!
+//! May use: `review`, `jobs`, `media`, `lms`, `store`, `api`, `domain`.
 
 mod auth;
 mod error;

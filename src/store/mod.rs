@@ -1,5 +1,8 @@
 //! Everything the server keeps, behind one interface. The server's routes only see [`Store`],
 //! so a second backend (PostgreSQL, for several server instances) slots in beside SQLite.
+//!
+//! May use: `domain` (and the helpers `fsutil`, `random`, `tls`); never the server's or
+//! the console's types.
 
 pub mod accounts;
 mod areas;

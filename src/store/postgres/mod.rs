@@ -57,7 +57,7 @@ struct Inner {
 
 fn tls() -> Result<MakeRustlsConnect, StoreError> {
     use rustls_platform_verifier::ConfigVerifierExt;
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::tls::ready();
     let config = rustls::ClientConfig::with_platform_verifier()
         .map_err(|e| StoreError::Invalid(format!("cannot set up TLS to PostgreSQL: {e}")))?;
     Ok(MakeRustlsConnect::new(config))

@@ -1,0 +1,34 @@
+//! What changed, in words the server's event stream and its background jobs share: a
+//! job says what it did to a session, the stream tells every console.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Decision,
+    Undo,
+    /// A new or changed session (the provider's review, Open edX).
+    Session,
+    /// The learner email a decision queued was delivered, or failed.
+    Email,
+    /// A review reached Open edX, failed to, or Open edX changed the attempt itself.
+    OpenEdx,
+    /// Events were missed (a slow reader, or a resume id too old): reload everything.
+    Resync,
+}
+
+/// What happened to a learner email or an Open edX delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    Delivered,
+    /// Failed for now; tried again later by itself.
+    Retrying,
+    /// Failed for good: an admin retries it (`mail retry`, `R` on the session).
+    Failed,
+    /// Open edX changed the attempt's status itself (a staff member there, a sync).
+    Changed,
+    /// Open edX changed the attempt while our review was on its way: nothing was sent.
+    Conflict,
+}
