@@ -169,6 +169,7 @@ pub async fn start(opts: EmbeddedOptions) -> anyhow::Result<RunningServer> {
         job_poll: crate::jobs::POLL,
         instance_stale: crate::jobs::STALE,
         job_drain: crate::jobs::DRAIN,
+        history_head_every: crate::jobs::audit::EVERY,
         send_held_at_stop: true,
         undo_grace: opts.undo_grace,
     };

@@ -262,6 +262,9 @@ struct ServeArgs {
     /// balancer's or orchestrator's grace period.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(0..=3600))]
     drain_secs: u64,
+    /// How often the decision history's head is logged, in seconds.
+    #[arg(long, default_value_t = 86_400, hide = true, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    history_head_every_secs: u64,
     /// How often job workers look for work queued by other processes, in milliseconds.
     #[arg(long, default_value_t = 15_000, hide = true, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
     job_poll_ms: u64,
@@ -830,6 +833,7 @@ async fn serve_on<S: Store>(
             job_poll: std::time::Duration::from_millis(args.job_poll_ms),
             instance_stale: std::time::Duration::from_secs(args.instance_stale_secs),
             job_drain: std::time::Duration::from_secs(args.drain_secs),
+            history_head_every: std::time::Duration::from_secs(args.history_head_every_secs),
             send_held_at_stop: false,
             undo_grace: time::Duration::seconds(i64::from(args.undo_grace_secs)),
         },

@@ -558,3 +558,40 @@ fn each_command_takes_only_its_own_flags() {
         "a console flag before a command is refused, not ignored"
     );
 }
+
+/// The history's head is logged by a recurring job: one run queued at a time, each run's
+/// entries and hash kept as its result, the next queued when it is done.
+#[tokio::test]
+async fn the_history_head_is_logged_by_one_recurring_job() {
+    use proctor_review::domain::{JobKind, JobState};
+    use proctor_review::store::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("review.sqlite3");
+    let db_arg = db.to_str().unwrap();
+    let (_server, _url) = start(serve_cmd(&[
+        "--db",
+        db_arg,
+        "--create",
+        "--seed-demo",
+        "10",
+        "--history-head-every-secs",
+        "1",
+        "--job-poll-ms",
+        "50",
+    ]))
+    .unwrap();
+    let store = proctor_review::store::sqlite::SqliteStore::open(&db).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let jobs = loop {
+        let jobs = store.jobs(JobKind::HistoryHead, None).await.unwrap();
+        let done = jobs.iter().filter(|j| j.state == JobState::Done).count();
+        if done >= 2 || std::time::Instant::now() > deadline {
+            break jobs;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let done = jobs.iter().filter(|j| j.state == JobState::Done).count();
+    assert!(done >= 2, "two runs a second apart: {jobs:?}");
+    let pending = jobs.iter().filter(|j| j.state.pending()).count();
+    assert!(pending <= 1, "never two runs queued: {jobs:?}");
+}

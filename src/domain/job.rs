@@ -13,6 +13,8 @@ pub enum JobKind {
     Report,
     /// A review on its way to Open edX's review callback.
     LmsReview,
+    /// The decision history's head, logged once a day.
+    HistoryHead,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -39,7 +41,7 @@ macro_rules! words {
     };
 }
 
-words!(JobKind { Email = "email", Report = "report", LmsReview = "lms_review" });
+words!(JobKind { Email = "email", Report = "report", LmsReview = "lms_review", HistoryHead = "history_head" });
 words!(JobState { Queued = "queued", Running = "running", Done = "done", Failed = "failed", Cancelled = "cancelled" });
 
 impl JobState {

@@ -8,6 +8,7 @@
 //!
 //! May use: `lms`, `media`, `report`, `store`, `domain`.
 
+pub mod audit;
 pub mod email;
 pub mod lms;
 pub mod report;
@@ -18,6 +19,7 @@ fn handlers<S: Store>() -> Vec<Arc<dyn JobHandler<S>>> {
         Arc::new(email::Emails),
         Arc::new(report::Reports),
         Arc::new(lms::Reviews),
+        Arc::new(audit::HistoryHead),
     ]
 }
 
@@ -41,6 +43,12 @@ pub trait JobHandler<S: Store>: Send + Sync + 'static {
     /// go out before it exits).
     fn last_pass(&self) -> bool {
         false
+    }
+
+    /// A recurring kind runs this long after its last run (or after the first server
+    /// started): one job of it is kept queued, whichever server runs it.
+    fn every(&self, _: &JobSettings) -> Option<Duration> {
+        None
     }
 }
 
@@ -97,6 +105,8 @@ pub struct JobSettings {
     pub send_held_at_stop: Duration,
     /// Where what a job did to a session goes, for the live stream.
     pub news: Option<mpsc::UnboundedSender<News>>,
+    /// How often the decision history's head is logged (see [`audit`]).
+    pub history_head_every: Duration,
 }
 
 /// What a job did to a session: a learner email or an Open edX review delivered or not, or
@@ -251,7 +261,11 @@ async fn worker<S: Store>(
     mut stop: watch::Receiver<bool>,
 ) {
     let kind = handler.kind();
+    let every = handler.every(&work.settings);
     loop {
+        if let Some(every) = every {
+            schedule(&work.store, kind, every).await;
+        }
         drain(&work, &*handler, &instance, Duration::ZERO).await;
         // Held work (a decision's email during its undo grace period, a backoff) wakes the
         // worker when it falls due, not a poll interval later.
@@ -272,6 +286,14 @@ async fn worker<S: Store>(
     if handler.last_pass() {
         let horizon = work.settings.send_held_at_stop;
         drain(&work, &*handler, &instance, horizon).await;
+    }
+}
+
+/// Queues the next run of a recurring kind unless one is queued or running.
+async fn schedule<S: Store>(store: &S, kind: JobKind, every: Duration) {
+    let due = OffsetDateTime::now_utc() + every;
+    if let Err(e) = store.keep_scheduled(kind, due).await {
+        tracing::error!(kind = kind.as_str(), error = %e, "cannot schedule a recurring job");
     }
 }
 

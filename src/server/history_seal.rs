@@ -6,10 +6,6 @@
 use crate::domain::audit::SealKey;
 use crate::store::Store;
 use std::path::Path;
-use std::time::Duration;
-
-/// How often the head is logged while the server runs.
-const HEAD_EVERY: Duration = Duration::from_secs(24 * 3600);
 
 /// Has `store` seal with the key in `key_file` (made if missing).
 pub async fn seal_with<S: Store>(store: &S, key_file: &Path) -> anyhow::Result<()> {
@@ -49,15 +45,5 @@ async fn log_head<S: Store>(store: &S) {
     match store.audit_head().await {
         Ok(h) => tracing::info!(entries = h.entries, head = %h.hash, "decision history head"),
         Err(e) => tracing::warn!(error = %e, "cannot read the decision history's head"),
-    }
-}
-
-/// Logs the head every day, for as long as the server runs.
-pub async fn log_head_daily<S: Store>(store: S) {
-    let mut every = tokio::time::interval(HEAD_EVERY);
-    every.tick().await;
-    loop {
-        every.tick().await;
-        log_head(&store).await;
     }
 }

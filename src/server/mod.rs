@@ -119,6 +119,8 @@ pub struct ServerOptions {
     /// The only console that could undo stops with this server (the embedded demo): emails
     /// still inside their undo window go out as it stops.
     pub send_held_at_stop: bool,
+    /// How often the decision history's head is logged.
+    pub history_head_every: std::time::Duration,
 }
 
 /// Serves until `shutdown` resolves. The job workers run beside the HTTP server and pick
@@ -133,7 +135,6 @@ pub async fn run<S: Store>(
     if let crate::jobs::email::MailTransport::Folder(dir) = &options.mail.transport {
         crate::jobs::email::sweep_leftovers(dir).await;
     }
-    let head_log = tokio::spawn(history_seal::log_head_daily(store.clone()));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let (news, mut told) = tokio::sync::mpsc::unbounded_channel();
     let workers = tokio::spawn(crate::jobs::run(
@@ -155,6 +156,7 @@ pub async fn run<S: Store>(
                 std::time::Duration::ZERO
             },
             news: Some(news),
+            history_head_every: options.history_head_every,
         },
         kicks.clone(),
         stopped,
@@ -215,7 +217,6 @@ pub async fn run<S: Store>(
         hub.close();
     };
     let result = http::serve(listener, router(state), options.http, shutdown).await;
-    head_log.abort();
     let _ = stop.send(true);
     let _ = workers.await;
     news_relay.abort();

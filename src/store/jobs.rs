@@ -24,10 +24,13 @@ fn job_from(r: &impl Cells) -> Result<Job, StoreError> {
     let bad = |what: &str, v: &str| StoreError::Backend(format!("bad {what} '{v}' in jobs"));
     let kind: String = r.cell(1)?;
     let state: String = r.cell(2)?;
+    let kind = JobKind::parse(&kind).ok_or_else(|| bad("kind", &kind))?;
+    // Only a report's result is a file; other kinds keep what they found in theirs.
     let result: Option<String> = r.cell(11)?;
+    let result = result.filter(|_| kind == JobKind::Report);
     Ok(Job {
         id: r.cell(0)?,
-        kind: JobKind::parse(&kind).ok_or_else(|| bad("kind", &kind))?,
+        kind,
         state: JobState::parse(&state).ok_or_else(|| bad("state", &state))?,
         progress: r.cell(3)?,
         attempts: attempts(r.cell(4)?),
@@ -105,27 +108,97 @@ pub async fn claim(
     }))
 }
 
+/// A job to queue: every kind is queued through [`enqueue`].
+#[derive(Debug, Clone)]
+pub struct NewJob<'a> {
+    pub kind: JobKind,
+    /// JSON; its shape is the kind's.
+    pub payload: String,
+    pub due: OffsetDateTime,
+    pub created: OffsetDateTime,
+    pub course: Option<&'a str>,
+    pub session: Option<i64>,
+    pub decision: Option<i64>,
+    pub requested_by: Option<i64>,
+}
+
+impl NewJob<'_> {
+    /// A job of `kind` with nothing attached, due at `due`.
+    pub fn new(kind: JobKind, due: OffsetDateTime, created: OffsetDateTime) -> Self {
+        Self {
+            kind,
+            payload: "{}".into(),
+            due,
+            created,
+            course: None,
+            session: None,
+            decision: None,
+            requested_by: None,
+        }
+    }
+}
+
+pub async fn enqueue(tx: &mut impl Tx, job: &NewJob<'_>) -> Result<JobId, StoreError> {
+    tx.one(
+        "INSERT INTO jobs (kind, payload, state, next_attempt_at, created, course_id, session_id,
+             decision_id, requested_by)
+         VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?) RETURNING id",
+        args![
+            job.kind.as_str(),
+            &job.payload,
+            to_sql(job.due),
+            to_sql(job.created),
+            job.course,
+            job.session,
+            job.decision,
+            job.requested_by
+        ],
+    )
+    .await?
+    .cell(0)
+}
+
+/// The payload of a job, as JSON.
+pub fn payload(value: &impl serde::Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Backend(e.to_string()))
+}
+
 /// A decision's learner email, held until `due` (the end of its undo window).
 pub async fn queue_email(
     tx: &mut impl Tx,
     mail: &EmailJob,
     due: OffsetDateTime,
-    at: &str,
+    at: OffsetDateTime,
 ) -> Result<JobId, StoreError> {
-    let payload = serde_json::to_string(mail).map_err(|e| StoreError::Backend(e.to_string()))?;
-    tx.one(
-        "INSERT INTO jobs (kind, payload, state, next_attempt_at, created, decision_id)
-         VALUES (?, ?, 'queued', ?, ?, ?) RETURNING id",
-        args![
-            JobKind::Email.as_str(),
-            payload,
-            to_sql(due),
-            at,
-            mail.decision_id
-        ],
-    )
-    .await?
-    .cell(0)
+    let job = NewJob {
+        payload: payload(mail)?,
+        decision: mail.decision_id,
+        ..NewJob::new(JobKind::Email, due, at)
+    };
+    enqueue(tx, &job).await
+}
+
+/// Keeps one job of a recurring `kind` queued: queues one due at `due` unless one is
+/// queued or running already (the lock keeps two servers from both queueing it); whether
+/// it queued one.
+pub async fn keep_scheduled(
+    tx: &mut impl Tx,
+    kind: JobKind,
+    due: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    tx.lock(super::tx::Lock::Schedule).await?;
+    let pending = tx
+        .row(
+            "SELECT 1 FROM jobs WHERE kind = ?1 AND state IN ('queued', 'running')",
+            args![kind.as_str()],
+        )
+        .await?;
+    if pending.is_some() {
+        return Ok(false);
+    }
+    enqueue(tx, &NewJob::new(kind, due, now)).await?;
+    Ok(true)
 }
 
 pub async fn progress(tx: &mut impl Tx, id: JobId, progress: f64) -> Result<(), StoreError> {
@@ -277,17 +350,13 @@ pub async fn start_report(
             "the proctored exam results report for this course is already being created (job {id}); see Pending Tasks"
         )));
     }
-    let now = to_sql(now);
-    let id: JobId = tx
-        .one(
-            "INSERT INTO jobs (kind, payload, state, next_attempt_at, course_id, requested_by, created)
-             VALUES ('report', '{}', 'queued', ?1, ?2, ?3, ?1) RETURNING id",
-            args![now, course_id, reviewer],
-        )
-        .await?
-        .cell(0)?;
-    let job = job(tx, id).await?;
-    Ok(job)
+    let report = NewJob {
+        course: Some(course_id),
+        requested_by: Some(reviewer),
+        ..NewJob::new(JobKind::Report, now, now)
+    };
+    let id = enqueue(tx, &report).await?;
+    job(tx, id).await
 }
 
 pub async fn next_due(

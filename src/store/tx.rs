@@ -92,6 +92,8 @@ pub enum Lock {
     History,
     /// No session changes until the transaction ends (a recount).
     Sessions,
+    /// Recurring jobs: each kind is queued once.
+    Schedule,
 }
 
 /// Every future is `Send`, so shared code generic over a backend's `Tx` is `Send` too and

@@ -120,4 +120,15 @@ pub trait Jobs: Backend {
         let now = OffsetDateTime::now_utc();
         self.transact(run!(|t| jobs::start_report(t, &course, reviewer, now)))
     }
+
+    /// Keeps one job of a recurring `kind` queued, due at `due` if it queues one; whether
+    /// it did (another server, or an earlier run, may have).
+    fn keep_scheduled(
+        &self,
+        kind: JobKind,
+        due: OffsetDateTime,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let now = OffsetDateTime::now_utc();
+        self.transact(run!(|t| jobs::keep_scheduled(t, kind, due, now)))
+    }
 }

@@ -7,6 +7,7 @@ use crate::args;
 use crate::domain::lms::{AutomatedReview, ReviewCallback, ReviewTarget, status_after_review};
 use crate::domain::{AttemptStatus, JobId, JobKind, LmsState, SessionDetail, SessionId};
 use crate::store::cells::Cells;
+use crate::store::jobs::{NewJob, enqueue, payload};
 use crate::store::queries::{
     DECISION_CALLBACK, REQUEUE_SUPERSEDED, RESTORE_DELIVERY, SESSION_LMS, SUPERSEDE_REVIEWS,
 };
@@ -25,30 +26,19 @@ async fn queue_review(
     due: OffsetDateTime,
     at: OffsetDateTime,
 ) -> Result<JobId, StoreError> {
-    let at = to_sql(at);
     tx.exec(
         SUPERSEDE_REVIEWS,
-        args![superseded_note(job.decision_id), &at, job.session_id],
+        args![superseded_note(job.decision_id), to_sql(at), job.session_id],
     )
     .await?;
-    let payload = serde_json::to_string(job).map_err(|e| StoreError::Backend(e.to_string()))?;
-    let id: JobId = tx
-        .one(
-            "INSERT INTO jobs (kind, payload, state, next_attempt_at, course_id, created,
-                 session_id, decision_id)
-             VALUES (?, ?, 'queued', ?, ?, ?, ?, ?) RETURNING id",
-            args![
-                JobKind::LmsReview.as_str(),
-                payload,
-                to_sql(due),
-                &job.course_id,
-                &at,
-                job.session_id,
-                decision
-            ],
-        )
-        .await?
-        .cell(0)?;
+    let review = NewJob {
+        payload: payload(job)?,
+        course: Some(&job.course_id),
+        session: Some(job.session_id),
+        decision,
+        ..NewJob::new(JobKind::LmsReview, due, at)
+    };
+    let id = enqueue(tx, &review).await?;
     tx.exec(
         "UPDATE sessions SET lms_state = 'waiting', lms_note = NULL WHERE id = ?",
         args![job.session_id],

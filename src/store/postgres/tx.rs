@@ -14,6 +14,8 @@ use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 const REGISTRATION_LOCK: i64 = 0x7072_6f63_746f_7203;
 /// Orders the decision history across servers (any number; ours).
 const HISTORY_LOCK: i64 = 0x7072_6f63_746f_7201;
+/// Orders the queueing of recurring jobs across servers.
+const SCHEDULE_LOCK: i64 = 0x7072_6f63_746f_7204;
 
 pub struct Pg<'a, C>(pub &'a C);
 
@@ -113,6 +115,7 @@ impl<C: Conn> Tx for Pg<'_, C> {
         let key = match what {
             Lock::Registrations => REGISTRATION_LOCK,
             Lock::History => HISTORY_LOCK,
+            Lock::Schedule => SCHEDULE_LOCK,
             Lock::Sessions => {
                 // Sessions change under a shared lock: this waits for those in flight.
                 self.0
