@@ -53,7 +53,16 @@ async fn abandoned_queries_give_their_connections_back_and_never_block_a_detail(
             tokio::spawn(async move { store.count_sql(ENDLESS.into()).await })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Every reader lists may take is taken: three of the four, one kept for quick reads
+    // (the other lists wait for one).
+    let deadline = std::time::Instant::now() + HUNG;
+    while store.lists_running() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the lists never started"
+        );
+        tokio::task::yield_now().await;
+    }
     // While every list reader is busy, a reviewer's detail still answers.
     let detail = timeout(HUNG, store.session(1))
         .await

@@ -95,11 +95,11 @@ async fn pump(
     up.abort();
 }
 
-/// How many emails the outbox holds once the mailer had time to send any more.
-async fn emails_after_a_while(outbox: &std::path::Path) -> usize {
-    wait_for_emails(outbox, 1).await;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    common::eml_files(outbox).len()
+/// How many emails the outbox holds once no email job is left to send any more.
+async fn emails_sent(d: &common::Demo) -> usize {
+    wait_for_emails(&d.outbox(), 1).await;
+    common::settled(&d.server.store, proctor_review::domain::JobKind::Email).await;
+    common::eml_files(&d.outbox()).len()
 }
 
 async fn attention(api: &ApiClient) -> SessionRow {
@@ -130,7 +130,7 @@ async fn a_repeated_key_is_answered_with_the_original_result_and_changes_nothing
     assert_eq!(again.history.len(), 1, "decided once");
     assert_eq!(first.history[0].id, again.history[0].id);
     assert_eq!(wait_for_emails(&d.outbox(), 1).await.len(), 1);
-    assert_eq!(emails_after_a_while(&d.outbox()).await, 1, "emailed once");
+    assert_eq!(emails_sent(&d).await, 1, "emailed once");
 
     // The same key for another decision — another session, or another verdict — is a
     // client bug: refused (422), never answered as if it had been made.
@@ -220,5 +220,5 @@ async fn a_dropped_answer_is_checked_and_the_truth_shown_in_the_console() {
     assert_eq!(now.row.status, AttemptStatus::Rejected);
     assert_eq!(now.history.len(), 1, "applied once");
     assert_eq!(now.history[0].reason, "phone in view");
-    assert_eq!(emails_after_a_while(&d.outbox()).await, 1, "emailed once");
+    assert_eq!(emails_sent(&d).await, 1, "emailed once");
 }

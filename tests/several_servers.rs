@@ -12,7 +12,8 @@ use common::sessions::attention;
 use proctor_review::api::DecisionRequest;
 use proctor_review::client::{ApiClient, ClientError};
 use proctor_review::domain::email::MailState;
-use proctor_review::domain::{AttemptStatus, SessionRow, Verdict};
+use proctor_review::domain::{AttemptStatus, JobKind, SessionRow, Verdict};
+use proctor_review::store::postgres::PgStore;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -78,6 +79,15 @@ impl Pair {
             .iter()
             .map(|p| std::fs::read_to_string(p).unwrap_or_default())
             .collect()
+    }
+
+    /// Waits until neither server has an email job queued or running: a second delivery
+    /// would have been made by then.
+    async fn mail_settled(&self) {
+        let store = PgStore::connect(&self._db.url, Duration::from_secs(10))
+            .await
+            .expect("database");
+        common::settled(&store, JobKind::Email).await;
     }
 
     fn logs(&self) -> String {
@@ -150,8 +160,7 @@ async fn fifty_decisions_on_one_session_through_two_servers_have_one_winner_and_
     let detail = b.session(id).await.unwrap();
     assert_eq!(detail.history.len(), 1, "decided once");
     delivered(&p, &b, std::slice::from_ref(&session)).await;
-    // Both servers keep polling: a second delivery would show up by now.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    p.mail_settled().await;
     let to_learner = p
         .emails()
         .iter()
@@ -183,7 +192,7 @@ async fn emails_are_delivered_once_when_a_server_is_killed_mid_delivery() {
     let sent_before = p.emails().len();
     assert!(sent_before < 30, "killed mid-delivery ({sent_before} sent)");
     delivered(&p, &b, &sessions).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    p.mail_settled().await;
     let emails = p.emails();
     assert_eq!(emails.len(), 30, "one email per decision");
     for s in &sessions {

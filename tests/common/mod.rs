@@ -72,6 +72,23 @@ pub fn eml_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// Waits (up to 30 s) until no job of `kind` is queued or running: whatever the workers
+/// were going to do has been done, so nothing more can come of it. The jobs, as they end.
+pub async fn settled<S: proctor_review::store::Store>(
+    store: &S,
+    kind: proctor_review::domain::JobKind,
+) -> Vec<proctor_review::domain::Job> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let jobs = store.jobs(kind, None).await.expect("jobs");
+        if !jobs.iter().any(|j| j.state.pending()) {
+            return jobs;
+        }
+        assert!(Instant::now() < deadline, "jobs never settled: {jobs:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// The `.eml` files in `dir`, waiting up to 10 s for at least `n` to appear (the mailer
 /// delivers after the decision commits). Async, so an in-process server keeps running.
 pub async fn wait_for_emails(dir: &Path, n: usize) -> Vec<String> {

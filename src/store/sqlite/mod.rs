@@ -106,6 +106,13 @@ impl SqliteStore {
         })
     }
 
+    /// How many lists, counts and searches hold a reader now (all but one may); for tests
+    /// that must know the readers are taken before they go on.
+    #[doc(hidden)]
+    pub fn lists_running(&self) -> usize {
+        self.inner.readers.lists_running()
+    }
+
     /// How long a list or lookup may take before it is stopped and answered as busy (503).
     pub fn set_query_budget(&self, budget: std::time::Duration) {
         self.inner.readers.set_budget(budget);

@@ -66,6 +66,11 @@ impl Readers {
         }))
     }
 
+    /// How many lists, counts and searches hold a reader now.
+    pub fn lists_running(&self) -> usize {
+        (READERS - 1).saturating_sub(self.heavy.available_permits())
+    }
+
     pub fn set_budget(&self, budget: Duration) {
         self.budget_ms
             .store(budget.as_millis().max(1) as u64, Ordering::Relaxed);
