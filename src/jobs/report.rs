@@ -32,10 +32,6 @@ pub fn folder(reports_dir: &Path, job: i64) -> PathBuf {
 
 type Csv = csv::Writer<BufWriter<NamedTempFile>>;
 
-fn io(e: csv::Error) -> String {
-    e.to_string()
-}
-
 pub async fn build<S: Store>(
     store: &S,
     settings: &JobSettings,
@@ -94,12 +90,9 @@ async fn write<S: Store>(
         let (csv, done) = (csv.clone(), done.clone());
         store
             .report_rows(course.to_owned(), move |row| {
-                let mut guard = csv
-                    .lock()
-                    .map_err(|_| "report writer poisoned".to_owned())?;
+                let mut guard = csv.lock().map_err(|_| "report writer poisoned")?;
                 let w = guard.as_mut().ok_or("report writer gone")?;
-                w.write_record(report::cells(&row, raw).iter().map(|c| c.as_bytes()))
-                    .map_err(io)?;
+                w.write_record(report::cells(&row, raw).iter().map(|c| c.as_bytes()))?;
                 done.fetch_add(1, Ordering::Relaxed);
                 Ok(())
             })

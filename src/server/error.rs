@@ -40,8 +40,9 @@ pub enum ApiError {
     /// 503: the database could not answer in time (a query over its budget); worth a retry.
     #[error("{0}")]
     Unavailable(String),
+    /// 500: the client reads no more; the log has what failed, with its whole chain.
     #[error("internal error; see the server log")]
-    Internal,
+    Internal(#[source] crate::store::BoxError),
 }
 
 impl From<StoreError> for ApiError {
@@ -61,13 +62,8 @@ impl From<StoreError> for ApiError {
                 tracing::warn!(reason = %m, "query over its budget");
                 Self::Unavailable(m)
             }
-            StoreError::Backend(m) => {
-                tracing::error!(error = %m, "store failure");
-                Self::Internal
-            }
-            StoreError::Database(e) => {
-                tracing::error!(error = %e, source = ?e, "database failure");
-                Self::Internal
+            e @ (StoreError::Corrupt(_) | StoreError::Failed { .. } | StoreError::Database(_)) => {
+                Self::internal("store failure", e)
             }
         }
     }
@@ -87,6 +83,13 @@ impl From<crate::review::ReviewError> for ApiError {
 }
 
 impl ApiError {
+    /// A 500 for `e`, logged with its chain as `what`.
+    pub fn internal(what: &'static str, e: impl Into<crate::store::BoxError>) -> Self {
+        let e = e.into();
+        tracing::error!(error = %crate::store::chain(e.as_ref()), "{what}");
+        Self::Internal(e)
+    }
+
     fn parts(&self) -> (StatusCode, &'static str) {
         match self {
             Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
@@ -107,7 +110,7 @@ impl ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
 }

@@ -182,7 +182,9 @@ pub async fn upload<S: Store>(
             ApiError::Unavailable("the object store did not take the file; try again".into())
         })?;
     let mut added = st.store.add_evidence(vec![item], vec![], placed).await?;
-    let item = added.pop().ok_or(ApiError::Internal)?;
+    let item = added
+        .pop()
+        .ok_or_else(|| ApiError::internal("an upload added no record", "no record was added"))?;
     tracing::info!(session_id, media = item.id, kind = item.kind.as_str(), by = %printable(&who.reviewer.username), "evidence added");
     Ok((StatusCode::CREATED, Json(item)))
 }
@@ -196,10 +198,10 @@ async fn receive(
             "the file is larger than the limit of {limit} bytes"
         ))
     };
-    let mut incoming = media.folder.incoming(media.max_bytes).map_err(|e| {
-        tracing::error!(error = %e, "cannot create an incoming media file");
-        ApiError::Internal
-    })?;
+    let mut incoming = media
+        .folder
+        .incoming(media.max_bytes)
+        .map_err(|e| ApiError::internal("cannot create an incoming media file", e))?;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| {
@@ -211,18 +213,12 @@ async fn receive(
         })?;
         incoming.push(&chunk).map_err(|e| match e {
             ReceiveError::TooLarge { limit } => too_large(limit),
-            other => {
-                tracing::error!(error = %other, "cannot write an incoming media file");
-                ApiError::Internal
-            }
+            other => ApiError::internal("cannot write an incoming media file", other),
         })?;
     }
     incoming.finish(&media.folder).map_err(|e| match e {
         ReceiveError::Empty => ApiError::BadRequest("the upload is empty".into()),
         ReceiveError::TooLarge { limit } => too_large(limit),
-        ReceiveError::Io(e) => {
-            tracing::error!(error = %e, "cannot finish an incoming media file");
-            ApiError::Internal
-        }
+        ReceiveError::Io(e) => ApiError::internal("cannot finish an incoming media file", e),
     })
 }

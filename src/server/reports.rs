@@ -100,7 +100,10 @@ pub async fn file<S: Store>(
     let actor = signed::check(&st, PURPOSE, id, link).await?;
     let job = finished(&st, &actor, id).await?;
     let Some(report) = job.report else {
-        return Err(ApiError::Internal);
+        return Err(ApiError::internal(
+            "a finished report job has no file",
+            format!("report job {id} is done without a file"),
+        ));
     };
     let what = format!("report {id}");
     // The name is ours (sanitized like the platform's), so it is safe in the header.

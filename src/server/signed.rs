@@ -174,14 +174,13 @@ pub async fn serve(
     what: &str,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let mime: mime::Mime = content_type.parse().map_err(|_| ApiError::Internal)?;
+    let mime: mime::Mime = content_type
+        .parse()
+        .map_err(|e| ApiError::internal("a stored content type does not parse", e))?;
     let resp = ServeFile::new_with_mime(path, &mime)
         .try_call(req)
         .await
-        .map_err(|e| {
-            tracing::error!(what, error = %e, "cannot read a file to serve");
-            ApiError::Internal
-        })?;
+        .map_err(|e| ApiError::internal("cannot read a file to serve", e))?;
     if resp.status() == StatusCode::NOT_FOUND {
         tracing::error!(what, path = %path.display(), "file missing");
         return Err(ApiError::NotFound(format!(

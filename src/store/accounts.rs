@@ -31,7 +31,7 @@ pub fn grant_from(r: &impl Cells) -> Result<Grant, StoreError> {
     Ok(Grant {
         course_id: r.cell(0)?,
         access: Access::parse(&access)
-            .ok_or_else(|| StoreError::Backend(format!("unknown access '{access}' in a grant")))?,
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown access '{access}' in a grant")))?,
     })
 }
 

@@ -24,7 +24,7 @@ async fn head(tx: &mut impl Tx) -> Result<(i64, String), StoreError> {
     let id: i64 = r.cell(0)?;
     let hash: Option<String> = r.cell(1)?;
     let hash = hash.ok_or_else(|| {
-        StoreError::Backend(format!(
+        StoreError::Corrupt(format!(
             "decision {id} has no hash; the chain was not brought up to date"
         ))
     })?;

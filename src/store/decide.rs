@@ -41,7 +41,7 @@ pub fn violation_from(r: &impl Cells) -> Result<Violation, StoreError> {
         stop_time: r.cell(2)?,
         duration: r.cell(3)?,
         kind: ViolationKind::parse(&kind)
-            .ok_or_else(|| StoreError::Backend(format!("unknown violation kind '{kind}'")))?,
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown violation kind '{kind}'")))?,
         status: r.cell(5)?,
         comment: r.cell(6)?,
     })
@@ -62,7 +62,7 @@ async fn context(tx: &mut impl Tx, session: i64) -> Result<Option<DecisionContex
     let Some(r) = tx.row(&sql, args![session]).await? else {
         return Ok(None);
     };
-    let bad = |e: crate::domain::status::UnknownStatus| StoreError::Backend(e.to_string());
+    let bad = |e: crate::domain::status::UnknownStatus| StoreError::failed("bad status", e);
     let earned: Option<f64> = r.cell(2)?;
     let possible: Option<f64> = r.cell(3)?;
     Ok(Some(DecisionContext {
@@ -210,7 +210,7 @@ async fn undo_facts(tx: &mut impl Tx, session: i64) -> Result<Option<UndoFacts>,
     else {
         return Ok(None);
     };
-    let bad = |e: crate::domain::status::UnknownStatus| StoreError::Backend(e.to_string());
+    let bad = |e: crate::domain::status::UnknownStatus| StoreError::failed("bad status", e);
     let status = |i: usize| -> Result<crate::domain::AttemptStatus, StoreError> {
         r.cell::<String>(i)?.parse().map_err(bad)
     };

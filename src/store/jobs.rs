@@ -21,7 +21,7 @@ fn attempts(n: i64) -> u32 {
 }
 
 fn job_from(r: &impl Cells) -> Result<Job, StoreError> {
-    let bad = |what: &str, v: &str| StoreError::Backend(format!("bad {what} '{v}' in jobs"));
+    let bad = |what: &str, v: &str| StoreError::Corrupt(format!("bad {what} '{v}' in jobs"));
     let kind: String = r.cell(1)?;
     let state: String = r.cell(2)?;
     let kind = JobKind::parse(&kind).ok_or_else(|| bad("kind", &kind))?;
@@ -44,7 +44,7 @@ fn job_from(r: &impl Cells) -> Result<Job, StoreError> {
             .as_deref()
             .map(serde_json::from_str::<ReportFile>)
             .transpose()
-            .map_err(|e| StoreError::Backend(format!("bad report result in jobs: {e}")))?,
+            .map_err(|e| StoreError::failed("bad report result in jobs", e))?,
     })
 }
 
@@ -160,7 +160,7 @@ pub async fn enqueue(tx: &mut impl Tx, job: &NewJob<'_>) -> Result<JobId, StoreE
 
 /// The payload of a job, as JSON.
 pub fn payload(value: &impl serde::Serialize) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Backend(e.to_string()))
+    serde_json::to_string(value).map_err(|e| StoreError::failed("cannot write a job's payload", e))
 }
 
 /// A decision's learner email, held until `due` (the end of its undo window).
@@ -279,7 +279,7 @@ pub async fn failed_emails(tx: &mut impl Tx) -> Result<Vec<FailedEmail>, StoreEr
     .iter()
     .map(|r| {
         let mail: EmailJob = serde_json::from_str(&r.cell::<String>(2)?)
-            .map_err(|e| StoreError::Backend(format!("bad email job payload: {e}")))?;
+            .map_err(|e| StoreError::failed("bad email job payload", e))?;
         Ok(FailedEmail {
             job: r.cell(0)?,
             session_id: r.cell(1)?,

@@ -56,10 +56,42 @@ pub enum StoreError {
     Busy(String),
     /// Data the store found but cannot make sense of (a corrupt row, an unknown word).
     #[error("database error: {0}")]
-    Backend(String),
+    Corrupt(String),
+    /// Something the store relies on failed (a row's cell, a worker thread, a file beside
+    /// the database, the system's randomness): what it was doing, and the error as source.
+    #[error("database error: {what}")]
+    Failed {
+        what: String,
+        #[source]
+        source: BoxError,
+    },
     /// The database itself failed; the driver's error is kept as the source.
     #[error("database error: {0}")]
-    Database(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+    Database(#[source] BoxError),
+}
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+impl StoreError {
+    /// What failed while doing `what`, keeping `source`.
+    pub fn failed(what: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Self::Failed {
+            what: what.into(),
+            source: source.into(),
+        }
+    }
+}
+
+/// An error and each of its sources, as one line for the log.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = e.to_string();
+    let mut next = e.source();
+    while let Some(s) = next {
+        line.push_str(": ");
+        line.push_str(&s.to_string());
+        next = s.source();
+    }
+    line
 }
 
 /// Moves an import's files into place, then commits its rows; a failure of either takes
@@ -70,9 +102,7 @@ pub(crate) async fn place_then_commit<F: PlaceFiles>(
 ) -> Result<(), StoreError> {
     if let Err(e) = files.place() {
         files.undo();
-        return Err(StoreError::Backend(format!(
-            "cannot move media into place: {e}"
-        )));
+        return Err(StoreError::failed("cannot move media into place", e));
     }
     commit.await.inspect_err(|_| files.undo())
 }

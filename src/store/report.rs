@@ -28,7 +28,7 @@ pub async fn count(tx: &mut impl Tx, course: &str) -> Result<u64, StoreError> {
 pub async fn stream(
     tx: &mut impl Tx,
     course: &str,
-    each: &mut (dyn FnMut(ReportRow) -> Result<(), String> + Send),
+    each: &mut (dyn FnMut(ReportRow) -> Result<(), super::BoxError> + Send),
 ) -> Result<u64, StoreError> {
     let exams = tx
         .rows(
@@ -105,7 +105,7 @@ pub async fn stream(
                         }
                     }
                 }
-                each(row).map_err(StoreError::Backend)?;
+                each(row).map_err(|e| StoreError::failed("cannot write a report row", e))?;
                 n += 1;
             }
         }

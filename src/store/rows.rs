@@ -16,7 +16,7 @@ where
     T::Err: std::fmt::Display,
 {
     s.parse()
-        .map_err(|e: T::Err| StoreError::Backend(format!("bad value in database: {e}")))
+        .map_err(|e: T::Err| StoreError::Corrupt(format!("bad value in database: {e}")))
 }
 
 pub fn opt_parse<T: std::str::FromStr>(s: Option<&str>) -> Result<Option<T>, StoreError>
@@ -48,7 +48,7 @@ pub fn email_delivery(
         Some(JobState::Done) => MailState::Delivered,
         Some(JobState::Failed) => MailState::Failed,
         Some(JobState::Cancelled) => MailState::Cancelled,
-        None => return Err(StoreError::Backend(format!("bad job state '{state}'"))),
+        None => return Err(StoreError::Corrupt(format!("bad job state '{state}'"))),
     };
     Ok(Some(EmailDelivery {
         job,
@@ -68,7 +68,7 @@ pub fn history_verdicts(verdict: &str) -> Result<(Option<Verdict>, Option<Verdic
         SYNC_VERDICT => None,
         v if v.starts_with(UNDO_PREFIX) => None,
         v => Some(Verdict::parse(v).ok_or_else(|| {
-            StoreError::Backend(format!("unknown verdict '{verdict}' in database"))
+            StoreError::Corrupt(format!("unknown verdict '{verdict}' in database"))
         })?),
     };
     Ok((
@@ -83,7 +83,7 @@ pub fn lms_sync(state: Option<&str>, note: Option<String>) -> Result<Option<LmsS
         .map(|state| {
             Ok(LmsSync {
                 state: LmsState::parse(state).ok_or_else(|| {
-                    StoreError::Backend(format!("unknown lms_state '{state}' in database"))
+                    StoreError::Corrupt(format!("unknown lms_state '{state}' in database"))
                 })?,
                 note,
             })

@@ -18,7 +18,7 @@ pub fn from_sql(s: &str) -> Result<OffsetDateTime, StoreError> {
     fast(s.as_bytes()).map(Ok).unwrap_or_else(|| {
         PrimitiveDateTime::parse(s, FORMAT)
             .map(|t| t.assume_utc())
-            .map_err(|e| StoreError::Backend(format!("bad timestamp '{s}' in database: {e}")))
+            .map_err(|e| StoreError::failed(format!("bad timestamp '{s}' in database"), e))
     })
 }
 

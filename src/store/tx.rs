@@ -169,7 +169,7 @@ pub trait Tx: Send {
         async move {
             self.row(sql, args)
                 .await?
-                .ok_or_else(|| StoreError::Backend("a query that always answers did not".into()))
+                .ok_or_else(|| StoreError::Corrupt("a query that always answers did not".into()))
         }
     }
 }
@@ -180,7 +180,7 @@ pub fn at_once<T>(f: impl Future<Output = Result<T, StoreError>>) -> Result<T, S
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     match f.as_mut().poll(&mut cx) {
         std::task::Poll::Ready(out) => out,
-        std::task::Poll::Pending => Err(StoreError::Backend(
+        std::task::Poll::Pending => Err(StoreError::Corrupt(
             "a SQLite transaction waited for something; it cannot".into(),
         )),
     }

@@ -62,7 +62,7 @@ pub trait Review: Backend {
         each: F,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send
     where
-        F: FnMut(ReportRow) -> Result<(), String> + Send + 'static;
+        F: FnMut(ReportRow) -> Result<(), crate::store::BoxError> + Send + 'static;
 
     /// The session the recording pipeline names by the attempt id we gave its LMS
     /// (`pra-…`) or by its attempt code; `None` if none.

@@ -34,7 +34,7 @@ pub async fn undelivered(tx: &mut impl Tx) -> Result<Vec<LmsDelivery>, StoreErro
                 learner: r.cell(2)?,
                 exam_name: r.cell(3)?,
                 state: LmsState::parse(&state)
-                    .ok_or_else(|| StoreError::Backend(format!("bad lms_state '{state}'")))?,
+                    .ok_or_else(|| StoreError::Corrupt(format!("bad lms_state '{state}'")))?,
                 note: r.cell(5)?,
                 attempts: u32::try_from(r.cell::<i64>(6)?).unwrap_or(u32::MAX),
                 queued_at: from_sql(&r.cell::<String>(7)?)?,

@@ -226,12 +226,12 @@ pub fn restored_by(payload: Option<String>) -> Result<Option<DeliveryBefore>, su
         return Ok(None);
     };
     let job: LmsReviewJob = serde_json::from_str(&payload)
-        .map_err(|e| super::StoreError::Backend(format!("a review job cannot be read: {e}")))?;
+        .map_err(|e| super::StoreError::failed("a review job cannot be read", e))?;
     Ok(job.restores)
 }
 
 fn random_hex() -> Result<String, super::StoreError> {
-    crate::random::hex::<8>().map_err(|e| super::StoreError::Backend(format!("{e} for an id")))
+    crate::random::hex::<8>().map_err(|e| super::StoreError::failed("cannot make an id", e))
 }
 
 /// A new attempt's external id (`pra-…`) and its attempt code (an upper-case UUID, as

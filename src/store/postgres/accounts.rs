@@ -45,7 +45,7 @@ pub async fn grants<C: GenericClient + Sync>(
         Ok(Grant {
             course_id: r.try_get(0)?,
             access: Access::parse(access).ok_or_else(|| {
-                StoreError::Backend(format!("unknown access '{access}' in a grant"))
+                StoreError::Corrupt(format!("unknown access '{access}' in a grant"))
             })?,
         })
     })

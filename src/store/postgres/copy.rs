@@ -173,7 +173,7 @@ pub async fn copy(
             .await?
             .try_get(0)?;
         if there as u64 != *n {
-            return Err(StoreError::Backend(format!(
+            return Err(StoreError::Corrupt(format!(
                 "{table}: copied {n} rows but the target holds {there}"
             )));
         }
@@ -195,7 +195,7 @@ pub async fn copy(
         .transpose()?
         .flatten();
     if head != head_src {
-        return Err(StoreError::Backend(
+        return Err(StoreError::Corrupt(
             "the decision history's head differs after the copy".into(),
         ));
     }

@@ -106,7 +106,7 @@ impl PgStore {
             .wait_timeout(Some(Duration::from_secs(10)))
             .create_timeout(Some(Duration::from_secs(10)))
             .build()
-            .map_err(|e| StoreError::Backend(format!("cannot make the connection pool: {e}")))?;
+            .map_err(|e| StoreError::failed("cannot make the connection pool", e))?;
         let store = Self {
             inner: Arc::new(Inner {
                 pool,
@@ -330,7 +330,7 @@ impl Review for PgStore {
 
     async fn report_rows<F>(&self, course: String, mut each: F) -> Result<u64, StoreError>
     where
-        F: FnMut(ReportRow) -> Result<(), String> + Send + 'static,
+        F: FnMut(ReportRow) -> Result<(), crate::store::BoxError> + Send + 'static,
     {
         let mut c = self.client().await?;
         let tx = pg(&mut c).transaction().await?;

@@ -42,7 +42,7 @@ pub fn grants(c: &Connection, reviewer: i64) -> Result<Vec<Grant>, StoreError> {
     rows.map(|row| {
         let (course_id, access) = row?;
         let access = Access::parse(&access)
-            .ok_or_else(|| StoreError::Backend(format!("unknown access '{access}' in a grant")))?;
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown access '{access}' in a grant")))?;
         Ok(Grant { course_id, access })
     })
     .collect()

@@ -25,7 +25,7 @@ pub fn run(conn: &Connection) -> Result<(), StoreError> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let current = usize::try_from(current).unwrap_or(usize::MAX);
     if current > MIGRATIONS.len() {
-        return Err(StoreError::Backend(format!(
+        return Err(StoreError::Corrupt(format!(
             "the database has schema version {current}, newer than this program knows ({}); upgrade proctor-review",
             MIGRATIONS.len()
         )));

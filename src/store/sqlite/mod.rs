@@ -85,7 +85,7 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             crate::fsutil::private_dir(dir)
-                .map_err(|e| StoreError::Backend(format!("{}: {e}", dir.display())))?;
+                .map_err(|e| StoreError::failed(dir.display().to_string(), e))?;
         }
         let writer = Connection::open(path)?;
         // Learner data: the database is the owner's alone, also one made readable earlier
@@ -202,7 +202,7 @@ impl SqliteStore {
 }
 
 fn poisoned() -> StoreError {
-    StoreError::Backend("a database connection was poisoned by an earlier panic".into())
+    StoreError::Corrupt("a database connection was poisoned by an earlier panic".into())
 }
 
 async fn blocking<T: Send + 'static>(
@@ -210,7 +210,7 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, StoreError> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| StoreError::Backend(format!("database task failed: {e}")))?
+        .map_err(|e| StoreError::failed("database task failed", e))?
 }
 
 /// SQLite has one writer: whatever writes takes it, inside a transaction.
@@ -314,7 +314,7 @@ impl Review for SqliteStore {
 
     async fn report_rows<F>(&self, course: String, mut each: F) -> Result<u64, StoreError>
     where
-        F: FnMut(ReportRow) -> Result<(), String> + Send + 'static,
+        F: FnMut(ReportRow) -> Result<(), crate::store::BoxError> + Send + 'static,
     {
         self.inner
             .readers

@@ -107,7 +107,7 @@ impl Lists<'_> {
                 Value::Text(t) => SortValue::Text(t),
                 Value::Null => SortValue::Null,
                 other => {
-                    return Err(StoreError::Backend(format!(
+                    return Err(StoreError::Corrupt(format!(
                         "unexpected sort value {other:?} in database"
                     )));
                 }

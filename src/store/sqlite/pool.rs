@@ -81,7 +81,7 @@ impl Readers {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let closed = |_| StoreError::Backend("the database is closing".into());
+        let closed = |e| StoreError::failed("the database is closing", e);
         let heavy = match kind {
             Kind::Quick => None,
             Kind::List | Kind::Report => {

@@ -20,9 +20,9 @@ impl Cells for LiteRow {
         let v = self
             .0
             .get(i)
-            .ok_or_else(|| StoreError::Backend(format!("no column {i} in the row")))?;
+            .ok_or_else(|| StoreError::Corrupt(format!("no column {i} in the row")))?;
         <T as rusqlite::types::FromSql>::column_result(ValueRef::from(v))
-            .map_err(|e| StoreError::Backend(format!("column {i}: {e}")))
+            .map_err(|e| StoreError::failed(format!("column {i}"), e))
     }
 }
 
