@@ -11,6 +11,8 @@ use crate::api::{
 use crate::domain::{
     CourseSummary, ExamId, Job, JobId, MediaId, SessionDetail, SessionId, SessionRow,
 };
+use eventsource_stream::{EventStreamError, Eventsource};
+use futures_util::StreamExt;
 use reqwest::{RequestBuilder, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use std::time::Duration;
@@ -289,28 +291,41 @@ impl ApiClient {
         if let Some(id) = last {
             req = req.header("Last-Event-ID", id.to_string());
         }
-        let mut resp = self.answer(req).await?;
+        let resp = self.answer(req).await?;
         opened();
-        let mut buf: Vec<u8> = Vec::new();
-        loop {
-            let chunk = tokio::time::timeout(EVENTS_SILENCE, resp.chunk())
-                .await
-                .map_err(|_| ClientError::Timeout)?
-                .map_err(|e| ClientError::Unreachable {
-                    url: self.server_label(),
-                    reason: root_cause(&e),
-                })?;
-            let Some(chunk) = chunk else {
-                return Ok(());
+        // Silence is judged by bytes, keep-alive comments included: the parser below
+        // hands on only events.
+        let chunks = futures_util::stream::unfold(resp, |mut resp| async move {
+            let chunk = match tokio::time::timeout(EVENTS_SILENCE, resp.chunk()).await {
+                Err(_) => Err(Silence::Timeout),
+                Ok(Err(e)) => Err(Silence::Broken(e)),
+                Ok(Ok(None)) => return None,
+                Ok(Ok(Some(bytes))) => Ok(bytes),
             };
-            buf.extend_from_slice(&chunk);
-            while let Some(end) = buf.windows(2).position(|w| w == b"\n\n") {
-                let block: Vec<u8> = buf.drain(..end + 2).collect();
-                if let Some(event) = sse_event(&block) {
-                    each(event);
+            Some((chunk, resp))
+        });
+        let mut events = std::pin::pin!(chunks.eventsource());
+        while let Some(event) = events.next().await {
+            match event {
+                Ok(e) => {
+                    // An event this console does not know is no reason to stop following.
+                    if let Ok(change) = serde_json::from_str::<ChangeEvent>(&e.data) {
+                        each(change);
+                    }
                 }
+                Err(EventStreamError::Transport(Silence::Timeout)) => {
+                    return Err(ClientError::Timeout);
+                }
+                Err(EventStreamError::Transport(Silence::Broken(e))) => {
+                    return Err(ClientError::Unreachable {
+                        url: self.server_label(),
+                        reason: root_cause(&e),
+                    });
+                }
+                Err(e) => return Err(ClientError::Decode(e.to_string())),
             }
         }
+        Ok(())
     }
 
     pub async fn decide(
@@ -370,15 +385,11 @@ const EVENTS_SILENCE: Duration = Duration::from_secs(45);
 
 /// The change in one server-sent event block (`data:` lines); `None` for keep-alives,
 /// comments and anything that is not one of ours.
-fn sse_event(block: &[u8]) -> Option<ChangeEvent> {
-    let text = std::str::from_utf8(block).ok()?;
-    let data: Vec<&str> = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("data:"))
-        .map(|d| d.strip_prefix(' ').unwrap_or(d))
-        .collect();
-    if data.is_empty() {
-        return None;
-    }
-    serde_json::from_str(&data.join("\n")).ok()
+/// Why the event stream's bytes stopped.
+#[derive(Debug, thiserror::Error)]
+enum Silence {
+    #[error("the server went silent")]
+    Timeout,
+    #[error(transparent)]
+    Broken(reqwest::Error),
 }
