@@ -5,7 +5,8 @@ use super::{listing_title, pane_block};
 use crate::api::SortKey;
 use crate::console::format::{count, duration, fit, fit_words, safe, when_short};
 use crate::console::keymap::{Command, Scope};
-use crate::console::layout::{self, Columns, session_columns};
+use crate::console::layout::columns::{EXAM_W, STRIP};
+use crate::console::layout::{self, Columns, Needs, fit_session_table};
 use crate::console::state::{Listing, Pane, State};
 use crate::console::timeline;
 use crate::domain::{AttemptStatus, LmsState, SessionRow};
@@ -15,12 +16,6 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use unicode_width::UnicodeWidthStr;
-
-/// The exam column of the cross-exam queue.
-const EXAM_W: u16 = 14;
-
-/// Cells of the compact per-row timeline.
-const STRIP: u16 = 12;
 
 fn header_line(state: &State, width: u16) -> Line<'static> {
     let p = &state.sessions;
@@ -237,120 +232,29 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
 
     let body_h = body.height as usize;
     let visible = &p.rows[start..(start + body_h).min(p.rows.len())];
-    // As wide as the longest label on screen, with room for the sort arrow.
-    let status_w = visible
-        .iter()
-        .map(|r| 2 + r.status.label().width())
-        .max()
-        .unwrap_or(0)
-        .max("Status ↓".width()) as u16;
-    let mut cols = session_columns(inner.width, p.is_queue(), p.sort, status_w);
-    // Only sessions an LMS registered have a delivery to show.
-    cols.lms = p.rows.iter().any(|r| r.lms.is_some());
-    let viol_w: u16 = if p.sort == SortKey::Violations { 6 } else { 4 };
-    // In the queue (or with only ⚑ shown) a column of "Require Attention" says what the
-    // header says; it is the first to give way.
-    let same_status = (p.is_queue() || p.attention_only)
-        && p.sort != SortKey::Status
-        && visible
+    let needs = Needs {
+        // As wide as the longest label on screen (its glyph and a space before it).
+        status_w: visible
             .iter()
-            .all(|r| r.status == AttemptStatus::SecondReviewRequired);
-    // The learner's name is what a reviewer reads first: it keeps sixteen cells (or its
-    // whole width) while the least needed columns give way, the sorted one last, and the
-    // status shortens to its glyph.
-    const LEARNER_MIN: u16 = 16;
-    let learner_needs = visible
-        .iter()
-        .map(|r| safe(&r.learner.full_name).width() as u16)
-        .max()
-        .unwrap_or(0)
-        .clamp("Learner ↓".width() as u16, LEARNER_MIN);
-    let glyph_w = "St ↓".width() as u16;
-    let taken = |c: &Columns| -> u16 {
-        let optional = [
-            (c.status, if c.status_glyph { glyph_w } else { status_w }),
-            (c.exam, EXAM_W),
-            (c.username, 14),
-            (c.lms, 1),
-            (c.timeline, STRIP),
-            (c.started, 11),
-            (c.duration, 6),
-        ];
-        let shown = optional.iter().filter(|(on, _)| *on);
-        let gaps = 2 + shown.clone().count() as u16;
-        1 + viol_w + shown.map(|(_, w)| *w).sum::<u16>() + gaps
+            .map(|r| 2 + r.status.label().width())
+            .max()
+            .unwrap_or(0) as u16,
+        learner_w: visible
+            .iter()
+            .map(|r| safe(&r.learner.full_name).width() as u16)
+            .max()
+            .unwrap_or(0),
+        same_status: (p.is_queue() || p.attention_only)
+            && visible
+                .iter()
+                .all(|r| r.status == AttemptStatus::SecondReviewRequired),
+        // Only sessions an LMS registered have a delivery to show.
+        lms: p.rows.iter().any(|r| r.lms.is_some()),
     };
-    let sorted_last = |c: &mut Columns, round: usize| -> bool {
-        let sorted = |k: SortKey| p.sort == k && round == 0;
-        if c.status && same_status {
-            c.status = false;
-        } else if c.timeline {
-            c.timeline = false;
-        } else if c.duration && !sorted(SortKey::Duration) {
-            c.duration = false;
-        } else if c.username && !sorted(SortKey::Username) {
-            c.username = false;
-        } else if c.started && !sorted(SortKey::Started) {
-            c.started = false;
-        } else if c.status && !c.status_glyph {
-            c.status_glyph = true;
-        } else if c.exam && round > 0 {
-            c.exam = false;
-        } else {
-            return false;
-        }
-        true
-    };
-    for round in 0..2 {
-        while taken(&cols) + learner_needs > inner.width && sorted_last(&mut cols, round) {}
-    }
-    cols.learner_w = inner.width.saturating_sub(taken(&cols)).max(1);
-    // The sorted column carries the arrow, so the order is seen where it applies.
-    let arrow = if p.desc { " ↓" } else { " ↑" };
-    let name = |title: &'static str, key: SortKey| -> String {
-        if p.sort == key {
-            format!("{title}{arrow}")
-        } else {
-            title.to_owned()
-        }
-    };
-    let mut header = vec![String::new()];
-    let mut widths = vec![Constraint::Length(1)];
-    if cols.status && cols.status_glyph {
-        header.push(name("St", SortKey::Status));
-        widths.push(Constraint::Length(glyph_w));
-    } else if cols.status {
-        header.push(name("Status", SortKey::Status));
-        widths.push(Constraint::Length(status_w));
-    }
-    header.push(name("Learner", SortKey::Learner));
-    widths.push(Constraint::Length(cols.learner_w));
-    if cols.exam {
-        header.push("Exam".into());
-        widths.push(Constraint::Length(EXAM_W));
-    }
-    if cols.username {
-        header.push(name("Username", SortKey::Username));
-        widths.push(Constraint::Length(14));
-    }
-    if cols.lms {
-        header.push("⇅".into());
-        widths.push(Constraint::Length(1));
-    }
-    header.push(name("Viol", SortKey::Violations));
-    widths.push(Constraint::Length(viol_w));
-    if cols.timeline {
-        header.push("Timeline".into());
-        widths.push(Constraint::Length(STRIP));
-    }
-    if cols.started {
-        header.push(name("Started", SortKey::Started));
-        widths.push(Constraint::Length(11));
-    }
-    if cols.duration {
-        header.push(name("Took", SortKey::Duration));
-        widths.push(Constraint::Length(6));
-    }
+    let fitted = fit_session_table(inner.width, p.is_queue(), p.sort, p.desc, needs);
+    let cols = fitted.cols;
+    let widths = fitted.widths.into_iter().map(Constraint::Length);
+    let header = fitted.header;
 
     let focused = state.focus == Pane::Sessions && state.dialog.is_none();
     let rows = visible

@@ -2,8 +2,10 @@
 //! The view draws into these rectangles and mouse handling reads them, so a click always
 //! lands on what was drawn there.
 
+pub mod columns;
+pub use columns::{Columns, Needs, SessionTable, fit_session_table, session_columns};
+
 use super::state::{Pane, State};
-use crate::api::SortKey;
 use ratatui::layout::{Constraint, Layout, Margin, Rect};
 
 pub struct Bars {
@@ -377,67 +379,10 @@ pub fn preview_image(region: Rect) -> Rect {
     }
 }
 
-/// The Sessions columns a pane of `width` shows; the least needed go first as it narrows.
-pub struct Columns {
-    pub status: bool,
-    /// The status as its glyph alone (⚑ ◷ ✔ ✘), when the learner's name needs the room.
-    pub status_glyph: bool,
-    /// What is left for the learner's name once the other columns are placed.
-    pub learner_w: u16,
-    /// The exam of each row (the cross-exam queue).
-    pub exam: bool,
-    /// Open edX delivery state (set when a row has one).
-    pub lms: bool,
-    pub username: bool,
-    pub started: bool,
-    pub duration: bool,
-    pub timeline: bool,
-}
-
-/// `queue`: the list spans exams, so each row says which, in the username's place when
-/// narrow. `status_w`: the Status column's width (its labels are never cut). The column the
-/// list is sorted by is always shown, in the timeline's place if need be.
-pub fn session_columns(width: u16, queue: bool, sort: SortKey, status_w: u16) -> Columns {
-    // The thresholds were set for a 12-column status; a wider one takes from the rest.
-    let width = (width + 12).saturating_sub(status_w);
-    let mut c = Columns {
-        status: true,
-        status_glyph: false,
-        learner_w: 0,
-        exam: queue,
-        lms: false,
-        username: width >= if queue { 112 } else { 96 },
-        started: width >= 62,
-        duration: width >= 72,
-        timeline: width >= if queue { 64 } else { 46 },
-    };
-    if !c.shows(sort) {
-        c.timeline = false;
-        match sort {
-            SortKey::Started => c.started = true,
-            SortKey::Username => c.username = true,
-            SortKey::Duration => c.duration = true,
-            SortKey::Learner | SortKey::Violations | SortKey::Status => {}
-        }
-    }
-    c
-}
-
-impl Columns {
-    /// Whether the list can be seen sorted by `key`: its column is on screen.
-    pub fn shows(&self, key: SortKey) -> bool {
-        match key {
-            SortKey::Started => self.started,
-            SortKey::Username => self.username,
-            SortKey::Duration => self.duration,
-            SortKey::Learner | SortKey::Violations | SortKey::Status => true,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::SortKey;
 
     #[test]
     fn counts_break_between_items_and_only_when_they_must() {
