@@ -4,6 +4,7 @@ use crate::db_open::{self, TOOL_BUDGET};
 use crate::on_store;
 use anyhow::Context;
 use clap::Subcommand;
+use proctor_review::domain::words::Word;
 use proctor_review::store::LmsClient;
 use proctor_review::store::prelude::*;
 use std::path::PathBuf;

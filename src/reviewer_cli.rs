@@ -5,6 +5,7 @@ use clap::Subcommand;
 use proctor_review::domain::Role;
 use proctor_review::domain::access::{Access, Grant};
 use proctor_review::domain::text::{printable, utc_minute};
+use proctor_review::domain::words::Word;
 use proctor_review::server::{hash_token, new_token};
 use proctor_review::store::{ReviewerListing, Store};
 use std::path::{Path, PathBuf};

@@ -6,6 +6,7 @@ mod common;
 use common::{files_below, start_demo, start_in};
 use proctor_review::client::ApiClient;
 use proctor_review::demo::evidence::assets;
+use proctor_review::domain::words::Word;
 use proctor_review::domain::{AttemptStatus, MediaItem, MediaKind, SessionDetail};
 use proctor_review::embedded::link_key_path;
 use proctor_review::media::LinkKey;

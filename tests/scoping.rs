@@ -5,6 +5,7 @@
 mod common;
 
 use common::peer::{BIN, DEMO_COURSES, Ours};
+use proctor_review::domain::words::Word;
 use proctor_review::domain::{SessionDetail, SessionRow};
 use reqwest::Method;
 use serde_json::{Value, json};

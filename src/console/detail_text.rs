@@ -8,6 +8,7 @@ use super::state::{State, Tab};
 use super::timeline::glyph_of;
 use crate::domain::email::MailState;
 use crate::domain::text::columns;
+use crate::domain::words::Word;
 use crate::domain::{HistoryEntry, MediaItem, SessionDetail, Verdict};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};

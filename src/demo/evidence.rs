@@ -11,6 +11,7 @@ use crate::domain::{
 pub use crate::store::seed::SeedMedia as DemoMedia;
 use std::collections::HashMap;
 use std::sync::OnceLock;
+use strum::VariantArray;
 use time::{Duration, macros::datetime};
 
 /// A demo media file, compiled into the binary.
@@ -97,7 +98,10 @@ fn asset(name: &str) -> &'static Asset {
 }
 
 fn kind_index(k: ViolationKind) -> usize {
-    ViolationKind::ALL.iter().position(|x| *x == k).unwrap_or(0)
+    ViolationKind::VARIANTS
+        .iter()
+        .position(|x| *x == k)
+        .unwrap_or(0)
 }
 
 fn item(session: &DemoSession, kind: MediaKind, name: &str) -> DemoMedia {

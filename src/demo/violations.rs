@@ -3,6 +3,7 @@
 
 use super::rng::Rng;
 use crate::domain::{Violation, ViolationKind};
+use strum::VariantArray;
 
 fn comment(kind: ViolationKind, variant: u32) -> &'static str {
     use ViolationKind as K;
@@ -63,7 +64,7 @@ fn status_of(kind: ViolationKind) -> &'static str {
 }
 
 pub fn generate(rng: &mut Rng, id: i64, recording_secs: i64) -> Violation {
-    let kind = ViolationKind::ALL[rng.below(ViolationKind::ALL.len() as u32) as usize];
+    let kind = ViolationKind::VARIANTS[rng.below(ViolationKind::VARIANTS.len() as u32) as usize];
     let span = recording_secs.max(1) as u32;
     let start = i64::from(rng.below(span));
     let duration = (5 + i64::from(rng.below(115)))

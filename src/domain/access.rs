@@ -3,13 +3,28 @@
 //! caller may not see is answered exactly as if it did not exist.
 
 use super::{Reviewer, Role};
+use crate::domain::words::Word;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use strum::{IntoStaticStr, VariantArray};
 use time::OffsetDateTime;
 
 /// What a course grant allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Access {
     /// Sees sessions, evidence and reports; cannot decide.
     Read,
@@ -18,13 +33,6 @@ pub enum Access {
 }
 
 impl Access {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Read => "read",
-            Self::Review => "review",
-        }
-    }
-
     pub fn parse(s: &str) -> Option<Self> {
         [Self::Read, Self::Review]
             .into_iter()

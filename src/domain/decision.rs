@@ -3,30 +3,21 @@
 
 use super::model::Grade;
 use super::status::{AttemptStatus, ReviewStatus};
+use super::words::Word;
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantArray};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Verdict {
     Pass,
     Fail,
 }
 
 impl Verdict {
-    /// As stored and sent: "pass" or "fail".
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pass => "pass",
-            Self::Fail => "fail",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Pass, Self::Fail]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-    }
-
     pub fn word(self) -> &'static str {
         match self {
             Self::Pass => "Pass",

@@ -3,7 +3,6 @@
 //! in the server's media folder; these are their records.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::str::FromStr;
 use time::{Duration, OffsetDateTime};
 
@@ -12,62 +11,54 @@ pub type MediaId = i64;
 /// A verified onboarding counts for this long (edx-proctoring `VERIFICATION_DAYS_VALID`).
 pub const ONBOARDING_VALID_DAYS: i64 = 365;
 
-/// Stored and sent as these literal strings, so an unknown word is an error, never a guess.
-macro_rules! vocabulary {
-    ($name:ident, $what:literal, { $($variant:ident = $word:literal / $label:literal),+ $(,)? }) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
+pub use super::words::UnknownWord;
+use super::words::{Word, unknown};
+use strum::{Display, EnumString, IntoStaticStr, VariantArray};
 
-        impl $name {
-            pub const ALL: &'static [$name] = &[$(Self::$variant),+];
+// Each vocabulary is stored and sent as its words, so an unknown word is an error that says
+// which words there are, never a guess; each member has a label for people.
 
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $word),+ }
-            }
-
-            pub fn label(self) -> &'static str {
-                match self { $(Self::$variant => $label),+ }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = UnknownWord;
-            fn from_str(s: &str) -> Result<Self, UnknownWord> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == s).ok_or_else(|| UnknownWord {
-                    what: $what,
-                    word: s.chars().take(40).collect(),
-                    known: Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", "),
-                })
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    VariantArray,
+    EnumString,
+    Display,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case", parse_err_ty = UnknownWord, parse_err_fn = unknown_media_kind)]
+pub enum MediaKind {
+    Video,
+    Screenshot,
+    IdScan,
+    FaceScan,
+    RoomScan,
+    OnboardingPhoto,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {what} '{word}' (expected one of: {known})")]
-pub struct UnknownWord {
-    pub what: &'static str,
-    pub word: String,
-    pub known: String,
+fn unknown_media_kind(s: &str) -> UnknownWord {
+    unknown::<MediaKind>("media kind", s)
 }
-
-vocabulary!(MediaKind, "media kind", {
-    Video = "video" / "Video segment",
-    Screenshot = "screenshot" / "Violation screenshot",
-    IdScan = "id_scan" / "ID scan",
-    FaceScan = "face_scan" / "Face scan",
-    RoomScan = "room_scan" / "Room scan",
-    OnboardingPhoto = "onboarding_photo" / "Onboarding profile photo",
-});
 
 impl MediaKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Video => "Video segment",
+            Self::Screenshot => "Violation screenshot",
+            Self::IdScan => "ID scan",
+            Self::FaceScan => "Face scan",
+            Self::RoomScan => "Room scan",
+            Self::OnboardingPhoto => "Onboarding profile photo",
+        }
+    }
+
     pub fn is_video(self) -> bool {
         self == Self::Video
     }
@@ -83,13 +74,41 @@ impl MediaKind {
     }
 }
 
-vocabulary!(ScanResult, "scan result", {
-    Match = "match" / "Match",
-    NoMatch = "no_match" / "No match",
-    Unreadable = "unreadable" / "Unreadable",
-});
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    VariantArray,
+    EnumString,
+    Display,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case", parse_err_ty = UnknownWord, parse_err_fn = unknown_scan_result)]
+pub enum ScanResult {
+    Match,
+    NoMatch,
+    Unreadable,
+}
+
+fn unknown_scan_result(s: &str) -> UnknownWord {
+    unknown::<ScanResult>("scan result", s)
+}
 
 impl ScanResult {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Match => "Match",
+            Self::NoMatch => "No match",
+            Self::Unreadable => "Unreadable",
+        }
+    }
+
     /// A glyph that carries the result without colour.
     pub fn glyph(self) -> &'static str {
         match self {
@@ -101,20 +120,55 @@ impl ScanResult {
 }
 
 // `InstructorDashboardOnboardingAttemptStatus`, with the instructor dashboard's labels.
-vocabulary!(OnboardingStatus, "onboarding status", {
-    NotStarted = "not_started" / "Not Started",
-    SetupStarted = "setup_started" / "Setup Started",
-    OnboardingStarted = "onboarding_started" / "Proctoring Started",
-    Submitted = "submitted" / "Submitted",
-    Verified = "verified" / "Verified",
-    Rejected = "rejected" / "Rejected",
-    Error = "error" / "Error",
-    Expired = "expired" / "Expired",
-    OtherCourseApproved = "other_course_approved" / "Approved in Another Course",
-    OnboardingResetPastDue = "onboarding_reset_past_due" / "Reset Past Due",
-});
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    VariantArray,
+    EnumString,
+    Display,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case", parse_err_ty = UnknownWord, parse_err_fn = unknown_onboarding)]
+pub enum OnboardingStatus {
+    NotStarted,
+    SetupStarted,
+    OnboardingStarted,
+    Submitted,
+    Verified,
+    Rejected,
+    Error,
+    Expired,
+    OtherCourseApproved,
+    OnboardingResetPastDue,
+}
+
+fn unknown_onboarding(s: &str) -> UnknownWord {
+    unknown::<OnboardingStatus>("onboarding status", s)
+}
 
 impl OnboardingStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::NotStarted => "Not Started",
+            Self::SetupStarted => "Setup Started",
+            Self::OnboardingStarted => "Proctoring Started",
+            Self::Submitted => "Submitted",
+            Self::Verified => "Verified",
+            Self::Rejected => "Rejected",
+            Self::Error => "Error",
+            Self::Expired => "Expired",
+            Self::OtherCourseApproved => "Approved in Another Course",
+            Self::OnboardingResetPastDue => "Reset Past Due",
+        }
+    }
+
     pub fn glyph(self) -> &'static str {
         match self {
             Self::Verified | Self::OtherCourseApproved => "✔",
@@ -128,30 +182,35 @@ impl OnboardingStatus {
 
 /// The file types evidence may have, recognised by their first bytes, never by a name or a
 /// claimed header alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    VariantArray,
+    Display,
+)]
 pub enum ContentType {
     #[serde(rename = "image/png")]
+    #[strum(serialize = "image/png")]
     Png,
     #[serde(rename = "image/jpeg")]
+    #[strum(serialize = "image/jpeg")]
     Jpeg,
     #[serde(rename = "video/webm")]
+    #[strum(serialize = "video/webm")]
     Webm,
     #[serde(rename = "video/mp4")]
+    #[strum(serialize = "video/mp4")]
     Mp4,
 }
 
 impl ContentType {
-    pub const ALL: [ContentType; 4] = [Self::Png, Self::Jpeg, Self::Webm, Self::Mp4];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Png => "image/png",
-            Self::Jpeg => "image/jpeg",
-            Self::Webm => "video/webm",
-            Self::Mp4 => "video/mp4",
-        }
-    }
-
     pub fn is_video(self) -> bool {
         matches!(self, Self::Webm | Self::Mp4)
     }
@@ -177,20 +236,11 @@ impl FromStr for ContentType {
     fn from_str(s: &str) -> Result<Self, UnknownWord> {
         // Parameters such as "; charset=…" say nothing about the bytes.
         let essence = s.split(';').next().unwrap_or("").trim();
-        Self::ALL
-            .into_iter()
+        Self::VARIANTS
+            .iter()
+            .copied()
             .find(|t| t.as_str().eq_ignore_ascii_case(essence))
-            .ok_or_else(|| UnknownWord {
-                what: "content type",
-                word: essence.chars().take(40).collect(),
-                known: Self::ALL.map(|t| t.as_str()).join(", "),
-            })
-    }
-}
-
-impl fmt::Display for ContentType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+            .ok_or_else(|| unknown::<Self>("content type", essence))
     }
 }
 

@@ -2,12 +2,16 @@
 //! LMS callbacks), all as rows of one `jobs` table with one lifecycle.
 
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantArray};
 use time::OffsetDateTime;
 
 pub type JobId = i64;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum JobKind {
     Email,
     Report,
@@ -17,8 +21,11 @@ pub enum JobKind {
     HistoryHead,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum JobState {
     Queued,
     Running,
@@ -27,22 +34,6 @@ pub enum JobState {
     /// Never run: its decision was undone while it was held.
     Cancelled,
 }
-
-macro_rules! words {
-    ($t:ty { $($v:ident = $w:literal),+ }) => {
-        impl $t {
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$v => $w),+ }
-            }
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($w => Some(Self::$v),)+ _ => None }
-            }
-        }
-    };
-}
-
-words!(JobKind { Email = "email", Report = "report", LmsReview = "lms_review", HistoryHead = "history_head" });
-words!(JobState { Queued = "queued", Running = "running", Done = "done", Failed = "failed", Cancelled = "cancelled" });
 
 impl JobState {
     /// Glyph and word, so the state reads without colour.
@@ -126,6 +117,7 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::words::Word;
 
     #[test]
     fn retries_back_off_to_an_hour() {

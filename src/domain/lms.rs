@@ -6,10 +6,14 @@ use super::decision::Verdict;
 use super::model::{Violation, ViolationKind};
 use super::status::{AttemptStatus, ReviewStatus};
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantArray};
 
 /// The callback's `status` field: the REST backends' vocabulary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum CallbackStatus {
     Passed,
     Violation,
@@ -18,15 +22,6 @@ pub enum CallbackStatus {
 }
 
 impl CallbackStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Passed => "passed",
-            Self::Violation => "violation",
-            Self::Suspicious => "suspicious",
-            Self::NotReviewed => "not_reviewed",
-        }
-    }
-
     /// How edx-proctoring stores it (views.py maps the REST words to the legacy ones).
     pub fn review_status(self) -> ReviewStatus {
         match self {
@@ -188,8 +183,11 @@ impl AutomatedReview {
 }
 
 /// How far a session's latest review has got on its way to the LMS.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum LmsState {
     /// Queued, or retrying after a network error or a 5xx.
     Waiting,
@@ -202,21 +200,6 @@ pub enum LmsState {
 }
 
 impl LmsState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Waiting => "waiting",
-            Self::Delivered => "delivered",
-            Self::Failed => "failed",
-            Self::Conflict => "conflict",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Waiting, Self::Delivered, Self::Failed, Self::Conflict]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-    }
-
     /// One cell for the session list: a glyph that reads without colour.
     pub fn glyph(self) -> &'static str {
         match self {

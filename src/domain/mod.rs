@@ -16,6 +16,7 @@ pub mod query;
 pub mod status;
 pub mod text;
 pub mod undo;
+pub mod words;
 
 pub use decision::{DecisionError, DecisionFacts, DecisionPlan, Verdict, plan_decision};
 pub use evidence::{

@@ -3,6 +3,7 @@
 
 use super::status::{AttemptStatus, LearnerView, ReviewStatus};
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantArray};
 use time::OffsetDateTime;
 
 pub type SessionId = i64;
@@ -105,8 +106,11 @@ pub fn check_username(name: &str) -> Result<(), String> {
 
 /// What an account may do. Reviewers see sessions and decide; admins and the provider's
 /// service account may also add evidence.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Role {
     #[default]
     Reviewer,
@@ -115,20 +119,6 @@ pub enum Role {
 }
 
 impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Reviewer => "reviewer",
-            Self::Admin => "admin",
-            Self::Service => "service",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Reviewer, Self::Admin, Self::Service]
-            .into_iter()
-            .find(|r| r.as_str() == s)
-    }
-
     pub fn may_add_evidence(self) -> bool {
         matches!(self, Self::Admin | Self::Service)
     }
@@ -174,8 +164,11 @@ pub struct CourseSummary {
     pub access: Option<crate::domain::access::Access>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ViolationKind {
     SecondPerson,
     NoFace,
@@ -190,34 +183,6 @@ pub enum ViolationKind {
 }
 
 impl ViolationKind {
-    pub const ALL: [ViolationKind; 10] = [
-        Self::SecondPerson,
-        Self::NoFace,
-        Self::LookingAway,
-        Self::Phone,
-        Self::TabSwitch,
-        Self::CopyPaste,
-        Self::SecondMonitor,
-        Self::LeftRoom,
-        Self::Voices,
-        Self::UnauthorizedApp,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::SecondPerson => "second_person",
-            Self::NoFace => "no_face",
-            Self::LookingAway => "looking_away",
-            Self::Phone => "phone",
-            Self::TabSwitch => "tab_switch",
-            Self::CopyPaste => "copy_paste",
-            Self::SecondMonitor => "second_monitor",
-            Self::LeftRoom => "left_room",
-            Self::Voices => "voices",
-            Self::UnauthorizedApp => "unauthorized_app",
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             Self::SecondPerson => "Second person in room",
@@ -231,10 +196,6 @@ impl ViolationKind {
             Self::Voices => "Voices detected",
             Self::UnauthorizedApp => "Unauthorized application",
         }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 

@@ -1,12 +1,25 @@
 //! edx-proctoring's status vocabularies, stored and sent as the same literal strings.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
+use strum::{Display, EnumString, IntoStaticStr, VariantArray};
 
 /// `ProctoredExamStudentAttempt.status`, verbatim from `edx_proctoring/statuses.py`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    VariantArray,
+    EnumString,
+    Display,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case", parse_err_ty = UnknownStatus, parse_err_fn = UnknownStatus::of)]
 pub enum AttemptStatus {
     Eligible,
     Created,
@@ -30,28 +43,6 @@ pub enum AttemptStatus {
 }
 
 impl AttemptStatus {
-    pub const ALL: [AttemptStatus; 19] = [
-        Self::Eligible,
-        Self::Created,
-        Self::DownloadSoftwareClicked,
-        Self::ReadyToStart,
-        Self::Started,
-        Self::ReadyToSubmit,
-        Self::Declined,
-        Self::TimedOut,
-        Self::Submitted,
-        Self::SecondReviewRequired,
-        Self::Verified,
-        Self::Rejected,
-        Self::Error,
-        Self::Expired,
-        Self::OnboardingReset,
-        Self::OnboardingMissing,
-        Self::OnboardingPending,
-        Self::OnboardingFailed,
-        Self::OnboardingExpired,
-    ];
-
     /// edx-proctoring's *completed* class (statuses.py): the learner is done with the exam.
     /// Moving from one of these back to an incomplete status is the one illegal transition.
     pub fn is_completed(self) -> bool {
@@ -69,30 +60,6 @@ impl AttemptStatus {
                 | Self::OnboardingFailed
                 | Self::OnboardingExpired
         )
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Eligible => "eligible",
-            Self::Created => "created",
-            Self::DownloadSoftwareClicked => "download_software_clicked",
-            Self::ReadyToStart => "ready_to_start",
-            Self::Started => "started",
-            Self::ReadyToSubmit => "ready_to_submit",
-            Self::Declined => "declined",
-            Self::TimedOut => "timed_out",
-            Self::Submitted => "submitted",
-            Self::SecondReviewRequired => "second_review_required",
-            Self::Verified => "verified",
-            Self::Rejected => "rejected",
-            Self::Error => "error",
-            Self::Expired => "expired",
-            Self::OnboardingReset => "onboarding_reset",
-            Self::OnboardingMissing => "onboarding_missing",
-            Self::OnboardingPending => "onboarding_pending",
-            Self::OnboardingFailed => "onboarding_failed",
-            Self::OnboardingExpired => "onboarding_expired",
-        }
     }
 
     /// The dashboard's word for the status; "Require Attention" is Proctortrack's name for a
@@ -136,71 +103,40 @@ impl AttemptStatus {
     }
 }
 
-impl fmt::Display for AttemptStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown status '{0}'")]
 pub struct UnknownStatus(pub String);
 
-/// Finds the member of a vocabulary whose stored string is `s`.
-fn by_name<T: Copy>(all: &[T], name: fn(T) -> &'static str, s: &str) -> Result<T, UnknownStatus> {
-    all.iter()
-        .copied()
-        .find(|st| name(*st) == s)
-        .ok_or_else(|| UnknownStatus(s.to_owned()))
-}
-
-impl FromStr for AttemptStatus {
-    type Err = UnknownStatus;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        by_name(&Self::ALL, Self::as_str, s)
+impl UnknownStatus {
+    fn of(s: &str) -> Self {
+        Self(s.to_owned())
     }
 }
 
 /// The review's legacy Software Secure vocabulary, which edx-proctoring stores for every backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    VariantArray,
+    EnumString,
+    Display,
+)]
+#[strum(parse_err_ty = UnknownStatus, parse_err_fn = UnknownStatus::of)]
 pub enum ReviewStatus {
     Clean,
     #[serde(rename = "Rules Violation")]
+    #[strum(serialize = "Rules Violation")]
     RulesViolation,
     Suspicious,
     #[serde(rename = "Not Reviewed")]
+    #[strum(serialize = "Not Reviewed")]
     NotReviewed,
-}
-
-impl ReviewStatus {
-    pub const ALL: [ReviewStatus; 4] = [
-        Self::Clean,
-        Self::RulesViolation,
-        Self::Suspicious,
-        Self::NotReviewed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Clean => "Clean",
-            Self::RulesViolation => "Rules Violation",
-            Self::Suspicious => "Suspicious",
-            Self::NotReviewed => "Not Reviewed",
-        }
-    }
-}
-
-impl fmt::Display for ReviewStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ReviewStatus {
-    type Err = UnknownStatus;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        by_name(&Self::ALL, Self::as_str, s)
-    }
 }
 
 /// What the learner sees of the outcome on the course page.
@@ -236,15 +172,16 @@ impl LearnerView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::words::Word;
 
     #[test]
     fn every_status_round_trips_through_its_stored_string() {
-        for st in AttemptStatus::ALL {
+        for &st in AttemptStatus::VARIANTS {
             assert_eq!(st.as_str().parse::<AttemptStatus>(), Ok(st));
             let json = serde_json::to_string(&st).unwrap();
             assert_eq!(json, format!("\"{}\"", st.as_str()));
         }
-        for rs in ReviewStatus::ALL {
+        for &rs in ReviewStatus::VARIANTS {
             assert_eq!(rs.as_str().parse::<ReviewStatus>(), Ok(rs));
             assert_eq!(
                 serde_json::to_string(&rs).unwrap(),

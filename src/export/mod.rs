@@ -8,6 +8,7 @@
 use crate::api::{MAX_PAGE, SessionQuery};
 use crate::client::{ApiClient, ClientError};
 use crate::domain::text::clock;
+use crate::domain::words::Word;
 use crate::domain::{ExamId, MediaKind, SessionDetail, SessionRow};
 use crate::report::neutralize;
 use std::path::{Path, PathBuf};

@@ -6,6 +6,7 @@ use super::{JobHandler, JobSettings, Outcome, Work, jitter};
 use crate::domain::JobKind;
 use crate::domain::change::{ChangeKind, Delivery as Told};
 use crate::domain::job::RetryPolicy;
+use crate::domain::words::Word;
 use crate::lms::LmsHttp;
 use crate::lms::deliver::{Delivery, deliver};
 use crate::store::{ClaimedJob, LmsOutcome, LmsReviewJob, Store, StoreError};

@@ -61,6 +61,7 @@ pub struct Work<S> {
 
 use crate::domain::change::{ChangeKind, Delivery};
 use crate::domain::job::RetryPolicy;
+use crate::domain::words::Word;
 use crate::domain::{JobKind, SessionId};
 use crate::store::{ClaimedJob, Store, StoreError};
 use email::MailSettings;

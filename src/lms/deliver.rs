@@ -6,6 +6,7 @@
 use super::client::{LmsError, LmsHttp};
 use crate::domain::AttemptStatus;
 use crate::domain::lms::{read_back_refused_note, unknown_reviewer_note};
+use crate::domain::words::Word;
 use crate::store::{LmsClient, LmsReviewJob};
 
 /// How one delivery ended, before retry policy.

@@ -10,30 +10,24 @@
 //! nothing new is signed with it, and once the longest-lived link or token has expired
 //! (`--link-ttl-secs`, ten minutes for a provider token) the old file can go.
 
+use crate::domain::words::Word;
 use ring::{hkdf, hmac};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use strum::{IntoStaticStr, VariantArray};
 use time::OffsetDateTime;
 
 /// What a key signs. Each has a key of its own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "snake_case")]
 pub enum Purpose {
     /// A link to an evidence file.
     Media,
     /// A link to a finished report.
     Report,
     /// An access token we issue to an Open edX (the provider API).
+    #[strum(serialize = "lms-token")]
     LmsToken,
-}
-
-impl Purpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Media => "media",
-            Self::Report => "report",
-            Self::LmsToken => "lms-token",
-        }
-    }
 }
 
 /// The secret every purpose's key is derived from, and the one before it while links it

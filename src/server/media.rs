@@ -11,6 +11,7 @@ use super::signed;
 use crate::api::{MediaMeta, SignedUrl, media_file_path};
 use crate::domain::MediaItem;
 use crate::domain::text::printable;
+use crate::domain::words::Word;
 use crate::media::describe::Refusal;
 use crate::media::folder::ReceiveError;
 use crate::media::{LinkKey, MediaFolder, Objects, Placement, Purpose, SignedLink, describe};

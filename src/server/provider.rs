@@ -6,6 +6,7 @@
 use super::AppState;
 use super::error::ApiError;
 use crate::domain::AttemptStatus;
+use crate::domain::words::Word;
 use crate::lms::jwt;
 use crate::media::Purpose;
 use crate::store::{LmsAttempt, LmsClient, LmsExam, Store};

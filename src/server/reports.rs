@@ -10,6 +10,7 @@ use super::routes::bad_path;
 use super::signed;
 use crate::api::{ReportList, SignedUrl, report_file_path};
 use crate::domain::access::Actor;
+use crate::domain::words::Word;
 use crate::domain::{Job, JobKind, JobState};
 use crate::media::{Purpose, SignedLink};
 use crate::review;

@@ -8,6 +8,7 @@ use super::ids::{IdPath, SessionPath};
 use super::query::StrictQuery;
 use crate::api::{ChangeKind, DecisionRequest, Me, Page, SessionQuery};
 use crate::domain::lms::AutomatedReview;
+use crate::domain::words::Word;
 use crate::domain::{CourseSummary, Role, SessionDetail, SessionRow};
 use crate::review::{self, DecisionInput};
 use crate::store::Store;

@@ -8,6 +8,7 @@ use super::tx::Tx;
 use super::{ReviewerListing, StoreError, TokenInfo};
 use crate::args;
 use crate::domain::access::{Access, Grant};
+use crate::domain::words::Word;
 use crate::domain::{Reviewer, Role};
 use time::OffsetDateTime;
 

@@ -11,6 +11,7 @@ use super::{DecisionCommand, DecisionContext, EmailJob, PlannedDecision, StoreEr
 use crate::args;
 use crate::domain::audit::SealKey;
 use crate::domain::undo::{UndoError, UndoFacts, UndoPlan};
+use crate::domain::words::Word;
 use crate::domain::{
     DecisionError, DecisionFacts, Grade, Learner, SessionDetail, SessionId, Verdict, Violation,
     ViolationKind,

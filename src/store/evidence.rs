@@ -8,6 +8,7 @@ use super::timefmt::{opt_from_sql, to_sql};
 use super::tx::Tx;
 use super::{NewMedia, NewOnboarding, StoreError};
 use crate::args;
+use crate::domain::words::Word;
 use crate::domain::{ContentType, MediaId, MediaItem, MediaKind, ScanResult, SessionId};
 use time::OffsetDateTime;
 

@@ -8,6 +8,7 @@ use super::timefmt::{from_sql, opt_from_sql, to_sql};
 use super::tx::Tx;
 use super::{ClaimedJob, EmailJob, FailedEmail, StoreError};
 use crate::args;
+use crate::domain::words::Word;
 use crate::domain::{Job, JobId, JobKind, JobState, ReportFile};
 use time::OffsetDateTime;
 

@@ -4,6 +4,7 @@
 use super::StoreError;
 use crate::domain::audit::{AuditFields, sha256};
 use crate::domain::email::{EmailDelivery, MailState};
+use crate::domain::words::Word;
 use crate::domain::{Grade, JobState, LmsState, LmsSync, Verdict};
 
 /// The verdict column of an undo: `undo-fail`, `undo-pass`.

@@ -5,6 +5,7 @@
 //! with its own search index.
 
 use crate::domain::query::{Cursor, Page, SessionFilter, SortKey, SortValue};
+use crate::domain::words::Word;
 use crate::domain::{AttemptStatus, SessionRow};
 use crate::store::keyset::{self, Read, Segment, Walk, key_column};
 use crate::store::queries::SESSION_ROW;

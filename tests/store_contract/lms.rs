@@ -7,6 +7,7 @@ use proctor_review::domain::access::CourseScope;
 use proctor_review::domain::audit;
 use proctor_review::domain::lms::{AutomatedComment, AutomatedReview, CallbackStatus};
 use proctor_review::domain::query::{PageFrom, SessionFilter, SortKey};
+use proctor_review::domain::words::Word;
 use proctor_review::domain::{
     AttemptStatus, JobKind, LmsState, Onboarding, OnboardingStatus, ReviewStatus, SessionDetail,
     SessionId, Verdict, ViolationKind,

@@ -4,6 +4,7 @@ use crate::api::SessionQuery;
 use crate::console::action::Effect;
 use crate::console::action::ListId;
 use crate::console::state::{Fetch, Listing, Pane, State};
+use crate::domain::words::Word;
 use crate::domain::{AttemptStatus, ExamSummary};
 
 /// Rows fetched per page of the Sessions list.

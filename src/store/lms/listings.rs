@@ -4,6 +4,7 @@
 
 use super::LmsOnboarding;
 use crate::args;
+use crate::domain::words::Word;
 use crate::domain::{LmsState, Onboarding};
 use crate::store::cells::Cells;
 use crate::store::rows::parse;

@@ -10,6 +10,7 @@ pub mod registrations;
 pub mod reviews;
 
 use crate::domain::lms::ReviewCallback;
+use crate::domain::words::Word;
 use crate::domain::{AttemptStatus, LmsState, SessionId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;

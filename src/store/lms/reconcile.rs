@@ -8,6 +8,7 @@ use super::{Reconciled, RemoteAttempt, conflict_note, sync_decision};
 use crate::args;
 use crate::domain::AttemptStatus;
 use crate::domain::audit::SealKey;
+use crate::domain::words::Word;
 use crate::store::StoreError;
 use crate::store::cells::Cells;
 use crate::store::queries::RESTORE_DELIVERY;

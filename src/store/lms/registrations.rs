@@ -7,6 +7,7 @@ use super::{LmsAttempt, LmsClient, LmsExam, new_attempt_ids, stand_in_username};
 use crate::args;
 use crate::domain::AttemptStatus;
 use crate::domain::text::search_key;
+use crate::domain::words::Word;
 use crate::store::StoreError;
 use crate::store::cells::Cells;
 use crate::store::rows::parse;

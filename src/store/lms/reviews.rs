@@ -5,6 +5,7 @@
 use super::{LmsOutcome, LmsReviewJob, SessionLms, restored_by, superseded_note};
 use crate::args;
 use crate::domain::lms::{AutomatedReview, ReviewCallback, ReviewTarget, status_after_review};
+use crate::domain::words::Word;
 use crate::domain::{AttemptStatus, JobId, JobKind, LmsState, SessionDetail, SessionId};
 use crate::store::cells::Cells;
 use crate::store::jobs::{NewJob, enqueue, payload};

@@ -5,6 +5,7 @@
 use super::read::{ROW_COLUMN_COUNT, add_marks, session_row};
 use super::sql::{Val, count, numbered, typed};
 use crate::domain::query::{Page, SessionFilter, SortValue};
+use crate::domain::words::Word;
 use crate::domain::{AttemptStatus, SessionRow};
 use crate::store::segments::{self, Scope, Search, Source};
 use crate::store::{StoreError, Tiers};

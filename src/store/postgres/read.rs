@@ -2,6 +2,7 @@
 
 use super::sql::{Cached, numbered};
 use crate::domain::access::CourseScope;
+use crate::domain::words::Word;
 use crate::domain::{
     CourseSummary, ExamId, HistoryEntry, MediaItem, Onboarding, OnboardingStatus, RULES_VIOLATION,
     Reviewer, Role, SessionDetail, SessionId, SessionRow, Violation, ViolationMark,

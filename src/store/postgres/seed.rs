@@ -3,6 +3,7 @@
 //! triggers in one pass per part.
 
 use crate::domain::text::search_key;
+use crate::domain::words::Word;
 use crate::store::StoreError;
 use crate::store::seed::{SeedBatches, SeedData};
 use crate::store::timefmt::to_sql;

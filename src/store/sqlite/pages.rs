@@ -5,6 +5,7 @@
 
 use super::read::session_row;
 use crate::domain::query::{Page, SessionFilter, SortValue};
+use crate::domain::words::Word;
 use crate::domain::{AttemptStatus, SessionRow};
 use crate::store::segments::{self, Scope, Search, Source};
 use crate::store::tx::at_once;

@@ -3,6 +3,7 @@
 use super::search::Tiers;
 use crate::domain::access::CourseScope;
 use crate::domain::query::{Page, SessionFilter};
+use crate::domain::words::Word;
 use crate::domain::{
     CourseSummary, ExamId, HistoryEntry, MediaItem, Onboarding, OnboardingStatus, RULES_VIOLATION,
     Reviewer, Role, SessionDetail, SessionId, SessionRow, Violation, ViolationMark,

@@ -7,6 +7,7 @@
 
 use super::search;
 use crate::domain::text::search_key;
+use crate::domain::words::Word;
 use crate::store::StoreError;
 use crate::store::seed::{SeedBatches, SeedData};
 use crate::store::timefmt::to_sql;
