@@ -63,7 +63,8 @@ fn news(e: &ChangeEvent) -> Option<(Tone, String)> {
 }
 
 /// A learner email delivered for the decision the status bar is telling of: its line says
-/// "learner email delivered" where it said "queued", and keeps the rest (true).
+/// "learner email delivered" where it said "queued", or adds it to a colleague's decision
+/// ("ada failed … just now"), and keeps who decided (true).
 fn delivered_as_said(state: &mut State, e: &ChangeEvent) -> bool {
     const QUEUED: &str = "learner email queued";
     if (e.kind, e.delivery) != (ChangeKind::Email, Some(Delivery::Delivered)) {
@@ -72,11 +73,17 @@ fn delivered_as_said(state: &mut State, e: &ChangeEvent) -> bool {
     let Some(line) = state
         .status
         .as_mut()
-        .filter(|l| l.about == Some(e.session_id) && l.text.contains(QUEUED))
+        .filter(|l| l.about == Some(e.session_id))
     else {
         return false;
     };
-    line.text = line.text.replace(QUEUED, "learner email delivered");
+    if line.text.contains(QUEUED) {
+        line.text = line.text.replace(QUEUED, "learner email delivered");
+    } else if line.text.ends_with(" just now") {
+        line.text.push_str(" · ✉ learner email delivered");
+    } else {
+        return false;
+    }
     let text = line.text.clone();
     state.log(Tone::Success, text, Some(e.session_id));
     true

@@ -625,6 +625,19 @@ fn a_colleagues_decision_shows_at_once_on_the_row_the_counts_and_the_open_sessio
     assert_eq!(s.status.as_ref().unwrap().text, "ada failed Ana just now");
     let warned = s.dialog.as_ref().and_then(|d| d.error.clone()).unwrap();
     assert!(warned.contains("would be refused"), "{warned}");
+    // Its email delivered a moment later: the line keeps who decided.
+    update(
+        &mut s,
+        Action::Changed(delivered(
+            11,
+            crate::api::ChangeKind::Email,
+            crate::api::Delivery::Delivered,
+        )),
+    );
+    assert_eq!(
+        s.status.as_ref().unwrap().text,
+        "ada failed Ana just now · ✉ learner email delivered"
+    );
 
     // One's own decisions, echoed back, say nothing new.
     let mut s = opened();
