@@ -1,0 +1,366 @@
+//! `cargo bench --bench load`: the review server under a course team's load, SQLite and
+//! PostgreSQL side by side: decisions (expected status given, as the console sends them),
+//! the first page, searches and learner detail, each with 1 and 8 clients at once. Prints
+//! req/s, p50 and p99 per backend; asserts nothing.
+//!
+//! `LOAD_SESSIONS` (default 100 000) sessions are seeded once into `target/load-bench/`;
+//! each run decides on a fresh copy. PostgreSQL runs when `LOAD_PG` (an admin URL, default
+//! `postgres://postgres@127.0.0.1:5432/postgres`) answers: a fresh database per run, filled
+//! by `db copy`. `LOAD_DECISIONS` (default 2 000) decisions per client count.
+
+use proctor_review::api::{DecisionRequest, SessionQuery};
+use proctor_review::client::ApiClient;
+use proctor_review::demo;
+use proctor_review::domain::{AttemptStatus, Verdict};
+use proctor_review::store::prelude::*;
+use proctor_review::store::sqlite::SqliteStore;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_proctor-review");
+/// The exam of a quarter of the sessions.
+const EXAM: i64 = 2;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Seeds (once) and answers the database of `n` sessions.
+async fn seeded(n: usize) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/load-bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join(format!("demo-{n}.sqlite3"));
+    if db.exists() {
+        return db;
+    }
+    let partial = dir.join(format!("demo-{n}.partial.sqlite3"));
+    let _ = std::fs::remove_file(&partial);
+    let store = SqliteStore::open(&partial).unwrap();
+    let t = Instant::now();
+    store
+        .seed_batches(Box::new(demo::batches(n, demo::DEMO_SEED).unwrap()))
+        .await
+        .unwrap();
+    println!("seeded {n} sessions in {:.1} s", t.elapsed().as_secs_f64());
+    drop(store);
+    let c = rusqlite::Connection::open(&partial).unwrap();
+    c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+    drop(c);
+    std::fs::rename(&partial, &db).unwrap();
+    db
+}
+
+/// A copy of `db` to decide on, in a folder of its own.
+fn fresh_copy(db: &Path) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir_in(db.parent().unwrap()).unwrap();
+    let copy = dir.path().join("review.sqlite3");
+    std::fs::copy(db, &copy).unwrap();
+    (dir, copy)
+}
+
+/// Require Attention sessions, by id.
+fn attention(db: &Path, n: usize) -> Vec<i64> {
+    let c = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = c
+        .prepare(
+            "SELECT id FROM sessions WHERE status = 'second_review_required' ORDER BY id LIMIT ?1",
+        )
+        .unwrap();
+    stmt.query_map([n as i64], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// A fresh PostgreSQL database holding `sqlite`'s data, if PostgreSQL answers.
+async fn postgres(sqlite: &Path) -> Option<(String, String)> {
+    let admin = std::env::var("LOAD_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+        .await
+        .ok()?;
+    tokio::spawn(connection);
+    let name = format!("proctor_review_load_{}", std::process::id());
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {name}"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        client.batch_execute(&sql).await.unwrap();
+    }
+    let mut url = url::Url::parse(&admin).unwrap();
+    url.set_path(&format!("/{name}"));
+    let url = url.to_string();
+    let store = proctor_review::store::postgres::PgStore::connect(&url, Duration::from_secs(3600))
+        .await
+        .unwrap();
+    let t = Instant::now();
+    store.copy_from_sqlite(sqlite).await.unwrap();
+    println!("db copy to PostgreSQL: {:.1} s", t.elapsed().as_secs_f64());
+    Some((admin, url))
+}
+
+async fn drop_database(admin: &str, url: &str) {
+    let name = url.rsplit('/').next().unwrap().to_owned();
+    if let Ok((client, connection)) = tokio_postgres::connect(admin, tokio_postgres::NoTls).await {
+        tokio::spawn(connection);
+        let _ = client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await;
+    }
+}
+
+struct Server {
+    child: Child,
+    url: String,
+    token: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(db: &str) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["reviewer", "add", "--db", db, "--username"])
+        .arg(format!("load{}", std::process::id()))
+        .args(["--email", "load@example.edu", "--role", "admin"])
+        .output()
+        .unwrap();
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--db",
+            db,
+            "--listen",
+            "127.0.0.1:0",
+            "--lms-sync-secs",
+            "0",
+        ])
+        .arg("--outbox")
+        .arg(dir.path().join("outbox"))
+        .arg("--reports-dir")
+        .arg(dir.path().join("reports"))
+        .arg("--media-dir")
+        .arg(dir.path().join("media"))
+        .arg("--link-key-file")
+        .arg(dir.path().join("link.key"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    Server {
+        url: line.trim().trim_start_matches("listening on ").to_owned(),
+        token,
+        child,
+        _dir: dir,
+    }
+}
+
+/// What one run measured: requests a second, p50 and p99 in ms, and failures.
+#[derive(Clone, Copy, Default)]
+struct Figures {
+    per_second: f64,
+    p50: f64,
+    p99: f64,
+    failed: usize,
+}
+
+fn figures(mut times: Vec<Duration>, wall: Duration, failed: usize) -> Figures {
+    times.sort();
+    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e3;
+    Figures {
+        per_second: times.len() as f64 / wall.as_secs_f64(),
+        p50: at(0.5),
+        p99: at(0.99),
+        failed,
+    }
+}
+
+#[derive(Clone)]
+enum Work {
+    FirstPage,
+    Search(&'static str),
+    Detail(i64),
+}
+
+async fn ask(api: &ApiClient, work: &Work) -> bool {
+    match work {
+        Work::FirstPage => api.sessions(EXAM, &SessionQuery::default()).await.is_ok(),
+        Work::Search(q) => api
+            .sessions(
+                EXAM,
+                &SessionQuery {
+                    q: (*q).into(),
+                    ..SessionQuery::default()
+                },
+            )
+            .await
+            .is_ok(),
+        Work::Detail(id) => api.session(*id).await.is_ok(),
+    }
+}
+
+/// `work` asked `runs` times by each of `clients` at once.
+async fn measure(s: &Server, work: &Work, clients: usize, runs: usize) -> Figures {
+    let mut tasks = Vec::new();
+    let t = Instant::now();
+    for _ in 0..clients {
+        let api = ApiClient::new(&s.url, &s.token).unwrap();
+        let work = work.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut times = Vec::with_capacity(runs);
+            let mut failed = 0;
+            for _ in 0..runs {
+                let t = Instant::now();
+                if !ask(&api, &work).await {
+                    failed += 1;
+                }
+                times.push(t.elapsed());
+            }
+            (times, failed)
+        }));
+    }
+    let (mut times, mut failed) = (Vec::new(), 0);
+    for task in tasks {
+        let (t, f) = task.await.unwrap();
+        times.extend(t);
+        failed += f;
+    }
+    figures(times, t.elapsed(), failed)
+}
+
+/// Each of `clients` fails its share of `sessions`, one after another, as a reviewer would.
+async fn decide(s: &Server, sessions: &[i64], clients: usize) -> Figures {
+    let sessions = Arc::new(sessions.to_vec());
+    let per = sessions.len() / clients;
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let api = ApiClient::new(&s.url, &s.token).unwrap();
+        let sessions = sessions.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut times = Vec::with_capacity(per);
+            let mut failed = 0;
+            for id in &sessions[c * per..(c + 1) * per] {
+                let req = DecisionRequest {
+                    verdict: Verdict::Fail,
+                    reason: "load benchmark".into(),
+                    expected_status: Some(AttemptStatus::SecondReviewRequired),
+                    idempotency_key: None,
+                };
+                let t = Instant::now();
+                if api.decide(*id, &req).await.is_err() {
+                    failed += 1;
+                }
+                times.push(t.elapsed());
+            }
+            (times, failed)
+        }));
+    }
+    let (mut times, mut failed) = (Vec::new(), 0);
+    for task in tasks {
+        let (t, f) = task.await.unwrap();
+        times.extend(t);
+        failed += f;
+    }
+    figures(times, t.elapsed(), failed)
+}
+
+/// Every kind of work on one backend, in table order.
+async fn run_on(db: &str, sessions: &[i64]) -> Vec<(String, Figures)> {
+    let s = serve(db);
+    let mut out = Vec::new();
+    let per_client = env_usize("LOAD_DECISIONS", 2_000) / 8;
+    let (one, eight) = sessions.split_at(per_client);
+    out.push(("decisions, 1 client".into(), decide(&s, one, 1).await));
+    out.push((
+        "decisions, 8 clients".into(),
+        decide(&s, &eight[..per_client * 8], 8).await,
+    ));
+    let works = [
+        ("first page", Work::FirstPage),
+        ("search 'garc' (name)", Work::Search("garc")),
+        ("search 'example.edu' (email)", Work::Search("example.edu")),
+        ("search 'zzqx' (no match)", Work::Search("zzqx")),
+        ("learner detail", Work::Detail(EXAM + 4 * 1000)),
+    ];
+    for (name, work) in works {
+        out.push((
+            format!("{name}, 1 client"),
+            measure(&s, &work, 1, 200).await,
+        ));
+        out.push((
+            format!("{name}, 8 clients"),
+            measure(&s, &work, 8, 50).await,
+        ));
+    }
+    out
+}
+
+fn cell(f: Option<&Figures>) -> String {
+    match f {
+        None => format!("{:>28}", "—"),
+        Some(f) => {
+            let failed = if f.failed > 0 {
+                format!(" !{}", f.failed)
+            } else {
+                String::new()
+            };
+            format!(
+                "{:>8.0}/s {:>6.2} {:>7.2}{failed}",
+                f.per_second, f.p50, f.p99
+            )
+        }
+    }
+}
+
+async fn run() {
+    let n = env_usize("LOAD_SESSIONS", 100_000);
+    let db = seeded(n).await;
+    let wanted = env_usize("LOAD_DECISIONS", 2_000) / 8 * 9;
+    let sessions = attention(&db, wanted);
+    assert!(
+        sessions.len() >= wanted,
+        "{} sessions need attention; {wanted} wanted",
+        sessions.len()
+    );
+    let (_dir, copy) = fresh_copy(&db);
+    let lite = run_on(copy.to_str().unwrap(), &sessions).await;
+    let pg = match postgres(&db).await {
+        Some((admin, url)) => {
+            let figures = run_on(&url, &sessions).await;
+            drop_database(&admin, &url).await;
+            Some(figures)
+        }
+        None => None,
+    };
+    println!("\n{n} sessions; req/s, p50 and p99 in ms (!n: failed requests)");
+    println!("{:<42} {:>28} {:>28}", "work", "SQLite", "PostgreSQL");
+    for (i, (name, f)) in lite.iter().enumerate() {
+        let other = pg.as_ref().map(|p| &p[i].1);
+        println!("{name:<42} {} {}", cell(Some(f)), cell(other));
+    }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    tokio::runtime::Runtime::new().unwrap().block_on(run());
+}
