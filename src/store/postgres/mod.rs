@@ -175,8 +175,9 @@ impl Backend for PgStore {
         F: for<'a, 'c> FnOnce(&'a mut Self::Tx<'c>) -> TxFuture<'a, T> + Send + 'static,
     {
         let mut c = self.client().await?;
+        let cache = c.statement_cache.clone();
         let t = pg(&mut c).transaction().await?;
-        let out = f(&mut Pg(&t)).await?;
+        let out = f(&mut Pg(&t, Some(&cache))).await?;
         let commit = async { Ok(t.commit().await?) };
         crate::store::place_then_commit(&mut files, commit).await?;
         Ok(out)
@@ -188,7 +189,7 @@ impl Backend for PgStore {
         F: for<'a, 'c> FnOnce(&'a mut Self::Conn<'c>) -> TxFuture<'a, T> + Send + 'static,
     {
         let c = self.client().await?;
-        f(&mut Pg(&**c)).await
+        f(&mut Pg(&**c, Some(&c.statement_cache))).await
     }
 
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
@@ -325,7 +326,7 @@ impl Review for PgStore {
     }
 
     async fn report_size(&self, course: String) -> Result<u64, StoreError> {
-        crate::store::report::count(&mut Pg(&**self.client().await?), &course).await
+        crate::store::report::count(&mut Pg(&**self.client().await?, None), &course).await
     }
 
     async fn report_rows<F>(&self, course: String, mut each: F) -> Result<u64, StoreError>
@@ -335,7 +336,7 @@ impl Review for PgStore {
         let mut c = self.client().await?;
         let tx = pg(&mut c).transaction().await?;
         sql::unbudgeted(&tx).await?;
-        let n = crate::store::report::stream(&mut Pg(&tx), &course, &mut each).await?;
+        let n = crate::store::report::stream(&mut Pg(&tx, None), &course, &mut each).await?;
         tx.commit().await?;
         Ok(n)
     }

@@ -7,8 +7,9 @@ use crate::domain::text::search_key;
 use crate::store::StoreError;
 use crate::store::tx::{Arg, Lock, Tx};
 use bytes::BytesMut;
-use tokio_postgres::GenericClient;
+use deadpool_postgres::StatementCache;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::{GenericClient, Statement};
 
 /// Orders registrations (exams, attempts, deletions, retirements) across servers.
 const REGISTRATION_LOCK: i64 = 0x7072_6f63_746f_7203;
@@ -17,14 +18,36 @@ const HISTORY_LOCK: i64 = 0x7072_6f63_746f_7201;
 /// Orders the queueing of recurring jobs across servers.
 const SCHEDULE_LOCK: i64 = 0x7072_6f63_746f_7204;
 
-pub struct Pg<'a, C>(pub &'a C);
+/// A connection shared code runs on, with the pool's statement cache where there is one:
+/// a statement the connection has prepared before goes out in one round trip, not two.
+pub struct Pg<'a, C>(pub &'a C, pub Option<&'a StatementCache>);
 
 /// A connection shared code runs on: a pooled one (reads) or a transaction.
-pub trait Conn: GenericClient + super::sql::Cached + Sync {}
+pub trait Conn: GenericClient + super::sql::Cached + Sync {
+    /// The connection under it, which the statement cache prepares on.
+    fn connection(&self) -> &tokio_postgres::Client;
+}
 
-impl Conn for tokio_postgres::Transaction<'_> {}
+impl Conn for tokio_postgres::Transaction<'_> {
+    fn connection(&self) -> &tokio_postgres::Client {
+        self.client()
+    }
+}
 
-impl Conn for tokio_postgres::Client {}
+impl Conn for tokio_postgres::Client {
+    fn connection(&self) -> &tokio_postgres::Client {
+        self
+    }
+}
+
+impl<C: Conn> Pg<'_, C> {
+    async fn statement(&self, sql: &str) -> Result<Option<Statement>, StoreError> {
+        match self.1 {
+            Some(cache) => Ok(Some(cache.prepare(self.0.connection(), sql).await?)),
+            None => Ok(None),
+        }
+    }
+}
 
 impl ToSql for Arg {
     /// As the statement's parameter type asks: the server infers it from the SQL, so an
@@ -72,7 +95,12 @@ impl<C: Conn> Tx for Pg<'_, C> {
         args: Vec<Arg>,
     ) -> impl Future<Output = Result<Vec<tokio_postgres::Row>, StoreError>> + Send {
         let sql = numbered(sql);
-        async move { Ok(self.0.query(&sql, &params(&args)).await?) }
+        async move {
+            Ok(match self.statement(&sql).await? {
+                Some(st) => self.0.query(&st, &params(&args)).await?,
+                None => self.0.query(&sql, &params(&args)).await?,
+            })
+        }
     }
 
     fn exec(
@@ -81,7 +109,12 @@ impl<C: Conn> Tx for Pg<'_, C> {
         args: Vec<Arg>,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send {
         let sql = numbered(sql);
-        async move { Ok(self.0.execute(&sql, &params(&args)).await?) }
+        async move {
+            Ok(match self.statement(&sql).await? {
+                Some(st) => self.0.execute(&st, &params(&args)).await?,
+                None => self.0.execute(&sql, &params(&args)).await?,
+            })
+        }
     }
 
     fn session_detail(
