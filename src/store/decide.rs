@@ -107,15 +107,26 @@ async fn decision_link(
     })
 }
 
+/// Decides on the session; the session whose detail answers (another one's when the key
+/// was used there before). Only the session is locked while the decision is planned, so
+/// decisions on different sessions run side by side; the history is locked for the append
+/// alone. The detail is read after the commit, outside both.
 pub async fn decide<P>(
     tx: &mut impl Tx,
     cmd: DecisionCommand<P>,
     key: Option<&SealKey>,
-) -> Result<SessionDetail, StoreError>
+) -> Result<SessionId, StoreError>
 where
     P: FnOnce(&DecisionContext) -> Result<PlannedDecision, DecisionError>,
 {
-    tx.lock(Lock::History).await?;
+    // A retry with the same key waits here for the first to commit, then finds it.
+    let sql = format!("SELECT id FROM sessions WHERE id = ?{}", tx.for_update());
+    if tx.row(&sql, args![cmd.session_id]).await?.is_none() {
+        return Err(StoreError::NotFound(format!(
+            "no session with id {}",
+            cmd.session_id
+        )));
+    }
     if let Some(key) = &cmd.idempotency_key {
         let earlier = tx
             .row(super::queries::DECISION_BY_KEY, args![cmd.reviewer.id, key])
@@ -127,7 +138,7 @@ where
                 (session, super::rows::parse(&verdict)?),
                 (cmd.session_id, cmd.verdict),
             )?;
-            return tx.session_detail(session).await;
+            return Ok(session);
         }
     }
     let ctx = context(tx, cmd.session_id)
@@ -135,20 +146,8 @@ where
         .ok_or_else(|| StoreError::NotFound(format!("no session with id {}", cmd.session_id)))?;
     let PlannedDecision { plan, email, lms } = (cmd.planner)(&ctx)?;
     let at = to_sql(cmd.at);
-    tx.exec(
-        "UPDATE sessions SET status = ?, review_status = ?, reviewed_by = ?, grade_override = ?,
-             modified = ?
-         WHERE id = ?",
-        args![
-            plan.status_after.as_str(),
-            plan.review_status_after.as_str(),
-            &cmd.reviewer.email,
-            plan.override_after,
-            &at,
-            cmd.session_id
-        ],
-    )
-    .await?;
+    // One chain: appends take their turn, and nothing else waits on them.
+    tx.lock(Lock::History).await?;
     let decision_id = super::audit::append(
         tx,
         &NewDecision {
@@ -192,7 +191,22 @@ where
         )
         .await?;
     }
-    tx.session_detail(cmd.session_id).await
+    // Last: the Quiz List's counters it moves stay locked until the commit.
+    tx.exec(
+        "UPDATE sessions SET status = ?, review_status = ?, reviewed_by = ?, grade_override = ?,
+             modified = ?
+         WHERE id = ?",
+        args![
+            plan.status_after.as_str(),
+            plan.review_status_after.as_str(),
+            &cmd.reviewer.email,
+            plan.override_after,
+            &at,
+            cmd.session_id
+        ],
+    )
+    .await?;
+    Ok(cmd.session_id)
 }
 
 async fn undo_facts(tx: &mut impl Tx, session: i64) -> Result<Option<UndoFacts>, StoreError> {

@@ -87,7 +87,11 @@ pub trait Review: Backend {
         P: FnOnce(&DecisionContext) -> Result<PlannedDecision, DecisionError> + Send + 'static,
     {
         let key = self.seal_slot().get();
-        self.transact(run!(|t| decide::decide(t, cmd, key.as_ref())))
+        async move {
+            let decided = self.transact(run!(|t| decide::decide(t, cmd, key.as_ref())));
+            let session = decided.await?;
+            self.read(run!(|t| t.session_detail(session))).await
+        }
     }
 
     /// Takes back the session's latest decision and cancels its held email and callback,
