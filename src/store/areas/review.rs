@@ -90,7 +90,7 @@ pub trait Review: Backend {
         async move {
             let decided = self.transact(run!(|t| decide::decide(t, cmd, key.as_ref())));
             let session = decided.await?;
-            self.read(run!(|t| t.session_detail(session))).await
+            self.session(session).await
         }
     }
 
