@@ -3,6 +3,9 @@
 //! the first page, searches and learner detail, each with 1 and 8 clients at once. Prints
 //! req/s, p50 and p99 per backend; asserts nothing.
 //!
+//! Then a backlog of `LOAD_MAIL` (default 20 000) learner emails drains over SMTP to a
+//! local sink with `--mail-per-second 0`, on SQLite.
+//!
 //! `LOAD_SESSIONS` (default 100 000) sessions are seeded once into `target/load-bench/`;
 //! each run decides on a fresh copy. PostgreSQL runs when `LOAD_PG` (an admin URL, default
 //! `postgres://postgres@127.0.0.1:5432/postgres`) answers: a fresh database per run, filled
@@ -313,6 +316,97 @@ async fn run_on(db: &str, sessions: &[i64]) -> Vec<(String, Figures)> {
     out
 }
 
+/// A mail server that takes every message at once and counts it.
+async fn smtp_sink() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("smtp://{}", listener.local_addr().unwrap());
+    let taken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = taken.clone();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            let count = count.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = sock.into_split();
+                let mut lines = BufReader::new(r).lines();
+                let _ = w.write_all(b"220 sink ESMTP\r\n").await;
+                let mut data = false;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let reply: &[u8] = if data {
+                        if line != "." {
+                            continue;
+                        }
+                        data = false;
+                        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        b"250 queued\r\n"
+                    } else {
+                        match line.get(..4).map(str::to_ascii_uppercase).as_deref() {
+                            Some("EHLO") => b"250-sink\r\n250 PIPELINING\r\n",
+                            Some("DATA") => {
+                                data = true;
+                                b"354 go on\r\n"
+                            }
+                            Some("QUIT") => b"221 bye\r\n",
+                            _ => b"250 ok\r\n",
+                        }
+                    };
+                    if w.write_all(reply).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (url, taken)
+}
+
+/// `n` learner emails queued in `db` at once, sent over SMTP as fast as the sink takes
+/// them: emails a second, and how long the backlog took.
+async fn mail_drain(db: &Path, n: usize) -> (f64, f64) {
+    let c = rusqlite::Connection::open(db).unwrap();
+    c.execute_batch("UPDATE jobs SET state = 'done' WHERE kind = 'email' AND state <> 'done'")
+        .unwrap();
+    // Copies of one decision's email, each its own job, due now.
+    c.execute(
+        "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < ?1)
+         INSERT INTO jobs (kind, payload, state, next_attempt_at, created, decision_id)
+         SELECT 'email', j.payload, 'queued', j.created, j.created, j.decision_id
+         FROM k, (SELECT * FROM jobs WHERE kind = 'email' LIMIT 1) j",
+        [n as i64],
+    )
+    .unwrap();
+    drop(c);
+    let (url, taken) = smtp_sink().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--db"])
+        .arg(db)
+        .args(["--listen", "127.0.0.1:0", "--lms-sync-secs", "0"])
+        .args(["--smtp-url", &url, "--mail-per-second", "0"])
+        .arg("--reports-dir")
+        .arg(dir.path().join("reports"))
+        .arg("--media-dir")
+        .arg(dir.path().join("media"))
+        .arg("--link-key-file")
+        .arg(dir.path().join("link.key"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    let deadline = t + Duration::from_secs(600);
+    while taken.load(std::sync::atomic::Ordering::Relaxed) < n && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let took = t.elapsed().as_secs_f64();
+    let _ = child.kill();
+    let _ = child.wait();
+    (
+        taken.load(std::sync::atomic::Ordering::Relaxed) as f64 / took,
+        took,
+    )
+}
+
 fn cell(f: Option<&Figures>) -> String {
     match f {
         None => format!("{:>28}", "—"),
@@ -342,6 +436,8 @@ async fn run() {
     );
     let (_dir, copy) = fresh_copy(&db);
     let lite = run_on(copy.to_str().unwrap(), &sessions).await;
+    let mails = env_usize("LOAD_MAIL", 20_000);
+    let (rate, took) = mail_drain(&copy, mails).await;
     let pg = match postgres(&db).await {
         Some((admin, url)) => {
             let figures = run_on(&url, &sessions).await;
@@ -356,6 +452,9 @@ async fn run() {
         let other = pg.as_ref().map(|p| &p[i].1);
         println!("{name:<42} {} {}", cell(Some(f)), cell(other));
     }
+    println!(
+        "\n{mails} learner emails over SMTP, no limit (SQLite): {rate:.0}/s, drained in {took:.1} s"
+    );
 }
 
 fn main() {

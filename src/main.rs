@@ -239,8 +239,9 @@ struct ServeArgs {
     /// answered with 503 (a client that hangs up stops its query too).
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
     query_budget_ms: u64,
-    /// Most learner emails sent per second (a backlog drains at this pace).
-    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    /// Most learner emails sent per second (a backlog drains at this pace); 0 sends them as
+    /// fast as the mail server takes them.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(0..=10_000))]
     mail_per_second: u32,
     /// Delivery attempts per learner email before it is marked failed (see `mail failed`).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]

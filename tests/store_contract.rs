@@ -224,6 +224,44 @@ async fn concurrent_decisions_on_one_session_have_one_winner<B: Backend>(b: B) {
     assert_eq!(store.session(s.id).await.unwrap().history.len(), 1);
 }
 
+/// A Fail then a Pass on one session: the learner's two emails go out one after the
+/// other, never side by side, so they arrive in the order they were decided.
+async fn a_learners_emails_go_out_one_at_a_time<B: Backend>(b: B) {
+    let store = seeded(&b).await;
+    let ada = admin(&store, "ada").await;
+    let s = attention(&store).await.remove(2);
+    let now = OffsetDateTime::now_utc();
+    review::decide(&store, &ada, s.id, fail(&s, None), &settings(), now)
+        .await
+        .unwrap();
+    let pass = DecisionInput {
+        verdict: Verdict::Pass,
+        reason: "the phone was a calculator".into(),
+        expected_status: Some(AttemptStatus::Rejected),
+        idempotency_key: None,
+    };
+    review::decide(&store, &ada, s.id, pass, &settings(), now)
+        .await
+        .unwrap();
+    let first = store
+        .claim_job(JobKind::Email, "i1".into(), now)
+        .await
+        .unwrap()
+        .expect("the Fail's email");
+    let meanwhile = store
+        .claim_job(JobKind::Email, "i2".into(), now)
+        .await
+        .unwrap();
+    assert!(meanwhile.is_none(), "the Pass's email waits for the Fail's");
+    store.job_done(first.job.id, None).await.unwrap();
+    let second = store
+        .claim_job(JobKind::Email, "i2".into(), now)
+        .await
+        .unwrap()
+        .expect("then the Pass's");
+    assert!(second.job.id > first.job.id);
+}
+
 async fn jobs_retry_fail_and_come_back<B: Backend>(b: B) {
     let store = seeded(&b).await;
     let ada = admin(&store, "ada").await;
@@ -713,6 +751,11 @@ macro_rules! backend {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn concurrent_decisions_on_one_session_have_one_winner() {
                 super::concurrent_decisions_on_one_session_have_one_winner($backend).await;
+            }
+
+            #[tokio::test]
+            async fn a_learners_emails_go_out_one_at_a_time() {
+                super::a_learners_emails_go_out_one_at_a_time($backend).await;
             }
 
             #[tokio::test]

@@ -53,7 +53,12 @@ impl MailSettings {
         Ok(Self {
             from,
             transport: MailTransport::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.build(),
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?
+                    .pool_config(
+                        lettre::transport::smtp::PoolConfig::new()
+                            .max_size(MAIL_CONNECTIONS as u32),
+                    )
+                    .build(),
             ),
         })
     }
@@ -185,6 +190,9 @@ pub async fn deliver(
     Ok(())
 }
 
+/// SMTP connections one server keeps open to the relay, each sending one email at a time.
+pub const MAIL_CONNECTIONS: usize = 8;
+
 /// Learner emails: at most `mail_per_second`, and one last pass as the server stops.
 pub struct Emails;
 
@@ -197,8 +205,17 @@ impl<S: Store> JobHandler<S> for Emails {
         Box::pin(run(work, job))
     }
 
+    /// `0` is as fast as the relay takes them.
     fn per_second(&self, settings: &JobSettings) -> Option<u32> {
-        Some(settings.mail_per_second)
+        (settings.mail_per_second > 0).then_some(settings.mail_per_second)
+    }
+
+    fn at_once(&self, settings: &JobSettings) -> usize {
+        match settings.mail.transport {
+            MailTransport::Smtp(_) => MAIL_CONNECTIONS,
+            // Files: each write is quick, and in order they read in order.
+            MailTransport::Folder(_) => 1,
+        }
     }
 
     fn last_pass(&self) -> bool {

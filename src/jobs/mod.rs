@@ -39,6 +39,12 @@ pub trait JobHandler<S: Store>: Send + Sync + 'static {
         None
     }
 
+    /// How many jobs of the kind one server runs at once (emails: one per pooled SMTP
+    /// connection, so a backlog is not paced by one server's round trips).
+    fn at_once(&self, _: &JobSettings) -> usize {
+        1
+    }
+
     /// Whether a stopping server makes one last pass first (emails: the last decisions'
     /// go out before it exits).
     fn last_pass(&self) -> bool {
@@ -298,38 +304,63 @@ async fn schedule<S: Store>(store: &S, kind: JobKind, every: Duration) {
     }
 }
 
-/// Runs due jobs of the handler's kind one after another until none is due (no faster than
-/// its rate); `horizon` counts jobs due that much later as due now.
+/// Runs due jobs of the handler's kind, up to its `at_once` side by side, until none is due
+/// (starting them no faster than its rate); `horizon` counts jobs due that much later as
+/// due now.
 async fn drain<S: Store>(
     work: &Work<S>,
     handler: &dyn JobHandler<S>,
     instance: &str,
     horizon: Duration,
 ) {
+    use futures_util::StreamExt;
     let kind = handler.kind();
     let gap = handler
         .per_second(&work.settings)
         .map(|n| Duration::from_secs(1) / n.max(1));
+    let at_once = handler.at_once(&work.settings).max(1);
     let mut last: Option<tokio::time::Instant> = None;
+    let mut running = futures_util::stream::FuturesUnordered::new();
     loop {
-        if let (Some(gap), Some(last)) = (gap, last) {
-            tokio::time::sleep_until(last + gap).await;
+        if running.len() >= at_once {
+            running.next().await;
+            continue;
         }
-        let due = OffsetDateTime::now_utc() + horizon;
-        let claimed = match work.store.claim_job(kind, instance.to_owned(), due).await {
-            Ok(Some(c)) => c,
-            Ok(None) => return,
-            Err(e) => {
-                tracing::error!(kind = kind.as_str(), error = %e, "cannot claim a job");
-                return;
+        let since = last;
+        let claim = async move {
+            if let (Some(gap), Some(last)) = (gap, since) {
+                tokio::time::sleep_until(last + gap).await;
+            }
+            let due = OffsetDateTime::now_utc() + horizon;
+            work.store.claim_job(kind, instance.to_owned(), due).await
+        };
+        // The jobs already started go on while the next is claimed; a claim is never
+        // dropped half-way (it would leave its job running with nobody on it).
+        let mut claim = std::pin::pin!(claim);
+        let claimed = loop {
+            tokio::select! {
+                c = &mut claim => break c,
+                Some(()) = running.next(), if !running.is_empty() => {}
             }
         };
-        let id = claimed.job.id;
+        let claimed = match claimed {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::error!(kind = kind.as_str(), error = %e, "cannot claim a job");
+                break;
+            }
+        };
         last = Some(tokio::time::Instant::now());
-        if let Err(e) = handler.run(work, claimed).await {
-            tracing::error!(job = id, error = %e, "cannot record a job's outcome");
-        }
+        let id = claimed.job.id;
+        running.push(async move {
+            if let Err(e) = handler.run(work, claimed).await {
+                tracing::error!(job = id, error = %e, "cannot record a job's outcome");
+            }
+        });
     }
+    // What was started finishes before the worker looks again.
+    while running.next().await.is_some() {}
 }
 
 pub(crate) fn jitter() -> f64 {

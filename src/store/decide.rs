@@ -175,7 +175,7 @@ where
             email: mail,
         };
         // Nobody is told before the grace period to undo has passed.
-        super::jobs::queue_email(tx, &mail, cmd.hold_until, cmd.at).await?;
+        super::jobs::queue_email(tx, &mail, cmd.session_id, cmd.hold_until, cmd.at).await?;
     }
     if let Some(callback) = lms {
         super::lms::reviews::queue_decision(

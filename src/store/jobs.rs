@@ -89,9 +89,13 @@ pub async fn claim(
     let sql = format!(
         "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ?2,
              claimed_by = ?3
-         WHERE id = (SELECT id FROM jobs
-                     WHERE kind = ?1 AND state = 'queued' AND next_attempt_at <= ?2
-                     ORDER BY next_attempt_at, id LIMIT 1{skip})
+         WHERE id = (SELECT q.id FROM jobs q
+                     WHERE q.kind = ?1 AND q.state = 'queued' AND q.next_attempt_at <= ?2
+                       -- One at a time per session, so a learner's emails arrive in order.
+                       AND (q.session_id IS NULL OR NOT EXISTS (
+                           SELECT 1 FROM jobs r WHERE r.session_id = q.session_id
+                             AND r.kind = ?1 AND r.state = 'running'))
+                     ORDER BY q.next_attempt_at, q.id LIMIT 1{skip})
          RETURNING id"
     );
     let claimed = tx
@@ -168,11 +172,13 @@ pub fn payload(value: &impl serde::Serialize) -> Result<String, StoreError> {
 pub async fn queue_email(
     tx: &mut impl Tx,
     mail: &EmailJob,
+    session: i64,
     due: OffsetDateTime,
     at: OffsetDateTime,
 ) -> Result<JobId, StoreError> {
     let job = NewJob {
         payload: payload(mail)?,
+        session: Some(session),
         decision: mail.decision_id,
         ..NewJob::new(JobKind::Email, due, at)
     };
