@@ -9,6 +9,13 @@ use time::OffsetDateTime;
 
 #[derive(Subcommand)]
 pub enum MailCommand {
+    /// How many learner emails are waiting, held or failed, and how long the wait will
+    /// take at the rate the servers are sending.
+    Status {
+        /// The server's database: a SQLite file, or a postgres:// URL.
+        #[arg(long, env = "PROCTOR_REVIEW_DB")]
+        db: PathBuf,
+    },
     /// List learner emails whose delivery failed for good (after every retry).
     Failed {
         /// The server's database: a SQLite file, or a postgres:// URL.
@@ -31,9 +38,14 @@ pub enum MailCommand {
     },
 }
 
+/// `serve --mail-per-second`'s default.
+pub const DEFAULT_MAIL_PER_SECOND: u32 = 50;
+
 pub async fn run(cmd: MailCommand) -> anyhow::Result<()> {
     let db = match &cmd {
-        MailCommand::Failed { db } | MailCommand::Retry { db, .. } => db.clone(),
+        MailCommand::Status { db } | MailCommand::Failed { db } | MailCommand::Retry { db, .. } => {
+            db.clone()
+        }
     };
     let opened = crate::db_open::open(&db, false, crate::db_open::TOOL_BUDGET).await?;
     crate::on_store!(opened, |store| run_on(&store, cmd).await)
@@ -44,6 +56,27 @@ async fn run_on<S: proctor_review::store::Store>(
     cmd: MailCommand,
 ) -> anyhow::Result<()> {
     match cmd {
+        MailCommand::Status { db: _ } => {
+            let t = store.job_tally(JobKind::Email).await?;
+            println!(
+                "Learner emails: {} due, {} sending, {} held (undo window or backoff), {} failed{}.",
+                t.due,
+                t.running,
+                t.later,
+                t.failed,
+                if t.failed > 0 {
+                    " (mail failed lists them)"
+                } else {
+                    ""
+                }
+            );
+            println!(
+                "Delivered in the last minute: {}; {}.",
+                t.done_last_minute,
+                t.drain_estimate(DEFAULT_MAIL_PER_SECOND)
+            );
+            Ok(())
+        }
         MailCommand::Failed { db: _ } => {
             let failed = store.failed_emails().await?;
             if failed.is_empty() {

@@ -241,7 +241,7 @@ struct ServeArgs {
     query_budget_ms: u64,
     /// Most learner emails sent per second (a backlog drains at this pace); 0 sends them as
     /// fast as the mail server takes them.
-    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    #[arg(long, default_value_t = mail_cli::DEFAULT_MAIL_PER_SECOND, value_parser = clap::value_parser!(u32).range(0..=10_000))]
     mail_per_second: u32,
     /// Delivery attempts per learner email before it is marked failed (see `mail failed`).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]

@@ -144,6 +144,13 @@ async fn an_email_out_of_retries_is_failed_shown_listed_and_retried() {
         listed.contains(&format!("job {} ", email.job)) && listed.contains("cannot write"),
         "{listed}"
     );
+    let status = ours.cli(&["mail", "status"]);
+    assert!(
+        status.contains("0 due, 0 sending, 0 held")
+            && status.contains("1 failed (mail failed lists them)"),
+        "{status}"
+    );
+    assert!(status.contains("nothing is waiting to go out"), "{status}");
 
     fix_outbox(&outbox);
     let job = email.job.to_string();
@@ -156,6 +163,11 @@ async fn an_email_out_of_retries_is_failed_shown_listed_and_retried() {
     assert!(
         ours.cli(&["mail", "failed"])
             .contains("No failed learner emails")
+    );
+    let status = ours.cli(&["mail", "status"]);
+    assert!(
+        status.contains("0 failed.") && status.contains("Delivered in the last minute: 1;"),
+        "{status}"
     );
 }
 

@@ -253,7 +253,14 @@ async fn a_learners_emails_go_out_one_at_a_time<B: Backend>(b: B) {
         .await
         .unwrap();
     assert!(meanwhile.is_none(), "the Pass's email waits for the Fail's");
+    let tally = store.job_tally(JobKind::Email).await.unwrap();
+    assert_eq!((tally.due, tally.running, tally.failed), (1, 1, 0));
     store.job_done(first.job.id, None).await.unwrap();
+    let tally = store.job_tally(JobKind::Email).await.unwrap();
+    assert_eq!(
+        (tally.due, tally.running, tally.done_last_minute),
+        (1, 0, 1)
+    );
     let second = store
         .claim_job(JobKind::Email, "i2".into(), now)
         .await

@@ -52,6 +52,48 @@ impl JobState {
     }
 }
 
+/// Where a kind's jobs stand, for `mail status`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JobTally {
+    /// Queued and due: going out as fast as the rate allows.
+    pub due: u64,
+    /// Queued for later: held for the undo window, or waiting out a backoff.
+    pub later: u64,
+    pub running: u64,
+    pub failed: u64,
+    /// Finished in the last minute: the rate the servers are going at.
+    pub done_last_minute: u64,
+}
+
+impl JobTally {
+    /// How long what is waiting takes at the last minute's rate, or at `default_per_second`
+    /// when nothing went out in it (no server running, or nothing was due).
+    pub fn drain_estimate(&self, default_per_second: u32) -> String {
+        let waiting = self.due + self.running;
+        if waiting == 0 {
+            return "nothing is waiting to go out".into();
+        }
+        let (per_second, how) = if self.done_last_minute > 0 {
+            (
+                self.done_last_minute as f64 / 60.0,
+                "at the last minute's rate",
+            )
+        } else {
+            (
+                f64::from(default_per_second.max(1)),
+                "at the default rate, once a server sends them (none went out in the last minute)",
+            )
+        };
+        let secs = (waiting as f64 / per_second).ceil() as u64;
+        let took = match secs {
+            0..=59 => format!("{secs} s"),
+            60..=3599 => format!("{} min", secs.div_ceil(60)),
+            _ => format!("{} h {} min", secs / 3600, (secs % 3600).div_ceil(60)),
+        };
+        format!("{waiting} take about {took} {how} ({per_second:.0}/s)")
+    }
+}
+
 /// A finished report file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportFile {
@@ -117,6 +159,41 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_backlog_says_how_long_it_takes_at_the_rate_it_goes() {
+        let t = JobTally {
+            due: 11_990,
+            running: 10,
+            done_last_minute: 3_000,
+            ..JobTally::default()
+        };
+        assert_eq!(
+            t.drain_estimate(50),
+            "12000 take about 4 min at the last minute's rate (50/s)"
+        );
+        let idle = JobTally {
+            due: 100,
+            ..JobTally::default()
+        };
+        assert!(
+            idle.drain_estimate(50)
+                .starts_with("100 take about 2 s at the default rate")
+        );
+        let big = JobTally {
+            due: 83_000,
+            done_last_minute: 600,
+            ..JobTally::default()
+        };
+        assert_eq!(
+            big.drain_estimate(50),
+            "83000 take about 2 h 19 min at the last minute's rate (10/s)"
+        );
+        assert_eq!(
+            JobTally::default().drain_estimate(50),
+            "nothing is waiting to go out"
+        );
+    }
     use crate::domain::words::Word;
 
     #[test]

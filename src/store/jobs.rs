@@ -366,6 +366,34 @@ pub async fn start_report(
     job(tx, id).await
 }
 
+/// Where the jobs of `kind` stand at `now`.
+pub async fn tally(
+    tx: &mut impl Tx,
+    kind: JobKind,
+    now: OffsetDateTime,
+) -> Result<crate::domain::job::JobTally, StoreError> {
+    let minute_ago = now - time::Duration::minutes(1);
+    let r = tx
+        .one(
+            "SELECT COUNT(*) FILTER (WHERE state = 'queued' AND next_attempt_at <= ?2),
+                    COUNT(*) FILTER (WHERE state = 'queued' AND next_attempt_at > ?2),
+                    COUNT(*) FILTER (WHERE state = 'running'),
+                    COUNT(*) FILTER (WHERE state = 'failed'),
+                    COUNT(*) FILTER (WHERE state = 'done' AND finished_at >= ?3)
+             FROM jobs WHERE kind = ?1",
+            args![kind.as_str(), to_sql(now), to_sql(minute_ago)],
+        )
+        .await?;
+    let n = |i: usize| -> Result<u64, StoreError> { Ok(r.cell::<i64>(i)?.max(0) as u64) };
+    Ok(crate::domain::job::JobTally {
+        due: n(0)?,
+        later: n(1)?,
+        running: n(2)?,
+        failed: n(3)?,
+        done_last_minute: n(4)?,
+    })
+}
+
 pub async fn next_due(
     tx: &mut impl Tx,
     kind: JobKind,

@@ -19,6 +19,15 @@ pub trait Jobs: Backend {
         self.write(run!(|t| jobs::claim(t, kind, &instance, now)))
     }
 
+    /// Where the jobs of `kind` stand now (`mail status`).
+    fn job_tally(
+        &self,
+        kind: JobKind,
+    ) -> impl Future<Output = Result<crate::domain::job::JobTally, StoreError>> + Send {
+        let now = OffsetDateTime::now_utc();
+        self.read(run!(|t| jobs::tally(t, kind, now)))
+    }
+
     /// When the next queued job of `kind` becomes due (held and backed-off ones included).
     fn next_due(
         &self,
