@@ -219,26 +219,32 @@ async fn ask(api: &ApiClient, work: &Work) -> bool {
     }
 }
 
-/// `work` asked `runs` times by each of `clients` at once.
-async fn measure(s: &Server, work: &Work, clients: usize, runs: usize) -> Figures {
-    let mut tasks = Vec::new();
+/// `runs` requests by each of `clients` at once, each timed; `request(api, client, run)`
+/// makes one and answers whether it succeeded.
+async fn by_clients<F, Fut>(s: &Server, clients: usize, runs: usize, request: F) -> Figures
+where
+    F: Fn(ApiClient, usize, usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
     let t = Instant::now();
-    for _ in 0..clients {
-        let api = ApiClient::new(&s.url, &s.token).unwrap();
-        let work = work.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut times = Vec::with_capacity(runs);
-            let mut failed = 0;
-            for _ in 0..runs {
-                let t = Instant::now();
-                if !ask(&api, &work).await {
-                    failed += 1;
+    let tasks: Vec<_> = (0..clients)
+        .map(|c| {
+            let api = ApiClient::new(&s.url, &s.token).unwrap();
+            let request = request.clone();
+            tokio::spawn(async move {
+                let mut times = Vec::with_capacity(runs);
+                let mut failed = 0;
+                for i in 0..runs {
+                    let t = Instant::now();
+                    if !request(api.clone(), c, i).await {
+                        failed += 1;
+                    }
+                    times.push(t.elapsed());
                 }
-                times.push(t.elapsed());
-            }
-            (times, failed)
-        }));
-    }
+                (times, failed)
+            })
+        })
+        .collect();
     let (mut times, mut failed) = (Vec::new(), 0);
     for task in tasks {
         let (t, f) = task.await.unwrap();
@@ -248,41 +254,33 @@ async fn measure(s: &Server, work: &Work, clients: usize, runs: usize) -> Figure
     figures(times, t.elapsed(), failed)
 }
 
+/// `work` asked `runs` times by each of `clients` at once.
+async fn measure(s: &Server, work: &Work, clients: usize, runs: usize) -> Figures {
+    let work = Arc::new(work.clone());
+    by_clients(s, clients, runs, move |api, _, _| {
+        let work = work.clone();
+        async move { ask(&api, &work).await }
+    })
+    .await
+}
+
 /// Each of `clients` fails its share of `sessions`, one after another, as a reviewer would.
 async fn decide(s: &Server, sessions: &[i64], clients: usize) -> Figures {
     let sessions = Arc::new(sessions.to_vec());
     let per = sessions.len() / clients;
-    let t = Instant::now();
-    let mut tasks = Vec::new();
-    for c in 0..clients {
-        let api = ApiClient::new(&s.url, &s.token).unwrap();
-        let sessions = sessions.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut times = Vec::with_capacity(per);
-            let mut failed = 0;
-            for id in &sessions[c * per..(c + 1) * per] {
-                let req = DecisionRequest {
-                    verdict: Verdict::Fail,
-                    reason: "load benchmark".into(),
-                    expected_status: Some(AttemptStatus::SecondReviewRequired),
-                    idempotency_key: None,
-                };
-                let t = Instant::now();
-                if api.decide(*id, &req).await.is_err() {
-                    failed += 1;
-                }
-                times.push(t.elapsed());
-            }
-            (times, failed)
-        }));
-    }
-    let (mut times, mut failed) = (Vec::new(), 0);
-    for task in tasks {
-        let (t, f) = task.await.unwrap();
-        times.extend(t);
-        failed += f;
-    }
-    figures(times, t.elapsed(), failed)
+    by_clients(s, clients, per, move |api, c, i| {
+        let id = sessions[c * per + i];
+        async move {
+            let req = DecisionRequest {
+                verdict: Verdict::Fail,
+                reason: "load benchmark".into(),
+                expected_status: Some(AttemptStatus::SecondReviewRequired),
+                idempotency_key: None,
+            };
+            api.decide(id, &req).await.is_ok()
+        }
+    })
+    .await
 }
 
 /// Every kind of work on one backend, in table order.
