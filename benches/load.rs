@@ -17,13 +17,13 @@ use proctor_review::demo;
 use proctor_review::domain::{AttemptStatus, Verdict};
 use proctor_review::store::prelude::*;
 use proctor_review::store::sqlite::SqliteStore;
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_proctor-review");
+mod support;
+use support::{BIN, Server, serve};
 /// The exam of a quarter of the sessions.
 const EXAM: i64 = 2;
 
@@ -115,63 +115,6 @@ async fn drop_database(admin: &str, url: &str) {
         let _ = client
             .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
             .await;
-    }
-}
-
-struct Server {
-    child: Child,
-    url: String,
-    token: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(db: &str) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(BIN)
-        .args(["reviewer", "add", "--db", db, "--username"])
-        .arg(format!("load{}", std::process::id()))
-        .args(["--email", "load@example.edu", "--role", "admin"])
-        .output()
-        .unwrap();
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--db",
-            db,
-            "--listen",
-            "127.0.0.1:0",
-            "--lms-sync-secs",
-            "0",
-        ])
-        .arg("--outbox")
-        .arg(dir.path().join("outbox"))
-        .arg("--reports-dir")
-        .arg(dir.path().join("reports"))
-        .arg("--media-dir")
-        .arg(dir.path().join("media"))
-        .arg("--link-key-file")
-        .arg(dir.path().join("link.key"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    Server {
-        url: line.trim().trim_start_matches("listening on ").to_owned(),
-        token,
-        child,
-        _dir: dir,
     }
 }
 

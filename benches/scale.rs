@@ -13,12 +13,11 @@ use proctor_review::client::ApiClient;
 use proctor_review::demo;
 use proctor_review::store::prelude::*;
 use proctor_review::store::sqlite::SqliteStore;
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_proctor-review");
+mod support;
+use support::{Server, serve};
 /// The exam of a quarter of the sessions.
 const EXAM: i64 = 2;
 
@@ -75,57 +74,6 @@ fn rss_kib() -> u64 {
 }
 fn peak_kib() -> u64 {
     status_kib("VmHWM:")
-}
-
-struct Server {
-    child: Child,
-    url: String,
-    token: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-static SERVED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-fn serve(db: &Path) -> Server {
-    let out = Command::new(BIN)
-        .args(["reviewer", "add", "--db"])
-        .arg(db)
-        // A fresh name per server: a copied database holds the earlier runs' reviewers.
-        .args([
-            "--username",
-            &format!(
-                "bench{}-{}",
-                std::process::id(),
-                SERVED.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            ),
-        ])
-        .args(["--email", "bench@example.edu", "--role", "admin"])
-        .output()
-        .unwrap();
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--db"])
-        .arg(db)
-        .args(["--listen", "127.0.0.1:0", "--lms-sync-secs", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    Server {
-        url: line.trim().trim_start_matches("listening on ").to_owned(),
-        token,
-        child,
-    }
 }
 
 #[derive(Clone)]
@@ -368,7 +316,7 @@ async fn run(n: usize) {
 }
 
 async fn run_on(n: usize, backend: &str, db: &Path) {
-    let s = serve(db);
+    let s = serve(db.to_str().unwrap());
     let api = ApiClient::new(&s.url, &s.token).unwrap();
     println!(
         "\n{backend}, {n} sessions (exam of {}): p50 / p99 ms",
