@@ -18,12 +18,11 @@ use proctor_review::domain::{AttemptStatus, Verdict};
 use proctor_review::store::prelude::*;
 use proctor_review::store::sqlite::SqliteStore;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod support;
-use support::{BIN, Server, serve};
+use support::{Server, serve, serve_with};
 /// The exam of a quarter of the sessions.
 const EXAM: i64 = 2;
 
@@ -318,30 +317,17 @@ async fn mail_drain(db: &Path, n: usize) -> (f64, f64) {
     .unwrap();
     drop(c);
     let (url, taken) = smtp_sink().await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--db"])
-        .arg(db)
-        .args(["--listen", "127.0.0.1:0", "--lms-sync-secs", "0"])
-        .args(["--smtp-url", &url, "--mail-per-second", "0"])
-        .arg("--reports-dir")
-        .arg(dir.path().join("reports"))
-        .arg("--media-dir")
-        .arg(dir.path().join("media"))
-        .arg("--link-key-file")
-        .arg(dir.path().join("link.key"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let server = serve_with(
+        db.to_str().unwrap(),
+        &["--smtp-url", &url, "--mail-per-second", "0"],
+    );
     let t = Instant::now();
     let deadline = t + Duration::from_secs(600);
     while taken.load(std::sync::atomic::Ordering::Relaxed) < n && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let took = t.elapsed().as_secs_f64();
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
     (
         taken.load(std::sync::atomic::Ordering::Relaxed) as f64 / took,
         took,

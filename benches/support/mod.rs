@@ -25,6 +25,11 @@ static SERVED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::
 /// `serve` on `db` (a SQLite file or a postgres:// URL) with an admin of its own (a copied
 /// database holds the earlier runs' reviewers) and its folders in a temporary directory.
 pub fn serve(db: &str) -> Server {
+    serve_with(db, &[])
+}
+
+/// As [`serve`], with `extra` flags.
+pub fn serve_with(db: &str, extra: &[&str]) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let who = format!(
         "bench{}-{}",
@@ -55,6 +60,7 @@ pub fn serve(db: &str) -> Server {
         .arg(dir.path().join("media"))
         .arg("--link-key-file")
         .arg(dir.path().join("link.key"))
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
