@@ -155,6 +155,12 @@ Suspicious Comments,Rules Violation Count,Rules Violation Comments\r\n"
         let suspicious: usize = r[13].parse().unwrap();
         assert_eq!(suspicious == 0, r[14].is_empty());
     }
+    // The reviewers' comments are there, both kinds.
+    assert!(records.iter().any(|r| &r[13] != "0"), "suspicious comments");
+    assert!(
+        records.iter().any(|r| &r[15] != "0"),
+        "rules violation comments"
+    );
     assert!(
         records.iter().any(|r| r[9].ends_with("+00:00")),
         "Python datetimes"

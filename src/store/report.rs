@@ -5,9 +5,10 @@
 use super::StoreError;
 use super::cells::Cells;
 use super::timefmt::opt_from_sql;
-use super::tx::Tx;
+use super::tx::{Arg, Tx};
 use crate::args;
 use crate::domain::{RULES_VIOLATION, ReportRow};
+use std::collections::HashMap;
 
 const SUSPICIOUS: &str = "Suspicious";
 /// Attempts read at a time.
@@ -65,10 +66,19 @@ pub async fn stream(
             let part = tx.rows(&sql, args).await?;
             let Some(last) = part.last() else { break };
             after = Some((last.cell(12)?, last.cell(0)?));
+            // Practice exams' reviews are not joined, as upstream: their review data is empty.
+            let mut flagged = Vec::new();
             for r in &part {
-                // Practice exams' reviews are not joined, as upstream: their review data is empty.
+                if !practice && r.cell::<Option<String>>(9)?.is_some() && r.cell::<i64>(11)? > 0 {
+                    flagged.push(r.cell::<i64>(0)?);
+                }
+            }
+            let mut comments = comments_of(tx, &flagged).await?;
+            for r in &part {
                 let review_status: Option<String> = if practice { None } else { r.cell(9)? };
-                let mut row = ReportRow {
+                let id: i64 = r.cell(0)?;
+                let (suspicious, rules_violation) = comments.remove(&id).unwrap_or_default();
+                let row = ReportRow {
                     course_id: course.to_owned(),
                     provider: backend.clone(),
                     track: r.cell(10)?,
@@ -82,33 +92,46 @@ pub async fn stream(
                     completed_at: opt_from_sql(r.cell(7)?)?,
                     status: r.cell(8)?,
                     review_status,
-                    suspicious: Vec::new(),
-                    rules_violation: Vec::new(),
+                    suspicious,
+                    rules_violation,
                 };
-                let violations: i64 = r.cell(11)?;
-                if row.review_status.is_some() && violations > 0 {
-                    let id: i64 = r.cell(0)?;
-                    let comments = tx
-                        .rows(
-                            "SELECT status, comment FROM violations
-                             WHERE session_id = ? AND status IN (?, ?) ORDER BY id",
-                            args![id, SUSPICIOUS, RULES_VIOLATION],
-                        )
-                        .await?;
-                    for v in comments {
-                        let status: String = v.cell(0)?;
-                        let text: String = v.cell(1)?;
-                        if status == SUSPICIOUS {
-                            row.suspicious.push(text);
-                        } else {
-                            row.rules_violation.push(text);
-                        }
-                    }
-                }
                 each(row).map_err(|e| StoreError::failed("cannot write a report row", e))?;
                 n += 1;
             }
         }
     }
     Ok(n)
+}
+
+/// The suspicious and rules-violation comments of `sessions`, in order, with one query a
+/// part: the list is always [`PART`] long (padded with an id no session has), so each
+/// database keeps one prepared statement for it.
+async fn comments_of(
+    tx: &mut impl Tx,
+    sessions: &[i64],
+) -> Result<HashMap<i64, (Vec<String>, Vec<String>)>, StoreError> {
+    let mut out: HashMap<i64, (Vec<String>, Vec<String>)> = HashMap::new();
+    if sessions.is_empty() {
+        return Ok(out);
+    }
+    let marks = vec!["?"; PART as usize].join(",");
+    let sql = format!(
+        "SELECT session_id, status, comment FROM violations
+         WHERE session_id IN ({marks}) AND status IN (?, ?) ORDER BY session_id, id"
+    );
+    let mut args: Vec<Arg> = sessions.iter().map(|id| Arg::Int(*id)).collect();
+    args.resize(PART as usize, Arg::Int(-1));
+    args.push(SUSPICIOUS.into());
+    args.push(RULES_VIOLATION.into());
+    for v in tx.rows(&sql, args).await? {
+        let (suspicious, rules) = out.entry(v.cell(0)?).or_default();
+        let status: String = v.cell(1)?;
+        let text: String = v.cell(2)?;
+        if status == SUSPICIOUS {
+            suspicious.push(text);
+        } else {
+            rules.push(text);
+        }
+    }
+    Ok(out)
 }

@@ -334,9 +334,11 @@ impl Review for PgStore {
         F: FnMut(ReportRow) -> Result<(), crate::store::BoxError> + Send + 'static,
     {
         let mut c = self.client().await?;
+        let cache = c.statement_cache.clone();
         let tx = pg(&mut c).transaction().await?;
         sql::unbudgeted(&tx).await?;
-        let n = crate::store::report::stream(&mut Pg(&tx, None), &course, &mut each).await?;
+        let mut on = Pg(&tx, Some(&cache));
+        let n = crate::store::report::stream(&mut on, &course, &mut each).await?;
         tx.commit().await?;
         Ok(n)
     }
