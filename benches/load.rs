@@ -351,6 +351,16 @@ fn cell(f: Option<&Figures>) -> String {
     }
 }
 
+/// The demo's first course, three of every four sessions.
+const COURSE: &str = "course-v1:MITx+6.0001x+2026_Fall";
+
+/// The results report of [`COURSE`] streamed from `store` (no file written): rows a second.
+async fn report_rate<S: proctor_review::store::Store>(store: &S) -> f64 {
+    let t = Instant::now();
+    let rows = store.report_rows(COURSE.into(), |_| Ok(())).await.unwrap();
+    rows as f64 / t.elapsed().as_secs_f64()
+}
+
 async fn run() {
     let n = env_usize("LOAD_SESSIONS", 100_000);
     let db = seeded(n).await;
@@ -363,22 +373,36 @@ async fn run() {
     );
     let (_dir, copy) = fresh_copy(&db);
     let lite = run_on(copy.to_str().unwrap(), &sessions).await;
+    let lite_report = report_rate(&SqliteStore::open(&copy).unwrap()).await;
     let mails = env_usize("LOAD_MAIL", 20_000);
     let (rate, took) = mail_drain(&copy, mails).await;
     let pg = match postgres(&db).await {
         Some((admin, url)) => {
             let figures = run_on(&url, &sessions).await;
+            let store =
+                proctor_review::store::postgres::PgStore::connect(&url, Duration::from_secs(3600))
+                    .await
+                    .unwrap();
+            let report = report_rate(&store).await;
+            drop(store);
             drop_database(&admin, &url).await;
-            Some(figures)
+            Some((figures, report))
         }
         None => None,
     };
     println!("\n{n} sessions; req/s, p50 and p99 in ms (!n: failed requests)");
     println!("{:<42} {:>28} {:>28}", "work", "SQLite", "PostgreSQL");
     for (i, (name, f)) in lite.iter().enumerate() {
-        let other = pg.as_ref().map(|p| &p[i].1);
+        let other = pg.as_ref().map(|p| &p.0[i].1);
         println!("{name:<42} {} {}", cell(Some(f)), cell(other));
     }
+    let pg_report = pg
+        .as_ref()
+        .map_or("—".to_owned(), |p| format!("{:.0} rows/s", p.1));
+    println!(
+        "{:<42} {:>22.0} rows/s {pg_report:>28}",
+        "report rows streamed", lite_report
+    );
     println!(
         "\n{mails} learner emails over SMTP, no limit (SQLite): {rate:.0}/s, drained in {took:.1} s"
     );
