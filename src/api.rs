@@ -33,7 +33,8 @@ pub struct SessionQuery {
     /// Comma-separated attempt statuses; empty means all.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub status: String,
-    /// Matches username, email or full name, case-insensitively for Latin letters.
+    /// Matches username, email or full name (case and accents folded), or is an attempt
+    /// code (in any case), which finds its one session.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub q: String,
     pub sort: SortKey,

@@ -62,7 +62,7 @@ async fn quiz_list_counts_match_the_demo_data() {
 }
 
 #[tokio::test]
-async fn sessions_page_with_require_attention_first_and_search_by_any_name() {
+async fn sessions_page_with_require_attention_first_and_search_by_any_name_or_code() {
     let d = start_demo().await;
     let c = client(&d);
     let all = c
@@ -152,6 +152,24 @@ async fn sessions_page_with_require_attention_first_and_search_by_any_name() {
         .await
         .unwrap();
     assert_eq!(none.total, 0, "LIKE wildcards in the search are literal");
+
+    // An attempt code pasted from the LMS or a learner's email, in any case, finds its
+    // one session.
+    let code = c.session(all.items[5].id).await.unwrap().attempt_code;
+    for pasted in [code.clone(), format!(" {} ", code.to_lowercase())] {
+        let found = c
+            .sessions(
+                2,
+                &SessionQuery {
+                    q: pasted,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(found.total, 1);
+        assert_eq!(found.items[0].id, all.items[5].id);
+    }
 
     let ra = c
         .sessions(

@@ -125,8 +125,6 @@ fn is_hidden_format(c: char) -> bool {
         | '\u{1D173}'..='\u{1D17A}' | '\u{E0001}' | '\u{E0020}'..='\u{E007F}')
 }
 
-/// Seconds into a recording as `HH:MM:SS`, the way players show them.
-/// A moment as a person reads it in a message: `2026-11-26 12:00 UTC`.
 /// The form names, usernames and emails are searched in, and queries are folded into:
 /// compatibility-decomposed (NFKD), combining marks dropped, lower case, final sigma as
 /// sigma. So `luisa` finds Luísa, `muller` Müller, `ΣΩΚΡΑΤΗΣ` Σωκράτης; letters are never
@@ -141,6 +139,20 @@ pub fn search_key(s: &str) -> String {
         .collect()
 }
 
+/// A moment as a person reads it in a message: `2026-11-26 12:00 UTC`.
+/// An attempt code as edx-proctoring writes them (an upper-case UUID), if `query` is one
+/// in any case with its hyphens: a reviewer pastes it from a learner's email or the LMS.
+pub fn attempt_code(query: &str) -> Option<String> {
+    let q = query.trim();
+    let groups: Vec<&str> = q.split('-').collect();
+    let shaped = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.chars().all(|c| c.is_ascii_hexdigit()));
+    shaped.then(|| q.to_ascii_uppercase())
+}
+
+/// A moment as a person reads it in a message: `2026-11-26 12:00 UTC`.
 pub fn utc_minute(t: time::OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     format!(
@@ -153,6 +165,7 @@ pub fn utc_minute(t: time::OffsetDateTime) -> String {
     )
 }
 
+/// Seconds into a recording as `HH:MM:SS`, the way players show them.
 pub fn clock(secs: i64) -> String {
     format!(
         "{:02}:{:02}:{:02}",
@@ -193,6 +206,24 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn attempt_codes_are_recognised_in_any_case_and_nothing_else_is() {
+        let code = "0F3C2A9E-1B2C-4D5E-8F90-ABCDEF012345";
+        assert_eq!(attempt_code(code).as_deref(), Some(code));
+        assert_eq!(
+            attempt_code(&format!(" {} ", code.to_lowercase())).as_deref(),
+            Some(code)
+        );
+        for other in [
+            "garcia",
+            "0F3C2A9E",
+            "0F3C2A9E-1B2C-4D5E-8F90-ABCDEF01234Z",
+            "",
+        ] {
+            assert_eq!(attempt_code(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn escape_sequences_are_neutralised_and_scripts_kept() {

@@ -58,7 +58,9 @@ async fn by_reference<S: Store>(
     if q.is_empty() || q.contains(char::is_whitespace) {
         return Ok(None);
     }
-    let Some(id) = store.session_by_reference(q.to_owned()).await? else {
+    // Attempt codes are upper case; one pasted from a lower-case email still names it.
+    let reference = crate::domain::text::attempt_code(q).unwrap_or_else(|| q.to_owned());
+    let Some(id) = store.session_by_reference(reference).await? else {
         return Ok(None);
     };
     let row = store.session(id).await?.row;

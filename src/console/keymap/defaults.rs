@@ -122,7 +122,7 @@ pub static DEFAULTS: &[Preset] = &[
         chords: &[ch('/')],
         command: C::Search,
         hint: Some("search"),
-        help: "Search by name, username or email",
+        help: "Search by name, username, email or attempt code",
     },
     Preset {
         scope: S::Sessions,
