@@ -281,7 +281,7 @@ impl Review for PgStore {
             exams: vec![exam],
             tiers: self.tiers(),
         };
-        pages::page(&**c, scope, &query).await
+        pages::page(&c, scope, &query).await
     }
 
     async fn queue(
@@ -318,7 +318,7 @@ impl Review for PgStore {
             statuses: Vec::new(),
             ..query
         };
-        pages::page(&**c, scope, &query).await
+        pages::page(&c, scope, &query).await
     }
 
     async fn session(&self, id: SessionId) -> Result<SessionDetail, StoreError> {

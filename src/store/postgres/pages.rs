@@ -3,16 +3,17 @@
 //! lists of values, learners found through the `pg_trgm` index).
 
 use super::read::{ROW_COLUMN_COUNT, add_marks, session_row};
-use super::sql::{Val, count, numbered, typed};
+use super::sql::{Cached, Val, count, numbered};
 use crate::domain::query::{Page, SessionFilter, SortValue};
 use crate::domain::words::Word;
 use crate::domain::{AttemptStatus, SessionRow};
 use crate::store::segments::{self, Scope, Search, Source};
 use crate::store::{StoreError, Tiers};
 use tokio_postgres::GenericClient;
+use tokio_postgres::types::ToSql;
 use tokio_postgres::types::Type;
 
-pub async fn page<C: GenericClient + Sync>(
+pub async fn page<C: Cached>(
     c: &C,
     scope: Scope<Val>,
     q: &SessionFilter,
@@ -36,11 +37,12 @@ async fn counted<C: GenericClient + Sync>(
     Ok(count(row.try_get(0)?))
 }
 
-/// A pooled connection, as keyset paging sends its queries: typed, so each goes out in
-/// one round trip.
+/// A pooled connection, as keyset paging sends its queries: prepared once per connection
+/// (a page's few shapes of query repeat, and planning one over the sessions' many indexes
+/// costs more than running it), so each later goes out in one round trip.
 struct Lists<'a, C>(&'a C);
 
-impl<C: GenericClient + Sync> Source for Lists<'_, C> {
+impl<C: Cached> Source for Lists<'_, C> {
     type Arg = Val;
 
     fn with_statuses(filter: &mut String, args: &mut Vec<Val>, statuses: &[AttemptStatus]) {
@@ -51,15 +53,15 @@ impl<C: GenericClient + Sync> Source for Lists<'_, C> {
     }
 
     async fn search(&self, query: &str, tiers: Tiers) -> Result<Option<Search<Val>>, StoreError> {
-        super::search::plan(self.0, query, tiers).await
+        super::search::plan(self.0.client(), query, tiers).await
     }
 
     async fn counted(&self, exams: &[i64], statuses: &[&str]) -> Result<u64, StoreError> {
-        counted(self.0, exams, statuses).await
+        counted(self.0.client(), exams, statuses).await
     }
 
     async fn add_marks(&self, rows: &mut [SessionRow]) -> Result<(), StoreError> {
-        add_marks(self.0, rows).await
+        add_marks(self.0.client(), rows).await
     }
 
     async fn rows(
@@ -67,7 +69,8 @@ impl<C: GenericClient + Sync> Source for Lists<'_, C> {
         sql: &str,
         args: &[Val],
     ) -> Result<Vec<(SessionRow, SortValue)>, StoreError> {
-        let rows = self.0.query_typed(&numbered(sql), &typed(args)).await?;
+        let stmt = self.0.statement(&numbered(sql)).await?;
+        let rows = self.0.client().query(&stmt, &untyped(args)).await?;
         rows.iter()
             .map(|r| {
                 let i = ROW_COLUMN_COUNT;
@@ -85,7 +88,12 @@ impl<C: GenericClient + Sync> Source for Lists<'_, C> {
     }
 
     async fn count(&self, sql: &str, args: &[Val]) -> Result<u64, StoreError> {
-        let row = self.0.query_typed_one(&numbered(sql), &typed(args)).await?;
+        let stmt = self.0.statement(&numbered(sql)).await?;
+        let row = self.0.client().query_one(&stmt, &untyped(args)).await?;
         Ok(count(row.try_get(0)?))
     }
+}
+
+fn untyped(args: &[Val]) -> Vec<&(dyn ToSql + Sync)> {
+    args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
 }

@@ -51,25 +51,6 @@ impl From<String> for Val {
     }
 }
 
-impl Val {
-    fn ty(&self) -> Type {
-        match self {
-            Val::Int(_) => Type::INT8,
-            Val::Text(_) => Type::TEXT,
-            Val::Ints(_) => Type::INT8_ARRAY,
-            Val::Texts(_) => Type::TEXT_ARRAY,
-        }
-    }
-}
-
-/// The arguments with their types: a query sent with them (`query_typed`) goes out in one
-/// round trip, where an untyped one is first prepared (a second round trip).
-pub fn typed(args: &[Val]) -> Vec<(&(dyn ToSql + Sync), Type)> {
-    args.iter()
-        .map(|a| (a as &(dyn ToSql + Sync), a.ty()))
-        .collect()
-}
-
 /// Numbers each `?` in order (`$1`, `$2`, …), and makes `?N` (SQLite's numbered
 /// placeholder, for an argument used twice) `$N`. Our queries hold no `?` inside literals.
 pub fn numbered(sql: &str) -> String {
