@@ -42,16 +42,20 @@ pub async fn plan<C: GenericClient + Sync>(
         return Ok(None);
     }
     let arg = Val::Text(pattern(&key));
-    let found: i64 = c
-        .query_typed_one(
-            "SELECT count(*) FROM (SELECT id FROM learners WHERE search_key LIKE $1 LIMIT $2) m",
+    // The few matching learners are found once, here, and handed to the list as ids: a
+    // list that joins the search itself is planned for any number of them.
+    let found: Vec<i64> = c
+        .query_typed(
+            "SELECT id FROM learners WHERE search_key LIKE $1 LIMIT $2",
             &[(&arg, Type::TEXT), (&(tiers.few + 1), Type::INT8)],
         )
         .await?
-        .try_get(0)?;
-    Ok(Some(match found {
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?;
+    Ok(Some(match found.len() as i64 {
         0 => Search::Nobody,
-        n if n <= tiers.few => Search::Few(format!(" AND s.learner_id IN ({LEARNERS})"), arg),
+        n if n <= tiers.few => Search::Few(" AND s.learner_id = ANY(?)".into(), Val::Ints(found)),
         _ => Search::Many {
             test: " AND l.search_key LIKE ?".into(),
             counted: (
