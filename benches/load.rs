@@ -1,6 +1,7 @@
 //! `cargo bench --bench load`: the review server under a course team's load, SQLite and
 //! PostgreSQL side by side: decisions (expected status given, as the console sends them),
-//! the first page, searches and learner detail, each with 1 and 8 clients at once. Prints
+//! every page (first, by cursor, each sort both ways), four kinds of search and learner
+//! detail, each with 1 and 8 clients at once, then reading while decisions run. Prints
 //! req/s, p50 and p99 per backend; asserts nothing.
 //!
 //! Then a backlog of `LOAD_MAIL` (default 20 000) learner emails drains over SMTP to a
@@ -11,7 +12,7 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`) answers: a fresh database per run, filled
 //! by `db copy`. `LOAD_DECISIONS` (default 2 000) decisions per client count.
 
-use proctor_review::api::{DecisionRequest, SessionQuery};
+use proctor_review::api::{DecisionRequest, SessionQuery, SortKey};
 use proctor_review::client::ApiClient;
 use proctor_review::demo;
 use proctor_review::domain::{AttemptStatus, Verdict};
@@ -21,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod peer;
 mod support;
 use support::{Server, serve, serve_with};
 /// The exam of a quarter of the sessions.
@@ -34,12 +36,13 @@ fn env_usize(name: &str, default: usize) -> usize {
 }
 
 /// Seeds (once) and answers the database of `n` sessions.
-async fn seeded(n: usize) -> PathBuf {
+/// Seconds seeding took, or `None` when the database was kept from an earlier run.
+async fn seeded(n: usize) -> (PathBuf, Option<f64>) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/load-bench");
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join(format!("demo-{n}.sqlite3"));
     if db.exists() {
-        return db;
+        return (db, None);
     }
     let partial = dir.join(format!("demo-{n}.partial.sqlite3"));
     let _ = std::fs::remove_file(&partial);
@@ -49,13 +52,13 @@ async fn seeded(n: usize) -> PathBuf {
         .seed_batches(Box::new(demo::batches(n, demo::DEMO_SEED).unwrap()))
         .await
         .unwrap();
-    println!("seeded {n} sessions in {:.1} s", t.elapsed().as_secs_f64());
+    let took = t.elapsed().as_secs_f64();
     drop(store);
     let c = rusqlite::Connection::open(&partial).unwrap();
     c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
     drop(c);
     std::fs::rename(&partial, &db).unwrap();
-    db
+    (db, Some(took))
 }
 
 /// A copy of `db` to decide on, in a folder of its own.
@@ -81,7 +84,8 @@ fn attention(db: &Path, n: usize) -> Vec<i64> {
 }
 
 /// A fresh PostgreSQL database holding `sqlite`'s data, if PostgreSQL answers.
-async fn postgres(sqlite: &Path) -> Option<(String, String)> {
+/// Its admin URL, its URL and the seconds `db copy` took.
+async fn postgres(sqlite: &Path) -> Option<(String, String, f64)> {
     let admin = std::env::var("LOAD_PG")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
@@ -103,8 +107,7 @@ async fn postgres(sqlite: &Path) -> Option<(String, String)> {
         .unwrap();
     let t = Instant::now();
     store.copy_from_sqlite(sqlite).await.unwrap();
-    println!("db copy to PostgreSQL: {:.1} s", t.elapsed().as_secs_f64());
-    Some((admin, url))
+    Some((admin, url, t.elapsed().as_secs_f64()))
 }
 
 async fn drop_database(admin: &str, url: &str) {
@@ -139,19 +142,35 @@ fn figures(mut times: Vec<Duration>, wall: Duration, failed: usize) -> Figures {
 
 #[derive(Clone)]
 enum Work {
-    FirstPage,
-    Search(&'static str),
+    /// A page of the exam's list: the first (no cursor) or the one after `after`.
+    Page {
+        sort: SortKey,
+        desc: bool,
+        after: String,
+    },
+    Search(String),
     Detail(i64),
 }
 
 async fn ask(api: &ApiClient, work: &Work) -> bool {
     match work {
-        Work::FirstPage => api.sessions(EXAM, &SessionQuery::default()).await.is_ok(),
+        Work::Page { sort, desc, after } => api
+            .sessions(
+                EXAM,
+                &SessionQuery {
+                    sort: *sort,
+                    desc: *desc,
+                    after: after.clone(),
+                    ..SessionQuery::default()
+                },
+            )
+            .await
+            .is_ok(),
         Work::Search(q) => api
             .sessions(
                 EXAM,
                 &SessionQuery {
-                    q: (*q).into(),
+                    q: q.clone(),
                     ..SessionQuery::default()
                 },
             )
@@ -161,24 +180,31 @@ async fn ask(api: &ApiClient, work: &Work) -> bool {
     }
 }
 
-/// `runs` requests by each of `clients` at once, each timed; `request(api, client, run)`
-/// makes one and answers whether it succeeded.
-async fn by_clients<F, Fut>(s: &Server, clients: usize, runs: usize, request: F) -> Figures
+fn first_page(sort: SortKey, desc: bool) -> Work {
+    Work::Page {
+        sort,
+        desc,
+        after: String::new(),
+    }
+}
+
+/// `runs` requests by each of `clients` at once, each timed; `request(client, run)` makes
+/// one and answers whether it succeeded.
+async fn timed<F, Fut>(clients: usize, runs: usize, request: F) -> Figures
 where
-    F: Fn(ApiClient, usize, usize) -> Fut + Clone + Send + 'static,
+    F: Fn(usize, usize) -> Fut + Clone + Send + 'static,
     Fut: std::future::Future<Output = bool> + Send,
 {
     let t = Instant::now();
     let tasks: Vec<_> = (0..clients)
         .map(|c| {
-            let api = ApiClient::new(&s.url, &s.token).unwrap();
             let request = request.clone();
             tokio::spawn(async move {
                 let mut times = Vec::with_capacity(runs);
                 let mut failed = 0;
                 for i in 0..runs {
                     let t = Instant::now();
-                    if !request(api.clone(), c, i).await {
+                    if !request(c, i).await {
                         failed += 1;
                     }
                     times.push(t.elapsed());
@@ -194,6 +220,20 @@ where
         failed += f;
     }
     figures(times, t.elapsed(), failed)
+}
+
+/// As [`timed`], each client with an API client of its own on `s`.
+async fn by_clients<F, Fut>(s: &Server, clients: usize, runs: usize, request: F) -> Figures
+where
+    F: Fn(ApiClient, usize, usize) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let apis: Arc<Vec<ApiClient>> = Arc::new(
+        (0..clients)
+            .map(|_| ApiClient::new(&s.url, &s.token).unwrap())
+            .collect(),
+    );
+    timed(clients, runs, move |c, i| request(apis[c].clone(), c, i)).await
 }
 
 /// `work` asked `runs` times by each of `clients` at once.
@@ -225,24 +265,100 @@ async fn decide(s: &Server, sessions: &[i64], clients: usize) -> Figures {
     .await
 }
 
-/// Every kind of work on one backend, in table order.
-async fn run_on(db: &str, sessions: &[i64]) -> Vec<(String, Figures)> {
+/// What the list's and searches' arguments are: a page deep in the list, a learner's
+/// email and a session's attempt code, all from the exam measured.
+struct Probes {
+    deep_cursor: String,
+    email: String,
+    attempt_code: String,
+}
+
+async fn probes(s: &Server, db: &Path) -> Probes {
+    let api = ApiClient::new(&s.url, &s.token).unwrap();
+    // The cursor of row ~1 000: `next` of a page read by offset.
+    let page = api
+        .sessions(
+            EXAM,
+            &SessionQuery {
+                offset: 1_000,
+                ..SessionQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    let c = rusqlite::Connection::open(db).unwrap();
+    let (email, attempt_code) = c
+        .query_row(
+            "SELECT l.email, s.attempt_code FROM sessions s JOIN learners l ON l.id = s.learner_id
+             WHERE s.exam_id = ?1 ORDER BY s.id DESC LIMIT 1",
+            [EXAM],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    Probes {
+        deep_cursor: page.next.unwrap_or_default(),
+        email,
+        attempt_code,
+    }
+}
+
+/// Every kind of work on one backend, in table order, and the server's peak memory (MiB).
+async fn run_on(db: &str, sessions: &[i64], probes: &Probes) -> (Vec<(String, Figures)>, u64) {
     let s = serve(db);
     let mut out = Vec::new();
     let per_client = env_usize("LOAD_DECISIONS", 2_000) / 8;
-    let (one, eight) = sessions.split_at(per_client);
+    let (one, rest) = sessions.split_at(per_client);
+    let (eight, during) = rest.split_at(per_client * 8);
     out.push(("decisions, 1 client".into(), decide(&s, one, 1).await));
-    out.push((
-        "decisions, 8 clients".into(),
-        decide(&s, &eight[..per_client * 8], 8).await,
-    ));
-    let works = [
-        ("first page", Work::FirstPage),
-        ("search 'garc' (name)", Work::Search("garc")),
-        ("search 'example.edu' (email)", Work::Search("example.edu")),
-        ("search 'zzqx' (no match)", Work::Search("zzqx")),
-        ("learner detail", Work::Detail(EXAM + 4 * 1000)),
+    out.push(("decisions, 8 clients".into(), decide(&s, eight, 8).await));
+    let detail = Work::Detail(EXAM + 4 * 1000);
+    let default = SessionQuery::default();
+    let mut works = vec![
+        (
+            "first page".to_owned(),
+            first_page(default.sort, default.desc),
+        ),
+        (
+            "next page (cursor, row ~1000)".to_owned(),
+            Work::Page {
+                sort: default.sort,
+                desc: default.desc,
+                after: probes.deep_cursor.clone(),
+            },
+        ),
     ];
+    for sort in SortKey::ALL {
+        for desc in [false, true] {
+            let way = if desc { "desc" } else { "asc" };
+            works.push((
+                format!("first page by {} {way}", sort.label()),
+                first_page(sort, desc),
+            ));
+        }
+    }
+    works.extend([
+        (
+            "search 'garc' (name)".to_owned(),
+            Work::Search("garc".into()),
+        ),
+        (
+            "search 'example.edu' (every email)".to_owned(),
+            Work::Search("example.edu".into()),
+        ),
+        (
+            "search a learner's email".to_owned(),
+            Work::Search(probes.email.clone()),
+        ),
+        (
+            "search an attempt code".to_owned(),
+            Work::Search(probes.attempt_code.clone()),
+        ),
+        (
+            "search 'zzqx' (no match)".to_owned(),
+            Work::Search("zzqx".into()),
+        ),
+        ("learner detail".to_owned(), detail.clone()),
+    ]);
     for (name, work) in works {
         out.push((
             format!("{name}, 1 client"),
@@ -253,7 +369,18 @@ async fn run_on(db: &str, sessions: &[i64]) -> Vec<(String, Figures)> {
             measure(&s, &work, 8, 50).await,
         ));
     }
-    out
+    // Reading while a course team decides: 4 reviewers decide while 4 read.
+    let first = first_page(default.sort, default.desc);
+    let (decided, page, detail) = tokio::join!(
+        decide(&s, &during[..per_client * 4], 4),
+        measure(&s, &first, 4, 100),
+        measure(&s, &detail, 4, 100),
+    );
+    out.push(("decisions, 4 clients, while 8 read".into(), decided));
+    out.push(("first page, 4 clients, while 4 decide".into(), page));
+    out.push(("learner detail, 4 clients, while 4 decide".into(), detail));
+    let peak = s.memory_mib().1;
+    (out, peak)
 }
 
 /// A mail server that takes every message at once and counts it.
@@ -361,10 +488,108 @@ async fn report_rate<S: proctor_review::store::Store>(store: &S) -> f64 {
     rows as f64 / t.elapsed().as_secs_f64()
 }
 
+/// The peer's figures for the works both sides do, named as ours are.
+async fn run_peer(attempts: usize) -> Result<Vec<(String, Figures)>, String> {
+    let peer = Arc::new(peer::start(attempts).await?);
+    let http = reqwest::Client::new();
+    let asks = [
+        ("first page", peer::Ask::Page(1)),
+        ("next page (cursor, row ~1000)", peer::Ask::Page(40)),
+        ("search 'garc' (name)", peer::Ask::Search("garc".into())),
+        (
+            "search a learner's email",
+            peer::Ask::Search(peer.seeded.email.clone()),
+        ),
+        ("search 'zzqx' (no match)", peer::Ask::Search("zzqx".into())),
+        ("learner detail", peer::Ask::Detail),
+    ];
+    let mut out = Vec::new();
+    let runs = env_usize("LOAD_PEER_RUNS", 16);
+    for (name, ask) in asks {
+        for clients in [1, 8] {
+            let (peer, http, ask) = (peer.clone(), http.clone(), Arc::new(ask.clone()));
+            let f = timed(clients, runs.div_ceil(clients).max(2), move |_, _| {
+                let (peer, http, ask) = (peer.clone(), http.clone(), ask.clone());
+                async move { peer::ask(&http, &peer, &ask).await }
+            })
+            .await;
+            let who = if clients == 1 {
+                "1 client"
+            } else {
+                "8 clients"
+            };
+            out.push((format!("{name}, {who}"), f));
+        }
+    }
+    let ids = Arc::new(peer.seeded.external_ids.clone());
+    let per = env_usize("LOAD_PEER_DECISIONS", 64) / 8;
+    for (clients, skip) in [(1, 0), (8, per * 8)] {
+        let runs = per * 8 / clients;
+        let (peer, http, ids) = (peer.clone(), http.clone(), ids.clone());
+        let f = timed(clients, runs, move |c, i| {
+            let (peer, http) = (peer.clone(), http.clone());
+            let id = ids[skip + c * runs + i].clone();
+            async move { peer::fail(&http, &peer, &id).await }
+        })
+        .await;
+        let who = if clients == 1 {
+            "1 client"
+        } else {
+            "8 clients"
+        };
+        out.push((format!("decisions, {who}"), f));
+    }
+    Ok(out)
+}
+
+/// Our figures over the peer's, for each work the peer did.
+fn print_ratios(peer: &[(String, Figures)], lite: &Backend, pg: Option<&Backend>) {
+    println!(
+        "\nedx-proctoring 6.1.4 (gunicorn, 4 workers, {} attempts in the exam): req/s, p50, p99; and how many times as many requests a second we answer",
+        env_usize("LOAD_PEER_ATTEMPTS", 10_000)
+    );
+    println!(
+        "{:<50} {:>28} {:>10} {:>10}",
+        "work", "edx-proctoring", "SQLite ×", "PG ×"
+    );
+    let ours = |b: &Backend, name: &str| {
+        b.works
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, f)| f.per_second)
+    };
+    for (name, f) in peer {
+        let ratio = |b: Option<&Backend>| {
+            b.and_then(|b| ours(b, name))
+                .map_or("—".to_owned(), |v| format!("{:.0}×", v / f.per_second))
+        };
+        println!(
+            "{name:<50} {} {:>10} {:>10}",
+            cell(Some(f)),
+            ratio(Some(lite)),
+            ratio(pg)
+        );
+    }
+}
+
+/// One backend's figures: each work's, the server's peak memory, the report's rows a second.
+struct Backend {
+    works: Vec<(String, Figures)>,
+    peak_mib: u64,
+    report: f64,
+}
+
 async fn run() {
+    if std::env::var_os("LOAD_PEER_ONLY").is_some() {
+        let peer = run_peer(env_usize("LOAD_PEER_ATTEMPTS", 10_000)).await;
+        for (name, f) in peer.unwrap_or_else(|e| panic!("{e}")) {
+            println!("{name:<50} {}", cell(Some(&f)));
+        }
+        return;
+    }
     let n = env_usize("LOAD_SESSIONS", 100_000);
-    let db = seeded(n).await;
-    let wanted = env_usize("LOAD_DECISIONS", 2_000) / 8 * 9;
+    let (db, seeding) = seeded(n).await;
+    let wanted = env_usize("LOAD_DECISIONS", 2_000) / 8 * 13;
     let sessions = attention(&db, wanted);
     assert!(
         sessions.len() >= wanted,
@@ -372,13 +597,23 @@ async fn run() {
         sessions.len()
     );
     let (_dir, copy) = fresh_copy(&db);
-    let lite = run_on(copy.to_str().unwrap(), &sessions).await;
-    let lite_report = report_rate(&SqliteStore::open(&copy).unwrap()).await;
+    let probes = {
+        let s = serve(copy.to_str().unwrap());
+        probes(&s, &copy).await
+    };
+    let (works, peak_mib) = run_on(copy.to_str().unwrap(), &sessions, &probes).await;
+    let lite = Backend {
+        works,
+        peak_mib,
+        report: report_rate(&SqliteStore::open(&copy).unwrap()).await,
+    };
     let mails = env_usize("LOAD_MAIL", 20_000);
     let (rate, took) = mail_drain(&copy, mails).await;
+    let mut copied = None;
     let pg = match postgres(&db).await {
-        Some((admin, url)) => {
-            let figures = run_on(&url, &sessions).await;
+        Some((admin, url, copy_secs)) => {
+            copied = Some(copy_secs);
+            let (works, peak_mib) = run_on(&url, &sessions, &probes).await;
             let store =
                 proctor_review::store::postgres::PgStore::connect(&url, Duration::from_secs(3600))
                     .await
@@ -386,26 +621,50 @@ async fn run() {
             let report = report_rate(&store).await;
             drop(store);
             drop_database(&admin, &url).await;
-            Some((figures, report))
+            Some(Backend {
+                works,
+                peak_mib,
+                report,
+            })
         }
         None => None,
     };
     println!("\n{n} sessions; req/s, p50 and p99 in ms (!n: failed requests)");
-    println!("{:<42} {:>28} {:>28}", "work", "SQLite", "PostgreSQL");
-    for (i, (name, f)) in lite.iter().enumerate() {
-        let other = pg.as_ref().map(|p| &p.0[i].1);
-        println!("{name:<42} {} {}", cell(Some(f)), cell(other));
+    println!("{:<50} {:>28} {:>28}", "work", "SQLite", "PostgreSQL");
+    for (i, (name, f)) in lite.works.iter().enumerate() {
+        let other = pg.as_ref().map(|p| &p.works[i].1);
+        println!("{name:<50} {} {}", cell(Some(f)), cell(other));
     }
-    let pg_report = pg
-        .as_ref()
-        .map_or("—".to_owned(), |p| format!("{:.0} rows/s", p.1));
+    let pg_cell = |f: &dyn Fn(&Backend) -> String| pg.as_ref().map_or("—".to_owned(), f);
     println!(
-        "{:<42} {:>22.0} rows/s {pg_report:>28}",
-        "report rows streamed", lite_report
+        "{:<50} {:>28} {:>28}",
+        "report rows streamed",
+        format!("{:.0} rows/s", lite.report),
+        pg_cell(&|p| format!("{:.0} rows/s", p.report))
+    );
+    println!(
+        "{:<50} {:>28} {:>28}",
+        "server peak memory (RSS)",
+        format!("{} MiB", lite.peak_mib),
+        pg_cell(&|p| format!("{} MiB", p.peak_mib))
+    );
+    let secs = |s: Option<f64>| s.map_or("— (kept)".to_owned(), |s| format!("{s:.1} s"));
+    println!("{:<50} {:>28} {:>28}", "seeding", secs(seeding), "");
+    println!(
+        "{:<50} {:>28} {:>28}",
+        "db copy SQLite → PostgreSQL",
+        "",
+        secs(copied)
     );
     println!(
         "\n{mails} learner emails over SMTP, no limit (SQLite): {rate:.0}/s, drained in {took:.1} s"
     );
+    if std::env::args().any(|a| a == "--peer") {
+        match run_peer(env_usize("LOAD_PEER_ATTEMPTS", 10_000)).await {
+            Ok(peer) => print_ratios(&peer, &lite, pg.as_ref()),
+            Err(e) => println!("\nedx-proctoring peer: not measured: {e}"),
+        }
+    }
 }
 
 fn main() {

@@ -260,16 +260,6 @@ async fn detail_under_load(s: &Server) -> (f64, f64) {
     (p50, p99)
 }
 
-fn server_rss_mib(s: &Server) -> u64 {
-    std::fs::read_to_string(format!("/proc/{}/status", s.child.id()))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .unwrap_or(0)
-        / 1024
-}
-
 /// The PostgreSQL database of `n` sessions (copied once from `sqlite`), if asked for.
 async fn postgres(n: usize, sqlite: &Path) -> Option<String> {
     let admin = std::env::var("SCALE_PG").ok()?;
@@ -344,7 +334,7 @@ async fn run_on(n: usize, backend: &str, db: &Path) {
     println!(
         "{:<44} {:>7} MiB",
         "server memory after the runs",
-        server_rss_mib(&s)
+        s.memory_mib().0
     );
 }
 
