@@ -89,8 +89,14 @@ impl PgStore {
         if config.get_application_name().is_none() {
             config.application_name("proctor-review");
         }
-        // Every statement has the list budget; a stopped one answers 503.
-        config.options(format!("-c statement_timeout={}", budget.as_millis()));
+        // Every statement has the list budget; a stopped one answers 503. No statement
+        // waits for parallel workers or JIT compilation: starting either costs more
+        // (5-150 ms) than a reviewer's query takes, and each request already has a
+        // connection of its own.
+        config.options(format!(
+            "-c statement_timeout={} -c max_parallel_workers_per_gather=0 -c jit=off",
+            budget.as_millis()
+        ));
         config.connect_timeout(Duration::from_secs(10));
         let tls = tls()?;
         let manager = Manager::from_config(
