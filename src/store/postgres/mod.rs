@@ -213,7 +213,7 @@ impl Backend for PgStore {
 
 impl Accounts for PgStore {
     async fn token(&self, hash: String) -> Result<Option<TokenRecord>, StoreError> {
-        accounts::token(&**self.client().await?, &hash).await
+        accounts::token(&self.client().await?, &hash).await
     }
 
     async fn active_reviewer(
@@ -221,11 +221,11 @@ impl Accounts for PgStore {
         id: i64,
         now: OffsetDateTime,
     ) -> Result<Option<Reviewer>, StoreError> {
-        read::active_reviewer(&**self.client().await?, id, now).await
+        read::active_reviewer(&self.client().await?, id, now).await
     }
 
     async fn grants(&self, reviewer_id: i64) -> Result<Vec<Grant>, StoreError> {
-        accounts::grants(&**self.client().await?, reviewer_id).await
+        accounts::grants(&self.client().await?, reviewer_id).await
     }
 }
 
@@ -266,7 +266,7 @@ impl Review for PgStore {
     }
 
     async fn session_course(&self, session: SessionId) -> Result<Option<String>, StoreError> {
-        read::session_course(&**self.client().await?, session).await
+        read::session_course(&self.client().await?, session).await
     }
     async fn sessions(
         &self,
@@ -274,10 +274,10 @@ impl Review for PgStore {
         query: SessionFilter,
     ) -> Result<Page<SessionRow>, StoreError> {
         let c = self.client().await?;
-        if c.query_opt("SELECT 1 FROM exams WHERE id = $1", &[&exam])
-            .await?
-            .is_none()
-        {
+        let known = c
+            .prepare_cached("SELECT 1 FROM exams WHERE id = $1")
+            .await?;
+        if c.query_opt(&known, &[&exam]).await?.is_none() {
             return Err(StoreError::NotFound(format!("no exam with id {exam}")));
         }
         let scope = Scope {

@@ -24,19 +24,20 @@ pub(super) fn reviewer_from(r: &Row) -> Result<Reviewer, StoreError> {
     })
 }
 
-pub async fn active_reviewer<C: GenericClient + Sync>(
+pub async fn active_reviewer<C: Cached>(
     c: &C,
     id: i64,
     now: time::OffsetDateTime,
 ) -> Result<Option<Reviewer>, StoreError> {
-    c.query_typed_opt(
-        &numbered(crate::store::queries::ACTIVE_REVIEWER),
-        &[(&id, Type::INT8), (&to_sql(now), Type::TEXT)],
-    )
-    .await?
-    .as_ref()
-    .map(reviewer_from)
-    .transpose()
+    let st = c
+        .statement(&numbered(crate::store::queries::ACTIVE_REVIEWER))
+        .await?;
+    c.client()
+        .query_opt(&st, &[&id, &to_sql(now)])
+        .await?
+        .as_ref()
+        .map(reviewer_from)
+        .transpose()
 }
 
 pub async fn courses<C: GenericClient + Sync>(
@@ -86,17 +87,20 @@ pub async fn exam_course<C: GenericClient + Sync>(
     .transpose()?)
 }
 
-pub async fn session_course<C: GenericClient + Sync>(
+pub async fn session_course<C: Cached>(
     c: &C,
     session: SessionId,
 ) -> Result<Option<String>, StoreError> {
-    Ok(c.query_typed_opt(
-        "SELECT e.course_id FROM sessions s JOIN exams e ON e.id = s.exam_id WHERE s.id = $1",
-        &[(&session, Type::INT8)],
-    )
-    .await?
-    .map(|r| r.try_get(0))
-    .transpose()?)
+    let st = c
+        .statement(
+            "SELECT e.course_id FROM sessions s JOIN exams e ON e.id = s.exam_id WHERE s.id = $1",
+        )
+        .await?;
+    Ok(c.client()
+        .query_opt(&st, &[&session])
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?)
 }
 
 pub(super) use crate::store::queries::{
