@@ -392,6 +392,9 @@ async fn smtp_sink() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
     let count = taken.clone();
     tokio::spawn(async move {
         while let Ok((sock, _)) = listener.accept().await {
+            // A relay answers pipelined commands at once (Postfix batches its replies);
+            // a reply held back for the client's delayed ACK would time the sink, not us.
+            let _ = sock.set_nodelay(true);
             let count = count.clone();
             tokio::spawn(async move {
                 let (r, mut w) = sock.into_split();
@@ -580,7 +583,8 @@ struct Backend {
 }
 
 async fn run() {
-    if std::env::var_os("LOAD_PEER_ONLY").is_some() {
+    let only = std::env::var("LOAD_ONLY").unwrap_or_default();
+    if only == "peer" {
         let peer = run_peer(env_usize("LOAD_PEER_ATTEMPTS", 10_000)).await;
         for (name, f) in peer.unwrap_or_else(|e| panic!("{e}")) {
             println!("{name:<50} {}", cell(Some(&f)));
@@ -589,6 +593,15 @@ async fn run() {
     }
     let n = env_usize("LOAD_SESSIONS", 100_000);
     let (db, seeding) = seeded(n).await;
+    if only == "mail" {
+        let (_dir, copy) = fresh_copy(&db);
+        // A decision's email is what the backlog is made of.
+        decide(&serve(copy.to_str().unwrap()), &attention(&db, 1), 1).await;
+        let mails = env_usize("LOAD_MAIL", 20_000);
+        let (rate, took) = mail_drain(&copy, mails).await;
+        println!("{mails} learner emails over SMTP, no limit: {rate:.0}/s, drained in {took:.1} s");
+        return;
+    }
     let wanted = env_usize("LOAD_DECISIONS", 2_000) / 8 * 13;
     let sessions = attention(&db, wanted);
     assert!(
