@@ -205,24 +205,19 @@ pub async fn copy(
         ))
         .await?;
     }
-    for table in [
-        "exams",
-        "learners",
-        "sessions",
-        "violations",
-        "reviewers",
-        "jobs",
-        "media",
-    ] {
-        tx.execute(
-            &format!(
-                "SELECT setval(pg_get_serial_sequence('{table}', 'id'),
-                               GREATEST((SELECT MAX(id) FROM {table}), 1))"
-            ),
-            &[],
-        )
-        .await?;
-    }
+    super::sql::renumber(
+        &tx,
+        &[
+            "exams",
+            "learners",
+            "sessions",
+            "violations",
+            "reviewers",
+            "jobs",
+            "media",
+        ],
+    )
+    .await?;
     // Checked before anything is kept: as many rows on each side, the same chain head.
     for (table, n) in &tables {
         let there: i64 = tx

@@ -15,16 +15,11 @@ pub async fn seed(tx: Transaction<'_>, batches: SeedBatches) -> Result<(), Store
         insert(&tx, &data, &mut learners).await?;
     }
     // Rows came with their ids: what is added later is numbered after them.
-    for table in ["exams", "learners", "sessions", "violations", "media"] {
-        tx.execute(
-            &format!(
-                "SELECT setval(pg_get_serial_sequence('{table}', 'id'),
-                               GREATEST((SELECT MAX(id) FROM {table}), 1))"
-            ),
-            &[],
-        )
-        .await?;
-    }
+    super::sql::renumber(
+        &tx,
+        &["exams", "learners", "sessions", "violations", "media"],
+    )
+    .await?;
     tx.batch_execute("ANALYZE learners, sessions, violations, media")
         .await?;
     tx.commit().await?;

@@ -178,3 +178,22 @@ mod tests {
         );
     }
 }
+
+/// Numbers what is added after a load with its own ids after them: each table's identity
+/// sequence set past its largest id.
+pub async fn renumber(
+    tx: &tokio_postgres::Transaction<'_>,
+    tables: &[&str],
+) -> Result<(), tokio_postgres::Error> {
+    for table in tables {
+        tx.execute(
+            &format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'),
+                               GREATEST((SELECT MAX(id) FROM {table}), 1))"
+            ),
+            &[],
+        )
+        .await?;
+    }
+    Ok(())
+}
