@@ -160,25 +160,6 @@ pub async fn unbudgeted<C: tokio_postgres::GenericClient + Sync>(tx: &C) -> Resu
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn numbered_placeholders_keep_their_numbers() {
-        assert_eq!(
-            super::numbered("a = ?1 OR b = ?1 AND c = ?12"),
-            "a = $1 OR b = $1 AND c = $12"
-        );
-    }
-
-    #[test]
-    fn placeholders_are_numbered_in_order() {
-        assert_eq!(
-            super::numbered("a = ? AND (b, c) > (?, ?)"),
-            "a = $1 AND (b, c) > ($2, $3)"
-        );
-    }
-}
-
 /// Numbers what is added after a load with its own ids after them: each table's identity
 /// sequence set past its largest id.
 pub async fn renumber(
@@ -196,4 +177,23 @@ pub async fn renumber(
         .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn numbered_placeholders_keep_their_numbers() {
+        assert_eq!(
+            super::numbered("a = ?1 OR b = ?1 AND c = ?12"),
+            "a = $1 OR b = $1 AND c = $12"
+        );
+    }
+
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        assert_eq!(
+            super::numbered("a = ? AND (b, c) > (?, ?)"),
+            "a = $1 AND (b, c) > ($2, $3)"
+        );
+    }
 }
