@@ -351,3 +351,71 @@ fn a_reviewer_generates_and_downloads_the_results_report_from_the_keyboard() {
     assert!(text.starts_with("course_id,provider,track,exam_name,username,email,attempt_code,"));
     assert_eq!(text.matches("\r\n").count(), 61, "header and 60 attempts");
 }
+
+/// Over SSH no viewer exists: `o` says so and offers `y`, which puts a fresh signed link to
+/// the flagged moment on the reviewer's own clipboard through the terminal (OSC 52).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn y_copies_the_clips_link_to_the_terminals_clipboard_where_nothing_opens_it() {
+    let demo = common::start_demo().await;
+    let api = ApiClient::new(&demo.server.url, &demo.server.token).unwrap();
+    let first = first_midterm_session(&api).await;
+    let detail = api.session(first.id).await.unwrap();
+    let (clip, fragment) = detail
+        .clip_of(&detail.violations[0])
+        .expect("the demo has a clip for it");
+    let clip_id = clip.id;
+
+    let url = demo.server.url.clone();
+    let token = demo.server.token.clone();
+    let dir = demo.dir.path().to_owned();
+    // No opener anywhere on PATH, as on a server reached over SSH.
+    let empty = dir.join("no-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    let path = empty.display().to_string();
+    let output = tokio::task::spawn_blocking(move || {
+        let mut c = Console::start_with(
+            &["--server", &url],
+            &dir,
+            &[("PATH", path.as_str()), ("PROCTOR_REVIEW_TOKEN", &token)],
+        );
+        c.open_midterm("to review");
+        c.keys("\r");
+        c.wait_for("Learner sees");
+        c.keys("3");
+        c.wait_for("▶ 00:");
+        c.keys("o");
+        c.wait_for("y copies its link");
+        c.keys("y");
+        c.wait_for("Copied a link to the video");
+        c.keys("m");
+        c.wait_for("/file?");
+        c.keys("\x1b");
+        // An Esc with a key right behind it reads as Alt+key: the log closes first.
+        c.wait_for("p pass");
+        c.quit();
+        c.output.clone()
+    })
+    .await
+    .unwrap();
+
+    let text = String::from_utf8_lossy(&output);
+    let start = text
+        .find("\x1b]52;c;")
+        .expect("a clipboard request was written")
+        + 7;
+    let end = start + text[start..].find('\x07').expect("the request ends");
+    use base64::Engine;
+    let copied = base64::engine::general_purpose::STANDARD
+        .decode(&text[start..end])
+        .unwrap();
+    let copied = String::from_utf8(copied).unwrap();
+    assert!(
+        copied.starts_with(&format!("{}/api/v1/media/{clip_id}/file?", demo.server.url)),
+        "{copied}"
+    );
+    assert!(copied.ends_with(&fragment), "{copied}");
+    let resp = reqwest::get(copied.split('#').next().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "the copied link plays");
+}

@@ -84,6 +84,12 @@ pub enum Action {
         kind: MediaKind,
         result: Result<(), String>,
     },
+    /// A signed link to evidence, to copy.
+    LinkReady {
+        request: RequestId,
+        kind: MediaKind,
+        result: Result<String, String>,
+    },
 }
 
 impl Action {
@@ -205,4 +211,14 @@ pub enum Effect {
         kind: MediaKind,
         fragment: Option<String>,
     },
+    /// Ask for a fresh signed link to evidence (`fragment` appended), to copy it.
+    LinkFor {
+        request: RequestId,
+        media: MediaId,
+        kind: MediaKind,
+        fragment: Option<String>,
+    },
+    /// Put `text` on the clipboard of the terminal the reviewer sits at (OSC 52: it
+    /// travels with the output, so it works over SSH). The terminal's, not the runner's.
+    Clipboard(String),
 }

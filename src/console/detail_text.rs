@@ -29,6 +29,16 @@ pub struct TabText {
 /// never broken across lines; a run of wide (CJK) characters wraps anywhere, as such text
 /// does.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    wrap_with(text, width, true)
+}
+
+/// As [`wrap`], but a word too long for a line is broken across lines, never shortened:
+/// for text read to be used whole (a link in the message log).
+pub fn wrap_whole(text: &str, width: usize) -> Vec<String> {
+    wrap_with(text, width, false)
+}
+
+fn wrap_with(text: &str, width: usize, elide: bool) -> Vec<String> {
     let width = width.max(1);
     let mut out = Vec::new();
     let mut line = String::new();
@@ -48,7 +58,7 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
             out.push(std::mem::take(&mut line));
             used = 0;
         }
-        if w > width && !has_wide(word) {
+        if elide && w > width && !has_wide(word) {
             out.push(super::format::fit_middle(word, width));
             continue;
         }

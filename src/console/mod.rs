@@ -5,6 +5,7 @@
 //! May use: `client`, `export`, `api`, `domain`; `update` and `view` never each other.
 
 pub mod action;
+pub mod clipboard;
 pub mod detail_text;
 pub mod evidence;
 #[cfg(test)]
@@ -104,12 +105,19 @@ pub async fn run(client: crate::client::ApiClient, options: Options) -> anyhow::
         let (mut quit, mut suspend) = (false, false);
         for action in pending {
             let mut effects = update::update(&mut state, action);
-            // Leaving and suspending are the terminal's, not the runner's.
+            // Leaving, suspending and the clipboard are the terminal's, not the runner's.
+            let mut copy = Vec::new();
             effects.retain(|e| {
                 quit |= *e == Effect::Quit;
                 suspend |= *e == Effect::Suspend;
-                !matches!(e, Effect::Quit | Effect::Suspend)
+                if let Effect::Clipboard(text) = e {
+                    copy.push(text.clone());
+                }
+                !matches!(e, Effect::Quit | Effect::Suspend | Effect::Clipboard(_))
             });
+            for text in copy {
+                clipboard::copy(guard.terminal.backend_mut(), &text)?;
+            }
             runner.run(effects);
         }
         if quit {

@@ -97,8 +97,11 @@ impl Runner {
         let client = &self.client;
         let action = match effect {
             Effect::LoadMe => Action::MeLoaded(client.me().await),
-            // The terminal loop takes Quit and Suspend; `run` starts FollowChanges itself.
-            Effect::Quit | Effect::Suspend | Effect::FollowChanges => return None,
+            // The terminal loop takes Quit, Suspend and Clipboard; `run` starts
+            // FollowChanges itself.
+            Effect::Quit | Effect::Suspend | Effect::Clipboard(_) | Effect::FollowChanges => {
+                return None;
+            }
             Effect::LoadCourses { request } => Action::CoursesLoaded {
                 request,
                 result: client.courses().await,
@@ -230,6 +233,16 @@ impl Runner {
                 kind,
                 result: self.open(media, fragment).await,
             },
+            Effect::LinkFor {
+                request,
+                media,
+                kind,
+                fragment,
+            } => Action::LinkReady {
+                request,
+                kind,
+                result: self.link(media, fragment).await,
+            },
         };
         Some(action)
     }
@@ -287,14 +300,19 @@ impl Runner {
         Ok(PreviewImage(Arc::new(protocol)))
     }
 
-    /// Asks for a fresh signed link and hands it to the opener, if it points at our server.
-    async fn open(&self, media: MediaId, fragment: Option<String>) -> Result<(), String> {
+    /// A fresh signed link to the media, `fragment` appended, if it points at our server.
+    async fn link(&self, media: MediaId, fragment: Option<String>) -> Result<String, String> {
         let link = self
             .client
             .media_link(media)
             .await
             .map_err(|e| e.to_string())?;
-        let url = opener::target(&self.client, &link.url, fragment.as_deref())?;
+        opener::target(&self.client, &link.url, fragment.as_deref())
+    }
+
+    /// Asks for a fresh signed link and hands it to the opener.
+    async fn open(&self, media: MediaId, fragment: Option<String>) -> Result<(), String> {
+        let url = self.link(media, fragment).await?;
         let opener = self.opener.clone();
         tracing::info!(media, "opening evidence in the system viewer");
         tokio::task::spawn_blocking(move || opener.open(&url))

@@ -349,6 +349,8 @@ pub struct DetailPane {
     pub preview: Option<Preview>,
     /// An `o` on its way: the request and the session it opens evidence of.
     pub opening: Option<RequestId>,
+    /// A `y` on its way: the link it asked for.
+    pub linking: Option<RequestId>,
     /// Sessions whose video the reviewer opened in this run (the confirmation says so).
     pub video_opened: HashSet<SessionId>,
     /// A Pass or Fail pressed before the session had loaded: its dialog opens when it has.

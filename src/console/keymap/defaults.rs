@@ -209,6 +209,13 @@ pub static DEFAULTS: &[Preset] = &[
         help: "Open the selected clip (at the flagged moment) or image in the system viewer",
     },
     Preset {
+        scope: S::Detail,
+        chords: &[ch('y')],
+        command: C::CopyLink,
+        hint: None,
+        help: "Copy a link to the selected clip or image (works over SSH; also in the log, m)",
+    },
+    Preset {
         scope: S::Quizzes,
         chords: &[ch('R')],
         command: C::OpenReports,

@@ -73,6 +73,8 @@ pub enum Command {
     /// Learner Detail's tab by its position (0 = Exam Data).
     Tab(u8),
     OpenEvidence,
+    /// Copy a signed link to the selected evidence to the terminal's clipboard.
+    CopyLink,
     OpenReports,
     NewReport,
     ExportSession,
@@ -123,6 +125,7 @@ const COMMAND_IDS: &[(Command, &str)] = &[
     (Command::Tab(4), "tab_5"),
     (Command::Tab(5), "tab_6"),
     (Command::OpenEvidence, "open_evidence"),
+    (Command::CopyLink, "copy_link"),
     (Command::OpenReports, "reports"),
     (Command::NewReport, "new_report"),
     (Command::ExportSession, "export_session"),

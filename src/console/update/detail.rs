@@ -7,7 +7,7 @@ use crate::console::detail_text;
 use crate::console::evidence;
 use crate::console::layout;
 use crate::console::state::{Preview, PreviewImage, RequestId, State, Tab, Tone};
-use crate::domain::{MediaKind, SessionId};
+use crate::domain::{MediaId, MediaKind, SessionId};
 
 pub fn set_tab(state: &mut State, tab: Tab) -> Vec<Effect> {
     state.detail.tab = tab;
@@ -45,13 +45,15 @@ pub fn move_in(state: &mut State, delta: isize) -> Vec<Effect> {
     vec![]
 }
 
-pub fn open(state: &mut State) -> Vec<Effect> {
+/// The evidence the selection points at (media, its kind, the session, a fragment), or
+/// `None` after saying why there is none.
+fn target(state: &mut State) -> Option<(MediaId, MediaKind, SessionId, Option<String>)> {
     let Some(d) = state.detail.current() else {
         state.say(
             Tone::Info,
             "Select a session first; its evidence opens from here.",
         );
-        return vec![];
+        return None;
     };
     let tab = state.detail.tab;
     let Some((media, fragment)) = evidence::open_target(d, tab, state.detail.pick()) else {
@@ -62,9 +64,15 @@ pub fn open(state: &mut State) -> Vec<Effect> {
             _ => "This row has no video or image to open.",
         };
         state.say(Tone::Info, why);
+        return None;
+    };
+    Some((media.id, media.kind, d.row.id, fragment))
+}
+
+pub fn open(state: &mut State) -> Vec<Effect> {
+    let Some((media, kind, session, fragment)) = target(state) else {
         return vec![];
     };
-    let (media, kind, session) = (media.id, media.kind, d.row.id);
     let request = state.request_id();
     state.detail.opening = Some(request);
     state.say(
@@ -103,9 +111,58 @@ pub fn opened(
                 ),
             );
         }
-        Err(e) => state.say(Tone::Error, format!("Could not open: {e}")),
+        Err(e) => state.say(
+            Tone::Error,
+            // The key first: a narrow status bar cuts the end.
+            format!("Could not open it here (y copies its link): {e}"),
+        ),
     }
     vec![]
+}
+
+pub fn copy_link(state: &mut State) -> Vec<Effect> {
+    let Some((media, kind, _, fragment)) = target(state) else {
+        return vec![];
+    };
+    let request = state.request_id();
+    state.detail.linking = Some(request);
+    vec![Effect::LinkFor {
+        request,
+        media,
+        kind,
+        fragment,
+    }]
+}
+
+pub fn link_ready(
+    state: &mut State,
+    request: RequestId,
+    kind: MediaKind,
+    result: Result<String, String>,
+) -> Vec<Effect> {
+    // Only the newest ask is answered: an older link would copy the wrong evidence.
+    if state.detail.linking != Some(request) {
+        return vec![];
+    }
+    state.detail.linking = None;
+    match result {
+        Ok(url) => {
+            // The log keeps the link for a terminal that ignores clipboard requests.
+            state.log(Tone::Info, url.clone(), None);
+            state.say(
+                Tone::Success,
+                format!(
+                    "Copied a link to the {} (expires in a few minutes; also in the log, m)",
+                    kind.label().to_lowercase()
+                ),
+            );
+            vec![Effect::Clipboard(url)]
+        }
+        Err(e) => {
+            state.say(Tone::Error, format!("Could not make a link: {e}"));
+            vec![]
+        }
+    }
 }
 
 pub fn preview_loaded(

@@ -141,6 +141,11 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             kind,
             result,
         } => detail::opened(state, request, session, kind, result),
+        Action::LinkReady {
+            request,
+            kind,
+            result,
+        } => detail::link_ready(state, request, kind, result),
     }
 }
 
@@ -280,6 +285,7 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
         C::PrevTab => detail::cycle_tab(state, false),
         C::Tab(i) => detail::set_tab(state, super::state::Tab::nth(i as usize)),
         C::OpenEvidence => detail::open(state),
+        C::CopyLink => detail::copy_link(state),
         C::Cancel => decide::cancel(state),
     }
 }

@@ -935,6 +935,73 @@ fn o_opens_the_clip_of_the_selected_violation_at_the_flagged_moment() {
 }
 
 #[test]
+fn y_copies_a_link_to_the_flagged_moment_where_no_viewer_opens_it() {
+    let mut s = opened();
+    update(&mut s, code(KeyCode::Enter));
+    update(&mut s, key('3'));
+    // Over SSH nothing opens: the message says what to press instead.
+    let request = match &press_open(&mut s)[..] {
+        [Effect::Open { request, .. }] => *request,
+        other => panic!("{other:?}"),
+    };
+    update(
+        &mut s,
+        Action::Opened {
+            request,
+            session: 11,
+            kind: MediaKind::Video,
+            result: Err("no viewer could be started".into()),
+        },
+    );
+    let said = s
+        .status
+        .as_ref()
+        .map(|l| l.text.clone())
+        .unwrap_or_default();
+    assert!(said.contains("y copies its link"), "{said}");
+    let first = match &update(&mut s, key('y'))[..] {
+        [
+            Effect::LinkFor {
+                request,
+                media,
+                fragment,
+                ..
+            },
+        ] => {
+            assert_eq!((*media, fragment.as_deref()), (1101, Some("#t=4,12")));
+            *request
+        }
+        other => panic!("{other:?}"),
+    };
+    // Asked again before the first answer: only the newest link is copied.
+    let second = match &update(&mut s, key('y'))[..] {
+        [Effect::LinkFor { request, .. }] => *request,
+        other => panic!("{other:?}"),
+    };
+    let link = "http://127.0.0.1:1/media/1101?sig=abc#t=4,12";
+    let answer = |request| Action::LinkReady {
+        request,
+        kind: MediaKind::Video,
+        result: Ok(link.into()),
+    };
+    assert!(update(&mut s, answer(first)).is_empty());
+    assert_eq!(
+        update(&mut s, answer(second)),
+        vec![Effect::Clipboard(link.into())]
+    );
+    let said = s
+        .status
+        .as_ref()
+        .map(|l| l.text.clone())
+        .unwrap_or_default();
+    assert!(said.contains("Copied a link to the video"), "{said}");
+    assert!(
+        s.messages.iter().any(|m| m.text == link),
+        "the log keeps the link for terminals that ignore the clipboard"
+    );
+}
+
+#[test]
 fn the_confirmation_names_the_evidence_and_whether_the_video_was_seen() {
     let mut s = opened();
     update(&mut s, code(KeyCode::Enter));

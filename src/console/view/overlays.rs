@@ -160,7 +160,7 @@ pub fn messages(state: &State, scroll: u16, frame: &mut Frame, area: Rect) {
             Tone::Error => ("⚠ ", t.error()),
             Tone::Info => ("ℹ ", ratatui::style::Style::new()),
         };
-        for (i, piece) in crate::console::detail_text::wrap(&safe(&m.text), width)
+        for (i, piece) in crate::console::detail_text::wrap_whole(&safe(&m.text), width)
             .into_iter()
             .enumerate()
         {
