@@ -389,10 +389,7 @@ async fn y_copies_the_clips_link_to_the_terminals_clipboard_where_nothing_opens_
         c.wait_for("Copied a link to the video");
         c.keys("m");
         c.wait_for("/file?");
-        c.keys("\x1b");
-        // An Esc with a key right behind it reads as Alt+key: the log closes first.
-        c.wait_for("p pass");
-        c.quit();
+        // Everything asked of the terminal is in: the console is stopped when dropped.
         c.output.clone()
     })
     .await
