@@ -857,6 +857,31 @@ fn press_open(s: &mut State) -> Vec<Effect> {
         .collect()
 }
 
+/// What the status bar says now.
+fn status_text(s: &State) -> String {
+    s.status
+        .as_ref()
+        .map(|l| l.text.clone())
+        .unwrap_or_default()
+}
+
+/// Presses `o` and answers it with `result`, as the runner would.
+fn open_answered(s: &mut State, result: Result<(), String>) {
+    let request = match &press_open(s)[..] {
+        [Effect::Open { request, .. }] => *request,
+        other => panic!("{other:?}"),
+    };
+    update(
+        s,
+        Action::Opened {
+            request,
+            session: 11,
+            kind: MediaKind::Video,
+            result,
+        },
+    );
+}
+
 #[test]
 fn tabs_switch_by_number_and_brackets_and_each_keeps_its_selection() {
     let mut s = opened();
@@ -926,11 +951,7 @@ fn o_opens_the_clip_of_the_selected_violation_at_the_flagged_moment() {
     }
     update(&mut s, key('6'));
     assert!(press_open(&mut s).is_empty());
-    let said = s
-        .status
-        .as_ref()
-        .map(|l| l.text.clone())
-        .unwrap_or_default();
+    let said = status_text(&s);
     assert!(said.contains("Nothing to open on this tab"), "{said}");
 }
 
@@ -940,24 +961,8 @@ fn y_copies_a_link_to_the_flagged_moment_where_no_viewer_opens_it() {
     update(&mut s, code(KeyCode::Enter));
     update(&mut s, key('3'));
     // Over SSH nothing opens: the message says what to press instead.
-    let request = match &press_open(&mut s)[..] {
-        [Effect::Open { request, .. }] => *request,
-        other => panic!("{other:?}"),
-    };
-    update(
-        &mut s,
-        Action::Opened {
-            request,
-            session: 11,
-            kind: MediaKind::Video,
-            result: Err("no viewer could be started".into()),
-        },
-    );
-    let said = s
-        .status
-        .as_ref()
-        .map(|l| l.text.clone())
-        .unwrap_or_default();
+    open_answered(&mut s, Err("no viewer could be started".into()));
+    let said = status_text(&s);
     assert!(said.contains("y copies its link"), "{said}");
     let first = match &update(&mut s, key('y'))[..] {
         [
@@ -989,11 +994,7 @@ fn y_copies_a_link_to_the_flagged_moment_where_no_viewer_opens_it() {
         update(&mut s, answer(second)),
         vec![Effect::Clipboard(link.into())]
     );
-    let said = s
-        .status
-        .as_ref()
-        .map(|l| l.text.clone())
-        .unwrap_or_default();
+    let said = status_text(&s);
     assert!(said.contains("Copied a link to the video"), "{said}");
     assert!(
         s.messages.iter().any(|m| m.text == link),
@@ -1013,19 +1014,7 @@ fn the_confirmation_names_the_evidence_and_whether_the_video_was_seen() {
     );
     update(&mut s, code(KeyCode::Esc));
     update(&mut s, key('3'));
-    let request = match &press_open(&mut s)[..] {
-        [Effect::Open { request, .. }] => *request,
-        other => panic!("{other:?}"),
-    };
-    update(
-        &mut s,
-        Action::Opened {
-            request,
-            session: 11,
-            kind: MediaKind::Video,
-            result: Ok(()),
-        },
-    );
+    open_answered(&mut s, Ok(()));
     assert_eq!(s.status.as_ref().map(|l| l.tone), Some(Tone::Success));
     update(&mut s, key('f'));
     let evidence = s.dialog.as_ref().map(|d| d.evidence.clone()).unwrap();
