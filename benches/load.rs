@@ -309,8 +309,8 @@ async fn run_on(db: &str, sessions: &[i64], probes: &Probes) -> (Vec<(String, Fi
     let per_client = env_usize("LOAD_DECISIONS", 2_000) / 8;
     let (one, rest) = sessions.split_at(per_client);
     let (eight, during) = rest.split_at(per_client * 8);
-    out.push(("decisions, 1 client".into(), decide(&s, one, 1).await));
-    out.push(("decisions, 8 clients".into(), decide(&s, eight, 8).await));
+    out.push((labelled("decisions", 1), decide(&s, one, 1).await));
+    out.push((labelled("decisions", 8), decide(&s, eight, 8).await));
     let detail = Work::Detail(EXAM + 4 * 1000);
     let default = SessionQuery::default();
     let mut works = vec![
@@ -360,14 +360,8 @@ async fn run_on(db: &str, sessions: &[i64], probes: &Probes) -> (Vec<(String, Fi
         ("learner detail".to_owned(), detail.clone()),
     ]);
     for (name, work) in works {
-        out.push((
-            format!("{name}, 1 client"),
-            measure(&s, &work, 1, 200).await,
-        ));
-        out.push((
-            format!("{name}, 8 clients"),
-            measure(&s, &work, 8, 50).await,
-        ));
+        out.push((labelled(&name, 1), measure(&s, &work, 1, 200).await));
+        out.push((labelled(&name, 8), measure(&s, &work, 8, 50).await));
     }
     // Reading while a course team decides: 4 reviewers decide while 4 read.
     let first = first_page(default.sort, default.desc);
@@ -491,6 +485,14 @@ async fn report_rate<S: proctor_review::store::Store>(store: &S) -> f64 {
     rows as f64 / t.elapsed().as_secs_f64()
 }
 
+/// A work's row name with how many clients asked at once, as both sides' tables name it.
+fn labelled(name: &str, clients: usize) -> String {
+    match clients {
+        1 => format!("{name}, 1 client"),
+        n => format!("{name}, {n} clients"),
+    }
+}
+
 /// The peer's figures for the works both sides do, named as ours are.
 async fn run_peer(attempts: usize) -> Result<Vec<(String, Figures)>, String> {
     let peer = Arc::new(peer::start(attempts).await?);
@@ -516,12 +518,7 @@ async fn run_peer(attempts: usize) -> Result<Vec<(String, Figures)>, String> {
                 async move { peer::ask(&http, &peer, &ask).await }
             })
             .await;
-            let who = if clients == 1 {
-                "1 client"
-            } else {
-                "8 clients"
-            };
-            out.push((format!("{name}, {who}"), f));
+            out.push((labelled(name, clients), f));
         }
     }
     let ids = Arc::new(peer.seeded.external_ids.clone());
@@ -535,12 +532,7 @@ async fn run_peer(attempts: usize) -> Result<Vec<(String, Figures)>, String> {
             async move { peer::fail(&http, &peer, &id).await }
         })
         .await;
-        let who = if clients == 1 {
-            "1 client"
-        } else {
-            "8 clients"
-        };
-        out.push((format!("decisions, {who}"), f));
+        out.push((labelled("decisions", clients), f));
     }
     Ok(out)
 }
