@@ -171,6 +171,23 @@ pub struct ChangeEvent {
 
 pub use crate::domain::change::{ChangeKind, Delivery};
 
+/// A reviewer on a learner's detail (`GET /claims`, `POST /sessions/{id}/claim`): advice to
+/// the rest of the team, never a lock. It lasts [`CLAIM_HOLD_SECS`] unless renewed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Claim {
+    pub session_id: crate::domain::SessionId,
+    pub exam_id: crate::domain::ExamId,
+    pub course_id: String,
+    /// The reviewer's username.
+    pub reviewer: String,
+}
+
+/// How long a claim lasts without a renewal: a console that disappeared (a closed laptop,
+/// a dropped SSH session) stops holding its learner within this.
+pub const CLAIM_HOLD_SECS: u64 = 60;
+/// How often a console renews the claim it holds: three chances before it expires.
+pub const CLAIM_RENEW_SECS: u64 = 20;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub error: String,

@@ -9,6 +9,7 @@ mod common;
 use common::peer::Ours;
 use common::pg::TestDb;
 use common::sessions::attention;
+use proctor_review::api::ChangeKind;
 use proctor_review::api::DecisionRequest;
 use proctor_review::client::{ApiClient, ClientError};
 use proctor_review::domain::email::MailState;
@@ -209,9 +210,10 @@ async fn emails_are_delivered_once_when_a_server_is_killed_mid_delivery() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_decision_through_one_server_reaches_a_live_stream_on_the_other() {
+async fn a_decision_and_a_claim_through_one_server_reach_a_live_stream_on_the_other() {
     let Some(p) = pair(&[]).await else { return };
     let (a, b) = p.apis();
+    let b_reads = b.clone();
     let (opened_tx, opened) = tokio::sync::oneshot::channel();
     let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel();
     let follower = tokio::spawn(async move {
@@ -249,6 +251,29 @@ async fn a_decision_through_one_server_reaches_a_live_stream_on_the_other() {
     assert_eq!(event.verdict, Some(Verdict::Fail));
     assert_eq!(event.reviewer.as_deref(), Some("alice"));
     assert!(took < Duration::from_secs(1), "within a second: {took:?}");
+
+    // Who is on which learner crosses servers the same way (issue #26).
+    let other = attention(&a, 1).await.remove(0);
+    a.claim(other.id).await.expect("claimed on A");
+    let mut next_about = async |kind| {
+        tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                let e = seen.recv().await.expect("stream open");
+                if e.session_id == other.id && e.kind == kind {
+                    return e;
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("server B never told of the {kind:?}\n{}", p.logs()))
+    };
+    let claimed = next_about(ChangeKind::Claimed).await;
+    assert_eq!(claimed.reviewer.as_deref(), Some("alice"));
+    let on_b = b_reads.claims().await.unwrap();
+    assert_eq!(on_b.len(), 1, "B lists A's claim: {on_b:?}");
+    a.release(other.id).await.unwrap();
+    next_about(ChangeKind::Released).await;
+    assert!(b_reads.claims().await.unwrap().is_empty());
     follower.abort();
 }
 

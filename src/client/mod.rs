@@ -341,6 +341,26 @@ impl ApiClient {
         .await
     }
 
+    /// Takes or renews this reviewer's claim on a session; every claim on it comes back.
+    pub async fn claim(&self, id: SessionId) -> Result<Vec<crate::api::Claim>, ClientError> {
+        self.send(self.http.post(self.url(&format!("sessions/{id}/claim"))))
+            .await
+    }
+
+    /// Lets go of this reviewer's claim on a session (nothing happens if there is none).
+    pub async fn release(&self, id: SessionId) -> Result<(), ClientError> {
+        let req = self
+            .http
+            .delete(self.url(&format!("sessions/{id}/claim")))
+            .bearer_auth(&self.token);
+        self.answer(req).await.map(|_| ())
+    }
+
+    /// Every live claim in the courses this reviewer may see.
+    pub async fn claims(&self) -> Result<Vec<crate::api::Claim>, ClientError> {
+        self.send(self.http.get(self.url("claims"))).await
+    }
+
     /// Takes back this reviewer's latest decision on the session (within the grace period).
     pub async fn undo(&self, id: SessionId) -> Result<SessionDetail, ClientError> {
         self.send(self.http.post(self.url(&format!("sessions/{id}/undo"))))

@@ -84,6 +84,17 @@ pub enum Action {
         kind: MediaKind,
         result: Result<(), String>,
     },
+    /// Every claim the server holds in this reviewer's courses (after the live stream came
+    /// up: what it tells from then on keeps the list current).
+    ClaimsLoaded(Result<Vec<crate::api::Claim>, ClientError>),
+    /// The claim taken by `request` was taken or renewed: the claims on its session.
+    ClaimTaken {
+        request: RequestId,
+        session: SessionId,
+        result: Result<Vec<crate::api::Claim>, ClientError>,
+    },
+    /// Time to renew the claim taken by `request`, if it is still held.
+    ClaimDue(RequestId),
     /// A signed link to evidence, to copy.
     LinkReady {
         request: RequestId,
@@ -217,6 +228,21 @@ pub enum Effect {
         media: MediaId,
         kind: MediaKind,
         fragment: Option<String>,
+    },
+    LoadClaims,
+    /// Take (or renew) the claim on the learner open in Learner Detail.
+    Claim {
+        request: RequestId,
+        session: SessionId,
+    },
+    /// Send `Action::ClaimDue(request)` after `delay_ms`.
+    RenewClaim {
+        request: RequestId,
+        delay_ms: u64,
+    },
+    /// Let go of the claim on a learner this console left.
+    Release {
+        session: SessionId,
     },
     /// Put `text` on the clipboard of the terminal the reviewer sits at (OSC 52: it
     /// travels with the output, so it works over SSH). The terminal's, not the runner's.

@@ -128,6 +128,12 @@ pub async fn run(client: crate::client::ApiClient, options: Options) -> anyhow::
         }
     }
     drop(guard);
+    // The learner this console was on is free for the others now, not when the claim
+    // would have expired; a server that does not answer soon lets it expire.
+    if let Some((session, _)) = state.presence.held {
+        let _ =
+            tokio::time::timeout(std::time::Duration::from_secs(2), client.release(session)).await;
+    }
     if let Some(place) = state.place()
         && let Err(e) = options.places.save(&place)
     {

@@ -117,6 +117,23 @@ impl Runner {
                     ListId::Exam(exam) => client.sessions(exam, &query).await,
                 },
             },
+            Effect::LoadClaims => Action::ClaimsLoaded(client.claims().await),
+            Effect::Claim { request, session } => Action::ClaimTaken {
+                request,
+                session,
+                result: client.claim(session).await,
+            },
+            Effect::RenewClaim { request, delay_ms } => {
+                tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+                Action::ClaimDue(request)
+            }
+            Effect::Release { session } => {
+                if let Err(e) = client.release(session).await {
+                    // It expires by itself.
+                    tracing::debug!(error = %e, "a claim could not be released");
+                }
+                return None;
+            }
             Effect::LoadDetail { request, session } => Action::DetailLoaded {
                 request,
                 result: client.session(session).await,

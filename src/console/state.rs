@@ -391,6 +391,8 @@ pub struct ConfirmDialog {
     /// Set when a try's answer was lost: how many times the console has asked again since.
     /// Until an answer comes, nobody knows whether the decision was recorded.
     pub checking: Option<u32>,
+    /// The colleagues on this learner when the dialog opened: they are asked about first.
+    pub held_by: Vec<String>,
 }
 
 /// The Reports view of one course: Pending Tasks and Reports Available.
@@ -429,6 +431,16 @@ impl ReportsView {
             .as_ref()
             .and_then(|l| l.available.get(self.cursor))
     }
+}
+
+/// Who is on which learner (their soft claims), and the claim this console holds.
+#[derive(Debug, Default)]
+pub struct Presence {
+    /// Every live claim the server told of, this reviewer's own included.
+    pub claims: Vec<crate::api::Claim>,
+    /// The learner this console claims (the one open in Learner Detail) and the request
+    /// that took the claim: a renewal answers only the claim it was scheduled for.
+    pub held: Option<(SessionId, RequestId)>,
 }
 
 #[derive(Debug)]
@@ -492,6 +504,7 @@ pub struct State {
     pub resume: Option<Place>,
     /// The session to put the cursor on when the first page arrives.
     pub resume_session: Option<SessionId>,
+    pub presence: Presence,
 }
 
 impl State {
@@ -531,10 +544,26 @@ impl State {
             resume: None,
             resume_session: None,
             run_id: "console-run".into(),
+            presence: Presence::default(),
         }
     }
 
     /// The key scopes in force, most specific first.
+    /// The other reviewers on `session` (not this one), by username.
+    pub fn others_on(&self, session: SessionId) -> Vec<&str> {
+        let me = self.reviewer.as_deref();
+        let mut who: Vec<&str> = self
+            .presence
+            .claims
+            .iter()
+            .filter(|c| c.session_id == session && Some(c.reviewer.as_str()) != me)
+            .map(|c| c.reviewer.as_str())
+            .collect();
+        who.sort_unstable();
+        who.dedup();
+        who
+    }
+
     pub fn key_scopes(&self) -> Vec<Scope> {
         if self.overlay.is_some() {
             vec![Scope::Help]

@@ -14,6 +14,11 @@ pub enum ChangeKind {
     Email,
     /// A review reached Open edX, failed to, or Open edX changed the attempt itself.
     OpenEdx,
+    /// A reviewer opened the learner's detail (or is still on it): a soft claim, advice
+    /// that expires by itself, never a lock.
+    Claimed,
+    /// The reviewer left the learner, or their claim expired.
+    Released,
     /// Events were missed (a slow reader, or a resume id too old): reload everything.
     Resync,
 }

@@ -40,6 +40,8 @@ pub struct EventHub {
     next_id: AtomicU64,
     /// Set when the server shuts down: streams end, so connections can drain.
     closing: watch::Sender<bool>,
+    /// Who is on which learner, as the claim events said.
+    pub presence: super::presence::Presence,
 }
 
 impl Default for EventHub {
@@ -67,6 +69,7 @@ impl EventHub {
             // resync instead of waiting for ids it has already seen.
             next_id: AtomicU64::new(first_id()),
             closing: watch::channel(false).0,
+            presence: Default::default(),
         }
     }
 
@@ -120,7 +123,15 @@ impl EventHub {
         self.announce_and_publish(event);
     }
 
-    fn announce_and_publish(&self, event: ChangeEvent) {
+    /// Tells the consoles that claims not renewed in time are released.
+    pub fn expire_claims(&self) {
+        for release in self.presence.expired(std::time::Instant::now()) {
+            // Every server sweeps its own copy of the claims, so this is not announced.
+            self.publish(release);
+        }
+    }
+
+    pub(super) fn announce_and_publish(&self, event: ChangeEvent) {
         if let Some(out) = &self.announce {
             let _ = out.send(Arc::new(event.clone()));
         }
@@ -128,6 +139,11 @@ impl EventHub {
     }
 
     fn publish(&self, mut event: ChangeEvent) {
+        use super::presence::Applied;
+        // A renewed claim keeps it alive here but is no news to the consoles.
+        if self.presence.apply(&event, std::time::Instant::now()) == Applied::Nothing {
+            return;
+        }
         event.id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let event = Arc::new(event);
         if let Ok(mut recent) = self.recent.lock() {

@@ -11,6 +11,7 @@ mod http;
 mod ids;
 mod json_errors;
 pub mod media;
+mod presence;
 mod protocol_errors;
 mod provider;
 mod query;
@@ -65,6 +66,11 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/sessions/{session_id}", get(routes::session::<S>))
         .route("/sessions/{session_id}/decision", post(routes::decide::<S>))
         .route("/sessions/{session_id}/undo", post(routes::undo::<S>))
+        .route(
+            "/sessions/{session_id}/claim",
+            post(presence::claim::<S>).delete(presence::release::<S>),
+        )
+        .route("/claims", get(presence::claims::<S>))
         .route(
             "/sessions/{session_id}/automated-review",
             post(routes::automated_review::<S>),
@@ -209,6 +215,16 @@ pub async fn run<S: Store>(
         media: Arc::new(options.media),
         events,
     };
+    let sweeper = tokio::spawn({
+        let hub = state.events.clone();
+        async move {
+            let mut every = tokio::time::interval(presence::SWEEP);
+            loop {
+                every.tick().await;
+                hub.expire_claims();
+            }
+        }
+    });
     let hub = state.events.clone();
     // Live streams never end by themselves; they end when shutdown begins, so the
     // connections can drain.
@@ -220,5 +236,6 @@ pub async fn run<S: Store>(
     let _ = stop.send(true);
     let _ = workers.await;
     news_relay.abort();
+    sweeper.abort();
     result
 }

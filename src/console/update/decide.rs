@@ -85,6 +85,11 @@ pub fn open_confirm(state: &mut State, verdict: Verdict) -> Vec<Effect> {
                 error: None,
                 idempotency_key: key,
                 checking: None,
+                held_by: state
+                    .others_on(detail.row.id)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
             });
         }
         Err(e) => state.say(
@@ -336,9 +341,15 @@ fn next_attention(state: &mut State, decided: SessionId) -> Vec<Effect> {
         .position(|r| r.id == decided)
         .unwrap_or(state.sessions.cursor);
     let n = rows.len();
-    let next = (1..n)
-        .map(|k| (from + k) % n)
-        .find(|&i| rows[i].status == AttemptStatus::SecondReviewRequired);
+    let waiting = |i: &usize| rows[*i].status == AttemptStatus::SecondReviewRequired;
+    // A learner a colleague is already on is theirs: the queue goes past it.
+    let free = |i: &usize| !super::presence::held_by_other(state, rows[*i].id);
+    let mut skipped = 0;
+    let next = (1..n).map(|k| (from + k) % n).filter(waiting).find(|i| {
+        let free = free(i);
+        skipped += usize::from(!free);
+        free
+    });
     match next {
         Some(i) => {
             state.sessions.cursor = i;
@@ -352,14 +363,19 @@ fn next_attention(state: &mut State, decided: SessionId) -> Vec<Effect> {
                 .exams()
                 .find(|e| Some(e.exam.id) != here && e.counts.require_attention > 0)
                 .cloned();
+            let others = match skipped {
+                0 => String::new(),
+                1 => " but the 1 a colleague is on (◉)".to_owned(),
+                n => format!(" but the {n} colleagues are on (◉)"),
+            };
             let tail = match &next {
                 Some(e) if here.is_some() => format!(
-                    " — no more here; {} has {}: {} to go",
+                    " — no more here{others}; {} has {}: {} to go",
                     e.exam.exam_name,
                     e.counts.require_attention,
                     state.keys.key_for(Command::Open)
                 ),
-                _ => " — no more sessions require attention here".to_owned(),
+                _ => format!(" — no more sessions require attention here{others}"),
             };
             state.extend_status(&tail);
             if here.is_some() {

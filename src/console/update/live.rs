@@ -100,8 +100,14 @@ fn moves_status(e: &ChangeEvent) -> bool {
 }
 
 pub fn changed(state: &mut State, e: ChangeEvent) -> Vec<Effect> {
-    if e.kind == ChangeKind::Resync {
-        return refresh(state);
+    match e.kind {
+        ChangeKind::Resync => {
+            let mut effects = refresh(state);
+            effects.push(Effect::LoadClaims);
+            return effects;
+        }
+        ChangeKind::Claimed | ChangeKind::Released => return super::presence::heard(state, &e),
+        _ => {}
     }
     if let Some(row) = state
         .sessions
@@ -166,10 +172,12 @@ pub fn away(state: &State, e: &crate::client::ClientError) -> bool {
 pub fn connection(state: &mut State, up: bool) -> Vec<Effect> {
     let was = state.live.replace(up);
     match (was, up) {
+        // Claims are read once the stream is up, so none taken in between is missed.
+        (None, true) => vec![Effect::LoadClaims],
         (Some(false), true) => {
             state.live_retry = None;
             state.say(Tone::Info, "Live updates are back.");
-            vec![]
+            vec![Effect::LoadClaims]
         }
         // Never connected: the first loads say what is wrong.
         (None, false) => vec![],

@@ -9,6 +9,7 @@ mod live;
 mod loaded;
 mod mouse;
 mod navigate;
+mod presence;
 mod reports;
 mod undo;
 
@@ -29,6 +30,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     }
     let mut effects = apply(state, action);
     effects.extend(detail::sync_preview(state));
+    effects.extend(presence::sync(state));
     effects
 }
 
@@ -146,6 +148,13 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             kind,
             result,
         } => detail::link_ready(state, request, kind, result),
+        Action::ClaimsLoaded(result) => presence::loaded(state, result),
+        Action::ClaimTaken {
+            request,
+            session,
+            result,
+        } => presence::taken(state, request, session, result),
+        Action::ClaimDue(request) => presence::due(state, request),
     }
 }
 

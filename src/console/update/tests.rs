@@ -650,7 +650,11 @@ fn a_colleagues_decision_shows_at_once_on_the_row_the_counts_and_the_open_sessio
 #[test]
 fn when_the_server_is_lost_the_screen_keeps_its_rows_and_counts_down_to_reconnecting() {
     let mut s = opened();
-    assert!(update(&mut s, Action::Live(true)).is_empty());
+    assert_eq!(
+        update(&mut s, Action::Live(true)),
+        [Effect::LoadClaims],
+        "who is on which learner, as of the stream's start"
+    );
     let fx = update(&mut s, Action::Live(false));
     assert!(fx.iter().any(|e| matches!(e, Effect::LoadCourses { .. })));
     assert!(fx.iter().any(|e| matches!(e, Effect::LoadSessions { .. })));

@@ -193,10 +193,20 @@ fn preview(state: &State, d: &SessionDetail, frame: &mut Frame, region: Rect) {
 pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
     let p = &state.detail;
     let title = match p.current() {
-        Some(d) => Line::from(format!(
-            "Learner Detail — {}",
-            safe(&d.row.learner.full_name)
-        )),
+        Some(d) => {
+            let mut spans = vec![Span::raw(format!(
+                "Learner Detail — {}",
+                safe(&d.row.learner.full_name)
+            ))];
+            let others = state.others_on(d.row.id);
+            if !others.is_empty() {
+                spans.push(Span::styled(
+                    format!(" · ◉ {} on it too", safe(&others.join(", "))),
+                    state.theme.attention(),
+                ));
+            }
+            Line::from(spans)
+        }
         None => Line::from("Learner Detail"),
     };
     let block = pane_block(state, Pane::Detail, title);

@@ -18,7 +18,18 @@ pub fn confirm(state: &State, d: &ConfirmDialog, frame: &mut Frame, area: Rect) 
     };
     let inner_w = centered(area, 64, 1).width.saturating_sub(4) as usize;
     let evidence = crate::console::detail_text::wrap(&format!("Evidence: {}", d.evidence), inner_w);
-    let rect = centered(area, 64, 13 + evidence.len() as u16);
+    let held = (!d.held_by.is_empty()).then(|| {
+        format!(
+            "◉ {} {} reviewing this learner — decide anyway?",
+            safe(&d.held_by.join(", ")),
+            if d.held_by.len() == 1 { "is" } else { "are" }
+        )
+    });
+    let rect = centered(
+        area,
+        64,
+        13 + evidence.len() as u16 + u16::from(held.is_some()),
+    );
     let title = Line::from(vec![
         Span::raw(" "),
         Span::styled(
@@ -50,6 +61,9 @@ pub fn confirm(state: &State, d: &ConfirmDialog, frame: &mut Frame, area: Rect) 
         ),
         t.dim(),
     )];
+    if let Some(held) = &held {
+        lines.push(Line::styled(fit(held, inner_w), t.attention()));
+    }
     for (i, piece) in evidence.into_iter().enumerate() {
         // The evidence line is a warning until the reviewer has looked at the video.
         let style = if d.evidence.contains("not opened") {
@@ -85,7 +99,11 @@ pub fn confirm(state: &State, d: &ConfirmDialog, frame: &mut Frame, area: Rect) 
         )),
         (None, None) => lines.push(Line::from(vec![
             Span::styled("Enter", t.key()),
-            Span::raw(format!(" {} · ", word.to_lowercase())),
+            Span::raw(format!(
+                " {}{} · ",
+                word.to_lowercase(),
+                if held.is_some() { " anyway" } else { "" }
+            )),
             Span::styled("Esc", t.key()),
             Span::raw(" cancel, nothing changes"),
         ])),

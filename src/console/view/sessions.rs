@@ -102,6 +102,26 @@ fn search_line(state: &State, width: u16) -> Option<Line<'static>> {
     ]))
 }
 
+/// The learner's name, and who else is on them ("◉ ada", "◉ ada+1"): the glyph and the
+/// name say it without colour, and the name gives up room for it.
+fn learner_cell(state: &State, r: &SessionRow, width: usize) -> Line<'static> {
+    let name = safe(&r.learner.full_name);
+    let others = state.others_on(r.id);
+    let Some(first) = others.first() else {
+        return Line::raw(fit(&name, width));
+    };
+    let more = match others.len() {
+        1 => String::new(),
+        n => format!("+{}", n - 1),
+    };
+    let tag = format!("◉ {}{more}", fit(&safe(first), 8));
+    let room = width.saturating_sub(tag.width() + 1);
+    Line::from(vec![
+        Span::raw(format!("{} ", fit(&name, room))),
+        Span::styled(tag, state.theme.attention()),
+    ])
+}
+
 fn row<'a>(
     state: &State,
     r: &'a SessionRow,
@@ -124,10 +144,7 @@ fn row<'a>(
         )));
     }
     // Values cut to their column end in "…", so a cut is never taken for the whole.
-    cells.push(Cell::from(fit(
-        &safe(&r.learner.full_name),
-        cols.learner_w as usize,
-    )));
+    cells.push(Cell::from(learner_cell(state, r, cols.learner_w as usize)));
     if cols.exam {
         let name = state
             .quizzes
@@ -241,7 +258,7 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
             .unwrap_or(0) as u16,
         learner_w: visible
             .iter()
-            .map(|r| safe(&r.learner.full_name).width() as u16)
+            .map(|r| learner_cell(state, r, usize::MAX).width() as u16)
             .max()
             .unwrap_or(0),
         same_status: (p.is_queue() || p.attention_only)
