@@ -102,6 +102,7 @@ fn store_rows(data: &demo::DemoData) -> Vec<proctor_review::domain::SessionRow> 
             grade: None,
             reviewed_by: None,
             decided_at: None,
+            awaiting_from: None,
         })
         .collect()
 }
@@ -203,6 +204,7 @@ async fn store_bench(data: demo::DemoData) {
                         plan,
                         email: None,
                         lms: None,
+                        step: proctor_review::domain::second_review::Step::Final,
                     })
                 },
             })

@@ -1,6 +1,7 @@
 //! The `proctor-review` command: the console (default), the review server (`serve`), and
 //! reviewer administration.
 
+mod course_cli;
 mod db_open;
 mod lms_cli;
 mod mail_cli;
@@ -124,6 +125,9 @@ enum Command {
     /// Reviewers: add, list, grant and withdraw courses, revoke their tokens.
     #[command(subcommand)]
     Reviewer(reviewer_cli::ReviewerCommand),
+    /// Courses: whether decisions need a second reviewer (four eyes).
+    #[command(subcommand)]
+    Course(course_cli::CourseCommand),
     /// Tokens: make another for a reviewer, revoke one.
     #[command(subcommand)]
     Token(reviewer_cli::TokenCommand),
@@ -496,6 +500,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Reviewer(cmd)) => reviewer_cli::run(cmd).await,
         Some(Command::Token(cmd)) => reviewer_cli::run_token(cmd).await,
+        Some(Command::Course(cmd)) => course_cli::run(cmd).await,
         Some(Command::Evidence(EvidenceCommand::Import {
             db,
             media,

@@ -714,6 +714,111 @@ async fn a_change_made_in_open_edx_is_followed_and_recorded(db: Db) {
     assert_eq!(detail.row.learner.username, "learner");
 }
 
+/// Four eyes with Open edX (issue #26): under `--second-review fail` a first Fail tells
+/// Open edX nothing and emails nobody; a second reviewer's confirmation rejects the attempt
+/// with the grade override; an overturn leaves Open edX as it was.
+async fn a_first_fail_reaches_open_edx_only_once_a_second_reviewer_confirms_it(db: Db) {
+    let Some(l) = connected(db).await else { return };
+    let (external, id) = flagged_attempt(&l, "peer_midterm").await;
+    l.ours
+        .cli(&["course", "set", COURSE, "--second-review", "fail"]);
+    // The first opinion is a colleague's; the confirmation comes from the reviewer whose
+    // email is an Open edX staff account, as the review Open edX records names them.
+    let first_reviewer = l
+        .ours
+        .api(&l.ours.reviewer("first", "first@example.edu", "reviewer"));
+    let second = &l.reviewer;
+    let calls_before = l.peer.runtime_calls().await.len();
+
+    let first = first_reviewer
+        .decide(
+            id,
+            &decision(Verdict::Fail, AttemptStatus::SecondReviewRequired),
+        )
+        .await
+        .expect("first opinion");
+    assert_eq!(first.row.status, AttemptStatus::SecondReviewRequired);
+    assert_eq!(
+        first.row.lms.as_ref().map(|s| s.state),
+        Some(LmsState::Delivered),
+        "no review was queued for Open edX"
+    );
+    match first_reviewer
+        .decide(
+            id,
+            &decision(Verdict::Fail, AttemptStatus::SecondReviewRequired),
+        )
+        .await
+    {
+        Err(proctor_review::client::ClientError::Forbidden(m)) => {
+            assert!(
+                m.contains("a different reviewer must confirm or overturn it"),
+                "{m}"
+            )
+        }
+        other => panic!("the first reviewer confirmed their own Fail: {other:?}"),
+    }
+
+    // The confirmation is what Open edX hears of, and then as an ordinary Fail.
+    second
+        .decide(
+            id,
+            &decision(Verdict::Fail, AttemptStatus::SecondReviewRequired),
+        )
+        .await
+        .expect("confirmed");
+    let sync = settled(second, id).await;
+    assert_eq!(sync.state, LmsState::Delivered, "{sync:?}");
+    assert_eq!(l.peer.attempt_status(&external).await, "rejected");
+    let calls = l.peer.runtime_calls().await;
+    let overrides: Vec<_> = calls[calls_before..]
+        .iter()
+        .filter(|c| c["method"] == "override_subsection_grade")
+        .collect();
+    assert_eq!(
+        overrides.len(),
+        1,
+        "one grade override, after the confirmation"
+    );
+    assert_eq!(overrides[0]["args"]["earned_graded"], "0.0");
+    let rejected = l
+        .peer
+        .mail_subjects()
+        .iter()
+        .filter(|s| *s == "Proctoring attempt rejected")
+        .count();
+    assert_eq!(
+        rejected, 1,
+        "the learner is emailed once, for the confirmed Fail"
+    );
+
+    // Overturned: Open edX still has the attempt waiting for a review.
+    let (external, id) = flagged_attempt(&l, "peer_final").await;
+    first_reviewer
+        .decide(
+            id,
+            &decision(Verdict::Fail, AttemptStatus::SecondReviewRequired),
+        )
+        .await
+        .expect("first opinion");
+    let back = second
+        .decide(
+            id,
+            &decision(Verdict::Pass, AttemptStatus::SecondReviewRequired),
+        )
+        .await
+        .expect("overturned");
+    assert_eq!(back.row.status, AttemptStatus::SecondReviewRequired);
+    assert_eq!(
+        back.row.lms.as_ref().map(|s| s.state),
+        Some(LmsState::Delivered)
+    );
+    assert_eq!(
+        l.peer.attempt_status(&external).await,
+        "second_review_required"
+    );
+}
+
 mod sqlite {
     use super::Db;
 
@@ -756,6 +861,12 @@ mod sqlite {
     #[tokio::test]
     async fn a_change_made_in_open_edx_is_followed_and_recorded() {
         super::a_change_made_in_open_edx_is_followed_and_recorded(Db::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn a_first_fail_reaches_open_edx_only_once_a_second_reviewer_confirms_it() {
+        super::a_first_fail_reaches_open_edx_only_once_a_second_reviewer_confirms_it(Db::Sqlite)
+            .await;
     }
 }
 
@@ -802,5 +913,11 @@ mod postgres {
     #[tokio::test]
     async fn a_change_made_in_open_edx_is_followed_and_recorded() {
         super::a_change_made_in_open_edx_is_followed_and_recorded(Db::Postgres).await;
+    }
+
+    #[tokio::test]
+    async fn a_first_fail_reaches_open_edx_only_once_a_second_reviewer_confirms_it() {
+        super::a_first_fail_reaches_open_edx_only_once_a_second_reviewer_confirms_it(Db::Postgres)
+            .await;
     }
 }

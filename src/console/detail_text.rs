@@ -181,6 +181,37 @@ pub fn text(state: &State, d: &SessionDetail, tab: Tab, width: u16) -> TabText {
     }
 }
 
+/// Where the session stands under the course's four-eyes rule, if it has one.
+fn second_look(b: &mut Builder<'_>, d: &SessionDetail) {
+    use crate::domain::second_review::SecondReview;
+    let t = b.state.theme;
+    let me = b.state.reviewer.as_deref();
+    match &d.waiting {
+        Some(w) if Some(w.first_reviewer.as_str()) == me => b.field(
+            "Second look",
+            "◎ your first opinion waits for a second reviewer",
+            t.attention(),
+        ),
+        Some(w) => b.field(
+            "Second look",
+            &format!(
+                "◎ {} gave a first opinion; yours confirms or overturns it (blind)",
+                safe(&w.first_reviewer)
+            ),
+            t.attention(),
+        ),
+        None if d.second_review != SecondReview::Off => b.field(
+            "Second look",
+            match d.second_review {
+                SecondReview::All => "every decision here waits for a second reviewer",
+                _ => "a Fail here waits for a second reviewer",
+            },
+            t.dim(),
+        ),
+        None => {}
+    }
+}
+
 fn exam_data(b: &mut Builder<'_>, d: &SessionDetail) {
     let t = b.state.theme;
     let r = &d.row;
@@ -197,6 +228,7 @@ fn exam_data(b: &mut Builder<'_>, d: &SessionDetail) {
     );
     let review = r.review_status.map(|s| s.as_str()).unwrap_or("—");
     b.field("Review", review, Style::new());
+    second_look(b, d);
     b.field("Learner sees", d.learner_view.label(), Style::new());
     let grade = match (d.grade_in_force, d.original_grade) {
         (Some(now), Some(orig)) if now != orig => format!("{now} in force (original {orig})"),
@@ -470,24 +502,71 @@ fn history(b: &mut Builder<'_>, d: &SessionDetail) {
     }
 }
 
+/// What an entry was, in words and glyphs that read without colour.
+fn history_heading(h: &HistoryEntry, t: &crate::console::theme::Theme) -> (String, Style) {
+    use crate::domain::second_review::Stage;
+    let word = |v: Verdict| match v {
+        Verdict::Pass => ("✔", "Pass", t.passed()),
+        Verdict::Fail => ("✘", "Fail", t.failed()),
+    };
+    match (h.stage, h.verdict, h.undoes) {
+        (Some(Stage::First), Some(v), _) => {
+            let (g, w, _) = word(v);
+            (
+                format!("◎ First opinion: {g} {w} (waited for a second reviewer)"),
+                t.attention(),
+            )
+        }
+        (Some(Stage::First), None, None) => (
+            "◎ First opinion, shown once you decide (you review blind)".into(),
+            t.attention(),
+        ),
+        (Some(Stage::Confirm), Some(v), _) => {
+            let (g, w, style) = word(v);
+            (format!("{g} {w} confirmed by a second reviewer"), style)
+        }
+        (Some(Stage::Overturn), Some(v), _) => {
+            let (g, w, _) = word(v);
+            (
+                format!("↺ Overturned ({g} {w}): back to Require Attention"),
+                t.attention(),
+            )
+        }
+        (_, Some(v), _) => {
+            let (g, w, style) = word(v);
+            (format!("{g} {w}"), style)
+        }
+        (stage, None, Some(v)) => {
+            let what = match stage {
+                Some(Stage::First) => "first opinion",
+                Some(Stage::Confirm) => "confirmation",
+                Some(Stage::Overturn) => "overturn",
+                None => "",
+            };
+            let (_, w, _) = word(v);
+            let what = if what.is_empty() {
+                w.to_owned()
+            } else {
+                format!("{w} {what}")
+            };
+            (format!("↶ {what} undone (nobody was told)"), t.dim())
+        }
+        (_, None, None) => ("⇅ Changed in Open edX".into(), t.dim()),
+    }
+}
+
 fn history_entry(b: &mut Builder<'_>, h: &HistoryEntry) {
     let t = b.state.theme;
-    let (glyph, style) = match (h.verdict, h.undoes) {
-        (Some(Verdict::Pass), _) => ("✔ Pass", t.passed()),
-        (Some(Verdict::Fail), _) => ("✘ Fail", t.failed()),
-        (None, Some(Verdict::Pass)) => ("↶ Pass undone (nobody was told)", t.dim()),
-        (None, Some(Verdict::Fail)) => ("↶ Fail undone (nobody was told)", t.dim()),
-        (None, None) => ("⇅ Changed in Open edX", t.dim()),
-    };
+    let (glyph, style) = history_heading(h, &t);
     let at = when(Some(h.decided_at));
-    if columns(&at) + 1 + columns(glyph) <= b.width {
+    if columns(&at) + 1 + columns(&glyph) <= b.width {
         b.lines.push(Line::from(vec![
             Span::raw(format!("{at} ")),
             Span::styled(glyph, style),
         ]));
     } else {
         b.lines.push(Line::raw(at));
-        b.indented(2, glyph, style);
+        b.indented(2, &glyph, style);
     }
     b.indented(2, &format!("by {}", safe(&h.reviewer)), Style::new());
     let grade = match (h.grade_before, h.grade_after) {
@@ -583,6 +662,7 @@ mod tests {
                 grade_after: None,
                 email: None,
                 undoes: Some(crate::domain::Verdict::Pass),
+                stage: None,
             });
             for tab in [Tab::ExamData, Tab::Video, Tab::Violations, Tab::Scans, Tab::Onboarding, Tab::History] {
                 for line in super::text(&state, &d, tab, width).lines {

@@ -70,6 +70,7 @@ pub fn row(id: i64, name: &str, status: AttemptStatus) -> SessionRow {
         grade: None,
         reviewed_by: None,
         decided_at: None,
+        awaiting_from: None,
     }
 }
 
@@ -111,6 +112,8 @@ pub fn detail(r: &SessionRow) -> SessionDetail {
             submitted_at: Some(time::macros::datetime!(2026-09-01 11:00 UTC)),
             verified_at: Some(time::macros::datetime!(2026-09-02 08:30 UTC)),
         }),
+        second_review: Default::default(),
+        waiting: None,
     }
 }
 

@@ -447,6 +447,9 @@ pub struct Presence {
 pub struct State {
     pub server: String,
     pub reviewer: Option<String>,
+    /// This reviewer's id, as `/me` said: a first opinion waiting on a row names its
+    /// reviewer by id.
+    pub reviewer_id: Option<i64>,
     pub theme: Theme,
     /// Whether evidence images are previewed in the terminal.
     pub images: bool,
@@ -512,6 +515,7 @@ impl State {
         Self {
             server,
             reviewer: None,
+            reviewer_id: None,
             theme,
             images: true,
             width,

@@ -7,6 +7,12 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
     Decision,
+    /// A first opinion under the course's four-eyes rule: nothing changed for the learner
+    /// yet; a second reviewer confirms (a `decision`) or overturns it. Its verdict is not
+    /// told, so the second reviewer decides blind.
+    FirstOpinion,
+    /// A second reviewer disagreed with the first opinion: the session needs another look.
+    Overturned,
     Undo,
     /// A new or changed session (the provider's review, Open edX).
     Session,

@@ -84,6 +84,9 @@ pub enum DecisionError {
         .verdict.word()
     )]
     KeyReused { session: i64, verdict: Verdict },
+    /// Four eyes: the reviewer of a waiting first opinion cannot be its second reviewer.
+    #[error(transparent)]
+    SecondReview(#[from] super::second_review::SecondReviewError),
 }
 
 /// A decision sent with the idempotency key of an earlier one (`earlier`: its session and

@@ -13,6 +13,7 @@ pub mod job;
 pub mod lms;
 pub mod model;
 pub mod query;
+pub mod second_review;
 pub mod status;
 pub mod text;
 pub mod undo;

@@ -239,6 +239,10 @@ pub struct HistoryEntry {
     /// Set on an undo: the verdict it took back (within its grace period).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undoes: Option<super::Verdict>,
+    /// Its part in a second review (a first opinion, a confirmation, an overturn); on an
+    /// undo, the part of the entry it took back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<super::second_review::Stage>,
 }
 
 /// A row of an exam's session list.
@@ -273,6 +277,10 @@ pub struct SessionRow {
         skip_serializing_if = "Option::is_none"
     )]
     pub decided_at: Option<OffsetDateTime>,
+    /// The id of the reviewer whose first opinion waits for a second reviewer, if one does
+    /// (the course requires four eyes): nothing of it has reached the learner yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awaiting_from: Option<i64>,
 }
 
 /// Where a violation falls in the recording, for the compact timeline of a list row.
@@ -325,6 +333,12 @@ pub struct SessionDetail {
     pub media: Vec<super::MediaItem>,
     #[serde(default)]
     pub onboarding: Option<super::Onboarding>,
+    /// Whether the course asks a second reviewer to confirm decisions.
+    #[serde(default)]
+    pub second_review: super::second_review::SecondReview,
+    /// The first opinion waiting for a second reviewer, if one is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<super::second_review::Waiting>,
 }
 
 impl Violation {

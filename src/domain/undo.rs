@@ -4,6 +4,7 @@
 
 use super::decision::Verdict;
 use super::model::Grade;
+use super::second_review::Stage;
 use super::status::{AttemptStatus, ReviewStatus};
 use time::{Duration, OffsetDateTime};
 
@@ -16,6 +17,8 @@ pub struct UndoFacts {
     pub decision_id: i64,
     /// `None`: the latest entry is not a Pass or Fail (an undo, or a change from Open edX).
     pub verdict: Option<Verdict>,
+    /// Its step in a second review, if it was one.
+    pub stage: Option<Stage>,
     pub reviewer_id: i64,
     pub reviewer: String,
     pub decided_at: OffsetDateTime,
@@ -35,6 +38,10 @@ pub struct UndoFacts {
 pub struct UndoPlan {
     pub decision_id: i64,
     pub undoes: Verdict,
+    /// The second-review step undone, if it was one: undoing a first opinion lets the
+    /// session go back to waiting for anyone; undoing a confirmation or an overturn lets the
+    /// first opinion wait again.
+    pub stage: Option<Stage>,
     pub status_before: AttemptStatus,
     pub status_after: AttemptStatus,
     pub review_status_after: Option<ReviewStatus>,
@@ -85,6 +92,7 @@ pub fn plan_undo(
     Ok(UndoPlan {
         decision_id: f.decision_id,
         undoes,
+        stage: f.stage,
         status_before: f.status_now,
         status_after: f.status_before,
         review_status_after: f.review_status_before,
@@ -96,6 +104,10 @@ pub fn plan_undo(
 
 /// The grade in force while the decision stood.
 fn grade_while_standing(f: &UndoFacts) -> Option<f64> {
+    // A first opinion and an overturn left the grade as it was.
+    if matches!(f.stage, Some(Stage::First | Stage::Overturn)) {
+        return f.grade_before;
+    }
     match f.verdict {
         Some(Verdict::Fail) => f.original_grade.map(|_| 0.0),
         _ => f.original_grade.map(|g| g.earned),
@@ -111,6 +123,7 @@ mod tests {
         UndoFacts {
             decision_id: 7,
             verdict: Some(Verdict::Fail),
+            stage: None,
             reviewer_id: 1,
             reviewer: "ada".into(),
             decided_at: at,

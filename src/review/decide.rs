@@ -7,6 +7,7 @@ use crate::domain::access::Actor;
 use crate::domain::decision::{MAX_REASON_CHARS, ensure_unchanged, valid_idempotency_key};
 use crate::domain::email::{EmailContext, learner_email};
 use crate::domain::lms::decision_callback;
+use crate::domain::second_review;
 use crate::domain::undo::{UndoFacts, plan_undo};
 use crate::domain::{AttemptStatus, SessionDetail, SessionId, Verdict, plan_decision};
 use crate::store::{DecisionCommand, DecisionContext, PlannedDecision, Store, UndoCommand};
@@ -64,9 +65,25 @@ pub async fn decide<S: Store>(
     let own_emails = settings.lms_learner_emails;
     let reviewer_email = actor.reviewer.email.clone();
     let verdict = input.verdict;
+    let reviewer_id = actor.reviewer.id;
     let planner = move |ctx: &DecisionContext| {
         ensure_unchanged(expected_status, ctx.facts.status)?;
+        let step = second_review::step(
+            ctx.second_review,
+            ctx.waiting.as_ref(),
+            reviewer_id,
+            verdict,
+        )?;
         let mut plan = plan_decision(&ctx.facts, verdict)?;
+        if !step.takes_effect() {
+            // Written down only: nobody is told, nothing is sent.
+            return Ok(PlannedDecision {
+                plan,
+                email: None,
+                lms: None,
+                step,
+            });
+        }
         // With an LMS, Open edX emails the learner and sets the grade; we only tell it.
         let lms = ctx
             .lms
@@ -92,7 +109,12 @@ pub async fn decide<S: Store>(
         } else {
             email
         };
-        Ok(PlannedDecision { plan, email, lms })
+        Ok(PlannedDecision {
+            plan,
+            email,
+            lms,
+            step,
+        })
     };
     let mut detail = store
         .decide(DecisionCommand {

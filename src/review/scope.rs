@@ -115,7 +115,9 @@ pub async fn session<S: Store>(
     id: SessionId,
 ) -> Result<SessionDetail, ReviewError> {
     allowed_session(store, actor, id, Actor::may_see).await?;
-    Ok(store.session(id).await?)
+    let mut detail = store.session(id).await?;
+    crate::domain::second_review::blind(&mut detail, &actor.reviewer.username);
+    Ok(detail)
 }
 
 /// A session whose failed LMS delivery the caller may send again.

@@ -57,6 +57,9 @@ impl From<StoreError> for ApiError {
             StoreError::Decision(d @ DecisionError::KeyReused { .. }) => {
                 Self::KeyReused(d.to_string())
             }
+            StoreError::Decision(d @ DecisionError::SecondReview(_)) => {
+                Self::Forbidden(d.to_string())
+            }
             StoreError::Decision(d) => Self::Conflict(d.to_string()),
             StoreError::Busy(m) => {
                 tracing::warn!(reason = %m, "query over its budget");

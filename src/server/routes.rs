@@ -131,12 +131,15 @@ pub async fn decide<S: Store>(
     )
     .await?;
     tracing::info!(session_id, reviewer = %actor.reviewer.username, ?verdict, "decision recorded");
-    st.events.session_changed(
-        ChangeKind::Decision,
-        &detail,
-        Some(&actor.reviewer.username),
-        Some(verdict),
-    );
+    use crate::domain::second_review::Stage;
+    // A first opinion's verdict is not told: the second reviewer decides blind.
+    let (kind, told) = match detail.history.last().and_then(|h| h.stage) {
+        Some(Stage::First) => (ChangeKind::FirstOpinion, None),
+        Some(Stage::Overturn) => (ChangeKind::Overturned, None),
+        _ => (ChangeKind::Decision, Some(verdict)),
+    };
+    st.events
+        .session_changed(kind, &detail, Some(&actor.reviewer.username), told);
     st.kicks.kick(crate::domain::JobKind::Email);
     st.kicks.kick(crate::domain::JobKind::LmsReview);
     Ok(Json(detail))

@@ -159,6 +159,38 @@ pub async fn grant(
     Ok(reviewer)
 }
 
+/// A course's rule for a second reviewer; `NotFound` for a course the database does not have.
+pub async fn second_review(
+    tx: &mut impl Tx,
+    course: &str,
+) -> Result<crate::domain::second_review::SecondReview, StoreError> {
+    let row = tx
+        .row(
+            "SELECT second_review FROM courses WHERE id = ?",
+            args![course],
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("no course '{course}'")))?;
+    super::rows::parse(&row.cell::<String>(0)?)
+}
+
+pub async fn set_second_review(
+    tx: &mut impl Tx,
+    course: &str,
+    rule: crate::domain::second_review::SecondReview,
+) -> Result<(), StoreError> {
+    let changed = tx
+        .exec(
+            "UPDATE courses SET second_review = ? WHERE id = ?",
+            args![rule.as_str(), course],
+        )
+        .await?;
+    if changed == 0 {
+        return Err(StoreError::NotFound(format!("no course '{course}'")));
+    }
+    Ok(())
+}
+
 pub async fn withdraw(tx: &mut impl Tx, username: &str, course: &str) -> Result<bool, StoreError> {
     let reviewer = named(tx, username).await?;
     let gone = tx

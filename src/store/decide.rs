@@ -10,10 +10,11 @@ use super::tx::{Lock, Tx};
 use super::{DecisionCommand, DecisionContext, EmailJob, PlannedDecision, StoreError, UndoCommand};
 use crate::args;
 use crate::domain::audit::SealKey;
+use crate::domain::second_review::{FirstOpinion, Stage, Step, read_verdict_word, verdict_word};
 use crate::domain::undo::{UndoError, UndoFacts, UndoPlan};
 use crate::domain::words::Word;
 use crate::domain::{
-    DecisionError, DecisionFacts, Grade, Learner, SessionDetail, SessionId, Verdict, Violation,
+    DecisionError, DecisionFacts, Grade, Learner, SessionDetail, SessionId, Violation,
     ViolationKind,
 };
 
@@ -56,8 +57,10 @@ async fn context(tx: &mut impl Tx, session: i64) -> Result<Option<DecisionContex
     };
     let sql = format!(
         "SELECT s.status, s.review_status, s.grade_earned, s.grade_possible, s.grade_override,
-                s.is_sample_attempt, l.username, l.email, l.full_name, e.exam_name, e.course_id
+                s.is_sample_attempt, l.username, l.email, l.full_name, e.exam_name, e.course_id,
+                c.second_review, s.awaiting_from
          FROM sessions s JOIN learners l ON l.id = s.learner_id JOIN exams e ON e.id = s.exam_id
+         JOIN courses c ON c.id = e.course_id
          WHERE s.id = ?{held}"
     );
     let Some(r) = tx.row(&sql, args![session]).await? else {
@@ -89,6 +92,38 @@ async fn context(tx: &mut impl Tx, session: i64) -> Result<Option<DecisionContex
         exam_name: r.cell(9)?,
         course_id: r.cell(10)?,
         lms: decision_link(tx, session).await?,
+        second_review: super::rows::parse(&r.cell::<String>(11)?)?,
+        waiting: match r.cell::<Option<i64>>(12)? {
+            Some(_) => first_opinion(tx, session).await?,
+            None => None,
+        },
+    }))
+}
+
+/// The latest first opinion given on the session (the one waiting, when one is).
+async fn first_opinion(
+    tx: &mut impl Tx,
+    session: SessionId,
+) -> Result<Option<FirstOpinion>, StoreError> {
+    let Some(r) = tx
+        .row(
+            "SELECT d.id, d.reviewer_id, r.username, d.verdict
+             FROM decisions d JOIN reviewers r ON r.id = d.reviewer_id
+             WHERE d.session_id = ? AND d.verdict LIKE 'first-%' ORDER BY d.id DESC LIMIT 1",
+            args![session],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let word: String = r.cell(3)?;
+    let (_, verdict) = read_verdict_word(&word)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown verdict '{word}' in database")))?;
+    Ok(Some(FirstOpinion {
+        decision_id: r.cell(0)?,
+        reviewer_id: r.cell(1)?,
+        reviewer: r.cell(2)?,
+        verdict,
     }))
 }
 
@@ -133,9 +168,12 @@ where
             .await?;
         if let Some(row) = earlier {
             let session: SessionId = row.cell(0)?;
-            let verdict: String = row.cell(1)?;
+            let word: String = row.cell(1)?;
+            let (_, verdict) = read_verdict_word(&word).ok_or_else(|| {
+                StoreError::Corrupt(format!("unknown verdict '{word}' in database"))
+            })?;
             crate::domain::decision::check_replay(
-                (session, super::rows::parse(&verdict)?),
+                (session, verdict),
                 (cmd.session_id, cmd.verdict),
             )?;
             return Ok(session);
@@ -144,8 +182,16 @@ where
     let ctx = context(tx, cmd.session_id)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("no session with id {}", cmd.session_id)))?;
-    let PlannedDecision { plan, email, lms } = (cmd.planner)(&ctx)?;
+    let PlannedDecision {
+        plan,
+        email,
+        lms,
+        step,
+    } = (cmd.planner)(&ctx)?;
     let at = to_sql(cmd.at);
+    let verdict = verdict_word(step.stage(), plan.verdict);
+    // A first opinion and an overturn are written down and change nothing else.
+    let now = step.takes_effect();
     // One chain: appends take their turn, and nothing else waits on them.
     tx.lock(Lock::History).await?;
     let decision_id = super::audit::append(
@@ -154,15 +200,29 @@ where
             session_id: cmd.session_id,
             reviewer_id: cmd.reviewer.id,
             decided_at: &at,
-            verdict: plan.verdict.as_str(),
+            verdict: &verdict,
             reason: &cmd.reason,
             status_before: plan.status_before.as_str(),
-            status_after: plan.status_after.as_str(),
+            status_after: if now {
+                plan.status_after
+            } else {
+                plan.status_before
+            }
+            .as_str(),
             review_status_before: plan.review_status_before.map(|r| r.as_str()),
-            review_status_after: Some(plan.review_status_after.as_str()),
+            review_status_after: if now {
+                Some(plan.review_status_after.as_str())
+            } else {
+                plan.review_status_before.map(|r| r.as_str())
+            },
             grade_possible: ctx.facts.original_grade.map(|g| g.possible),
             grade_before: plan.grade_before.map(|g| g.earned),
-            grade_after: plan.grade_after.map(|g| g.earned),
+            grade_after: if now {
+                plan.grade_after
+            } else {
+                plan.grade_before
+            }
+            .map(|g| g.earned),
             learner_emailed: email.is_some(),
             idempotency_key: cmd.idempotency_key.as_deref(),
         },
@@ -191,10 +251,21 @@ where
         )
         .await?;
     }
+    if !now {
+        // The session waits for a second reviewer (a first opinion) or again for anyone
+        // (an overturn); the learner, the grade and Open edX see no change.
+        let waiting_on = matches!(step, Step::First).then_some(cmd.reviewer.id);
+        tx.exec(
+            "UPDATE sessions SET awaiting_from = ? WHERE id = ?",
+            args![waiting_on, cmd.session_id],
+        )
+        .await?;
+        return Ok(cmd.session_id);
+    }
     // Last: the Quiz List's counters it moves stay locked until the commit.
     tx.exec(
         "UPDATE sessions SET status = ?, review_status = ?, reviewed_by = ?, grade_override = ?,
-             modified = ?
+             modified = ?, awaiting_from = NULL
          WHERE id = ?",
         args![
             plan.status_after.as_str(),
@@ -231,9 +302,11 @@ async fn undo_facts(tx: &mut impl Tx, session: i64) -> Result<Option<UndoFacts>,
     };
     let earned: Option<f64> = r.cell(10)?;
     let possible: Option<f64> = r.cell(11)?;
+    let step = read_verdict_word(&r.cell::<String>(1)?);
     Ok(Some(UndoFacts {
         decision_id: r.cell(0)?,
-        verdict: Verdict::parse(&r.cell::<String>(1)?),
+        verdict: step.map(|(_, v)| v),
+        stage: step.and_then(|(stage, _)| stage),
         reviewer_id: r.cell(2)?,
         reviewer: r.cell(3)?,
         decided_at: from_sql(&r.cell::<String>(4)?)?,
@@ -286,7 +359,8 @@ where
     let earlier_reviewer: Option<String> = tx
         .row(
             "SELECT r.email FROM decisions d JOIN reviewers r ON r.id = d.reviewer_id
-             WHERE d.session_id = ? AND d.id < ? AND d.verdict IN ('pass', 'fail')
+             WHERE d.session_id = ? AND d.id < ?
+               AND (d.verdict IN ('pass', 'fail') OR d.verdict LIKE 'confirm-%')
              ORDER BY d.id DESC LIMIT 1",
             args![cmd.session_id, plan.decision_id],
         )
@@ -315,7 +389,20 @@ where
     )
     .await?;
     super::lms::reviews::restore_delivery(tx, cmd.session_id, plan.decision_id, &at).await?;
-    let verdict = format!("{UNDO_PREFIX}{}", plan.undoes.as_str());
+    // What waits for a second reviewer after the undo: the first opinion a confirmation
+    // or an overturn had settled; nothing once a first opinion itself is taken back.
+    let waiting_on = match plan.stage {
+        Some(Stage::Confirm | Stage::Overturn) => first_opinion(tx, cmd.session_id)
+            .await?
+            .map(|f| f.reviewer_id),
+        _ => None,
+    };
+    tx.exec(
+        "UPDATE sessions SET awaiting_from = ? WHERE id = ?",
+        args![waiting_on, cmd.session_id],
+    )
+    .await?;
+    let verdict = format!("{UNDO_PREFIX}{}", verdict_word(plan.stage, plan.undoes));
     super::audit::append(
         tx,
         &NewDecision {

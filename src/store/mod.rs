@@ -116,6 +116,10 @@ pub struct DecisionContext {
     pub course_id: String,
     /// Set when an LMS registered the session: its flagged moments go into the callback.
     pub lms: Option<LmsLink>,
+    /// The course's rule for a second reviewer.
+    pub second_review: crate::domain::second_review::SecondReview,
+    /// The first opinion waiting on the session, if one is.
+    pub waiting: Option<crate::domain::second_review::FirstOpinion>,
 }
 
 /// A session registered by an LMS, as a decision sees it.
@@ -132,6 +136,9 @@ pub struct PlannedDecision {
     pub email: Option<LearnerEmail>,
     /// The review for Open edX's callback, when the session came from an LMS.
     pub lms: Option<ReviewCallback>,
+    /// Its step in a second review; only a final decision or a confirmation changes the
+    /// session (the email and callback above are none otherwise).
+    pub step: crate::domain::second_review::Step,
 }
 
 pub struct DecisionCommand<P> {

@@ -79,14 +79,33 @@ pub const SESSION_BY_REFERENCE: &str =
 pub const CLAIMED: &str = "SELECT j.payload, COALESCE(j.session_id, d.session_id)
      FROM jobs j LEFT JOIN decisions d ON d.id = j.decision_id WHERE j.id = ?";
 
+/// [`SESSION_ROW`] as a literal, so other queries can be built from it at compile time.
+macro_rules! session_row_columns {
+    () => {
+        "s.id, s.exam_id, l.username, l.email, l.full_name, s.status, s.review_status,
+         s.violation_count, s.started_at, s.completed_at, s.lms_state, s.lms_note,
+         s.reviewed_by, s.grade_earned, s.grade_possible, s.grade_override, s.modified,
+         s.awaiting_from"
+    };
+}
+
 /// A list row's columns, read by `rows::session_row` (from `sessions s` joined with
 /// `learners l`). The reviewer, grades and `modified` let the row say who decided and when.
-pub const SESSION_ROW: &str =
-    "s.id, s.exam_id, l.username, l.email, l.full_name, s.status, s.review_status,
-     s.violation_count, s.started_at, s.completed_at, s.lms_state, s.lms_note,
-     s.reviewed_by, s.grade_earned, s.grade_possible, s.grade_override, s.modified";
+pub const SESSION_ROW: &str = session_row_columns!();
 /// How many columns [`SESSION_ROW`] has: what a query adds after it starts here.
-pub const SESSION_ROW_COUNT: usize = 17;
+pub const SESSION_ROW_COUNT: usize = 18;
+
+/// One session as Learner Detail shows it (`?` = the session): the list row's columns, then
+/// the exam's, the attempt's and the course's rule for a second review.
+pub const SESSION_DETAIL: &str = concat!(
+    "SELECT ",
+    session_row_columns!(),
+    ", e.course_id, e.exam_name, e.time_limit_mins, e.backend, s.attempt_code,
+       s.external_id, s.allowed_time_limit_mins, s.is_sample_attempt, s.track, c.second_review
+     FROM sessions s JOIN learners l ON l.id = s.learner_id JOIN exams e ON e.id = s.exam_id
+     JOIN courses c ON c.id = e.course_id
+     WHERE s.id = ?"
+);
 
 /// A session's decision history, oldest first, each entry with its email's job
 /// (`?` = the session); read by `rows::history_entry`.

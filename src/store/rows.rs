@@ -63,19 +63,38 @@ pub fn email_delivery(
     }))
 }
 
-/// A history row's verdict column as (the verdict it gave, the verdict it undid).
-pub fn history_verdicts(verdict: &str) -> Result<(Option<Verdict>, Option<Verdict>), StoreError> {
-    let gave = match verdict {
-        SYNC_VERDICT => None,
-        v if v.starts_with(UNDO_PREFIX) => None,
-        v => Some(Verdict::parse(v).ok_or_else(|| {
-            StoreError::Corrupt(format!("unknown verdict '{verdict}' in database"))
-        })?),
-    };
-    Ok((
-        gave,
-        verdict.strip_prefix(UNDO_PREFIX).and_then(Verdict::parse),
-    ))
+/// What a history row's verdict column says: the verdict it gave, the verdict it undid,
+/// and the second-review stage of either.
+pub struct HistoryVerdicts {
+    pub gave: Option<Verdict>,
+    pub undoes: Option<Verdict>,
+    pub stage: Option<crate::domain::second_review::Stage>,
+}
+
+pub fn history_verdicts(verdict: &str) -> Result<HistoryVerdicts, StoreError> {
+    use crate::domain::second_review::read_verdict_word;
+    let unknown = || StoreError::Corrupt(format!("unknown verdict '{verdict}' in database"));
+    if verdict == SYNC_VERDICT {
+        return Ok(HistoryVerdicts {
+            gave: None,
+            undoes: None,
+            stage: None,
+        });
+    }
+    if let Some(undone) = verdict.strip_prefix(UNDO_PREFIX) {
+        let (stage, v) = read_verdict_word(undone).ok_or_else(unknown)?;
+        return Ok(HistoryVerdicts {
+            gave: None,
+            undoes: Some(v),
+            stage,
+        });
+    }
+    let (stage, v) = read_verdict_word(verdict).ok_or_else(unknown)?;
+    Ok(HistoryVerdicts {
+        gave: Some(v),
+        undoes: None,
+        stage,
+    })
 }
 
 /// A session's Open edX delivery state, from its `lms_state` and `lms_note` columns.
@@ -122,6 +141,7 @@ pub fn session_row(r: &impl super::cells::Cells) -> Result<crate::domain::Sessio
         grade: Grade::in_force(original, r.cell(15)?),
         reviewed_by,
         decided_at,
+        awaiting_from: r.cell(17)?,
     })
 }
 
@@ -280,6 +300,8 @@ pub fn session_detail(
         allowed_time_limit_mins: r.cell(o + 6)?,
         is_sample_attempt: r.cell(o + 7)?,
         track: r.cell(o + 8)?,
+        second_review: super::rows::parse(&r.cell::<String>(o + 9)?)?,
+        waiting: waiting(&row, &parts.history),
         original_grade,
         grade_in_force: Grade::in_force(original_grade, grade_override),
         violations: parts.violations,
@@ -288,6 +310,24 @@ pub fn session_detail(
         media: parts.media,
         onboarding: parts.onboarding,
         row,
+    })
+}
+
+/// The first opinion a session waits on: the latest first opinion in its history, whole
+/// (the application layer hides its verdict from those who must decide blind).
+fn waiting(
+    row: &crate::domain::SessionRow,
+    history: &[crate::domain::HistoryEntry],
+) -> Option<crate::domain::second_review::Waiting> {
+    use crate::domain::second_review::{Stage, Waiting};
+    row.awaiting_from?;
+    let first = history
+        .iter()
+        .rev()
+        .find(|h| h.stage == Some(Stage::First) && h.undoes.is_none())?;
+    Some(Waiting {
+        first_reviewer: first.reviewer.clone(),
+        verdict: first.verdict,
     })
 }
 
@@ -336,7 +376,11 @@ pub fn add_course_row(
 pub fn history_entry(
     r: &impl super::cells::Cells,
 ) -> Result<crate::domain::HistoryEntry, StoreError> {
-    let (gave, undoes) = history_verdicts(&r.cell::<String>(3)?)?;
+    let HistoryVerdicts {
+        gave,
+        undoes,
+        stage,
+    } = history_verdicts(&r.cell::<String>(3)?)?;
     let possible: Option<f64> = r.cell(9)?;
     let attempts: Option<i64> = r.cell(14)?;
     Ok(crate::domain::HistoryEntry {
@@ -345,6 +389,7 @@ pub fn history_entry(
         decided_at: super::timefmt::from_sql(&r.cell::<String>(2)?)?,
         verdict: gave,
         undoes,
+        stage,
         reason: r.cell(4)?,
         status_before: parse(&r.cell::<String>(5)?)?,
         status_after: parse(&r.cell::<String>(6)?)?,

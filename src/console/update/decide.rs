@@ -61,6 +61,15 @@ pub fn open_confirm(state: &mut State, verdict: Verdict) -> Vec<Effect> {
         );
         return vec![];
     }
+    if let Some(w) = &detail.waiting
+        && state.reviewer.as_deref() == Some(w.first_reviewer.as_str())
+    {
+        state.say(
+            Tone::Info,
+            "You gave the first opinion on this learner: a different reviewer confirms or overturns it (u undoes yours while its countdown runs).",
+        );
+        return vec![];
+    }
     let key = format!("{}-{}", state.run_id, state.next_request);
     match plan_decision(&detail.decision_facts(), verdict) {
         Ok(plan) => {
@@ -71,11 +80,7 @@ pub fn open_confirm(state: &mut State, verdict: Verdict) -> Vec<Effect> {
                 username: detail.row.learner.username.clone(),
                 exam: detail.exam_name.clone(),
                 expected_status: detail.row.status,
-                consequences: if detail.row.lms.is_some() {
-                    plan.describe_for_lms()
-                } else {
-                    plan.describe()
-                },
+                consequences: consequences(detail, &plan),
                 evidence: crate::console::evidence::summary(
                     detail,
                     state.detail.video_opened.contains(&detail.row.id),
@@ -98,6 +103,34 @@ pub fn open_confirm(state: &mut State, verdict: Verdict) -> Vec<Effect> {
         ),
     }
     vec![]
+}
+
+/// What the dialog says a decision will do, under the course's four-eyes rule too.
+fn consequences(d: &SessionDetail, plan: &crate::domain::DecisionPlan) -> Vec<String> {
+    let takes_effect = if d.row.lms.is_some() {
+        plan.describe_for_lms()
+    } else {
+        plan.describe()
+    };
+    if d.waiting.is_some() {
+        let mut lines = vec![
+            "second look, blind: the first verdict shows after yours".to_owned(),
+            format!("if it was a {} too:", plan.verdict.word()),
+        ];
+        lines.extend(takes_effect.into_iter().map(|l| format!("  {l}")));
+        lines.push("if not: back to Require Attention; nobody is told".into());
+        return lines;
+    }
+    if d.second_review.covers(plan.verdict) {
+        return vec![
+            format!(
+                "your {} is the first opinion: nothing changes yet",
+                plan.verdict.word()
+            ),
+            "nobody is told until a second reviewer confirms it".into(),
+        ];
+    }
+    takes_effect
 }
 
 pub fn confirm(state: &mut State) -> Vec<Effect> {
@@ -309,9 +342,44 @@ pub fn refresh_counts(state: &mut State) -> Vec<Effect> {
 }
 
 fn outcome_line(verdict: Verdict, d: &SessionDetail) -> String {
+    use crate::domain::second_review::Stage;
+    let learner = &d.row.learner.full_name;
+    match d.history.last().and_then(|h| h.stage) {
+        Some(Stage::First) => {
+            return format!(
+                "◎ First opinion recorded: {} of {learner} — it waits for a second reviewer",
+                verdict.word()
+            );
+        }
+        Some(Stage::Overturn) => {
+            let first = d
+                .history
+                .iter()
+                .rev()
+                .find(|h| h.stage == Some(Stage::First));
+            let (who, was) = first.map_or(("the first reviewer", "another verdict"), |h| {
+                (
+                    h.reviewer.as_str(),
+                    h.verdict.map_or("another verdict", |v| v.word()),
+                )
+            });
+            return format!(
+                "↺ Overturned: {who} gave {was}, you {}; {learner} is back in Require Attention",
+                verdict.word()
+            );
+        }
+        _ => {}
+    }
     let (glyph, word) = match verdict {
         Verdict::Pass => ("✔", "Passed"),
         Verdict::Fail => ("✘", "Failed"),
+    };
+    // A confirmation says whose first opinion it agreed with.
+    let word = match d.history.iter().rev().nth(1) {
+        Some(first) if d.history.last().and_then(|h| h.stage) == Some(Stage::Confirm) => {
+            format!("{word} (agreeing with {})", first.reviewer)
+        }
+        _ => word.to_owned(),
     };
     let grade = d
         .grade_in_force
@@ -341,7 +409,12 @@ fn next_attention(state: &mut State, decided: SessionId) -> Vec<Effect> {
         .position(|r| r.id == decided)
         .unwrap_or(state.sessions.cursor);
     let n = rows.len();
-    let waiting = |i: &usize| rows[*i].status == AttemptStatus::SecondReviewRequired;
+    let me = state.reviewer_id;
+    // One's own first opinions wait for someone else.
+    let waiting = |i: &usize| {
+        rows[*i].status == AttemptStatus::SecondReviewRequired
+            && (rows[*i].awaiting_from.is_none() || rows[*i].awaiting_from != me)
+    };
     // A learner a colleague is already on is theirs: the queue goes past it.
     let free = |i: &usize| !super::presence::held_by_other(state, rows[*i].id);
     let mut skipped = 0;

@@ -16,6 +16,18 @@ fn sentence(e: &ChangeEvent) -> String {
         (ChangeKind::Decision, Some(Verdict::Fail)) => "failed".to_owned(),
         (ChangeKind::Decision, Some(Verdict::Pass)) => "passed".to_owned(),
         (ChangeKind::Undo, Some(v)) => format!("undid the {} of", v.word()),
+        (ChangeKind::FirstOpinion, _) => {
+            return format!(
+                "{who} gave a first opinion on {} just now: it waits for a second reviewer",
+                e.learner
+            );
+        }
+        (ChangeKind::Overturned, _) => {
+            return format!(
+                "{who} overturned the first opinion on {} just now: it needs another look",
+                e.learner
+            );
+        }
         _ => format!("changed ({})", e.status.label()),
     };
     format!("{who} {did} {} just now", e.learner)

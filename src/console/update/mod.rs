@@ -5,6 +5,8 @@
 mod decide;
 mod detail;
 mod export;
+#[cfg(test)]
+mod four_eyes_tests;
 mod live;
 mod loaded;
 mod mouse;
@@ -106,6 +108,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             state.no_grants =
                 me.reviewer.role == crate::domain::Role::Reviewer && me.grants.is_empty();
             state.reviewer = Some(me.reviewer.username);
+            state.reviewer_id = Some(me.reviewer.id);
             loaded::say_if_empty(state);
             vec![]
         }

@@ -25,10 +25,30 @@ pub fn confirm(state: &State, d: &ConfirmDialog, frame: &mut Frame, area: Rect) 
             if d.held_by.len() == 1 { "is" } else { "are" }
         )
     });
+    // Each consequence wraps under its bullet (an indented one under a bullet of its own),
+    // so the reason field below stays in place.
+    let consequences: Vec<String> = d
+        .consequences
+        .iter()
+        .flat_map(|c| {
+            let (first, rest) = match c.strip_prefix("  ") {
+                Some(_) => ("    ◦ ", "      "),
+                None => ("  • ", "    "),
+            };
+            crate::console::detail_text::wrap(
+                c.trim_start(),
+                inner_w.saturating_sub(unicode_width::UnicodeWidthStr::width(first)),
+            )
+            .into_iter()
+            .enumerate()
+            .map(move |(i, piece)| format!("{}{piece}", if i == 0 { first } else { rest }))
+        })
+        .collect();
+    // The frame, the heading lines, the reason field and the keys take ten lines.
     let rect = centered(
         area,
         64,
-        13 + evidence.len() as u16 + u16::from(held.is_some()),
+        10 + evidence.len() as u16 + u16::from(held.is_some()) + consequences.len() as u16,
     );
     let title = Line::from(vec![
         Span::raw(" "),
@@ -77,8 +97,8 @@ pub fn confirm(state: &State, d: &ConfirmDialog, frame: &mut Frame, area: Rect) 
         ));
     }
     lines.push(Line::raw("This will:"));
-    for c in &d.consequences {
-        lines.push(Line::raw(format!("  • {c}")));
+    for c in consequences {
+        lines.push(Line::raw(c));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(

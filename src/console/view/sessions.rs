@@ -102,6 +102,16 @@ fn search_line(state: &State, width: u16) -> Option<Line<'static>> {
     ]))
 }
 
+/// A row's status as glyph and words: a first opinion waiting for a second reviewer is a
+/// state of its own here, though Open edX still sees Require Attention.
+fn status_words(r: &SessionRow) -> (&'static str, &'static str) {
+    if r.awaiting_from.is_some() && r.status == AttemptStatus::SecondReviewRequired {
+        ("◎", "Awaiting 2nd review")
+    } else {
+        (r.status.glyph(), r.status.label())
+    }
+}
+
 /// The learner's name, and who else is on them ("◉ ada", "◉ ada+1"): the glyph and the
 /// name say it without colour, and the name gives up room for it.
 fn learner_cell(state: &State, r: &SessionRow, width: usize) -> Line<'static> {
@@ -133,10 +143,11 @@ fn row<'a>(
     if cols.status {
         // One word for a status at every width: narrow panes drop columns or keep only the
         // glyph (the Quiz List's legend reads it), never rename.
+        let (glyph, label) = status_words(r);
         let status = if cols.status_glyph {
-            r.status.glyph().to_owned()
+            glyph.to_owned()
         } else {
-            format!("{} {}", r.status.glyph(), r.status.label())
+            format!("{glyph} {label}")
         };
         cells.push(Cell::from(Span::styled(
             status,
@@ -253,7 +264,7 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
         // As wide as the longest label on screen (its glyph and a space before it).
         status_w: visible
             .iter()
-            .map(|r| 2 + r.status.label().width())
+            .map(|r| 2 + status_words(r).1.width())
             .max()
             .unwrap_or(0) as u16,
         learner_w: visible
@@ -264,7 +275,7 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
         same_status: (p.is_queue() || p.attention_only)
             && visible
                 .iter()
-                .all(|r| r.status == AttemptStatus::SecondReviewRequired),
+                .all(|r| status_words(r).0 == AttemptStatus::SecondReviewRequired.glyph()),
         // Only sessions an LMS registered have a delivery to show.
         lms: p.rows.iter().any(|r| r.lms.is_some()),
     };

@@ -1,6 +1,7 @@
 //! Reviewers, their course grants and their sign-in tokens.
 
 use crate::domain::access::{Grant, TokenRecord};
+use crate::domain::second_review::SecondReview;
 use crate::domain::{Reviewer, Role};
 use crate::run;
 use crate::store::accounts as tx;
@@ -81,6 +82,23 @@ pub trait Accounts: Backend {
         grant: Grant,
     ) -> impl Future<Output = Result<Reviewer, StoreError>> + Send {
         self.transact(run!(|t| tx::grant(t, &username, &grant)))
+    }
+
+    /// The course's rule for a second reviewer.
+    fn second_review(
+        &self,
+        course: String,
+    ) -> impl Future<Output = Result<SecondReview, StoreError>> + Send {
+        self.read(run!(|t| tx::second_review(t, &course)))
+    }
+
+    /// Sets whether a course's decisions need a second reviewer.
+    fn set_second_review(
+        &self,
+        course: String,
+        rule: SecondReview,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.transact(run!(|t| tx::set_second_review(t, &course, rule)))
     }
 
     /// Takes a course grant away; `false` if there was none.

@@ -13,7 +13,7 @@ use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 /// Tables in the order their references need, with the columns copied (generated and
 /// PostgreSQL-only columns are made there).
 const TABLES: &[(&str, &str)] = &[
-    ("courses", "id, name"),
+    ("courses", "id, name, second_review"),
     (
         "lms_clients",
         "client_id, client_secret, lms_url, lms_client_id, lms_client_secret, backend, created, last_sync_at, last_sync_error",
@@ -28,7 +28,7 @@ const TABLES: &[(&str, &str)] = &[
     ),
     (
         "sessions",
-        "id, exam_id, learner_id, attempt_code, external_id, status, review_status, reviewed_by, started_at, completed_at, allowed_time_limit_mins, taking_as_proctored, is_sample_attempt, track, grade_earned, grade_possible, grade_override, violation_count, created, modified, lms_state, lms_note, sort_name, sort_username",
+        "id, exam_id, learner_id, attempt_code, external_id, status, review_status, reviewed_by, started_at, completed_at, allowed_time_limit_mins, taking_as_proctored, is_sample_attempt, track, grade_earned, grade_possible, grade_override, violation_count, created, modified, lms_state, lms_note, sort_name, sort_username, awaiting_from",
     ),
     (
         "violations",

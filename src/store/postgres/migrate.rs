@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_sessions_by_external.sql"),
     include_str!("migrations/0005_learner_key_default.sql"),
     include_str!("migrations/0006_sessions_by_learner_and_exam.sql"),
+    include_str!("migrations/0007_second_review.sql"),
 ];
 
 pub const VERSION: u32 = MIGRATIONS.len() as u32;

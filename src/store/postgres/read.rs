@@ -103,18 +103,11 @@ pub async fn session_course<C: Cached>(
         .transpose()?)
 }
 
-pub(super) use crate::store::queries::{
-    SESSION_ROW as ROW_COLUMNS, SESSION_ROW_COUNT as ROW_COLUMN_COUNT,
-};
+pub(super) use crate::store::queries::SESSION_ROW_COUNT as ROW_COLUMN_COUNT;
 pub(super) use crate::store::rows::session_row;
 
 pub async fn session<C: Cached>(c: &C, id: SessionId) -> Result<SessionDetail, StoreError> {
-    let sql = format!(
-        "SELECT {ROW_COLUMNS}, e.course_id, e.exam_name, e.time_limit_mins, e.backend, s.attempt_code,
-                s.external_id, s.allowed_time_limit_mins, s.is_sample_attempt, s.track
-         FROM sessions s JOIN learners l ON l.id = s.learner_id JOIN exams e ON e.id = s.exam_id
-         WHERE s.id = $1"
-    );
+    let sql = super::sql::numbered(crate::store::queries::SESSION_DETAIL);
     // One connection pipelines what it is sent together: the five queries cost about one
     // round trip instead of five.
     let (found, violations, history, media, onboarding) = tokio::try_join!(

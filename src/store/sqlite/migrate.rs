@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_learner_search.sql"),
     include_str!("migrations/0011_keyset_and_counters.sql"),
     include_str!("migrations/0012_audit_seals.sql"),
+    include_str!("migrations/0013_second_review.sql"),
 ];
 
 /// The schema version this program brings a database to.

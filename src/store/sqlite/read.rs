@@ -88,9 +88,7 @@ pub fn session_course(c: &Connection, session: SessionId) -> Result<Option<Strin
     .optional()?)
 }
 
-pub(super) use crate::store::queries::{
-    SESSION_ROW as ROW_COLUMNS, SESSION_ROW_COUNT as ROW_COLUMN_COUNT,
-};
+pub(super) use crate::store::queries::SESSION_ROW_COUNT as ROW_COLUMN_COUNT;
 pub(super) use crate::store::rows::session_row;
 
 pub fn sessions(
@@ -159,15 +157,10 @@ pub fn queue(
 }
 
 pub fn session(c: &mut Connection, id: SessionId) -> Result<SessionDetail, StoreError> {
-    let sql = format!(
-        "SELECT {ROW_COLUMNS}, e.course_id, e.exam_name, e.time_limit_mins, e.backend, s.attempt_code,
-                s.external_id, s.allowed_time_limit_mins, s.is_sample_attempt, s.track
-         FROM sessions s JOIN learners l ON l.id = s.learner_id JOIN exams e ON e.id = s.exam_id
-         WHERE s.id = ?1"
-    );
+    let sql = crate::store::queries::SESSION_DETAIL;
     // Read first: the shared query borrows the connection whole.
     let violations = violations(c, id)?;
-    let mut stmt = c.prepare(&sql)?;
+    let mut stmt = c.prepare_cached(sql)?;
     let mut rows = stmt.query([id])?;
     let Some(r) = rows.next()? else {
         return Err(StoreError::NotFound(format!("no session with id {id}")));

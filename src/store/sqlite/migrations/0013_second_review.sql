@@ -1,0 +1,6 @@
+-- Four eyes (issue #26): a course may require a second reviewer before a decision takes
+-- effect ('off', 'fail' or 'all'), and a session with a first opinion waiting names the
+-- reviewer who gave it (the opinion itself is in the decision history).
+ALTER TABLE courses ADD COLUMN second_review TEXT NOT NULL DEFAULT 'off'
+    CHECK (second_review IN ('off', 'fail', 'all'));
+ALTER TABLE sessions ADD COLUMN awaiting_from INTEGER REFERENCES reviewers(id);
