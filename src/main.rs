@@ -6,6 +6,7 @@ mod db_open;
 mod lms_cli;
 mod mail_cli;
 mod reviewer_cli;
+mod stats_cli;
 mod token;
 
 use anyhow::Context;
@@ -148,6 +149,23 @@ enum Command {
     Lms(lms_cli::LmsCommand),
     /// Show where the demo database, outbox, log, exports and config file are.
     Paths(Local),
+    /// A course's backlog and pace: Require Attention and awaiting a second review, the
+    /// oldest waiting learner, decisions per day, and each reviewer's count, pass/fail mix
+    /// and second-review agreement (with --server, or from the embedded demo).
+    Stats {
+        /// The course id, e.g. course-v1:MITx+6.0001x+2026_Fall
+        #[arg(long)]
+        course: String,
+        /// How far back the per-reviewer figures count: 7d, 2w, 30d…
+        #[arg(long, default_value = "7d")]
+        since: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: stats_cli::Format,
+        #[command(flatten)]
+        reach: Reach,
+        #[command(flatten)]
+        local: Local,
+    },
     /// Generate a course's Proctored Exam Results report and download it (with --server,
     /// or from the embedded demo); prints the file's path.
     Report {
@@ -565,6 +583,13 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             reach,
             local,
         }) => report(&reach, &local, &course, out).await,
+        Some(Command::Stats {
+            course,
+            since,
+            format,
+            reach,
+            local,
+        }) => stats(&reach, &local, &course, &since, format).await,
         Some(Command::Keys(local)) => {
             let (paths, cfg) = setup(&local)?;
             print!("{}", keymap(&local, &paths, &cfg)?.markdown());
@@ -996,6 +1021,27 @@ async fn shutdown_signal() {
 
 /// `proctor-review report`: start (or join) the course's report, show its progress on
 /// stderr, download it and print where it is.
+async fn stats(
+    reach: &Reach,
+    local: &Local,
+    course: &str,
+    since: &str,
+    format: stats_cli::Format,
+) -> anyhow::Result<()> {
+    proctor_review::domain::stats::parse_window(since).map_err(anyhow::Error::msg)?;
+    let (paths, cfg) = setup(local)?;
+    let demo = DemoStart {
+        reset: false,
+        undo_grace_secs: 30,
+    };
+    let (client, embedded) = connect(reach, demo, &paths, &cfg).await?;
+    let result = client.stats(course, since).await;
+    if let Some(s) = embedded {
+        s.stop().await;
+    }
+    stats_cli::print(&result?, format, &mut std::io::stdout().lock())
+}
+
 async fn report(
     reach: &Reach,
     local: &Local,

@@ -195,6 +195,51 @@ async fn scenario(ours: &Ours, verify: &[&str]) {
         Some((Some(Stage::Confirm), Some(Verdict::Fail)))
     );
 
+    // The team's stats recount the same history: what stands, who agreed with whom.
+    let stats = bo.stats(DEMO_COURSES[0], "7d").await.unwrap();
+    let pace = |who: &str| {
+        let r = stats.reviewers.iter().find(|r| r.reviewer == who).unwrap();
+        (
+            r.today,
+            r.in_window,
+            r.passes,
+            r.fails,
+            r.seconded,
+            r.agreed,
+        )
+    };
+    assert_eq!(
+        pace("ada"),
+        (1, 1, 1, 0, 2, 1),
+        "s2's Pass; one of two seconded agreed"
+    );
+    assert_eq!(pace("bo"), (1, 1, 0, 1, 0, 0), "the confirmed Fail of s");
+    let today = stats.days.last().unwrap();
+    assert_eq!((today.passes, today.fails), (1, 1));
+    assert_eq!(stats.backlog.awaiting_second_review, 1, "s3 waits again");
+    let mut waiting_now = 0;
+    for exam in 1..=4 {
+        let page = ada
+            .sessions(
+                exam,
+                &proctor_review::api::SessionQuery {
+                    status: "second_review_required".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        if page.items.first().is_some_and(|r| r.exam_id <= 3) {
+            waiting_now += page.total;
+        }
+    }
+    assert_eq!(stats.backlog.require_attention, waiting_now);
+    let outsider = ours.api(&ours.reviewer_in("zed", &[DEMO_COURSES[1]], &[]));
+    assert!(matches!(
+        outsider.stats(DEMO_COURSES[0], "7d").await,
+        Err(ClientError::NotFound(_))
+    ));
+
     let verified = ours.cli(&[&["audit", "verify"], verify].concat());
     assert!(
         verified.starts_with("ok: 10 decisions verified and sealed"),

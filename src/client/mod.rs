@@ -209,6 +209,20 @@ impl ApiClient {
         u
     }
 
+    /// The team's backlog and pace in a course; the per-reviewer figures over `since`
+    /// (`7d`, `2w`).
+    pub async fn stats(
+        &self,
+        course: &str,
+        since: &str,
+    ) -> Result<crate::domain::stats::TeamStats, ClientError> {
+        let mut u = self.url("courses/");
+        if let Ok(mut segs) = u.path_segments_mut() {
+            segs.pop_if_empty().push(course).push("stats");
+        }
+        self.send(self.http.get(u).query(&[("since", since)])).await
+    }
+
     /// Starts the course's Proctored Exam Results report (a background job).
     pub async fn start_report(&self, course: &str) -> Result<Job, ClientError> {
         self.send(self.http.post(self.reports_url(course))).await

@@ -95,6 +95,10 @@ pub enum Action {
     },
     /// Time to renew the claim taken by `request`, if it is still held.
     ClaimDue(RequestId),
+    StatsLoaded {
+        request: RequestId,
+        result: Result<crate::domain::stats::TeamStats, ClientError>,
+    },
     /// A signed link to evidence, to copy.
     LinkReady {
         request: RequestId,
@@ -230,6 +234,11 @@ pub enum Effect {
         fragment: Option<String>,
     },
     LoadClaims,
+    /// The team's stats in a course (the Team view).
+    LoadStats {
+        request: RequestId,
+        course: String,
+    },
     /// Take (or renew) the claim on the learner open in Learner Detail.
     Claim {
         request: RequestId,

@@ -118,6 +118,10 @@ impl Runner {
                 },
             },
             Effect::LoadClaims => Action::ClaimsLoaded(client.claims().await),
+            Effect::LoadStats { request, course } => Action::StatsLoaded {
+                request,
+                result: client.stats(&course, "7d").await,
+            },
             Effect::Claim { request, session } => Action::ClaimTaken {
                 request,
                 session,

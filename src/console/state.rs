@@ -82,6 +82,18 @@ pub enum Overlay {
     Keys,
     /// This run's messages in full, newest first (`m`).
     Messages,
+    /// The team's backlog and pace in a course (`T`).
+    Team,
+}
+
+/// The Team view: one course's stats, reloaded as decisions happen while it is open.
+#[derive(Debug)]
+pub struct TeamView {
+    pub course_id: String,
+    pub course_name: String,
+    pub stats: Option<crate::domain::stats::TeamStats>,
+    pub request: Option<RequestId>,
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -508,6 +520,7 @@ pub struct State {
     /// The session to put the cursor on when the first page arrives.
     pub resume_session: Option<SessionId>,
     pub presence: Presence,
+    pub team: Option<TeamView>,
 }
 
 impl State {
@@ -549,6 +562,7 @@ impl State {
             resume_session: None,
             run_id: "console-run".into(),
             presence: Presence::default(),
+            team: None,
         }
     }
 

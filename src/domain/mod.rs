@@ -14,6 +14,7 @@ pub mod lms;
 pub mod model;
 pub mod query;
 pub mod second_review;
+pub mod stats;
 pub mod status;
 pub mod text;
 pub mod undo;

@@ -8,6 +8,10 @@ use super::second_review::Stage;
 use super::status::{AttemptStatus, ReviewStatus};
 use time::{Duration, OffsetDateTime};
 
+/// How an undo is written in the history's verdict column: before what it took back
+/// (`undo-fail`, `undo-first-fail`).
+pub const UNDO_PREFIX: &str = "undo-";
+
 /// How long a decision can be undone, unless the server says otherwise.
 pub const DEFAULT_GRACE: Duration = Duration::seconds(30);
 

@@ -6,12 +6,14 @@
 
 mod decide;
 mod scope;
+mod stats;
 
 pub use decide::{DecideSettings, DecisionInput, decide, undo};
 pub use scope::{
     course_reports, courses, evidence_session, media, queue, report, retry_session, session,
     sessions,
 };
+pub use stats::course_stats;
 
 use crate::domain::access::Refusal;
 use crate::store::StoreError;

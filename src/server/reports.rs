@@ -31,6 +31,7 @@ pub fn router<S: Store>() -> axum::Router<AppState<S>> {
             "/courses/{course_id}/reports",
             post(start::<S>).get(list::<S>),
         )
+        .route("/courses/{course_id}/stats", get(stats::<S>))
         .route("/reports/{id}/link", post(link::<S>))
         .route("/reports/{id}/file", get(file::<S>))
 }
@@ -45,6 +46,34 @@ pub async fn start<S: Store>(
     let job = st.store.start_report(course, actor.reviewer.id).await?;
     st.kicks.kick(JobKind::Report);
     Ok((StatusCode::ACCEPTED, Json(job)))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsQuery {
+    /// How far back the per-reviewer figures count: `7d`, `2w` (default 7d).
+    #[serde(default)]
+    since: Option<String>,
+}
+
+/// `GET /courses/{course_id}/stats`: the team's backlog and pace (admins: any course;
+/// reviewers: theirs).
+pub async fn stats<S: Store>(
+    State(st): State<AppState<S>>,
+    Authed(actor): Authed,
+    course: Result<Path<String>, PathRejection>,
+    query: Result<Query<StatsQuery>, QueryRejection>,
+) -> Result<Json<crate::domain::stats::TeamStats>, ApiError> {
+    let Path(course) = course.map_err(bad_path)?;
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let days = match q.since.as_deref() {
+        None => 7,
+        Some(s) => crate::domain::stats::parse_window(s).map_err(ApiError::BadRequest)?,
+    };
+    let now = time::OffsetDateTime::now_utc();
+    Ok(Json(
+        review::course_stats(&st.store, &actor, &course, days, now).await?,
+    ))
 }
 
 pub async fn list<S: Store>(

@@ -23,6 +23,7 @@ pub mod rows;
 pub mod seed;
 mod segments;
 pub mod sqlite;
+pub mod stats;
 mod tiers;
 pub mod timefmt;
 pub use tiers::Tiers;

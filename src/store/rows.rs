@@ -7,8 +7,7 @@ use crate::domain::email::{EmailDelivery, MailState};
 use crate::domain::words::Word;
 use crate::domain::{Grade, JobState, LmsState, LmsSync, Verdict};
 
-/// The verdict column of an undo: `undo-fail`, `undo-pass`.
-pub const UNDO_PREFIX: &str = "undo-";
+pub use crate::domain::undo::UNDO_PREFIX;
 /// The verdict column of a change Open edX's reconciliation made.
 pub const SYNC_VERDICT: &str = "sync";
 

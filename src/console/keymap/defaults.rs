@@ -287,6 +287,13 @@ pub static DEFAULTS: &[Preset] = &[
     },
     Preset {
         scope: S::Global,
+        chords: &[ch('T')],
+        command: C::Team,
+        hint: None,
+        help: "The team's backlog and pace in this course (Team)",
+    },
+    Preset {
+        scope: S::Global,
         chords: &[ch('m')],
         command: C::Messages,
         hint: None,

@@ -85,6 +85,8 @@ pub enum Command {
     Undo,
     /// The log of this run's messages, newest first.
     Messages,
+    /// The team's backlog and pace in the course under the cursor.
+    Team,
 }
 
 /// A binding as shipped: the console's defaults.
@@ -109,6 +111,7 @@ const COMMAND_IDS: &[(Command, &str)] = &[
     (Command::Refresh, "refresh"),
     (Command::Help, "help"),
     (Command::Messages, "messages"),
+    (Command::Team, "team"),
     (Command::Quit, "quit"),
     (Command::ForceQuit, "force_quit"),
     (Command::Suspend, "suspend"),

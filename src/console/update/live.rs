@@ -163,6 +163,7 @@ pub fn changed(state: &mut State, e: ChangeEvent) -> Vec<Effect> {
     if state.quizzes.request.is_none() && moves_status(&e) {
         effects.extend(refresh_counts(state));
     }
+    effects.extend(super::team::changed(state));
     effects
 }
 

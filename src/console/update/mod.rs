@@ -13,6 +13,7 @@ mod mouse;
 mod navigate;
 mod presence;
 mod reports;
+mod team;
 mod undo;
 
 use super::action::{Action, Effect};
@@ -158,6 +159,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             result,
         } => presence::taken(state, request, session, result),
         Action::ClaimDue(request) => presence::due(state, request),
+        Action::StatsLoaded { request, result } => team::loaded(state, request, result),
     }
 }
 
@@ -231,6 +233,7 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
             state.overlay = Some((Overlay::Messages, 0));
             vec![]
         }
+        C::Team => team::open(state),
         C::Cancel if state.overlay.is_some() => {
             state.overlay = None;
             vec![]

@@ -15,7 +15,7 @@ const LIVE_MS: u64 = 500;
 /// The course the reviewer is looking at: under the Quiz List cursor, or the open exam's.
 /// On the cross-exam queue: the course of the session under the Sessions cursor, else the
 /// first course listed.
-fn course(state: &State) -> Option<(String, String)> {
+pub(super) fn course(state: &State) -> Option<(String, String)> {
     let q = &state.quizzes;
     let listing = match state.focus {
         Pane::Quizzes => q.selected(),

@@ -8,6 +8,7 @@ mod overlays;
 mod quizzes;
 mod reports;
 mod sessions;
+mod team;
 
 use super::format;
 use super::layout;
@@ -43,6 +44,11 @@ pub fn view(state: &State, frame: &mut Frame) {
     match state.overlay {
         Some((Overlay::Keys, scroll)) => overlays::help(state, scroll, frame, bars.main),
         Some((Overlay::Messages, scroll)) => overlays::messages(state, scroll, frame, bars.main),
+        Some((Overlay::Team, _)) => {
+            if let Some(view) = &state.team {
+                team::draw(state, view, frame, bars.main);
+            }
+        }
         None => {}
     }
 }

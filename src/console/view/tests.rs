@@ -73,6 +73,49 @@ fn scenes() -> Vec<(&'static str, State)> {
         });
     }
     out.push(("reports", reports));
+    // The Team view with a week of work: two reviewers, one of them seconded.
+    let mut team = opened();
+    key(&mut team, KeyCode::Char('T'));
+    if let Some(v) = team.team.as_mut() {
+        use crate::domain::stats::{Backlog, Entry, tally};
+        let now = time::macros::datetime!(2026-11-12 15:00 UTC);
+        let at = |d: u8| {
+            time::Date::from_calendar_date(2026, time::Month::November, d)
+                .unwrap()
+                .with_hms(10, 0, 0)
+                .unwrap()
+                .assume_utc()
+        };
+        let entry = |session: i64, who: &str, d: u8, verdict: &str| Entry {
+            session_id: session,
+            reviewer: who.into(),
+            decided_at: at(d),
+            verdict: verdict.into(),
+        };
+        let mut entries = Vec::new();
+        for (i, d) in [3u8, 5, 5, 8, 9, 9, 9, 11, 12, 12].iter().enumerate() {
+            let who = if i % 3 == 0 { "bo" } else { "ada" };
+            let verdict = if i % 4 == 0 { "pass" } else { "fail" };
+            entries.push(entry(i as i64, who, *d, verdict));
+        }
+        entries.push(entry(90, "bo", 11, "first-fail"));
+        entries.push(entry(90, "ada", 12, "confirm-fail"));
+        let backlog = Backlog {
+            require_attention: 42,
+            awaiting_second_review: 3,
+            oldest_waiting_since: Some(at(1)),
+        };
+        let since = now.date() - time::Duration::days(6);
+        v.stats = Some(tally(
+            "course-v1:TestX+T1+2026",
+            now,
+            since,
+            backlog,
+            &entries,
+        ));
+        v.request = None;
+    }
+    out.push(("team", team));
     // Counts are read whole: 500 sessions in one exam, 250,000 in another.
     let mut big = opened();
     key(&mut big, KeyCode::Esc);

@@ -79,6 +79,30 @@ pub trait Review: Backend {
         }))
     }
 
+    /// What a course's team stats are tallied from: its backlog now and its history since
+    /// `from`, read in one transaction so the two agree.
+    fn course_activity(
+        &self,
+        course: String,
+        from: time::OffsetDateTime,
+    ) -> impl Future<
+        Output = Result<
+            (
+                crate::domain::stats::Backlog,
+                Vec<crate::domain::stats::Entry>,
+            ),
+            StoreError,
+        >,
+    > + Send {
+        self.read(run!(|t| async {
+            let backlog = crate::store::stats::backlog(t, &course).await?;
+            Ok((
+                backlog,
+                crate::store::stats::entries(t, &course, from).await?,
+            ))
+        }))
+    }
+
     fn decide<P>(
         &self,
         cmd: DecisionCommand<P>,

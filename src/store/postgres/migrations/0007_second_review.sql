@@ -4,3 +4,7 @@
 ALTER TABLE courses ADD COLUMN second_review TEXT NOT NULL DEFAULT 'off'
     CHECK (second_review IN ('off', 'fail', 'all'));
 ALTER TABLE sessions ADD COLUMN awaiting_from BIGINT REFERENCES reviewers(id);
+
+-- The team's stats: a course's history by time, and the sessions awaiting a second look.
+CREATE INDEX decisions_by_time ON decisions (decided_at);
+CREATE INDEX sessions_awaiting ON sessions (exam_id) WHERE awaiting_from IS NOT NULL;

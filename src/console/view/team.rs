@@ -1,0 +1,129 @@
+//! The Team view: the course's backlog, decisions per day as a bar chart (each bar carries
+//! its number and its day, so it reads without colour) and each reviewer's pace.
+
+use super::centered;
+use crate::console::format::{fit, safe};
+use crate::console::keymap::{Command, Scope};
+use crate::console::state::{State, TeamView};
+use crate::domain::stats::TeamStats;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Bar, BarChart, BarGroup, Block, BorderType, Borders, Clear, Paragraph};
+
+/// Rows the bar chart takes (bars, their numbers and their days).
+const CHART_H: u16 = 9;
+
+pub fn draw(state: &State, view: &TeamView, frame: &mut Frame, area: Rect) {
+    let t = &state.theme;
+    let rect = centered(area, 76, area.height);
+    let close = state.keys.key_in(Scope::Help, Command::Cancel);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Double)
+        .title(format!(
+            " Team — {} — {close} closes ",
+            fit(&safe(&view.course_name), 44)
+        ));
+    let inner = block.inner(rect);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(block, rect);
+    let width = inner.width as usize;
+    let Some(s) = &view.stats else {
+        let msg = match (&view.error, view.request) {
+            (Some(e), _) => format!("Could not load: {}", safe(e)),
+            _ => "Loading…".into(),
+        };
+        frame.render_widget(Paragraph::new(msg).style(t.dim()), inner);
+        return;
+    };
+    let head = backlog_lines(s, width);
+    let [top, chart, rest] = Layout::vertical([
+        Constraint::Length(head.len() as u16 + 1),
+        Constraint::Length(CHART_H),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
+    let mut head = head;
+    head.push(Line::styled(
+        fit(
+            "Decisions per day, last 14 days (passes + fails that took effect)",
+            width,
+        ),
+        t.heading(),
+    ));
+    frame.render_widget(Paragraph::new(head), top);
+    let bars: Vec<Bar> = s
+        .days
+        .iter()
+        .map(|d| {
+            Bar::default()
+                .value(d.passes + d.fails)
+                .label(Line::from(format!("{:02}", d.date.day())))
+                .text_value(format!("{}", d.passes + d.fails))
+        })
+        .collect();
+    frame.render_widget(
+        BarChart::default()
+            .data(BarGroup::default().bars(&bars))
+            .bar_width(3)
+            .bar_gap(1)
+            .bar_style(t.heading())
+            .value_style(t.selected(false)),
+        chart,
+    );
+    let mut lines = vec![Line::styled(
+        fit(
+            &format!(
+                "Reviewers since {}: today, window, ✔ ✘, 2nd looks agreeing",
+                s.since
+            ),
+            width,
+        ),
+        t.heading(),
+    )];
+    if s.reviewers.is_empty() {
+        lines.push(Line::styled("  nobody decided here in the window", t.dim()));
+    }
+    for r in &s.reviewers {
+        let agree = match r.seconded {
+            0 => "—".to_owned(),
+            n => format!("{}% ({}/{n})", (r.agreed * 100 + n / 2) / n, r.agreed),
+        };
+        lines.push(Line::raw(fit(
+            &format!(
+                "  {:<16} {:>4} {:>6}   ✔{:<4} ✘{:<4}  {agree}",
+                fit(&safe(&r.reviewer), 16),
+                r.today,
+                r.in_window,
+                r.passes,
+                r.fails
+            ),
+            width,
+        )));
+    }
+    frame.render_widget(Paragraph::new(lines), rest);
+}
+
+fn backlog_lines(s: &TeamStats, width: usize) -> Vec<Line<'static>> {
+    let b = &s.backlog;
+    let mut out = vec![Line::raw(fit(
+        &format!(
+            "Backlog  ⚑ {} require attention · ◎ {} awaiting a second review",
+            b.require_attention, b.awaiting_second_review
+        ),
+        width,
+    ))];
+    let oldest = match b.oldest_waiting_since {
+        Some(since) => {
+            let days = (s.as_of - since).whole_days();
+            format!(
+                "Oldest waiting  exam taken {days} day(s) ago ({})",
+                since.date()
+            )
+        }
+        None => "Oldest waiting  nobody is waiting".into(),
+    };
+    out.push(Line::raw(fit(&oldest, width)));
+    out
+}

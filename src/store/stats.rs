@@ -1,0 +1,60 @@
+//! What the team's stats read, written once for both databases: the course's backlog from
+//! the kept counts and the indexes, and its decision history since a day (by the
+//! `decisions_by_time` index), tallied by `domain::stats`.
+
+use super::StoreError;
+use super::cells::Cells;
+use super::timefmt::{from_sql, opt_from_sql, to_sql};
+use super::tx::Tx;
+use crate::args;
+use crate::domain::stats::{Backlog, Entry};
+use time::OffsetDateTime;
+
+pub async fn backlog(tx: &mut impl Tx, course: &str) -> Result<Backlog, StoreError> {
+    let r = tx
+        .one(
+            "SELECT
+               (SELECT CAST(COALESCE(SUM(c.n), 0) AS BIGINT)
+                FROM session_counts c JOIN exams e ON e.id = c.exam_id
+                WHERE e.course_id = ? AND c.status = 'second_review_required'),
+               (SELECT COUNT(*) FROM sessions s JOIN exams e ON e.id = s.exam_id
+                WHERE e.course_id = ? AND s.awaiting_from IS NOT NULL),
+               (SELECT MIN((SELECT MIN(s.started_at) FROM sessions s
+                            WHERE s.exam_id = e.id AND s.attention_rank = 0))
+                FROM exams e WHERE e.course_id = ?)",
+            args![course, course, course],
+        )
+        .await?;
+    let count = |i: usize| -> Result<u64, StoreError> { Ok(r.cell::<i64>(i)?.max(0) as u64) };
+    Ok(Backlog {
+        require_attention: count(0)?,
+        awaiting_second_review: count(1)?,
+        oldest_waiting_since: opt_from_sql(r.cell(2)?)?,
+    })
+}
+
+/// The course's history entries from `from` on, oldest first.
+pub async fn entries(
+    tx: &mut impl Tx,
+    course: &str,
+    from: OffsetDateTime,
+) -> Result<Vec<Entry>, StoreError> {
+    tx.rows(
+        "SELECT d.session_id, r.username, d.decided_at, d.verdict
+         FROM decisions d JOIN reviewers r ON r.id = d.reviewer_id
+         JOIN sessions s ON s.id = d.session_id JOIN exams e ON e.id = s.exam_id
+         WHERE d.decided_at >= ? AND e.course_id = ? ORDER BY d.id",
+        args![to_sql(from), course],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Entry {
+            session_id: r.cell(0)?,
+            reviewer: r.cell(1)?,
+            decided_at: from_sql(&r.cell::<String>(2)?)?,
+            verdict: r.cell(3)?,
+        })
+    })
+    .collect()
+}
