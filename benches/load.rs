@@ -11,6 +11,10 @@
 //! each run decides on a fresh copy. PostgreSQL runs when `LOAD_PG` (an admin URL, default
 //! `postgres://postgres@127.0.0.1:5432/postgres`) answers: a fresh database per run, filled
 //! by `db copy`. `LOAD_DECISIONS` (default 2 000) decisions per client count.
+//!
+//! `LOAD_ONLY=team` measures the team's figures instead (issue #26): a claim's round trip
+//! (taken on one connection, heard on another's event stream) and the course's stats after
+//! `LOAD_TEAM_DECISIONS` (default 8 000) decisions, on both backends.
 
 use proctor_review::api::{DecisionRequest, SessionQuery, SortKey};
 use proctor_review::client::ApiClient;
@@ -574,6 +578,85 @@ struct Backend {
     report: f64,
 }
 
+/// A claim's round trip and the course's stats on `db`, after deciding `sessions`.
+async fn team_figures(db: &str, sessions: &[i64]) -> (Figures, Figures) {
+    let s = serve(db);
+    decide(&s, sessions, 8).await;
+    let stats = by_clients(&s, 1, 50, |api, _, _| async move {
+        api.stats(COURSE, "7d").await.is_ok()
+    })
+    .await;
+    let (tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
+    let (opened_tx, opened) = tokio::sync::oneshot::channel();
+    let follower = ApiClient::new(&s.url, &s.token).unwrap();
+    let stream = tokio::spawn(async move {
+        let mut opened_tx = Some(opened_tx);
+        let _ = follower
+            .events(
+                None,
+                move || {
+                    if let Some(o) = opened_tx.take() {
+                        let _ = o.send(());
+                    }
+                },
+                move |e| {
+                    if e.kind == proctor_review::api::ChangeKind::Claimed {
+                        let _ = tx.send((e.session_id, Instant::now()));
+                    }
+                },
+            )
+            .await;
+    });
+    opened.await.unwrap();
+    let api = ApiClient::new(&s.url, &s.token).unwrap();
+    let (t0, mut times) = (Instant::now(), Vec::new());
+    for &id in sessions.iter().take(300) {
+        let t = Instant::now();
+        api.claim(id).await.unwrap();
+        while let Some((session, at)) = heard.recv().await {
+            if session == id {
+                times.push(at - t);
+                break;
+            }
+        }
+        api.release(id).await.unwrap();
+    }
+    stream.abort();
+    (figures(times, t0.elapsed(), 0), stats)
+}
+
+async fn run_team(db: &Path) {
+    let wanted = env_usize("LOAD_TEAM_DECISIONS", 8_000);
+    let sessions = attention(db, wanted);
+    let (_dir, copy) = fresh_copy(db);
+    let lite = team_figures(copy.to_str().unwrap(), &sessions).await;
+    let pg = match postgres(db).await {
+        Some((admin, url, _)) => {
+            let figures = team_figures(&url, &sessions).await;
+            drop_database(&admin, &url).await;
+            Some(figures)
+        }
+        None => None,
+    };
+    println!(
+        "\n{} decisions, then: req/s, p50 and p99 in ms",
+        sessions.len()
+    );
+    println!("{:<50} {:>28} {:>28}", "work", "SQLite", "PostgreSQL");
+    println!(
+        "{:<50} {} {}",
+        "claim → heard on another stream",
+        cell(Some(&lite.0)),
+        cell(pg.as_ref().map(|p| &p.0))
+    );
+    println!(
+        "{:<50} {} {}",
+        "course stats (14 days, 7-day window)",
+        cell(Some(&lite.1)),
+        cell(pg.as_ref().map(|p| &p.1))
+    );
+}
+
 async fn run() {
     let only = std::env::var("LOAD_ONLY").unwrap_or_default();
     if only == "peer" {
@@ -585,6 +668,10 @@ async fn run() {
     }
     let n = env_usize("LOAD_SESSIONS", 100_000);
     let (db, seeding) = seeded(n).await;
+    if only == "team" {
+        run_team(&db).await;
+        return;
+    }
     if only == "mail" {
         let (_dir, copy) = fresh_copy(&db);
         // A decision's email is what the backlog is made of.

@@ -195,6 +195,26 @@ async fn scenario(ours: &Ours, verify: &[&str]) {
         Some((Some(Stage::Confirm), Some(Verdict::Fail)))
     );
 
+    // The Quiz List counts s3 as waiting for ada, not for bo, whose first opinion it holds.
+    let counts = |courses: Vec<proctor_review::domain::CourseSummary>| {
+        courses
+            .into_iter()
+            .flat_map(|c| c.exams)
+            .find(|e| e.exam.id == s3.exam_id)
+            .map(|e| {
+                (
+                    e.counts.awaiting_second_review,
+                    e.counts.yours_awaiting,
+                    e.counts.to_review(),
+                )
+            })
+            .unwrap()
+    };
+    let (all, bos, bo_to_review) = counts(bo.courses().await.unwrap());
+    let (_, adas, ada_to_review) = counts(ada.courses().await.unwrap());
+    assert_eq!((all, bos, adas), (1, 1, 0));
+    assert_eq!(ada_to_review, bo_to_review + 1);
+
     // The team's stats recount the same history: what stands, who agreed with whom.
     let stats = bo.stats(DEMO_COURSES[0], "7d").await.unwrap();
     let pace = |who: &str| {

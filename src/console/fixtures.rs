@@ -28,6 +28,8 @@ pub fn exam(id: i64, name: &str) -> ExamSummary {
             pending: 1,
             passed: 1,
             failed: 0,
+            awaiting_second_review: 0,
+            yours_awaiting: 0,
         },
     }
 }

@@ -129,9 +129,10 @@ impl QuizPane {
         }
     }
 
-    /// Sessions waiting for a decision across every exam listed.
+    /// Sessions waiting for this reviewer's decision across every exam listed (not their own
+    /// first opinions, which wait for someone else).
     pub fn attention_total(&self) -> u64 {
-        self.exams().map(|e| e.counts.require_attention).sum()
+        self.exams().map(|e| e.counts.to_review()).sum()
     }
 
     pub fn selected(&self) -> Option<Listing> {

@@ -132,6 +132,19 @@ pub struct ExamCounts {
     pub pending: u64,
     pub passed: u64,
     pub failed: u64,
+    /// Of those requiring attention: with a first opinion waiting for a second reviewer.
+    #[serde(default)]
+    pub awaiting_second_review: u64,
+    /// Of those: the caller's own first opinions, which someone else must settle.
+    #[serde(default)]
+    pub yours_awaiting: u64,
+}
+
+impl ExamCounts {
+    /// What the caller can decide on: Require Attention but their own first opinions.
+    pub fn to_review(&self) -> u64 {
+        self.require_attention.saturating_sub(self.yours_awaiting)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -17,8 +17,16 @@ pub async fn courses<S: Store>(
     actor: &Actor,
 ) -> Result<Vec<CourseSummary>, ReviewError> {
     let mut courses = store.courses(actor.scope()).await?;
+    // First opinions waiting: the caller's own are someone else's to settle.
+    let awaiting = store.awaiting(actor.reviewer.id).await?;
     for c in &mut courses {
         c.access = actor.access(&c.id);
+        for e in &mut c.exams {
+            if let Some((_, all, yours)) = awaiting.iter().find(|(x, ..)| *x == e.exam.id) {
+                e.counts.awaiting_second_review = *all;
+                e.counts.yours_awaiting = *yours;
+            }
+        }
     }
     Ok(courses)
 }

@@ -357,6 +357,8 @@ pub fn add_course_row(
             pending: count(12)?,
             passed: count(13)?,
             failed: count(14)?,
+            awaiting_second_review: 0,
+            yours_awaiting: 0,
         },
     };
     match out.last_mut() {

@@ -40,10 +40,15 @@ pub async fn entries(
     from: OffsetDateTime,
 ) -> Result<Vec<Entry>, StoreError> {
     tx.rows(
-        "SELECT d.session_id, r.username, d.decided_at, d.verdict
-         FROM decisions d JOIN reviewers r ON r.id = d.reviewer_id
+        // The window's entries first (by time), then their sessions: left to itself, a
+        // planner walks every session of the course to find its few recent decisions.
+        "WITH recent AS MATERIALIZED (
+             SELECT id, session_id, reviewer_id, decided_at, verdict FROM decisions
+             WHERE decided_at >= ?)
+         SELECT d.session_id, r.username, d.decided_at, d.verdict
+         FROM recent d JOIN reviewers r ON r.id = d.reviewer_id
          JOIN sessions s ON s.id = d.session_id JOIN exams e ON e.id = s.exam_id
-         WHERE d.decided_at >= ? AND e.course_id = ? ORDER BY d.id",
+         WHERE e.course_id = ? ORDER BY d.id",
         args![to_sql(from), course],
     )
     .await?
@@ -55,6 +60,24 @@ pub async fn entries(
             decided_at: from_sql(&r.cell::<String>(2)?)?,
             verdict: r.cell(3)?,
         })
+    })
+    .collect()
+}
+
+/// Per exam, the sessions with a first opinion waiting, and how many of those are
+/// `reviewer`'s own (read from the `sessions_awaiting` partial index).
+pub async fn awaiting(tx: &mut impl Tx, reviewer: i64) -> Result<Vec<(i64, u64, u64)>, StoreError> {
+    tx.rows(
+        "SELECT exam_id, COUNT(*),
+                CAST(SUM(CASE WHEN awaiting_from = ? THEN 1 ELSE 0 END) AS BIGINT)
+         FROM sessions WHERE awaiting_from IS NOT NULL GROUP BY exam_id",
+        args![reviewer],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        let n = |i: usize| -> Result<u64, StoreError> { Ok(r.cell::<i64>(i)?.max(0) as u64) };
+        Ok((r.cell(0)?, n(1)?, n(2)?))
     })
     .collect()
 }

@@ -434,7 +434,7 @@ fn next_attention(state: &mut State, decided: SessionId) -> Vec<Effect> {
             let next = state
                 .quizzes
                 .exams()
-                .find(|e| Some(e.exam.id) != here && e.counts.require_attention > 0)
+                .find(|e| Some(e.exam.id) != here && e.counts.to_review() > 0)
                 .cloned();
             let others = match skipped {
                 0 => String::new(),
@@ -445,7 +445,7 @@ fn next_attention(state: &mut State, decided: SessionId) -> Vec<Effect> {
                 Some(e) if here.is_some() => format!(
                     " — no more here{others}; {} has {}: {} to go",
                     e.exam.exam_name,
-                    e.counts.require_attention,
+                    e.counts.to_review(),
                     state.keys.key_for(Command::Open)
                 ),
                 _ => format!(" — no more sessions require attention here{others}"),

@@ -140,9 +140,15 @@ pub fn changed(state: &mut State, e: ChangeEvent) -> Vec<Effect> {
             .as_mut()
             .filter(|d| d.session == e.session_id && moves_status(&e))
         {
-            d.error = Some(format!(
-                "{said}: Esc, then look again — a decision now would be refused"
-            ));
+            // A first opinion or an overturn leaves the status as it was: a decision would
+            // go through, but as another step than the dialog says.
+            let then = match e.kind {
+                ChangeKind::FirstOpinion | ChangeKind::Overturned => {
+                    "yours would now be another step than this says"
+                }
+                _ => "a decision now would be refused",
+            };
+            d.error = Some(format!("{said}: Esc, then look again — {then}"));
         }
         // A running undo countdown keeps the status bar; the log has every change.
         if state.undo.as_ref().is_some_and(|o| o.live(state.now)) {

@@ -25,7 +25,7 @@ fn header_line(state: &State, width: u16) -> Line<'static> {
             let n = state.quizzes.attention_total();
             (n, n)
         }
-        Some(Listing::Exam(e)) => (e.counts.require_attention, e.counts.sessions),
+        Some(Listing::Exam(e)) => (e.counts.to_review(), e.counts.sessions),
     };
     let review = format!("⚑ {} to review", count(to_review));
     let plus = if p.at_least { "+" } else { "" };

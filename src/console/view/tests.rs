@@ -126,6 +126,8 @@ fn scenes() -> Vec<(&'static str, State)> {
             passed: c[2],
             failed: c[3],
             sessions: c[4],
+            awaiting_second_review: 0,
+            yours_awaiting: 0,
         };
     };
     set(

@@ -79,6 +79,15 @@ pub trait Review: Backend {
         }))
     }
 
+    /// Per exam: sessions awaiting a second review, and how many are `reviewer`'s own first
+    /// opinions.
+    fn awaiting(
+        &self,
+        reviewer: i64,
+    ) -> impl Future<Output = Result<Vec<(ExamId, u64, u64)>, StoreError>> + Send {
+        self.read(run!(|t| crate::store::stats::awaiting(t, reviewer)))
+    }
+
     /// What a course's team stats are tallied from: its backlog now and its history since
     /// `from`, read in one transaction so the two agree.
     fn course_activity(
