@@ -198,6 +198,7 @@ async fn store_bench(data: demo::DemoData) {
                 verdict: Verdict::Fail,
                 idempotency_key: None,
                 hold_until: time::OffsetDateTime::now_utc(),
+                opened_secs: None,
                 planner: |ctx: &proctor_review::store::DecisionContext| {
                     let plan = proctor_review::domain::plan_decision(&ctx.facts, Verdict::Fail)?;
                     Ok(PlannedDecision {

@@ -19,6 +19,12 @@ fn agreement(seconded: u64, agreed: u64) -> String {
     }
 }
 
+/// A median time to decide, as the console says durations: "4m10s", "—" when none was
+/// timed.
+fn minutes(secs: Option<u32>) -> String {
+    proctor_review::console::format::duration(secs.map(i64::from))
+}
+
 pub fn print(s: &TeamStats, format: Format, out: &mut impl Write) -> anyhow::Result<()> {
     match format {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(s)?)?,
@@ -45,6 +51,7 @@ pub fn print(s: &TeamStats, format: Format, out: &mut impl Write) -> anyhow::Res
                     r.fails.to_string(),
                     r.seconded.to_string(),
                     r.agreed.to_string(),
+                    r.median_secs.map(|m| m.to_string()).unwrap_or_default(),
                 ])?;
             }
             for d in &s.days {
@@ -55,6 +62,7 @@ pub fn print(s: &TeamStats, format: Format, out: &mut impl Write) -> anyhow::Res
                     (d.passes + d.fails).to_string(),
                     d.passes.to_string(),
                     d.fails.to_string(),
+                    String::new(),
                     String::new(),
                     String::new(),
                 ])?;
@@ -84,19 +92,20 @@ pub fn print(s: &TeamStats, format: Format, out: &mut impl Write) -> anyhow::Res
             writeln!(out, "\nReviewers since {}:", s.since)?;
             writeln!(
                 out,
-                "  {:<20} {:>6} {:>7} {:>6} {:>6} {:>10}",
-                "reviewer", "today", "window", "pass", "fail", "2nd agrees"
+                "  {:<20} {:>6} {:>7} {:>6} {:>6} {:>10} {:>9}",
+                "reviewer", "today", "window", "pass", "fail", "2nd agrees", "median"
             )?;
             for r in &s.reviewers {
                 writeln!(
                     out,
-                    "  {:<20} {:>6} {:>7} {:>6} {:>6} {:>10}",
+                    "  {:<20} {:>6} {:>7} {:>6} {:>6} {:>10} {:>9}",
                     r.reviewer,
                     r.today,
                     r.in_window,
                     r.passes,
                     r.fails,
-                    agreement(r.seconded, r.agreed)
+                    agreement(r.seconded, r.agreed),
+                    minutes(r.median_secs)
                 )?;
             }
         }

@@ -136,7 +136,9 @@ async fn scenario(ours: &Ours, verify: &[&str]) {
     assert_eq!(seen.history[0].verdict, None);
     assert_eq!(seen.history[0].reason, "");
 
-    // bo agrees: the Fail takes effect, with the email the decision queues.
+    // bo agrees: the Fail takes effect, with the email the decision queues. He had the
+    // learner open (a claim), so the decision is timed for the team's median.
+    bo.claim(s.id).await.unwrap();
     let confirmed = try_decide(&bo, s, Verdict::Fail).await.unwrap();
     assert_eq!(confirmed.row.status, AttemptStatus::Rejected);
     assert_eq!(confirmed.grade_in_force.unwrap().earned, 0.0);
@@ -234,6 +236,16 @@ async fn scenario(ours: &Ours, verify: &[&str]) {
         "s2's Pass; one of two seconded agreed"
     );
     assert_eq!(pace("bo"), (1, 1, 0, 1, 0, 0), "the confirmed Fail of s");
+    let timed = |who: &str| {
+        let r = stats.reviewers.iter().find(|r| r.reviewer == who).unwrap();
+        r.median_secs
+    };
+    assert!(timed("bo").is_some(), "bo decided with the learner open");
+    assert_eq!(
+        timed("ada"),
+        None,
+        "ada never opened hers through a console"
+    );
     let today = stats.days.last().unwrap();
     assert_eq!((today.passes, today.fails), (1, 1));
     assert_eq!(stats.backlog.awaiting_second_review, 1, "s3 waits again");

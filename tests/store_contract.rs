@@ -93,6 +93,7 @@ fn fail(s: &SessionRow, key: Option<&str>) -> DecisionInput {
         reason: "phone in view".into(),
         expected_status: Some(s.status),
         idempotency_key: key.map(str::to_owned),
+        opened_secs: None,
     }
 }
 
@@ -239,6 +240,7 @@ async fn a_learners_emails_go_out_one_at_a_time<B: Backend>(b: B) {
         reason: "the phone was a calculator".into(),
         expected_status: Some(AttemptStatus::Rejected),
         idempotency_key: None,
+        opened_secs: None,
     };
     review::decide(&store, &ada, s.id, pass, &settings(), now)
         .await
@@ -551,6 +553,7 @@ async fn kept_counts_equal_a_recount_after_any_decisions<B: Backend>(b: B) {
                         reason: "property".into(),
                         expected_status: Some(status),
                         idempotency_key: None,
+                        opened_secs: None,
                     };
                     review::decide(&store, &ada, id, input, &settings, at).await
                 }

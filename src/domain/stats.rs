@@ -21,6 +21,8 @@ pub struct Entry {
     pub decided_at: OffsetDateTime,
     /// The history's verdict column (`fail`, `first-fail`, `undo-pass`, …).
     pub verdict: String,
+    /// How long its reviewer had the learner open before it, when the server knew.
+    pub opened_secs: Option<u32>,
 }
 
 /// Where a course's queue stands now.
@@ -53,6 +55,10 @@ pub struct ReviewerPace {
     /// Their first opinions a second reviewer settled in the window, and how many agreed.
     pub seconded: u64,
     pub agreed: u64,
+    /// The median time from opening the learner to their decision (any step), in seconds;
+    /// none when no decision of theirs in the window was timed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub median_secs: Option<u32>,
 }
 
 /// `GET /courses/{id}/stats` and `proctor-review stats`.
@@ -108,6 +114,7 @@ pub fn tally(
         })
         .collect();
     let mut pace: BTreeMap<&str, ReviewerPace> = BTreeMap::new();
+    let mut timings: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
     // The first opinion waiting on each session, by whom.
     let mut first_by: BTreeMap<i64, &str> = BTreeMap::new();
     for e in &standing {
@@ -119,6 +126,9 @@ pub fn tally(
         if in_window {
             // Everyone active in the window is listed, with or without decisions.
             pace.entry(&e.reviewer).or_default();
+            if let Some(secs) = e.opened_secs {
+                timings.entry(&e.reviewer).or_default().push(secs);
+            }
         }
         match stage {
             Some(Stage::First) => {
@@ -159,6 +169,7 @@ pub fn tally(
         .into_iter()
         .map(|(name, mut p)| {
             p.reviewer = name.to_owned();
+            p.median_secs = timings.get_mut(name).and_then(|t| median(t));
             p
         })
         .collect();
@@ -174,6 +185,16 @@ pub fn tally(
         backlog,
         days,
         reviewers,
+    }
+}
+
+fn median(values: &mut [u32]) -> Option<u32> {
+    values.sort_unstable();
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some(((u64::from(values[n / 2 - 1]) + u64::from(values[n / 2])) / 2) as u32),
     }
 }
 
@@ -204,6 +225,7 @@ mod tests {
             reviewer: who.into(),
             decided_at: at,
             verdict: verdict.into(),
+            opened_secs: Some(session as u32 * 60),
         }
     }
 
@@ -240,6 +262,11 @@ mod tests {
             ),
             ("ada", 1, 2, 1, 1),
             "the undone Fail and the decision before the window are not counted"
+        );
+        assert_eq!(
+            ada.median_secs,
+            Some(180),
+            "ada's standing steps in the window took 2 and 4 minutes; the undone one is not counted"
         );
         let bo = s.reviewers.iter().find(|r| r.reviewer == "bo").unwrap();
         assert_eq!((bo.seconded, bo.agreed, bo.in_window), (2, 1, 0));

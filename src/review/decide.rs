@@ -21,6 +21,8 @@ pub struct DecisionInput {
     pub reason: String,
     pub expected_status: Option<AttemptStatus>,
     pub idempotency_key: Option<String>,
+    /// How long the reviewer has had the learner open (the server's word, from their claim).
+    pub opened_secs: Option<u32>,
 }
 
 /// The server's settings a decision depends on.
@@ -125,6 +127,7 @@ pub async fn decide<S: Store>(
             verdict,
             idempotency_key: input.idempotency_key,
             hold_until: at + settings.undo_grace,
+            opened_secs: input.opened_secs,
             planner,
         })
         .await?;

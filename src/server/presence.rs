@@ -22,11 +22,14 @@ use std::time::{Duration, Instant};
 /// How often expired claims are swept (and said to be released).
 pub const SWEEP: Duration = Duration::from_secs(5);
 
-/// The claims this server knows of, each with the event that announced it (to say its
-/// release in the same words) and when it expires.
+/// A claim as this server keeps it: the event that announced it (to say its release in the
+/// same words), when it expires and since when it is held.
+type Held = (ChangeEvent, Instant, Instant);
+
+/// The claims this server knows of, by session and reviewer.
 #[derive(Default)]
 pub struct Presence {
-    held: Mutex<HashMap<(SessionId, String), (ChangeEvent, Instant)>>,
+    held: Mutex<HashMap<(SessionId, String), Held>>,
 }
 
 /// What an event does to the claims, if it is about one.
@@ -62,9 +65,15 @@ impl Presence {
         match e.kind {
             ChangeKind::Claimed => {
                 let until = now + Duration::from_secs(CLAIM_HOLD_SECS);
-                match held.insert(key, (e.clone(), until)) {
-                    Some(_) => Applied::Nothing,
-                    None => Applied::News,
+                match held.get_mut(&key) {
+                    Some(claim) => {
+                        claim.1 = until;
+                        Applied::Nothing
+                    }
+                    None => {
+                        held.insert(key, (e.clone(), until, now));
+                        Applied::News
+                    }
                 }
             }
             ChangeKind::Released => match held.remove(&key) {
@@ -81,8 +90,8 @@ impl Presence {
             return vec![];
         };
         held.values()
-            .filter(|(_, until)| *until <= now)
-            .map(|(e, _)| ChangeEvent {
+            .filter(|(_, until, _)| *until <= now)
+            .map(|(e, ..)| ChangeEvent {
                 kind: ChangeKind::Released,
                 ..e.clone()
             })
@@ -96,8 +105,8 @@ impl Presence {
         };
         let mut out: Vec<Claim> = held
             .values()
-            .filter(|(e, _)| visible(&e.course_id))
-            .map(|(e, _)| claim_of(e))
+            .filter(|(e, ..)| visible(&e.course_id))
+            .map(|(e, ..)| claim_of(e))
             .collect();
         out.sort_by(|a, b| (a.session_id, &a.reviewer).cmp(&(b.session_id, &b.reviewer)));
         out
@@ -107,7 +116,14 @@ impl Presence {
     pub fn held_by(&self, session: SessionId, reviewer: &str) -> Option<ChangeEvent> {
         let held = self.held.lock().ok()?;
         held.get(&(session, reviewer.to_owned()))
-            .map(|(e, _)| e.clone())
+            .map(|(e, ..)| e.clone())
+    }
+
+    /// How long `reviewer` has held `session` (had its learner open), if they do.
+    pub fn held_for(&self, session: SessionId, reviewer: &str) -> Option<Duration> {
+        let held = self.held.lock().ok()?;
+        held.get(&(session, reviewer.to_owned()))
+            .map(|(_, _, since)| since.elapsed())
     }
 }
 

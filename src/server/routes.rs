@@ -120,6 +120,11 @@ pub async fn decide<S: Store>(
         reason: req.reason,
         expected_status: req.expected_status,
         idempotency_key: req.idempotency_key,
+        opened_secs: st
+            .events
+            .presence
+            .held_for(session_id, &actor.reviewer.username)
+            .map(|d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX)),
     };
     let detail = review::decide(
         &st.store,

@@ -229,6 +229,13 @@ where
         key,
     )
     .await?;
+    if let Some(secs) = cmd.opened_secs {
+        tx.exec(
+            "INSERT INTO decision_timings (decision_id, opened_secs) VALUES (?, ?)",
+            args![decision_id, i64::from(secs)],
+        )
+        .await?;
+    }
     if let Some(mail) = email {
         let mail = EmailJob {
             decision_id: Some(decision_id),

@@ -153,6 +153,8 @@ pub struct DecisionCommand<P> {
     pub idempotency_key: Option<String>,
     /// The learner email and Open edX callback wait until then (the undo grace period).
     pub hold_until: OffsetDateTime,
+    /// How long the reviewer had the learner open (their claim's age), when they did.
+    pub opened_secs: Option<u32>,
     /// Pure: turns the session as it is now into what the decision changes.
     pub planner: P,
 }

@@ -45,9 +45,10 @@ pub async fn entries(
         "WITH recent AS MATERIALIZED (
              SELECT id, session_id, reviewer_id, decided_at, verdict FROM decisions
              WHERE decided_at >= ?)
-         SELECT d.session_id, r.username, d.decided_at, d.verdict
+         SELECT d.session_id, r.username, d.decided_at, d.verdict, t.opened_secs
          FROM recent d JOIN reviewers r ON r.id = d.reviewer_id
          JOIN sessions s ON s.id = d.session_id JOIN exams e ON e.id = s.exam_id
+         LEFT JOIN decision_timings t ON t.decision_id = d.id
          WHERE e.course_id = ? ORDER BY d.id",
         args![to_sql(from), course],
     )
@@ -59,6 +60,9 @@ pub async fn entries(
             reviewer: r.cell(1)?,
             decided_at: from_sql(&r.cell::<String>(2)?)?,
             verdict: r.cell(3)?,
+            opened_secs: r
+                .cell::<Option<i64>>(4)?
+                .map(|v| u32::try_from(v).unwrap_or(u32::MAX)),
         })
     })
     .collect()

@@ -75,7 +75,7 @@ pub fn draw(state: &State, view: &TeamView, frame: &mut Frame, area: Rect) {
     let mut lines = vec![Line::styled(
         fit(
             &format!(
-                "Reviewers since {}: today, window, ✔ ✘, 2nd looks agreeing",
+                "Reviewers since {}: today, window, ✔ ✘, median time, 2nd agreeing",
                 s.since
             ),
             width,
@@ -92,12 +92,13 @@ pub fn draw(state: &State, view: &TeamView, frame: &mut Frame, area: Rect) {
         };
         lines.push(Line::raw(fit(
             &format!(
-                "  {:<16} {:>4} {:>6}   ✔{:<4} ✘{:<4}  {agree}",
+                "  {:<16} {:>4} {:>6}   ✔{:<4} ✘{:<4} {:>7}  {agree}",
                 fit(&safe(&r.reviewer), 16),
                 r.today,
                 r.in_window,
                 r.passes,
-                r.fails
+                r.fails,
+                crate::console::format::duration(r.median_secs.map(i64::from))
             ),
             width,
         )));

@@ -91,6 +91,7 @@ fn scenes() -> Vec<(&'static str, State)> {
             reviewer: who.into(),
             decided_at: at(d),
             verdict: verdict.into(),
+            opened_secs: Some(u32::from(d) * 7),
         };
         let mut entries = Vec::new();
         for (i, d) in [3u8, 5, 5, 8, 9, 9, 9, 11, 12, 12].iter().enumerate() {

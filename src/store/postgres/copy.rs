@@ -48,6 +48,7 @@ const TABLES: &[(&str, &str)] = &[
         "id, session_id, reviewer_id, decided_at, verdict, reason, status_before, status_after, review_status_before, review_status_after, grade_possible, grade_before, grade_after, learner_emailed, idempotency_key, reason_sha256, prev_hash, hash",
     ),
     ("audit_seals", "decision_id, seal"),
+    ("decision_timings", "decision_id, opened_secs"),
     (
         "jobs",
         "id, kind, payload, state, progress, attempts, next_attempt_at, last_error, requested_by, course_id, created, started_at, finished_at, result, session_id, decision_id, claimed_by",

@@ -8,3 +8,11 @@ ALTER TABLE sessions ADD COLUMN awaiting_from INTEGER REFERENCES reviewers(id);
 -- The team's stats: a course's history by time, and the sessions awaiting a second look.
 CREATE INDEX decisions_by_time ON decisions (decided_at);
 CREATE INDEX sessions_awaiting ON sessions (exam_id) WHERE awaiting_from IS NOT NULL;
+
+-- How long each decision's reviewer had the learner open before deciding (their claim's
+-- age then), for the team's median time to a decision. Not on the audit chain: a measure,
+-- not a record.
+CREATE TABLE decision_timings (
+    decision_id INTEGER PRIMARY KEY REFERENCES decisions(id),
+    opened_secs INTEGER NOT NULL
+);
