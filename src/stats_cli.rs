@@ -40,6 +40,8 @@ pub fn print(s: &TeamStats, format: Format, out: &mut impl Write) -> anyhow::Res
                 "fails",
                 "seconded",
                 "agreed",
+                "median_secs_to_decide",
+                "backlog",
             ])?;
             for r in &s.reviewers {
                 w.write_record([
@@ -52,6 +54,7 @@ pub fn print(s: &TeamStats, format: Format, out: &mut impl Write) -> anyhow::Res
                     r.seconded.to_string(),
                     r.agreed.to_string(),
                     r.median_secs.map(|m| m.to_string()).unwrap_or_default(),
+                    String::new(),
                 ])?;
             }
             for d in &s.days {
@@ -65,6 +68,7 @@ pub fn print(s: &TeamStats, format: Format, out: &mut impl Write) -> anyhow::Res
                     String::new(),
                     String::new(),
                     String::new(),
+                    d.backlog.to_string(),
                 ])?;
             }
             w.flush()?;
@@ -85,9 +89,16 @@ pub fn print(s: &TeamStats, format: Format, out: &mut impl Write) -> anyhow::Res
                     utc_minute(since)
                 )?;
             }
-            writeln!(out, "\nDecisions per day (✔ passes, ✘ fails):")?;
+            writeln!(
+                out,
+                "\nPer day: backlog at its end, decisions (✔ passes, ✘ fails):"
+            )?;
             for d in &s.days {
-                writeln!(out, "  {}  ✔{:>4}  ✘{:>4}", d.date, d.passes, d.fails)?;
+                writeln!(
+                    out,
+                    "  {}  ⚑{:>6}  ✔{:>4}  ✘{:>4}",
+                    d.date, d.backlog, d.passes, d.fails
+                )?;
             }
             writeln!(out, "\nReviewers since {}:", s.since)?;
             writeln!(

@@ -92,7 +92,8 @@ async fn scenario(ours: &Ours, verify: &[&str]) {
     let shown = ours.cli(&["course", "show", DEMO_COURSES[0]]);
     assert!(shown.contains("second review  fail"), "{shown}");
     let ada = ours.api(&ours.reviewer("ada", "ada@example.edu", "reviewer"));
-    let bo = ours.api(&ours.reviewer("bo", "bo@example.edu", "reviewer"));
+    let bo_token = ours.reviewer("bo", "bo@example.edu", "reviewer");
+    let bo = ours.api(&bo_token);
     let waiting: Vec<SessionRow> = attention(&ada, 10)
         .await
         .into_iter()
@@ -266,6 +267,48 @@ async fn scenario(ours: &Ours, verify: &[&str]) {
         }
     }
     assert_eq!(stats.backlog.require_attention, waiting_now);
+    // Yesterday the backlog held the three learners decided today (s, s2 and s3's
+    // confirmation), less s3, whose confirmation was undone back into it.
+    let days = &stats.days;
+    assert_eq!(days[days.len() - 1].backlog, waiting_now);
+    assert_eq!(days[days.len() - 2].backlog, waiting_now + 2);
+
+    // `proctor-review stats` prints the same figures for a spreadsheet.
+    let token_dir = tempfile::tempdir().unwrap();
+    let token_file = token_dir.path().join("token");
+    std::fs::write(&token_file, bo_token).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_proctor-review"))
+        .args([
+            "stats",
+            "--course",
+            DEMO_COURSES[0],
+            "--format",
+            "csv",
+            "--server",
+        ])
+        .arg(&ours.url)
+        .arg("--token-file")
+        .arg(&token_file)
+        .env("PROCTOR_REVIEW_DATA_DIR", token_dir.path())
+        .env("PROCTOR_REVIEW_CONFIG", token_dir.path().join("none.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        csv.starts_with("kind,name,today,in_window,passes,fails,seconded,agreed"),
+        "{csv}"
+    );
+    assert!(csv.contains("\nreviewer,ada,1,1,1,0,2,1,"), "{csv}");
+    assert_eq!(csv.lines().filter(|l| l.starts_with("day,")).count(), 14);
     let outsider = ours.api(&ours.reviewer_in("zed", &[DEMO_COURSES[1]], &[]));
     assert!(matches!(
         outsider.stats(DEMO_COURSES[0], "7d").await,

@@ -23,6 +23,11 @@ pub struct Entry {
     pub verdict: String,
     /// How long its reviewer had the learner open before it, when the server knew.
     pub opened_secs: Option<u32>,
+    /// It took the session out of Require Attention (`Some(true)`) or put it back
+    /// (`Some(false)`, an undo or a change in Open edX).
+    pub moved: Option<bool>,
+    /// When the session's exam ended: about when it joined the backlog.
+    pub session_completed: Option<OffsetDateTime>,
 }
 
 /// Where a course's queue stands now.
@@ -30,6 +35,10 @@ pub struct Entry {
 pub struct Backlog {
     /// Sessions in Require Attention (those awaiting a second review included).
     pub require_attention: u64,
+    /// Of those, how many ended their exam on each of the last [`DAYS`] days (oldest
+    /// first): what joined the backlog since each day, as far as the store knows.
+    #[serde(default, skip_serializing)]
+    pub completed_by_day: Vec<(Date, u64)>,
     pub awaiting_second_review: u64,
     /// When the learner who has waited longest finished their exam.
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -39,6 +48,9 @@ pub struct Backlog {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Day {
     pub date: Date,
+    /// Sessions waiting at the day's end (now, for today). Sessions are taken to have
+    /// joined the backlog when their exam ended; decisions move them out and back exactly.
+    pub backlog: u64,
     /// Passes and Fails that took effect (first opinions and overturns are not decisions).
     pub passes: u64,
     pub fails: u64,
@@ -109,6 +121,7 @@ pub fn tally(
     let mut days: Vec<Day> = (0..DAYS as i64)
         .map(|i| Day {
             date: first_day + time::Duration::days(i),
+            backlog: 0,
             passes: 0,
             fails: 0,
         })
@@ -165,6 +178,9 @@ pub fn tally(
             }
         }
     }
+    for d in &mut days {
+        d.backlog = backlog_at(d.date, &backlog, entries);
+    }
     let mut reviewers: Vec<ReviewerPace> = pace
         .into_iter()
         .map(|(name, mut p)| {
@@ -186,6 +202,27 @@ pub fn tally(
         days,
         reviewers,
     }
+}
+
+/// The backlog at the end of `date`: those waiting now whose exam had ended by then, plus
+/// what decisions took out since (and less what they put back), of sessions ended by then.
+fn backlog_at(date: Date, now: &Backlog, entries: &[Entry]) -> u64 {
+    let ended_after: u64 = now
+        .completed_by_day
+        .iter()
+        .filter(|(d, _)| *d > date)
+        .map(|(_, n)| n)
+        .sum();
+    let mut n = now.require_attention.saturating_sub(ended_after) as i64;
+    for e in entries.iter().filter(|e| e.decided_at.date() > date) {
+        let ended_by_then = e.session_completed.is_none_or(|c| c.date() <= date);
+        match e.moved {
+            Some(true) if ended_by_then => n += 1,
+            Some(false) if ended_by_then => n -= 1,
+            _ => {}
+        }
+    }
+    n.max(0) as u64
 }
 
 fn median(values: &mut [u32]) -> Option<u32> {
@@ -226,6 +263,8 @@ mod tests {
             decided_at: at,
             verdict: verdict.into(),
             opened_secs: Some(session as u32 * 60),
+            moved: None,
+            session_completed: None,
         }
     }
 
@@ -275,6 +314,52 @@ mod tests {
             (cy.seconded, cy.in_window),
             (0, 0),
             "an overturn and a waiting opinion are not decisions"
+        );
+    }
+
+    #[test]
+    fn the_backlog_of_each_day_comes_back_from_what_ended_and_what_was_decided() {
+        let now = datetime!(2026-12-03 15:00 UTC);
+        let day = |d: u8| {
+            time::Date::from_calendar_date(2026, time::Month::December, d)
+                .unwrap()
+                .with_hms(9, 0, 0)
+                .unwrap()
+                .assume_utc()
+        };
+        // Waiting now: 5, two of them ended today. Yesterday 3 left the backlog, one of
+        // them ended yesterday; an undo today put one back that ended long ago.
+        let backlog = Backlog {
+            require_attention: 5,
+            completed_by_day: vec![(day(3).date(), 2)],
+            ..Backlog::default()
+        };
+        let moved = |session: i64, at: OffsetDateTime, out: bool, ended: OffsetDateTime| Entry {
+            moved: Some(out),
+            session_completed: Some(ended),
+            ..entry(session, "ada", at, if out { "fail" } else { "undo-fail" })
+        };
+        let long_ago = datetime!(2026-10-01 09:00 UTC);
+        let entries = [
+            moved(1, day(2), true, long_ago),
+            moved(2, day(2), true, long_ago),
+            moved(3, day(2), true, day(2)),
+            moved(4, day(3), false, long_ago),
+        ];
+        let s = tally("c", now, now.date(), backlog, &entries);
+        let at = |d: u8| {
+            s.days
+                .iter()
+                .find(|x| x.date == day(d).date())
+                .unwrap()
+                .backlog
+        };
+        assert_eq!(at(3), 5, "today: as it is now");
+        assert_eq!(at(2), 5 - 2 - 1, "before today's endings and today's undo");
+        assert_eq!(
+            at(1),
+            3 - 1 + 2,
+            "those ended by then, but 4 (out until today), and 1 and 2 (decided on the 2nd)"
         );
     }
 

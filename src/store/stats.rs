@@ -7,7 +7,7 @@ use super::cells::Cells;
 use super::timefmt::{from_sql, opt_from_sql, to_sql};
 use super::tx::Tx;
 use crate::args;
-use crate::domain::stats::{Backlog, Entry};
+use crate::domain::stats::{Backlog, DAYS, Entry};
 use time::OffsetDateTime;
 
 pub async fn backlog(tx: &mut impl Tx, course: &str) -> Result<Backlog, StoreError> {
@@ -26,11 +26,52 @@ pub async fn backlog(tx: &mut impl Tx, course: &str) -> Result<Backlog, StoreErr
         )
         .await?;
     let count = |i: usize| -> Result<u64, StoreError> { Ok(r.cell::<i64>(i)?.max(0) as u64) };
+    let (require_attention, awaiting_second_review) = (count(0)?, count(1)?);
+    let oldest_waiting_since = opt_from_sql(r.cell(2)?)?;
+    // Those waiting now, by the day their exam ended, over the chart's days.
+    let first_day = OffsetDateTime::now_utc().date() - time::Duration::days(DAYS as i64 - 1);
+    let mut completed_by_day = Vec::new();
+    for r in tx
+        .rows(
+            "SELECT substr(s.completed_at, 1, 10), COUNT(*)
+             FROM sessions s JOIN exams e ON e.id = s.exam_id
+             WHERE e.course_id = ? AND s.attention_rank = 0 AND s.started_at >= ?
+               AND s.completed_at >= ?
+             GROUP BY substr(s.completed_at, 1, 10)",
+            // The start bounds the index range: no exam lasts two days.
+            args![
+                course,
+                to_sql(first_day.midnight().assume_utc() - time::Duration::days(2)),
+                to_sql(first_day.midnight().assume_utc())
+            ],
+        )
+        .await?
+    {
+        let day: String = r.cell(0)?;
+        let date = time::Date::parse(
+            &day,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .map_err(|e| StoreError::failed("bad completed_at", e))?;
+        completed_by_day.push((date, r.cell::<i64>(1)?.max(0) as u64));
+    }
     Ok(Backlog {
-        require_attention: count(0)?,
-        awaiting_second_review: count(1)?,
-        oldest_waiting_since: opt_from_sql(r.cell(2)?)?,
+        require_attention,
+        awaiting_second_review,
+        oldest_waiting_since,
+        completed_by_day,
     })
+}
+
+/// Whether a history entry took its session out of Require Attention (true) or put it
+/// back (false).
+fn attention_move(before: &str, after: &str) -> Option<bool> {
+    const WAITING: &str = "second_review_required";
+    match (before == WAITING, after == WAITING) {
+        (true, false) => Some(true),
+        (false, true) => Some(false),
+        _ => None,
+    }
 }
 
 /// The course's history entries from `from` on, oldest first.
@@ -43,9 +84,11 @@ pub async fn entries(
         // The window's entries first (by time), then their sessions: left to itself, a
         // planner walks every session of the course to find its few recent decisions.
         "WITH recent AS MATERIALIZED (
-             SELECT id, session_id, reviewer_id, decided_at, verdict FROM decisions
+             SELECT id, session_id, reviewer_id, decided_at, verdict, status_before, status_after
+             FROM decisions
              WHERE decided_at >= ?)
-         SELECT d.session_id, r.username, d.decided_at, d.verdict, t.opened_secs
+         SELECT d.session_id, r.username, d.decided_at, d.verdict, t.opened_secs,
+                d.status_before, d.status_after, s.completed_at
          FROM recent d JOIN reviewers r ON r.id = d.reviewer_id
          JOIN sessions s ON s.id = d.session_id JOIN exams e ON e.id = s.exam_id
          LEFT JOIN decision_timings t ON t.decision_id = d.id
@@ -63,6 +106,8 @@ pub async fn entries(
             opened_secs: r
                 .cell::<Option<i64>>(4)?
                 .map(|v| u32::try_from(v).unwrap_or(u32::MAX)),
+            moved: attention_move(&r.cell::<String>(5)?, &r.cell::<String>(6)?),
+            session_completed: opt_from_sql(r.cell(7)?)?,
         })
     })
     .collect()

@@ -9,10 +9,14 @@ use crate::domain::stats::TeamStats;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Bar, BarChart, BarGroup, Block, BorderType, Borders, Clear, Paragraph};
+use ratatui::widgets::{
+    Bar, BarChart, BarGroup, Block, BorderType, Borders, Clear, Paragraph, Sparkline,
+};
 
 /// Rows the bar chart takes (bars, their numbers and their days).
-const CHART_H: u16 = 9;
+const CHART_H: u16 = 8;
+/// Rows the backlog's trend takes.
+const TREND_H: u16 = 3;
 
 pub fn draw(state: &State, view: &TeamView, frame: &mut Frame, area: Rect) {
     let t = &state.theme;
@@ -37,22 +41,37 @@ pub fn draw(state: &State, view: &TeamView, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(msg).style(t.dim()), inner);
         return;
     };
-    let head = backlog_lines(s, width);
-    let [top, chart, rest] = Layout::vertical([
-        Constraint::Length(head.len() as u16 + 1),
+    let mut head = backlog_lines(s, width);
+    head.push(Line::styled(fit(&backlog_trend(s), width), t.heading()));
+    let [top, trend, heading, chart, rest] = Layout::vertical([
+        Constraint::Length(head.len() as u16),
+        Constraint::Length(TREND_H),
+        Constraint::Length(1),
         Constraint::Length(CHART_H),
         Constraint::Min(0),
     ])
     .areas(inner);
-    let mut head = head;
-    head.push(Line::styled(
-        fit(
-            "Decisions per day, last 14 days (passes + fails that took effect)",
-            width,
-        ),
-        t.heading(),
-    ));
     frame.render_widget(Paragraph::new(head), top);
+    // One day as wide as a bar below (and its gap), so the two read together.
+    // Drawn from the fortnight's least (the line above says it in numbers), so a backlog
+    // moving between 30 and 42 shows its movement, not a block.
+    let least = s.days.iter().map(|d| d.backlog).min().unwrap_or(0);
+    let spread: Vec<u64> = s
+        .days
+        .iter()
+        .flat_map(|d| [d.backlog - least + 1; 4])
+        .collect();
+    frame.render_widget(
+        Sparkline::default().data(&spread).style(t.attention()),
+        trend,
+    );
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            fit("Decisions per day (passes + fails that took effect)", width),
+            t.heading(),
+        )),
+        heading,
+    );
     let bars: Vec<Bar> = s
         .days
         .iter()
@@ -104,6 +123,25 @@ pub fn draw(state: &State, view: &TeamView, frame: &mut Frame, area: Rect) {
         )));
     }
     frame.render_widget(Paragraph::new(lines), rest);
+}
+
+/// The backlog's 14 days in numbers, so the trend reads without the picture.
+fn backlog_trend(s: &TeamStats) -> String {
+    let (Some(first), Some(last)) = (s.days.first(), s.days.last()) else {
+        return String::new();
+    };
+    let most = s.days.iter().max_by_key(|d| d.backlog).unwrap_or(last);
+    format!(
+        "Backlog over 14 days: {} on {:02}-{:02} → {} now (most {}, on {:02}-{:02}; least {})",
+        first.backlog,
+        u8::from(first.date.month()),
+        first.date.day(),
+        last.backlog,
+        most.backlog,
+        u8::from(most.date.month()),
+        most.date.day(),
+        s.days.iter().map(|d| d.backlog).min().unwrap_or(0)
+    )
 }
 
 fn backlog_lines(s: &TeamStats, width: usize) -> Vec<Line<'static>> {

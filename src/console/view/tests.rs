@@ -92,6 +92,9 @@ fn scenes() -> Vec<(&'static str, State)> {
             decided_at: at(d),
             verdict: verdict.into(),
             opened_secs: Some(u32::from(d) * 7),
+            // Each decision took its learner out of the backlog; they had waited a week.
+            moved: Some(true),
+            session_completed: Some(at(d.saturating_sub(7).max(1))),
         };
         let mut entries = Vec::new();
         for (i, d) in [3u8, 5, 5, 8, 9, 9, 9, 11, 12, 12].iter().enumerate() {
@@ -105,6 +108,7 @@ fn scenes() -> Vec<(&'static str, State)> {
             require_attention: 42,
             awaiting_second_review: 3,
             oldest_waiting_since: Some(at(1)),
+            completed_by_day: vec![(at(10).date(), 4), (at(12).date(), 6)],
         };
         let since = now.date() - time::Duration::days(6);
         v.stats = Some(tally(
