@@ -182,45 +182,74 @@ async fn a_delivered_learner_email_is_announced_live() {
     );
 }
 
+/// ada and bo on one server, each with a console on the cross-exam queue's rows.
+struct TwoConsoles {
+    _ours: Ours,
+    _dirs: [tempfile::TempDir; 2],
+    /// The queue as both consoles list it: oldest waiting first.
+    queue: Vec<proctor_review::domain::SessionRow>,
+    first: common::console::Console,
+    second: common::console::Console,
+}
+
+impl TwoConsoles {
+    fn start() -> Self {
+        use common::console::Console;
+        let ours = Ours::start_with(&["--lms-sync-secs", "0", "--seed-demo", "60"]);
+        let ada = ours.reviewer("ada", "ada@example.edu", "reviewer");
+        let bo = ours.reviewer("bo", "bo@example.edu", "reviewer");
+        let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+        let start = |token: &str, dir: &tempfile::TempDir| {
+            Console::start_with(
+                &["--server", &ours.url],
+                dir.path(),
+                &[("PROCTOR_REVIEW_TOKEN", token)],
+            )
+        };
+        let queue = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let q = proctor_review::api::SessionQuery {
+                    desc: false,
+                    ..Default::default()
+                };
+                ours.api(&ada).queue(&q).await.unwrap().items
+            });
+        let mut first = start(&ada, &dirs[0]);
+        let mut second = start(&bo, &dirs[1]);
+        // Both launch on the queue; Enter shows its sessions (80 columns: one pane at a time).
+        for c in [&mut first, &mut second] {
+            c.wait_for("All exams");
+            c.keys("\r");
+            // The rows, not only the header: Enter on a list still loading opens nothing.
+            c.until("the queue's rows", |s| {
+                s.contains("to review ·") && s.contains("▶ ")
+            });
+        }
+        Self {
+            _ours: ours,
+            _dirs: dirs,
+            queue,
+            first,
+            second,
+        }
+    }
+}
+
 /// Two consoles on one server: a Fail in the first appears in the second without a key.
 #[test]
 fn a_decision_in_one_console_appears_in_another_without_a_key_press() {
-    use common::console::Console;
-    let ours = Ours::start_with(&["--lms-sync-secs", "0", "--seed-demo", "60"]);
-    let ada = ours.reviewer("ada", "ada@example.edu", "reviewer");
-    let bo = ours.reviewer("bo", "bo@example.edu", "reviewer");
-    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
-    let start = |token: &str, dir: &tempfile::TempDir| {
-        Console::start_with(
-            &["--server", &ours.url],
-            dir.path(),
-            &[("PROCTOR_REVIEW_TOKEN", token)],
-        )
-    };
-    // The head of the cross-exam queue: oldest waiting first.
-    let head = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async {
-            let q = proctor_review::api::SessionQuery {
-                desc: false,
-                ..Default::default()
-            };
-            ours.api(&ada).queue(&q).await.unwrap().items.remove(0)
-        });
-    let learner = head.learner.full_name;
-    let mut first = start(&ada, &dirs[0]);
-    let mut second = start(&bo, &dirs[1]);
-    // Both launch on the queue; Enter shows its sessions (80 columns: one pane at a time).
-    for c in [&mut first, &mut second] {
-        c.wait_for("All exams");
-        c.keys("\r");
-        // The rows, not only the header: Enter on a list still loading opens nothing.
-        c.until("the queue's rows", |s| {
-            s.contains("to review ·") && s.contains("▶ ")
-        });
-    }
+    // Bound whole: the server and folders live as long as the consoles.
+    let TwoConsoles {
+        _ours,
+        _dirs,
+        queue,
+        mut first,
+        mut second,
+    } = TwoConsoles::start();
+    let learner = queue[0].learner.full_name.clone();
 
     // Into Learner Detail, so the decision waits for the learner's details.
     first.keys("\r");
@@ -244,40 +273,15 @@ fn a_decision_in_one_console_appears_in_another_without_a_key_press() {
 /// quits frees their learner at once.
 #[test]
 fn two_consoles_never_take_the_same_learner_by_following_the_queue() {
-    use common::console::Console;
-    let ours = Ours::start_with(&["--lms-sync-secs", "0", "--seed-demo", "60"]);
-    let ada = ours.reviewer("ada", "ada@example.edu", "reviewer");
-    let bo = ours.reviewer("bo", "bo@example.edu", "reviewer");
-    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
-    let start = |token: &str, dir: &tempfile::TempDir| {
-        Console::start_with(
-            &["--server", &ours.url],
-            dir.path(),
-            &[("PROCTOR_REVIEW_TOKEN", token)],
-        )
-    };
-    // The queue as both consoles list it: oldest waiting first.
-    let queue = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async {
-            let q = proctor_review::api::SessionQuery {
-                desc: false,
-                ..Default::default()
-            };
-            ours.api(&ada).queue(&q).await.unwrap().items
-        });
+    // Bound whole: the server and folders live as long as the consoles.
+    let TwoConsoles {
+        _ours,
+        _dirs,
+        queue,
+        mut first,
+        mut second,
+    } = TwoConsoles::start();
     let name = |i: usize| queue[i].learner.full_name.clone();
-    let mut first = start(&ada, &dirs[0]);
-    let mut second = start(&bo, &dirs[1]);
-    for c in [&mut first, &mut second] {
-        c.wait_for("All exams");
-        c.keys("\r");
-        c.until("the queue's rows", |s| {
-            s.contains("to review ·") && s.contains("▶ ")
-        });
-    }
 
     // ada opens the second learner in the queue; bo sees it on the row.
     first.keys("j");

@@ -81,8 +81,9 @@ pub async fn entries(
     from: OffsetDateTime,
 ) -> Result<Vec<Entry>, StoreError> {
     tx.rows(
-        // The window's entries first (by time), then their sessions: left to itself, a
-        // planner walks every session of the course to find its few recent decisions.
+        // The window's entries first (by time), then each one's session and exam by key:
+        // left to itself, a planner walks every session of the course to find its few
+        // recent decisions (the `+` keeps it off the sessions' exam index).
         "WITH recent AS MATERIALIZED (
              SELECT id, session_id, reviewer_id, decided_at, verdict, status_before, status_after
              FROM decisions
@@ -90,7 +91,7 @@ pub async fn entries(
          SELECT d.session_id, r.username, d.decided_at, d.verdict, t.opened_secs,
                 d.status_before, d.status_after, s.completed_at
          FROM recent d JOIN reviewers r ON r.id = d.reviewer_id
-         JOIN sessions s ON s.id = d.session_id JOIN exams e ON e.id = s.exam_id
+         JOIN sessions s ON s.id = d.session_id JOIN exams e ON e.id = +s.exam_id
          LEFT JOIN decision_timings t ON t.decision_id = d.id
          WHERE e.course_id = ? ORDER BY d.id",
         args![to_sql(from), course],
