@@ -759,6 +759,13 @@ async fn a_first_fail_reaches_open_edx_only_once_a_second_reviewer_confirms_it(d
         other => panic!("the first reviewer confirmed their own Fail: {other:?}"),
     }
 
+    // The second reviewer decides blind: the first verdict shows once they have chosen.
+    let seen = second.session(id).await.expect("session");
+    assert_eq!(
+        seen.waiting.map(|w| (w.first_reviewer, w.verdict)),
+        Some(("first".to_owned(), None))
+    );
+
     // The confirmation is what Open edX hears of, and then as an ordinary Fail.
     second
         .decide(
