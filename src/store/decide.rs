@@ -72,12 +72,7 @@ async fn context(tx: &mut impl Tx, session: i64) -> Result<Option<DecisionContex
     Ok(Some(DecisionContext {
         facts: DecisionFacts {
             status: r.cell::<String>(0)?.parse().map_err(bad)?,
-            review_status: r
-                .cell::<Option<String>>(1)?
-                .as_deref()
-                .map(str::parse)
-                .transpose()
-                .map_err(bad)?,
+            review_status: super::rows::opt_parse(r.cell::<Option<String>>(1)?.as_deref())?,
             original_grade: earned
                 .zip(possible)
                 .map(|(earned, possible)| Grade { earned, possible }),
@@ -116,9 +111,7 @@ async fn first_opinion(
     else {
         return Ok(None);
     };
-    let word: String = r.cell(3)?;
-    let (_, verdict) = read_verdict_word(&word)
-        .ok_or_else(|| StoreError::Corrupt(format!("unknown verdict '{word}' in database")))?;
+    let (_, verdict) = super::rows::verdict_word(&r.cell::<String>(3)?)?;
     Ok(Some(FirstOpinion {
         decision_id: r.cell(0)?,
         reviewer_id: r.cell(1)?,
@@ -168,10 +161,7 @@ where
             .await?;
         if let Some(row) = earlier {
             let session: SessionId = row.cell(0)?;
-            let word: String = row.cell(1)?;
-            let (_, verdict) = read_verdict_word(&word).ok_or_else(|| {
-                StoreError::Corrupt(format!("unknown verdict '{word}' in database"))
-            })?;
+            let (_, verdict) = super::rows::verdict_word(&row.cell::<String>(1)?)?;
             crate::domain::decision::check_replay(
                 (session, verdict),
                 (cmd.session_id, cmd.verdict),
@@ -319,12 +309,7 @@ async fn undo_facts(tx: &mut impl Tx, session: i64) -> Result<Option<UndoFacts>,
         decided_at: from_sql(&r.cell::<String>(4)?)?,
         status_before: status(5)?,
         status_after: status(6)?,
-        review_status_before: r
-            .cell::<Option<String>>(7)?
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(bad)?,
+        review_status_before: super::rows::opt_parse(r.cell::<Option<String>>(7)?.as_deref())?,
         grade_before: r.cell(8)?,
         status_now: status(9)?,
         original_grade: earned

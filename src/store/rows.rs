@@ -70,9 +70,15 @@ pub struct HistoryVerdicts {
     pub stage: Option<crate::domain::second_review::Stage>,
 }
 
+/// A decision's verdict column: its second-review stage, if any, and its verdict.
+pub fn verdict_word(
+    word: &str,
+) -> Result<(Option<crate::domain::second_review::Stage>, Verdict), StoreError> {
+    crate::domain::second_review::read_verdict_word(word)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown verdict '{word}' in database")))
+}
+
 pub fn history_verdicts(verdict: &str) -> Result<HistoryVerdicts, StoreError> {
-    use crate::domain::second_review::read_verdict_word;
-    let unknown = || StoreError::Corrupt(format!("unknown verdict '{verdict}' in database"));
     if verdict == SYNC_VERDICT {
         return Ok(HistoryVerdicts {
             gave: None,
@@ -81,14 +87,14 @@ pub fn history_verdicts(verdict: &str) -> Result<HistoryVerdicts, StoreError> {
         });
     }
     if let Some(undone) = verdict.strip_prefix(UNDO_PREFIX) {
-        let (stage, v) = read_verdict_word(undone).ok_or_else(unknown)?;
+        let (stage, v) = verdict_word(undone)?;
         return Ok(HistoryVerdicts {
             gave: None,
             undoes: Some(v),
             stage,
         });
     }
-    let (stage, v) = read_verdict_word(verdict).ok_or_else(unknown)?;
+    let (stage, v) = verdict_word(verdict)?;
     Ok(HistoryVerdicts {
         gave: Some(v),
         undoes: None,
