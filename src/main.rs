@@ -2,6 +2,7 @@
 //! reviewer administration.
 
 mod course_cli;
+mod db_backup_cli;
 mod db_open;
 mod lms_cli;
 mod mail_cli;
@@ -443,6 +444,35 @@ enum DbCommand {
         #[arg(long)]
         repair: bool,
     },
+    /// Copy a SQLite database while its server runs (SQLite's online backup: the database
+    /// as it stood at one moment) into a new file, mode 0600, and check the copy: its
+    /// decision history verifies and its counts match a recount. On PostgreSQL, prints the
+    /// pg_dump invocation.
+    Backup {
+        /// The server's database: a SQLite file, or a postgres:// URL.
+        #[arg(long, env = "PROCTOR_REVIEW_DB")]
+        db: PathBuf,
+        /// The new file (refused if it exists).
+        #[arg(long)]
+        to: PathBuf,
+        /// The key the history is sealed with (default: where `serve` keeps it).
+        #[arg(long, env = "PROCTOR_REVIEW_AUDIT_KEY_FILE")]
+        audit_key_file: Option<PathBuf>,
+        #[command(flatten)]
+        data_dir: DataDir,
+    },
+    /// Restore a backup into a new SQLite file and check it as a backup is checked.
+    Restore {
+        /// The backup taken with `db backup`.
+        #[arg(long)]
+        from: PathBuf,
+        /// The new database file (refused if it exists).
+        #[arg(long, env = "PROCTOR_REVIEW_DB")]
+        db: PathBuf,
+        /// The key the history is sealed with: the one `db backup` said to keep with it.
+        #[arg(long, env = "PROCTOR_REVIEW_AUDIT_KEY_FILE")]
+        audit_key_file: PathBuf,
+    },
     /// Move a SQLite installation into a new, empty PostgreSQL database: every table, the
     /// decision history with its hash chain, pending jobs. Refuses a target that holds
     /// data; checks row counts and the chain before it commits. Media and report folders
@@ -562,6 +592,20 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Db(DbCommand::Check { db, repair })) => db_check(&db, repair).await,
         Some(Command::Db(DbCommand::Copy { from, to })) => db_copy(&from, &to).await,
+        Some(Command::Db(DbCommand::Backup {
+            db,
+            to,
+            audit_key_file: named,
+            data_dir,
+        })) => {
+            let key = audit_key_file(&db, data_dir.data_dir.as_deref(), &named)?;
+            db_backup_cli::backup(&db, &to, &key).await
+        }
+        Some(Command::Db(DbCommand::Restore {
+            from,
+            db,
+            audit_key_file,
+        })) => db_backup_cli::restore(&from, &db, &audit_key_file).await,
         Some(Command::Paths(local)) => {
             let paths = Paths::resolve(local.data_dir.clone())?;
             let cfg = config::load(local.config.as_deref().unwrap_or(&paths.config_file))?;
