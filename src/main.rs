@@ -188,6 +188,15 @@ enum Command {
 
 #[derive(Args)]
 struct ServeArgs {
+    /// How the server logs to stderr: `text` for people, `json` (one object per line:
+    /// timestamp, level, target, fields) for a log collector.
+    #[arg(
+        long,
+        value_enum,
+        env = "PROCTOR_REVIEW_LOG_FORMAT",
+        default_value = "text"
+    )]
+    log_format: LogFormat,
     /// SQLite database file (a new one needs --create), or a PostgreSQL URL
     /// (postgres://user@host:port/dbname; TLS with ?sslmode=require) that several servers share.
     #[arg(long, env = "PROCTOR_REVIEW_DB")]
@@ -543,7 +552,7 @@ fn run() -> anyhow::Result<()> {
 async fn async_main(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Serve(args)) => {
-            log_to_stderr();
+            log_to_stderr(args.log_format);
             serve(*args).await
         }
         Some(Command::Reviewer(cmd)) => reviewer_cli::run(cmd).await,
@@ -873,11 +882,14 @@ async fn serve_on<S: Store>(
     // Scripts and tests read this line to find the port.
     println!("listening on http://{addr}");
     tracing::info!(%addr, db = %db_open::shown(&args.db), "review server started");
-    // What an admin does next (stderr: stdout's first line is for scripts).
-    eprintln!(
-        "Next: add a reviewer with\n  proctor-review reviewer add --db {} --username NAME --email ADDRESS --course COURSE_ID\nand connect with\n  proctor-review --server http://{addr} --token-file FILE_HOLDING_THE_TOKEN",
-        db_open::shown(&args.db)
-    );
+    // What an admin does next (stderr: stdout's first line is for scripts). Not among
+    // JSON lines, where a collector expects nothing but log objects.
+    if args.log_format == LogFormat::Text {
+        eprintln!(
+            "Next: add a reviewer with\n  proctor-review reviewer add --db {} --username NAME --email ADDRESS --course COURSE_ID\nand connect with\n  proctor-review --server http://{addr} --token-file FILE_HOLDING_THE_TOKEN",
+            db_open::shown(&args.db)
+        );
+    }
     let shutdown = shutdown_signal();
     server::run(
         listener,
@@ -1134,13 +1146,23 @@ fn filter() -> EnvFilter {
     EnvFilter::try_from_env("PROCTOR_REVIEW_LOG").unwrap_or_else(|_| EnvFilter::new("info"))
 }
 
-fn log_to_stderr() {
-    let _ = tracing_subscriber::fmt()
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+fn log_to_stderr(format: LogFormat) {
+    let log = tracing_subscriber::fmt()
         .with_env_filter(filter())
         // Plain text: colour codes would be scrubbed with everything else.
         .with_ansi(false)
-        .with_writer(proctor_review::logsafe::Sanitized(std::io::stderr))
-        .try_init();
+        .with_writer(proctor_review::logsafe::Sanitized(std::io::stderr));
+    let _ = match format {
+        LogFormat::Text => log.try_init(),
+        // JSON escapes what it carries; the sanitizer still sees every line.
+        LogFormat::Json => log.json().flatten_event(true).try_init(),
+    };
 }
 
 /// The console owns the screen, so its log goes to a private file.

@@ -409,3 +409,47 @@ async fn every_refusal_on_every_route_is_json_and_a_huge_declared_body_is_refuse
     assert!(answer.starts_with("HTTP/1.1 413 "), "{answer:?}");
     assert_eq!(json_body(&answer)["error"], "too_large");
 }
+
+/// `serve --log-format json` (issue #28): every line of the log is one JSON object a
+/// collector can read, decisions included, and learners' names and emails stay out of it.
+#[tokio::test]
+async fn json_logs_parse_line_by_line_and_name_no_learner() {
+    let mut ours = Ours::start_with(&[
+        "--lms-sync-secs",
+        "0",
+        "--seed-demo",
+        "60",
+        "--log-format",
+        "json",
+    ]);
+    let api = ours.api(&ours.reviewer("ada", "ada@example.edu", "reviewer"));
+    let s = common::sessions::attention(&api, 1).await.remove(0);
+    let req = DecisionRequest {
+        verdict: Verdict::Fail,
+        reason: "phone".into(),
+        expected_status: Some(AttemptStatus::SecondReviewRequired),
+        idempotency_key: None,
+    };
+    api.decide(s.id, &req).await.unwrap();
+    // Stopped, so every line is written.
+    assert!(ours.terminate().success());
+    let log = ours.log();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["message"] == "decision recorded" && l["session_id"] == s.id),
+        "{log}"
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["level"].is_string() && l["timestamp"].is_string())
+    );
+    for secret in [&s.learner.email, &s.learner.full_name] {
+        assert!(!log.contains(secret.as_str()), "{secret} is in the log");
+    }
+}
