@@ -895,6 +895,7 @@ async fn serve_on<S: Store>(
         listener,
         store,
         ServerOptions {
+            metrics: server::install_metrics(),
             contact: args.contact,
             mail,
             media,

@@ -453,3 +453,59 @@ async fn json_logs_parse_line_by_line_and_name_no_learner() {
         assert!(!log.contains(secret.as_str()), "{secret} is in the log");
     }
 }
+
+/// `GET /metrics` (issue #28): admins scrape Prometheus text that a Prometheus parser reads,
+/// with the decision just made counted and the request timed by its route; a reviewer is
+/// refused.
+#[tokio::test]
+async fn metrics_parse_as_prometheus_text_and_count_a_decision() {
+    let ours = Ours::start_with(&["--lms-sync-secs", "0", "--seed-demo", "60"]);
+    let admin = ours.reviewer("root", "root@example.edu", "admin");
+    let reviewer = ours.reviewer("ada", "ada@example.edu", "reviewer");
+    let api = ours.api(&reviewer);
+    let s = common::sessions::attention(&api, 1).await.remove(0);
+    let req = DecisionRequest {
+        verdict: Verdict::Fail,
+        reason: "phone".into(),
+        expected_status: Some(AttemptStatus::SecondReviewRequired),
+        idempotency_key: None,
+    };
+    api.decide(s.id, &req).await.unwrap();
+    let http = reqwest::Client::new();
+    let scrape = |token: String| {
+        http.get(format!("{}/metrics", ours.url))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(scrape(reviewer.clone()).await.unwrap().status(), 403);
+    let text = scrape(admin).await.unwrap().text().await.unwrap();
+    let lines = text.lines().map(|l| Ok(l.to_owned()));
+    let scraped = prometheus_parse::Scrape::parse(lines).expect("Prometheus text");
+    let sample = |name: &str, labels: &[(&str, &str)]| {
+        scraped
+            .samples
+            .iter()
+            .find(|x| x.metric == name && labels.iter().all(|(k, v)| x.labels.get(k) == Some(*v)))
+            .map(|x| x.value.clone())
+    };
+    let counted = sample(
+        "decisions_total",
+        &[("verdict", "fail"), ("step", "decision")],
+    );
+    assert!(
+        matches!(
+            counted,
+            Some(prometheus_parse::Value::Counter(n) | prometheus_parse::Value::Untyped(n)) if n == 1.0
+        ),
+        "{counted:?} in {text}"
+    );
+    let decided = [
+        ("route", "/api/v1/sessions/:session_id/decision"),
+        ("status", "200"),
+    ];
+    assert!(sample("http_requests_total", &decided).is_some(), "{text}");
+    assert!(
+        sample("jobs_queued", &[("kind", "email"), ("when", "due")]).is_some(),
+        "{text}"
+    );
+}

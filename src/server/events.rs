@@ -225,6 +225,12 @@ struct Subscription<S> {
     closing: watch::Receiver<bool>,
 }
 
+impl<S> Drop for Subscription<S> {
+    fn drop(&mut self) {
+        metrics::gauge!("event_streams_active").decrement(1.0);
+    }
+}
+
 impl<S: Store> Subscription<S> {
     /// `None` (the stream ends) once the caller's token is revoked or expired, or their
     /// grants or role changed: a console reconnects after an end, and is then refused or
@@ -274,6 +280,7 @@ pub async fn stream<S: Store>(
     }
     let mut recheck = tokio::time::interval(RECHECK);
     recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    metrics::gauge!("event_streams_active").increment(1.0);
     let sub = Subscription {
         store: st.store.clone(),
         token: bearer(&headers).map(hash_token).unwrap_or_default(),

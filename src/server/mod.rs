@@ -11,6 +11,7 @@ mod http;
 mod ids;
 mod json_errors;
 pub mod media;
+mod metrics;
 mod presence;
 mod protocol_errors;
 mod provider;
@@ -53,6 +54,8 @@ pub struct AppState<S> {
     pub media: Arc<MediaSettings>,
     /// Live updates for `GET /events`.
     pub events: Arc<events::EventHub>,
+    /// What `GET /metrics` renders, when this process records metrics.
+    pub metrics: Option<Arc<metrics_exporter_prometheus::PrometheusHandle>>,
 }
 
 pub fn router<S: Store>(state: AppState<S>) -> Router {
@@ -84,6 +87,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
     Router::new()
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready::<S>))
+        .route("/metrics", get(metrics::scrape::<S>))
         .nest(PREFIX, api)
         .nest("/provider", provider::router::<S>())
         .fallback(routes::not_found)
@@ -94,11 +98,16 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         }))
         .layer(axum::middleware::from_fn(json_errors::json_errors))
         .layer(axum::middleware::from_fn(routes::uri_limit))
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
+pub use metrics::install as install_metrics;
+
 pub struct ServerOptions {
+    /// Metrics for `GET /metrics` (see [`install_metrics`]); none in tests.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     pub contact: String,
     pub mail: MailSettings,
     pub media: MediaSettings,
@@ -214,6 +223,7 @@ pub async fn run<S: Store>(
         }),
         media: Arc::new(options.media),
         events,
+        metrics: options.metrics.map(Arc::new),
     };
     let sweeper = tokio::spawn({
         let hub = state.events.clone();

@@ -143,6 +143,13 @@ pub async fn decide<S: Store>(
         Some(Stage::Overturn) => (ChangeKind::Overturned, None),
         _ => (ChangeKind::Decision, Some(verdict)),
     };
+    let step = match kind {
+        ChangeKind::FirstOpinion => "first_opinion",
+        ChangeKind::Overturned => "overturn",
+        _ => "decision",
+    };
+    metrics::counter!("decisions_total", "verdict" => verdict.as_str(), "step" => step)
+        .increment(1);
     st.events
         .session_changed(kind, &detail, Some(&actor.reviewer.username), told);
     st.kicks.kick(crate::domain::JobKind::Email);
