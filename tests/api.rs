@@ -518,3 +518,30 @@ async fn health_and_readiness_for_load_balancers() {
     db.pragma_update(None, "user_version", known).unwrap();
     assert_eq!(get("/readyz").await.0, 200);
 }
+
+/// `serve --object-store s3://…` starts and answers (it panicked building its S3 client:
+/// the rustls crypto provider was never installed on that path).
+#[tokio::test]
+async fn a_server_with_an_s3_object_store_starts() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let ours = common::peer::Ours::start_with_env(
+        &[
+            ("AWS_ENDPOINT", &endpoint),
+            ("AWS_ALLOW_HTTP", "true"),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", "us-east-1"),
+        ],
+        &["--lms-sync-secs", "0", "--object-store", "s3://evidence"],
+    );
+    proctor_review::client::tls_ready();
+    let http = reqwest::Client::new();
+    let alive = http
+        .get(format!("{}/healthz", ours.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(alive.status(), 200);
+}

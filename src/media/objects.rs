@@ -62,6 +62,9 @@ impl Objects {
                 )
             }
             "s3" => {
+                // The S3 client speaks rustls without a default crypto provider: without
+                // this, `serve --object-store s3://…` panicked as it built the client.
+                crate::tls::ready();
                 let bucket = parsed
                     .host_str()
                     .filter(|b| !b.is_empty())

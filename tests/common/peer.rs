@@ -382,6 +382,13 @@ impl Ours {
     }
 
     /// `serve` allowed only `fds` open descriptors (`ulimit -n`).
+    /// A server with `env` set beside its flags (object store settings, say).
+    pub fn start_with_env(env: &[(&str, &str)], extra: &[&str]) -> Ours {
+        let mut command = Command::new(BIN);
+        command.envs(env.iter().copied());
+        Self::spawn(command, extra)
+    }
+
     pub fn start_with_fd_limit(fds: u32, extra: &[&str]) -> Ours {
         let mut sh = Command::new("sh");
         sh.args(["-c", &format!("ulimit -n {fds} && exec \"$0\" \"$@\""), BIN]);
