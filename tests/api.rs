@@ -519,10 +519,10 @@ async fn health_and_readiness_for_load_balancers() {
     assert_eq!(get("/readyz").await.0, 200);
 }
 
-/// `serve --object-store s3://…` starts and answers (it panicked building its S3 client:
-/// the rustls crypto provider was never installed on that path).
+/// A server whose S3 object store does not answer (issue #28) is alive but not ready, and
+/// says which store; its readiness answers within seconds, not after the client's retries.
 #[tokio::test]
-async fn a_server_with_an_s3_object_store_starts() {
+async fn readiness_says_when_the_object_store_does_not_answer() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
@@ -538,10 +538,11 @@ async fn a_server_with_an_s3_object_store_starts() {
     );
     proctor_review::client::tls_ready();
     let http = reqwest::Client::new();
-    let alive = http
-        .get(format!("{}/healthz", ours.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(alive.status(), 200);
+    let ask = |path: &str| http.get(format!("{}{path}", ours.url)).send();
+    assert_eq!(ask("/healthz").await.unwrap().status(), 200);
+    let resp = ask("/readyz").await.unwrap();
+    assert_eq!(resp.status(), 503);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    let says = body["message"].as_str().unwrap();
+    assert!(says.contains("the object store s3://evidence"), "{says}");
 }
