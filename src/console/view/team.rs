@@ -61,8 +61,14 @@ pub fn draw(state: &State, view: &TeamView, frame: &mut Frame, area: Rect) {
         .iter()
         .flat_map(|d| [d.backlog - least + 1; 4])
         .collect();
+    // A backlog that did not move is a low flat line, not a wall.
+    let top = spread.iter().copied().max().unwrap_or(1);
+    let scale = if top <= 1 { 8 } else { top };
     frame.render_widget(
-        Sparkline::default().data(&spread).style(t.attention()),
+        Sparkline::default()
+            .data(&spread)
+            .max(scale)
+            .style(t.attention()),
         trend,
     );
     frame.render_widget(
