@@ -424,13 +424,7 @@ async fn json_logs_parse_line_by_line_and_name_no_learner() {
     ]);
     let api = ours.api(&ours.reviewer("ada", "ada@example.edu", "reviewer"));
     let s = common::sessions::attention(&api, 1).await.remove(0);
-    let req = DecisionRequest {
-        verdict: Verdict::Fail,
-        reason: "phone".into(),
-        expected_status: Some(AttemptStatus::SecondReviewRequired),
-        idempotency_key: None,
-    };
-    api.decide(s.id, &req).await.unwrap();
+    common::sessions::decide(&api, &s, Verdict::Fail, "phone").await;
     // Stopped, so every line is written.
     assert!(ours.terminate().success());
     let log = ours.log();
@@ -464,13 +458,7 @@ async fn metrics_parse_as_prometheus_text_and_count_a_decision() {
     let reviewer = ours.reviewer("ada", "ada@example.edu", "reviewer");
     let api = ours.api(&reviewer);
     let s = common::sessions::attention(&api, 1).await.remove(0);
-    let req = DecisionRequest {
-        verdict: Verdict::Fail,
-        reason: "phone".into(),
-        expected_status: Some(AttemptStatus::SecondReviewRequired),
-        idempotency_key: None,
-    };
-    api.decide(s.id, &req).await.unwrap();
+    common::sessions::decide(&api, &s, Verdict::Fail, "phone").await;
     let http = reqwest::Client::new();
     let scrape = |token: String| {
         http.get(format!("{}/metrics", ours.url))

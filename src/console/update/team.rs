@@ -116,20 +116,33 @@ mod tests {
             note: None,
         };
         let fx = update(&mut s, Action::Changed(e.clone()));
-        assert_eq!(
-            fx.iter()
-                .filter(|f| matches!(f, Effect::LoadStats { .. }))
-                .count(),
-            1
-        );
+        let reloads: Vec<u64> = fx
+            .iter()
+            .filter_map(|f| match f {
+                Effect::LoadStats { request, .. } => Some(*request),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(reloads.len(), 1);
         let fx = update(&mut s, Action::Changed(e.clone()));
         assert!(
             !fx.iter().any(|f| matches!(f, Effect::LoadStats { .. })),
             "one request at a time"
         );
+        update(
+            &mut s,
+            Action::StatsLoaded {
+                request: reloads[0],
+                result: Ok(stats()),
+            },
+        );
+        // Closed, with nothing on its way: a change fetches nothing.
         update(&mut s, code(crossterm::event::KeyCode::Esc));
         assert_eq!(s.overlay, None);
         let fx = update(&mut s, Action::Changed(e));
-        assert!(!fx.iter().any(|f| matches!(f, Effect::LoadStats { .. })));
+        assert!(
+            !fx.iter().any(|f| matches!(f, Effect::LoadStats { .. })),
+            "closed: nothing fetched"
+        );
     }
 }
