@@ -57,7 +57,30 @@ macro_rules! per_kind {
 }
 
 type Raw = (&'static str, &'static [u8], ContentType);
-const CLIPS: [Raw; 10] = per_kind!("clips", "webm", ContentType::Webm);
+const MP4: ContentType = ContentType::Mp4;
+// H.264 MP4, which the server draws with no system package, but for one clip in WebM as a
+// browser records it, so a demo with ffmpeg shows that path too (and one without says what
+// is missing).
+const CLIPS: [Raw; 10] = [
+    asset!("clips", "second_person", "mp4", MP4),
+    asset!("clips", "no_face", "mp4", MP4),
+    asset!("clips", "looking_away", "mp4", MP4),
+    asset!("clips", "phone", "mp4", MP4),
+    asset!("clips", "tab_switch", "mp4", MP4),
+    asset!("clips", "copy_paste", "mp4", MP4),
+    asset!("clips", "second_monitor", "mp4", MP4),
+    asset!("clips", "left_room", "mp4", MP4),
+    asset!("clips", "voices", "webm", ContentType::Webm),
+    asset!("clips", "unauthorized_app", "mp4", MP4),
+];
+/// The whole recording's first three minutes, to skim as a contact sheet.
+const RECORDING: Raw = (
+    "recording.mp4",
+    include_bytes!("../../assets/demo/media/recording.mp4"),
+    MP4,
+);
+/// Seconds the demo recording lasts.
+pub const RECORDING_SECS: i64 = 180;
 const SHOTS: [Raw; 10] = per_kind!("shots", "jpg", ContentType::Jpeg);
 const SCANS: [Raw; 6] = [
     asset!("scans", "id_card", "jpg", ContentType::Jpeg),
@@ -80,6 +103,7 @@ pub fn assets() -> &'static [Asset] {
             .iter()
             .chain(SHOTS.iter())
             .chain(SCANS.iter())
+            .chain(std::iter::once(&RECORDING))
             .map(|(name, bytes, ct)| Asset {
                 name,
                 bytes,
@@ -179,6 +203,13 @@ pub fn of_session(s: &DemoSession) -> Vec<DemoMedia> {
             ..item(s, MediaKind::Screenshot, SHOTS[k].0)
         });
     }
+    // After the clips, so a violation's own clip is the one that opens for it.
+    out.push(DemoMedia {
+        offset_start: Some(0),
+        offset_end: Some(RECORDING_SECS),
+        captured_at: Some(start),
+        ..item(s, MediaKind::Video, RECORDING.0)
+    });
     out
 }
 

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Makes the demo's evidence media: one short clip and one screenshot per violation kind,
-# and the verification scans and onboarding photos. Run once by hand after changing it;
+# Makes the demo's evidence media: one short clip and one screenshot per violation kind, a
+# three-minute recording to skim as a contact sheet, and the verification scans and
+# onboarding photos. Clips and the recording are H.264 MP4 (constrained baseline, which the
+# server decodes with its built-in openh264, no system package); the voices clip is VP9
+# WebM, as browsers' recorders make, so the server's ffmpeg path has something to draw. Run once by hand after changing it;
 # the build and the tests only read the files it wrote (committed beside it).
 # Needs Debian's ffmpeg, imagemagick and fonts-dejavu-core.
 set -euo pipefail
 cd "$(dirname "$0")"
-CONVERT=${CONVERT:-/usr/bin/convert}
+CONVERT=${CONVERT:-$(command -v convert)}
 FONT=/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf
 MONO=/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf
 mkdir -p clips shots scans
@@ -25,7 +28,11 @@ KINDS=(
 )
 
 # Each clip is 12 s; the flagged moment is 4 s to 9 s into it (the demo's segments start
-# 4 s before a violation), marked by a red frame and the label.
+# 4 s before a violation), marked by a red frame and the label. The thing flagged moves, so
+# playing the moment frame by frame shows motion.
+H264=(-c:v libx264 -profile:v baseline -preset slow -crf 33 -g 30 -pix_fmt yuv420p -movflags +faststart -an)
+VP9=(-c:v libvpx-vp9 -b:v 40k -crf 45 -deadline good -cpu-used 4 -row-mt 1 -pix_fmt yuv420p -an)
+rm -f clips/*
 for entry in "${KINDS[@]}"; do
   IFS='|' read -r kind label colour <<<"$entry"
   face="drawbox=x=130:y=40:w=60:h=80:color=0xe0b090:t=fill"
@@ -33,17 +40,28 @@ for entry in "${KINDS[@]}"; do
     no_face|left_room) face="drawbox=x=130:y=40:w=60:h=80:color=0xe0b090:t=fill:enable='lt(t,4)+gt(t,9)'" ;;
     looking_away) face="drawbox=x=130:y=40:w=60:h=80:color=0xe0b090:t=fill,drawbox=x=170:y=60:w=12:h=6:color=black:t=fill:enable='between(t,4,9)'" ;;
   esac
-  thing="drawbox=x=230:y=90:w=40:h=50:color=${colour}:t=fill:enable='between(t,4,9)'"
+  thing="drawbox=x='230+10*sin(t*3)':y=90:w=40:h=50:color=${colour}:t=fill:enable='between(t,4,9)'"
+  if [ "$kind" = voices ]; then codec=("${VP9[@]}"); ext=webm; else codec=("${H264[@]}"); ext=mp4; fi
   ffmpeg -v error -y -f lavfi -i "color=c=0x22303c:s=320x180:r=10:d=12" -vf "\
 drawbox=x=0:y=130:w=320:h=50:color=0x5a4030:t=fill,\
 ${face},${thing},\
 drawbox=x=0:y=0:w=320:h=180:color=red:t=6:enable='between(t,4,9)',\
 drawtext=fontfile=${FONT}:text='${label}':fontcolor=white:fontsize=14:x=(w-text_w)/2:y=150:enable='between(t,4,9)',\
 drawtext=fontfile=${MONO}:text='REC %{pts\:hms}':fontcolor=0xff6060:fontsize=11:x=8:y=8" \
-    -c:v libvpx-vp9 -b:v 40k -crf 45 -deadline good -cpu-used 4 -row-mt 1 -pix_fmt yuv420p -an \
-    "clips/${kind}.webm"
-  ffmpeg -v error -y -ss 6 -i "clips/${kind}.webm" -frames:v 1 -q:v 6 "shots/${kind}.jpg"
+    "${codec[@]}" "clips/${kind}.${ext}"
+  ffmpeg -v error -y -ss 6 -i "clips/${kind}.${ext}" -frames:v 1 -q:v 6 "shots/${kind}.jpg"
 done
+
+# The whole recording: three minutes at 5 frames a second. The learner shifts in their
+# seat; a phone shows at 0:40, nobody is there at 1:40, a second person at 2:30.
+ffmpeg -v error -y -f lavfi -i "color=c=0x22303c:s=320x180:r=5:d=180" -vf "\
+drawbox=x=0:y=130:w=320:h=50:color=0x5a4030:t=fill,\
+drawbox=x='130+8*sin(t/7)':y=40:w=60:h=80:color=0xe0b090:t=fill:enable='not(between(t,100,112))',\
+drawbox=x=230:y=90:w=40:h=50:color=0x3070e0:t=fill:enable='between(t,40,48)',\
+drawbox=x=40:y=30:w=50:h=90:color=0xd08040:t=fill:enable='between(t,150,158)',\
+drawtext=fontfile=${MONO}:text='REC %{pts\:hms}':fontcolor=0xff6060:fontsize=11:x=8:y=8,\
+drawtext=fontfile=${FONT}:text='FULL RECORDING':fontcolor=0xa0a0a0:fontsize=10:x=w-text_w-8:y=8" \
+  "${H264[@]}" -crf 36 -g 50 recording.mp4
 
 # Verification scans and onboarding photos.
 face() { # out, background, skin, caption
