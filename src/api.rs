@@ -222,6 +222,35 @@ pub fn media_file_path(id: crate::domain::MediaId) -> String {
     format!("media/{id}/file")
 }
 
+/// `GET`: a video's stills ([`crate::domain::frames::FrameIndex`]); 202 while they are drawn.
+pub fn frames_path(id: crate::domain::MediaId) -> String {
+    format!("media/{id}/frames")
+}
+
+/// `GET`: the stills of a span as one frame pack ([`FramePackQuery`]).
+pub fn frame_pack_path(id: crate::domain::MediaId) -> String {
+    format!("media/{id}/frames/pack")
+}
+
+/// Which stills of a video a frame pack holds: those shown from `from_ms` to `to_ms`
+/// (milliseconds into the file), or only the contact sheet's.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FramePackQuery {
+    #[serde(default)]
+    pub from_ms: u64,
+    #[serde(default)]
+    pub to_ms: Option<u64>,
+    #[serde(default)]
+    pub sheet: bool,
+}
+
+/// The answer while a video's stills are being drawn (202).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FramesDrawing {
+    pub drawing: bool,
+}
+
 /// What describes an evidence file besides its bytes (the query of
 /// `POST /sessions/{id}/media`, an import manifest's item): the domain's words.
 pub use crate::domain::evidence::MediaMeta;

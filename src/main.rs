@@ -247,6 +247,10 @@ struct ServeArgs {
     /// Folder of finished reports (default: `reports` beside the database).
     #[arg(long)]
     reports_dir: Option<PathBuf>,
+    /// The ffmpeg program that draws stills of recordings openh264 does not decode (WebM;
+    /// default: `ffmpeg` on PATH, if there is one; `none`: do without).
+    #[arg(long, env = "PROCTOR_REVIEW_FFMPEG")]
+    ffmpeg: Option<PathBuf>,
     /// Write report cells exactly as stored, even those a spreadsheet would run as formulas.
     #[arg(long)]
     raw_cells: bool,
@@ -865,6 +869,13 @@ async fn serve_on<S: Store>(
     media.objects = args.media.objects()?;
     media.link_ttl = std::time::Duration::from_secs(args.link_ttl_secs);
     media.max_bytes = args.max_media_mib * 1024 * 1024;
+    media.ffmpeg = proctor_review::media::frames::find_ffmpeg(args.ffmpeg.as_deref());
+    match &media.ffmpeg {
+        Some(p) => {
+            tracing::info!(ffmpeg = %p.display(), "stills of WebM recordings are drawn with ffmpeg")
+        }
+        None => tracing::info!("no ffmpeg: stills are drawn of H.264 MP4 recordings only"),
+    }
     if args.seed_demo.is_some() {
         media
             .put_files(

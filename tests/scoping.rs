@@ -193,6 +193,27 @@ async fn reviewers_see_and_decide_only_in_their_courses_on_every_endpoint() {
         .first()
         .expect("the demo session has evidence")
         .id;
+    // A video's stills are as hidden as the video.
+    let video = hidden
+        .media
+        .iter()
+        .find(|m| m.kind.is_video())
+        .expect("the demo session has a recording")
+        .id;
+    same_as_absent(
+        &mira.get(&format!("/media/{video}/frames")).await,
+        &mira.get("/media/999999/frames").await,
+        &video.to_string(),
+        "999999",
+    );
+    same_as_absent(
+        &mira
+            .get(&format!("/media/{video}/frames/pack?sheet=true"))
+            .await,
+        &mira.get("/media/999999/frames/pack?sheet=true").await,
+        &video.to_string(),
+        "999999",
+    );
     same_as_absent(
         &mira.post(&format!("/media/{media}/link"), None).await,
         &mira.post("/media/999999/link", None).await,

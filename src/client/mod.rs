@@ -240,6 +240,45 @@ impl ApiClient {
     }
 
     /// A fresh signed link to an evidence file.
+    /// A video's stills, or `None` while the server is still drawing them.
+    pub async fn frames(
+        &self,
+        id: MediaId,
+    ) -> Result<Option<crate::domain::frames::FrameIndex>, ClientError> {
+        let req = self.http.get(self.url(&crate::api::frames_path(id)));
+        let resp = self.answer(req.bearer_auth(&self.token)).await?;
+        if resp.status() == StatusCode::ACCEPTED {
+            return Ok(None);
+        }
+        resp.json()
+            .await
+            .map(Some)
+            .map_err(|e| ClientError::Decode(root_cause(&e)))
+    }
+
+    /// The stills `query` names, in one frame pack; `None` while they are being drawn.
+    pub async fn frame_pack(
+        &self,
+        id: MediaId,
+        query: &crate::api::FramePackQuery,
+    ) -> Result<Option<crate::domain::frames::FramePack>, ClientError> {
+        let req = self
+            .http
+            .get(self.url(&crate::api::frame_pack_path(id)))
+            .query(query);
+        let resp = self.answer(req.bearer_auth(&self.token)).await?;
+        if resp.status() == StatusCode::ACCEPTED {
+            return Ok(None);
+        }
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Decode(root_cause(&e)))?;
+        crate::domain::frames::FramePack::from_bytes(&bytes)
+            .map(Some)
+            .map_err(|e| ClientError::Decode(e.to_string()))
+    }
+
     pub async fn media_link(&self, id: MediaId) -> Result<SignedUrl, ClientError> {
         self.send(self.http.post(self.url(&media_link_path(id))))
             .await

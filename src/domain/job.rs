@@ -19,6 +19,8 @@ pub enum JobKind {
     LmsReview,
     /// The decision history's head, logged once a day.
     HistoryHead,
+    /// Stills drawn from a recording, to watch it in the terminal.
+    Frames,
 }
 
 #[derive(

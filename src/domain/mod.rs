@@ -9,6 +9,7 @@ pub mod change;
 pub mod decision;
 pub mod email;
 pub mod evidence;
+pub mod frames;
 pub mod job;
 pub mod lms;
 pub mod model;

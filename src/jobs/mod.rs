@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod email;
+pub mod frames;
 pub mod lms;
 pub mod report;
 
@@ -20,6 +21,7 @@ fn handlers<S: Store>() -> Vec<Arc<dyn JobHandler<S>>> {
         Arc::new(report::Reports),
         Arc::new(lms::Reviews),
         Arc::new(audit::HistoryHead),
+        Arc::new(frames::Frames),
     ]
 }
 
@@ -114,6 +116,8 @@ pub struct JobSettings {
     pub news: Option<mpsc::UnboundedSender<News>>,
     /// How often the decision history's head is logged (see [`audit`]).
     pub history_head_every: Duration,
+    /// How recordings' stills are drawn and where they are kept.
+    pub frames: crate::media::frames::Drawing,
 }
 
 /// What a job did to a session: a learner email or an Open edX review delivered or not, or

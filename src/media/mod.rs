@@ -5,6 +5,7 @@
 
 pub mod describe;
 pub mod folder;
+pub mod frames;
 pub mod import;
 pub mod link;
 pub mod objects;

@@ -149,6 +149,20 @@ impl Objects {
         }
     }
 
+    /// Removes every object whose key starts with `prefix` (a folder's worth).
+    pub async fn delete_under(&self, prefix: &str) -> std::io::Result<()> {
+        use futures_util::StreamExt;
+        let prefix = Key::from(prefix);
+        let mut listed = self.store.list(Some(&prefix));
+        while let Some(meta) = listed.next().await {
+            let meta = meta.map_err(std::io::Error::other)?;
+            self.delete(&meta.location)
+                .await
+                .map_err(std::io::Error::other)?;
+        }
+        Ok(())
+    }
+
     /// The object's size and version, or `None` when it is missing.
     pub async fn meta(&self, key: &Key) -> object_store::Result<Option<ObjectMeta>> {
         match self.store.head(key).await {

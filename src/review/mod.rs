@@ -10,8 +10,8 @@ mod stats;
 
 pub use decide::{DecideSettings, DecisionInput, decide, undo};
 pub use scope::{
-    course_reports, courses, evidence_session, media, queue, report, retry_session, session,
-    sessions,
+    course_reports, courses, evidence_session, media, media_of_session, queue, report,
+    retry_session, session, sessions,
 };
 pub use stats::course_stats;
 

@@ -151,6 +151,15 @@ pub async fn media<S: Store>(
     actor: &Actor,
     id: MediaId,
 ) -> Result<MediaItem, ReviewError> {
+    Ok(media_of_session(store, actor, id).await?.1)
+}
+
+/// As [`media`], with the session the file belongs to.
+pub async fn media_of_session<S: Store>(
+    store: &S,
+    actor: &Actor,
+    id: MediaId,
+) -> Result<(SessionId, MediaItem), ReviewError> {
     let missing = || format!("no media with id {id}");
     let (session, item) = match store.media(id).await {
         Err(StoreError::NotFound(_)) => return Err(ReviewError::NotFound(missing())),
@@ -163,7 +172,7 @@ pub async fn media<S: Store>(
     actor
         .may_see(&course)
         .map_err(|r| ReviewError::refused(r, missing))?;
-    Ok(item)
+    Ok((session, item))
 }
 
 /// A course whose reports the caller may list and start.

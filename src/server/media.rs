@@ -38,6 +38,8 @@ pub struct MediaSettings {
     pub link_ttl: Duration,
     /// The largest upload accepted.
     pub max_bytes: u64,
+    /// The `ffmpeg` program that draws stills of what openh264 does not decode.
+    pub ffmpeg: Option<std::path::PathBuf>,
 }
 
 impl MediaSettings {
@@ -51,7 +53,16 @@ impl MediaSettings {
             objects: None,
             link_ttl: DEFAULT_LINK_TTL,
             max_bytes: crate::media::DEFAULT_MAX_BYTES,
+            ffmpeg: crate::media::frames::find_ffmpeg(None),
         })
+    }
+
+    /// How stills are drawn and kept, for the jobs and the frames routes.
+    pub fn drawing(&self) -> crate::media::frames::Drawing {
+        crate::media::frames::Drawing {
+            shelf: crate::media::frames::Shelf::new(self.folder.clone(), self.objects.clone()),
+            ffmpeg: self.ffmpeg.clone(),
+        }
     }
 
     /// Puts files in place that records already name by their hash (the demo's; once).
@@ -83,7 +94,9 @@ impl MediaSettings {
                 .await
                 .map_err(std::io::Error::other),
             None => self.folder.remove(sha256),
-        }
+        }?;
+        // Its stills go with it.
+        self.drawing().shelf.remove(sha256).await
     }
 }
 

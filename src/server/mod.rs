@@ -5,6 +5,7 @@
 mod auth;
 mod error;
 mod events;
+mod frames;
 mod health;
 pub mod history_seal;
 mod http;
@@ -83,6 +84,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
             post(routes::lms_retry::<S>),
         )
         .merge(media::router::<S>())
+        .merge(frames::router::<S>())
         .merge(reports::router::<S>());
     Router::new()
         .route("/healthz", get(health::live))
@@ -172,6 +174,7 @@ pub async fn run<S: Store>(
             },
             news: Some(news),
             history_head_every: options.history_head_every,
+            frames: options.media.drawing(),
         },
         kicks.clone(),
         stopped,

@@ -12,6 +12,7 @@ pub mod cells;
 pub mod counts;
 pub mod decide;
 pub mod evidence;
+pub mod frame_jobs;
 mod job_outcomes;
 pub mod jobs;
 pub mod keyset;

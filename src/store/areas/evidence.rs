@@ -3,6 +3,7 @@
 use crate::domain::{MediaId, MediaItem, SessionId};
 use crate::run;
 use crate::store::backend::Backend;
+use crate::store::frame_jobs::{self, FramesJob};
 use crate::store::tx::Tx;
 use crate::store::{NewMedia, NewOnboarding, PlaceFiles, StoreError, cells::Cells, evidence};
 use std::future::Future;
@@ -25,6 +26,30 @@ pub trait Evidence: Backend {
         id: MediaId,
     ) -> impl Future<Output = Result<(SessionId, MediaItem), StoreError>> + Send {
         self.read(run!(|t| evidence::media(t, id)))
+    }
+
+    /// The flagged moments of a session, in order.
+    fn violations(
+        &self,
+        session: SessionId,
+    ) -> impl Future<Output = Result<Vec<crate::domain::Violation>, StoreError>> + Send {
+        self.read(run!(|t| crate::store::decide::violations(t, session)))
+    }
+
+    /// Queues the drawing of a video's stills unless it is under way (see
+    /// [`frame_jobs::draw`]), and says where it stands.
+    fn draw_frames(
+        &self,
+        media: MediaId,
+        retry_failed: bool,
+    ) -> impl Future<Output = Result<FramesJob, StoreError>> + Send {
+        let now = time::OffsetDateTime::now_utc();
+        self.transact(run!(|t| frame_jobs::draw(t, media, retry_failed, now)))
+    }
+
+    /// Every video file's id.
+    fn videos(&self) -> impl Future<Output = Result<Vec<MediaId>, StoreError>> + Send {
+        self.read(run!(|t| frame_jobs::videos(t)))
     }
 
     fn media_count(&self) -> impl Future<Output = Result<u64, StoreError>> + Send {
