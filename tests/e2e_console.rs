@@ -281,7 +281,7 @@ async fn o_on_a_violation_opens_its_clip_through_a_fresh_signed_link() {
         c.wait_for("in your viewer");
         c.keys("f");
         let dialog = c.wait_for("This will:");
-        assert!(dialog.contains("video opened"), "{dialog}");
+        assert!(dialog.contains("video watched"), "{dialog}");
         c.keys("\x1b");
         c.wait_for("Cancelled");
         c.quit();

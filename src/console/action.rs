@@ -55,6 +55,19 @@ pub enum Action {
         request: RequestId,
         result: Result<PreviewImage, String>,
     },
+    /// Some of a stretch's stills, fitted to the cells asked for, in time order (ms into
+    /// the file); more follow unless `done`.
+    FramesLoaded {
+        request: RequestId,
+        result: Result<Vec<(u64, PreviewImage)>, String>,
+        done: bool,
+    },
+    /// Time for the playing moment's next still (`ticket` names the one tick chain in force).
+    PlayTick {
+        generation: u64,
+        ticket: u64,
+        at: std::time::Instant,
+    },
     ReportsLoaded {
         request: RequestId,
         result: Result<crate::api::ReportList, ClientError>,
@@ -209,6 +222,22 @@ pub enum Effect {
         exams: crate::export::ExamNames,
         query: SessionQuery,
         dir: std::path::PathBuf,
+    },
+    /// Fetch a video's stills from `from_ms` to `to_ms` (one frame pack, waiting while the
+    /// server draws them) and fit each into `cols`×`rows` cells.
+    LoadFrames {
+        request: RequestId,
+        media: MediaId,
+        from_ms: u64,
+        to_ms: u64,
+        cols: u16,
+        rows: u16,
+    },
+    /// Send `Action::PlayTick` after `delay_ms`.
+    PlayTick {
+        generation: u64,
+        ticket: u64,
+        delay_ms: u64,
     },
     /// Fetch, decode and fit an image into `cols`×`rows` cells.
     LoadPreview {

@@ -2,6 +2,7 @@
 //! the evidence adds up to. `update` and `view` both read these, so the row a key acts on
 //! is the row that was drawn.
 
+use super::playback::{Clip, Mark};
 use super::state::Tab;
 use crate::domain::{MediaItem, MediaKind, SessionDetail, Violation};
 
@@ -90,8 +91,51 @@ pub fn open_target(
     }
 }
 
+/// What `Space` plays on this row: a violation's clip from 3 s before the moment to 3 s
+/// after it; a segment around its first flagged moment, or all of it if nothing is flagged
+/// there (the whole recording: a skim over its contact sheet).
+pub fn play_target(d: &SessionDetail, tab: Tab, pick: usize) -> Option<Clip> {
+    use super::playback::MARGIN_MS;
+    let (file, moment) = match picked(d, tab, pick)? {
+        // Its own clip when it has one, else whatever video covers it.
+        Item::Violation(v) => (
+            d.media_of(MediaKind::Video)
+                .find(|m| m.violation_id == Some(v.id) && m.covers(v.start_time, v.stop_time))
+                .or_else(|| d.clip_of(v).map(|(m, _)| m))?,
+            Some(v),
+        ),
+        Item::Segment(s) => (s, flagged_in(d, s).next()),
+        Item::Scan(_) => return None,
+    };
+    let start = file.offset_start.unwrap_or(0);
+    let length = file
+        .offset_end
+        .filter(|e| *e > start)
+        .map_or(u64::MAX, |e| (e - start) as u64 * 1000);
+    let ms = |secs: i64| ((secs - start).max(0) as u64 * 1000).min(length);
+    let span = match moment {
+        Some(v) => {
+            ms(v.start_time).saturating_sub(MARGIN_MS)
+                ..(ms(v.stop_time.max(v.start_time)) + MARGIN_MS).min(length)
+        }
+        None => 0..length,
+    };
+    let marks = flagged_in(d, file)
+        .map(|v| Mark {
+            span: ms(v.start_time)..ms(v.stop_time.max(v.start_time)),
+            glyph: super::timeline::glyph_of(v),
+        })
+        .collect();
+    Some(Clip {
+        media: file.id,
+        file_start_s: start,
+        span,
+        marks,
+    })
+}
+
 /// One line for the Pass/Fail confirmation: what was flagged, and whether the reviewer has
-/// looked at the video.
+/// watched the video (played a moment here or opened it in a player).
 pub fn summary(d: &SessionDetail, video_opened: bool) -> String {
     let (n, rules) = d.violation_counts();
     let flagged = match n {
@@ -104,8 +148,8 @@ pub fn summary(d: &SessionDetail, video_opened: bool) -> String {
     };
     let video = match (d.media_of(MediaKind::Video).next().is_some(), video_opened) {
         (false, _) => "no video",
-        (true, true) => "video opened",
-        (true, false) => "video not opened",
+        (true, true) => "video watched",
+        (true, false) => "video not watched",
     };
     let mismatch = d
         .media
@@ -155,6 +199,17 @@ mod tests {
             Some(708)
         );
         assert!(open_target(&d, Tab::History, 0).is_none());
+
+        // Space on the phone at 300 s plays its clip (from 296 s) from 1 s to 12 s in.
+        let clip = play_target(&d, Tab::Violations, 0).unwrap();
+        assert_eq!((clip.media, clip.file_start_s), (701, 296));
+        assert_eq!(clip.span, 1_000..12_000);
+        assert_eq!(clip.marks.len(), 1);
+        assert!(
+            play_target(&d, Tab::Violations, 1).is_none(),
+            "no clip covers it"
+        );
+        assert!(play_target(&d, Tab::Scans, 0).is_none());
         assert!(open_target(&d, Tab::Violations, 9).is_none());
     }
 
@@ -163,12 +218,12 @@ mod tests {
         let mut d = detail(&row(7, "Ana", AttemptStatus::SecondReviewRequired));
         assert_eq!(
             summary(&d, false),
-            "3 violations: 1 Rules Violation, 2 Suspicious; video not opened; 1 scan without a match"
+            "3 violations: 1 Rules Violation, 2 Suspicious; video not watched; 1 scan without a match"
         );
         d.media.retain(|m| m.kind == MediaKind::Video);
         assert_eq!(
             summary(&d, true),
-            "3 violations: 1 Rules Violation, 2 Suspicious; video opened"
+            "3 violations: 1 Rules Violation, 2 Suspicious; video watched"
         );
         d.violations.clear();
         d.media.clear();

@@ -15,6 +15,7 @@ pub mod images;
 pub mod keymap;
 pub mod layout;
 pub mod opener;
+pub mod playback;
 pub mod resume;
 pub mod runner;
 pub mod state;

@@ -37,7 +37,27 @@ pub struct Runner {
     sessions_settle: Arc<Settle>,
     picker: Option<Arc<Picker>>,
     images: Arc<Mutex<ImageCache>>,
+    /// The last stretch's decoded stills.
+    stills: Arc<Mutex<Option<(StillsKey, Stills)>>>,
     opener: Arc<dyn Opener>,
+}
+
+/// A file and a stretch of it (ms).
+type StillsKey = (MediaId, u64, u64);
+type Stills = Arc<Vec<(u64, DynamicImage)>>;
+/// How long to wait for the server to draw a stretch's stills, asking this often.
+const FRAMES_WAIT: Duration = Duration::from_secs(120);
+const FRAMES_POLL: Duration = Duration::from_millis(200);
+/// Stills fitted and sent at a time: the first shows before the rest are ready.
+const FRAMES_BATCH: usize = 8;
+
+/// What `Effect::LoadFrames` asks for.
+struct FramesAsk {
+    media: MediaId,
+    from_ms: u64,
+    to_ms: u64,
+    cols: u16,
+    rows: u16,
 }
 
 impl Runner {
@@ -55,6 +75,7 @@ impl Runner {
             sessions_settle: Arc::new(Settle::default()),
             picker: picker.map(Arc::new),
             images: Arc::new(Mutex::new(Vec::new())),
+            stills: Arc::new(Mutex::new(None)),
             opener,
         }
     }
@@ -159,6 +180,35 @@ impl Runner {
                 request,
                 result: client.undo(session).await,
             },
+            Effect::PlayTick {
+                generation,
+                ticket,
+                delay_ms,
+            } => {
+                tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+                Action::PlayTick {
+                    generation,
+                    ticket,
+                    at: std::time::Instant::now(),
+                }
+            }
+            Effect::LoadFrames {
+                request,
+                media,
+                from_ms,
+                to_ms,
+                cols,
+                rows,
+            } => {
+                let ask = FramesAsk {
+                    media,
+                    from_ms,
+                    to_ms,
+                    cols,
+                    rows,
+                };
+                return self.frames(request, ask).await;
+            }
             Effect::Tick { delay_ms } => {
                 tokio::time::sleep(Duration::from_millis(delay_ms)).await;
                 Action::Tick(OffsetDateTime::now_utc())
@@ -285,6 +335,102 @@ impl Runner {
             }
             cache.push((media, image));
         }
+    }
+
+    /// A stretch's stills: one frame pack (asked again while the server draws them), each
+    /// decoded and fitted to `cols`×`rows` off the render path and sent in batches, so the
+    /// first still shows while the rest are fitted. The last stretch's stills stay decoded,
+    /// so a zoom or a resize refits them without fetching again.
+    async fn frames(&self, request: RequestId, ask: FramesAsk) -> Option<Action> {
+        let answer = |result| Action::FramesLoaded {
+            request,
+            result,
+            done: true,
+        };
+        let Some(picker) = self.picker.clone() else {
+            return Some(answer(Err("images are off".into())));
+        };
+        let stills = match self.stills_of(&ask).await {
+            Ok(s) => s,
+            Err(e) => return Some(answer(Err(e))),
+        };
+        let size = Size::new(ask.cols, ask.rows);
+        let batches: Vec<Vec<(u64, DynamicImage)>> =
+            stills.chunks(FRAMES_BATCH).map(<[_]>::to_vec).collect();
+        let last = batches.len().saturating_sub(1);
+        for (i, batch) in batches.into_iter().enumerate() {
+            let picker = picker.clone();
+            let fitted = tokio::task::spawn_blocking(move || {
+                batch
+                    .into_iter()
+                    .map(|(at, img)| {
+                        picker
+                            .new_protocol(img, size, Resize::Scale(None))
+                            .map(|p| (at, PreviewImage(Arc::new(p))))
+                            .map_err(|e| format!("cannot draw a still: {e}"))
+                    })
+                    .collect::<Result<Vec<_>, String>>()
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r);
+            let failed = fitted.is_err();
+            let action = Action::FramesLoaded {
+                request,
+                result: fitted,
+                done: i == last || failed,
+            };
+            if i == last || failed {
+                return Some(action);
+            }
+            if self.tx.send(action).is_err() {
+                return None;
+            }
+        }
+        Some(answer(Ok(Vec::new())))
+    }
+
+    /// The stretch's stills, decoded: kept from the last ask, or fetched and decoded.
+    async fn stills_of(&self, ask: &FramesAsk) -> Result<Stills, String> {
+        let key = (ask.media, ask.from_ms, ask.to_ms);
+        let cached = self.stills.lock().ok().and_then(|c| {
+            c.as_ref()
+                .filter(|(k, _)| *k == key)
+                .map(|(_, s)| s.clone())
+        });
+        if let Some(s) = cached {
+            return Ok(s);
+        }
+        let query = crate::api::FramePackQuery {
+            from_ms: ask.from_ms,
+            to_ms: Some(ask.to_ms),
+            sheet: false,
+        };
+        let deadline = tokio::time::Instant::now() + FRAMES_WAIT;
+        let pack = loop {
+            match self.client.frame_pack(ask.media, &query).await {
+                Ok(Some(pack)) => break pack,
+                // The server is drawing them; it says when they are there.
+                Ok(None) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(FRAMES_POLL).await;
+                }
+                Ok(None) => return Err("the server is still drawing the stills; try again".into()),
+                Err(e) => return Err(e.to_string()),
+            }
+        };
+        let decoded = tokio::task::spawn_blocking(move || {
+            pack.frames
+                .iter()
+                .filter_map(|(f, jpeg)| Some((f.at_ms, image::load_from_memory(jpeg).ok()?)))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        let stills = Arc::new(decoded);
+        if let Ok(mut c) = self.stills.lock() {
+            *c = Some((key, stills.clone()));
+        }
+        Ok(stills)
     }
 
     /// Fetches (through a fresh signed link), decodes and fits an image, off the render path.

@@ -368,6 +368,12 @@ pub struct DetailPane {
     pub video_opened: HashSet<SessionId>,
     /// A Pass or Fail pressed before the session had loaded: its dialog opens when it has.
     pub wanted_verdict: Option<(SessionId, crate::domain::Verdict)>,
+    /// The flagged moment playing inline.
+    pub play: Option<super::playback::Playback>,
+    /// Whether the playing moment, or else the previewed image, fills the terminal.
+    pub zoomed: bool,
+    /// Counts playbacks, so a tick of an earlier one is not taken for this one's.
+    pub plays: u64,
 }
 
 impl DetailPane {
@@ -596,6 +602,14 @@ impl State {
             match self.focus {
                 Pane::Quizzes => vec![Scope::Quizzes, Scope::Global],
                 Pane::Sessions => vec![Scope::Sessions, Scope::Session, Scope::Global],
+                Pane::Detail if self.detail.play.is_some() || self.detail.zoomed => {
+                    vec![
+                        Scope::Playback,
+                        Scope::Detail,
+                        Scope::Session,
+                        Scope::Global,
+                    ]
+                }
                 Pane::Detail => vec![Scope::Detail, Scope::Session, Scope::Global],
             }
         }

@@ -17,6 +17,8 @@ pub enum Scope {
     Quizzes,
     Sessions,
     Detail,
+    /// A flagged moment playing (or an image zoomed) in Learner Detail.
+    Playback,
     /// Sessions or Detail: the keys that act on the session under the cursor.
     Session,
     Search,
@@ -32,6 +34,7 @@ impl Scope {
             Self::Quizzes => "Quiz List",
             Self::Sessions => "Sessions",
             Self::Detail => "Learner Detail",
+            Self::Playback => "Playing or zoomed",
             Self::Session => "Deciding (Sessions and Learner Detail)",
             Self::Search => "Search",
             Self::Confirm => "Confirmation",
@@ -87,6 +90,16 @@ pub enum Command {
     Messages,
     /// The team's backlog and pace in the course under the cursor.
     Team,
+    /// Play the selected flagged moment in the terminal, or pause it.
+    PlayPause,
+    StepForward,
+    StepBack,
+    Slower,
+    Faster,
+    /// The selected image or the playing moment over the whole terminal, or back.
+    Zoom,
+    /// Stop playing (or leave the zoom first).
+    StopPlay,
 }
 
 /// A binding as shipped: the console's defaults.
@@ -135,6 +148,13 @@ const COMMAND_IDS: &[(Command, &str)] = &[
     (Command::ExportTable, "export_table"),
     (Command::RetryLms, "retry_lms"),
     (Command::Undo, "undo"),
+    (Command::PlayPause, "play_pause"),
+    (Command::StepForward, "step_forward"),
+    (Command::StepBack, "step_back"),
+    (Command::Slower, "slower"),
+    (Command::Faster, "faster"),
+    (Command::Zoom, "zoom"),
+    (Command::StopPlay, "stop_playing"),
 ];
 
 impl Command {
@@ -162,6 +182,7 @@ impl Scope {
             Self::Quizzes => "quiz_list",
             Self::Sessions => "sessions",
             Self::Detail => "detail",
+            Self::Playback => "playing",
             Self::Session => "deciding",
             Self::Search => "search",
             Self::Confirm => "confirm",
@@ -237,12 +258,13 @@ use Command as C;
 use Scope as S;
 
 /// The order scopes are listed in help and documentation: general to specific.
-const DOC_ORDER: [Scope; 9] = [
+const DOC_ORDER: [Scope; 10] = [
     S::Global,
     S::Quizzes,
     S::Sessions,
     S::Session,
     S::Detail,
+    S::Playback,
     S::Search,
     S::Confirm,
     S::Reports,
@@ -316,7 +338,8 @@ impl Keymap {
                     C::NextTab => self.pair(*scope, C::PrevTab, first),
                     _ => first.label(),
                 };
-                if !out.iter().any(|(_, w)| *w == h) {
+                // A key a more specific scope already hints at does that there.
+                if !out.iter().any(|(k, w)| *w == h || *k == keys) {
                     out.push((keys, h));
                 }
             }

@@ -370,6 +370,20 @@ pub fn detail_pane(state: &State) -> Option<Rect> {
         .map(|(_, r)| r)
 }
 
+/// Where a playing moment's stills are drawn: the preview's image area, or the whole
+/// terminal when zoomed, without the rows of its controls.
+pub fn play_stage(state: &State) -> Option<Rect> {
+    let area = if state.detail.zoomed {
+        Rect::new(0, 0, state.width, state.height)
+    } else {
+        preview_image(detail_regions(state, detail_pane(state)?).preview?)
+    };
+    Some(Rect {
+        height: area.height.saturating_sub(super::playback::CONTROL_ROWS),
+        ..area
+    })
+}
+
 /// Where the preview image goes inside the preview region: below its one-line caption.
 pub fn preview_image(region: Rect) -> Rect {
     Rect {

@@ -192,9 +192,14 @@ fn wanted(state: &State) -> Option<(i64, (u16, u16))> {
     if !state.images {
         return None;
     }
-    let pane = layout::detail_pane(state)?;
-    let region = layout::detail_regions(state, pane).preview?;
-    let area = layout::preview_image(region);
+    let area = if state.detail.zoomed {
+        // The whole terminal but the caption's line.
+        ratatui::layout::Rect::new(0, 1, state.width, state.height.saturating_sub(1))
+    } else {
+        let pane = layout::detail_pane(state)?;
+        let region = layout::detail_regions(state, pane).preview?;
+        layout::preview_image(region)
+    };
     if area.width < 4 || area.height < 2 {
         return None;
     }
@@ -206,6 +211,10 @@ fn wanted(state: &State) -> Option<(i64, (u16, u16))> {
 pub fn sync_preview(state: &mut State) -> Vec<Effect> {
     let Some((media, size)) = wanted(state) else {
         state.detail.preview = None;
+        // A zoomed image whose row is gone leaves the zoom with it.
+        if state.detail.play.is_none() {
+            state.detail.zoomed = false;
+        }
         return vec![];
     };
     if state

@@ -11,6 +11,7 @@ mod live;
 mod loaded;
 mod mouse;
 mod navigate;
+mod play;
 mod presence;
 mod reports;
 mod team;
@@ -32,6 +33,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         return after_access_lost(state, action);
     }
     let mut effects = apply(state, action);
+    effects.extend(play::sync(state));
     effects.extend(detail::sync_preview(state));
     effects.extend(presence::sync(state));
     effects
@@ -141,6 +143,16 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         } => export::progress(state, request, done, total),
         Action::Exported { request, result } => export::finished(state, request, result),
         Action::PreviewLoaded { request, result } => detail::preview_loaded(state, request, result),
+        Action::FramesLoaded {
+            request,
+            result,
+            done,
+        } => play::loaded(state, request, result, done),
+        Action::PlayTick {
+            generation,
+            ticket,
+            at,
+        } => play::tick(state, generation, ticket, at),
         Action::Opened {
             request,
             session,
@@ -234,6 +246,13 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
             vec![]
         }
         C::Team => team::open(state),
+        C::PlayPause => play::play_pause(state),
+        C::StepForward => play::adjust(state, |p| p.step(true)),
+        C::StepBack => play::adjust(state, |p| p.step(false)),
+        C::Faster => play::adjust(state, |p| p.faster(true)),
+        C::Slower => play::adjust(state, |p| p.faster(false)),
+        C::Zoom => play::zoom(state),
+        C::StopPlay => play::stop(state),
         C::Cancel if state.overlay.is_some() => {
             state.overlay = None;
             vec![]

@@ -1014,7 +1014,7 @@ fn the_confirmation_names_the_evidence_and_whether_the_video_was_seen() {
     let evidence = s.dialog.as_ref().map(|d| d.evidence.clone()).unwrap();
     assert_eq!(
         evidence,
-        "3 violations: 1 Rules Violation, 2 Suspicious; video not opened; 1 scan without a match"
+        "3 violations: 1 Rules Violation, 2 Suspicious; video not watched; 1 scan without a match"
     );
     update(&mut s, code(KeyCode::Esc));
     update(&mut s, key('3'));
@@ -1022,7 +1022,7 @@ fn the_confirmation_names_the_evidence_and_whether_the_video_was_seen() {
     assert_eq!(s.status.as_ref().map(|l| l.tone), Some(Tone::Success));
     update(&mut s, key('f'));
     let evidence = s.dialog.as_ref().map(|d| d.evidence.clone()).unwrap();
-    assert!(evidence.contains("; video opened"), "{evidence}");
+    assert!(evidence.contains("; video watched"), "{evidence}");
 }
 
 #[test]
@@ -1622,4 +1622,159 @@ fn capital_e_exports_the_queue_with_its_exams() {
     }
     let said = s.status.clone().unwrap().text;
     assert!(said.contains("Exporting all 4 rows"), "{said}");
+}
+
+fn still() -> crate::console::state::PreviewImage {
+    let p = ratatui_image::picker::Picker::halfblocks()
+        .new_protocol(
+            image::DynamicImage::new_rgb8(8, 8),
+            ratatui::layout::Size::new(4, 2),
+            ratatui_image::Resize::Fit(None),
+        )
+        .unwrap();
+    crate::console::state::PreviewImage(std::sync::Arc::new(p))
+}
+
+/// The one effect of `fx` that asks for stills: its request and what it asks.
+fn frames_asked(fx: &[Effect]) -> (u64, i64, u64, u64) {
+    fx.iter()
+        .find_map(|e| match e {
+            Effect::LoadFrames {
+                request,
+                media,
+                from_ms,
+                to_ms,
+                ..
+            } => Some((*request, *media, *from_ms, *to_ms)),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no LoadFrames in {fx:?}"))
+}
+
+fn tick_of(fx: &[Effect]) -> Option<(u64, u64)> {
+    fx.iter().find_map(|e| match e {
+        Effect::PlayTick {
+            generation, ticket, ..
+        } => Some((*generation, *ticket)),
+        _ => None,
+    })
+}
+
+#[test]
+fn space_plays_the_flagged_moment_and_the_keys_pause_step_seek_and_stop_it() {
+    let mut s = opened();
+    update(&mut s, code(KeyCode::Enter));
+    update(&mut s, key('3'));
+    let fx = update(&mut s, key(' '));
+    // The phone at 300 s: its clip (from 296 s) from 1 s to 12 s in.
+    let (request, media, from_ms, to_ms) = frames_asked(&fx);
+    assert_eq!((media, from_ms, to_ms), (1101, 1_000, 12_000));
+    assert!(
+        s.key_scopes()
+            .contains(&crate::console::keymap::Scope::Playback)
+    );
+
+    // The stills come in batches; the first starts the clock, the others join it.
+    let batch = |times: &[u64]| times.iter().map(|t| (*t, still())).collect::<Vec<_>>();
+    let fx = update(
+        &mut s,
+        Action::FramesLoaded {
+            request,
+            result: Ok(batch(&[1_000, 1_125, 1_250])),
+            done: false,
+        },
+    );
+    let (generation, ticket) = tick_of(&fx).expect("the clock starts");
+    let fx = update(
+        &mut s,
+        Action::FramesLoaded {
+            request,
+            result: Ok(batch(&[1_375, 1_500])),
+            done: true,
+        },
+    );
+    assert!(tick_of(&fx).is_none(), "one clock");
+    let session = s.detail.session.unwrap();
+    assert!(
+        s.detail.video_opened.contains(&session),
+        "played counts as watched"
+    );
+
+    let t0 = std::time::Instant::now();
+    let at = |ms| t0 + std::time::Duration::from_millis(ms);
+    let tick = |s: &mut State, ticket, ms| {
+        update(
+            s,
+            Action::PlayTick {
+                generation,
+                ticket,
+                at: at(ms),
+            },
+        )
+    };
+    let fx = tick(&mut s, ticket, 0);
+    assert!(tick_of(&fx).is_some(), "the next tick is asked for");
+    tick(&mut s, ticket, 260);
+    let p = s.detail.play.as_ref().unwrap();
+    assert_eq!((p.at_ms, p.current()), (1_260, Some(2)));
+
+    // Space pauses: the old chain's next tick changes nothing; → steps a still.
+    update(&mut s, key(' '));
+    tick(&mut s, ticket, 900);
+    assert_eq!(s.detail.play.as_ref().unwrap().at_ms, 1_260);
+    update(&mut s, code(KeyCode::Right));
+    assert_eq!(s.detail.play.as_ref().unwrap().at_ms, 1_375);
+    update(&mut s, code(KeyCode::Left));
+    update(&mut s, code(KeyCode::Left));
+    assert_eq!(s.detail.play.as_ref().unwrap().at_ms, 1_125);
+    // Playing again, → seeks a second (to the end here); . doubles the speed.
+    let fx = update(&mut s, key(' '));
+    assert!(tick_of(&fx).is_some_and(|(_, t)| t > ticket), "a new chain");
+    update(&mut s, key('.'));
+    assert_eq!(s.detail.play.as_ref().unwrap().speed_label(), "2×");
+    update(&mut s, code(KeyCode::Right));
+    assert_eq!(s.detail.play.as_ref().unwrap().at_ms, 1_500);
+
+    // z zooms; Esc leaves the zoom, then stops; choosing another row stops it too.
+    let fx = update(&mut s, key('z'));
+    assert!(s.detail.zoomed);
+    let (refit, ..) = frames_asked(&fx);
+    assert_ne!(refit, request, "refitted to the whole terminal");
+    update(&mut s, code(KeyCode::Esc));
+    assert!(!s.detail.zoomed && s.detail.play.is_some());
+    update(&mut s, code(KeyCode::Esc));
+    assert!(s.detail.play.is_none());
+    update(&mut s, key(' '));
+    assert!(s.detail.play.is_some());
+    update(&mut s, key('j'));
+    assert!(s.detail.play.is_none(), "another row drops its stills");
+    // A row with no clip says so instead of playing.
+    update(&mut s, key(' '));
+    assert!(s.detail.play.is_none());
+    assert!(
+        s.status
+            .as_ref()
+            .is_some_and(|l| l.text.contains("Nothing to play"))
+    );
+}
+
+#[test]
+fn a_moment_that_cannot_be_drawn_says_why_and_what_to_press_instead() {
+    let mut s = opened();
+    update(&mut s, code(KeyCode::Enter));
+    update(&mut s, key('3'));
+    let (request, ..) = frames_asked(&update(&mut s, key(' ')));
+    update(
+        &mut s,
+        Action::FramesLoaded {
+            request,
+            result: Err(
+                "this recording is WebM and the server has no ffmpeg to draw its frames".into(),
+            ),
+            done: true,
+        },
+    );
+    let p = s.detail.play.as_ref().unwrap();
+    assert!(p.error.as_deref().unwrap().contains("no ffmpeg"));
+    assert!(s.detail.video_opened.is_empty(), "nothing was seen");
 }

@@ -149,13 +149,14 @@ fn o_does(d: &SessionDetail, tab: crate::console::state::Tab, pick: usize) -> &'
 fn preview(state: &State, d: &SessionDetail, frame: &mut Frame, region: Rect) {
     let t = &state.theme;
     let target = evidence::preview_target(d, state.detail.tab, state.detail.pick());
-    let caption = match target {
-        Some(m) => format!(
+    let caption = match (target, &state.detail.play) {
+        (_, Some(_)) => "Video, played here · z zooms".to_owned(),
+        (Some(m), None) => format!(
             "{} · {}",
             m.kind.label(),
             o_does(d, state.detail.tab, state.detail.pick())
         ),
-        None => "no image for this row".into(),
+        (None, None) => "no image for this row".into(),
     };
     frame.render_widget(
         Paragraph::new(Line::styled(fit(&caption, region.width as usize), t.dim())),
@@ -165,6 +166,10 @@ fn preview(state: &State, d: &SessionDetail, frame: &mut Frame, region: Rect) {
         },
     );
     let area = layout::preview_image(region);
+    if let Some(play) = &state.detail.play {
+        super::play::stage(state, play, frame, area);
+        return;
+    }
     let p = state
         .detail
         .preview

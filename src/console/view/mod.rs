@@ -5,6 +5,7 @@ mod bars;
 mod detail;
 
 mod overlays;
+mod play;
 mod quizzes;
 mod reports;
 mod sessions;
@@ -50,6 +51,9 @@ pub fn view(state: &State, frame: &mut Frame) {
             }
         }
         None => {}
+    }
+    if state.detail.zoomed {
+        play::zoom(state, frame);
     }
 }
 
