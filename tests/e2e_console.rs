@@ -416,3 +416,72 @@ async fn y_copies_the_clips_link_to_the_terminals_clipboard_where_nothing_opens_
         .unwrap();
     assert_eq!(resp.status(), 200, "the copied link plays");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn space_plays_a_flagged_moment_in_the_terminal_and_z_and_esc_behave() {
+    let demo = common::start_demo().await;
+    let url = demo.server.url.clone();
+    let token = demo.server.token.clone();
+    let dir = demo.dir.path().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut c = Console::start_sized(
+            &["--server", &url],
+            &dir,
+            &[("PROCTOR_REVIEW_TOKEN", &token)],
+            (120, 40),
+        );
+        c.open_midterm("to review");
+        c.keys("\r");
+        c.wait_for("Learner sees");
+        c.keys("3");
+        c.wait_for("[3 Violations]");
+        c.keys(" ");
+        // The stills number themselves on the status line: "▶ playing 4:52.1 · 12/88 · 1×".
+        let still = |s: &str| {
+            s.lines()
+                .find_map(|l| {
+                    l.split(" · ")
+                        .nth(1)
+                        .filter(|_| l.contains("playing") || l.contains("paused"))
+                })
+                .and_then(|n| n.split('/').next())
+                .and_then(|n| n.trim().parse::<u32>().ok())
+        };
+        // The first still, drawn in half-blocks, with the playhead on the scrubber.
+        let first = c.until("the first still", |s| {
+            s.contains("▶ playing") && still(s).is_some() && s.contains('●')
+        });
+        assert!(first.contains('▄') || first.contains('▀'), "{first}");
+        // Space pauses, and it says so; → steps one still.
+        c.keys(" ");
+        let paused = c.wait_for("❚❚ paused");
+        let at = still(&paused).unwrap();
+        c.keys("\x1b[C");
+        c.until("the next still", |s| {
+            s.contains("❚❚ paused") && still(s) == Some(at + 1)
+        });
+        // Playing on, it moves by itself.
+        c.keys(" ");
+        c.until("a later still", |s| still(s).is_some_and(|n| n > at + 3));
+        c.keys(" ");
+        c.wait_for("❚❚ paused");
+        // z fills the terminal (no pane borders left); Esc returns, Esc again stops.
+        c.keys("z");
+        c.until("the zoom", |s| {
+            !s.contains("Learner Detail") && s.contains("❚❚ paused")
+        });
+        c.keys("\x1b");
+        c.wait_for("Learner Detail");
+        c.keys("\x1b");
+        c.until("playback stopped", |s| !s.contains("❚❚ paused"));
+        c.keys("f");
+        let dialog = c.wait_for("This will:");
+        assert!(dialog.contains("video watched"), "{dialog}");
+        c.keys("\x1b");
+        c.wait_for("Cancelled");
+        c.quit();
+    })
+    .await
+    .unwrap();
+    demo.server.stop().await;
+}

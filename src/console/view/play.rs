@@ -44,7 +44,7 @@ pub fn scrubber(p: &Playback, width: usize) -> String {
     cells.into_iter().collect()
 }
 
-/// The status line: playing or paused in words, where, how fast, which still.
+/// The status line: playing or paused in words, where, which still, how fast, the stretch.
 pub fn status(p: &Playback) -> String {
     let state = if p.playing {
         "▶ playing"
@@ -52,18 +52,15 @@ pub fn status(p: &Playback) -> String {
         "❚❚ paused"
     };
     let at = clock(p.recording_secs(p.at_ms));
-    let span = format!(
-        "{}–{}",
-        clock(p.recording_secs(p.clip.span.start)),
-        clock(p.recording_secs(p.clip.span.end))
-    );
     let still = match p.current() {
-        Some(i) => format!(" · still {}/{}", i + 1, p.frames.len()),
+        Some(i) => format!(" · {}/{}", i + 1, p.frames.len()),
         None => String::new(),
     };
     format!(
-        "{state} {at} of {span} · {}{still} · Space pause · ←→ step · , . speed · z zoom · Esc stop",
-        p.speed_label()
+        "{state} {at}{still} · {} · of {}–{} · Space pause · ←→ step · , . speed · z zoom · Esc stop",
+        p.speed_label(),
+        clock(p.recording_secs(p.clip.span.start)),
+        clock(p.recording_secs(p.clip.span.end))
     )
 }
 
