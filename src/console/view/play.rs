@@ -185,7 +185,7 @@ mod tests {
         assert_eq!(scrubber(&p, 11), "───PPP────●");
         let s = status(&p);
         assert!(
-            s.starts_with("❚❚ paused 5:07.0 of 4:57.0–5:07.0 · 1×"),
+            s.starts_with("❚❚ paused 5:07.0 · 1× · of 4:57.0–5:07.0"),
             "{s}"
         );
         assert_eq!(clock(59.96), "1:00.0");
