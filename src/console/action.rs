@@ -62,6 +62,11 @@ pub enum Action {
         result: Result<Vec<(u64, PreviewImage)>, String>,
         done: bool,
     },
+    /// A recording's contact sheet, each still fitted to the cells asked for.
+    SheetLoaded {
+        request: RequestId,
+        result: Result<Vec<(u64, PreviewImage)>, String>,
+    },
     /// Time for the playing moment's next still (`ticket` names the one tick chain in force).
     PlayTick {
         generation: u64,
@@ -230,6 +235,14 @@ pub enum Effect {
         media: MediaId,
         from_ms: u64,
         to_ms: u64,
+        cols: u16,
+        rows: u16,
+    },
+    /// Fetch a video's contact sheet (waiting while the server draws it) and fit each
+    /// still into `cols`×`rows` cells.
+    LoadSheet {
+        request: RequestId,
+        media: MediaId,
         cols: u16,
         rows: u16,
     },

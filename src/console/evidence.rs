@@ -120,18 +120,35 @@ pub fn play_target(d: &SessionDetail, tab: Tab, pick: usize) -> Option<Clip> {
         }
         None => 0..length,
     };
-    let marks = flagged_in(d, file)
-        .map(|v| Mark {
-            span: ms(v.start_time)..ms(v.stop_time.max(v.start_time)),
-            glyph: super::timeline::glyph_of(v),
-        })
-        .collect();
+    let marks = marks_in(d, file);
     Some(Clip {
         media: file.id,
         file_start_s: start,
         span,
         marks,
     })
+}
+
+/// The file the contact sheet shows: the selected segment in Video Monitoring, else the
+/// session's longest video (its recording).
+pub fn sheet_target(d: &SessionDetail, tab: Tab, pick: usize) -> Option<&MediaItem> {
+    if let (Tab::Video, Some(Item::Segment(s))) = (tab, picked(d, tab, pick)) {
+        return Some(s);
+    }
+    d.media_of(MediaKind::Video)
+        .max_by_key(|m| m.offset_end.unwrap_or(0) - m.offset_start.unwrap_or(0))
+}
+
+/// The flagged moments a file shows, in its own time (ms), with their timeline letters.
+pub fn marks_in(d: &SessionDetail, file: &MediaItem) -> Vec<Mark> {
+    let start = file.offset_start.unwrap_or(0);
+    let ms = |secs: i64| (secs - start).max(0) as u64 * 1000;
+    flagged_in(d, file)
+        .map(|v| Mark {
+            span: ms(v.start_time)..ms(v.stop_time.max(v.start_time)),
+            glyph: super::timeline::glyph_of(v),
+        })
+        .collect()
 }
 
 /// One line for the Pass/Fail confirmation: what was flagged, and whether the reviewer has

@@ -18,6 +18,7 @@ pub mod opener;
 pub mod playback;
 pub mod resume;
 pub mod runner;
+pub mod sheet;
 pub mod state;
 pub mod terminal;
 pub mod theme;

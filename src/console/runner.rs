@@ -42,8 +42,8 @@ pub struct Runner {
     opener: Arc<dyn Opener>,
 }
 
-/// A file and a stretch of it (ms).
-type StillsKey = (MediaId, u64, u64);
+/// A file and which of its stills.
+type StillsKey = (MediaId, crate::api::FramePackQuery);
 type Stills = Arc<Vec<(u64, DynamicImage)>>;
 /// How long to wait for the server to draw a stretch's stills, asking this often.
 const FRAMES_WAIT: Duration = Duration::from_secs(120);
@@ -192,6 +192,15 @@ impl Runner {
                     at: std::time::Instant::now(),
                 }
             }
+            Effect::LoadSheet {
+                request,
+                media,
+                cols,
+                rows,
+            } => Action::SheetLoaded {
+                request,
+                result: self.sheet(media, cols, rows).await,
+            },
             Effect::LoadFrames {
                 request,
                 media,
@@ -350,7 +359,12 @@ impl Runner {
         let Some(picker) = self.picker.clone() else {
             return Some(answer(Err("images are off".into())));
         };
-        let stills = match self.stills_of(&ask).await {
+        let query = crate::api::FramePackQuery {
+            from_ms: ask.from_ms,
+            to_ms: Some(ask.to_ms),
+            sheet: false,
+        };
+        let stills = match self.stills_of(ask.media, query).await {
             Ok(s) => s,
             Err(e) => return Some(answer(Err(e))),
         };
@@ -390,9 +404,41 @@ impl Runner {
         Some(answer(Ok(Vec::new())))
     }
 
-    /// The stretch's stills, decoded: kept from the last ask, or fetched and decoded.
-    async fn stills_of(&self, ask: &FramesAsk) -> Result<Stills, String> {
-        let key = (ask.media, ask.from_ms, ask.to_ms);
+    /// A video's contact sheet, each still fitted to `cols`×`rows`.
+    async fn sheet(
+        &self,
+        media: MediaId,
+        cols: u16,
+        rows: u16,
+    ) -> Result<Vec<(u64, PreviewImage)>, String> {
+        let picker = self.picker.clone().ok_or("images are off")?;
+        let query = crate::api::FramePackQuery {
+            sheet: true,
+            ..Default::default()
+        };
+        let stills = self.stills_of(media, query).await?;
+        tokio::task::spawn_blocking(move || {
+            stills
+                .iter()
+                .map(|(at, img)| {
+                    picker
+                        .new_protocol(img.clone(), Size::new(cols, rows), Resize::Scale(None))
+                        .map(|p| (*at, PreviewImage(Arc::new(p))))
+                        .map_err(|e| format!("cannot draw a still: {e}"))
+                })
+                .collect()
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    }
+
+    /// The stills `query` names, decoded: kept from the last ask, or fetched and decoded.
+    async fn stills_of(
+        &self,
+        media: MediaId,
+        query: crate::api::FramePackQuery,
+    ) -> Result<Stills, String> {
+        let key = (media, query.clone());
         let cached = self.stills.lock().ok().and_then(|c| {
             c.as_ref()
                 .filter(|(k, _)| *k == key)
@@ -401,14 +447,9 @@ impl Runner {
         if let Some(s) = cached {
             return Ok(s);
         }
-        let query = crate::api::FramePackQuery {
-            from_ms: ask.from_ms,
-            to_ms: Some(ask.to_ms),
-            sheet: false,
-        };
         let deadline = tokio::time::Instant::now() + FRAMES_WAIT;
         let pack = loop {
-            match self.client.frame_pack(ask.media, &query).await {
+            match self.client.frame_pack(media, &query).await {
                 Ok(Some(pack)) => break pack,
                 // The server is drawing them; it says when they are there.
                 Ok(None) if tokio::time::Instant::now() < deadline => {

@@ -374,6 +374,8 @@ pub struct DetailPane {
     pub zoomed: bool,
     /// Counts playbacks, so a tick of an earlier one is not taken for this one's.
     pub plays: u64,
+    /// A recording's contact sheet, over the pane.
+    pub sheet: Option<super::sheet::Sheet>,
 }
 
 impl DetailPane {
@@ -602,6 +604,7 @@ impl State {
             match self.focus {
                 Pane::Quizzes => vec![Scope::Quizzes, Scope::Global],
                 Pane::Sessions => vec![Scope::Sessions, Scope::Session, Scope::Global],
+                Pane::Detail if self.detail.sheet.is_some() => vec![Scope::Sheet, Scope::Global],
                 Pane::Detail if self.detail.play.is_some() || self.detail.zoomed => {
                     vec![
                         Scope::Playback,

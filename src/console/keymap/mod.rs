@@ -19,6 +19,8 @@ pub enum Scope {
     Detail,
     /// A flagged moment playing (or an image zoomed) in Learner Detail.
     Playback,
+    /// A recording's contact sheet over Learner Detail.
+    Sheet,
     /// Sessions or Detail: the keys that act on the session under the cursor.
     Session,
     Search,
@@ -35,6 +37,7 @@ impl Scope {
             Self::Sessions => "Sessions",
             Self::Detail => "Learner Detail",
             Self::Playback => "Playing or zoomed",
+            Self::Sheet => "Contact sheet",
             Self::Session => "Deciding (Sessions and Learner Detail)",
             Self::Search => "Search",
             Self::Confirm => "Confirmation",
@@ -100,6 +103,8 @@ pub enum Command {
     Zoom,
     /// Stop playing (or leave the zoom first).
     StopPlay,
+    /// The recording's stills in a grid.
+    ContactSheet,
 }
 
 /// A binding as shipped: the console's defaults.
@@ -155,6 +160,7 @@ const COMMAND_IDS: &[(Command, &str)] = &[
     (Command::Faster, "faster"),
     (Command::Zoom, "zoom"),
     (Command::StopPlay, "stop_playing"),
+    (Command::ContactSheet, "contact_sheet"),
 ];
 
 impl Command {
@@ -183,6 +189,7 @@ impl Scope {
             Self::Sessions => "sessions",
             Self::Detail => "detail",
             Self::Playback => "playing",
+            Self::Sheet => "contact_sheet",
             Self::Session => "deciding",
             Self::Search => "search",
             Self::Confirm => "confirm",
@@ -258,13 +265,14 @@ use Command as C;
 use Scope as S;
 
 /// The order scopes are listed in help and documentation: general to specific.
-const DOC_ORDER: [Scope; 10] = [
+const DOC_ORDER: [Scope; 11] = [
     S::Global,
     S::Quizzes,
     S::Sessions,
     S::Session,
     S::Detail,
     S::Playback,
+    S::Sheet,
     S::Search,
     S::Confirm,
     S::Reports,

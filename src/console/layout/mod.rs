@@ -370,6 +370,17 @@ pub fn detail_pane(state: &State) -> Option<Rect> {
         .map(|(_, r)| r)
 }
 
+/// Where the contact sheet is drawn: Learner Detail below its tab bar.
+pub fn sheet_area(state: &State) -> Option<Rect> {
+    let tabs = detail_regions(state, detail_pane(state)?).tabs;
+    let inner = inner(detail_pane(state)?);
+    Some(Rect {
+        y: tabs.y + tabs.height,
+        height: inner.height.saturating_sub(tabs.height),
+        ..inner
+    })
+}
+
 /// Where a playing moment's stills are drawn: the preview's image area, or the whole
 /// terminal when zoomed, without the rows of its controls.
 pub fn play_stage(state: &State) -> Option<Rect> {

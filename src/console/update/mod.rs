@@ -14,6 +14,7 @@ mod navigate;
 mod play;
 mod presence;
 mod reports;
+mod sheet;
 mod team;
 mod undo;
 
@@ -33,6 +34,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         return after_access_lost(state, action);
     }
     let mut effects = apply(state, action);
+    effects.extend(sheet::sync(state));
     effects.extend(play::sync(state));
     effects.extend(detail::sync_preview(state));
     effects.extend(presence::sync(state));
@@ -148,6 +150,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             result,
             done,
         } => play::loaded(state, request, result, done),
+        Action::SheetLoaded { request, result } => sheet::loaded(state, request, result),
         Action::PlayTick {
             generation,
             ticket,
@@ -246,6 +249,15 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
             vec![]
         }
         C::Team => team::open(state),
+        C::Up if state.detail.sheet.is_some() => sheet::move_by(state, 0, -1),
+        C::Down if state.detail.sheet.is_some() => sheet::move_by(state, 0, 1),
+        C::StepBack if state.detail.sheet.is_some() => sheet::move_by(state, -1, 0),
+        C::StepForward if state.detail.sheet.is_some() => sheet::move_by(state, 1, 0),
+        C::NextTab if state.detail.sheet.is_some() => sheet::jump(state, true),
+        C::PrevTab if state.detail.sheet.is_some() => sheet::jump(state, false),
+        C::Confirm if state.detail.sheet.is_some() => sheet::play_from(state),
+        C::Cancel if state.detail.sheet.is_some() => sheet::close(state),
+        C::ContactSheet => sheet::open(state),
         C::PlayPause => play::play_pause(state),
         C::StepForward => play::adjust(state, |p| p.step(true)),
         C::StepBack => play::adjust(state, |p| p.step(false)),

@@ -1778,3 +1778,62 @@ fn a_moment_that_cannot_be_drawn_says_why_and_what_to_press_instead() {
     assert!(p.error.as_deref().unwrap().contains("no ffmpeg"));
     assert!(s.detail.video_opened.is_empty(), "nothing was seen");
 }
+
+#[test]
+fn c_opens_the_contact_sheet_which_moves_jumps_and_plays_from_a_still() {
+    let mut s = opened();
+    update(&mut s, code(KeyCode::Enter));
+    update(&mut s, key('2'));
+    let fx = update(&mut s, key('c'));
+    let request = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::LoadSheet { request, media, .. } => {
+                assert_eq!(*media, 1101, "the selected segment");
+                Some(*request)
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no LoadSheet in {fx:?}"));
+    assert_eq!(
+        s.key_scopes(),
+        vec![
+            crate::console::keymap::Scope::Sheet,
+            crate::console::keymap::Scope::Global
+        ]
+    );
+    let stills = (0..12).map(|i| (i * 1_000, still())).collect();
+    update(
+        &mut s,
+        Action::SheetLoaded {
+            request,
+            result: Ok(stills),
+        },
+    );
+    // The phone was flagged 4 s into the clip: ] goes there, → and ↓ move.
+    update(&mut s, key(']'));
+    assert_eq!(s.detail.sheet.as_ref().unwrap().cursor, 4);
+    assert_eq!(s.detail.sheet.as_ref().unwrap().letters(4), "P");
+    update(&mut s, code(KeyCode::Right));
+    assert_eq!(s.detail.sheet.as_ref().unwrap().cursor, 5);
+    update(&mut s, code(KeyCode::Left));
+    update(&mut s, key('['));
+    assert!(
+        s.status
+            .as_ref()
+            .is_some_and(|l| l.text.contains("Nothing flagged before")),
+        "{:?}",
+        s.status
+    );
+    // Enter plays from the still: the sheet closes, the stills of that stretch are asked for.
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert!(s.detail.sheet.is_none());
+    let (_, media, from_ms, _) = frames_asked(&fx);
+    assert_eq!((media, from_ms), (1101, 4_000));
+    // Esc on a sheet closes only the sheet; another learner closes it too.
+    update(&mut s, code(KeyCode::Esc));
+    update(&mut s, key('c'));
+    assert!(s.detail.sheet.is_some());
+    update(&mut s, code(KeyCode::Esc));
+    assert!(s.detail.sheet.is_none() && s.focus == Pane::Detail);
+}

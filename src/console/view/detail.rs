@@ -249,4 +249,7 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
     if let Some(region) = preview_area {
         preview(state, d, frame, region);
     }
+    if let Some(sheet) = &p.sheet {
+        super::sheet::draw(state, sheet, frame);
+    }
 }

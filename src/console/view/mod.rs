@@ -9,6 +9,7 @@ mod play;
 mod quizzes;
 mod reports;
 mod sessions;
+mod sheet;
 mod team;
 
 use super::format;
