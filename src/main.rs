@@ -517,6 +517,16 @@ enum EvidenceCommand {
         /// The manifest; file paths in it are relative to its folder.
         manifest: PathBuf,
     },
+    /// Queue the drawing of videos' stills (for the console's playback and contact sheet);
+    /// a running server draws them. Failed ones are tried again.
+    Frames {
+        /// The server's database: a SQLite file, or a postgres:// URL.
+        #[arg(long, env = "PROCTOR_REVIEW_DB")]
+        db: PathBuf,
+        /// Every video in the database (for those imported before stills existed).
+        #[arg(long, required = true)]
+        all: bool,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -584,6 +594,20 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
                 .await?
             });
             println!("{report}");
+            Ok(())
+        }
+        Some(Command::Evidence(EvidenceCommand::Frames { db, all: _ })) => {
+            let opened = db_open::open(&db, false, db_open::TOOL_BUDGET).await?;
+            let queued = on_store!(opened, |store| {
+                let videos = store.videos().await?;
+                for id in &videos {
+                    store.draw_frames(*id, true).await?;
+                }
+                videos.len()
+            });
+            println!(
+                "stills of {queued} video(s) queued; a running server draws them (those drawn already are kept)"
+            );
             Ok(())
         }
         Some(Command::Lms(cmd)) => lms_cli::run(cmd).await,

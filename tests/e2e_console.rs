@@ -430,15 +430,14 @@ async fn space_plays_a_flagged_moment_in_the_terminal_and_z_and_esc_behave() {
     let token = demo.server.token.clone();
     let dir = demo.dir.path().to_owned();
     tokio::task::spawn_blocking(move || {
-        let mut c = Console::start_sized(
+        let mut c = Console::start_with(
             &["--server", &url],
             &dir,
             &[("PROCTOR_REVIEW_TOKEN", &token)],
-            (120, 40),
         );
         c.open_midterm("to review");
         c.keys("\r");
-        c.wait_for("Learner sees");
+        c.wait_for("● Learner Detail");
         c.keys("3");
         c.wait_for("[3 Violations]");
         c.keys(" ");

@@ -158,3 +158,57 @@ async fn a_server_without_ffmpeg_says_a_webm_recording_cannot_be_drawn_and_why()
     let (_, mp4) = session_with(&c, ContentType::Mp4).await;
     assert!(drawn(&c, mp4.id).await.frames.len() > 90);
 }
+
+#[tokio::test]
+async fn evidence_frames_all_has_a_running_server_draw_every_video_before_anyone_asks() {
+    let ours = Ours::start_with(&[
+        "--lms-sync-secs",
+        "0",
+        "--seed-demo",
+        "12",
+        "--job-poll-ms",
+        "200",
+    ]);
+    let said = ours.cli(&["evidence", "frames", "--all"]);
+    assert!(
+        said.contains("queued; a running server draws them"),
+        "{said}"
+    );
+    // Nobody asked over HTTP: the server found the jobs itself and kept a pack per file
+    // (and set of flagged moments), 0600, beside the evidence — for every MP4 at least
+    // (a WebM needs ffmpeg).
+    let db = rusqlite::Connection::open(&ours.db).unwrap();
+    let mp4: std::collections::BTreeSet<String> = db
+        .prepare(
+            "SELECT DISTINCT sha256 FROM media WHERE kind = 'video' AND content_type = 'video/mp4'",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(mp4.len() >= 3, "{mp4:?}");
+    let frames = ours.dir.path().join("media").join("frames");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let drawn: std::collections::BTreeSet<String> = std::fs::read_dir(&frames)
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if mp4.is_subset(&drawn) {
+            use std::os::unix::fs::PermissionsExt;
+            for p in common::files_below(&frames) {
+                assert_eq!(
+                    std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+                    0o600
+                );
+            }
+            break;
+        }
+        assert!(Instant::now() < deadline, "drawn {drawn:?} of {mp4:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -196,15 +196,23 @@ pub async fn run<S: Store>(
     let placed = Placement::of(staged, objects)
         .await
         .context("cannot put the files in the object store; nothing was imported")?;
-    store
+    let added = store
         .add_evidence(records, onboarding, placed)
         .await
         .context("nothing was imported")?;
+    // A server draws the videos' stills before anyone asks (a queued job it finds by itself).
+    let mut queued = 0;
+    for video in added.iter().filter(|m| m.kind.is_video()) {
+        match store.draw_frames(video.id, false).await {
+            Ok(_) => queued += 1,
+            Err(e) => tracing::warn!(media = video.id, error = %e, "cannot queue a video's stills"),
+        }
+    }
     let into = match objects {
         Some(o) => o.shown().to_owned(),
         None => folder.dir().display().to_string(),
     };
     Ok(format!(
-        "imported {files} evidence file(s) and {rows} onboarding record(s) into {into}"
+        "imported {files} evidence file(s) and {rows} onboarding record(s) into {into}; stills of {queued} video(s) queued for the server to draw"
     ))
 }

@@ -200,6 +200,15 @@ pub async fn upload<S: Store>(
         .pop()
         .ok_or_else(|| ApiError::internal("an upload added no record", "no record was added"))?;
     tracing::info!(session_id, media = item.id, kind = item.kind.as_str(), by = %printable(&who.reviewer.username), "evidence added");
+    // Its stills are drawn now, not when a reviewer first waits for them.
+    if item.kind.is_video()
+        && crate::media::frames::can_draw(item.content_type, st.media.ffmpeg.as_deref()).is_ok()
+    {
+        match st.store.draw_frames(item.id, false).await {
+            Ok(_) => st.kicks.kick(crate::domain::JobKind::Frames),
+            Err(e) => tracing::warn!(media = item.id, error = %e, "cannot queue a video's stills"),
+        }
+    }
     Ok((StatusCode::CREATED, Json(item)))
 }
 
