@@ -31,9 +31,11 @@ async fn a_session_exports_its_images_violations_and_data_and_is_replaced_whole(
     let d = attention(&c).await;
     let root = dir.path().join("exports");
     let mut steps = Vec::new();
-    let folder = export::session(&c, &d, &root, |done, total| steps.push((done, total)))
-        .await
-        .unwrap();
+    let folder = export::session(&c, &d, &root, false, |done, total| {
+        steps.push((done, total))
+    })
+    .await
+    .unwrap();
     assert_eq!(
         folder,
         root.join("course-v1MITx6.0001x2026_Fall")
@@ -67,10 +69,35 @@ async fn a_session_exports_its_images_violations_and_data_and_is_replaced_whole(
         serde_json::from_slice(&std::fs::read(folder.join("session.json")).unwrap()).unwrap();
     assert_eq!(json, d);
 
-    // A second export replaces the folder as a whole: nothing stale, nothing half-written.
+    // A second export, with the clips, replaces the folder as a whole: nothing stale,
+    // nothing half-written; each violation's clip is there, 0600, the file itself.
     std::fs::write(folder.join("stale.txt"), "old").unwrap();
-    export::session(&c, &d, &root, |_, _| {}).await.unwrap();
+    export::session(&c, &d, &root, true, |_, _| {})
+        .await
+        .unwrap();
     assert!(!folder.join("stale.txt").exists());
+    let clips: Vec<_> = d
+        .media
+        .iter()
+        .filter(|m| m.kind == MediaKind::Video && m.violation_id.is_some())
+        .collect();
+    assert!(!clips.is_empty());
+    for m in &clips {
+        let ext = if m.content_type == proctor_review::domain::ContentType::Mp4 {
+            "mp4"
+        } else {
+            "webm"
+        };
+        let path = folder.join(format!("clip-{}-{}.{ext}", m.violation_id.unwrap(), m.id));
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(bytes.len() as u64, m.size);
+        assert_eq!(
+            proctor_review::domain::ContentType::sniff(&bytes),
+            Some(m.content_type)
+        );
+        assert_eq!(mode(&path), 0o600);
+    }
+    assert_eq!(files_below(&folder).len(), stills + 2 + clips.len());
     let leftovers: Vec<_> = std::fs::read_dir(folder.parent().unwrap())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -88,7 +115,9 @@ async fn hostile_names_stay_inside_the_export_folder() {
     d.exam_name = "../..".into();
     d.course_id = "/".into();
     let root = dir.path().join("exports");
-    let folder = export::session(&c, &d, &root, |_, _| {}).await.unwrap();
+    let folder = export::session(&c, &d, &root, true, |_, _| {})
+        .await
+        .unwrap();
     assert!(folder.starts_with(&root), "{}", folder.display());
     assert_eq!(
         folder,

@@ -217,6 +217,8 @@ pub enum Effect {
         request: RequestId,
         detail: Box<SessionDetail>,
         dir: std::path::PathBuf,
+        /// The violations' video clips too.
+        clips: bool,
     },
     /// Export the exam's whole Sessions list under `query` as CSV.
     ExportTable {

@@ -251,9 +251,10 @@ impl Runner {
                 request,
                 detail,
                 dir,
+                clips,
             } => {
                 let tx = self.tx.clone();
-                let result = crate::export::session(client, &detail, &dir, |done, total| {
+                let result = crate::export::session(client, &detail, &dir, clips, |done, total| {
                     let _ = tx.send(Action::ExportProgress {
                         request,
                         done,

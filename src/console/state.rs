@@ -488,6 +488,8 @@ pub struct State {
     pub export_dir: std::path::PathBuf,
     /// An export under way.
     pub exporting: Option<RequestId>,
+    /// `e` asked whether to take the clips: the session it will export.
+    pub export_ask: Option<SessionId>,
     /// A resend to Open edX under way.
     pub lms_retry: Option<RequestId>,
     /// The open overlay and how far it is scrolled.
@@ -551,6 +553,7 @@ impl State {
             pii_warned: false,
             export_dir: std::path::PathBuf::from("exports"),
             exporting: None,
+            export_ask: None,
             lms_retry: None,
             overlay: None,
             status: None,
@@ -598,6 +601,8 @@ impl State {
             vec![Scope::Confirm]
         } else if self.reports.is_some() {
             vec![Scope::Reports]
+        } else if self.export_ask.is_some() {
+            vec![Scope::Export, Scope::Global]
         } else if self.sessions.searching {
             vec![Scope::Search]
         } else {

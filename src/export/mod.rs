@@ -70,11 +70,23 @@ fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     crate::fsutil::write_private(path, bytes)
 }
 
-/// Exports one session; `progress(done, total)` after each file. Returns the folder.
+/// A clip file's name: the violation it shows first, so the folder lists in its order.
+fn clip_name(m: &crate::domain::MediaItem) -> String {
+    format!(
+        "clip-{}-{}.{}",
+        m.violation_id.unwrap_or_default(),
+        m.id,
+        extension(m)
+    )
+}
+
+/// Exports one session (its violation clips too with `clips`); `progress(done, total)`
+/// after each file. Returns the folder.
 pub async fn session(
     client: &ApiClient,
     d: &SessionDetail,
     root: &Path,
+    clips: bool,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<PathBuf, ExportError> {
     let target = session_dir(root, d);
@@ -89,12 +101,28 @@ pub async fn session(
         .iter()
         .filter(|m| m.kind != MediaKind::Video)
         .collect();
-    let total = images.len() + 2;
+    let videos: Vec<_> = d
+        .media
+        .iter()
+        .filter(|m| clips && m.kind == MediaKind::Video && m.violation_id.is_some())
+        .collect();
+    let total = images.len() + videos.len() + 2;
     for (i, m) in images.iter().enumerate() {
         let link = client.media_link(m.id).await?;
         let bytes = client.fetch_signed(&link.url, MAX_IMAGE_BYTES).await?;
         write_file(&staging.path().join(image_name(m)), &bytes)?;
         progress(i + 1, total);
+    }
+    for (i, m) in videos.iter().enumerate() {
+        // Clips can be large: streamed to the (0600) file, not held in memory.
+        let link = client.media_link(m.id).await?;
+        let mut file = crate::fsutil::append_private(&staging.path().join(clip_name(m)))?;
+        client
+            .stream_signed(&link.url, |chunk| {
+                std::io::Write::write_all(&mut file, chunk)
+            })
+            .await?;
+        progress(images.len() + i + 1, total);
     }
 
     let mut csv = crate::report::writer(Vec::new());

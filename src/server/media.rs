@@ -245,3 +245,30 @@ async fn receive(
         ReceiveError::Io(e) => ApiError::internal("cannot finish an incoming media file", e),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_retired_file_takes_its_stills_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let media =
+            MediaSettings::open(&dir.path().join("media"), &dir.path().join("link.key")).unwrap();
+        let sha = media
+            .folder
+            .put(b"\x00\x00\x00\x18ftypmp42 a video")
+            .unwrap();
+        let shelf = media.drawing().shelf;
+        shelf.put(&sha, "plan", vec![1, 2, 3]).await.unwrap();
+        let other = "cd".repeat(32);
+        shelf.put(&other, "plan", vec![4]).await.unwrap();
+        media.remove(&sha).await.unwrap();
+        assert!(!media.folder.path_of(&sha).exists());
+        assert_eq!(shelf.get(&sha, "plan").await.unwrap(), None);
+        assert!(
+            shelf.get(&other, "plan").await.unwrap().is_some(),
+            "only its own"
+        );
+    }
+}

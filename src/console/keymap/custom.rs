@@ -28,6 +28,7 @@ const CHAINS: &[&[Scope]] = &[
     // Playing and the contact sheet are modes: their keys stand in for the pane's on purpose.
     &[Scope::Playback],
     &[Scope::Sheet],
+    &[Scope::Export],
     &[Scope::Quizzes, Scope::Global],
     &[Scope::Sessions, Scope::Session, Scope::Global],
     &[Scope::Detail, Scope::Session, Scope::Global],
@@ -282,7 +283,7 @@ mod tests {
                 "line 6: 'enterr' is not a key (write e.g. x, X, Ctrl-x, Alt-x, Enter, Esc, Tab, F5, PgDn, Space)",
                 "line 7: force_quit cannot be unbound: it is the way out from anywhere",
                 "line 8: 'y' cannot be confirm in Confirmation: there it is typed as text; use a key with Ctrl or Alt, or a named key",
-                "line 9: unknown place 'bogus' (one of: global, quiz_list, sessions, deciding, detail, playing, contact_sheet, search, confirm, reports, help)",
+                "line 9: unknown place 'bogus' (one of: global, quiz_list, sessions, deciding, detail, playing, contact_sheet, export, search, confirm, reports, help)",
                 "line 10: fail has no binding in Quiz List (see proctor-review keys)",
                 "line 12: deciding.pass is set twice (also on line 11)",
             ]

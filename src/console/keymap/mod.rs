@@ -21,6 +21,8 @@ pub enum Scope {
     Playback,
     /// A recording's contact sheet over Learner Detail.
     Sheet,
+    /// `e` asked whether the export takes the violation clips.
+    Export,
     /// Sessions or Detail: the keys that act on the session under the cursor.
     Session,
     Search,
@@ -38,6 +40,7 @@ impl Scope {
             Self::Detail => "Learner Detail",
             Self::Playback => "Playing or zoomed",
             Self::Sheet => "Contact sheet",
+            Self::Export => "Exporting a session",
             Self::Session => "Deciding (Sessions and Learner Detail)",
             Self::Search => "Search",
             Self::Confirm => "Confirmation",
@@ -105,6 +108,8 @@ pub enum Command {
     StopPlay,
     /// The recording's stills in a grid.
     ContactSheet,
+    /// Export the session with its violation clips.
+    ExportWithClips,
 }
 
 /// A binding as shipped: the console's defaults.
@@ -161,6 +166,7 @@ const COMMAND_IDS: &[(Command, &str)] = &[
     (Command::Zoom, "zoom"),
     (Command::StopPlay, "stop_playing"),
     (Command::ContactSheet, "contact_sheet"),
+    (Command::ExportWithClips, "export_with_clips"),
 ];
 
 impl Command {
@@ -190,6 +196,7 @@ impl Scope {
             Self::Detail => "detail",
             Self::Playback => "playing",
             Self::Sheet => "contact_sheet",
+            Self::Export => "export",
             Self::Session => "deciding",
             Self::Search => "search",
             Self::Confirm => "confirm",
@@ -265,7 +272,7 @@ use Command as C;
 use Scope as S;
 
 /// The order scopes are listed in help and documentation: general to specific.
-const DOC_ORDER: [Scope; 11] = [
+const DOC_ORDER: [Scope; 12] = [
     S::Global,
     S::Quizzes,
     S::Sessions,
@@ -273,6 +280,7 @@ const DOC_ORDER: [Scope; 11] = [
     S::Detail,
     S::Playback,
     S::Sheet,
+    S::Export,
     S::Search,
     S::Confirm,
     S::Reports,

@@ -7,7 +7,46 @@ use crate::console::action::Effect;
 use crate::console::state::{RequestId, State, Tone};
 use std::path::PathBuf;
 
-pub fn session(state: &mut State) -> Vec<Effect> {
+/// `e`: asks whether the export takes the violations' clips (they can be large).
+pub fn ask(state: &mut State) -> Vec<Effect> {
+    let Some(d) = state.detail.current() else {
+        return session(state, false);
+    };
+    let clips = d
+        .media
+        .iter()
+        .filter(|m| m.kind.is_video() && m.violation_id.is_some())
+        .count();
+    if clips == 0 {
+        return session(state, false);
+    }
+    let name = d.row.learner.full_name.clone();
+    state.export_ask = Some(d.row.id);
+    let k = |c| state.keys.key_in(crate::console::keymap::Scope::Export, c);
+    use crate::console::keymap::Command as C;
+    let said = format!(
+        "Export {name}'s evidence: {} without the {clips} video clip(s), {} with them, {} neither",
+        k(C::ExportSession),
+        k(C::ExportWithClips),
+        k(C::Cancel)
+    );
+    state.say(Tone::Info, said);
+    vec![]
+}
+
+/// The answer to [`ask`]: `None` exports nothing.
+pub fn answer(state: &mut State, clips: Option<bool>) -> Vec<Effect> {
+    let asked = state.export_ask.take();
+    match clips {
+        Some(clips) if asked.is_some() && asked == state.detail.session => session(state, clips),
+        _ => {
+            state.say(Tone::Info, "Nothing exported");
+            vec![]
+        }
+    }
+}
+
+pub fn session(state: &mut State, clips: bool) -> Vec<Effect> {
     let Some(d) = state.detail.current().cloned() else {
         let key = state
             .keys
@@ -28,6 +67,7 @@ pub fn session(state: &mut State) -> Vec<Effect> {
         request,
         detail: Box::new(d),
         dir: state.export_dir.clone(),
+        clips,
     }]
 }
 

@@ -1265,10 +1265,30 @@ fn reports_update_live_while_a_task_runs_and_warn_once_before_a_download() {
 #[test]
 fn e_exports_the_session_on_screen_and_capital_e_the_list_as_queried() {
     let mut s = opened();
+    // The session has clips: e asks first; Esc exports nothing, c takes them, e leaves them.
+    assert!(update(&mut s, key('e')).is_empty());
+    assert!(
+        s.status
+            .as_ref()
+            .is_some_and(|l| l.text.contains("with them"))
+    );
+    assert!(update(&mut s, code(KeyCode::Esc)).is_empty());
+    assert!(s.export_ask.is_none() && !s.loading());
+    update(&mut s, key('e'));
+    match &update(&mut s, key('c'))[..] {
+        [Effect::ExportSession { clips, .. }] => assert!(*clips),
+        other => panic!("{other:?}"),
+    }
+    update(&mut s, key('e'));
     match &update(&mut s, key('e'))[..] {
-        [Effect::ExportSession { detail, dir, .. }] => {
+        [
+            Effect::ExportSession {
+                detail, dir, clips, ..
+            },
+        ] => {
             assert_eq!(detail.row.id, 11);
             assert_eq!(dir, &s.export_dir);
+            assert!(!clips);
         }
         other => panic!("{other:?}"),
     }
