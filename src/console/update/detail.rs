@@ -111,11 +111,23 @@ pub fn opened(
                 ),
             );
         }
-        Err(e) => state.say(
-            Tone::Error,
-            // The key first: a narrow status bar cuts the end.
-            format!("Could not open it here (y copies its link): {e}"),
-        ),
+        Err(e) => {
+            use crate::console::keymap::Command as C;
+            let y = state.keys.key_for(C::CopyLink);
+            // A video plays in the terminal; the keys first: a narrow status bar cuts the end.
+            let keys = if kind.is_video() {
+                format!(
+                    "{} plays it here, {y} copies its link",
+                    state.keys.key_for(C::PlayPause)
+                )
+            } else {
+                format!(
+                    "{} zooms it here, {y} copies its link",
+                    state.keys.key_for(C::Zoom)
+                )
+            };
+            state.say(Tone::Error, format!("Could not open it ({keys}): {e}"));
+        }
     }
     vec![]
 }

@@ -967,7 +967,10 @@ fn y_copies_a_link_to_the_flagged_moment_where_no_viewer_opens_it() {
     // Over SSH nothing opens: the message says what to press instead.
     open_answered(&mut s, Err("no viewer could be started".into()));
     let said = status_text(&s);
-    assert!(said.contains("y copies its link"), "{said}");
+    assert!(
+        said.contains("Space plays it here, y copies its link"),
+        "{said}"
+    );
     let first = match &update(&mut s, key('y'))[..] {
         [
             Effect::LinkFor {
@@ -1856,4 +1859,36 @@ fn c_opens_the_contact_sheet_which_moves_jumps_and_plays_from_a_still() {
     assert!(s.detail.sheet.is_some());
     update(&mut s, code(KeyCode::Esc));
     assert!(s.detail.sheet.is_none() && s.focus == Pane::Detail);
+}
+
+#[test]
+fn z_zooms_a_scan_to_the_whole_terminal_and_esc_returns() {
+    let mut s = opened();
+    update(&mut s, code(KeyCode::Enter));
+    update(&mut s, key('4'));
+    let small = match s.detail.preview.as_ref() {
+        Some(p) => p.size,
+        None => panic!("a scan is previewed"),
+    };
+    let fx = update(&mut s, key('z'));
+    assert!(s.detail.zoomed);
+    // Fitted again to the terminal (120x40) but its caption's line.
+    assert!(
+        matches!(
+            &fx[..],
+            [Effect::LoadPreview {
+                cols: 120,
+                rows: 39,
+                ..
+            }]
+        ),
+        "{fx:?} (was {small:?})"
+    );
+    update(&mut s, code(KeyCode::Esc));
+    assert!(!s.detail.zoomed);
+    assert_eq!(s.detail.preview.as_ref().map(|p| p.size), Some(small));
+    // A row with no image says so rather than zooming nothing.
+    update(&mut s, key('6'));
+    update(&mut s, key('z'));
+    assert!(!s.detail.zoomed);
 }

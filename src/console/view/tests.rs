@@ -889,3 +889,63 @@ fn quitting_inside_an_undo_window_says_what_happens_and_asks_again() {
     s.now = Some(now + time::Duration::seconds(30));
     assert_eq!(press(&mut s, 'q'), vec![Effect::Quit]);
 }
+
+#[test]
+fn a_moment_that_cannot_play_says_why_and_which_keys_do_instead_and_the_sheet_labels_stills() {
+    let mut s = opened();
+    key(&mut s, KeyCode::Enter);
+    key(&mut s, KeyCode::Char('3'));
+    key(&mut s, KeyCode::Char(' '));
+    let request = s.detail.play.as_ref().and_then(|p| p.request).unwrap();
+    update(
+        &mut s,
+        Action::FramesLoaded {
+            request,
+            result: Err(
+                "this recording is WebM and the server has no ffmpeg to draw its frames".into(),
+            ),
+            done: true,
+        },
+    );
+    let t = text(&draw(&mut s, 120, 40));
+    assert!(
+        t.contains("⚠ cannot play it here: this recording is WebM"),
+        "{t}"
+    );
+    assert!(
+        t.contains("o opens it in a player, y copies its link"),
+        "{t}"
+    );
+    assert!(t.contains("❚❚ paused") || t.contains("▶ playing"), "{t}");
+
+    // The contact sheet: each still's time, ▶ on the cursor's, the flagged letter.
+    key(&mut s, KeyCode::Esc);
+    key(&mut s, KeyCode::Char('2'));
+    key(&mut s, KeyCode::Char('c'));
+    let request = s.detail.sheet.as_ref().and_then(|p| p.request).unwrap();
+    let still = |_| {
+        let p = ratatui_image::picker::Picker::halfblocks()
+            .new_protocol(
+                image::DynamicImage::new_rgb8(8, 8),
+                ratatui::layout::Size::new(4, 2),
+                ratatui_image::Resize::Scale(None),
+            )
+            .unwrap();
+        crate::console::state::PreviewImage(std::sync::Arc::new(p))
+    };
+    update(
+        &mut s,
+        Action::SheetLoaded {
+            request,
+            result: Ok((0..12).map(|i| (i * 1_000, still(i))).collect()),
+        },
+    );
+    key(&mut s, KeyCode::Char(']'));
+    let t = text(&draw(&mut s, 120, 40));
+    assert!(
+        t.contains("▶00:05:00 P"),
+        "the cursor on the phone's still:\n{t}"
+    );
+    assert!(t.contains(" 00:04:56"), "{t}");
+    assert!(t.contains("still 5/12 at 00:05:00"), "{t}");
+}
