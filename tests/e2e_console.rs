@@ -459,7 +459,16 @@ async fn space_plays_a_flagged_moment_in_the_terminal_and_z_and_esc_behave() {
         assert!(first.contains('▄') || first.contains('▀'), "{first}");
         // Space pauses, and it says so; → steps one still.
         c.keys(" ");
-        let paused = c.wait_for("❚❚ paused");
+        // The stills come in batches; step once they have all come (the count stops at 88).
+        let stills_in = |s: &str| {
+            s.lines()
+                .find_map(|l| l.split(" · ").nth(1).filter(|_| l.contains("paused")))
+                .and_then(|n| n.split('/').nth(1))
+                .and_then(|n| n.trim().parse::<u32>().ok())
+        };
+        let paused = c.until("all stills, paused", |s| {
+            stills_in(s).is_some_and(|n| n >= 80)
+        });
         let at = still(&paused).unwrap();
         c.keys("\x1b[C");
         c.until("the next still", |s| {

@@ -104,10 +104,13 @@ impl Playback {
         self.current().map(|i| &self.frames[i].1)
     }
 
+    /// Where playing stops: the last still once all have come, the stretch's end while
+    /// more are on their way (the first batch alone is not the whole moment).
     fn end_ms(&self) -> u64 {
-        self.frames
-            .last()
-            .map_or(self.clip.span.end, |(t, _)| (*t).max(self.clip.span.start))
+        match self.frames.last() {
+            Some((t, _)) if self.request.is_none() => (*t).max(self.clip.span.start),
+            _ => self.clip.span.end,
+        }
     }
 
     /// Moves the playhead with the clock; at the end it stops there.
@@ -248,6 +251,22 @@ mod tests {
         );
         p.toggle();
         assert_eq!((p.at_ms, p.playing), (1_000, true), "again from the start");
+    }
+
+    #[test]
+    fn while_stills_are_still_coming_it_plays_on_past_the_last_one_that_came() {
+        let mut p = playing(&[1_000]);
+        p.request = Some(3);
+        let t0 = Instant::now();
+        p.advance(t0);
+        p.advance(t0 + Duration::from_millis(500));
+        assert!(p.playing, "not the end: more stills are coming");
+        assert_eq!((p.at_ms, p.current()), (1_500, Some(0)));
+        p.frames.push((1_625, image()));
+        p.request = None;
+        p.advance(t0 + Duration::from_millis(700));
+        assert!(!p.playing, "all came; the last one is the end");
+        assert_eq!(p.at_ms, 1_625);
     }
 
     #[test]

@@ -348,8 +348,8 @@ impl Runner {
     }
 
     /// A stretch's stills: one frame pack (asked again while the server draws them), each
-    /// decoded and fitted to `cols`×`rows` off the render path and sent in batches, so the
-    /// first still shows while the rest are fitted. The last stretch's stills stay decoded,
+    /// decoded and fitted to `cols`×`rows` off the render path and sent in batches (the
+    /// first still alone), so it shows while the rest are fitted. The last stretch's stills stay decoded,
     /// so a zoom or a resize refits them without fetching again.
     async fn frames(&self, request: RequestId, ask: FramesAsk) -> Option<Action> {
         let answer = |result| Action::FramesLoaded {
@@ -370,8 +370,12 @@ impl Runner {
             Err(e) => return Some(answer(Err(e))),
         };
         let size = Size::new(ask.cols, ask.rows);
-        let batches: Vec<Vec<(u64, DynamicImage)>> =
-            stills.chunks(FRAMES_BATCH).map(<[_]>::to_vec).collect();
+        // The first still alone, so it shows after one fit; then the rest in batches.
+        let split = stills.len().min(1);
+        let batches: Vec<Vec<(u64, DynamicImage)>> = std::iter::once(stills[..split].to_vec())
+            .filter(|b| !b.is_empty())
+            .chain(stills[split..].chunks(FRAMES_BATCH).map(<[_]>::to_vec))
+            .collect();
         let last = batches.len().saturating_sub(1);
         for (i, batch) in batches.into_iter().enumerate() {
             let picker = picker.clone();
