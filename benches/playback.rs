@@ -1,7 +1,8 @@
 //! `cargo bench --bench playback`: the numbers behind watching evidence in the terminal
 //! (issue #25). Prints them; asserts nothing.
 //!
-//! - derivation: time per minute of video to draw a recording's stills, and peak memory;
+//! - derivation: time per minute of video to draw a recording's stills, and `serve`'s peak
+//!   memory as it draws a seeded database's videos;
 //! - the wire: bytes a second of playback and requests per stretch;
 //! - key → first still drawn (Space), with the stills being drawn (cold) and drawn (warm);
 //! - sustained playback at 120x40 in half-blocks: stills drawn a second and the console's
@@ -19,16 +20,6 @@ use std::time::{Duration, Instant};
 mod common;
 use common::pty;
 
-fn peak_rss_mb() -> f64 {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage fills the struct it is given.
-    let usage = unsafe {
-        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
-        usage.assume_init()
-    };
-    usage.ru_maxrss as f64 / 1024.0
-}
-
 fn asset(name: &str) -> tempfile::NamedTempFile {
     let a = proctor_review::demo::evidence::assets()
         .iter()
@@ -40,7 +31,6 @@ fn asset(name: &str) -> tempfile::NamedTempFile {
 }
 
 fn derivation() {
-    let before = peak_rss_mb();
     for (name, ct, minutes, flagged) in [
         ("recording.mp4", ContentType::Mp4, 3.0, vec![40_000..48_000]),
         ("clips/phone.mp4", ContentType::Mp4, 0.2, vec![4_000..9_000]),
@@ -79,11 +69,54 @@ fn derivation() {
             pack.to_bytes().len() as f64 / 1024.0
         );
     }
+}
+
+fn vm_hwm_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+/// `serve`'s peak memory before and after it draws every video of a seeded database.
+fn server_memory() {
+    let mut ours = common::peer::Ours::start_with(&[
+        "--lms-sync-secs",
+        "0",
+        "--seed-demo",
+        "40",
+        "--job-poll-ms",
+        "100",
+    ]);
+    let pid = ours.pid();
+    let before = vm_hwm_mb(pid);
+    let t = Instant::now();
+    ours.cli(&["evidence", "frames", "--all"]);
+    let frames = ours.dir.path().join("media").join("frames");
+    // One folder per video file once its first pack is kept.
+    let drawn = |n: usize| std::fs::read_dir(&frames).map_or(0, |d| d.count()) >= n;
+    let db = rusqlite::Connection::open(&ours.db).unwrap();
+    let videos: i64 = db
+        .query_row(
+            "SELECT COUNT(DISTINCT sha256) FROM media WHERE kind = 'video'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    while !drawn(videos as usize) && t.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     println!(
-        "derivation peak memory                       {:>7.1} MB (process peak {:.1} MB before)",
-        peak_rss_mb(),
-        before
+        "serve: {} packs drawn in {:.1} s; peak memory {:.0} MB before, {:.0} MB after",
+        common::files_below(&frames).len(),
+        t.elapsed().as_secs_f64(),
+        before,
+        vm_hwm_mb(pid)
     );
+    ours.kill();
 }
 
 /// A flagged stretch's pack as the console fetches it: bytes per second of playback.
@@ -158,10 +191,10 @@ fn still(s: &str) -> Option<u32> {
         .and_then(|n| n.trim().parse().ok())
 }
 
-fn console_playback() {
+fn console_playback(images: &str) {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_proctor-review"));
-    cmd.args(["--images", "halfblocks", "--fresh"]);
+    cmd.args(["--images", images, "--fresh"]);
     cmd.env("PROCTOR_REVIEW_DATA_DIR", dir.path());
     cmd.env("PROCTOR_REVIEW_CONFIG", dir.path().join("none.toml"));
     let mut c = pty::Pty::spawn_sized(cmd, 120, 40);
@@ -185,7 +218,7 @@ fn console_playback() {
     let cold = first(&mut c);
     // Let it run at twice the speed (16 stills a second of content) and count what is drawn.
     c.keys(".");
-    let (t0, cpu0) = (Instant::now(), cpu_ticks(pid));
+    let (t0, cpu0, bytes0) = (Instant::now(), cpu_ticks(pid), c.output.len());
     let mut seen = std::collections::BTreeSet::new();
     while t0.elapsed() < Duration::from_secs(4) {
         c.until("a change", |s| {
@@ -201,9 +234,10 @@ fn console_playback() {
     let secs = t0.elapsed().as_secs_f64();
     let cpu = (cpu_ticks(pid) - cpu0) as f64 / 100.0;
     println!(
-        "playback at 2× (half-blocks, 120x40): {:.1} stills drawn a second, console CPU {:.0}% of a core",
+        "playback at 2× ({images}, 120x40): {:.1} stills drawn a second, console CPU {:.0}% of a core, {:.0} KB/s to the terminal",
         seen.len() as f64 / secs,
-        cpu / secs * 100.0
+        cpu / secs * 100.0,
+        (c.output.len() - bytes0) as f64 / 1024.0 / secs
     );
     // Warm: stopped and started again, the stills are drawn already.
     c.keys("\x1b");
@@ -216,7 +250,7 @@ fn console_playback() {
     }
     warm.sort();
     println!(
-        "Space → first still drawn: cold {:.0} ms, warm median {:.0} ms",
+        "Space → first still drawn ({images}): cold {:.0} ms, warm median {:.0} ms",
         cold.as_secs_f64() * 1e3,
         warm[warm.len() / 2].as_secs_f64() * 1e3
     );
@@ -228,6 +262,8 @@ fn main() {
         return;
     }
     derivation();
+    server_memory();
     tokio::runtime::Runtime::new().unwrap().block_on(wire());
-    console_playback();
+    console_playback("halfblocks");
+    console_playback("kitty");
 }

@@ -101,7 +101,8 @@ struct ConsoleArgs {
     #[arg(long, env = "PROCTOR_REVIEW_MOUSE")]
     mouse: bool,
     /// Evidence previews: auto (graphics on terminals known for them, half-blocks elsewhere),
-    /// detect (ask any terminal), halfblocks, or off.
+    /// detect (ask any terminal), halfblocks, kitty, sixel or iterm2 (that protocol, unasked),
+    /// or off.
     #[arg(long, env = "PROCTOR_REVIEW_IMAGES", default_value = "auto")]
     images: console::images::ImageMode,
     /// The embedded demo's undo grace period in seconds (tests shorten it).

@@ -24,6 +24,9 @@ pub enum ImageMode {
     /// Ask whatever terminal this is; half-blocks if it does not say.
     Detect,
     Halfblocks,
+    /// A graphics protocol the terminal is not asked about (one that does not answer, or a
+    /// multiplexer passing it through); cells are taken to be 10×20 pixels.
+    Forced(ProtocolType),
     Off,
 }
 
@@ -34,9 +37,12 @@ impl FromStr for ImageMode {
             "auto" => Ok(Self::Auto),
             "detect" => Ok(Self::Detect),
             "halfblocks" => Ok(Self::Halfblocks),
+            "kitty" => Ok(Self::Forced(ProtocolType::Kitty)),
+            "sixel" => Ok(Self::Forced(ProtocolType::Sixel)),
+            "iterm2" => Ok(Self::Forced(ProtocolType::Iterm2)),
             "off" => Ok(Self::Off),
             other => Err(format!(
-                "'{other}' is not an image mode: auto, halfblocks or off"
+                "'{other}' is not an image mode: auto, detect, halfblocks, kitty, sixel, iterm2 or off"
             )),
         }
     }
@@ -48,6 +54,11 @@ pub fn picker(mode: ImageMode) -> Option<Picker> {
     match mode {
         ImageMode::Off => None,
         ImageMode::Halfblocks => Some(Picker::halfblocks()),
+        ImageMode::Forced(protocol) => {
+            let mut p = Picker::halfblocks();
+            p.set_protocol_type(protocol);
+            Some(p)
+        }
         ImageMode::Auto if !graphics_terminal(|k| std::env::var(k).ok()) => {
             Some(Picker::halfblocks())
         }
@@ -122,6 +133,8 @@ mod tests {
         assert!(picker(ImageMode::Off).is_none());
         assert_eq!("halfblocks".parse(), Ok(ImageMode::Halfblocks));
         assert!("sixels".parse::<ImageMode>().is_err());
+        let kitty = picker("kitty".parse().unwrap()).unwrap();
+        assert_eq!(describe(Some(&kitty)), "kitty");
     }
 
     #[test]

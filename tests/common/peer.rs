@@ -576,6 +576,11 @@ impl Ours {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
     }
 
+    /// The server's process id (to read its memory, say).
+    pub fn pid(&self) -> u32 {
+        self._proc.0.id()
+    }
+
     /// Sends SIGTERM, as a service manager does, and waits for the exit.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let pid = self._proc.0.id() as libc::pid_t;
