@@ -151,6 +151,7 @@ pub async fn start(opts: EmbeddedOptions) -> anyhow::Result<RunningServer> {
     let addr = listener.local_addr()?;
     let (tx, rx) = oneshot::channel::<()>();
     let options = ServerOptions {
+        metrics_listener: None,
         // The demo runs inside the console's process: no scrape endpoint there.
         metrics: None,
         contact: "course-staff@example.edu".into(),

@@ -211,6 +211,10 @@ struct ServeArgs {
     /// Address to listen on; port 0 picks a free one.
     #[arg(long, default_value = "127.0.0.1:8750")]
     listen: SocketAddr,
+    /// Also serve /metrics here with no token, for a scraper on a private network (on the
+    /// main address it needs an admin's token).
+    #[arg(long, env = "PROCTOR_REVIEW_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
     /// Folder for learner emails as .eml files (default: `outbox` beside the database).
     #[arg(long)]
     outbox: Option<PathBuf>,
@@ -915,8 +919,19 @@ async fn serve_on<S: Store>(
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
+    let metrics_listener = match args.metrics_listen {
+        Some(at) => Some(
+            tokio::net::TcpListener::bind(at)
+                .await
+                .with_context(|| format!("cannot listen on {at} for metrics"))?,
+        ),
+        None => None,
+    };
     // Scripts and tests read this line to find the port.
     println!("listening on http://{addr}");
+    if let Some(m) = &metrics_listener {
+        tracing::info!(at = %m.local_addr()?, "metrics without a token");
+    }
     tracing::info!(%addr, db = %db_open::shown(&args.db), "review server started");
     // What an admin does next (stderr: stdout's first line is for scripts). Not among
     // JSON lines, where a collector expects nothing but log objects.
@@ -932,6 +947,7 @@ async fn serve_on<S: Store>(
         store,
         ServerOptions {
             metrics: server::install_metrics(),
+            metrics_listener,
             contact: args.contact,
             mail,
             media,

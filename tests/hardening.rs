@@ -453,7 +453,15 @@ async fn json_logs_parse_line_by_line_and_name_no_learner() {
 /// refused.
 #[tokio::test]
 async fn metrics_parse_as_prometheus_text_and_count_a_decision() {
-    let ours = Ours::start_with(&["--lms-sync-secs", "0", "--seed-demo", "60"]);
+    let apart = format!("127.0.0.1:{}", common::peer::free_port());
+    let ours = Ours::start_with(&[
+        "--lms-sync-secs",
+        "0",
+        "--seed-demo",
+        "60",
+        "--metrics-listen",
+        &apart,
+    ]);
     let admin = ours.reviewer("root", "root@example.edu", "admin");
     let reviewer = ours.reviewer("ada", "ada@example.edu", "reviewer");
     let api = ours.api(&reviewer);
@@ -496,4 +504,21 @@ async fn metrics_parse_as_prometheus_text_and_count_a_decision() {
         sample("jobs_queued", &[("kind", "email"), ("when", "due")]).is_some(),
         "{text}"
     );
+
+    // On the address of its own (--metrics-listen) a scraper needs no token; on the main
+    // one, no token is no metrics.
+    let resp = http
+        .get(format!("http://{apart}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let text = resp.text().await.unwrap();
+    assert!(text.contains("decisions_total"), "{text}");
+    let anonymous = http
+        .get(format!("{}/metrics", ours.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
 }

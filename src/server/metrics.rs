@@ -1,4 +1,5 @@
-//! `GET /metrics` in the Prometheus text format, for an admin's token (issue #28): requests
+//! `GET /metrics` in the Prometheus text format, for an admin's token or, with
+//! `--metrics-listen`, on an address of its own with none (issue #28): requests
 //! by route and status with their latency, decisions by verdict and step, live event
 //! streams, and each job queue's depth (read when scraped). The recorder is installed by
 //! `serve` alone: a process holds one, and servers started inside tests run without it,
@@ -57,8 +58,13 @@ pub async fn scrape<S: Store>(State(st): State<AppState<S>>, Authed(actor): Auth
     let Some(handle) = st.metrics.as_ref() else {
         return ApiError::NotFound("this server runs without metrics".into()).into_response();
     };
+    exposition(&st.store, handle).await
+}
+
+/// The text a scraper reads, with each job queue read now.
+async fn exposition<S: Store>(store: &S, handle: &PrometheusHandle) -> Response {
     for kind in JobKind::VARIANTS {
-        match st.store.job_tally(*kind).await {
+        match store.job_tally(*kind).await {
             Ok(t) => {
                 let k = kind.as_str();
                 metrics::gauge!("jobs_queued", "kind" => k, "when" => "due").set(t.due as f64);
@@ -74,4 +80,30 @@ pub async fn scrape<S: Store>(State(st): State<AppState<S>>, Authed(actor): Auth
         handle.render(),
     )
         .into_response()
+}
+
+/// `serve --metrics-listen ADDR`: `/metrics` with no token, on an address of its own that
+/// only the operator's scraper reaches (a private network, a sidecar), until `stop`.
+pub async fn serve_apart<S: Store>(
+    listener: tokio::net::TcpListener,
+    store: S,
+    handle: std::sync::Arc<PrometheusHandle>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let (store, handle) = (store.clone(), handle.clone());
+            async move { exposition(&store, &handle).await }
+        }),
+    );
+    let stopped = async move {
+        let _ = stop.wait_for(|s| *s).await;
+    };
+    if let Err(e) = axum::serve(listener, app)
+        .with_graceful_shutdown(stopped)
+        .await
+    {
+        tracing::error!(error = %e, "the metrics listener stopped");
+    }
 }

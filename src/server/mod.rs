@@ -110,6 +110,8 @@ pub use metrics::install as install_metrics;
 pub struct ServerOptions {
     /// Metrics for `GET /metrics` (see [`install_metrics`]); none in tests.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Where `/metrics` is also served without a token (`--metrics-listen`).
+    pub metrics_listener: Option<TcpListener>,
     pub contact: String,
     pub mail: MailSettings,
     pub media: MediaSettings,
@@ -228,6 +230,15 @@ pub async fn run<S: Store>(
         events,
         metrics: options.metrics.map(Arc::new),
     };
+    let metrics_apart = match (options.metrics_listener, &state.metrics) {
+        (Some(listener), Some(handle)) => Some(tokio::spawn(metrics::serve_apart(
+            listener,
+            state.store.clone(),
+            handle.clone(),
+            stop.subscribe(),
+        ))),
+        _ => None,
+    };
     let sweeper = tokio::spawn({
         let hub = state.events.clone();
         async move {
@@ -248,6 +259,9 @@ pub async fn run<S: Store>(
     let result = http::serve(listener, router(state), options.http, shutdown).await;
     let _ = stop.send(true);
     let _ = workers.await;
+    if let Some(m) = metrics_apart {
+        let _ = m.await;
+    }
     news_relay.abort();
     sweeper.abort();
     result
