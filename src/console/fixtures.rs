@@ -337,3 +337,15 @@ pub fn report_job(id: i64, state: JobState) -> Job {
         }),
     }
 }
+
+/// A small blank image, fitted with half-blocks, standing for any still or preview.
+pub fn blank_image() -> crate::console::state::PreviewImage {
+    let p = ratatui_image::picker::Picker::halfblocks()
+        .new_protocol(
+            image::DynamicImage::new_rgb8(8, 8),
+            ratatui::layout::Size::new(4, 2),
+            ratatui_image::Resize::Scale(None),
+        )
+        .expect("a blank image fits");
+    crate::console::state::PreviewImage(std::sync::Arc::new(p))
+}

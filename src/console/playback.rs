@@ -201,20 +201,8 @@ impl Playback {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::console::fixtures::blank_image as image;
     use std::time::Duration;
-
-    fn image() -> PreviewImage {
-        let picker = ratatui_image::picker::Picker::halfblocks();
-        let img = image::DynamicImage::new_rgb8(4, 4);
-        let p = picker
-            .new_protocol(
-                img,
-                ratatui::layout::Size::new(2, 2),
-                ratatui_image::Resize::Scale(None),
-            )
-            .unwrap();
-        PreviewImage(std::sync::Arc::new(p))
-    }
 
     fn playing(times: &[u64]) -> Playback {
         let clip = Clip {

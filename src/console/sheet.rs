@@ -133,17 +133,7 @@ mod tests {
     use super::*;
 
     fn sheet(times: &[u64]) -> Sheet {
-        let picker = ratatui_image::picker::Picker::halfblocks();
-        let still = |t: &u64| {
-            let p = picker
-                .new_protocol(
-                    image::DynamicImage::new_rgb8(4, 4),
-                    ratatui::layout::Size::new(2, 1),
-                    ratatui_image::Resize::Scale(None),
-                )
-                .unwrap();
-            (*t, PreviewImage(std::sync::Arc::new(p)))
-        };
+        let still = |t: &u64| (*t, crate::console::fixtures::blank_image());
         Sheet {
             session: 1,
             tab: Tab::Video,

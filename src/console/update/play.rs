@@ -87,8 +87,10 @@ pub fn sync(state: &mut State) -> Vec<Effect> {
     let Some(size) = stage.filter(|s| *s != p.size) else {
         return vec![];
     };
-    let request = state.next_request;
-    state.next_request += 1;
+    let request = state.request_id();
+    let Some(p) = state.detail.play.as_mut() else {
+        return vec![];
+    };
     p.size = size;
     p.request = Some(request);
     vec![Effect::LoadFrames {

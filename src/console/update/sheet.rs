@@ -70,8 +70,10 @@ pub fn sync(state: &mut State) -> Vec<Effect> {
     if s.tile == grid.image {
         return vec![];
     }
-    let request = state.next_request;
-    state.next_request += 1;
+    let request = state.request_id();
+    let Some(s) = state.detail.sheet.as_mut() else {
+        return vec![];
+    };
     s.tile = grid.image;
     s.request = Some(request);
     vec![Effect::LoadSheet {

@@ -1056,17 +1056,7 @@ fn the_preview_follows_the_selection_and_drops_stale_answers() {
         }
         other => panic!("{other:?}"),
     };
-    let image = || {
-        let img = image::DynamicImage::new_rgb8(8, 8);
-        let p = ratatui_image::picker::Picker::halfblocks()
-            .new_protocol(
-                img,
-                ratatui::layout::Size::new(4, 2),
-                ratatui_image::Resize::Fit(None),
-            )
-            .unwrap();
-        crate::console::state::PreviewImage(std::sync::Arc::new(p))
-    };
+    let image = blank_image;
     update(
         &mut s,
         Action::PreviewLoaded {
@@ -1647,17 +1637,6 @@ fn capital_e_exports_the_queue_with_its_exams() {
     assert!(said.contains("Exporting all 4 rows"), "{said}");
 }
 
-fn still() -> crate::console::state::PreviewImage {
-    let p = ratatui_image::picker::Picker::halfblocks()
-        .new_protocol(
-            image::DynamicImage::new_rgb8(8, 8),
-            ratatui::layout::Size::new(4, 2),
-            ratatui_image::Resize::Fit(None),
-        )
-        .unwrap();
-    crate::console::state::PreviewImage(std::sync::Arc::new(p))
-}
-
 /// The one effect of `fx` that asks for stills: its request and what it asks.
 fn frames_asked(fx: &[Effect]) -> (u64, i64, u64, u64) {
     fx.iter()
@@ -1698,7 +1677,12 @@ fn space_plays_the_flagged_moment_and_the_keys_pause_step_seek_and_stop_it() {
     );
 
     // The stills come in batches; the first starts the clock, the others join it.
-    let batch = |times: &[u64]| times.iter().map(|t| (*t, still())).collect::<Vec<_>>();
+    let batch = |times: &[u64]| {
+        times
+            .iter()
+            .map(|t| (*t, blank_image()))
+            .collect::<Vec<_>>()
+    };
     let fx = update(
         &mut s,
         Action::FramesLoaded {
@@ -1803,7 +1787,7 @@ fn a_moment_that_cannot_be_drawn_says_why_and_what_to_press_instead() {
 }
 
 #[test]
-fn c_opens_the_contact_sheet_which_moves_jumps_and_plays_from_a_still() {
+fn c_opens_the_contact_sheet_which_moves_jumps_and_plays_from_a_blank_image() {
     let mut s = opened();
     update(&mut s, code(KeyCode::Enter));
     update(&mut s, key('2'));
@@ -1825,7 +1809,7 @@ fn c_opens_the_contact_sheet_which_moves_jumps_and_plays_from_a_still() {
             crate::console::keymap::Scope::Global
         ]
     );
-    let stills = (0..12).map(|i| (i * 1_000, still())).collect();
+    let stills = (0..12).map(|i| (i * 1_000, blank_image())).collect();
     update(
         &mut s,
         Action::SheetLoaded {

@@ -923,21 +923,13 @@ fn a_moment_that_cannot_play_says_why_and_which_keys_do_instead_and_the_sheet_la
     key(&mut s, KeyCode::Char('2'));
     key(&mut s, KeyCode::Char('c'));
     let request = s.detail.sheet.as_ref().and_then(|p| p.request).unwrap();
-    let still = |_| {
-        let p = ratatui_image::picker::Picker::halfblocks()
-            .new_protocol(
-                image::DynamicImage::new_rgb8(8, 8),
-                ratatui::layout::Size::new(4, 2),
-                ratatui_image::Resize::Scale(None),
-            )
-            .unwrap();
-        crate::console::state::PreviewImage(std::sync::Arc::new(p))
-    };
     update(
         &mut s,
         Action::SheetLoaded {
             request,
-            result: Ok((0..12).map(|i| (i * 1_000, still(i))).collect()),
+            result: Ok((0..12)
+                .map(|i| (i * 1_000, crate::console::fixtures::blank_image()))
+                .collect()),
         },
     );
     key(&mut s, KeyCode::Char(']'));
