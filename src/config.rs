@@ -14,6 +14,8 @@ pub struct ConfigFile {
     /// A file holding the token (mode 0600), instead of `token`.
     pub token_file: Option<PathBuf>,
     pub mouse: Option<bool>,
+    /// A private certificate authority's PEM file, trusted beside the system's.
+    pub ca_file: Option<PathBuf>,
     /// Where downloaded reports and exports are saved.
     pub export_dir: Option<PathBuf>,
     /// The reviewer's own keys: `fail = ["x"]`, `"reports.cancel" = "Esc"`, `pass = []`.

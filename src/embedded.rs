@@ -152,6 +152,10 @@ pub async fn start(opts: EmbeddedOptions) -> anyhow::Result<RunningServer> {
     let (tx, rx) = oneshot::channel::<()>();
     let options = ServerOptions {
         metrics_listener: None,
+        // The demo listens on 127.0.0.1 only, for the console in the same process.
+        tls: None,
+        public_url: None,
+        lms_roots: Default::default(),
         // The demo runs inside the console's process: no scrape endpoint there.
         metrics: None,
         contact: "course-staff@example.edu".into(),

@@ -57,6 +57,10 @@ struct Reach {
     /// cross the network unencrypted).
     #[arg(long)]
     allow_insecure_http: bool,
+    /// PEM file of the certificate authority that signed the server's certificate, when it
+    /// is an institution's private one (trusted beside the system's authorities).
+    #[arg(long, env = "PROCTOR_REVIEW_CA_FILE")]
+    ca_file: Option<PathBuf>,
 }
 
 /// A console-side command's own files on this machine.
@@ -69,7 +73,7 @@ struct Local {
     /// folder, else `exports` in the data directory; `paths` shows which).
     #[arg(long, env = "PROCTOR_REVIEW_EXPORT_DIR")]
     export_dir: Option<PathBuf>,
-    /// Config file with `server`, `token_file`, `mouse`, `export_dir` and `[keys]`.
+    /// Config file with `server`, `token_file`, `ca_file`, `mouse`, `export_dir` and `[keys]`.
     #[arg(long, env = "PROCTOR_REVIEW_CONFIG")]
     config: Option<PathBuf>,
 }
@@ -211,6 +215,21 @@ struct ServeArgs {
     /// Address to listen on; port 0 picks a free one.
     #[arg(long, default_value = "127.0.0.1:8750")]
     listen: SocketAddr,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key); both files are read
+    /// again on SIGHUP, so a renewed certificate needs no restart.
+    #[arg(long, env = "PROCTOR_REVIEW_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "PROCTOR_REVIEW_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// The address reviewers reach this server at, e.g. https://review.example.edu (behind a
+    /// proxy, say): evidence links and the Open edX launch page start with it.
+    #[arg(long, env = "PROCTOR_REVIEW_PUBLIC_URL")]
+    public_url: Option<url::Url>,
+    /// PEM file of a private certificate authority trusted for Open edX beside the
+    /// system's authorities.
+    #[arg(long, env = "PROCTOR_REVIEW_CA_FILE")]
+    ca_file: Option<PathBuf>,
     /// Also serve /metrics here with no token, for a scraper on a private network (on the
     /// main address it needs an admin's token).
     #[arg(long, env = "PROCTOR_REVIEW_METRICS_LISTEN")]
@@ -750,7 +769,11 @@ async fn connect(
         Some(url) => {
             proctor_review::client::check_transport(&url, args.allow_insecure_http)?;
             let token = token::find(args, cfg)?;
-            let client = ApiClient::new(&url, &token)?;
+            let roots = match args.ca_file.as_ref().or(cfg.ca_file.as_ref()) {
+                Some(f) => proctor_review::client::ExtraRoots::read(f)?,
+                None => Default::default(),
+            };
+            let client = ApiClient::trusting(&url, &token, &roots)?;
             preflight(&client, &url).await?;
             (client, None)
         }
@@ -786,6 +809,7 @@ async fn preflight(client: &ApiClient, url: &str) -> anyhow::Result<()> {
         Err(ClientError::Decode(_)) => anyhow::bail!(
             "{url}: not a proctor-review server (GET /api/v1/me did not answer as one); check --server"
         ),
+        Err(e @ ClientError::Untrusted { .. }) => anyhow::bail!(e),
         Err(ClientError::Unreachable { reason, .. }) => anyhow::bail!(
             "{url} does not answer ({reason}); check the address and port in --server, and that \
              the review server is running there (proctor-review serve)"
@@ -915,10 +939,41 @@ async fn serve_on<S: Store>(
             .await
             .context("cannot write the demo's media files")?;
     }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(std::sync::Arc::new(server::tls::Certified::load(
+            server::tls::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            },
+        )?)),
+        _ => None,
+    };
+    // Listening for SIGHUP before the address is announced: a hang-up sent as soon as
+    // the server is up must reload, not end the process (SIGHUP's default).
+    if let Some(c) = &tls {
+        c.clone().reload_on_hangup()?;
+    }
+    let lms_roots = match &args.ca_file {
+        Some(f) => proctor_review::client::ExtraRoots::read(f)?,
+        None => Default::default(),
+    };
+    if let Some(u) = &args.public_url
+        && !matches!(u.scheme(), "http" | "https")
+    {
+        anyhow::bail!("--public-url {u}: expected https://HOST[:PORT]");
+    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    if tls.is_none() && !addr.ip().is_loopback() {
+        tracing::warn!(
+            %addr,
+            "serving plain HTTP beyond this machine: tokens and learner data cross the network \
+             unencrypted; give --tls-cert and --tls-key, or keep a TLS proxy in front"
+        );
+    }
     let metrics_listener = match args.metrics_listen {
         Some(at) => Some(
             tokio::net::TcpListener::bind(at)
@@ -928,7 +983,7 @@ async fn serve_on<S: Store>(
         None => None,
     };
     // Scripts and tests read this line to find the port.
-    println!("listening on http://{addr}");
+    println!("listening on {scheme}://{addr}");
     if let Some(m) = &metrics_listener {
         tracing::info!(at = %m.local_addr()?, "metrics without a token");
     }
@@ -937,7 +992,7 @@ async fn serve_on<S: Store>(
     // JSON lines, where a collector expects nothing but log objects.
     if args.log_format == LogFormat::Text {
         eprintln!(
-            "Next: add a reviewer with\n  proctor-review reviewer add --db {} --username NAME --email ADDRESS --course COURSE_ID\nand connect with\n  proctor-review --server http://{addr} --token-file FILE_HOLDING_THE_TOKEN",
+            "Next: add a reviewer with\n  proctor-review reviewer add --db {} --username NAME --email ADDRESS --course COURSE_ID\nand connect with\n  proctor-review --server {scheme}://{addr} --token-file FILE_HOLDING_THE_TOKEN",
             db_open::shown(&args.db)
         );
     }
@@ -948,6 +1003,9 @@ async fn serve_on<S: Store>(
         ServerOptions {
             metrics: server::install_metrics(),
             metrics_listener,
+            tls,
+            public_url: args.public_url,
+            lms_roots,
             contact: args.contact,
             mail,
             media,

@@ -5,3 +5,70 @@
 pub fn ready() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
+
+/// Certificate authorities trusted beside the system's (`--ca-file`): an institution's
+/// private CA for its review server or its Open edX.
+#[derive(Clone, Default)]
+pub struct ExtraRoots(Vec<reqwest::Certificate>);
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaFileError {
+    #[error("cannot read the CA file {}: {source}", path.display())]
+    Read {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} holds no PEM certificate (-----BEGIN CERTIFICATE-----)", .0.display())]
+    Empty(std::path::PathBuf),
+    #[error("{} is not a PEM certificate bundle: {source}", path.display())]
+    Bad {
+        path: std::path::PathBuf,
+        #[source]
+        source: reqwest::Error,
+    },
+}
+
+impl ExtraRoots {
+    pub fn read(path: &std::path::Path) -> Result<Self, CaFileError> {
+        let pem = std::fs::read(path).map_err(|source| CaFileError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let certs =
+            reqwest::Certificate::from_pem_bundle(&pem).map_err(|source| CaFileError::Bad {
+                path: path.to_owned(),
+                source,
+            })?;
+        if certs.is_empty() {
+            return Err(CaFileError::Empty(path.to_owned()));
+        }
+        Ok(Self(certs))
+    }
+
+    /// A client builder that trusts these as well as the system's authorities.
+    pub fn trusted_by(&self, builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+        builder.tls_certs_merge(self.0.iter().cloned())
+    }
+}
+
+/// Why a server's certificate was refused, if that is what failed. rustls's error travels
+/// inside an `io::Error`, whose `source` skips it, so each one is opened.
+pub fn certificate_refused(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        let inner = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map(|i| i as &(dyn std::error::Error + 'static));
+        for candidate in [Some(err), inner].into_iter().flatten() {
+            if let Some(rustls::Error::InvalidCertificate(why)) =
+                candidate.downcast_ref::<rustls::Error>()
+            {
+                return Some(format!("{why:?}"));
+            }
+        }
+        cur = inner.or_else(|| err.source());
+    }
+    None
+}

@@ -486,7 +486,7 @@ async fn refusals_are_recorded_with_the_lms_s_reason(db: Db) {
         .await
         .expect("peer");
     assert_eq!(r.status(), 400);
-    let client = proctor_review::lms::LmsHttp::new();
+    let client = proctor_review::lms::LmsHttp::default();
     let lms = proctor_review::store::LmsClient {
         client_id: "x".into(),
         client_secret: "x".into(),

@@ -23,6 +23,13 @@ const TIMEOUT: Duration = Duration::from_secs(15);
 pub enum ClientError {
     #[error("cannot reach the review server at {url}: {reason}")]
     Unreachable { url: String, reason: String },
+    /// The connection was made but the server's certificate is not one this machine trusts.
+    #[error(
+        "the review server at {url} presented a certificate this machine does not trust \
+         ({reason}); if your institution signs its own certificates, give its CA's \
+         certificate with --ca-file (or ca_file in the config file)"
+    )]
+    Untrusted { url: String, reason: String },
     #[error("the server did not answer within {} s", TIMEOUT.as_secs())]
     Timeout,
     /// 401: the token is unknown, revoked or expired.
@@ -81,10 +88,16 @@ pub fn check_transport(server: &str, allow_insecure_http: bool) -> Result<(), Cl
     Ok(())
 }
 
+pub use crate::tls::ExtraRoots;
 pub use crate::tls::ready as tls_ready;
 
 impl ApiClient {
     pub fn new(server: &str, token: &str) -> Result<Self, ClientError> {
+        Self::trusting(server, token, &ExtraRoots::default())
+    }
+
+    /// A client that also trusts `roots` (a private CA's certificate, `--ca-file`).
+    pub fn trusting(server: &str, token: &str, roots: &ExtraRoots) -> Result<Self, ClientError> {
         tls_ready();
         let mut base = Url::parse(server).map_err(|_| ClientError::BadUrl(server.to_owned()))?;
         if !matches!(base.scheme(), "http" | "https") {
@@ -92,7 +105,8 @@ impl ApiClient {
         }
         let path = format!("{}{PREFIX}/", base.path().trim_end_matches('/'));
         base.set_path(&path);
-        let http = reqwest::Client::builder()
+        let http = roots
+            .trusted_by(reqwest::Client::builder())
             .timeout(TIMEOUT)
             .connect_timeout(Duration::from_secs(5))
             .user_agent(concat!("proctor-review/", env!("CARGO_PKG_VERSION")))
@@ -140,6 +154,11 @@ impl ApiClient {
         let resp = req.send().await.map_err(|e| {
             if e.is_timeout() {
                 ClientError::Timeout
+            } else if let Some(reason) = crate::tls::certificate_refused(&e) {
+                ClientError::Untrusted {
+                    url: self.server_label(),
+                    reason,
+                }
             } else {
                 ClientError::Unreachable {
                     url: self.server_label(),

@@ -118,6 +118,8 @@ pub struct JobSettings {
     pub history_head_every: Duration,
     /// How recordings' stills are drawn and where they are kept.
     pub frames: crate::media::frames::Drawing,
+    /// Authorities trusted for Open edX beside the system's (`serve --ca-file`).
+    pub lms_roots: crate::tls::ExtraRoots,
 }
 
 /// What a job did to a session: a learner email or an Open edX review delivered or not, or
@@ -198,7 +200,7 @@ pub async fn run<S: Store>(
     let work = Arc::new(Work {
         store: store.clone(),
         settings: settings.clone(),
-        lms_http: Arc::new(crate::lms::LmsHttp::new()),
+        lms_http: Arc::new(crate::lms::LmsHttp::new(&settings.lms_roots)),
     });
     let sync = settings.lms_sync.map(|every| {
         tokio::spawn(lms::sync_loop(

@@ -126,6 +126,11 @@ fn detail(body: &str) -> String {
 fn unreachable(e: reqwest::Error) -> LmsError {
     LmsError::Unreachable(if e.is_timeout() {
         "no answer in time".into()
+    } else if let Some(why) = crate::tls::certificate_refused(&e) {
+        format!(
+            "its certificate is not trusted here ({why}); if the institution signs its own, \
+             start serve with --ca-file naming its CA's certificate"
+        )
     } else if e.is_connect() {
         "connection refused or failed".into()
     } else {
@@ -135,14 +140,16 @@ fn unreachable(e: reqwest::Error) -> LmsError {
 
 impl Default for LmsHttp {
     fn default() -> Self {
-        Self::new()
+        Self::new(&crate::tls::ExtraRoots::default())
     }
 }
 
 impl LmsHttp {
-    pub fn new() -> Self {
+    /// A client for Open edX that also trusts `roots` (a private CA, `serve --ca-file`).
+    pub fn new(roots: &crate::tls::ExtraRoots) -> Self {
         crate::tls::ready();
-        let http = reqwest::Client::builder()
+        let http = roots
+            .trusted_by(reqwest::Client::builder())
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(30))
             .user_agent(concat!("proctor-review/", env!("CARGO_PKG_VERSION")))

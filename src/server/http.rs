@@ -3,8 +3,10 @@
 //! counted while a kept-alive connection waits for its next request, so idle sockets end),
 //! a request body may not stall longer than `body_timeout`, and at most `max_connections`
 //! are served at once — more wait in the kernel's backlog instead of using up descriptors.
+//! With TLS the handshake runs in the connection's own task, under the same head timeout.
 
 use super::protocol_errors::JsonProtocolErrors;
+use super::tls::Certified;
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -63,6 +65,7 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: HttpLimits,
+    tls: Option<Arc<Certified>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let router = router.layer(RequestBodyTimeoutLayer::new(limits.body_timeout));
@@ -100,12 +103,29 @@ pub async fn serve(
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
-        let io = TokioIo::new(JsonProtocolErrors::new(tcp));
         let service = TowerToHyperService::new(router.clone());
-        let conn = graceful.watch(http.serve_connection(io, service));
+        let Some(tls) = &tls else {
+            let io = TokioIo::new(JsonProtocolErrors::new(tcp));
+            let conn = graceful.watch(http.serve_connection(io, service));
+            tokio::spawn(async move {
+                if let Err(e) = conn.await {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+                drop(permit);
+            });
+            continue;
+        };
+        let (acceptor, watcher, http) = (tls.acceptor(), graceful.watcher(), http.clone());
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "connection ended with an error");
+            match tokio::time::timeout(limits.header_timeout, acceptor.accept(tcp)).await {
+                Ok(Ok(stream)) => {
+                    let io = TokioIo::new(JsonProtocolErrors::new(stream));
+                    if let Err(e) = watcher.watch(http.serve_connection(io, service)).await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                }
+                Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                Err(_) => tracing::debug!("TLS handshake timed out"),
             }
             drop(permit);
         });

@@ -20,6 +20,7 @@ mod query;
 mod reports;
 mod routes;
 mod signed;
+pub mod tls;
 
 pub use crate::jobs::email::{MailSettings, MailTransport};
 pub use auth::{hash_token, new_token};
@@ -57,6 +58,11 @@ pub struct AppState<S> {
     pub events: Arc<events::EventHub>,
     /// What `GET /metrics` renders, when this process records metrics.
     pub metrics: Option<Arc<metrics_exporter_prometheus::PrometheusHandle>>,
+    /// The address links we hand out start with (`--public-url`); without it, the one the
+    /// request reached us at.
+    pub public_url: Option<Arc<str>>,
+    /// This process serves HTTPS itself, so a link without `--public-url` is https too.
+    pub https: bool,
 }
 
 pub fn router<S: Store>(state: AppState<S>) -> Router {
@@ -112,6 +118,12 @@ pub struct ServerOptions {
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Where `/metrics` is also served without a token (`--metrics-listen`).
     pub metrics_listener: Option<TcpListener>,
+    /// Serve HTTPS with this certificate; plain HTTP without.
+    pub tls: Option<Arc<tls::Certified>>,
+    /// The address links we hand out start with, e.g. `https://review.example.edu`.
+    pub public_url: Option<url::Url>,
+    /// Authorities trusted for Open edX beside the system's (a private CA).
+    pub lms_roots: crate::tls::ExtraRoots,
     pub contact: String,
     pub mail: MailSettings,
     pub media: MediaSettings,
@@ -177,6 +189,7 @@ pub async fn run<S: Store>(
             news: Some(news),
             history_head_every: options.history_head_every,
             frames: options.media.drawing(),
+            lms_roots: options.lms_roots,
         },
         kicks.clone(),
         stopped,
@@ -229,6 +242,10 @@ pub async fn run<S: Store>(
         media: Arc::new(options.media),
         events,
         metrics: options.metrics.map(Arc::new),
+        public_url: options
+            .public_url
+            .map(|u| u.as_str().trim_end_matches('/').into()),
+        https: options.tls.is_some(),
     };
     let metrics_apart = match (options.metrics_listener, &state.metrics) {
         (Some(listener), Some(handle)) => Some(tokio::spawn(metrics::serve_apart(
@@ -256,7 +273,7 @@ pub async fn run<S: Store>(
         shutdown.await;
         hub.close();
     };
-    let result = http::serve(listener, router(state), options.http, shutdown).await;
+    let result = http::serve(listener, router(state), options.http, options.tls, shutdown).await;
     let _ = stop.send(true);
     let _ = workers.await;
     if let Some(m) = metrics_apart {

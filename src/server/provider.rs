@@ -465,13 +465,9 @@ async fn launch<S: Store>(
         .pointer("/user/full_name")
         .and_then(Value::as_str)
         .unwrap_or("");
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("this-server");
     let cmd = format!(
         "PROCTOR_REVIEW_TOKEN=<your token> proctor-review --server {}",
-        sh_quote(&format!("https://{host}"))
+        sh_quote(&super::signed::origin(&st, &headers))
     );
     let target = match attempt {
         Some(a) => format!(

@@ -18,8 +18,12 @@ use std::path::Path;
 use time::OffsetDateTime;
 use tower_http::services::ServeFile;
 
-/// The origin the client reached us at, so the link it gets back works from where it is.
-fn origin(headers: &HeaderMap) -> String {
+/// Where links start: the operator's `--public-url`, else the origin the client reached us
+/// at, so the link it gets back works from where it is.
+pub fn origin<S>(st: &AppState<S>, headers: &HeaderMap) -> String {
+    if let Some(u) = &st.public_url {
+        return u.to_string();
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -30,6 +34,7 @@ fn origin(headers: &HeaderMap) -> String {
         .and_then(|h| h.to_str().ok())
     {
         Some("https") => "https",
+        _ if st.https => "https",
         _ => "http",
     };
     format!("{scheme}://{host}")
@@ -49,7 +54,7 @@ pub fn issue<S: Store>(
     let expires_at = OffsetDateTime::now_utc() + ttl;
     let signed = st.media.key.sign(purpose, id, expires_at, reviewer);
     SignedUrl {
-        url: format!("{}{PREFIX}/{path}?{}", origin(headers), signed.query()),
+        url: format!("{}{PREFIX}/{path}?{}", origin(st, headers), signed.query()),
         // The link stops working at the start of its last second.
         expires_at: OffsetDateTime::from_unix_timestamp(signed.expires).unwrap_or(expires_at),
     }

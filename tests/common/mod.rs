@@ -6,6 +6,7 @@ pub mod pg;
 pub mod pty;
 pub mod sessions;
 pub mod smtp;
+pub mod test_ca;
 
 use proctor_review::demo;
 use proctor_review::embedded::{self, EmbeddedOptions, RunningServer};
