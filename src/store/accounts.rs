@@ -65,6 +65,21 @@ async fn grants(tx: &mut impl Tx, reviewer: i64) -> Result<Vec<Grant>, StoreErro
     .collect()
 }
 
+/// The service account that changes nobody made by hand are attributed to in the history
+/// (Open edX's reconciliation, retention), made the first time it is needed. It holds no
+/// token, so nobody signs in as it.
+pub async fn service_account(
+    tx: &mut impl Tx,
+    username: &str,
+    full_name: &str,
+) -> Result<i64, StoreError> {
+    if let Some(r) = reviewer_by_username(tx, username).await? {
+        return Ok(r.id);
+    }
+    let made = create_reviewer(tx, username, "", full_name, crate::domain::Role::Service);
+    Ok(made.await?.id)
+}
+
 pub async fn create_reviewer(
     tx: &mut impl Tx,
     username: &str,

@@ -130,9 +130,6 @@ pub trait Tx: Send {
         id: crate::domain::SessionId,
     ) -> impl Future<Output = Result<crate::domain::SessionDetail, StoreError>> + Send;
 
-    /// The service account changes made in Open edX are attributed to (made if missing).
-    fn open_edx_reviewer(&mut self) -> impl Future<Output = Result<i64, StoreError>> + Send;
-
     /// What ends a `SELECT` whose rows must stay as read until the transaction ends: with
     /// SQLite's one writer, nothing.
     fn for_update(&self) -> &'static str {

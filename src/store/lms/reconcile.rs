@@ -110,7 +110,9 @@ pub async fn reconcile(
         .await?;
         let reviewer = match system {
             Some(id) => id,
-            None => *system.insert(tx.open_edx_reviewer().await?),
+            None => *system.insert(
+                crate::store::accounts::service_account(tx, super::OPEN_EDX, "Open edX").await?,
+            ),
         };
         let entry = sync_decision(id, reviewer, &now, ours, remote);
         crate::store::audit::append(tx, &entry, key).await?;

@@ -124,18 +124,6 @@ impl<C: Conn> Tx for Pg<'_, C> {
         super::read::session(self.0, id)
     }
 
-    async fn open_edx_reviewer(&mut self) -> Result<i64, StoreError> {
-        use crate::store::accounts::{create_reviewer, reviewer_by_username};
-        use crate::store::lms::OPEN_EDX;
-        if let Some(r) = reviewer_by_username(self, OPEN_EDX).await? {
-            return Ok(r.id);
-        }
-        let role = crate::domain::Role::Service;
-        Ok(create_reviewer(self, OPEN_EDX, "", "Open edX", role)
-            .await?
-            .id)
-    }
-
     fn skip_locked(&self) -> &'static str {
         " FOR UPDATE SKIP LOCKED"
     }

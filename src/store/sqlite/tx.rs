@@ -11,8 +11,6 @@ use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 /// `Send` (see [`Tx`]).
 pub struct Lite<'c>(pub &'c mut Connection);
 
-use crate::store::lms::OPEN_EDX;
-
 pub struct LiteRow(Vec<Value>);
 
 impl Cells for LiteRow {
@@ -89,23 +87,6 @@ impl Tx for Lite<'_> {
         id: crate::domain::SessionId,
     ) -> impl Future<Output = Result<crate::domain::SessionDetail, StoreError>> + Send {
         std::future::ready(super::read::session(&mut *self.0, id))
-    }
-
-    fn open_edx_reviewer(&mut self) -> impl Future<Output = Result<i64, StoreError>> + Send {
-        let mut me = Lite(&mut *self.0);
-        let found = crate::store::tx::at_once(async {
-            match crate::store::accounts::reviewer_by_username(&mut me, OPEN_EDX).await? {
-                Some(r) => Ok(r.id),
-                None => {
-                    let role = crate::domain::Role::Service;
-                    let made = crate::store::accounts::create_reviewer(
-                        &mut me, OPEN_EDX, "", "Open edX", role,
-                    );
-                    Ok(made.await?.id)
-                }
-            }
-        });
-        std::future::ready(found)
     }
 
     fn learner_changed(&mut self, _: i64) -> impl Future<Output = Result<(), StoreError>> + Send {
