@@ -156,6 +156,9 @@ pub async fn start(opts: EmbeddedOptions) -> anyhow::Result<RunningServer> {
         tls: None,
         public_url: None,
         lms_roots: Default::default(),
+        // The demo keeps what it has.
+        keep_evidence: None,
+        retention_every: crate::jobs::retention::EVERY,
         // The demo runs inside the console's process: no scrape endpoint there.
         metrics: None,
         contact: "course-staff@example.edu".into(),

@@ -6,6 +6,7 @@ mod db_backup_cli;
 mod db_open;
 mod lms_cli;
 mod mail_cli;
+mod retention_cli;
 mod reviewer_cli;
 mod stats_cli;
 mod token;
@@ -329,6 +330,15 @@ struct ServeArgs {
     /// How often job workers look for work queued by other processes, in milliseconds.
     #[arg(long, default_value_t = 15_000, hide = true, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
     job_poll_ms: u64,
+    /// How long decided sessions' evidence (recordings, stills, screenshots, scans) is kept
+    /// after their last decision, for courses that set no period of their own (`course
+    /// set --keep-evidence`): 180d, 26w, 1y or forever. Undecided and disputed sessions
+    /// keep theirs; decisions, history and reports stay.
+    #[arg(long, env = "PROCTOR_REVIEW_KEEP_EVIDENCE", value_parser = retention_cli::parse_keep, default_value = "forever")]
+    keep_evidence: retention_cli::Keep,
+    /// How often retention runs, in seconds (tests shorten it).
+    #[arg(long, default_value_t = 86_400, hide = true, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    retention_every_secs: u64,
     /// The largest evidence upload accepted, in MiB.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=65_536))]
     max_media_mib: u64,
@@ -551,6 +561,20 @@ enum EvidenceCommand {
         #[arg(long, required = true)]
         all: bool,
     },
+    /// Evidence past its retention period: list it (--dry-run), or have a running server
+    /// delete it now instead of at its daily run.
+    Expire {
+        /// The server's database: a SQLite file, or a postgres:// URL.
+        #[arg(long, env = "PROCTOR_REVIEW_DB")]
+        db: PathBuf,
+        /// The server's default period, for courses that set none (as `serve
+        /// --keep-evidence`).
+        #[arg(long, env = "PROCTOR_REVIEW_KEEP_EVIDENCE", value_parser = retention_cli::parse_keep, default_value = "forever")]
+        keep_evidence: retention_cli::Keep,
+        /// List what would go, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -634,6 +658,11 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Some(Command::Evidence(EvidenceCommand::Expire {
+            db,
+            keep_evidence,
+            dry_run,
+        })) => retention_cli::expire(&db, keep_evidence.0, dry_run).await,
         Some(Command::Lms(cmd)) => lms_cli::run(cmd).await,
         Some(Command::Mail(cmd)) => mail_cli::run(cmd).await,
         Some(Command::Audit(AuditCommand::Verify {
@@ -1006,6 +1035,8 @@ async fn serve_on<S: Store>(
             tls,
             public_url: args.public_url,
             lms_roots,
+            keep_evidence: args.keep_evidence.0,
+            retention_every: std::time::Duration::from_secs(args.retention_every_secs),
             contact: args.contact,
             mail,
             media,

@@ -8,6 +8,9 @@ mod pg;
 #[path = "store_contract/lms.rs"]
 mod lms;
 
+#[path = "store_contract/retention.rs"]
+mod retention;
+
 use proctor_review::demo;
 use proctor_review::domain::access::{Access, Actor, CourseScope, Grant, authenticate};
 use proctor_review::domain::audit;
@@ -786,6 +789,11 @@ macro_rules! backend {
             #[tokio::test]
             async fn kept_counts_equal_a_recount_after_any_decisions() {
                 super::kept_counts_equal_a_recount_after_any_decisions($backend).await;
+            }
+
+            #[tokio::test]
+            async fn retention_only_settled_evidence_past_its_period_goes() {
+                super::retention::only_settled_evidence_past_its_period_goes($backend).await;
             }
 
             #[tokio::test]

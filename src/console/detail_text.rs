@@ -551,6 +551,7 @@ fn history_heading(h: &HistoryEntry, t: &crate::console::theme::Theme) -> (Strin
             };
             (format!("↶ {what} undone (nobody was told)"), t.dim())
         }
+        (_, None, None) if h.evidence_deleted => ("✂ Evidence deleted (retention)".into(), t.dim()),
         (_, None, None) => ("⇅ Changed in Open edX".into(), t.dim()),
     }
 }
@@ -618,6 +619,38 @@ mod tests {
     use crate::domain::text::columns;
     use proptest::prelude::*;
 
+    /// Retention's entry says what it is in History, not "Changed in Open edX".
+    #[test]
+    fn a_retention_entry_reads_as_evidence_deleted() {
+        let state = opened();
+        let mut d = detail(&rows()[0]);
+        d.history.push(crate::domain::HistoryEntry {
+            id: 9,
+            reviewer: "retention".into(),
+            decided_at: time::macros::datetime!(2026-11-10 10:00 UTC),
+            verdict: None,
+            reason: "evidence deleted after the course's retention period (180d): 2 files".into(),
+            status_before: crate::domain::AttemptStatus::Verified,
+            status_after: crate::domain::AttemptStatus::Verified,
+            review_status_before: None,
+            review_status_after: None,
+            grade_before: None,
+            grade_after: None,
+            email: None,
+            undoes: None,
+            stage: None,
+            evidence_deleted: true,
+        });
+        let text: String = super::text(&state, &d, Tab::History, 80)
+            .lines
+            .iter()
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(text.contains("✂ Evidence deleted (retention)"), "{text}");
+        assert!(text.contains("by retention"), "{text}");
+        assert!(!text.contains("Changed in Open edX"), "{text}");
+    }
+
     proptest! {
         /// A piece of wrapped text fits its width, and the text is all there unless a
         /// token was shortened, which shows "…".
@@ -663,6 +696,7 @@ mod tests {
                 email: None,
                 undoes: Some(crate::domain::Verdict::Pass),
                 stage: None,
+                evidence_deleted: false,
             });
             for tab in [Tab::ExamData, Tab::Video, Tab::Violations, Tab::Scans, Tab::Onboarding, Tab::History] {
                 for line in super::text(&state, &d, tab, width).lines {

@@ -21,6 +21,8 @@ pub enum JobKind {
     HistoryHead,
     /// Stills drawn from a recording, to watch it in the terminal.
     Frames,
+    /// Evidence of decided sessions past its course's retention period, deleted daily.
+    Retention,
 }
 
 #[derive(

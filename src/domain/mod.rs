@@ -14,6 +14,7 @@ pub mod job;
 pub mod lms;
 pub mod model;
 pub mod query;
+pub mod retention;
 pub mod second_review;
 pub mod stats;
 pub mod status;

@@ -256,6 +256,9 @@ pub struct HistoryEntry {
     /// undo, the part of the entry it took back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<super::second_review::Stage>,
+    /// Retention deleted the session's evidence here (the reason says what went).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub evidence_deleted: bool,
 }
 
 /// A row of an exam's session list.

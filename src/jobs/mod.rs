@@ -13,6 +13,7 @@ pub mod email;
 pub mod frames;
 pub mod lms;
 pub mod report;
+pub mod retention;
 
 /// Every kind of background work, each with its handler.
 fn handlers<S: Store>() -> Vec<Arc<dyn JobHandler<S>>> {
@@ -22,6 +23,7 @@ fn handlers<S: Store>() -> Vec<Arc<dyn JobHandler<S>>> {
         Arc::new(lms::Reviews),
         Arc::new(audit::HistoryHead),
         Arc::new(frames::Frames),
+        Arc::new(retention::Retention),
     ]
 }
 
@@ -120,6 +122,11 @@ pub struct JobSettings {
     pub frames: crate::media::frames::Drawing,
     /// Authorities trusted for Open edX beside the system's (`serve --ca-file`).
     pub lms_roots: crate::tls::ExtraRoots,
+    /// How long decided sessions' evidence is kept where a course sets no period
+    /// (`serve --keep-evidence`); forever if None.
+    pub keep_evidence: Option<crate::domain::retention::KeepFor>,
+    /// How often retention runs (see [`retention::EVERY`]).
+    pub retention_every: Duration,
 }
 
 /// What a job did to a session: a learner email or an Open edX review delivered or not, or

@@ -88,15 +88,7 @@ impl MediaSettings {
 
     /// Removes an evidence file no record uses any more (retirement); a missing one is fine.
     pub async fn remove(&self, sha256: &str) -> std::io::Result<()> {
-        match &self.objects {
-            Some(o) => o
-                .delete(&Objects::media_key(sha256))
-                .await
-                .map_err(std::io::Error::other),
-            None => self.folder.remove(sha256),
-        }?;
-        // Its stills go with it.
-        self.drawing().shelf.remove(sha256).await
+        self.drawing().shelf.retire(sha256).await
     }
 }
 

@@ -124,6 +124,10 @@ pub struct ServerOptions {
     pub public_url: Option<url::Url>,
     /// Authorities trusted for Open edX beside the system's (a private CA).
     pub lms_roots: crate::tls::ExtraRoots,
+    /// Evidence of decided sessions is kept this long where a course sets no period.
+    pub keep_evidence: Option<crate::domain::retention::KeepFor>,
+    /// How often retention runs.
+    pub retention_every: std::time::Duration,
     pub contact: String,
     pub mail: MailSettings,
     pub media: MediaSettings,
@@ -190,6 +194,8 @@ pub async fn run<S: Store>(
             history_head_every: options.history_head_every,
             frames: options.media.drawing(),
             lms_roots: options.lms_roots,
+            keep_evidence: options.keep_evidence,
+            retention_every: options.retention_every,
         },
         kicks.clone(),
         stopped,

@@ -208,6 +208,35 @@ pub async fn keep_scheduled(
     Ok(true)
 }
 
+/// Brings a recurring kind's next run forward to `now` (queuing one if none waits); false if
+/// one is running already.
+pub async fn run_now(
+    tx: &mut impl Tx,
+    kind: JobKind,
+    now: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    tx.lock(super::tx::Lock::Schedule).await?;
+    let running = tx
+        .row(
+            "SELECT 1 FROM jobs WHERE kind = ?1 AND state = 'running'",
+            args![kind.as_str()],
+        )
+        .await?;
+    if running.is_some() {
+        return Ok(false);
+    }
+    let moved = tx
+        .exec(
+            "UPDATE jobs SET next_attempt_at = ?2 WHERE kind = ?1 AND state = 'queued'",
+            args![kind.as_str(), to_sql(now)],
+        )
+        .await?;
+    if moved == 0 {
+        enqueue(tx, &NewJob::new(kind, now, now)).await?;
+    }
+    Ok(true)
+}
+
 pub async fn progress(tx: &mut impl Tx, id: JobId, progress: f64) -> Result<(), StoreError> {
     tx.exec(
         "UPDATE jobs SET progress = ? WHERE id = ? AND state = 'running'",

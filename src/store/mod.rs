@@ -20,6 +20,7 @@ pub mod lms;
 pub mod postgres;
 pub mod queries;
 pub mod report;
+pub mod retention;
 pub mod rows;
 pub mod seed;
 mod segments;

@@ -79,7 +79,7 @@ pub fn verdict_word(
 }
 
 pub fn history_verdicts(verdict: &str) -> Result<HistoryVerdicts, StoreError> {
-    if verdict == SYNC_VERDICT {
+    if verdict == SYNC_VERDICT || verdict == super::retention::RETENTION_VERDICT {
         return Ok(HistoryVerdicts {
             gave: None,
             undoes: None,
@@ -388,6 +388,7 @@ pub fn history_entry(
         undoes,
         stage,
     } = history_verdicts(&r.cell::<String>(3)?)?;
+    let evidence_deleted = r.cell::<String>(3)? == super::retention::RETENTION_VERDICT;
     let possible: Option<f64> = r.cell(9)?;
     let attempts: Option<i64> = r.cell(14)?;
     Ok(crate::domain::HistoryEntry {
@@ -397,6 +398,7 @@ pub fn history_entry(
         verdict: gave,
         undoes,
         stage,
+        evidence_deleted,
         reason: r.cell(4)?,
         status_before: parse(&r.cell::<String>(5)?)?,
         status_after: parse(&r.cell::<String>(6)?)?,

@@ -30,6 +30,7 @@ fn entry(stage: Stage, verdict: Verdict, reviewer: &str) -> HistoryEntry {
         email: None,
         undoes: None,
         stage: Some(stage),
+        evidence_deleted: false,
     }
 }
 

@@ -80,6 +80,18 @@ impl Shelf {
         }
     }
 
+    /// Removes an evidence file no record uses any more, and its stills.
+    pub async fn retire(&self, sha256: &str) -> io::Result<()> {
+        match &self.objects {
+            Some(o) => o
+                .delete(&Objects::media_key(sha256))
+                .await
+                .map_err(io::Error::other),
+            None => self.folder.remove(sha256),
+        }?;
+        self.remove(sha256).await
+    }
+
     /// Removes every pack of a file no record uses any more.
     pub async fn remove(&self, sha256: &str) -> io::Result<()> {
         match &self.objects {

@@ -1,12 +1,15 @@
 //! Evidence records (video, screenshots, scans) and onboarding.
 
+use crate::domain::retention::{CourseKeep, KeepFor};
 use crate::domain::{MediaId, MediaItem, SessionId};
 use crate::run;
 use crate::store::backend::Backend;
 use crate::store::frame_jobs::{self, FramesJob};
+use crate::store::retention::{self, Expired};
 use crate::store::tx::Tx;
 use crate::store::{NewMedia, NewOnboarding, PlaceFiles, StoreError, cells::Cells, evidence};
 use std::future::Future;
+use time::OffsetDateTime;
 
 pub trait Evidence: Backend {
     /// Adds evidence records and onboarding and, in the same transaction, moves the files
@@ -50,6 +53,43 @@ pub trait Evidence: Backend {
     /// Every video file's id.
     fn videos(&self) -> impl Future<Output = Result<Vec<MediaId>, StoreError>> + Send {
         self.read(run!(|t| frame_jobs::videos(t)))
+    }
+
+    /// Sets how long the course keeps decided sessions' evidence.
+    fn set_keep_evidence(
+        &self,
+        course: String,
+        keep: CourseKeep,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.transact(run!(|t| retention::set_keep(t, &course, keep)))
+    }
+
+    /// The course's own retention rule.
+    fn keep_evidence(
+        &self,
+        course: String,
+    ) -> impl Future<Output = Result<CourseKeep, StoreError>> + Send {
+        self.read(run!(|t| retention::keep_of(t, &course)))
+    }
+
+    /// Sessions whose evidence is past its period at `now` (see [`retention::due`]).
+    fn expired_evidence(
+        &self,
+        now: OffsetDateTime,
+        default: Option<KeepFor>,
+    ) -> impl Future<Output = Result<Vec<Expired>, StoreError>> + Send {
+        self.read(run!(|t| retention::due(t, now, default)))
+    }
+
+    /// Deletes one expired session's evidence records with a history entry; the files no
+    /// record uses any more, or None if it was no longer due.
+    fn delete_expired(
+        &self,
+        expired: Expired,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Option<Vec<String>>, StoreError>> + Send {
+        let key = self.seal_slot().get();
+        self.transact(run!(|t| retention::delete(t, &expired, now, key.as_ref())))
     }
 
     fn media_count(&self) -> impl Future<Output = Result<u64, StoreError>> + Send {

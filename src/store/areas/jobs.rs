@@ -140,4 +140,10 @@ pub trait Jobs: Backend {
         let now = OffsetDateTime::now_utc();
         self.transact(run!(|t| jobs::keep_scheduled(t, kind, due, now)))
     }
+
+    /// Runs a recurring kind now instead of at its next time; false if it is running.
+    fn run_now(&self, kind: JobKind) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let now = OffsetDateTime::now_utc();
+        self.transact(run!(|t| jobs::run_now(t, kind, now)))
+    }
 }

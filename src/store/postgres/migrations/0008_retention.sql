@@ -1,0 +1,4 @@
+-- Retention (issue #28): how long a course keeps the evidence of a decided session after
+-- its last decision, as written ('180d', 'forever'); NULL follows the server's
+-- --keep-evidence (forever unless it is given).
+ALTER TABLE courses ADD COLUMN keep_evidence TEXT;
