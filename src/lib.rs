@@ -16,6 +16,7 @@ pub mod logsafe;
 pub mod media;
 pub mod random;
 pub mod report;
+pub mod request_id;
 pub mod review;
 pub mod secrets;
 pub mod server;

@@ -422,9 +422,31 @@ async fn json_logs_parse_line_by_line_and_name_no_learner() {
         "--log-format",
         "json",
     ]);
-    let api = ours.api(&ours.reviewer("ada", "ada@example.edu", "reviewer"));
+    let token = ours.reviewer("ada", "ada@example.edu", "reviewer");
+    let api = ours.api(&token);
     let s = common::sessions::attention(&api, 1).await.remove(0);
-    common::sessions::decide(&api, &s, Verdict::Fail, "phone").await;
+    // The decision under a request id of the caller's (a load balancer's, say): it comes
+    // back, and follows the decision to the email job it queued.
+    let answer = reqwest::Client::new()
+        .post(format!("{}/api/v1/sessions/{}/decision", ours.url, s.id))
+        .bearer_auth(&token)
+        .header("x-request-id", "lb-trace-42")
+        .json(&serde_json::json!({
+            "verdict": "fail", "reason": "phone", "expected_status": s.status,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.headers()["x-request-id"], "lb-trace-42");
+    // A request without one is given one.
+    let other = reqwest::Client::new()
+        .get(format!("{}/healthz", ours.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.headers()["x-request-id"].len(), 16);
+    common::wait_for_emails(&ours.dir.path().join("outbox"), 1).await;
     // Stopped, so every line is written.
     assert!(ours.terminate().success());
     let log = ours.log();
@@ -433,9 +455,15 @@ async fn json_logs_parse_line_by_line_and_name_no_learner() {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect();
     assert!(
-        lines
-            .iter()
-            .any(|l| l["message"] == "decision recorded" && l["session_id"] == s.id),
+        lines.iter().any(|l| l["message"] == "decision recorded"
+            && l["session_id"] == s.id
+            && l["span"]["request_id"] == "lb-trace-42"),
+        "{log}"
+    );
+    assert!(
+        lines.iter().any(|l| l["message"] == "email delivered"
+            && l["span"]["name"] == "job"
+            && l["span"]["request_id"] == "lb-trace-42"),
         "{log}"
     );
     assert!(

@@ -366,11 +366,21 @@ async fn drain<S: Store>(
         };
         last = Some(tokio::time::Instant::now());
         let id = claimed.job.id;
-        running.push(async move {
-            if let Err(e) = handler.run(work, claimed).await {
-                tracing::error!(job = id, error = %e, "cannot record a job's outcome");
-            }
-        });
+        // Every line the job logs names it and the request that queued it.
+        let span = tracing::info_span!(
+            "job",
+            kind = kind.as_str(),
+            id,
+            request_id = claimed.request_id.as_deref().unwrap_or("")
+        );
+        running.push(tracing::Instrument::instrument(
+            async move {
+                if let Err(e) = handler.run(work, claimed).await {
+                    tracing::error!(job = id, error = %e, "cannot record a job's outcome");
+                }
+            },
+            span,
+        ));
     }
     // What was started finishes before the worker looks again.
     while running.next().await.is_some() {}

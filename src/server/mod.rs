@@ -107,8 +107,49 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .layer(axum::middleware::from_fn(json_errors::json_errors))
         .layer(axum::middleware::from_fn(routes::uri_limit))
         .layer(axum::middleware::from_fn(metrics::track))
-        .layer(TraceLayer::new_for_http())
+        // The span has the path, never the query (a search names a learner).
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |req: &axum::http::Request<axum::body::Body>| {
+                let id = req
+                    .headers()
+                    .get(crate::request_id::HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                tracing::info_span!(
+                    "request",
+                    method = %req.method(),
+                    path = req.uri().path(),
+                    request_id = id
+                )
+            },
+        ))
+        .layer(axum::middleware::from_fn(request_ids))
         .with_state(state)
+}
+
+/// Gives each request its id (see [`crate::request_id`]): set on the request for the trace
+/// span, kept for the jobs it queues, and answered in the same header.
+async fn request_ids(
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::HeaderValue;
+    let given = req
+        .headers()
+        .get(crate::request_id::HEADER)
+        .and_then(|v| v.to_str().ok());
+    let id = crate::request_id::accept_or_make(given);
+    // Made only of token characters, so always a valid header value.
+    let value = HeaderValue::from_str(&id).ok();
+    if let Some(v) = &value {
+        req.headers_mut()
+            .insert(crate::request_id::HEADER, v.clone());
+    }
+    let mut resp = crate::request_id::scope(id, next.run(req)).await;
+    if let Some(v) = value {
+        resp.headers_mut().insert(crate::request_id::HEADER, v);
+    }
+    resp
 }
 
 pub use metrics::install as install_metrics;

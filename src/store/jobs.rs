@@ -110,6 +110,7 @@ pub async fn claim(
         job: job(tx, id).await?,
         payload: more.cell(0)?,
         session: more.cell(1)?,
+        request_id: more.cell(2)?,
     }))
 }
 
@@ -146,8 +147,8 @@ impl NewJob<'_> {
 pub async fn enqueue(tx: &mut impl Tx, job: &NewJob<'_>) -> Result<JobId, StoreError> {
     tx.one(
         "INSERT INTO jobs (kind, payload, state, next_attempt_at, created, course_id, session_id,
-             decision_id, requested_by)
-         VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?) RETURNING id",
+             decision_id, requested_by, request_id)
+         VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         args![
             job.kind.as_str(),
             &job.payload,
@@ -156,7 +157,9 @@ pub async fn enqueue(tx: &mut impl Tx, job: &NewJob<'_>) -> Result<JobId, StoreE
             job.course,
             job.session,
             job.decision,
-            job.requested_by
+            job.requested_by,
+            // The request that queued it, for its log lines.
+            crate::request_id::current().as_deref()
         ],
     )
     .await?

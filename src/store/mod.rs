@@ -223,6 +223,8 @@ pub struct ClaimedJob {
     pub payload: String,
     /// The session it concerns, if it concerns one (learner emails, Open edX reviews).
     pub session: Option<SessionId>,
+    /// The HTTP request that queued it, if one did.
+    pub request_id: Option<String>,
 }
 
 /// An evidence file's record, before it has an id.

@@ -76,7 +76,7 @@ pub const SESSION_BY_REFERENCE: &str =
 
 /// A claimed job's payload and the session it concerns: its own for an Open edX review, its
 /// decision's for a learner email (`?` = the job).
-pub const CLAIMED: &str = "SELECT j.payload, COALESCE(j.session_id, d.session_id)
+pub const CLAIMED: &str = "SELECT j.payload, COALESCE(j.session_id, d.session_id), j.request_id
      FROM jobs j LEFT JOIN decisions d ON d.id = j.decision_id WHERE j.id = ?";
 
 /// [`SESSION_ROW`] as a literal, so other queries can be built from it at compile time.

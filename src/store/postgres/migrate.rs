@@ -12,7 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_learner_key_default.sql"),
     include_str!("migrations/0006_sessions_by_learner_and_exam.sql"),
     include_str!("migrations/0007_second_review.sql"),
-    include_str!("migrations/0008_retention.sql"),
+    include_str!("migrations/0008_retention_and_request_ids.sql"),
 ];
 
 pub const VERSION: u32 = MIGRATIONS.len() as u32;

@@ -17,7 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_keyset_and_counters.sql"),
     include_str!("migrations/0012_audit_seals.sql"),
     include_str!("migrations/0013_second_review.sql"),
-    include_str!("migrations/0014_retention.sql"),
+    include_str!("migrations/0014_retention_and_request_ids.sql"),
 ];
 
 /// The schema version this program brings a database to.

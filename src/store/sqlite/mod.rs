@@ -209,7 +209,9 @@ fn poisoned() -> StoreError {
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
-    tokio::task::spawn_blocking(f)
+    // The request this work is for goes with it, for the jobs it queues.
+    let request = crate::request_id::current();
+    tokio::task::spawn_blocking(move || crate::request_id::on_thread(request, f))
         .await
         .map_err(|e| StoreError::failed("database task failed", e))?
 }
