@@ -8,6 +8,7 @@ mod lms_cli;
 mod mail_cli;
 mod retention_cli;
 mod reviewer_cli;
+mod serve_config;
 mod stats_cli;
 mod token;
 
@@ -129,6 +130,7 @@ struct DemoStart {
 #[derive(Subcommand)]
 enum Command {
     /// Run the review server.
+    #[command(args_override_self = true)]
     Serve(Box<ServeArgs>),
     /// Reviewers: add, list, grant and withdraw courses, revoke their tokens.
     #[command(subcommand)]
@@ -194,6 +196,10 @@ enum Command {
 
 #[derive(Args)]
 struct ServeArgs {
+    /// Settings from a TOML file, one key per flag (`listen = "0.0.0.0:8750"`, `create =
+    /// true`); flags given here win. See deploy/config.toml.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// How the server logs to stderr: `text` for people, `json` (one object per line:
     /// timestamp, level, target, fields) for a log collector.
     #[arg(
@@ -587,6 +593,19 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// Every long flag of `serve`, for `serve --config`.
+fn serve_flags() -> Vec<String> {
+    use clap::CommandFactory;
+    Cli::command()
+        .find_subcommand("serve")
+        .map(|c| {
+            c.get_arguments()
+                .filter_map(|a| a.get_long().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A command that fails ends with one line saying what failed and why, each cause after a
 /// colon (the backtrace only when RUST_BACKTRACE asks for it).
 fn explain(e: &anyhow::Error) {
@@ -597,7 +616,10 @@ fn explain(e: &anyhow::Error) {
 }
 
 fn run() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(serve_config::expand(
+        std::env::args_os().collect(),
+        &serve_flags(),
+    )?);
     // Whatever this process writes is learner data or a secret, also where a library makes
     // the file (an object store's local folder): private to its owner.
     // SAFETY: umask only sets the process's file-creation mask; no memory is involved.

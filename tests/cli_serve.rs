@@ -595,3 +595,72 @@ async fn the_history_head_is_logged_by_one_recurring_job() {
     let pending = jobs.iter().filter(|j| j.state.pending()).count();
     assert!(pending <= 1, "never two runs queued: {jobs:?}");
 }
+
+/// `deploy/config.toml` (issue #28) documents every `serve` setting, and the server starts
+/// from it, flags on the command line winning over the file.
+#[test]
+fn the_example_config_documents_every_setting_and_starts_a_server() {
+    let example =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/config.toml"))
+            .unwrap();
+    let help = Command::new(BIN)
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    let flags: Vec<&str> = help
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("--"))
+        .map(|l| l.split([' ', '=']).next().unwrap())
+        .filter(|f| !matches!(*f, "config" | "help"))
+        .collect();
+    assert!(flags.len() > 30, "{help}");
+    for flag in flags {
+        assert!(
+            example.contains(&format!("\n{flag} = ")) || example.contains(&format!("# {flag} = ")),
+            "deploy/config.toml does not document {flag}"
+        );
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("review.sqlite3");
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--config",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/config.toml"),
+        ])
+        .arg("--db")
+        .arg(&db)
+        .args([
+            "--create",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "text",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.starts_with("listening on http://127.0.0.1:"), "{line}");
+    assert!(db.exists());
+
+    // A key that is no setting is refused by name.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "lisen = \"0.0.0.0:1\"\n").unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--config"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("'lisen' is not a serve setting"), "{err}");
+}
