@@ -299,17 +299,58 @@ fn files_in(dir: &Path) -> Vec<std::path::PathBuf> {
 }
 
 /// Servers that share no folder at all, only the database, the link key and an object
-/// store (here `file://`, the same interface as S3): evidence uploaded through one is
-/// served by the other, a video player's byte range included, and so is a report.
+/// store (`file://`, the same interface as S3): evidence uploaded through one is served by
+/// the other, a video player's byte range included, and so is a report.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn evidence_and_reports_in_an_object_store_are_served_by_either_server() {
     use std::os::unix::fs::PermissionsExt;
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
     let root = tempfile::tempdir().expect("temp dir");
     let objects = root.path().join("objects");
     let store_url = url::Url::from_directory_path(&objects).expect("file URL");
+    let Some((item, report)) = shared_object_store(store_url.as_str(), &[]).await else {
+        return;
+    };
+    let kept = files_in(&objects);
+    assert!(kept.iter().any(|p| p.ends_with(&item)), "{kept:?}");
+    assert!(
+        kept.iter()
+            .any(|p| p.to_string_lossy().contains(&format!("reports/{report}/"))),
+        "{kept:?}"
+    );
+    for p in &kept {
+        let mode = std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", p.display());
+    }
+}
+
+/// The same against a real S3 server (s3s-fs): two servers share one bucket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_and_reports_in_a_real_s3_bucket_are_served_by_either_server() {
+    let Some(s3) = common::s3::S3::start() else {
+        return;
+    };
+    let Some((item, report)) = shared_object_store(&s3.url("prod"), &s3.env()).await else {
+        return;
+    };
+    let keys = s3.keys();
+    assert!(
+        keys.iter()
+            .any(|k| k.starts_with("prod/") && k.ends_with(&item)),
+        "{keys:?}"
+    );
+    assert!(
+        keys.iter()
+            .any(|k| k.starts_with(&format!("prod/reports/{report}/"))),
+        "{keys:?}"
+    );
+}
+
+/// Two servers on one PostgreSQL database and the object store at `store_url`: what one
+/// stores the other serves. The uploaded file's hash and the report's id, to look for in
+/// the store; None without PostgreSQL.
+async fn shared_object_store(store_url: &str, env: &[(&str, String)]) -> Option<(String, i64)> {
+    let db = TestDb::create().await?;
+    let root = tempfile::tempdir().expect("temp dir");
     let server = |name: &str, extra: &[&str]| {
         let own = root.path().join(name);
         let dir = |n: &str| own.join(n).to_string_lossy().into_owned();
@@ -323,7 +364,7 @@ async fn evidence_and_reports_in_an_object_store_are_served_by_either_server() {
             "--link-key-file".into(),
             root.path().join("link.key").to_string_lossy().into_owned(),
             "--object-store".into(),
-            store_url.to_string(),
+            store_url.to_owned(),
             "--lms-sync-secs".into(),
             "0".into(),
             "--job-poll-ms".into(),
@@ -331,7 +372,7 @@ async fn evidence_and_reports_in_an_object_store_are_served_by_either_server() {
         ];
         f.extend(extra.iter().map(|s| (*s).to_owned()));
         let f: Vec<&str> = f.iter().map(String::as_str).collect();
-        Ours::on(&db.url, &f)
+        Ours::on_with_env(&db.url, env, &f)
     };
     let a = server("a", &["--seed-demo", "40"]);
     let b = server("b", &[]);
@@ -417,7 +458,7 @@ async fn evidence_and_reports_in_an_object_store_are_served_by_either_server() {
         "header and one line a row"
     );
 
-    // Nothing was kept in either server's folders; the store holds it all, privately.
+    // Nothing was kept in either server's folders; the store holds it all.
     for name in ["a", "b"] {
         let own = root.path().join(name);
         assert!(files_in(&own.join("media")).is_empty(), "{name}'s media");
@@ -426,18 +467,7 @@ async fn evidence_and_reports_in_an_object_store_are_served_by_either_server() {
             "{name}'s reports"
         );
     }
-    let kept = files_in(&objects);
-    assert!(kept.iter().any(|p| p.ends_with(&item.sha256)), "{kept:?}");
-    assert!(
-        kept.iter().any(|p| p
-            .to_string_lossy()
-            .contains(&format!("reports/{}/", done.id))),
-        "{kept:?}"
-    );
-    for p in &kept {
-        let mode = std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600, "{}", p.display());
-    }
+    Some((item.sha256, done.id))
 }
 
 /// A stopping server waits `--drain-secs` for the job it is running (an email to a mail

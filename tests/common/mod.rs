@@ -4,6 +4,7 @@ pub mod console;
 pub mod peer;
 pub mod pg;
 pub mod pty;
+pub mod s3;
 pub mod sessions;
 pub mod smtp;
 pub mod test_ca;

@@ -427,6 +427,14 @@ impl Ours {
         Self::spawn_on(Command::new(BIN), dir, PathBuf::from(db), extra)
     }
 
+    /// [`Ours::on`] with `env` set beside the flags (object store settings, say).
+    pub fn on_with_env(db: &str, env: &[(&str, String)], extra: &[&str]) -> Ours {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut command = Command::new(BIN);
+        command.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+        Self::spawn_on(command, dir, PathBuf::from(db), extra)
+    }
+
     /// Kills the server process (SIGKILL: no shutdown at all).
     pub fn kill(&mut self) {
         let _ = self._proc.0.kill();
