@@ -270,3 +270,32 @@ pub fn report_link_path(id: crate::domain::JobId) -> String {
 pub fn report_file_path(id: crate::domain::JobId) -> String {
     format!("reports/{id}/file")
 }
+
+/// `GET` (no token): how to sign in with the institution's identity provider, 404 where the
+/// server has none; `POST` ([`SignInRequest`], no token): the provider's ID token for a
+/// reviewer token ([`SignedIn`]), 403 with the reason for a person the server does not let in.
+pub const SIGN_IN_PATH: &str = "sign-in";
+
+/// Where and how the console asks the provider (OAuth 2.0 device authorization, RFC 8628).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInInfo {
+    pub issuer: String,
+    pub client_id: String,
+    pub device_authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub scope: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignInRequest {
+    pub id_token: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignedIn {
+    /// A reviewer token, as `reviewer add` makes them (shown once).
+    pub token: String,
+    pub username: String,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<time::OffsetDateTime>,
+}

@@ -156,6 +156,7 @@ pub async fn start(opts: EmbeddedOptions) -> anyhow::Result<RunningServer> {
         tls: None,
         public_url: None,
         lms_roots: Default::default(),
+        oidc: None,
         // The demo keeps what it has.
         keep_evidence: None,
         retention_every: crate::jobs::retention::EVERY,

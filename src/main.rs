@@ -5,6 +5,7 @@ mod course_cli;
 mod db_backup_cli;
 mod db_open;
 mod lms_cli;
+mod login_cli;
 mod mail_cli;
 mod retention_cli;
 mod reviewer_cli;
@@ -192,6 +193,14 @@ enum Command {
     /// Print every key binding in force (the defaults with the config file's `[keys]`) as a
     /// Markdown table.
     Keys(Local),
+    /// Sign in with your institution's identity provider: enter the code shown at the
+    /// provider's page, and the token is kept for you (no token passed by hand).
+    Login {
+        #[command(flatten)]
+        reach: Reach,
+        #[command(flatten)]
+        local: Local,
+    },
 }
 
 #[derive(Args)]
@@ -233,8 +242,19 @@ struct ServeArgs {
     /// proxy, say): evidence links and the Open edX launch page start with it.
     #[arg(long, env = "PROCTOR_REVIEW_PUBLIC_URL")]
     public_url: Option<url::Url>,
-    /// PEM file of a private certificate authority trusted for Open edX beside the
-    /// system's authorities.
+    /// Reviewers sign in with this OpenID Connect provider (`proctor-review login`), e.g.
+    /// https://login.example.edu/realms/staff; its ID token's verified email is matched to a
+    /// reviewer an admin added. Tokens made by hand keep working.
+    #[arg(long, env = "PROCTOR_REVIEW_OIDC_ISSUER", requires = "oidc_client_id")]
+    oidc_issuer: Option<String>,
+    /// The public client registered at the provider for the device authorization grant.
+    #[arg(long, env = "PROCTOR_REVIEW_OIDC_CLIENT_ID", requires = "oidc_issuer")]
+    oidc_client_id: Option<String>,
+    /// Days a token from a sign-in works before the reviewer signs in again.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=365))]
+    oidc_token_days: u32,
+    /// PEM file of a private certificate authority trusted for Open edX and the identity
+    /// provider beside the system's authorities.
     #[arg(long, env = "PROCTOR_REVIEW_CA_FILE")]
     ca_file: Option<PathBuf>,
     /// Also serve /metrics here with no token, for a scraper on a private network (on the
@@ -746,6 +766,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             reach,
             local,
         }) => stats(&reach, &local, &course, &since, format).await,
+        Some(Command::Login { reach, local }) => login(&reach, &local).await,
         Some(Command::Keys(local)) => {
             let (paths, cfg) = setup(&local)?;
             print!("{}", keymap(&local, &paths, &cfg)?.markdown());
@@ -806,6 +827,27 @@ fn export_dir(local: &Local, paths: &Paths, cfg: &config::ConfigFile) -> PathBuf
         .clone()
         .or(cfg.export_dir.clone())
         .unwrap_or_else(|| paths.default_export_dir())
+}
+
+/// `proctor-review login`: the device flow, then the token kept in the config.
+async fn login(reach: &Reach, local: &Local) -> anyhow::Result<()> {
+    let (paths, cfg) = setup(local)?;
+    let Some(server) = reach.server.clone().or(cfg.server.clone()) else {
+        anyhow::bail!("login needs --server URL (the review server to sign in to)");
+    };
+    proctor_review::client::check_transport(&server, reach.allow_insecure_http)?;
+    let roots = match reach.ca_file.as_ref().or(cfg.ca_file.as_ref()) {
+        Some(f) => proctor_review::client::ExtraRoots::read(f)?,
+        None => Default::default(),
+    };
+    let config_file = local.config.clone().unwrap_or(paths.config_file.clone());
+    login_cli::run(login_cli::Login {
+        server: &server,
+        roots,
+        config_file: &config_file,
+        token_file: reach.token_file.clone().or(cfg.token_file.clone()),
+    })
+    .await
 }
 
 /// The review server to talk to: `--server` (with its token), or the embedded demo.
@@ -1056,6 +1098,15 @@ async fn serve_on<S: Store>(
             metrics_listener,
             tls,
             public_url: args.public_url,
+            oidc: match (&args.oidc_issuer, &args.oidc_client_id) {
+                (Some(issuer), Some(client_id)) => Some(server::sign_in::OidcSettings {
+                    issuer: issuer.clone(),
+                    client_id: client_id.clone(),
+                    token_lifetime: time::Duration::days(i64::from(args.oidc_token_days)),
+                    roots: lms_roots.clone(),
+                }),
+                _ => None,
+            },
             lms_roots,
             keep_evidence: args.keep_evidence.0,
             retention_every: std::time::Duration::from_secs(args.retention_every_secs),

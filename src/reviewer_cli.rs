@@ -21,11 +21,12 @@ pub enum ReviewerCommand {
         /// Make the database if it does not exist yet (else a typo is refused).
         #[arg(long)]
         create: bool,
-        /// Letters, digits and @ . + - _ (1–150), as Open edX usernames.
+        /// Letters, digits and @ . + - _ (1–150), as Open edX usernames (default: the part
+        /// of --email before the @).
         #[arg(long)]
-        username: String,
+        username: Option<String>,
         /// Their email address (shown to colleagues in History; a decision's reviewer of
-        /// record in Open edX).
+        /// record in Open edX; what sign-in with the identity provider matches).
         #[arg(long)]
         email: String,
         /// Full name shown in History (default: the username).
@@ -42,8 +43,12 @@ pub enum ReviewerCommand {
         #[arg(long = "read-only-course", value_name = "COURSE_ID")]
         read_only: Vec<String>,
         /// The token stops working after this many days (default: until revoked).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "sign_in")]
         expires_in_days: Option<u32>,
+        /// Make no token: they sign in with the institution's identity provider
+        /// (`proctor-review login`) and are matched by --email.
+        #[arg(long)]
+        sign_in: bool,
     },
     /// Every reviewer with role, course grants and tokens.
     List {
@@ -163,7 +168,12 @@ async fn run_on<S: Store>(store: &S, cmd: ReviewerCommand) -> anyhow::Result<()>
             courses,
             read_only,
             expires_in_days,
+            sign_in,
         } => {
+            let username = match username {
+                Some(u) => u,
+                None => email.split('@').next().unwrap_or_default().to_owned(),
+            };
             proctor_review::domain::check_username(&username).map_err(anyhow::Error::msg)?;
             email
                 .parse::<lettre::Address>()
@@ -187,6 +197,14 @@ async fn run_on<S: Store>(store: &S, cmd: ReviewerCommand) -> anyhow::Result<()>
                 store
                     .grant(username.clone(), Grant { course_id, access })
                     .await?;
+            }
+            if sign_in {
+                eprintln!(
+                    "Reviewer '{}' added, with no token: they sign in with the institution's \
+                     identity provider as {} (proctor-review login --server https://YOUR-SERVER).",
+                    reviewer.username, reviewer.email
+                );
+                return Ok(());
             }
             let token = issue_token(store, reviewer.id, expires_in_days).await?;
             eprintln!(

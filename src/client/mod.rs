@@ -187,6 +187,30 @@ impl ApiClient {
         })
     }
 
+    /// How to sign in with the server's identity provider (no token needed).
+    pub async fn sign_in_info(&self) -> Result<crate::api::SignInInfo, ClientError> {
+        let resp = self
+            .answer(self.http.get(self.url(crate::api::SIGN_IN_PATH)))
+            .await?;
+        resp.json()
+            .await
+            .map_err(|e| ClientError::Decode(root_cause(&e)))
+    }
+
+    /// The provider's ID token for a reviewer token (no token needed).
+    pub async fn sign_in(&self, id_token: &str) -> Result<crate::api::SignedIn, ClientError> {
+        let req =
+            self.http
+                .post(self.url(crate::api::SIGN_IN_PATH))
+                .json(&crate::api::SignInRequest {
+                    id_token: id_token.to_owned(),
+                });
+        let resp = self.answer(req).await?;
+        resp.json()
+            .await
+            .map_err(|e| ClientError::Decode(root_cause(&e)))
+    }
+
     pub async fn me(&self) -> Result<Me, ClientError> {
         self.send(self.http.get(self.url("me"))).await
     }

@@ -16,6 +16,7 @@ pub mod model;
 pub mod query;
 pub mod retention;
 pub mod second_review;
+pub mod sign_in;
 pub mod stats;
 pub mod status;
 pub mod text;

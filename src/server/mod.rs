@@ -19,6 +19,7 @@ mod provider;
 mod query;
 mod reports;
 mod routes;
+pub mod sign_in;
 mod signed;
 pub mod tls;
 
@@ -63,12 +64,18 @@ pub struct AppState<S> {
     pub public_url: Option<Arc<str>>,
     /// This process serves HTTPS itself, so a link without `--public-url` is https too.
     pub https: bool,
+    /// Sign-in with the institution's identity provider, when configured.
+    pub oidc: Option<Arc<sign_in::Oidc>>,
 }
 
 pub fn router<S: Store>(state: AppState<S>) -> Router {
     let limits = (MAX_BODY_BYTES as u64, state.media.max_bytes);
     let api = Router::new()
         .route("/me", get(routes::me))
+        .route(
+            "/sign-in",
+            get(sign_in::info::<S>).post(sign_in::sign_in::<S>),
+        )
         .route("/courses", get(routes::courses::<S>))
         .route("/exams/{exam_id}/sessions", get(routes::sessions::<S>))
         .route("/queue", get(routes::queue::<S>))
@@ -165,6 +172,8 @@ pub struct ServerOptions {
     pub public_url: Option<url::Url>,
     /// Authorities trusted for Open edX beside the system's (a private CA).
     pub lms_roots: crate::tls::ExtraRoots,
+    /// Sign-in with the institution's OpenID Connect provider.
+    pub oidc: Option<sign_in::OidcSettings>,
     /// Evidence of decided sessions is kept this long where a course sets no period.
     pub keep_evidence: Option<crate::domain::retention::KeepFor>,
     /// How often retention runs.
@@ -293,6 +302,7 @@ pub async fn run<S: Store>(
             .public_url
             .map(|u| u.as_str().trim_end_matches('/').into()),
         https: options.tls.is_some(),
+        oidc: options.oidc.map(|o| Arc::new(sign_in::Oidc::new(o))),
     };
     let metrics_apart = match (options.metrics_listener, &state.metrics) {
         (Some(listener), Some(handle)) => Some(tokio::spawn(metrics::serve_apart(

@@ -36,6 +36,31 @@ pub fn grant_from(r: &impl Cells) -> Result<Grant, StoreError> {
     })
 }
 
+/// Every reviewer whose address is `email` (any case), with how their tokens stand: who a
+/// person signing in with that address may be (see [`crate::domain::sign_in::choose`]).
+pub async fn sign_in_candidates(
+    tx: &mut impl Tx,
+    email: &str,
+) -> Result<Vec<crate::domain::sign_in::Candidate>, StoreError> {
+    let sql = format!(
+        "SELECT {REVIEWER_COLUMNS},
+            (SELECT COUNT(*) FROM api_tokens t WHERE t.reviewer_id = r.id AND t.revoked),
+            (SELECT COUNT(*) FROM api_tokens t WHERE t.reviewer_id = r.id AND NOT t.revoked)
+         FROM reviewers r WHERE lower(r.email) = lower(?) ORDER BY r.id"
+    );
+    let mut out = Vec::new();
+    for r in tx.rows(&sql, args![email.trim()]).await? {
+        let revoked: i64 = r.cell(5)?;
+        let unrevoked: i64 = r.cell(6)?;
+        out.push(crate::domain::sign_in::Candidate {
+            reviewer: reviewer_from(&r)?,
+            revoked: revoked.max(0) as u64,
+            unrevoked: unrevoked.max(0) as u64,
+        });
+    }
+    Ok(out)
+}
+
 pub async fn reviewer_by_username(
     tx: &mut impl Tx,
     username: &str,

@@ -1,6 +1,7 @@
 #![allow(dead_code)]
 
 pub mod console;
+pub mod oidc;
 pub mod peer;
 pub mod pg;
 pub mod pty;

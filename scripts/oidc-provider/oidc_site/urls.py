@@ -29,7 +29,10 @@ def approve(request):
     if grant.is_expired():
         return JsonResponse({"error": "expired"}, status=400)
     grant.user = get_user_model().objects.get(username=body["user"])
-    grant.status = grant.AUTHORIZED if body["action"] == "accept" else grant.DENIED
+    # "expire" stands for the person coming back after the code's lifetime.
+    grant.status = {"accept": grant.AUTHORIZED, "deny": grant.DENIED, "expire": grant.EXPIRED}[
+        body["action"]
+    ]
     grant.save(update_fields=["user", "status"])
     return JsonResponse({"status": grant.status})
 

@@ -111,6 +111,15 @@ pub trait Accounts: Backend {
     }
 
     /// Revokes every token of a reviewer; how many were still valid.
+    /// Reviewers a person signing in with `email` may be.
+    fn sign_in_candidates(
+        &self,
+        email: String,
+    ) -> impl Future<Output = Result<Vec<crate::domain::sign_in::Candidate>, StoreError>> + Send
+    {
+        self.read(run!(|t| tx::sign_in_candidates(t, &email)))
+    }
+
     fn revoke_tokens(
         &self,
         username: String,
