@@ -532,6 +532,17 @@ async fn metrics_parse_as_prometheus_text_and_count_a_decision() {
         sample("jobs_queued", &[("kind", "email"), ("when", "due")]).is_some(),
         "{text}"
     );
+    // How far behind each queue is, and how the database's connections are used.
+    for kind in ["email", "lms_review", "report", "frames"] {
+        assert!(
+            sample("jobs_oldest_due_age_seconds", &[("kind", kind)]).is_some(),
+            "{kind}: {text}"
+        );
+    }
+    assert!(
+        sample("db_pool_connections", &[("state", "idle")]).is_some(),
+        "{text}"
+    );
 
     // On the address of its own (--metrics-listen) a scraper needs no token; on the main
     // one, no token is no metrics.

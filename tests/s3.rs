@@ -119,8 +119,25 @@ async fn an_unreachable_bucket_is_said_loses_nothing_and_recovers() {
     // Nothing half-written: no record of a file that is not there.
     assert_eq!(api.session(3).await.unwrap().media.len(), before);
     assert_eq!(ready(&ours).await, 503);
-    // Links to what is there already fail clearly too, and nothing else stops.
+    // Nothing else stops, and the operator sees the failures counted.
     assert!(api.courses().await.is_ok());
+    let admin = ours.reviewer("root", "root@example.edu", "admin");
+    let metrics = reqwest::Client::new()
+        .get(format!("{}/metrics", ours.url))
+        .bearer_auth(admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("object_store_errors_total{op=\"put\"}")
+                || l.starts_with("object_store_errors_total{op=\"head\"}")),
+        "{metrics}"
+    );
 
     // Back again: the same upload, tried again, is kept.
     s3.run();

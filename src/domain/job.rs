@@ -67,6 +67,8 @@ pub struct JobTally {
     pub failed: u64,
     /// Finished in the last minute: the rate the servers are going at.
     pub done_last_minute: u64,
+    /// When the longest-waiting due job fell due: how far behind the queue is.
+    pub oldest_due: Option<time::OffsetDateTime>,
 }
 
 impl JobTally {

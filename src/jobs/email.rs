@@ -235,7 +235,11 @@ async fn run<S: Store>(work: &Work<S>, c: ClaimedJob) -> Result<(), StoreError> 
                 .await;
         }
     };
-    match deliver(&settings.mail, job.id, job.created, &mail).await {
+    let delivered = deliver(&settings.mail, job.id, job.created, &mail).await;
+    if delivered.is_err() {
+        metrics::counter!("delivery_failures_total", "to" => "mail").increment(1);
+    }
+    match delivered {
         Ok(()) => {
             tracing::info!(job = job.id, attempt = job.attempts, "email delivered");
             store.job_done(job.id, None).await?;

@@ -56,7 +56,11 @@ async fn run<S: Store>(
         )
         .await;
     };
-    let outcome = match deliver(http, &client, &review).await {
+    let delivered = deliver(http, &client, &review).await;
+    if !matches!(delivered, Delivery::Confirmed(_)) {
+        metrics::counter!("delivery_failures_total", "to" => "open_edx").increment(1);
+    }
+    let outcome = match delivered {
         Delivery::Confirmed(status) => {
             tracing::info!(
                 job = job.id,

@@ -115,6 +115,10 @@ impl Objects {
     /// Uploads the local file under `key` unless something is there already (content
     /// addressed: the same bytes); whether it was uploaded.
     pub async fn put_file(&self, key: &Key, file: &Path) -> std::io::Result<bool> {
+        counted("put", self.put_file_once(key, file).await)
+    }
+
+    async fn put_file_once(&self, key: &Key, file: &Path) -> std::io::Result<bool> {
         if self.exists(key).await.map_err(std::io::Error::other)? {
             return Ok(false);
         }
@@ -131,6 +135,10 @@ impl Objects {
 
     /// Uploads bytes under `key` unless something is there already.
     pub async fn put_bytes(&self, key: &Key, bytes: &[u8]) -> std::io::Result<bool> {
+        counted("put", self.put_bytes_once(key, bytes).await)
+    }
+
+    async fn put_bytes_once(&self, key: &Key, bytes: &[u8]) -> std::io::Result<bool> {
         if self.exists(key).await.map_err(std::io::Error::other)? {
             return Ok(false);
         }
@@ -143,6 +151,10 @@ impl Objects {
 
     /// Removes the object; a missing one is fine.
     pub async fn delete(&self, key: &Key) -> object_store::Result<()> {
+        counted("delete", self.delete_once(key).await)
+    }
+
+    async fn delete_once(&self, key: &Key) -> object_store::Result<()> {
         match self.store.delete(key).await {
             Err(object_store::Error::NotFound { .. }) => Ok(()),
             other => other,
@@ -151,12 +163,16 @@ impl Objects {
 
     /// Removes every object whose key starts with `prefix` (a folder's worth).
     pub async fn delete_under(&self, prefix: &str) -> std::io::Result<()> {
+        counted("delete", self.delete_under_once(prefix).await)
+    }
+
+    async fn delete_under_once(&self, prefix: &str) -> std::io::Result<()> {
         use futures_util::StreamExt;
         let prefix = Key::from(prefix);
         let mut listed = self.store.list(Some(&prefix));
         while let Some(meta) = listed.next().await {
             let meta = meta.map_err(std::io::Error::other)?;
-            self.delete(&meta.location)
+            self.delete_once(&meta.location)
                 .await
                 .map_err(std::io::Error::other)?;
         }
@@ -165,6 +181,10 @@ impl Objects {
 
     /// The object's size and version, or `None` when it is missing.
     pub async fn meta(&self, key: &Key) -> object_store::Result<Option<ObjectMeta>> {
+        counted("head", self.meta_once(key).await)
+    }
+
+    async fn meta_once(&self, key: &Key) -> object_store::Result<Option<ObjectMeta>> {
         match self.store.head(key).await {
             Ok(m) => Ok(Some(m)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
@@ -182,7 +202,11 @@ impl Objects {
             range: range.map(GetRange::Bounded),
             ..Default::default()
         };
-        self.store.get_opts(key, options).await
+        let got = self.store.get_opts(key, options).await;
+        if matches!(got, Err(object_store::Error::NotFound { .. })) {
+            return got;
+        }
+        counted("get", got)
     }
 
     /// Moves staged evidence into the store, before its rows are written.
@@ -204,6 +228,15 @@ impl Objects {
         }
         Ok(uploaded)
     }
+}
+
+/// Counts a failed call to the store (`object_store_errors_total{op}` on /metrics); a
+/// missing object is an answer, not an error, and is never counted here.
+fn counted<T, E>(op: &'static str, result: Result<T, E>) -> Result<T, E> {
+    if result.is_err() {
+        metrics::counter!("object_store_errors_total", "op" => op).increment(1);
+    }
+    result
 }
 
 /// Evidence already in the object store, waiting for its rows.

@@ -71,10 +71,19 @@ async fn exposition<S: Store>(store: &S, handle: &PrometheusHandle) -> Response 
                 metrics::gauge!("jobs_queued", "kind" => k, "when" => "later").set(t.later as f64);
                 metrics::gauge!("jobs_running", "kind" => k).set(t.running as f64);
                 metrics::gauge!("jobs_failed", "kind" => k).set(t.failed as f64);
+                let waited = t.oldest_due.map_or(0.0, |at| {
+                    (time::OffsetDateTime::now_utc() - at)
+                        .as_seconds_f64()
+                        .max(0.0)
+                });
+                metrics::gauge!("jobs_oldest_due_age_seconds", "kind" => k).set(waited);
             }
             Err(e) => tracing::warn!(error = %e, "job queues could not be read for metrics"),
         }
     }
+    let pool = store.pool_use();
+    metrics::gauge!("db_pool_connections", "state" => "in_use").set(pool.in_use as f64);
+    metrics::gauge!("db_pool_connections", "state" => "idle").set(pool.idle as f64);
     (
         [("content-type", "text/plain; version=0.0.4")],
         handle.render(),

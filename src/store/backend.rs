@@ -63,6 +63,16 @@ pub trait Backend: Clone + Send + Sync + 'static {
 
     /// What new history entries are sealed with (none until the server sets it).
     fn seal_slot(&self) -> &super::SealSlot;
+
+    /// How the connection pool is used now (readers on SQLite; the pool on PostgreSQL).
+    fn pool_use(&self) -> PoolUse;
+}
+
+/// Connections at work and waiting, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolUse {
+    pub in_use: usize,
+    pub idle: usize,
 }
 
 /// No files to place.

@@ -411,7 +411,8 @@ pub async fn tally(
                     COUNT(*) FILTER (WHERE state = 'queued' AND next_attempt_at > ?2),
                     COUNT(*) FILTER (WHERE state = 'running'),
                     COUNT(*) FILTER (WHERE state = 'failed'),
-                    COUNT(*) FILTER (WHERE state = 'done' AND finished_at >= ?3)
+                    COUNT(*) FILTER (WHERE state = 'done' AND finished_at >= ?3),
+                    MIN(next_attempt_at) FILTER (WHERE state = 'queued' AND next_attempt_at <= ?2)
              FROM jobs WHERE kind = ?1",
             args![kind.as_str(), to_sql(now), to_sql(minute_ago)],
         )
@@ -423,6 +424,10 @@ pub async fn tally(
         running: n(2)?,
         failed: n(3)?,
         done_last_minute: n(4)?,
+        oldest_due: r
+            .cell::<Option<String>>(5)?
+            .map(|t| from_sql(&t))
+            .transpose()?,
     })
 }
 

@@ -209,6 +209,14 @@ impl Backend for PgStore {
     fn seal_slot(&self) -> &crate::store::SealSlot {
         &self.inner.seal
     }
+
+    fn pool_use(&self) -> crate::store::backend::PoolUse {
+        let status = self.inner.pool.status();
+        crate::store::backend::PoolUse {
+            in_use: status.size.saturating_sub(status.available),
+            idle: status.available,
+        }
+    }
 }
 
 impl Accounts for PgStore {

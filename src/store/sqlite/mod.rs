@@ -253,6 +253,14 @@ impl Backend for SqliteStore {
     fn seal_slot(&self) -> &crate::store::SealSlot {
         &self.inner.seal
     }
+
+    fn pool_use(&self) -> crate::store::backend::PoolUse {
+        let idle = self.inner.readers.idle_count();
+        crate::store::backend::PoolUse {
+            in_use: pool::READERS.saturating_sub(idle),
+            idle,
+        }
+    }
 }
 
 impl Accounts for SqliteStore {

@@ -71,6 +71,11 @@ impl Readers {
         (READERS - 1).saturating_sub(self.heavy.available_permits())
     }
 
+    /// Readers waiting for work.
+    pub fn idle_count(&self) -> usize {
+        self.any.available_permits()
+    }
+
     pub fn set_budget(&self, budget: Duration) {
         self.budget_ms
             .store(budget.as_millis().max(1) as u64, Ordering::Relaxed);
