@@ -250,6 +250,10 @@ struct ServeArgs {
     /// The public client registered at the provider for the device authorization grant.
     #[arg(long, env = "PROCTOR_REVIEW_OIDC_CLIENT_ID", requires = "oidc_issuer")]
     oidc_client_id: Option<String>,
+    /// The ID token claim matched to reviewers' addresses: `email` (refused unless
+    /// `email_verified` is true or absent), or one your provider verifies, e.g. `upn`.
+    #[arg(long, default_value = "email")]
+    oidc_claim: String,
     /// Days a token from a sign-in works before the reviewer signs in again.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=365))]
     oidc_token_days: u32,
@@ -1102,6 +1106,7 @@ async fn serve_on<S: Store>(
                 (Some(issuer), Some(client_id)) => Some(server::sign_in::OidcSettings {
                     issuer: issuer.clone(),
                     client_id: client_id.clone(),
+                    claim: args.oidc_claim.clone(),
                     token_lifetime: time::Duration::days(i64::from(args.oidc_token_days)),
                     roots: lms_roots.clone(),
                 }),

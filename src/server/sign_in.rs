@@ -27,6 +27,9 @@ pub struct OidcSettings {
     /// The public client the console signs in as (registered at the provider for the
     /// device grant).
     pub client_id: String,
+    /// The claim holding the address reviewers are matched by (`email`; `upn` or
+    /// `preferred_username` where a provider verifies those instead).
+    pub claim: String,
     /// A signed-in reviewer's token lasts this long.
     pub token_lifetime: time::Duration,
     /// Authorities trusted beside the system's for the provider (`--ca-file`).
@@ -77,12 +80,8 @@ impl From<OidcError> for ApiError {
     }
 }
 
-/// The claims read from an ID token (the rest are checked by the validator or ignored).
-#[derive(Debug, Deserialize)]
-struct Claims {
-    email: Option<String>,
-    email_verified: Option<serde_json::Value>,
-}
+/// An ID token's claims; the validator has checked the registered ones.
+type Claims = serde_json::Map<String, serde_json::Value>;
 
 impl Oidc {
     pub fn new(settings: OidcSettings) -> Self {
@@ -212,14 +211,21 @@ impl Oidc {
         let claims = jsonwebtoken::decode::<Claims>(id_token, &key, &rules)
             .map_err(bad)?
             .claims;
+        let claim = &self.settings.claim;
         Ok(Identity {
-            email: claims.email,
-            // Some providers send "true" as a string.
-            email_verified: claims.email_verified.and_then(|v| match v {
-                serde_json::Value::Bool(b) => Some(b),
-                serde_json::Value::String(s) => Some(s == "true"),
-                _ => None,
-            }),
+            email: claims
+                .get(claim)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned),
+            // `email_verified` speaks for `email` only; some providers send "true".
+            email_verified: (claim == "email")
+                .then(|| claims.get("email_verified"))
+                .flatten()
+                .and_then(|v| match v {
+                    serde_json::Value::Bool(b) => Some(*b),
+                    serde_json::Value::String(s) => Some(s == "true"),
+                    _ => None,
+                }),
         })
     }
 }
