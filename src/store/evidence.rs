@@ -120,6 +120,28 @@ async fn insert(tx: &mut impl Tx, m: &NewMedia, now: &str) -> Result<i64, StoreE
 
 /// Adds the rows of an import (all or nothing: the caller's transaction), checking each;
 /// the records as read back. The caller moves the files into place before committing.
+/// Of `hashes` (files whose records were just deleted), those no record uses any more:
+/// the files that may go (several sessions may share one file).
+pub async fn unused_files(
+    tx: &mut impl Tx,
+    hashes: Vec<String>,
+) -> Result<Vec<String>, StoreError> {
+    let mut unused = Vec::new();
+    for h in hashes {
+        let used: bool = tx
+            .one(
+                "SELECT EXISTS (SELECT 1 FROM media WHERE sha256 = ?)",
+                args![&h],
+            )
+            .await?
+            .cell(0)?;
+        if !used {
+            unused.push(h);
+        }
+    }
+    Ok(unused)
+}
+
 pub async fn add_rows(
     tx: &mut impl Tx,
     items: &[NewMedia],

@@ -209,18 +209,7 @@ pub async fn delete(
         idempotency_key: None,
     };
     super::audit::append(tx, &entry, key).await?;
-    let mut unused = Vec::new();
-    for h in hashes {
-        let used: bool = tx
-            .one(
-                "SELECT EXISTS (SELECT 1 FROM media WHERE sha256 = ?)",
-                args![&h],
-            )
-            .await?
-            .cell(0)?;
-        if !used {
-            unused.push(h);
-        }
-    }
-    Ok(Some(unused))
+    Ok(Some(
+        crate::store::evidence::unused_files(tx, hashes).await?,
+    ))
 }

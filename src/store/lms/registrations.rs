@@ -395,20 +395,9 @@ pub async fn retire_user(
     }
     forget_delivered_emails(tx, &email).await?;
     tx.learner_changed(learner).await?;
-    let mut unused = Vec::new();
-    for h in hashes {
-        let used: bool = tx
-            .one(
-                "SELECT EXISTS (SELECT 1 FROM media WHERE sha256 = ?)",
-                args![&h],
-            )
-            .await?
-            .cell(0)?;
-        if !used {
-            unused.push(h);
-        }
-    }
-    Ok(Some(unused))
+    Ok(Some(
+        crate::store::evidence::unused_files(tx, hashes).await?,
+    ))
 }
 
 /// Empties the learner's emails that are done with (delivered or failed for good): their
