@@ -100,6 +100,57 @@ async fn retention_deletes_from_the_bucket() {
     );
 }
 
+/// Retention while the bucket is away: the records go with their history entry, the file
+/// stays listed, and the next run removes it once the bucket is back.
+#[tokio::test]
+async fn a_file_retention_could_not_remove_is_removed_by_the_next_run() {
+    let Some(mut s3) = S3::start() else { return };
+    let ours = server(&s3);
+    let service = ours.reviewer("pt", "pt@example.edu", "service");
+    let api = ours.api(&ours.reviewer("ada", "ada@example.edu", "reviewer"));
+    let s = attention(&api, 1).await.remove(0);
+    let up = upload(&ours, &service, s.id, png(3)).await;
+    assert_eq!(up.status(), 201);
+    let item: MediaItem = up.json().await.unwrap();
+    decide(&api, &s, Verdict::Fail, "phone").await;
+
+    s3.stop();
+    ours.cli(&["evidence", "expire"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !ours
+        .log()
+        .contains("retention: evidence past its period deleted")
+    {
+        assert!(Instant::now() < deadline, "no run:\n{}", ours.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let log = ours.log();
+    assert!(
+        log.contains("stays listed and the next retention run tries again"),
+        "{log}"
+    );
+    assert!(
+        api.session(s.id)
+            .await
+            .unwrap()
+            .history
+            .iter()
+            .any(|h| h.evidence_deleted)
+    );
+
+    s3.run();
+    assert!(
+        s3.keys().iter().any(|k| k.ends_with(&item.sha256)),
+        "still there"
+    );
+    ours.cli(&["evidence", "expire"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while s3.keys().iter().any(|k| k.ends_with(&item.sha256)) {
+        assert!(Instant::now() < deadline, "not removed:\n{}", ours.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
 async fn an_unreachable_bucket_is_said_loses_nothing_and_recovers() {
     let Some(mut s3) = S3::start() else { return };

@@ -6,6 +6,7 @@
 use super::{JobHandler, JobSettings, Outcome, Work};
 use crate::domain::JobKind;
 use crate::domain::retention::human_bytes;
+use crate::media::frames::Shelf;
 use crate::store::{ClaimedJob, Store, StoreError};
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -21,7 +22,8 @@ struct Freed {
     sessions: u64,
     files: u64,
     bytes: u64,
-    /// Files whose records are gone but which could not be removed (the error is logged).
+    /// Files whose records are gone but which could not be removed yet (logged; listed
+    /// in `files_to_remove` and tried again at the next run).
     not_removed: u64,
 }
 
@@ -30,23 +32,53 @@ async fn expire<S: Store>(work: &Work<S>) -> Result<Freed, StoreError> {
     let default = work.settings.keep_evidence;
     let mut freed = Freed::default();
     for e in work.store.expired_evidence(now, default).await? {
-        let (session, bytes) = (e.session_id, e.bytes);
-        let Some(unused) = work.store.delete_expired(e, now).await? else {
-            continue;
-        };
-        freed.sessions += 1;
-        freed.bytes += bytes;
-        for sha in unused {
-            match work.settings.frames.shelf.retire(&sha).await {
-                Ok(()) => freed.files += 1,
-                Err(error) => {
-                    freed.not_removed += 1;
-                    tracing::error!(session, %error, "an expired evidence file could not be removed");
-                }
-            }
+        let bytes = e.bytes;
+        if work.store.delete_expired(e, now).await?.is_some() {
+            freed.sessions += 1;
+            freed.bytes += bytes;
+        }
+    }
+    // The files those records were the last to use, and any an earlier run (or a
+    // retirement) could not remove.
+    for sha in work.store.files_to_remove(FILES_PER_RUN).await? {
+        if remove_file(&work.store, &work.settings.frames.shelf, &sha).await? {
+            freed.files += 1;
+        } else {
+            freed.not_removed += 1;
         }
     }
     Ok(freed)
+}
+
+/// At most this many files are removed in one run; the rest wait for the next.
+const FILES_PER_RUN: i64 = 100_000;
+
+/// Removes a listed file and its stills unless a record took it up again; false if the
+/// media folder or object store refused (it stays listed, and the next run tries again).
+pub async fn remove_file<S: Store>(
+    store: &S,
+    shelf: &Shelf,
+    sha256: &str,
+) -> Result<bool, StoreError> {
+    if !store.file_still_unused(sha256.to_owned()).await? {
+        return Ok(true);
+    }
+    match shelf.retire(sha256).await {
+        Ok(()) => {
+            store.file_removal(sha256.to_owned(), None).await?;
+            Ok(true)
+        }
+        Err(e) => {
+            tracing::error!(
+                error = %e,
+                "an evidence file could not be removed; it stays listed and the next retention run tries again"
+            );
+            store
+                .file_removal(sha256.to_owned(), Some(e.to_string()))
+                .await?;
+            Ok(false)
+        }
+    }
 }
 
 impl<S: Store> JobHandler<S> for Retention {
@@ -73,7 +105,7 @@ impl<S: Store> JobHandler<S> for Retention {
                     let result = serde_json::to_string(&freed).ok();
                     if freed.not_removed > 0 {
                         let msg = format!(
-                            "{} files could not be removed (see the log); their records are gone",
+                            "{} files could not be removed (see the log); they stay listed and the next run tries again",
                             freed.not_removed
                         );
                         return work.store.job_failed(id, msg).await;

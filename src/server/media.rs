@@ -85,11 +85,6 @@ impl MediaSettings {
         }
         Ok(())
     }
-
-    /// Removes an evidence file no record uses any more (retirement); a missing one is fine.
-    pub async fn remove(&self, sha256: &str) -> std::io::Result<()> {
-        self.drawing().shelf.retire(sha256).await
-    }
 }
 
 pub const DEFAULT_LINK_TTL: Duration = Duration::from_secs(5 * 60);
@@ -255,7 +250,7 @@ mod tests {
         shelf.put(&sha, "plan", vec![1, 2, 3]).await.unwrap();
         let other = "cd".repeat(32);
         shelf.put(&other, "plan", vec![4]).await.unwrap();
-        media.remove(&sha).await.unwrap();
+        shelf.retire(&sha).await.unwrap();
         assert!(!media.folder.path_of(&sha).exists());
         assert_eq!(shelf.get(&sha, "plan").await.unwrap(), None);
         assert!(

@@ -316,10 +316,10 @@ async fn retire_user<S: Store>(
     let Some(unused) = st.store.lms_retire_user(client.client_id, user).await? else {
         return Ok(Json(json!(false)));
     };
+    // A file that cannot be removed now stays listed; the next retention run retries it.
+    let shelf = st.media.drawing().shelf;
     for sha in unused {
-        if let Err(e) = st.media.remove(&sha).await {
-            tracing::warn!(error = %e, "cannot remove a retired learner's evidence file");
-        }
+        crate::jobs::retention::remove_file(&st.store, &shelf, &sha).await?;
     }
     tracing::info!("a learner was retired");
     Ok(Json(json!(true)))

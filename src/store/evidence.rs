@@ -120,12 +120,14 @@ async fn insert(tx: &mut impl Tx, m: &NewMedia, now: &str) -> Result<i64, StoreE
 
 /// Adds the rows of an import (all or nothing: the caller's transaction), checking each;
 /// the records as read back. The caller moves the files into place before committing.
-/// Of `hashes` (files whose records were just deleted), those no record uses any more:
-/// the files that may go (several sessions may share one file).
-pub async fn unused_files(
+/// Of `hashes` (files whose records were just deleted), those no record uses any more
+/// (several sessions may share one file): listed in `files_to_remove` in the same
+/// transaction, so a file that cannot be removed now is not forgotten.
+pub async fn release_files(
     tx: &mut impl Tx,
     hashes: Vec<String>,
 ) -> Result<Vec<String>, StoreError> {
+    let now = super::timefmt::to_sql(time::OffsetDateTime::now_utc());
     let mut unused = Vec::new();
     for h in hashes {
         let used: bool = tx
@@ -136,10 +138,68 @@ pub async fn unused_files(
             .await?
             .cell(0)?;
         if !used {
+            tx.exec(
+                "INSERT INTO files_to_remove (sha256, since) VALUES (?, ?)
+                 ON CONFLICT (sha256) DO NOTHING",
+                args![&h, &now],
+            )
+            .await?;
             unused.push(h);
         }
     }
     Ok(unused)
+}
+
+/// Files waiting to be removed, oldest first.
+pub async fn files_to_remove(tx: &mut impl Tx, limit: i64) -> Result<Vec<String>, StoreError> {
+    tx.rows(
+        "SELECT sha256 FROM files_to_remove ORDER BY since, sha256 LIMIT ?",
+        args![limit],
+    )
+    .await?
+    .iter()
+    .map(|r| r.cell(0))
+    .collect()
+}
+
+/// Whether the file may still go: no record took it up again since it was listed (the
+/// same bytes uploaded anew). One that may not is taken off the list.
+pub async fn still_unused(tx: &mut impl Tx, sha256: &str) -> Result<bool, StoreError> {
+    let used: bool = tx
+        .one(
+            "SELECT EXISTS (SELECT 1 FROM media WHERE sha256 = ?)",
+            args![sha256],
+        )
+        .await?
+        .cell(0)?;
+    if used {
+        tx.exec(
+            "DELETE FROM files_to_remove WHERE sha256 = ?",
+            args![sha256],
+        )
+        .await?;
+    }
+    Ok(!used)
+}
+
+/// The file is gone (`error` None), or could not be removed and stays listed.
+pub async fn file_removal(
+    tx: &mut impl Tx,
+    sha256: &str,
+    error: Option<&str>,
+) -> Result<(), StoreError> {
+    match error {
+        None => tx.exec(
+            "DELETE FROM files_to_remove WHERE sha256 = ?",
+            args![sha256],
+        ),
+        Some(e) => tx.exec(
+            "UPDATE files_to_remove SET last_error = ? WHERE sha256 = ?",
+            args![e, sha256],
+        ),
+    }
+    .await?;
+    Ok(())
 }
 
 pub async fn add_rows(

@@ -210,6 +210,6 @@ pub async fn delete(
     };
     super::audit::append(tx, &entry, key).await?;
     Ok(Some(
-        crate::store::evidence::unused_files(tx, hashes).await?,
+        crate::store::evidence::release_files(tx, hashes).await?,
     ))
 }

@@ -92,6 +92,35 @@ pub trait Evidence: Backend {
         self.transact(run!(|t| retention::delete(t, &expired, now, key.as_ref())))
     }
 
+    /// Evidence files whose records are gone, waiting to be removed (oldest first).
+    fn files_to_remove(
+        &self,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send {
+        self.read(run!(|t| evidence::files_to_remove(t, limit)))
+    }
+
+    /// Whether a listed file may still go (see [`evidence::still_unused`]).
+    fn file_still_unused(
+        &self,
+        sha256: String,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        self.transact(run!(|t| evidence::still_unused(t, &sha256)))
+    }
+
+    /// Records a listed file's removal, or why it failed (it stays listed).
+    fn file_removal(
+        &self,
+        sha256: String,
+        error: Option<String>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.transact(run!(|t| evidence::file_removal(
+            t,
+            &sha256,
+            error.as_deref()
+        )))
+    }
+
     fn media_count(&self) -> impl Future<Output = Result<u64, StoreError>> + Send {
         self.read(run!(|t| async {
             let n: i64 = t.one("SELECT COUNT(*) FROM media", vec![]).await?.cell(0)?;

@@ -396,7 +396,7 @@ pub async fn retire_user(
     forget_delivered_emails(tx, &email).await?;
     tx.learner_changed(learner).await?;
     Ok(Some(
-        crate::store::evidence::unused_files(tx, hashes).await?,
+        crate::store::evidence::release_files(tx, hashes).await?,
     ))
 }
 
