@@ -597,8 +597,8 @@ enum EvidenceCommand {
         /// The server's database: a SQLite file, or a postgres:// URL.
         #[arg(long, env = "PROCTOR_REVIEW_DB")]
         db: PathBuf,
-        /// The server's default period, for courses that set none (as `serve
-        /// --keep-evidence`).
+        /// With --dry-run: the server's default period, for courses that set none (as
+        /// `serve --keep-evidence`). A run uses the server's own.
         #[arg(long, env = "PROCTOR_REVIEW_KEEP_EVIDENCE", value_parser = retention_cli::parse_keep, default_value = "forever")]
         keep_evidence: retention_cli::Keep,
         /// List what would go, delete nothing.

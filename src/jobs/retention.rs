@@ -20,7 +20,9 @@ pub struct Retention;
 #[derive(Debug, Default, serde::Serialize)]
 struct Freed {
     sessions: u64,
+    /// Files removed (a file other sessions still use stays).
     files: u64,
+    /// The size of the evidence records deleted.
     bytes: u64,
     /// Files whose records are gone but which could not be removed yet (logged; listed
     /// in `files_to_remove` and tried again at the next run).
@@ -97,8 +99,8 @@ impl<S: Store> JobHandler<S> for Retention {
                 Ok(freed) => {
                     tracing::info!(
                         sessions = freed.sessions,
-                        files = freed.files,
-                        freed = %human_bytes(freed.bytes),
+                        files_removed = freed.files,
+                        evidence = %human_bytes(freed.bytes),
                         not_removed = freed.not_removed,
                         "retention: evidence past its period deleted"
                     );
