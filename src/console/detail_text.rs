@@ -574,15 +574,18 @@ fn history_entry(b: &mut Builder<'_>, h: &HistoryEntry) {
         (Some(x), Some(y)) if x != y => format!(", grade {x} → {y}"),
         _ => String::new(),
     };
-    b.indented(
-        2,
-        &format!(
-            "{} → {}{grade}",
-            h.status_before.label(),
-            h.status_after.label()
-        ),
-        Style::new(),
-    );
+    // Retention changes no status; saying "Passed → Passed" would read as a decision.
+    if !h.evidence_deleted {
+        b.indented(
+            2,
+            &format!(
+                "{} → {}{grade}",
+                h.status_before.label(),
+                h.status_after.label()
+            ),
+            Style::new(),
+        );
+    }
     if let Some(email) = &h.email {
         let style = match email.state {
             MailState::Failed => t.failed(),
@@ -649,6 +652,7 @@ mod tests {
         assert!(text.contains("✂ Evidence deleted (retention)"), "{text}");
         assert!(text.contains("by retention"), "{text}");
         assert!(!text.contains("Changed in Open edX"), "{text}");
+        assert!(!text.contains("→"), "no status change is shown: {text}");
     }
 
     proptest! {
