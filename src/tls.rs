@@ -13,7 +13,7 @@ pub struct ExtraRoots(Vec<reqwest::Certificate>);
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaFileError {
-    #[error("cannot read the CA file {}: {source}", path.display())]
+    #[error("cannot read the CA file {}", path.display())]
     Read {
         path: std::path::PathBuf,
         #[source]
@@ -21,7 +21,7 @@ pub enum CaFileError {
     },
     #[error("{} holds no PEM certificate (-----BEGIN CERTIFICATE-----)", .0.display())]
     Empty(std::path::PathBuf),
-    #[error("{} is not a PEM certificate bundle: {source}", path.display())]
+    #[error("{} is not a PEM certificate bundle", path.display())]
     Bad {
         path: std::path::PathBuf,
         #[source]

@@ -19,7 +19,7 @@ pub struct TlsFiles {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Read {
         path: PathBuf,
         #[source]
@@ -27,7 +27,9 @@ pub enum TlsError {
     },
     #[error("{} holds no certificate (expected PEM: -----BEGIN CERTIFICATE-----)", .0.display())]
     NoCertificate(PathBuf),
-    #[error("{} and {} do not make a usable certificate: {source}", files.cert.display(), files.key.display())]
+    #[error("{} holds no private key (expected PEM: -----BEGIN PRIVATE KEY-----)", .0.display())]
+    NoKey(PathBuf),
+    #[error("{} and {} do not make a usable certificate", files.cert.display(), files.key.display())]
     Refused {
         files: TlsFiles,
         #[source]
@@ -100,7 +102,10 @@ fn read(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
     if chain.is_empty() {
         return Err(TlsError::NoCertificate(files.cert.clone()));
     }
-    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(unreadable(&files.key))?;
+    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| match e {
+        rustls::pki_types::pem::Error::NoItemsFound => TlsError::NoKey(files.key.clone()),
+        e => unreadable(&files.key)(e),
+    })?;
     let mut config = ServerConfig::builder()
         .with_no_client_auth()
         .with_single_cert(chain, key)
@@ -110,4 +115,55 @@ fn read(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
         })?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn made(dir: &Path) -> TlsFiles {
+        let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
+        let files = TlsFiles {
+            cert: dir.join("cert.pem"),
+            key: dir.join("key.pem"),
+        };
+        std::fs::write(&files.cert, made.cert.pem()).unwrap();
+        std::fs::write(&files.key, made.signing_key.serialize_pem()).unwrap();
+        files
+    }
+
+    #[test]
+    fn wrong_files_are_named_and_a_failed_reload_keeps_what_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = made(dir.path());
+        let swapped = TlsFiles {
+            cert: files.key.clone(),
+            key: files.cert.clone(),
+        };
+        let e = Certified::load(swapped).err().unwrap().to_string();
+        assert!(e.contains("holds no certificate"), "{e}");
+        let no_key = TlsFiles {
+            key: files.cert.clone(),
+            ..files.clone()
+        };
+        let e = Certified::load(no_key).err().unwrap().to_string();
+        assert!(e.contains("holds no private key"), "{e}");
+        let missing = TlsFiles {
+            key: dir.path().join("gone.pem"),
+            ..files.clone()
+        };
+        let e = Certified::load(missing).err().unwrap().to_string();
+        assert!(
+            e.starts_with("cannot read") && e.contains("gone.pem"),
+            "{e}"
+        );
+
+        let certified = Certified::load(files.clone()).unwrap();
+        std::fs::write(&files.key, "not a key").unwrap();
+        assert!(certified.reload().is_err());
+        // The configuration in use still accepts connections.
+        let _ = certified.acceptor();
+        made(dir.path());
+        assert!(certified.reload().is_ok());
+    }
 }
