@@ -3,42 +3,13 @@
 
 mod common;
 
+use common::follow;
 use common::peer::{DEMO_COURSES, Ours};
 use common::sessions::{attention, decide};
 use proctor_review::api::{ChangeEvent, ChangeKind, Delivery};
-use proctor_review::client::ApiClient;
 use proctor_review::domain::{AttemptStatus, Verdict};
 use std::time::Duration;
 use tokio::sync::mpsc;
-
-/// Follows the event stream of `api` in the background; returns once the stream is open,
-/// so what happens next is heard.
-async fn follow(api: ApiClient, last: Option<u64>) -> mpsc::UnboundedReceiver<ChangeEvent> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let (opened, is_open) = tokio::sync::oneshot::channel();
-    tokio::spawn(async move {
-        let mut opened = Some(opened);
-        let end = api
-            .events(
-                last,
-                || {
-                    if let Some(o) = opened.take() {
-                        let _ = o.send(());
-                    }
-                },
-                |e| {
-                    let _ = tx.send(e);
-                },
-            )
-            .await;
-        eprintln!("event stream ended: {end:?}");
-    });
-    tokio::time::timeout(Duration::from_secs(10), is_open)
-        .await
-        .expect("the stream opens")
-        .expect("the stream opens");
-    rx
-}
 
 async fn next(rx: &mut mpsc::UnboundedReceiver<ChangeEvent>) -> Option<ChangeEvent> {
     tokio::time::timeout(Duration::from_secs(2), rx.recv())

@@ -20,6 +20,19 @@ fn server(provider: &Provider) -> Ours {
     Ours::start_with(&flags)
 }
 
+/// Ada may sign in: an admin added her by address, with no token made or handed over.
+fn pre_authorise_ada(ours: &Ours) {
+    ours.cli(&[
+        "reviewer",
+        "add",
+        "--email",
+        "ada@example.edu",
+        "--course",
+        DEMO_COURSES[0],
+        "--sign-in",
+    ]);
+}
+
 fn mode(path: &std::path::Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
@@ -31,16 +44,7 @@ async fn a_reviewer_logs_in_approves_at_the_provider_and_reviews() {
         return;
     };
     let ours = server(&provider);
-    // Pre-authorised: no token is made or handed over.
-    ours.cli(&[
-        "reviewer",
-        "add",
-        "--email",
-        "ada@example.edu",
-        "--course",
-        DEMO_COURSES[0],
-        "--sign-in",
-    ]);
+    pre_authorise_ada(&ours);
     let home = tempfile::tempdir().unwrap();
     let mut login = Console::start_sized(
         &["login", "--server", &ours.url],
@@ -130,15 +134,7 @@ async fn a_sign_in_that_ends_without_a_token_says_why() {
         return;
     };
     let ours = server(&provider);
-    ours.cli(&[
-        "reviewer",
-        "add",
-        "--email",
-        "ada@example.edu",
-        "--course",
-        DEMO_COURSES[0],
-        "--sign-in",
-    ]);
+    pre_authorise_ada(&ours);
 
     let declined = login_answered(&ours, &provider, "ada", "deny").await;
     assert!(declined.contains("the sign-in was declined"), "{declined}");

@@ -6,13 +6,11 @@ mod common;
 
 use common::peer::{BIN, DEMO_COURSES, Ours};
 use common::test_ca::TestCa;
-use proctor_review::api::ChangeEvent;
 use proctor_review::client::{ApiClient, ClientError, ExtraRoots};
 use proctor_review::domain::Verdict;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
 
 struct Served {
     ours: Ours,
@@ -129,33 +127,6 @@ async fn links_start_with_the_public_url() {
     );
 }
 
-/// Follows the live stream until it opens.
-async fn follow(api: ApiClient) -> mpsc::UnboundedReceiver<ChangeEvent> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let (opened, is_open) = tokio::sync::oneshot::channel();
-    tokio::spawn(async move {
-        let mut opened = Some(opened);
-        let _ = api
-            .events(
-                None,
-                || {
-                    if let Some(o) = opened.take() {
-                        let _ = o.send(());
-                    }
-                },
-                |e| {
-                    let _ = tx.send(e);
-                },
-            )
-            .await;
-    });
-    tokio::time::timeout(Duration::from_secs(10), is_open)
-        .await
-        .expect("the stream opens")
-        .expect("the stream opens");
-    rx
-}
-
 fn hang_up(ours: &Ours) {
     // SAFETY: signalling our own child process.
     unsafe { libc::kill(ours.pid() as libc::pid_t, libc::SIGHUP) };
@@ -166,7 +137,7 @@ async fn a_renewed_certificate_is_taken_on_sighup_without_dropping_connections()
     let s = serve_tls(&[]);
     let token = s.ours.reviewer("ada", "ada@example.edu", "reviewer");
     let old = client(&s.ours.url, &token, &s.ca.pem);
-    let mut stream = follow(old.clone()).await;
+    let mut stream = common::follow(old.clone(), None).await;
 
     // The certificate is renewed by another authority (a CA change is the visible case).
     let renewed = TestCa::new(s.certs.path(), "renewed");

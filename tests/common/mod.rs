@@ -10,11 +10,14 @@ pub mod sessions;
 pub mod smtp;
 pub mod test_ca;
 
+use proctor_review::api::ChangeEvent;
+use proctor_review::client::ApiClient;
 use proctor_review::demo;
 use proctor_review::embedded::{self, EmbeddedOptions, RunningServer};
 use proctor_review::server::MailTransport;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
 
 pub struct Demo {
     pub server: RunningServer,
@@ -106,4 +109,33 @@ pub async fn wait_for_emails(dir: &Path, n: usize) -> Vec<String> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Follows the event stream of `api` in the background; returns once the stream is open,
+/// so what happens next is heard.
+pub async fn follow(api: ApiClient, last: Option<u64>) -> mpsc::UnboundedReceiver<ChangeEvent> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (opened, is_open) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let mut opened = Some(opened);
+        let end = api
+            .events(
+                last,
+                || {
+                    if let Some(o) = opened.take() {
+                        let _ = o.send(());
+                    }
+                },
+                |e| {
+                    let _ = tx.send(e);
+                },
+            )
+            .await;
+        eprintln!("event stream ended: {end:?}");
+    });
+    tokio::time::timeout(Duration::from_secs(10), is_open)
+        .await
+        .expect("the stream opens")
+        .expect("the stream opens");
+    rx
 }
