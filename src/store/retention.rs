@@ -66,16 +66,22 @@ pub async fn keep_of(tx: &mut impl Tx, course: &str) -> Result<CourseKeep, Store
 /// and with `one`, `?3` the one session.
 fn candidates(one: bool) -> String {
     let only = if one { "AND s.id = ?3" } else { "" };
+    // Each session's last decision is looked up by its own index entry, not by grouping
+    // the whole history.
     format!(
-        "SELECT s.id, s.status, s.awaiting_from, s.lms_state, x.last,
-           (SELECT COUNT(*) FROM media m WHERE m.session_id = s.id),
-           (SELECT CAST(COALESCE(SUM(m.size), 0) AS BIGINT) FROM media m WHERE m.session_id = s.id)
-    FROM sessions s JOIN exams e ON e.id = s.exam_id
-    JOIN (SELECT d.session_id, MAX(d.decided_at) AS last FROM decisions d
-          GROUP BY d.session_id) x ON x.session_id = s.id
-    WHERE e.course_id = ?1 AND s.status IN ('verified', 'rejected') AND x.last <= ?2 {only}
-      AND EXISTS (SELECT 1 FROM media m WHERE m.session_id = s.id)
-    ORDER BY s.id"
+        "SELECT c.id, c.status, c.awaiting_from, c.lms_state, c.last, c.files, c.bytes,
+                c.review_status
+         FROM (SELECT s.id, s.status, s.awaiting_from, s.lms_state, s.review_status,
+                      (SELECT MAX(d.decided_at) FROM decisions d WHERE d.session_id = s.id)
+                          AS last,
+                      (SELECT COUNT(*) FROM media m WHERE m.session_id = s.id) AS files,
+                      (SELECT CAST(COALESCE(SUM(m.size), 0) AS BIGINT) FROM media m
+                       WHERE m.session_id = s.id) AS bytes
+               FROM sessions s JOIN exams e ON e.id = s.exam_id
+               WHERE e.course_id = ?1 AND s.status IN ('verified', 'rejected') {only}
+                 AND EXISTS (SELECT 1 FROM media m WHERE m.session_id = s.id)) c
+         WHERE c.last <= ?2
+         ORDER BY c.id"
     )
 }
 
@@ -182,13 +188,7 @@ pub async fn delete(
     )
     .await?;
     let status = judged.status.as_str();
-    let review: Option<String> = tx
-        .one(
-            "SELECT review_status FROM sessions WHERE id = ?",
-            args![e.session_id],
-        )
-        .await?
-        .cell(0)?;
+    let review: Option<String> = r.cell(7)?;
     let reviewer = super::accounts::service_account(tx, RETENTION, "Retention").await?;
     let at = to_sql(now);
     let reason = deletion_reason(e.keep, files as usize, bytes, &kinds);
