@@ -238,7 +238,8 @@ async fn a_decision_and_a_claim_through_one_server_reach_a_live_stream_on_the_ot
     let event = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             let e = seen.recv().await.expect("stream open");
-            if e.session_id == session.id {
+            // B works jobs too: its own news of the email (delivered) may come first.
+            if e.session_id == session.id && e.kind == ChangeKind::Decision {
                 return e;
             }
         }
