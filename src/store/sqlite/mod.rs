@@ -4,6 +4,7 @@
 mod accounts;
 pub mod audit;
 pub mod backup;
+mod checkpoint;
 mod migrate;
 mod pages;
 mod pool;
@@ -42,6 +43,8 @@ struct Inner {
     tiers: Mutex<search::Tiers>,
     /// What new history entries are sealed with (none until the server sets it).
     seal: crate::store::SealSlot,
+    /// Last: it ends once the writer, whose WAL hook wakes it, is gone.
+    _checkpoints: checkpoint::Checkpointer,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -88,7 +91,7 @@ impl SqliteStore {
             crate::fsutil::private_dir(dir)
                 .map_err(|e| StoreError::failed(dir.display().to_string(), e))?;
         }
-        let writer = Connection::open(path)?;
+        let mut writer = Connection::open(path)?;
         // Learner data: the database is the owner's alone, also one made readable earlier
         // (SQLite gives new -wal/-shm files the database's mode).
         tighten_database(path)?;
@@ -96,6 +99,7 @@ impl SqliteStore {
         configure(&writer)?;
         migrate::run(&writer)?;
         tighten_database(path)?;
+        let checkpoints = checkpoint::Checkpointer::start(path, &mut writer)?;
         let readers = pool::Readers::open(path)?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -103,6 +107,7 @@ impl SqliteStore {
                 readers,
                 tiers: Mutex::new(search::Tiers::default()),
                 seal: Default::default(),
+                _checkpoints: checkpoints,
             }),
         })
     }
