@@ -228,6 +228,63 @@ async fn concurrent_decisions_on_one_session_have_one_winner<B: Backend>(b: B) {
     assert_eq!(store.session(s.id).await.unwrap().history.len(), 1);
 }
 
+/// Decisions on many sessions at once, every third sent with a status the session does not
+/// have: each stands or falls by itself (SQLite's writer commits those that arrive together
+/// in one transaction), and what stood is whole — status, history, email, audit chain.
+async fn decisions_at_once_stand_or_fall_each_alone<B: Backend>(b: B) {
+    let store = seeded(&b).await;
+    let sessions = attention(&store).await;
+    let mut tasks = Vec::new();
+    for (i, s) in sessions.iter().cloned().enumerate() {
+        let store = store.clone();
+        let stale = i % 3 == 2;
+        tasks.push(tokio::spawn(async move {
+            let who = admin(&store, &format!("r{i}")).await;
+            let mut input = fail(&s, None);
+            if stale {
+                input.expected_status = Some(AttemptStatus::Verified);
+            }
+            let out = review::decide(
+                &store,
+                &who,
+                s.id,
+                input,
+                &settings(),
+                OffsetDateTime::now_utc(),
+            )
+            .await;
+            (s.id, stale, out)
+        }));
+    }
+    let mut stood = 0;
+    for t in tasks {
+        let (id, stale, out) = t.await.unwrap();
+        let now = store.session(id).await.unwrap();
+        if stale {
+            assert!(
+                matches!(out, Err(ReviewError::Store(StoreError::Decision(_)))),
+                "{out:?}"
+            );
+            assert!(now.history.is_empty(), "a refused decision leaves nothing");
+            assert_eq!(now.row.status, AttemptStatus::SecondReviewRequired);
+        } else {
+            out.unwrap();
+            stood += 1;
+            assert_eq!(now.history.len(), 1);
+            assert_eq!(now.row.status, AttemptStatus::Rejected);
+        }
+    }
+    assert!(stood >= 2 && stood < sessions.len());
+    let emails = store.jobs(JobKind::Email, None).await.unwrap();
+    assert_eq!(
+        emails.len(),
+        stood,
+        "one email for each decision that stood"
+    );
+    let chain = store.audit_chain().await.unwrap();
+    assert_eq!(audit::verify(chain).unwrap().entries, stood as u64);
+}
+
 /// A Fail then a Pass on one session: the learner's two emails go out one after the
 /// other, never side by side, so they arrive in the order they were decided.
 async fn a_learners_emails_go_out_one_at_a_time<B: Backend>(b: B) {
@@ -764,6 +821,11 @@ macro_rules! backend {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn concurrent_decisions_on_one_session_have_one_winner() {
                 super::concurrent_decisions_on_one_session_have_one_winner($backend).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn decisions_at_once_stand_or_fall_each_alone() {
+                super::decisions_at_once_stand_or_fall_each_alone($backend).await;
             }
 
             #[tokio::test]

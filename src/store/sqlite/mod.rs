@@ -1,5 +1,7 @@
-//! SQLite backend: one writer connection and a few readers over a WAL database, each used
-//! on tokio's blocking pool so the async server never waits on the disk.
+//! SQLite backend over a WAL database: one writer on a thread of its own, which commits the
+//! transactions queued together as a group ([`writer`]); a few readers used on tokio's
+//! blocking pool, so the async server never waits on the disk; and a thread that copies the
+//! WAL back into the database off the writer's path ([`checkpoint`]).
 
 mod accounts;
 pub mod audit;
@@ -13,6 +15,7 @@ mod search;
 mod seed;
 
 mod tx;
+mod writer;
 
 pub use search::Tiers;
 
@@ -38,7 +41,7 @@ pub struct SqliteStore {
 }
 
 struct Inner {
-    writer: Mutex<Connection>,
+    writer: writer::Writer,
     readers: Arc<pool::Readers>,
     tiers: Mutex<search::Tiers>,
     /// What new history entries are sealed with (none until the server sets it).
@@ -103,7 +106,7 @@ impl SqliteStore {
         let readers = pool::Readers::open(path)?;
         Ok(Self {
             inner: Arc::new(Inner {
-                writer: Mutex::new(writer),
+                writer: writer::Writer::start(writer)?,
                 readers,
                 tiers: Mutex::new(search::Tiers::default()),
                 seal: Default::default(),
@@ -162,49 +165,6 @@ impl SqliteStore {
         self.read_list(move |c| Ok(c.query_row(&sql, [], |r| r.get(0))?))
             .await
     }
-
-    async fn on_writer<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
-    {
-        let inner = self.inner.clone();
-        blocking(move || {
-            let mut conn = inner.writer.lock().map_err(|_| poisoned())?;
-            f(&mut conn)
-        })
-        .await
-    }
-}
-
-impl SqliteStore {
-    /// Runs `f` on the writer inside one IMMEDIATE transaction; `files` move in before the
-    /// commit and out again if it fails.
-    async fn in_transaction<T, F, P>(&self, mut files: P, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        P: PlaceFiles,
-        F: for<'a, 'c> FnOnce(&'a mut Lite<'c>) -> TxFuture<'a, T> + Send + 'static,
-    {
-        self.on_writer(move |c| {
-            // A transaction an earlier panic left open is not ours to finish.
-            if !c.is_autocommit() {
-                c.execute_batch("ROLLBACK")?;
-            }
-            c.execute_batch("BEGIN IMMEDIATE")?;
-            let done = at_once(async {
-                let out = f(&mut Lite(c)).await?;
-                let commit = async { Ok(c.execute_batch("COMMIT")?) };
-                crate::store::place_then_commit(&mut files, commit).await?;
-                Ok(out)
-            });
-            if done.is_err() && !c.is_autocommit() {
-                c.execute_batch("ROLLBACK")?;
-            }
-            done
-        })
-        .await
-    }
 }
 
 fn poisoned() -> StoreError {
@@ -236,7 +196,7 @@ impl Backend for SqliteStore {
         P: PlaceFiles,
         F: for<'a, 'c> FnOnce(&'a mut Lite<'c>) -> TxFuture<'a, T> + Send + 'static,
     {
-        self.in_transaction(files, f)
+        self.inner.writer.transaction(files, f)
     }
 
     fn write<T, F>(&self, f: F) -> impl Future<Output = Result<T, StoreError>> + Send
@@ -244,7 +204,7 @@ impl Backend for SqliteStore {
         T: Send + 'static,
         F: for<'a, 'c> FnOnce(&'a mut Lite<'c>) -> TxFuture<'a, T> + Send + 'static,
     {
-        self.in_transaction(NoFiles, f)
+        self.inner.writer.transaction(NoFiles, f)
     }
 
     fn read<T, F>(&self, f: F) -> impl Future<Output = Result<T, StoreError>> + Send
@@ -355,7 +315,10 @@ impl Operations for SqliteStore {
     }
 
     async fn seed_batches(&self, batches: SeedBatches) -> Result<(), StoreError> {
-        self.on_writer(move |c| seed::seed(c, batches)).await
+        self.inner
+            .writer
+            .alone(move |c| seed::seed(c, batches))
+            .await
     }
 }
 
