@@ -12,6 +12,7 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`) answers: a fresh database per run, filled
 //! by `db copy`. `LOAD_DECISIONS` (default 2 000) decisions per client count.
 //!
+//! `LOAD_ONLY=decisions` measures decisions alone (1 and 8 clients, both backends);
 //! `LOAD_ONLY=team` measures the team's figures instead (issue #26): a claim's round trip
 //! (taken on one connection, heard on another's event stream) and the course's stats after
 //! `LOAD_TEAM_DECISIONS` (default 8 000) decisions, on both backends.
@@ -683,6 +684,10 @@ async fn run() {
     }
     let wanted = env_usize("LOAD_DECISIONS", 2_000) / 8 * 13;
     let sessions = attention(&db, wanted);
+    if only == "decisions" {
+        run_decisions(&db, &sessions).await;
+        return;
+    }
     assert!(
         sessions.len() >= wanted,
         "{} sessions need attention; {wanted} wanted",
@@ -756,6 +761,38 @@ async fn run() {
             Ok(peer) => print_ratios(&peer, &lite, pg.as_ref()),
             Err(e) => println!("\nedx-proctoring peer: not measured: {e}"),
         }
+    }
+}
+
+/// Decisions alone, with 1 and 8 clients, on both backends: for work on the write path.
+async fn run_decisions(db: &Path, sessions: &[i64]) {
+    let per_client = env_usize("LOAD_DECISIONS", 2_000) / 8;
+    let (one, rest) = sessions.split_at(per_client);
+    let eight = &rest[..per_client * 8];
+    let on = |url: String| async move {
+        let s = serve(&url);
+        let figures = [decide(&s, one, 1).await, decide(&s, eight, 8).await];
+        drop(s);
+        figures
+    };
+    let (_dir, copy) = fresh_copy(db);
+    let lite = on(copy.to_str().unwrap().to_owned()).await;
+    let pg = match postgres(db).await {
+        Some((admin, url, _)) => {
+            let figures = on(url.clone()).await;
+            drop_database(&admin, &url).await;
+            Some(figures)
+        }
+        None => None,
+    };
+    println!("{:<50} {:>28} {:>28}", "work", "SQLite", "PostgreSQL");
+    for (i, clients) in [1, 8].into_iter().enumerate() {
+        println!(
+            "{:<50} {} {}",
+            labelled("decisions", clients),
+            cell(Some(&lite[i])),
+            cell(pg.as_ref().map(|p| &p[i]))
+        );
     }
 }
 
