@@ -435,12 +435,17 @@ async fn mail_drain(db: &Path, n: usize) -> (f64, f64) {
     let c = rusqlite::Connection::open(db).unwrap();
     c.execute_batch("UPDATE jobs SET state = 'done' WHERE kind = 'email' AND state <> 'done'")
         .unwrap();
-    // Copies of one decision's email, each its own job, due now.
+    // Copies of the decisions' emails, each its own job, due now, spread over the decisions
+    // made: each session's history holds a few emails, as a real one does (copies of one
+    // decision's email made every history read, and so every email's news, 20 000 rows).
     c.execute(
-        "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < ?1)
+        "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < ?1 - 1),
+              made AS (SELECT payload, created, decision_id,
+                              ROW_NUMBER() OVER (ORDER BY id) - 1 AS rn
+                       FROM jobs WHERE kind = 'email')
          INSERT INTO jobs (kind, payload, state, next_attempt_at, created, decision_id)
-         SELECT 'email', j.payload, 'queued', j.created, j.created, j.decision_id
-         FROM k, (SELECT * FROM jobs WHERE kind = 'email' LIMIT 1) j",
+         SELECT 'email', m.payload, 'queued', m.created, m.created, m.decision_id
+         FROM k JOIN made m ON m.rn = k.i % (SELECT COUNT(*) FROM made)",
         [n as i64],
     )
     .unwrap();
@@ -675,8 +680,8 @@ async fn run() {
     }
     if only == "mail" {
         let (_dir, copy) = fresh_copy(&db);
-        // A decision's email is what the backlog is made of.
-        decide(&serve(copy.to_str().unwrap()), &attention(&db, 1), 1).await;
+        // Decisions' emails are what the backlog is made of.
+        decide(&serve(copy.to_str().unwrap()), &attention(&db, 2_000), 8).await;
         let mails = env_usize("LOAD_MAIL", 20_000);
         let (rate, took) = mail_drain(&copy, mails).await;
         println!("{mails} learner emails over SMTP, no limit: {rate:.0}/s, drained in {took:.1} s");
