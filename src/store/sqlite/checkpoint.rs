@@ -62,3 +62,42 @@ impl Drop for Checkpointer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The database file takes in the WAL's pages while the writer goes on committing: with
+    /// SQLite's own checkpoint replaced by the hook, nothing else would copy them before
+    /// the last connection closed.
+    #[test]
+    fn committed_pages_reach_the_database_file_while_the_writer_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        let mut writer = Connection::open(&path).unwrap();
+        writer.pragma_update(None, "journal_mode", "WAL").unwrap();
+        writer
+            .execute_batch("CREATE TABLE t (b BLOB NOT NULL)")
+            .unwrap();
+        let _checkpoints = Checkpointer::start(&path, &mut writer).unwrap();
+        let rows = 4 * AFTER_PAGES as usize;
+        for _ in 0..rows {
+            writer
+                .execute("INSERT INTO t (b) VALUES (zeroblob(4000))", [])
+                .unwrap();
+        }
+        // All but the last stretch under the threshold, which waits for more commits.
+        let wanted = 2 * AFTER_PAGES as u64 * 4000;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        // Waits for the checkpoint thread's copy (polled; it runs on its own time).
+        while std::fs::metadata(&path).unwrap().len() < wanted {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the WAL was not copied into the database"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        // The writer goes first, as in the store: the thread ends with its hook.
+        drop(writer);
+    }
+}
