@@ -44,7 +44,7 @@ trait Member: Send {
 struct Pending<T, F, P> {
     work: Option<F>,
     files: P,
-    placed: bool,
+    /// What the work answered, once it ran and its files are in place.
     out: Option<T>,
     reply: oneshot::Sender<Result<T, StoreError>>,
     /// The request the work is for, for the jobs it queues.
@@ -70,7 +70,6 @@ where
             self.files.undo();
             return Err(StoreError::failed("cannot move media into place", e));
         }
-        self.placed = true;
         self.out = Some(out);
         Ok(())
     }
@@ -81,8 +80,9 @@ where
             (Ok(()), None) => Err(StoreError::Corrupt(
                 "a transaction was committed without having run".into(),
             )),
-            (Err(e), _) => {
-                if self.placed {
+            (Err(e), placed) => {
+                // Files went in only with a result; a failed run took its own back out.
+                if placed.is_some() {
                     self.files.undo();
                 }
                 Err(e)
@@ -130,7 +130,6 @@ impl Writer {
         self.send(Work::Transaction(Box::new(Pending {
             work: Some(f),
             files,
-            placed: false,
             out: None,
             reply,
             request: crate::request_id::current(),
