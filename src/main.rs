@@ -257,8 +257,8 @@ struct ServeArgs {
     /// Days a token from a sign-in works before the reviewer signs in again.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=365))]
     oidc_token_days: u32,
-    /// PEM file of a private certificate authority trusted for Open edX and the identity
-    /// provider beside the system's authorities.
+    /// PEM file of a private certificate authority trusted for Open edX, the identity
+    /// provider and the SMTP relay beside the system's authorities.
     #[arg(long, env = "PROCTOR_REVIEW_CA_FILE")]
     ca_file: Option<PathBuf>,
     /// Also serve /metrics here with no token, for a scraper on a private network (on the
@@ -991,8 +991,12 @@ async fn serve_on<S: Store>(
         .mail_from
         .parse()
         .with_context(|| format!("--mail-from '{}' is not an email address", args.mail_from))?;
+    let ca_roots = match &args.ca_file {
+        Some(f) => proctor_review::client::ExtraRoots::read(f)?,
+        None => Default::default(),
+    };
     let mail = match &args.smtp_url {
-        Some(url) => MailSettings::smtp(url, from).context("invalid --smtp-url")?,
+        Some(url) => MailSettings::smtp(url, &ca_roots, from).context("invalid --smtp-url")?,
         None => {
             let dir = match &args.outbox {
                 Some(d) => d.clone(),
@@ -1050,10 +1054,6 @@ async fn serve_on<S: Store>(
     if let Some(c) = &tls {
         c.clone().reload_on_hangup()?;
     }
-    let lms_roots = match &args.ca_file {
-        Some(f) => proctor_review::client::ExtraRoots::read(f)?,
-        None => Default::default(),
-    };
     if let Some(u) = &args.public_url
         && !matches!(u.scheme(), "http" | "https")
     {
@@ -1108,11 +1108,11 @@ async fn serve_on<S: Store>(
                     client_id: client_id.clone(),
                     claim: args.oidc_claim.clone(),
                     token_lifetime: time::Duration::days(i64::from(args.oidc_token_days)),
-                    roots: lms_roots.clone(),
+                    roots: ca_roots.clone(),
                 }),
                 _ => None,
             },
-            lms_roots,
+            lms_roots: ca_roots,
             keep_evidence: args.keep_evidence.0,
             retention_every: std::time::Duration::from_secs(args.retention_every_secs),
             contact: args.contact,

@@ -9,7 +9,12 @@ pub fn ready() {
 /// Certificate authorities trusted beside the system's (`--ca-file`): an institution's
 /// private CA for its review server or its Open edX.
 #[derive(Clone, Default)]
-pub struct ExtraRoots(Vec<reqwest::Certificate>);
+pub struct ExtraRoots {
+    /// For reqwest (Open edX, the identity provider, the review server).
+    http: Vec<reqwest::Certificate>,
+    /// The same certificates for rustls directly (the SMTP relay).
+    der: Vec<rustls::pki_types::CertificateDer<'static>>,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaFileError {
@@ -27,6 +32,12 @@ pub enum CaFileError {
         #[source]
         source: reqwest::Error,
     },
+    #[error("{} is not a PEM certificate bundle", path.display())]
+    Pem {
+        path: std::path::PathBuf,
+        #[source]
+        source: rustls::pki_types::pem::Error,
+    },
 }
 
 impl ExtraRoots {
@@ -43,12 +54,39 @@ impl ExtraRoots {
         if certs.is_empty() {
             return Err(CaFileError::Empty(path.to_owned()));
         }
-        Ok(Self(certs))
+        use rustls::pki_types::{CertificateDer, pem::PemObject};
+        let der = CertificateDer::pem_slice_iter(&pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|source| CaFileError::Pem {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(Self { http: certs, der })
     }
 
     /// A client builder that trusts these as well as the system's authorities.
     pub fn trusted_by(&self, builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
-        builder.tls_certs_merge(self.0.iter().cloned())
+        builder.tls_certs_merge(self.http.iter().cloned())
+    }
+
+    /// These certificates, DER-encoded.
+    pub fn der(&self) -> &[rustls::pki_types::CertificateDer<'static>] {
+        &self.der
+    }
+
+    /// A rustls client configuration that trusts these as well as the system's authorities.
+    pub fn rustls_config(&self) -> Result<rustls::ClientConfig, rustls::Error> {
+        ready();
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(
+            self.der.iter().cloned(),
+            provider.clone(),
+        )?;
+        Ok(rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .dangerous()
+            .with_custom_certificate_verifier(std::sync::Arc::new(verifier))
+            .with_no_client_auth())
     }
 }
 

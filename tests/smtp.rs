@@ -2,8 +2,10 @@
 
 mod common;
 
+use common::smtp::Tls;
+use common::test_ca::TestCa;
 use proctor_review::api::{DecisionRequest, SessionQuery};
-use proctor_review::client::ApiClient;
+use proctor_review::client::{ApiClient, ExtraRoots};
 use proctor_review::demo;
 use proctor_review::domain::email::MailState;
 use proctor_review::domain::{Job, JobKind, JobState, SessionDetail, SessionRow, Verdict};
@@ -14,11 +16,19 @@ use std::time::Duration;
 
 /// A demo server that sends learner email over SMTP to `url`.
 async fn server_mailing_to(url: &str) -> (embedded::RunningServer, tempfile::TempDir) {
+    server_mailing_with(url, &ExtraRoots::default()).await
+}
+
+/// A demo server that sends learner email to `url`, trusting `roots` for its certificate.
+async fn server_mailing_with(
+    url: &str,
+    roots: &ExtraRoots,
+) -> (embedded::RunningServer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let from = "Course Team <proctoring@example.edu>".parse().unwrap();
     let server = embedded::start(EmbeddedOptions {
         db: dir.path().join("review.sqlite3"),
-        mail: MailSettings::smtp(url, from).unwrap().transport,
+        mail: MailSettings::smtp(url, roots, from).unwrap().transport,
         reset: false,
         media_dir: dir.path().join("media"),
         reports_dir: dir.path().join("reports"),
@@ -231,4 +241,58 @@ async fn a_permanent_refusal_fails_the_email_at_once() {
         .clone()
         .unwrap();
     assert_eq!(email.state, MailState::Failed);
+}
+
+/// An institution's relay: TLS with a certificate from the institution's own authority
+/// (trusted with `--ca-file`), and a password with characters a URL must escape.
+#[tokio::test]
+async fn over_tls_to_a_relay_with_a_private_ca_and_a_password_the_email_arrives() {
+    for tls in [Tls::Implicit, Tls::StartTls] {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = TestCa::new(dir.path(), "relay");
+        let (addr, mut inbox) =
+            common::smtp::tls_sink(tls, &ca, dir.path(), "mailer", "p@ss word").await;
+        let url = match tls {
+            Tls::Implicit => format!("smtps://mailer:p%40ss%20word@{addr}"),
+            Tls::StartTls => format!("smtp://mailer:p%40ss%20word@{addr}?tls=required"),
+        };
+        let roots = ExtraRoots::read(&ca.pem).unwrap();
+        let (server, _dir) = server_mailing_with(&url, &roots).await;
+        let (s, _) = fail_one(&server).await;
+        let (rcpt, data) = tokio::time::timeout(Duration::from_secs(20), inbox.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{tls:?}: the email arrived"))
+            .unwrap();
+        assert_eq!(rcpt, s.learner.email, "{tls:?}");
+        assert!(
+            data.contains("Subject: Proctoring attempt rejected"),
+            "{tls:?}: {data}"
+        );
+    }
+}
+
+/// A relay whose certificate nobody vouches for (its authority not given with `--ca-file`)
+/// gets no learner data: the email waits, and says why.
+#[tokio::test]
+async fn a_relay_whose_certificate_nobody_vouches_for_gets_no_email() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new(dir.path(), "relay");
+    let (addr, mut inbox) =
+        common::smtp::tls_sink(Tls::Implicit, &ca, dir.path(), "mailer", "secret").await;
+    let (server, _dir) = server_mailing_to(&format!("smtps://mailer:secret@{addr}")).await;
+    fail_one(&server).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let why = loop {
+        let queued = queued_emails(&server).await;
+        if let Some(why) = queued.iter().find_map(|m| m.last_error.clone()) {
+            break why;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no delivery was attempted"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(why.contains("certificate"), "{why}");
+    assert!(inbox.try_recv().is_err(), "nothing reached the relay");
 }

@@ -2,20 +2,21 @@
 //! `.eml` files in a folder (the default), or over SMTP. A failed delivery is tried again
 //! with backoff, so a decision never loses its email.
 
+use super::relay::Relay;
 use super::{JobHandler, JobSettings, Outcome, Work, jitter};
 use crate::domain::JobKind;
 use crate::domain::change::{ChangeKind, Delivery};
 use crate::store::{ClaimedJob, EmailJob, Store, StoreError};
+use lettre::Message;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, Mailbox};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
 use time::OffsetDateTime;
 
 pub enum MailTransport {
     /// One `.eml` file per email, mode 0600.
     Folder(PathBuf),
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(Relay),
 }
 
 pub struct MailSettings {
@@ -33,6 +34,12 @@ pub enum MailError {
     Io(#[from] std::io::Error),
     #[error("SMTP delivery failed: {0}")]
     Smtp(#[from] lettre::transport::smtp::Error),
+    #[error("invalid SMTP URL: {0}")]
+    Url(String),
+    #[error("SMTP delivery failed: cannot reach the relay ({0})")]
+    Connect(#[source] std::io::Error),
+    #[error("SMTP delivery failed: the relay did not answer within a minute")]
+    Timeout,
 }
 
 impl MailError {
@@ -42,24 +49,23 @@ impl MailError {
     pub fn is_permanent(&self) -> bool {
         match self {
             Self::Smtp(e) => e.is_permanent(),
-            Self::Address(_) | Self::Build(_) => true,
-            Self::Io(_) => false,
+            Self::Address(_) | Self::Build(_) | Self::Url(_) => true,
+            Self::Io(_) | Self::Connect(_) | Self::Timeout => false,
         }
     }
 }
 
 impl MailSettings {
-    pub fn smtp(url: &str, from: Mailbox) -> Result<Self, MailError> {
+    /// Over SMTP to the relay at `url`, whose certificate is checked against the system's
+    /// authorities and `roots`.
+    pub fn smtp(
+        url: &str,
+        roots: &crate::tls::ExtraRoots,
+        from: Mailbox,
+    ) -> Result<Self, MailError> {
         Ok(Self {
             from,
-            transport: MailTransport::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?
-                    .pool_config(
-                        lettre::transport::smtp::PoolConfig::new()
-                            .max_size(MAIL_CONNECTIONS as u32),
-                    )
-                    .build(),
-            ),
+            transport: MailTransport::Smtp(Relay::from_url(url, roots)?),
         })
     }
 }
@@ -183,15 +189,10 @@ pub async fn deliver(
             .await
             .map_err(std::io::Error::other)??;
         }
-        MailTransport::Smtp(t) => {
-            t.send(msg).await?;
-        }
+        MailTransport::Smtp(relay) => relay.send(&msg).await?,
     }
     Ok(())
 }
-
-/// SMTP connections one server keeps open to the relay, each sending one email at a time.
-pub const MAIL_CONNECTIONS: usize = 8;
 
 /// Learner emails: at most `mail_per_second`, and one last pass as the server stops.
 pub struct Emails;
@@ -212,7 +213,7 @@ impl<S: Store> JobHandler<S> for Emails {
 
     fn at_once(&self, settings: &JobSettings) -> usize {
         match settings.mail.transport {
-            MailTransport::Smtp(_) => MAIL_CONNECTIONS,
+            MailTransport::Smtp(_) => super::relay::CONNECTIONS,
             // Files: each write is quick, and in order they read in order.
             MailTransport::Folder(_) => 1,
         }

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod email;
 pub mod frames;
 pub mod lms;
+pub mod relay;
 pub mod report;
 pub mod retention;
 

@@ -128,3 +128,137 @@ pub fn qp_decode(data: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// How a [`tls_sink`] begins TLS.
+#[derive(Clone, Copy, Debug)]
+pub enum Tls {
+    /// From the first byte (`smtps://`).
+    Implicit,
+    /// After the client asks with STARTTLS (`smtp://…?tls=required`).
+    StartTls,
+}
+
+/// A relay as an institution runs one: it takes mail only over TLS, with a certificate for
+/// 127.0.0.1 signed by `ca`, and only after AUTH PLAIN as `user` with `password`. Returns its
+/// `host:port` and each message (envelope recipient, data) it took.
+pub async fn tls_sink(
+    tls: Tls,
+    ca: &super::test_ca::TestCa,
+    dir: &std::path::Path,
+    user: &'static str,
+    password: &'static str,
+) -> (String, mpsc::UnboundedReceiver<(String, String)>) {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
+    let (cert, key) = (dir.join("relay.pem"), dir.join("relay-key.pem"));
+    ca.certify(&cert, &key);
+    let chain = CertificateDer::pem_file_iter(&cert)
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(chain, PrivateKeyDer::from_pem_file(&key).unwrap())
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            let (tx, acceptor) = (tx.clone(), acceptor.clone());
+            tokio::spawn(async move {
+                let login = (user, password);
+                match tls {
+                    Tls::Implicit => {
+                        let Ok(sock) = acceptor.accept(sock).await else {
+                            return;
+                        };
+                        converse(sock, true, true, login, &tx).await;
+                    }
+                    Tls::StartTls => {
+                        if let Some(sock) = converse(sock, true, false, login, &tx).await
+                            && let Ok(sock) = acceptor.accept(sock).await
+                        {
+                            converse(sock, false, true, login, &tx).await;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (addr, rx)
+}
+
+/// One SMTP dialogue over `stream`; returns the stream when the client asks for STARTTLS.
+async fn converse<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    stream: S,
+    greet: bool,
+    encrypted: bool,
+    (user, password): (&str, &str),
+    tx: &mpsc::UnboundedSender<(String, String)>,
+) -> Option<S> {
+    use base64::Engine;
+    let mut stream = BufReader::new(stream);
+    // A client that has just upgraded with STARTTLS is not greeted again.
+    if greet {
+        stream.write_all(b"220 relay ESMTP\r\n").await.ok()?;
+    }
+    let (mut signed_in, mut in_data) = (false, false);
+    let (mut rcpt, mut data, mut line) = (String::new(), String::new(), String::new());
+    loop {
+        line.clear();
+        if stream.read_line(&mut line).await.ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end_matches(['\r', '\n']);
+        if in_data {
+            if line == "." {
+                in_data = false;
+                let _ = tx.send((std::mem::take(&mut rcpt), std::mem::take(&mut data)));
+                stream.write_all(b"250 queued\r\n").await.ok()?;
+            } else {
+                data.push_str(line);
+                data.push('\n');
+            }
+            continue;
+        }
+        let upper = line.to_ascii_uppercase();
+        let plain =
+            base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"));
+        let reply: &[u8] = if upper.starts_with("EHLO") && encrypted {
+            b"250-relay\r\n250-8BITMIME\r\n250 AUTH PLAIN LOGIN\r\n"
+        } else if upper.starts_with("EHLO") {
+            b"250-relay\r\n250 STARTTLS\r\n"
+        } else if upper.starts_with("STARTTLS") && !encrypted {
+            stream.write_all(b"220 go ahead\r\n").await.ok()?;
+            return Some(stream.into_inner());
+        } else if upper.starts_with("AUTH PLAIN ") && line[11..] == plain {
+            signed_in = true;
+            b"235 2.7.0 accepted\r\n"
+        } else if upper.starts_with("AUTH") {
+            b"535 5.7.8 bad credentials\r\n"
+        } else if upper.starts_with("QUIT") {
+            let _ = stream.write_all(b"221 bye\r\n").await;
+            return None;
+        } else if upper.starts_with("NOOP") {
+            b"250 ok\r\n"
+        } else if !encrypted {
+            b"530 5.7.0 must issue a STARTTLS command first\r\n"
+        } else if !signed_in {
+            b"530 5.7.0 authentication required\r\n"
+        } else if upper.starts_with("RCPT TO:") {
+            rcpt = line[8..].trim().trim_matches(['<', '>']).to_owned();
+            b"250 ok\r\n"
+        } else if upper.starts_with("DATA") {
+            in_data = true;
+            b"354 go on\r\n"
+        } else {
+            b"250 ok\r\n"
+        };
+        stream.write_all(reply).await.ok()?;
+    }
+}
