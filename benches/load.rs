@@ -13,6 +13,7 @@
 //! by `db copy`. `LOAD_DECISIONS` (default 2 000) decisions per client count.
 //!
 //! `LOAD_ONLY=decisions` measures decisions alone (1 and 8 clients, both backends);
+//! `LOAD_ONLY=report` the report's rate on both and `db copy`'s time;
 //! `LOAD_ONLY=team` measures the team's figures instead (issue #26): a claim's round trip
 //! (taken on one connection, heard on another's event stream) and the course's stats after
 //! `LOAD_TEAM_DECISIONS` (default 8 000) decisions, on both backends.
@@ -663,6 +664,24 @@ async fn run_team(db: &Path) {
     );
 }
 
+/// The report's rows a second on both backends, and how long `db copy` took to fill
+/// PostgreSQL: the figures for read-path and bulk work in a minute or two.
+async fn run_report(db: &Path) {
+    let lite = report_rate(&SqliteStore::open(db).unwrap()).await;
+    println!("report rows streamed, SQLite: {lite:.0} rows/s");
+    if let Some((admin, url, copy_secs)) = postgres(db).await {
+        println!("db copy SQLite -> PostgreSQL: {copy_secs:.1} s");
+        let store =
+            proctor_review::store::postgres::PgStore::connect(&url, Duration::from_secs(3600))
+                .await
+                .unwrap();
+        let pg = report_rate(&store).await;
+        println!("report rows streamed, PostgreSQL: {pg:.0} rows/s");
+        drop(store);
+        drop_database(&admin, &url).await;
+    }
+}
+
 async fn run() {
     let only = std::env::var("LOAD_ONLY").unwrap_or_default();
     if only == "peer" {
@@ -685,6 +704,10 @@ async fn run() {
         let mails = env_usize("LOAD_MAIL", 20_000);
         let (rate, took) = mail_drain(&copy, mails).await;
         println!("{mails} learner emails over SMTP, no limit: {rate:.0}/s, drained in {took:.1} s");
+        return;
+    }
+    if only == "report" {
+        run_report(&db).await;
         return;
     }
     let wanted = env_usize("LOAD_DECISIONS", 2_000) / 8 * 13;

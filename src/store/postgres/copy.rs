@@ -171,15 +171,18 @@ pub async fn copy(
         let name: String = index.try_get(0)?;
         tx.batch_execute(&format!("DROP INDEX {name}")).await?;
     }
-    let references = tx
+    // Keys and unique columns too: each is checked once at the end, by building its index
+    // in one sorted pass, rather than row by row. References go first, keys after them.
+    let constraints = tx
         .query(
             "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
              FROM pg_constraint c
-             WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace",
+             WHERE c.contype IN ('f', 'p', 'u') AND c.connamespace = current_schema()::regnamespace
+             ORDER BY c.contype = 'f' DESC",
             &[],
         )
         .await?;
-    for r in &references {
+    for r in &constraints {
         let (table, name): (String, String) = (r.try_get(0)?, r.try_get(1)?);
         tx.batch_execute(&format!("ALTER TABLE {table} DROP CONSTRAINT {name}"))
             .await?;
@@ -189,16 +192,23 @@ pub async fn copy(
     let names: Vec<&str> = TABLES.iter().map(|(t, _)| *t).collect();
     tx.batch_execute(&format!("TRUNCATE {}", names.join(", ")))
         .await?;
+    // The Quiz List's counts are made once at the end: counting them as the rows come
+    // would keep all million of them a second time, as the trigger's transition table.
+    tx.batch_execute("ALTER TABLE sessions DISABLE TRIGGER sessions_counted_insert")
+        .await?;
     let mut tables = Vec::new();
     for (table, columns) in TABLES {
         let n = copy_table(&src, &tx, table, columns).await?;
         tables.push(((*table).to_owned(), n));
     }
+    tx.batch_execute("ALTER TABLE sessions ENABLE TRIGGER sessions_counted_insert")
+        .await?;
+    crate::store::counts::recount(&mut super::tx::Pg(&tx, None)).await?;
     for index in &set_aside {
         let definition: String = index.try_get(1)?;
         tx.batch_execute(&definition).await?;
     }
-    for r in &references {
+    for r in constraints.iter().rev() {
         let (table, name, definition): (String, String, String) =
             (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
         tx.batch_execute(&format!(
