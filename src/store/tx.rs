@@ -101,6 +101,8 @@ pub enum Lock {
 /// may move between threads, and answers at once ([`at_once`]).
 pub trait Tx: Send {
     type Row: Cells + Send + Sync;
+    /// A long read in progress (see [`Tx::cursor`]).
+    type Cursor: Send + Sync;
 
     fn rows(
         &mut self,
@@ -116,6 +118,24 @@ pub trait Tx: Send {
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
     fn lock(&mut self, what: Lock) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// A read of many rows (`sql`, in a stable order) served as one query fetched a part
+    /// at a time: PostgreSQL binds it to a portal planned once for all its rows, so the
+    /// table is read in order rather than a row at a time through an index, part after
+    /// part. `None` where keyset parts serve as well (SQLite: each part is a short walk
+    /// along an index); the caller then reads those.
+    fn cursor(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> impl Future<Output = Result<Option<Self::Cursor>, StoreError>> + Send;
+
+    /// The next `part` rows of `cursor`; none once it has given them all.
+    fn fetch(
+        &mut self,
+        cursor: &Self::Cursor,
+        part: i64,
+    ) -> impl Future<Output = Result<Vec<Self::Row>, StoreError>> + Send;
 
     /// A learner's name, username or email changed: SQLite's triggers refresh their search
     /// and sort keys; PostgreSQL writes them here.

@@ -41,6 +41,9 @@ pub fn is_url(db: &str) -> bool {
     db.starts_with("postgres://") || db.starts_with("postgresql://")
 }
 
+/// What a report's transaction may sort and hash in.
+const REPORT_WORK_MEM: &str = "SET LOCAL work_mem = '128MB'";
+
 #[derive(Clone)]
 pub struct PgStore {
     inner: Arc<Inner>,
@@ -351,6 +354,10 @@ impl Review for PgStore {
         let cache = c.statement_cache.clone();
         let tx = pg(&mut c).transaction().await?;
         sql::unbudgeted(&tx).await?;
+        // Each exam's attempts are read by one query (see `Tx::cursor`) that sorts them
+        // newest first: room to sort an exam of a few hundred thousand in memory. A larger
+        // exam sorts on disk; the memory stays bounded either way.
+        tx.batch_execute(REPORT_WORK_MEM).await?;
         let mut on = Pg(&tx, Some(&cache));
         let n = crate::store::report::stream(&mut on, &course, &mut each).await?;
         tx.commit().await?;

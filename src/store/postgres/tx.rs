@@ -26,17 +26,28 @@ pub struct Pg<'a, C>(pub &'a C, pub Option<&'a StatementCache>);
 pub trait Conn: GenericClient + super::sql::Cached + Sync {
     /// The connection under it, which the statement cache prepares on.
     fn connection(&self) -> &tokio_postgres::Client;
+
+    /// The transaction, where portals (cursors) can be bound.
+    fn transaction(&self) -> Option<&tokio_postgres::Transaction<'_>>;
 }
 
 impl Conn for tokio_postgres::Transaction<'_> {
     fn connection(&self) -> &tokio_postgres::Client {
         self.client()
     }
+
+    fn transaction(&self) -> Option<&tokio_postgres::Transaction<'_>> {
+        Some(self)
+    }
 }
 
 impl Conn for tokio_postgres::Client {
     fn connection(&self) -> &tokio_postgres::Client {
         self
+    }
+
+    fn transaction(&self) -> Option<&tokio_postgres::Transaction<'_>> {
+        None
     }
 }
 
@@ -88,6 +99,37 @@ fn params(args: &[Arg]) -> Vec<&(dyn ToSql + Sync)> {
 
 impl<C: Conn> Tx for Pg<'_, C> {
     type Row = tokio_postgres::Row;
+    type Cursor = tokio_postgres::Portal;
+
+    /// Outside a transaction a portal cannot live, and the caller reads keyset parts.
+    fn cursor(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> impl Future<Output = Result<Option<Self::Cursor>, StoreError>> + Send {
+        let sql = numbered(sql);
+        async move {
+            let Some(tx) = self.0.transaction() else {
+                return Ok(None);
+            };
+            Ok(Some(match self.statement(&sql).await? {
+                Some(st) => tx.bind(&st, &params(&args)).await?,
+                None => tx.bind(sql.as_str(), &params(&args)).await?,
+            }))
+        }
+    }
+
+    async fn fetch(
+        &mut self,
+        cursor: &Self::Cursor,
+        part: i64,
+    ) -> Result<Vec<tokio_postgres::Row>, StoreError> {
+        let tx = self.0.transaction().ok_or_else(|| {
+            StoreError::Corrupt("a cursor was read outside its transaction".into())
+        })?;
+        let part = i32::try_from(part).unwrap_or(i32::MAX);
+        Ok(tx.query_portal(cursor, part).await?)
+    }
 
     fn rows(
         &mut self,

@@ -55,6 +55,25 @@ impl Lite<'_> {
 
 impl Tx for Lite<'_> {
     type Row = LiteRow;
+    type Cursor = std::convert::Infallible;
+
+    fn cursor(
+        &mut self,
+        _: &str,
+        _: Vec<Arg>,
+    ) -> impl Future<Output = Result<Option<Self::Cursor>, StoreError>> + Send {
+        std::future::ready(Ok(None))
+    }
+
+    fn fetch(
+        &mut self,
+        cursor: &Self::Cursor,
+        _: i64,
+    ) -> impl Future<Output = Result<Vec<LiteRow>, StoreError>> + Send {
+        // SQLite never opens one.
+        let never = *cursor;
+        async move { match never {} }
+    }
 
     fn rows(
         &mut self,
