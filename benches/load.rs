@@ -707,6 +707,9 @@ async fn run() {
         return;
     }
     if only == "report" {
+        if let Some(secs) = seeding {
+            println!("seeded {n} sessions in {secs:.1} s");
+        }
         run_report(&db).await;
         return;
     }

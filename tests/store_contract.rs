@@ -1011,3 +1011,93 @@ async fn the_report_is_the_same_on_both_databases() {
         assert_eq!(x, y, "row {i}");
     }
 }
+
+/// Transactions waiting for a lock (the history's, a session's) in the store's database.
+async fn waiting(watcher: &tokio_postgres::Client) -> i64 {
+    watcher
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// A reviewer takes back a decision while another decides the same session again. Each
+/// takes the session and the history in the same order, so neither fails: on PostgreSQL
+/// the undo used to take the history first and the decision the session first, and when
+/// each held what the other waited for, PostgreSQL broke the deadlock by failing one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_undo_and_a_decision_on_one_session_do_not_deadlock() {
+    let Some(pg) = Postgres::new().await else {
+        return;
+    };
+    let store = seeded(&pg).await;
+    let url = pg.0.lock().unwrap().last().unwrap().url.clone();
+    let ada = admin(&store, "ada").await;
+    let s = attention(&store).await[0].clone();
+    let grace = DecideSettings {
+        undo_grace: time::Duration::minutes(10),
+        ..settings()
+    };
+    let now = OffsetDateTime::now_utc();
+    let failed = review::decide(&store, &ada, s.id, fail(&s, None), &grace, now)
+        .await
+        .unwrap();
+    let connect = || async {
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+    };
+    // The history is held from outside while both line up, the undo first.
+    let (holder, watcher) = (connect().await, connect().await);
+    holder
+        .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(x'70726f63746f7201'::bigint)")
+        .await
+        .unwrap();
+    let wait_for = |n: i64| {
+        let watcher = &watcher;
+        async move {
+            for _ in 0..1_000 {
+                if waiting(watcher).await >= n {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            panic!("{n} transactions never waited");
+        }
+    };
+    let undo = tokio::spawn({
+        let (store, ada, grace) = (store.clone(), ada.clone(), grace.clone());
+        async move { review::undo(&store, &ada, s.id, &grace, now).await }
+    });
+    wait_for(1).await;
+    let again = DecisionInput {
+        verdict: Verdict::Pass,
+        expected_status: Some(failed.row.status),
+        ..fail(&s, None)
+    };
+    let decide = tokio::spawn({
+        let (store, ada, grace) = (store.clone(), ada.clone(), grace.clone());
+        async move { review::decide(&store, &ada, s.id, again, &grace, now).await }
+    });
+    wait_for(2).await;
+    holder.batch_execute("COMMIT").await.unwrap();
+    let (undone, decided) = (undo.await.unwrap(), decide.await.unwrap());
+    // Each stands, or is refused for what the other did; neither fails.
+    for (what, outcome) in [("undo", undone.err()), ("decision", decided.err())] {
+        assert!(
+            matches!(
+                outcome,
+                None | Some(ReviewError::Store(
+                    StoreError::Conflict(_) | StoreError::Decision(_)
+                ))
+            ),
+            "the {what} failed: {outcome:?}"
+        );
+    }
+}

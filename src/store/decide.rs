@@ -1,7 +1,8 @@
 //! A decision and its undo, written once for both databases. Each is one transaction that
-//! first takes the decision history's lock ([`Lock::History`]; SQLite's one writer holds it
-//! by itself): decisions are made one at a time, so the status a planner sees is the status
-//! it changes (one winner), and each is appended after the one before it on the hash chain.
+//! takes the session's row, then the decision history's lock ([`Lock::History`]; SQLite's
+//! one writer holds both by itself), always in that order so that neither waits on the
+//! other: the status a planner sees is the status it changes (one winner), and each entry
+//! is appended after the one before it on the hash chain.
 
 use super::cells::Cells;
 use super::rows::{NewDecision, UNDO_PREFIX};
@@ -327,7 +328,9 @@ pub async fn undo<P>(
 where
     P: FnOnce(Option<&UndoFacts>) -> Result<UndoPlan, UndoError>,
 {
-    tx.lock(Lock::History).await?;
+    // The session first, then the history, as a decision takes them: taken the other way
+    // round, an undo and a decision on one session could each hold what the other waits
+    // for (PostgreSQL ends that by failing one).
     let held = tx.for_update();
     let sql = format!("SELECT review_status, grade_possible FROM sessions WHERE id = ?{held}");
     let Some(session) = tx.row(&sql, args![cmd.session_id]).await? else {
@@ -336,6 +339,7 @@ where
             cmd.session_id
         )));
     };
+    tx.lock(Lock::History).await?;
     let review_now: Option<String> = session.cell(0)?;
     let possible: Option<f64> = session.cell(1)?;
     // A worker claiming the decision's email waits for this, or this for it: either the
