@@ -1025,35 +1025,25 @@ async fn waiting(watcher: &tokio_postgres::Client) -> i64 {
         .get(0)
 }
 
-/// A reviewer takes back a decision while another decides the same session again. Each
-/// takes the session and the history in the same order, so neither fails: on PostgreSQL
-/// the undo used to take the history first and the decision the session first, and when
-/// each held what the other waited for, PostgreSQL broke the deadlock by failing one.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_undo_and_a_decision_on_one_session_do_not_deadlock() {
-    let Some(pg) = Postgres::new().await else {
-        return;
-    };
-    let store = seeded(&pg).await;
-    let url = pg.0.lock().unwrap().last().unwrap().url.clone();
-    let ada = admin(&store, "ada").await;
-    let s = attention(&store).await[0].clone();
-    let grace = DecideSettings {
-        undo_grace: time::Duration::minutes(10),
-        ..settings()
-    };
-    let now = OffsetDateTime::now_utc();
-    let failed = review::decide(&store, &ada, s.id, fail(&s, None), &grace, now)
-        .await
-        .unwrap();
+/// Runs `first`, then `second`, on the database at `url` while the decision history's lock
+/// is held from outside, so that both line up for what they lock, `first` ahead; then lets
+/// go and answers both outcomes.
+async fn lined_up<A, B>(
+    url: &str,
+    first: impl Future<Output = Result<A, ReviewError>> + Send + 'static,
+    second: impl Future<Output = Result<B, ReviewError>> + Send + 'static,
+) -> [Option<ReviewError>; 2]
+where
+    A: Send + 'static,
+    B: Send + 'static,
+{
     let connect = || async {
-        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
             .await
             .unwrap();
         tokio::spawn(connection);
         client
     };
-    // The history is held from outside while both line up, the undo first.
     let (holder, watcher) = (connect().await, connect().await);
     holder
         .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(x'70726f63746f7201'::bigint)")
@@ -1071,25 +1061,17 @@ async fn an_undo_and_a_decision_on_one_session_do_not_deadlock() {
             panic!("{n} transactions never waited");
         }
     };
-    let undo = tokio::spawn({
-        let (store, ada, grace) = (store.clone(), ada.clone(), grace.clone());
-        async move { review::undo(&store, &ada, s.id, &grace, now).await }
-    });
+    let first = tokio::spawn(first);
     wait_for(1).await;
-    let again = DecisionInput {
-        verdict: Verdict::Pass,
-        expected_status: Some(failed.row.status),
-        ..fail(&s, None)
-    };
-    let decide = tokio::spawn({
-        let (store, ada, grace) = (store.clone(), ada.clone(), grace.clone());
-        async move { review::decide(&store, &ada, s.id, again, &grace, now).await }
-    });
+    let second = tokio::spawn(second);
     wait_for(2).await;
     holder.batch_execute("COMMIT").await.unwrap();
-    let (undone, decided) = (undo.await.unwrap(), decide.await.unwrap());
-    // Each stands, or is refused for what the other did; neither fails.
-    for (what, outcome) in [("undo", undone.err()), ("decision", decided.err())] {
+    [first.await.unwrap().err(), second.await.unwrap().err()]
+}
+
+/// Neither failed: each stood, or was refused for what the other did.
+fn neither_failed(outcomes: [Option<ReviewError>; 2]) {
+    for outcome in outcomes {
         assert!(
             matches!(
                 outcome,
@@ -1097,7 +1079,107 @@ async fn an_undo_and_a_decision_on_one_session_do_not_deadlock() {
                     StoreError::Conflict(_) | StoreError::Decision(_)
                 ))
             ),
-            "the {what} failed: {outcome:?}"
+            "{outcome:?}"
         );
     }
+}
+
+/// The test database of the store `pg` made last.
+fn url_of(pg: &Postgres) -> String {
+    pg.0.lock().unwrap().last().unwrap().url.clone()
+}
+
+/// A reviewer takes back a decision while another decides the same session again. Each
+/// takes the session and the history in the same order, so neither fails: on PostgreSQL
+/// the undo used to take the history first and the decision the session first, and when
+/// each held what the other waited for, PostgreSQL broke the deadlock by failing one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_undo_and_a_decision_on_one_session_do_not_deadlock() {
+    let Some(pg) = Postgres::new().await else {
+        return;
+    };
+    let store = seeded(&pg).await;
+    let ada = admin(&store, "ada").await;
+    let s = attention(&store).await[0].clone();
+    let grace = DecideSettings {
+        undo_grace: time::Duration::minutes(10),
+        ..settings()
+    };
+    let now = OffsetDateTime::now_utc();
+    let failed = review::decide(&store, &ada, s.id, fail(&s, None), &grace, now)
+        .await
+        .unwrap();
+    let again = DecisionInput {
+        verdict: Verdict::Pass,
+        expected_status: Some(failed.row.status),
+        ..fail(&s, None)
+    };
+    let undo = {
+        let (store, ada, grace) = (store.clone(), ada.clone(), grace.clone());
+        async move { review::undo(&store, &ada, s.id, &grace, now).await }
+    };
+    let decide = async move { review::decide(&store, &ada, s.id, again, &grace, now).await };
+    neither_failed(lined_up(&url_of(&pg), undo, decide).await);
+}
+
+/// Open edX's listing is reconciled while a reviewer decides one of its sessions: as with
+/// an undo, the reconciliation takes its sessions before the history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reconciliation_and_a_decision_on_one_session_do_not_deadlock() {
+    let Some(pg) = Postgres::new().await else {
+        return;
+    };
+    let store = pg.fresh().await;
+    let (session, attempt) = lms::flagged(&store).await;
+    let ada = admin(&store, "ada").await;
+    let s = store.session(session).await.unwrap().row;
+    let reconcile = {
+        let store = store.clone();
+        async move {
+            let listing = vec![lms::remote(&attempt, "verified")];
+            Ok(store
+                .lms_reconcile("lms".into(), listing, OffsetDateTime::now_utc())
+                .await?)
+        }
+    };
+    let decide = async move {
+        let now = OffsetDateTime::now_utc();
+        review::decide(&store, &ada, s.id, fail(&s, None), &settings(), now).await
+    };
+    neither_failed(lined_up(&url_of(&pg), reconcile, decide).await);
+}
+
+/// Evidence past its period is deleted while a reviewer decides the session again: the
+/// deletion, too, takes the session before the history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_evidence_deletion_and_a_decision_on_one_session_do_not_deadlock() {
+    use proctor_review::domain::retention::KeepFor;
+    let Some(pg) = Postgres::new().await else {
+        return;
+    };
+    let store = seeded(&pg).await;
+    let ada = admin(&store, "ada").await;
+    let s = attention(&store).await[0].clone();
+    let now = OffsetDateTime::now_utc();
+    let long_ago = now - time::Duration::days(200);
+    let failed = review::decide(&store, &ada, s.id, fail(&s, None), &settings(), long_ago)
+        .await
+        .unwrap();
+    let keep = Some(KeepFor { days: 180 });
+    let expired = store.expired_evidence(now, keep).await.unwrap();
+    let expired = expired
+        .into_iter()
+        .find(|e| e.session_id == s.id)
+        .expect("the session's evidence is past its period");
+    let delete = {
+        let store = store.clone();
+        async move { Ok(store.delete_expired(expired, now).await?) }
+    };
+    let again = DecisionInput {
+        verdict: Verdict::Pass,
+        expected_status: Some(failed.row.status),
+        ..fail(&s, None)
+    };
+    let decide = async move { review::decide(&store, &ada, s.id, again, &settings(), now).await };
+    neither_failed(lined_up(&url_of(&pg), delete, decide).await);
 }

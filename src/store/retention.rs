@@ -146,12 +146,13 @@ pub async fn delete(
     now: OffsetDateTime,
     key: Option<&SealKey>,
 ) -> Result<Option<Vec<String>>, StoreError> {
-    tx.lock(Lock::History).await?;
+    // The session, then the history: the order a decision takes them in.
     let held = tx.for_update();
     let sql = format!("SELECT id FROM sessions WHERE id = ?{held}");
     if tx.row(&sql, args![e.session_id]).await?.is_none() {
         return Ok(None);
     }
+    tx.lock(Lock::History).await?;
     let cutoff = to_sql(e.keep.cutoff(now));
     let still = tx
         .row(

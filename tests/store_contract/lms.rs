@@ -179,7 +179,7 @@ async fn flag<S: Store>(store: &S, session: SessionId) -> SessionDetail {
     store.automated_review(session, review).await.unwrap()
 }
 
-fn remote(a: &str, status: &str) -> RemoteAttempt {
+pub fn remote(a: &str, status: &str) -> RemoteAttempt {
     RemoteAttempt {
         external_id: a.into(),
         status: status.into(),
@@ -187,6 +187,18 @@ fn remote(a: &str, status: &str) -> RemoteAttempt {
         email: "lena@example.com".into(),
         attempt_code: "LMS-CODE".into(),
     }
+}
+
+/// An LMS's session that needs attention (flagged by the automated review) and its
+/// attempt's external id.
+pub async fn flagged<S: Store>(store: &S) -> (SessionId, String) {
+    let (_, a) = registered(store).await;
+    let session = found(store, "lena").await.expect("the LMS's session");
+    assert_eq!(
+        flag(store, session).await.row.status,
+        AttemptStatus::SecondReviewRequired
+    );
+    (session, a)
 }
 
 pub async fn a_waiting_review_is_flagged_not_overwritten_by_the_lms<B: Backend>(b: B) {

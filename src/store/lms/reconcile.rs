@@ -14,8 +14,36 @@ use crate::store::cells::Cells;
 use crate::store::queries::RESTORE_DELIVERY;
 use crate::store::rows::parse;
 use crate::store::timefmt::to_sql;
-use crate::store::tx::{Lock, Tx};
+use crate::store::tx::{Arg, Lock, Tx};
 use time::OffsetDateTime;
+
+/// Listed attempts whose sessions are locked by one statement.
+const LOCKED_AT_ONCE: usize = 500;
+
+/// Locks the listed attempts' sessions, in id order, before the history is locked: the
+/// order a decision takes them in. Taken the other way round, a decision on one of them
+/// and the reconciliation could each hold what the other waits for.
+async fn lock_sessions(
+    tx: &mut impl Tx,
+    client: &str,
+    attempts: &[RemoteAttempt],
+) -> Result<(), StoreError> {
+    for part in attempts.chunks(LOCKED_AT_ONCE) {
+        let marks = vec!["?"; part.len()].join(", ");
+        let mut args = args![client];
+        args.extend(part.iter().map(|a| Arg::from(a.external_id.as_str())));
+        tx.rows(
+            &format!(
+                "SELECT s.id FROM sessions s JOIN exams e ON e.id = s.exam_id
+                 WHERE e.lms_client = ? AND s.external_id IN ({marks})
+                 ORDER BY s.id FOR UPDATE OF s"
+            ),
+            args,
+        )
+        .await?;
+    }
+    Ok(())
+}
 
 pub async fn reconcile(
     tx: &mut impl Tx,
@@ -24,11 +52,14 @@ pub async fn reconcile(
     at: OffsetDateTime,
     key: Option<&SealKey>,
 ) -> Result<Reconciled, StoreError> {
+    let held = tx.for_update();
+    if !held.is_empty() {
+        lock_sessions(tx, client, attempts).await?;
+    }
     tx.lock(Lock::History).await?;
     let mut out = Reconciled::default();
     let mut system = None;
     let now = to_sql(at);
-    let held = tx.for_update();
     let find = format!(
         "SELECT s.id, s.status, s.lms_state, s.learner_id, s.modified, s.lms_note
          FROM sessions s JOIN exams e ON e.id = s.exam_id
