@@ -7,7 +7,7 @@ pub fn ready() {
 }
 
 /// Certificate authorities trusted beside the system's (`--ca-file`): an institution's
-/// private CA for its review server or its Open edX.
+/// private CA for its review server, its Open edX or its SMTP relay.
 #[derive(Clone, Default)]
 pub struct ExtraRoots {
     /// For reqwest (Open edX, the identity provider, the review server).
@@ -26,7 +26,7 @@ pub enum CaFileError {
     },
     #[error("{} holds no PEM certificate (-----BEGIN CERTIFICATE-----)", .0.display())]
     Empty(std::path::PathBuf),
-    #[error("{} is not a PEM certificate bundle", path.display())]
+    #[error("{} holds a certificate that cannot be used", path.display())]
     Bad {
         path: std::path::PathBuf,
         #[source]
@@ -46,14 +46,6 @@ impl ExtraRoots {
             path: path.to_owned(),
             source,
         })?;
-        let certs =
-            reqwest::Certificate::from_pem_bundle(&pem).map_err(|source| CaFileError::Bad {
-                path: path.to_owned(),
-                source,
-            })?;
-        if certs.is_empty() {
-            return Err(CaFileError::Empty(path.to_owned()));
-        }
         use rustls::pki_types::{CertificateDer, pem::PemObject};
         let der = CertificateDer::pem_slice_iter(&pem)
             .collect::<Result<Vec<_>, _>>()
@@ -61,7 +53,19 @@ impl ExtraRoots {
                 path: path.to_owned(),
                 source,
             })?;
-        Ok(Self { http: certs, der })
+        if der.is_empty() {
+            return Err(CaFileError::Empty(path.to_owned()));
+        }
+        // The same certificates for reqwest, from the DER already read.
+        let http = der
+            .iter()
+            .map(|d| reqwest::Certificate::from_der(d))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|source| CaFileError::Bad {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(Self { http, der })
     }
 
     /// A client builder that trusts these as well as the system's authorities.

@@ -74,11 +74,10 @@ impl Relay {
     /// 465); `user:password@` to sign in; a path names this host in EHLO. The relay's
     /// certificate is checked against the system's authorities and `roots`.
     pub fn from_url(url: &str, roots: &ExtraRoots) -> Result<Self, MailError> {
-        let bad = |why: String| MailError::Url(why);
-        let u = url::Url::parse(url).map_err(|e| bad(e.to_string()))?;
+        let u = url::Url::parse(url).map_err(|e| MailError::Url(e.to_string()))?;
         let host = u
             .host_str()
-            .ok_or_else(|| bad("it names no host".into()))?
+            .ok_or_else(|| MailError::Url("it names no host".into()))?
             .trim_matches(['[', ']'])
             .to_owned();
         let tls = u
@@ -100,21 +99,23 @@ impl Relay {
             ("smtp", Some("required")) => (starttls(true)?, SUBMISSION_PORT),
             ("smtp", Some("opportunistic")) => (starttls(false)?, SUBMISSION_PORT),
             ("smtps", _) => {
-                let config = roots.rustls_config().map_err(|e| bad(e.to_string()))?;
+                let config = roots
+                    .rustls_config()
+                    .map_err(|e| MailError::Url(e.to_string()))?;
                 (
                     Security::Implicit(tokio_rustls::TlsConnector::from(Arc::new(config))),
                     SUBMISSIONS_PORT,
                 )
             }
             (scheme, tls) => {
-                return Err(bad(format!(
+                return Err(MailError::Url(format!(
                     "expected smtp:// or smtps:// (and tls=required or tls=opportunistic), \
                      not {scheme}:// with tls={}",
                     tls.unwrap_or("")
                 )));
             }
         };
-        let decode = |s: &str| percent_decode(s).map_err(bad);
+        let decode = |s: &str| percent_decode(s).map_err(MailError::Url);
         let credentials = match u.password() {
             Some(password) => Some(Credentials::new(decode(u.username())?, decode(password)?)),
             None => None,
