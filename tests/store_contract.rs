@@ -230,10 +230,21 @@ async fn concurrent_decisions_on_one_session_have_one_winner<B: Backend>(b: B) {
 
 /// Decisions on many sessions at once, every third sent with a status the session does not
 /// have: each stands or falls by itself (SQLite's writer commits those that arrive together
-/// in one transaction), and what stood is whole — status, history, email, audit chain.
+/// in one transaction), and what stood is whole — status, history, email, audit chain, and
+/// the Quiz List's counts, folded meanwhile as a running server does.
 async fn decisions_at_once_stand_or_fall_each_alone<B: Backend>(b: B) {
     let store = seeded(&b).await;
     let sessions = attention(&store).await;
+    let attention_before = require_attention(&store).await;
+    let folding = tokio::spawn({
+        let store = store.clone();
+        async move {
+            loop {
+                store.fold_counts().await.unwrap();
+                tokio::task::yield_now().await;
+            }
+        }
+    });
     let mut tasks = Vec::new();
     for (i, s) in sessions.iter().cloned().enumerate() {
         let store = store.clone();
@@ -275,6 +286,23 @@ async fn decisions_at_once_stand_or_fall_each_alone<B: Backend>(b: B) {
         }
     }
     assert!(stood >= 2 && stood < sessions.len());
+    folding.abort();
+    assert_eq!(store.check_counts(false).await.unwrap(), []);
+    assert_eq!(
+        require_attention(&store).await,
+        attention_before - stood as u64
+    );
+    store.fold_counts().await.unwrap();
+    assert_eq!(
+        store.fold_counts().await.unwrap(),
+        0,
+        "one fold leaves nothing to fold"
+    );
+    assert_eq!(store.check_counts(false).await.unwrap(), []);
+    assert_eq!(
+        require_attention(&store).await,
+        attention_before - stood as u64
+    );
     let emails = store.jobs(JobKind::Email, None).await.unwrap();
     assert_eq!(
         emails.len(),
@@ -283,6 +311,18 @@ async fn decisions_at_once_stand_or_fall_each_alone<B: Backend>(b: B) {
     );
     let chain = store.audit_chain().await.unwrap();
     assert_eq!(audit::verify(chain).unwrap().entries, stood as u64);
+}
+
+/// What the Quiz List says requires attention, over every course.
+async fn require_attention<S: Store>(store: &S) -> u64 {
+    store
+        .courses(CourseScope::All)
+        .await
+        .unwrap()
+        .iter()
+        .flat_map(|c| &c.exams)
+        .map(|e| e.counts.require_attention)
+        .sum()
 }
 
 /// A Fail then a Pass on one session: the learner's two emails go out one after the
@@ -560,7 +600,8 @@ async fn search_folds_case_and_accents_in_every_script<B: Backend>(b: B) {
 }
 
 /// Property: whatever decisions and undos are made, in whatever order, the counts kept for
-/// the Quiz List equal a recount of the sessions (eight random sequences of 30 steps).
+/// the Quiz List equal a recount of the sessions (eight random sequences of 30 steps),
+/// folded or not.
 async fn kept_counts_equal_a_recount_after_any_decisions<B: Backend>(b: B) {
     let store = seeded(&b).await;
     let ada = admin(&store, "ada").await;
@@ -621,6 +662,10 @@ async fn kept_counts_equal_a_recount_after_any_decisions<B: Backend>(b: B) {
             };
             // Refusals (not decidable, nothing to undo) are part of the sequence too.
             changed += usize::from(done.is_ok_and(|d| d.row.status != status));
+        }
+        // Counts as each change left them, and as a running server folds them.
+        if seed % 2 == 0 {
+            store.fold_counts().await.unwrap();
         }
         assert_eq!(
             store.check_counts(false).await.unwrap(),

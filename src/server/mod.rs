@@ -323,6 +323,18 @@ pub async fn run<S: Store>(
             }
         }
     });
+    let folder = tokio::spawn({
+        let store = state.store.clone();
+        async move {
+            let mut every = tokio::time::interval(crate::store::counts::FOLD_EVERY);
+            loop {
+                every.tick().await;
+                if let Err(e) = store.fold_counts().await {
+                    tracing::warn!(error = %e, "the Quiz List's counts could not be folded");
+                }
+            }
+        }
+    });
     let hub = state.events.clone();
     // Live streams never end by themselves; they end when shutdown begins, so the
     // connections can drain.
@@ -338,5 +350,6 @@ pub async fn run<S: Store>(
     }
     news_relay.abort();
     sweeper.abort();
+    folder.abort();
     result
 }

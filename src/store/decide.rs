@@ -183,6 +183,34 @@ where
     let verdict = verdict_word(step.stage(), plan.verdict);
     // A first opinion and an overturn are written down and change nothing else.
     let now = step.takes_effect();
+    // The session changes before the history's turn is taken, so the turn is short: the
+    // update maintains every index of the sessions, and the Quiz List's counts it moves are
+    // rows of their own that no one else waits on (see `counts`).
+    if now {
+        tx.exec(
+            "UPDATE sessions SET status = ?, review_status = ?, reviewed_by = ?,
+                 grade_override = ?, modified = ?, awaiting_from = NULL
+             WHERE id = ?",
+            args![
+                plan.status_after.as_str(),
+                plan.review_status_after.as_str(),
+                &cmd.reviewer.email,
+                plan.override_after,
+                &at,
+                cmd.session_id
+            ],
+        )
+        .await?;
+    } else {
+        // The session waits for a second reviewer (a first opinion) or again for anyone
+        // (an overturn); the learner, the grade and Open edX see no change.
+        let waiting_on = matches!(step, Step::First).then_some(cmd.reviewer.id);
+        tx.exec(
+            "UPDATE sessions SET awaiting_from = ? WHERE id = ?",
+            args![waiting_on, cmd.session_id],
+        )
+        .await?;
+    }
     // One chain: appends take their turn, and nothing else waits on them.
     tx.lock(Lock::History).await?;
     let decision_id = super::audit::append(
@@ -221,7 +249,7 @@ where
     )
     .await?;
     if let Some(secs) = cmd.opened_secs {
-        tx.exec(
+        tx.push(
             "INSERT INTO decision_timings (decision_id, opened_secs) VALUES (?, ?)",
             args![decision_id, i64::from(secs)],
         )
@@ -249,32 +277,6 @@ where
         )
         .await?;
     }
-    if !now {
-        // The session waits for a second reviewer (a first opinion) or again for anyone
-        // (an overturn); the learner, the grade and Open edX see no change.
-        let waiting_on = matches!(step, Step::First).then_some(cmd.reviewer.id);
-        tx.exec(
-            "UPDATE sessions SET awaiting_from = ? WHERE id = ?",
-            args![waiting_on, cmd.session_id],
-        )
-        .await?;
-        return Ok(cmd.session_id);
-    }
-    // Last: the Quiz List's counters it moves stay locked until the commit.
-    tx.exec(
-        "UPDATE sessions SET status = ?, review_status = ?, reviewed_by = ?, grade_override = ?,
-             modified = ?, awaiting_from = NULL
-         WHERE id = ?",
-        args![
-            plan.status_after.as_str(),
-            plan.review_status_after.as_str(),
-            &cmd.reviewer.email,
-            plan.override_after,
-            &at,
-            cmd.session_id
-        ],
-    )
-    .await?;
     Ok(cmd.session_id)
 }
 

@@ -5,7 +5,7 @@
 
 use super::cells::Cells;
 use super::timefmt::{from_sql, opt_from_sql, to_sql};
-use super::tx::Tx;
+use super::tx::{Arg, Tx};
 use super::{ClaimedJob, EmailJob, FailedEmail, StoreError};
 use crate::args;
 use crate::domain::words::Word;
@@ -145,25 +145,27 @@ impl NewJob<'_> {
 }
 
 pub async fn enqueue(tx: &mut impl Tx, job: &NewJob<'_>) -> Result<JobId, StoreError> {
-    tx.one(
-        "INSERT INTO jobs (kind, payload, state, next_attempt_at, created, course_id, session_id,
-             decision_id, requested_by, request_id)
-         VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        args![
-            job.kind.as_str(),
-            &job.payload,
-            to_sql(job.due),
-            to_sql(job.created),
-            job.course,
-            job.session,
-            job.decision,
-            job.requested_by,
-            // The request that queued it, for its log lines.
-            crate::request_id::current().as_deref()
-        ],
-    )
-    .await?
-    .cell(0)
+    let sql = format!("{ENQUEUE} RETURNING id");
+    tx.one(&sql, enqueue_args(job)).await?.cell(0)
+}
+
+const ENQUEUE: &str = "INSERT INTO jobs (kind, payload, state, next_attempt_at, created, course_id,
+     session_id, decision_id, requested_by, request_id)
+ VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)";
+
+fn enqueue_args(job: &NewJob<'_>) -> Vec<Arg> {
+    args![
+        job.kind.as_str(),
+        &job.payload,
+        to_sql(job.due),
+        to_sql(job.created),
+        job.course,
+        job.session,
+        job.decision,
+        job.requested_by,
+        // The request that queued it, for its log lines.
+        crate::request_id::current().as_deref()
+    ]
 }
 
 /// The payload of a job, as JSON.
@@ -171,21 +173,22 @@ pub fn payload(value: &impl serde::Serialize) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::failed("cannot write a job's payload", e))
 }
 
-/// A decision's learner email, held until `due` (the end of its undo window).
+/// A decision's learner email, held until `due` (the end of its undo window); sent with
+/// the decision's next statement (see [`Tx::push`]), as nothing waits for its id.
 pub async fn queue_email(
     tx: &mut impl Tx,
     mail: &EmailJob,
     session: i64,
     due: OffsetDateTime,
     at: OffsetDateTime,
-) -> Result<JobId, StoreError> {
+) -> Result<(), StoreError> {
     let job = NewJob {
         payload: payload(mail)?,
         session: Some(session),
         decision: mail.decision_id,
         ..NewJob::new(JobKind::Email, due, at)
     };
-    enqueue(tx, &job).await
+    tx.push(ENQUEUE, enqueue_args(&job)).await
 }
 
 /// Keeps one job of a recurring `kind` queued: queues one due at `due` unless one is

@@ -117,6 +117,22 @@ pub trait Tx: Send {
         args: Vec<Arg>,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// Runs a write whose answer nobody reads. A database that can send it together with
+    /// the transaction's next statement (or its commit) does: a turn under a lock then
+    /// costs one round trip, not one a statement. An error it meets fails that statement,
+    /// and so the transaction.
+    fn push(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            self.exec(sql, args).await?;
+            Ok(())
+        }
+    }
+
+    /// Takes `what` until the transaction ends; it may be taken as the next statement goes.
     fn lock(&mut self, what: Lock) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// A read of many rows (`sql`, in a stable order) served as one query fetched a part

@@ -41,6 +41,12 @@ pub trait Operations: Backend {
         self.transact(run!(|t| counts::check(t, repair)))
     }
 
+    /// Folds the Quiz List's counts each change appended (see [`counts::fold`]); how many
+    /// rows went. A running server does this every [`counts::FOLD_EVERY`].
+    fn fold_counts(&self) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        self.transact(run!(|t| counts::fold(t)))
+    }
+
     /// Seals every history entry written from now on with `key`.
     fn set_seal_key(&self, key: SealKey) {
         self.seal_slot().set(key);

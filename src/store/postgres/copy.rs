@@ -203,7 +203,7 @@ pub async fn copy(
     }
     tx.batch_execute("ALTER TABLE sessions ENABLE TRIGGER sessions_counted_insert")
         .await?;
-    crate::store::counts::recount(&mut super::tx::Pg(&tx, None)).await?;
+    crate::store::counts::recount(&mut super::tx::Pg::new(&tx, None)).await?;
     for index in &set_aside {
         let definition: String = index.try_get(1)?;
         tx.batch_execute(&definition).await?;

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_sessions_by_learner_and_exam.sql"),
     include_str!("migrations/0007_second_review.sql"),
     include_str!("migrations/0008_retention_and_request_ids.sql"),
+    include_str!("migrations/0009_counts_as_a_ledger.sql"),
 ];
 
 pub const VERSION: u32 = MIGRATIONS.len() as u32;

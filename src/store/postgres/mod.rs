@@ -186,7 +186,9 @@ impl Backend for PgStore {
         let mut c = self.client().await?;
         let cache = c.statement_cache.clone();
         let t = pg(&mut c).transaction().await?;
-        let out = f(&mut Pg(&t, Some(&cache))).await?;
+        let mut on = Pg::new(&t, Some(&cache));
+        let out = f(&mut on).await?;
+        on.flush().await?;
         let commit = async { Ok(t.commit().await?) };
         crate::store::place_then_commit(&mut files, commit).await?;
         Ok(out)
@@ -198,7 +200,7 @@ impl Backend for PgStore {
         F: for<'a, 'c> FnOnce(&'a mut Self::Conn<'c>) -> TxFuture<'a, T> + Send + 'static,
     {
         let c = self.client().await?;
-        f(&mut Pg(&**c, Some(&c.statement_cache))).await
+        f(&mut Pg::new(&**c, Some(&c.statement_cache))).await
     }
 
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
@@ -343,7 +345,7 @@ impl Review for PgStore {
     }
 
     async fn report_size(&self, course: String) -> Result<u64, StoreError> {
-        crate::store::report::count(&mut Pg(&**self.client().await?, None), &course).await
+        crate::store::report::count(&mut Pg::new(&**self.client().await?, None), &course).await
     }
 
     async fn report_rows<F>(&self, course: String, mut each: F) -> Result<u64, StoreError>
@@ -358,8 +360,9 @@ impl Review for PgStore {
         // newest first: room to sort an exam of a few hundred thousand in memory. A larger
         // exam sorts on disk; the memory stays bounded either way.
         tx.batch_execute(REPORT_WORK_MEM).await?;
-        let mut on = Pg(&tx, Some(&cache));
+        let mut on = Pg::new(&tx, Some(&cache));
         let n = crate::store::report::stream(&mut on, &course, &mut each).await?;
+        on.flush().await?;
         tx.commit().await?;
         Ok(n)
     }

@@ -205,7 +205,7 @@ async fn sessions(
 
 /// The demo's evidence rows; whoever seeds puts their files in the media folder.
 async fn seed_evidence(tx: &Transaction<'_>, data: &SeedData) -> Result<(), StoreError> {
-    let mut tx = super::tx::Pg(tx, None);
+    let mut tx = super::tx::Pg::new(tx, None);
     crate::store::evidence::seed_media(&mut tx, &data.media_records()).await?;
     crate::store::evidence::set_onboarding(&mut tx, &data.onboarding_records()).await
 }

@@ -3,6 +3,7 @@
 //! and the search keys SQLite's triggers keep.
 
 use super::sql::numbered;
+use crate::args;
 use crate::domain::text::search_key;
 use crate::store::StoreError;
 use crate::store::tx::{Arg, Lock, Tx};
@@ -20,7 +21,13 @@ const SCHEDULE_LOCK: i64 = 0x7072_6f63_746f_7204;
 
 /// A connection shared code runs on, with the pool's statement cache where there is one:
 /// a statement the connection has prepared before goes out in one round trip, not two.
-pub struct Pg<'a, C>(pub &'a C, pub Option<&'a StatementCache>);
+pub struct Pg<'a, C> {
+    conn: &'a C,
+    cache: Option<&'a StatementCache>,
+    /// Locks and writes whose answers nobody reads, waiting to go out with the next
+    /// statement (see [`Tx::push`]): in a transaction with a statement cache only.
+    queued: Vec<(Statement, Vec<Arg>)>,
+}
 
 /// A connection shared code runs on: a pooled one (reads) or a transaction.
 pub trait Conn: GenericClient + super::sql::Cached + Sync {
@@ -51,12 +58,52 @@ impl Conn for tokio_postgres::Client {
     }
 }
 
-impl<C: Conn> Pg<'_, C> {
+impl<'a, C: Conn> Pg<'a, C> {
+    pub fn new(conn: &'a C, cache: Option<&'a StatementCache>) -> Self {
+        Pg {
+            conn,
+            cache,
+            queued: Vec::new(),
+        }
+    }
+
     async fn statement(&self, sql: &str) -> Result<Option<Statement>, StoreError> {
-        match self.1 {
-            Some(cache) => Ok(Some(cache.prepare(self.0.connection(), sql).await?)),
+        match self.cache {
+            Some(cache) => Ok(Some(cache.prepare(self.conn.connection(), sql).await?)),
             None => Ok(None),
         }
+    }
+
+    /// Runs `last` after what is queued, all sent at once: the connection writes each
+    /// request as its future is first polled, in order, and the server runs them in that
+    /// order, each with a snapshot taken as it starts, so one round trip serves them all.
+    async fn after_queued<T>(
+        &mut self,
+        last: impl Future<Output = Result<T, tokio_postgres::Error>>,
+    ) -> Result<T, StoreError> {
+        let queued = std::mem::take(&mut self.queued);
+        if queued.is_empty() {
+            return Ok(last.await?);
+        }
+        let conn = self.conn;
+        let sent = futures_util::future::try_join_all(
+            queued
+                .iter()
+                .map(|(st, args)| async move { conn.execute(st, &params(args)).await }),
+        );
+        let (_, out) = futures_util::future::try_join(sent, last).await?;
+        Ok(out)
+    }
+
+    /// Sends what is queued; before the commit, which must not go without it.
+    pub async fn flush(&mut self) -> Result<(), StoreError> {
+        self.after_queued(std::future::ready(Ok(()))).await
+    }
+
+    /// Whether a write can wait for the next statement: only inside a transaction, whose
+    /// commit flushes it, and only prepared, so that sending it costs no round trip.
+    fn queues(&self) -> bool {
+        self.cache.is_some() && self.conn.transaction().is_some()
     }
 }
 
@@ -109,9 +156,10 @@ impl<C: Conn> Tx for Pg<'_, C> {
     ) -> impl Future<Output = Result<Option<Self::Cursor>, StoreError>> + Send {
         let sql = numbered(sql);
         async move {
-            let Some(tx) = self.0.transaction() else {
+            let Some(tx) = self.conn.transaction() else {
                 return Ok(None);
             };
+            self.flush().await?;
             Ok(Some(match self.statement(&sql).await? {
                 Some(st) => tx.bind(&st, &params(&args)).await?,
                 None => tx.bind(sql.as_str(), &params(&args)).await?,
@@ -124,7 +172,8 @@ impl<C: Conn> Tx for Pg<'_, C> {
         cursor: &Self::Cursor,
         part: i64,
     ) -> Result<Vec<tokio_postgres::Row>, StoreError> {
-        let tx = self.0.transaction().ok_or_else(|| {
+        self.flush().await?;
+        let tx = self.conn.transaction().ok_or_else(|| {
             StoreError::Corrupt("a cursor was read outside its transaction".into())
         })?;
         let part = i32::try_from(part).unwrap_or(i32::MAX);
@@ -138,10 +187,12 @@ impl<C: Conn> Tx for Pg<'_, C> {
     ) -> impl Future<Output = Result<Vec<tokio_postgres::Row>, StoreError>> + Send {
         let sql = numbered(sql);
         async move {
-            Ok(match self.statement(&sql).await? {
-                Some(st) => self.0.query(&st, &params(&args)).await?,
-                None => self.0.query(&sql, &params(&args)).await?,
-            })
+            let conn = self.conn;
+            let args = params(&args);
+            match self.statement(&sql).await? {
+                Some(st) => self.after_queued(conn.query(&st, &args)).await,
+                None => self.after_queued(conn.query(&sql, &args)).await,
+            }
         }
     }
 
@@ -152,10 +203,29 @@ impl<C: Conn> Tx for Pg<'_, C> {
     ) -> impl Future<Output = Result<u64, StoreError>> + Send {
         let sql = numbered(sql);
         async move {
-            Ok(match self.statement(&sql).await? {
-                Some(st) => self.0.execute(&st, &params(&args)).await?,
-                None => self.0.execute(&sql, &params(&args)).await?,
-            })
+            let conn = self.conn;
+            let args = params(&args);
+            match self.statement(&sql).await? {
+                Some(st) => self.after_queued(conn.execute(&st, &args)).await,
+                None => self.after_queued(conn.execute(&sql, &args)).await,
+            }
+        }
+    }
+
+    fn push(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let sql = numbered(sql);
+        async move {
+            match self.statement(&sql).await? {
+                Some(st) if self.queues() => self.queued.push((st, args)),
+                _ => {
+                    self.exec(&sql, args).await?;
+                }
+            }
+            Ok(())
         }
     }
 
@@ -163,7 +233,10 @@ impl<C: Conn> Tx for Pg<'_, C> {
         &mut self,
         id: crate::domain::SessionId,
     ) -> impl Future<Output = Result<crate::domain::SessionDetail, StoreError>> + Send {
-        super::read::session(self.0, id)
+        async move {
+            self.flush().await?;
+            super::read::session(self.conn, id).await
+        }
     }
 
     fn skip_locked(&self) -> &'static str {
@@ -181,23 +254,25 @@ impl<C: Conn> Tx for Pg<'_, C> {
             Lock::Schedule => SCHEDULE_LOCK,
             Lock::Sessions => {
                 // Sessions change under a shared lock: this waits for those in flight.
-                self.0
+                self.flush().await?;
+                self.conn
                     .batch_execute("LOCK TABLE sessions IN SHARE MODE")
                     .await?;
                 return Ok(());
             }
         };
-        self.0
-            .execute("SELECT pg_advisory_xact_lock($1)", &[&key])
-            .await?;
-        Ok(())
+        // Taken when the next statement goes, in the same round trip: the turn starts
+        // with the work it is for, not with an answer travelling back first.
+        self.push("SELECT pg_advisory_xact_lock(?)", args![key])
+            .await
     }
 
     /// Writes the learner's folded search key and the sort keys their sessions carry: on
     /// SQLite triggers do this with the program's own function, which PostgreSQL cannot call.
     async fn learner_changed(&mut self, learner: i64) -> Result<(), StoreError> {
+        self.flush().await?;
         let Some(r) = self
-            .0
+            .conn
             .query_opt(
                 "SELECT username, email, full_name FROM learners WHERE id = $1",
                 &[&learner],
@@ -208,13 +283,13 @@ impl<C: Conn> Tx for Pg<'_, C> {
         };
         let (username, email, name): (String, String, String) =
             (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-        self.0
+        self.conn
             .execute(
                 "UPDATE learners SET search_key = $2 WHERE id = $1",
                 &[&learner, &search_key(&format!("{username} {email} {name}"))],
             )
             .await?;
-        self.0
+        self.conn
             .execute(
                 "UPDATE sessions SET sort_name = $2, sort_username = $3
                      WHERE learner_id = $1 AND (sort_name <> $2 OR sort_username <> $3)",
