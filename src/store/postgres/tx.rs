@@ -229,14 +229,12 @@ impl<C: Conn> Tx for Pg<'_, C> {
         }
     }
 
-    fn session_detail(
+    async fn session_detail(
         &mut self,
         id: crate::domain::SessionId,
-    ) -> impl Future<Output = Result<crate::domain::SessionDetail, StoreError>> + Send {
-        async move {
-            self.flush().await?;
-            super::read::session(self.conn, id).await
-        }
+    ) -> Result<crate::domain::SessionDetail, StoreError> {
+        self.flush().await?;
+        super::read::session(self.conn, id).await
     }
 
     fn skip_locked(&self) -> &'static str {
