@@ -236,13 +236,16 @@ async fn decisions_at_once_stand_or_fall_each_alone<B: Backend>(b: B) {
     let store = seeded(&b).await;
     let sessions = attention(&store).await;
     let attention_before = require_attention(&store).await;
+    // Folds until told to stop; a fold that fails fails the test when it is awaited.
+    let stop_folding = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let folding = tokio::spawn({
-        let store = store.clone();
+        let (store, stop) = (store.clone(), stop_folding.clone());
         async move {
-            loop {
-                store.fold_counts().await.unwrap();
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                store.fold_counts().await?;
                 tokio::task::yield_now().await;
             }
+            Ok::<_, StoreError>(())
         }
     });
     let mut tasks = Vec::new();
@@ -286,7 +289,8 @@ async fn decisions_at_once_stand_or_fall_each_alone<B: Backend>(b: B) {
         }
     }
     assert!(stood >= 2 && stood < sessions.len());
-    folding.abort();
+    stop_folding.store(true, std::sync::atomic::Ordering::SeqCst);
+    folding.await.unwrap().unwrap();
     assert_eq!(store.check_counts(false).await.unwrap(), []);
     assert_eq!(
         require_attention(&store).await,

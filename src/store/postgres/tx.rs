@@ -212,21 +212,19 @@ impl<C: Conn> Tx for Pg<'_, C> {
         }
     }
 
-    fn push(
-        &mut self,
-        sql: &str,
-        args: Vec<Arg>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        let sql = numbered(sql);
-        async move {
-            match self.statement(&sql).await? {
-                Some(st) if self.queues() => self.queued.push((st, args)),
-                _ => {
-                    self.exec(&sql, args).await?;
-                }
+    async fn push(&mut self, sql: &str, args: Vec<Arg>) -> Result<(), StoreError> {
+        let queued = if self.queues() {
+            self.statement(&numbered(sql)).await?
+        } else {
+            None
+        };
+        match queued {
+            Some(st) => self.queued.push((st, args)),
+            None => {
+                self.exec(sql, args).await?;
             }
-            Ok(())
         }
+        Ok(())
     }
 
     async fn session_detail(
